@@ -1,0 +1,188 @@
+"""The records that flow between stages: raw posts, analyses, incidents, audit entries.
+
+Plain dataclasses: the stored shape. API response shapes live in ``dashboard_api.schemas``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+TOPICS = ("water", "air", "noise", "waste", "soil", "ecology", "other")
+
+
+class Polarity(StrEnum):
+    """Sentiment class of a post."""
+
+    NEG = "neg"
+    NEU = "neu"
+    POS = "pos"
+
+
+class Grade(StrEnum):
+    """Incident grade, lowest first: 一般/较大/重大/特别重大."""
+
+    BLUE = "blue"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name used in reports."""
+        return {"blue": "一般", "yellow": "较大", "orange": "重大", "red": "特别重大"}[self.value]
+
+    @property
+    def rank(self) -> int:
+        """0 for blue … 3 for red, for comparisons."""
+        return list(Grade).index(self)
+
+
+class State(StrEnum):
+    """Workflow states of an incident (see alerts.workflow for the transitions)."""
+
+    NEW = "new"  # in the duty desk's triage queue
+    ASSIGNED = "assigned"  # 交办
+    SIGNED = "signed"  # 签收
+    RESPONDED = "responded"  # 回应
+    RESOLVED = "resolved"  # 办结
+    CLOSED = "closed"  # reviewed by the bureau
+    RETURNED = "returned"  # 退单, waiting for the duty desk
+
+
+_WS = re.compile(r"\s+")
+
+
+def normalise_url(url: str) -> str:
+    """Canonical form of a URL for de-duplication: lower-case host, no fragment, no trailing slash."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def content_fingerprint(title: str, text: str) -> str:
+    """SHA-1 of the whitespace-folded title and text: the same post from two URLs is one post."""
+    folded = _WS.sub(" ", f"{title}\n{text}").strip()
+    return hashlib.sha1(folded.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class RawPost:
+    """A post as collected, before analysis."""
+
+    source: str
+    text: str
+    title: str = ""
+    url: str | None = None
+    author: str | None = None
+    published_at: dt.datetime | None = None
+    fetched_at: dt.datetime | None = None
+    engagement: dict[str, int] = field(default_factory=dict)  # reposts, comments, likes, followers
+    raw: str | None = None  # original HTML/XML of the item, kept as a snapshot
+    id: int | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity for de-duplication: the normalised URL when there is one, else the content."""
+        if self.url:
+            return "url:" + normalise_url(self.url)
+        return "sha1:" + content_fingerprint(self.title, self.text)
+
+    @property
+    def full_text(self) -> str:
+        """Title and body as one string, the input of analysis."""
+        if self.title and not self.text.startswith(self.title):
+            return f"{self.title}\n{self.text}"
+        return self.text
+
+
+@dataclass(slots=True, frozen=True)
+class Evidence:
+    """A span of the post's text that supports a conclusion (a place, a topic word, a signal)."""
+
+    kind: str  # "place", "topic", "signal", "foreign"
+    text: str
+    start: int
+    end: int
+    detail: str = ""  # e.g. the unit the place maps to
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"kind": self.kind, "text": self.text, "start": self.start, "end": self.end,
+                "detail": self.detail}
+
+
+@dataclass(slots=True)
+class Analysis:
+    """What nlp concluded about one post."""
+
+    relevant: bool
+    unit: str | None
+    unit_code: str | None
+    confidence: float
+    topics: list[str]
+    polarity: Polarity
+    sentiment: float  # probability of positive, 0..1
+    evidence: list[Evidence] = field(default_factory=list)
+    signals: list[str] = field(default_factory=list)  # sensitive signals: casualty, leak, petition...
+    place: str | None = None  # the most specific place named (community, landmark)
+
+    @property
+    def topic(self) -> str:
+        """The main topic (first of ``topics``), "other" when none."""
+        return self.topics[0] if self.topics else "other"
+
+    def to_contract(self, post_id: Any) -> dict[str, Any]:
+        """The ``ecowatch analyze`` output line (a stable contract: extend, never rename)."""
+        return {
+            "id": post_id,
+            "relevant": self.relevant,
+            "unit": self.unit,
+            "unit_code": self.unit_code,
+            "topics": self.topics,
+            "polarity": self.polarity.value,
+            "sentiment": round(self.sentiment, 4),
+            "evidence": [e.to_dict() for e in self.evidence],
+            "confidence": round(self.confidence, 3),
+            "place": self.place,
+            "signals": self.signals,
+        }
+
+
+@dataclass(slots=True)
+class Incident:
+    """A group of posts about one matter, with an owner and a clock."""
+
+    title: str
+    unit: str | None
+    unit_code: str | None
+    topic: str
+    grade: Grade
+    state: State
+    opened_at: dt.datetime
+    updated_at: dt.datetime
+    department: str | None = None
+    place: str | None = None
+    deadlines: dict[str, dt.datetime] = field(default_factory=dict)  # sign_off, response, closure
+    grade_reasons: list[str] = field(default_factory=list)
+    post_count: int = 0
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    """One recorded action: who, when, what, from which state to which."""
+
+    incident_id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None

@@ -1,0 +1,1 @@
+"""RSS/Atom readers (feedparser), with conditional GET and tolerant decoding."""

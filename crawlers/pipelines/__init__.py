@@ -1,0 +1,1 @@
+"""Scrapy item pipelines: validate and store raw posts."""

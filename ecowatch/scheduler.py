@@ -1,0 +1,74 @@
+"""Periodic jobs (APScheduler 3): collect each source, process pending posts.
+
+Jobs read and write the store only, so a restart loses nothing: pending posts stay pending and
+deadlines are recomputed from stored timestamps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from alerts.service import process_pending
+from core.settings import Settings
+from core.timeutil import utcnow
+from crawlers.collect import collect
+from crawlers.sources import Source
+from nlp.analyzer import Analyzer
+from storage.sql import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """The jobs the scheduler runs, sharing one store and one (lazily built) analyser."""
+
+    def __init__(self, settings: Settings, store: SqlStore, sources: list[Source]) -> None:
+        self.settings = settings
+        self.store = store
+        self.sources = sources
+        self._analyzer: Analyzer | None = None
+        self._lock = threading.Lock()
+        self._process_lock = threading.Lock()  # one processing pass at a time in this process
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """Built on first use (jieba takes a few seconds to load)."""
+        with self._lock:
+            if self._analyzer is None:
+                from core.jurisdiction import load_jurisdiction
+
+                self._analyzer = Analyzer(load_jurisdiction(self.settings.jurisdiction))
+            return self._analyzer
+
+    def collect_one(self, source: Source) -> None:
+        """Job: run one source, then process what it brought."""
+        report = collect(source, self.store, self.settings)
+        log.info("collected %s: ok=%s items=%s new=%s %s", source.name, report.ok, report.items, report.new,
+                 report.error or "")
+        if report.new:
+            self.process()
+
+    def process(self) -> None:
+        """Job: analyse pending posts and open or feed incidents."""
+        with self._process_lock:
+            report = process_pending(self.store, self.analyzer)
+        if report.processed or report.failed:
+            log.info("processed %s posts: %s relevant, %s opened, %s merged, %s failed", report.processed,
+                     report.relevant, report.opened, report.merged, report.failed)
+
+
+def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
+    """A scheduler with one job per enabled source plus the processing job, all due at start."""
+    scheduler = BackgroundScheduler(timezone="Asia/Shanghai",
+                                    job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+    now = utcnow()
+    for source in pipeline.sources:
+        if source.enabled:
+            scheduler.add_job(pipeline.collect_one, "interval", args=[source], minutes=source.every_minutes,
+                              next_run_time=now, id=f"collect:{source.name}", name=f"collect {source.name}")
+    scheduler.add_job(pipeline.process, "interval", seconds=pipeline.settings.process_interval_seconds,
+                      next_run_time=now, id="process", name="process pending posts")
+    return scheduler

@@ -1,0 +1,90 @@
+"""Shared fixtures: real loopback HTTP servers, a real SQLite store, a shared analyser."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from core.jurisdiction import load_jurisdiction
+from core.settings import Settings
+from nlp.analyzer import Analyzer
+from storage.sql import SqlStore, open_store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def static_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real HTTP server on 127.0.0.1 serving a temporary folder; yields (base URL, folder)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", root
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings pointing at a fresh data folder."""
+    s = Settings(data_dir=tmp_path / "data", fetch_timeout_seconds=3.0)
+    s.ensure_dirs()
+    return s
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[SqlStore]:
+    """A real SQLite store in the temporary data folder."""
+    st = open_store(settings.sqlalchemy_url, settings.snapshot_dir)
+    yield st
+    st.dispose()
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Analyzer:
+    """One analyser for the whole run (jieba loads once)."""
+    return Analyzer(load_jurisdiction("jiangbei"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def api_server(store: SqlStore) -> Iterator[str]:
+    """The real FastAPI app under uvicorn on 127.0.0.1; yields its base URL."""
+    from dashboard_api import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(store, load_jurisdiction("jiangbei")),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(base + "/healthz", timeout=0.5)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=5)

@@ -1,0 +1,57 @@
+"""Imports run one way: collection → analysis → alerts → serving; only the CLI imports the API."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB_AND_CRAWL = {"fastapi", "starlette", "uvicorn", "scrapy", "twisted", "apscheduler", "httpx", "feedparser"}
+
+# package → top-level names it must never import
+FORBIDDEN = {
+    "core": WEB_AND_CRAWL | {"storage", "crawlers", "nlp", "alerts", "dashboard_api", "ecowatch"},
+    "nlp": WEB_AND_CRAWL | {"crawlers", "dashboard_api", "ecowatch", "storage", "alerts", "sqlalchemy"},
+    "storage": WEB_AND_CRAWL | {"crawlers", "nlp", "alerts", "dashboard_api", "ecowatch"},
+    "crawlers": {"fastapi", "uvicorn", "apscheduler", "nlp", "alerts", "dashboard_api", "ecowatch"},
+    "alerts": {"fastapi", "starlette", "uvicorn", "scrapy", "twisted", "apscheduler", "crawlers",
+               "dashboard_api", "ecowatch"},
+    "dashboard_api": {"scrapy", "twisted", "apscheduler", "crawlers", "ecowatch"},
+}
+# The pure rule modules of alerts/ may not touch the store either.
+PURE_ALERT_RULES = ["rules.py", "deadlines.py", "workdays.py"]
+
+
+def imported_roots(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_run_one_way(package):
+    offenders = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        bad = imported_roots(path) & FORBIDDEN[package]
+        if bad:
+            offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
+    assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("module", PURE_ALERT_RULES)
+def test_alert_rules_are_pure(module):
+    bad = imported_roots(ROOT / "alerts" / module) & {"storage", "sqlalchemy", "httpx", "smtplib"}
+    assert not bad
+
+
+def test_only_the_cli_imports_dashboard_api():
+    offenders = [str(p.relative_to(ROOT)) for package in ("core", "storage", "crawlers", "nlp", "alerts")
+                 for p in (ROOT / package).rglob("*.py") if "dashboard_api" in imported_roots(p)]
+    assert not offenders
