@@ -181,6 +181,9 @@ def analyze() -> None:
         raise typer.Exit(1)
 
 
+import ecowatch.commands_nlp  # noqa: E402,F401  (registers `eval`)
+
+
 def main() -> None:
     """Console-script entry point: clear one-line errors instead of tracebacks."""
     try:

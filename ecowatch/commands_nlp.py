@@ -1,0 +1,51 @@
+"""CLI commands about analysis quality: ``ecowatch eval``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from core.settings import load_settings
+from ecowatch.cli import app
+
+
+def read_labelled(path: Path) -> list[dict[str, Any]]:
+    """Read labelled JSON Lines; a bad line is a clear error naming the file and line."""
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise typer.BadParameter(f"{path}:{number}: not JSON ({exc})") from exc
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or "relevant" not in obj:
+            raise typer.BadParameter(f'{path}:{number}: needs an object with "text" and "relevant"')
+        rows.append(obj)
+    return rows
+
+
+@app.command("eval")
+def eval_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="labelled JSON Lines")],
+          as_json: Annotated[bool, typer.Option("--json", help="machine-readable report")] = False,
+          misses: Annotated[int, typer.Option(help="misses to list in the text report (-1: all)")] = -1) -> None:
+    """Score ``analyze`` against labelled lines (relevant, unit_code, topic(s), polarity).
+
+    Prints relevance F1, unit accuracy, topic accuracy, negative-class F1, polarity macro-F1 and
+    the list of misses.
+    """
+    from core.jurisdiction import load_jurisdiction
+    from nlp.analyzer import Analyzer
+    from nlp.evaluation import format_report, score
+
+    gold = read_labelled(file)
+    analyzer = Analyzer(load_jurisdiction(load_settings().jurisdiction))
+    predicted = [analyzer.analyze(g["text"]).to_contract(g.get("id")) for g in gold]
+    report = score(gold, predicted)
+    if as_json:
+        typer.echo(json.dumps({"file": str(file), **report.to_dict()}, ensure_ascii=False, indent=1))
+    else:
+        typer.echo(format_report(report, str(file), None if misses < 0 else misses))
