@@ -11,22 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.models import Evidence, Polarity
+from nlp.bayes import NaiveBayes, features
 from nlp.lexicon import PhraseMatcher, load_lexicon
 
 MODEL = Path(__file__).parent / "models" / "sentiment.marshal"
 
 
-def _load_bayes(path: Path | None) -> object:
-    from snownlp.classification.bayes import Bayes
+def _load_bayes(path: Path | None) -> NaiveBayes:
+    if path is not None and path.exists():
+        return NaiveBayes.load(path)
+    # Fallback: the shopping-review model snownlp ships (importing snownlp costs ~4 s).
+    import snownlp.sentiment
 
-    bayes = Bayes()
-    if path is not None and (path.exists() or path.with_suffix(path.suffix + ".3").exists()):
-        bayes.load(str(path))
-    else:
-        from snownlp import sentiment as default
-
-        bayes = default.classifier.classifier  # the shopping-review model snownlp ships
-    return bayes
+    return NaiveBayes.load(Path(snownlp.sentiment.data_path + ".3"))
 
 
 @dataclass(slots=True)
@@ -55,10 +52,8 @@ class SentimentScorer:
 
     def probability(self, tokens: list[str]) -> float:
         """snownlp Bayes probability that the tokens are positive."""
-        if not tokens:
-            return 0.5
-        label, prob = self.bayes.classify(tokens)
-        return prob if label == "pos" else 1.0 - prob
+        feats = features(tokens)
+        return self.bayes.probability(feats) if feats else 0.5
 
     def score(self, text: str, tokens: list[str], complaint_frame: bool = False) -> SentimentResult:
         """Polarity of a text. ``complaint_frame``: the text describes an environmental problem."""
