@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 # Tokens that carry no sentiment and only dilute the counts.
-_STOP = frozenset(["的", "了", "是", "在", "和", "与", "及", "也", "就", "都", "而", "又", "着", "把", "被", "让", "给", "对", "从", "到", "向", "这", "那", "这个", "那个", "一个", "一", "个", "之", "其", "啊", "吧", "呢", "吗", "嘛", "哦", "呀"])
+_STOP = frozenset(
+    "的 了 是 在 和 与 及 也 就 都 而 又 着 把 被 让 给 对 从 到 向 这 那 这个 那个 一个 一 个 之 其 啊 吧 呢 吗 嘛 哦 呀"  # noqa: SIM905, E501
+    .split())
 
 
 def features(tokens: Iterable[str]) -> list[str]:
