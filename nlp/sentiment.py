@@ -46,6 +46,11 @@ class SentimentScorer:
         cues += [(w, "neu") for w in lex["neutral"]] + [(w, "esc") for w in lex["escalation"]]
         cues += [(w, "sarcasm") for w in lex["sarcasm"]]
         self.cues: PhraseMatcher[str] = PhraseMatcher(cues)
+        # Frames are matched separately: a word may be both a cue and a frame word.
+        frames = [(w, "problem") for w in lex["problem"]] + [(w, "official") for w in lex["official"]]
+        frames += [(w, "improvement") for w in lex["improvement"]] + [(w, "question") for w in lex["question"]]
+        frames += [(w, "personal") for w in lex["personal"]]
+        self.frames: PhraseMatcher[str] = PhraseMatcher(frames)
         self.signals: PhraseMatcher[str] = PhraseMatcher(
             (w, signal) for signal, words in lex["signals"].items() for w in words
         )
@@ -56,36 +61,70 @@ class SentimentScorer:
         return self.bayes.probability(feats) if feats else 0.5
 
     def score(self, text: str, tokens: list[str], complaint_frame: bool = False) -> SentimentResult:
-        """Polarity of a text. ``complaint_frame``: the text describes an environmental problem."""
-        counts = {"neg": 0, "pos": 0, "neu": 0, "esc": 0, "sarcasm": 0}
-        seen: set[str] = set()
+        """Polarity of a text. ``complaint_frame``: the text describes an environmental problem.
+
+        Order matters and each step says why: escalation and sarcasm are negative whatever the
+        words; official notices and news are neutral unless they report an improvement; a post
+        describing a problem is negative; otherwise the Bayes model (trained on Weibo and
+        complaints) decides, with a wide neutral band.
+        """
+        counts = {"neg": 0, "pos": 0, "neu": 0, "esc": 0, "sarcasm": 0,
+                  "problem": 0, "official": 0, "improvement": 0, "question": 0, "personal": 0}
         evidence: list[Evidence] = []
-        for m in self.cues.finditer(text):
-            if m.text in seen:
+        seen: set[str] = set()
+        complaint_words: set[str] = set()
+        for m in [*self.cues.finditer(text), *self.frames.finditer(text)]:
+            if (m.text, m.value) in seen:
                 continue
-            seen.add(m.text)
+            seen.add((m.text, m.value))
             counts[m.value] += 1
+            if m.value in ("neg", "problem"):
+                complaint_words.add(m.text)
             if m.value in ("esc", "sarcasm"):
                 evidence.append(Evidence("signal", m.text, m.start, m.end, m.value))
         signals = sorted({m.value for m in self.signals.finditer(text)})
         if counts["esc"]:
             signals = sorted({*signals, "escalation"})
         prob = self.probability(tokens)
-        if counts["esc"] or (counts["sarcasm"] and (counts["neg"] or complaint_frame)):
-            polarity = Polarity.NEG
-        elif counts["pos"] > counts["neg"] and counts["pos"] >= 1:
-            polarity = Polarity.POS
-        elif counts["neu"] and counts["neg"] <= counts["neu"] + 1:
-            polarity = Polarity.NEU
-        elif counts["neg"] >= 2 or (counts["neg"] >= 1 and complaint_frame) or prob < 0.3:
-            polarity = Polarity.NEG
-        elif prob > 0.8:
-            polarity = Polarity.POS
-        else:
-            polarity = Polarity.NEU
+        counts["complaint"] = len(complaint_words)  # a word in both lists counts once
+        polarity = self._decide(counts, prob, complaint_frame)
         # Keep the reported score consistent with the decided class.
         if polarity is Polarity.NEG:
             prob = min(prob, 0.35)
         elif polarity is Polarity.POS:
             prob = max(prob, 0.65)
+        else:
+            prob = min(max(prob, 0.35), 0.65)
         return SentimentResult(polarity, prob, evidence, signals)
+
+    @staticmethod
+    def _decide(c: dict[str, int], prob: float, complaint_frame: bool) -> Polarity:
+        complaint = c["complaint"]
+        official = c["official"]
+        good = c["improvement"] + c["pos"]
+
+        def report() -> Polarity:  # an official or news frame: good news or neutral
+            return Polarity.POS if c["improvement"] and c["improvement"] + 1 >= complaint else Polarity.NEU
+
+        # A notice about petitions ("信访件办理情况公示") is not itself a petition.
+        if official >= 2 and not c["personal"] and not c["sarcasm"]:
+            return report()
+        if c["esc"]:
+            return Polarity.NEG
+        if c["sarcasm"] and (complaint or complaint_frame):
+            return Polarity.NEG
+        if official and complaint <= 1 and not c["personal"]:
+            return report()
+        if good >= 2 and good > complaint:
+            return Polarity.POS
+        if c["question"] and complaint <= 1:
+            return Polarity.NEU
+        if complaint >= 2 or (complaint and (complaint_frame or prob < 0.5)):
+            return Polarity.NEG
+        if c["improvement"] and not complaint:
+            return Polarity.POS
+        if prob < 0.2:
+            return Polarity.NEG
+        if prob > 0.8 or good:
+            return Polarity.POS
+        return Polarity.NEU
