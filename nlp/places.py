@@ -20,6 +20,11 @@ _WEIGHTS = {"unit": 3.0, "community": 2.0, "high": 2.0, "medium": 1.5, "ambiguou
 _GENERIC_KINDS = {"road", "area", "estate", "bridge"}
 # Minimum own_score for a text to count as about this jurisdiction.
 OWN_THRESHOLD = 1.0
+# "不是铁山坪那个正街社区": names shortly after a denial do not vote.
+_DENIALS = ("不是", "并非", "而非")
+_DENIAL_REACH = 8
+# How close a unit name must precede a shared name ("大石坝街道正街社区") to say which one is meant.
+_CONTEXT_GAP = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +73,9 @@ class PlaceResolver:
             weight = _WEIGHTS["community"] if kind == "community" else _WEIGHTS.get(conf, 1.0)
             if len(codes) > 1:
                 weight = _WEIGHTS["ambiguous"]
-            weak = len(alias) <= 2 or (kind in _GENERIC_KINDS and conf != "high")
+            # A road that runs through several of our units (北滨路) is a landmark, not a generic name.
+            long_feature = kind == "road" and len(codes) >= 3 and len(alias) >= 3
+            weak = len(alias) <= 2 or (kind in _GENERIC_KINDS and conf != "high" and not long_feature)
             names.append((alias, Name("place", tuple(sorted(codes)), kind, weight, shared.get(alias, 0), weak)))
         for alias in jurisdiction.aliases:
             names.append((alias, Name("district", weight=1.5)))
@@ -89,6 +96,8 @@ class PlaceResolver:
             else:
                 names.append((n.name, Name("neighbour_street", kind=n.district, weight=2.0)))
         self.matcher: PhraseMatcher[Name] = PhraseMatcher(names)
+        # Short names of units (观音桥 for 观音桥街道), to read names built on them.
+        self._unit_names = {u.code: u.name.removesuffix("街道").removesuffix("镇") for u in jurisdiction.units.values()}
 
     def user_words(self) -> list[str]:
         """Place names for jieba's user dictionary, so they segment whole."""
@@ -98,6 +107,7 @@ class PlaceResolver:
     def resolve(self, text: str, matches: list[Match[Name]] | None = None) -> PlaceResult:
         """Find the unit a text is about; unresolved (None) when the evidence does not agree."""
         matches = list(self.matcher.finditer(text)) if matches is None else matches
+        matches = [m for m in matches if not _denied(text, m.start)]
         votes: dict[str, float] = defaultdict(float)
         own = foreign = 0.0
         evidence: list[Evidence] = []
@@ -109,8 +119,21 @@ class PlaceResolver:
                 weight = name.weight
                 if name.shared_elsewhere:
                     weight *= 0.75  # the same village name exists in other districts
-                for code in name.unit_codes:
-                    votes[code] += weight / len(name.unit_codes)
+                codes = name.unit_codes
+                if len(codes) > 1:
+                    # A shared name right after one of its units' names means that unit.
+                    before = [p for p in matches if p.value.category == "unit" and 0 <= m.start - p.end <= _CONTEXT_GAP
+                              and p.value.unit_codes[0] in codes]
+                    if before:
+                        codes = before[-1].value.unit_codes
+                        weight = _WEIGHTS["community"]
+                    else:
+                        # A shared name that starts with one unit's name (观音桥步行街) leans to it.
+                        named = [c for c in codes if m.text.startswith(self._unit_names[c])]
+                        if len(named) == 1:
+                            votes[named[0]] += 0.5
+                for code in codes:
+                    votes[code] += weight / len(codes)
                 strength = 0.75 if name.weak else (2.0 if len(name.unit_codes) == 1 else 1.5)
                 own = max(own, strength)
                 units = "|".join(self.jurisdiction.units[c].name for c in name.unit_codes)
@@ -140,3 +163,13 @@ class PlaceResolver:
                 unit_code = top_code if confidence >= 0.5 else None
         return PlaceResult(unit_code, round(confidence, 3), own, foreign,
                            best_place[1] if best_place else None, evidence)
+
+
+def _denied(text: str, start: int) -> bool:
+    """True when a denial ("不是") shortly precedes this position within the same clause."""
+    window = text[max(0, start - _DENIAL_REACH):start]
+    for denial in _DENIALS:
+        at = window.rfind(denial)
+        if at >= 0 and not any(p in window[at:] for p in "，。；！？,;!?（）()"):
+            return True
+    return False

@@ -51,6 +51,7 @@ class SentimentScorer:
         frames += [(w, "improvement") for w in lex["improvement"]] + [(w, "question") for w in lex["question"]]
         frames += [(w, "personal") for w in lex["personal"]]
         self.frames: PhraseMatcher[str] = PhraseMatcher(frames)
+        self.reporting = frozenset(lex["reporting"])
         self.signals: PhraseMatcher[str] = PhraseMatcher(
             (w, signal) for signal, words in lex["signals"].items() for w in words
         )
@@ -87,6 +88,7 @@ class SentimentScorer:
             signals = sorted({*signals, "escalation"})
         prob = self.probability(tokens)
         counts["complaint"] = len(complaint_words)  # a word in both lists counts once
+        counts["vivid"] = len(complaint_words - self.reporting)
         polarity = self._decide(counts, prob, complaint_frame)
         # Keep the reported score consistent with the decided class.
         if polarity is Polarity.NEG:
@@ -107,7 +109,7 @@ class SentimentScorer:
             return Polarity.POS if c["improvement"] and c["improvement"] + 1 >= complaint else Polarity.NEU
 
         # A notice about petitions ("信访件办理情况公示") is not itself a petition.
-        if official >= 2 and not c["personal"] and not c["sarcasm"]:
+        if official >= 2 and not c["personal"] and not c["sarcasm"] and c["vivid"] <= 1:
             return report()
         if c["esc"]:
             return Polarity.NEG

@@ -19,6 +19,8 @@ class TopicClassifier:
         for topic in TOPIC_ORDER:
             phrases += [(w, (topic, 2.0)) for w in lex.get(topic, {}).get("strong", [])]
             phrases += [(w, (topic, 1.0)) for w in lex.get(topic, {}).get("weak", [])]
+        # Specific "other" words compete with the named topics under their own key.
+        phrases += [(w, ("other!", 2.0)) for w in lex.get("other", {}).get("specific", [])]
         self.matcher: PhraseMatcher[tuple[str, float]] = PhraseMatcher(phrases)
 
     def classify(self, text: str) -> tuple[list[str], list[Evidence], dict[str, float]]:
@@ -28,8 +30,12 @@ class TopicClassifier:
         for m in self.matcher.finditer(text):
             topic, weight = m.value
             scores[topic] += weight
-            evidence.append(Evidence("topic", m.text, m.start, m.end, topic))
-        specific = {t: s for t, s in scores.items() if t != "other" and s >= 2.0}
+            evidence.append(Evidence("topic", m.text, m.start, m.end, topic.rstrip("!")))
+        if "other!" in scores:
+            scores["other"] = scores.get("other", 0.0) + scores.pop("other!")
+            specific = {t: s for t, s in scores.items() if s >= 2.0}
+        else:
+            specific = {t: s for t, s in scores.items() if t != "other" and s >= 2.0}
         if specific:
             top = max(specific.values())
             chosen = [t for t, s in specific.items() if s >= max(2.0, top * 0.34)]
