@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from core.jurisdiction import Jurisdiction, load_jurisdiction
 from core.models import Analysis, Polarity
+from nlp.dedup import NearDuplicateIndex, clean
 from nlp.places import OWN_THRESHOLD, PlaceResolver
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentScorer
@@ -50,6 +51,14 @@ class Analyzer:
             signals=sentiment.signals,
             place=place.place if relevant else None,
         )
+
+    def near_duplicate_index(self, threshold: float = 0.5) -> NearDuplicateIndex:
+        """A fresh near-duplicate index; feed it ``dedup_tokens(text)`` of each post."""
+        return NearDuplicateIndex(threshold=threshold)
+
+    def dedup_tokens(self, text: str) -> list[str]:
+        """The tokens near-duplicate detection compares: repost furniture removed, jieba cut."""
+        return self.segmenter.cut(clean(text))
 
     def is_alarming(self, analysis: Analysis) -> bool:
         """True when a post should open or feed an incident: relevant and negative."""
