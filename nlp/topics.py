@@ -19,6 +19,7 @@ class TopicClassifier:
         for topic in TOPIC_ORDER:
             phrases += [(w, (topic, 2.0)) for w in lex.get(topic, {}).get("strong", [])]
             phrases += [(w, (topic, 1.0)) for w in lex.get(topic, {}).get("weak", [])]
+        phrases += [(w, ("", 0.0)) for w in lex.get("ignore", {}).get("phrases", [])]
         # Specific "other" words compete with the named topics under their own key.
         phrases += [(w, ("other!", 2.0)) for w in lex.get("other", {}).get("specific", [])]
         self.matcher: PhraseMatcher[tuple[str, float]] = PhraseMatcher(phrases)
@@ -29,6 +30,8 @@ class TopicClassifier:
         evidence: list[Evidence] = []
         for m in self.matcher.finditer(text):
             topic, weight = m.value
+            if not topic:
+                continue  # an ignored phrase: it only hides the topic word inside it
             scores[topic] += weight
             evidence.append(Evidence("topic", m.text, m.start, m.end, topic.rstrip("!")))
         if "other!" in scores:
