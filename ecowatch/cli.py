@@ -194,4 +194,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Under `python -m ecowatch.cli` this file is __main__, a second copy of the module: command
+    # modules register on the importable ecowatch.cli.app, so run that one.
+    from ecowatch.cli import main as _main
+
+    _main()
