@@ -118,7 +118,8 @@ def test_bundled_model_matches_snownlp_bayes(tmp_path):
     assert ours.probability(["臭死了", "受不了", "投诉"]) < 0.5 < ours.probability(["感谢", "点赞", "开心"])
 
 
-STORY = "江北区石马河街道鲜花港社区后面的山坡，最近有人在私自挖山砍树，好多树都被推倒了，山体已经挖出一个大缺口。请林业和规划部门核查。"
+STORY = ("江北区石马河街道鲜花港社区后面的山坡，最近有人在私自挖山砍树，好多树都被推倒了，"
+         "山体已经挖出一个大缺口。请林业和规划部门核查。")
 
 
 def test_near_duplicates_find_reposts_and_light_edits_not_other_posts(analyzer):
