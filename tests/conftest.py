@@ -88,3 +88,46 @@ def api_server(store: SqlStore) -> Iterator[str]:
     yield base
     server.should_exit = True
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL server for the run: ECOWATCH_TEST_PG_URL, else a throwaway cluster started here."""
+    import os
+
+    from tests.services.postgres import find_bin_dir, running_postgres
+
+    if os.environ.get("ECOWATCH_TEST_PG_URL"):
+        yield os.environ["ECOWATCH_TEST_PG_URL"]
+        return
+    if find_bin_dir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: .ci/run must install it")
+        pytest.skip("PostgreSQL is not installed on this machine (apt-get install postgresql)")
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[SqlStore]:
+    """The same store on real SQLite and on real PostgreSQL (a fresh database per test)."""
+    if request.param == "sqlite":
+        st = open_store(settings.sqlalchemy_url, settings.snapshot_dir)
+        yield st
+        st.dispose()
+        return
+    import uuid
+
+    import sqlalchemy as sa
+
+    server = request.getfixturevalue("pg_url")
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    st = open_store(server.rsplit("/", 1)[0] + "/" + name, settings.snapshot_dir)
+    yield st
+    st.dispose()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()

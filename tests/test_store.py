@@ -23,62 +23,62 @@ def test_sqlite_runs_in_wal_mode(store):
         assert tx.conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_same_post_twice_keeps_one(store):
-    with store.begin() as tx:
+def test_same_post_twice_keeps_one(sql_store):
+    with sql_store.begin() as tx:
         r1 = tx.add_posts([post(), post()], NOW)
-    with store.begin() as tx:
+    with sql_store.begin() as tx:
         r2 = tx.add_posts([post(url="HTTP://X/1/")], NOW)  # same URL, other spelling
     assert (r1.new, r1.duplicate) == (1, 1)
     assert (r2.new, r2.duplicate) == (0, 1)
-    with store.read() as tx:
+    with sql_store.read() as tx:
         assert tx.count_posts() == 1
 
 
-def test_same_author_same_text_at_two_urls_is_one_post_two_authors_two(store):
-    with store.begin() as tx:
+def test_same_author_same_text_at_two_urls_is_one_post_two_authors_two(sql_store):
+    with sql_store.begin() as tx:
         tx.add_posts([post(url="http://a/1"), post(url="http://b/2"), post(url="http://c/3", author="b")], NOW)
         assert tx.count_posts() == 2
 
 
-def test_seen_again_refreshes_engagement(store):
-    with store.begin() as tx:
+def test_seen_again_refreshes_engagement(sql_store):
+    with sql_store.begin() as tx:
         tx.add_posts([post(engagement={"reposts": 3})], NOW)
-    with store.begin() as tx:
+    with sql_store.begin() as tx:
         result = tx.add_posts([post(engagement={"reposts": 40, "comments": 2})], NOW)
     assert result.updated == 1 and result.new == 0
-    with store.read() as tx:
+    with sql_store.read() as tx:
         assert tx.get_post(1).engagement == {"reposts": 40, "comments": 2}
 
 
-def test_snapshot_kept_at_first_sight(store):
-    with store.begin() as tx:
+def test_snapshot_kept_at_first_sight(sql_store):
+    with sql_store.begin() as tx:
         tx.add_posts([post(raw="<html>原始页面</html>")], NOW)
-    with store.begin() as tx:
+    with sql_store.begin() as tx:
         tx.add_posts([post(raw="<html>后来改过的页面</html>", engagement={"likes": 1})], NOW)
-    files = list(store.snapshot_dir.rglob("*.txt"))
+    files = list(sql_store.snapshot_dir.rglob("*.txt"))
     assert len(files) == 1
     assert "原始页面" in files[0].read_text(encoding="utf-8")
 
 
-def test_crash_mid_batch_loses_and_doubles_nothing(store):
-    with pytest.raises(RuntimeError), store.begin() as tx:
+def test_crash_mid_batch_loses_and_doubles_nothing(sql_store):
+    with pytest.raises(RuntimeError), sql_store.begin() as tx:
         tx.add_posts([post(url="http://x/a")], NOW)
         raise RuntimeError("crash after the first post")
-    with store.read() as tx:
+    with sql_store.read() as tx:
         assert tx.count_posts() == 0  # rolled back whole
-    with store.begin() as tx:
+    with sql_store.begin() as tx:
         assert tx.add_posts([post(url="http://x/a"), post(url="http://x/b", text="另一条")], NOW).new == 2
 
 
-def test_naive_datetimes_are_refused(store):
-    with pytest.raises(StoreError), store.begin() as tx:
+def test_naive_datetimes_are_refused(sql_store):
+    with pytest.raises(StoreError), sql_store.begin() as tx:
         tx.add_posts([post(published_at=dt.datetime(2026, 1, 1))], NOW)
 
 
-def test_times_come_back_aware_utc(store):
-    with store.begin() as tx:
+def test_times_come_back_aware_utc(sql_store):
+    with sql_store.begin() as tx:
         tx.add_posts([post(published_at=dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))],
                      NOW)
-    with store.read() as tx:
+    with sql_store.read() as tx:
         got = tx.get_post(1).published_at
     assert got == dt.datetime(2026, 11, 28, 1, 30, tzinfo=dt.UTC) and got.tzinfo is not None
