@@ -131,3 +131,32 @@ def sql_store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Sq
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def es_target() -> Iterator[tuple[str, dict]]:
+    """(URL, client options) of Elasticsearch: ES_URL when set (a real server), else the osmem-server
+    emulator started here. The run's output says which one the tests used."""
+    import os
+
+    if os.environ.get("ES_URL"):
+        print(f"\n[elasticsearch] real server at {os.environ['ES_URL']}")
+        yield os.environ["ES_URL"], {}
+        return
+    from osmem_server import OsmemServer
+
+    from tests.services.elasticsearch import CompatRewritingNode
+
+    with OsmemServer.start() as server:
+        print(f"\n[elasticsearch] osmem-server emulator {server.version} at {server.url}")
+        yield server.url, {"node_class": CompatRewritingNode}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say which Elasticsearch and PostgreSQL the run uses."""
+    import os
+
+    es = f"real server at {os.environ['ES_URL']}" if os.environ.get("ES_URL") else \
+        "osmem-server emulator (set ES_URL to use a real server)"
+    pg = os.environ.get("ECOWATCH_TEST_PG_URL") or "a throwaway cluster started by the tests"
+    return [f"elasticsearch: {es}", f"postgresql: {pg}"]
