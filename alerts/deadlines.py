@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from alerts.workdays import add_workdays
 from core.models import Grade
@@ -13,16 +13,45 @@ STEPS = ("report", "sign_off", "response", "press", "closure")
 
 
 def compute_deadlines(policy: Mapping[str, Mapping[str, float]], grade: Grade,
-                      start: dt.datetime) -> dict[str, dt.datetime]:
+                      start: dt.datetime, complex_case: bool = False) -> dict[str, dt.datetime]:
     """Deadlines for each step the grade's policy names, counted from ``start``.
 
-    ``policy[grade]`` has ``<step>_hours`` (clock hours) or ``<step>_workdays`` (working days).
+    ``policy[grade]`` has ``<step>_hours`` (clock hours) or ``<step>_workdays`` (working days);
+    a complex case uses ``<step>_complex_hours`` / ``<step>_complex_workdays`` where given.
     """
     rules = policy.get(grade.value) or policy.get("blue") or {}
     out: dict[str, dt.datetime] = {}
     for step in STEPS:
-        if f"{step}_hours" in rules:
+        if complex_case and f"{step}_complex_hours" in rules:
+            out[step] = start + dt.timedelta(hours=float(rules[f"{step}_complex_hours"]))
+        elif complex_case and f"{step}_complex_workdays" in rules:
+            out[step] = add_workdays(start, float(rules[f"{step}_complex_workdays"]))
+        elif f"{step}_hours" in rules:
             out[step] = start + dt.timedelta(hours=float(rules[f"{step}_hours"]))
         elif f"{step}_workdays" in rules:
             out[step] = add_workdays(start, float(rules[f"{step}_workdays"]))
+    return out
+
+
+def raise_deadlines(current: Mapping[str, dt.datetime], policy: Mapping[str, Mapping[str, float]],
+                    grade: Grade, at: dt.datetime, done: Collection[str] = (),
+                    complex_case: bool = False) -> dict[str, dt.datetime]:
+    """Deadlines after the grade rises at ``at``: the stricter grade's clock starts now, a step
+    already due earlier keeps its earlier deadline, steps already done keep theirs unchanged."""
+    fresh = compute_deadlines(policy, grade, at, complex_case)
+    out = dict(current)
+    for step, due in fresh.items():
+        if step in done:
+            continue
+        out[step] = min(due, current[step]) if step in current else due
+    return out
+
+
+def restart_step(current: Mapping[str, dt.datetime], policy: Mapping[str, Mapping[str, float]], grade: Grade,
+                 step: str, at: dt.datetime, complex_case: bool = False) -> dict[str, dt.datetime]:
+    """Deadlines with one step's clock restarted at ``at`` (sign-off after a reassignment)."""
+    out = dict(current)
+    fresh = compute_deadlines(policy, grade, at, complex_case)
+    if step in fresh:
+        out[step] = fresh[step]
     return out

@@ -1,4 +1,8 @@
-"""Incident rules: which posts open an incident, which join one, what grade it gets (pure)."""
+"""Incident rules: which posts open an incident, which join or reopen one, what grade it gets (pure).
+
+The thresholds are the pack's ``[grouping]``, ``[grading]`` and ``[workflow]`` tables; the
+pieces live in :mod:`alerts.grouping` and :mod:`alerts.grading`.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +11,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alerts.deadlines import compute_deadlines
+from alerts.grading import Reach, add_post, grade_incident, source_tier
+from alerts.grouping import find_match
 from core.jurisdiction import Jurisdiction
 from core.models import Analysis, Grade, Incident, Polarity, RawPost, State
 
-MERGE_WINDOW = dt.timedelta(hours=72)
-MIN_UNIT_CONFIDENCE = 0.6  # below this the duty desk decides, not the machine
-
-# Signals that alone lift a grade, and to what.
-_SIGNAL_GRADES: dict[str, Grade] = {
-    "casualty": Grade.ORANGE, "explosion": Grade.ORANGE, "poisoning": Grade.ORANGE,
-    "leak": Grade.YELLOW, "drinking_water": Grade.YELLOW, "gathering": Grade.YELLOW,
-    "petition": Grade.YELLOW, "escalation": Grade.YELLOW, "school": Grade.YELLOW, "hospital": Grade.YELLOW,
-    "media": Grade.YELLOW,
-}
+MERGE_WINDOW = dt.timedelta(hours=72)  # default of [grouping] window_hours
+MIN_UNIT_CONFIDENCE = 0.6  # default of [workflow] min_unit_confidence: below it the duty desk decides
 
 
 @dataclass(slots=True)
 class Decision:
     """What to do with one analysed post."""
 
-    action: str  # "ignore" | "open" | "merge"
-    incident: Incident | None = None  # the new incident (open) or the one joined (merge)
+    action: str  # "ignore" | "open" | "merge" | "reopen"
+    incident: Incident | None = None  # the new incident (open) or the one joined (merge, reopen)
     reasons: list[str] = field(default_factory=list)
+    tier: str = "individual"  # media tier of the post's source
 
 
 def opens_incident(analysis: Analysis) -> bool:
@@ -36,52 +35,44 @@ def opens_incident(analysis: Analysis) -> bool:
     return analysis.relevant and analysis.polarity is Polarity.NEG
 
 
-def grade_post(analysis: Analysis, post: RawPost) -> tuple[Grade, list[str]]:
+def grade_post(analysis: Analysis, post: RawPost, jurisdiction: Jurisdiction | None = None) -> tuple[Grade, list[str]]:
     """The grade one post justifies on its own, with the reasons."""
-    grade, reasons = Grade.BLUE, ["相关负面舆情"]
-    for signal in analysis.signals:
-        lifted = _SIGNAL_GRADES.get(signal)
-        if lifted and lifted.rank > grade.rank:
-            grade = lifted
-        if lifted:
-            reasons.append(f"敏感信号: {signal}")
-    reach = sum(int(post.engagement.get(k, 0)) for k in ("reposts", "comments", "likes"))
-    if reach >= 10000 and grade.rank < Grade.ORANGE.rank:
-        grade = Grade.ORANGE
-        reasons.append(f"传播量 {reach} ≥ 10000")
-    elif reach >= 1000 and grade.rank < Grade.YELLOW.rank:
-        grade = Grade.YELLOW
-        reasons.append(f"传播量 {reach} ≥ 1000")
-    return grade, reasons
+    policy = jurisdiction.grading if jurisdiction else {}
+    tier = source_tier(post, policy)
+    return grade_incident(add_post(Reach(), post, analysis, tier), 1.0, policy)
 
 
-def _title(post: RawPost, analysis: Analysis) -> str:
-    title = (post.title or post.text).strip().splitlines()[0] if (post.title or post.text).strip() else "(无标题)"
-    return title[:80]
+def assigned_unit(analysis: Analysis, jurisdiction: Jurisdiction) -> str | None:
+    """The unit the machine may assign to: None when unknown or not confident enough."""
+    threshold = float(jurisdiction.workflow.get("min_unit_confidence", MIN_UNIT_CONFIDENCE))
+    return analysis.unit_code if analysis.unit_code and analysis.confidence >= threshold else None
+
+
+def _title(post: RawPost) -> str:
+    text = (post.title or post.text).strip()
+    return text.splitlines()[0][:80] if text else "(无标题)"
 
 
 def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], jurisdiction: Jurisdiction,
-           now: dt.datetime) -> Decision:
-    """Decide whether a post opens an incident, joins one of ``candidates``, or is ignored.
+           now: dt.datetime, words: Sequence[str] = ()) -> Decision:
+    """Decide whether a post opens an incident, joins or reopens one of ``candidates``, or is ignored.
 
-    ``candidates`` are the open incidents of the same unit and topic in the merge window.
+    ``candidates`` are incidents of the same unit and topic (see ``Tx.grouping_candidates``);
+    ``words`` the post's keywords (``alerts.grouping.keywords`` of its tokens).
     """
+    tier = source_tier(post, jurisdiction.grading)
     if not opens_incident(analysis):
-        return Decision("ignore", reasons=["不相关或非负面"])
-    unit_code = analysis.unit_code if analysis.confidence >= MIN_UNIT_CONFIDENCE else None
-    for incident in candidates:
-        if incident.unit_code != unit_code or incident.topic != analysis.topic:
-            continue
-        if now - incident.opened_at > MERGE_WINDOW:
-            continue
-        if incident.place and analysis.place and incident.place != analysis.place:
-            continue
-        return Decision("merge", incident, ["同属地、同主题、同地点，72小时内"])
-    grade, reasons = grade_post(analysis, post)
+        return Decision("ignore", reasons=["不相关或非负面"], tier=tier)
+    unit_code = assigned_unit(analysis, jurisdiction)
+    match = find_match(unit_code, analysis.topic, analysis.place, words, candidates, now, jurisdiction.grouping)
+    if match is not None:
+        return Decision(match.action, match.incident, [match.reason], tier)
+    reach = add_post(Reach(), post, analysis, tier)
+    grade, reasons = grade_incident(reach, 1.0, jurisdiction.grading)
     unit = jurisdiction.unit(unit_code)
     department = jurisdiction.route(analysis.topic, post.full_text)
     incident = Incident(
-        title=_title(post, analysis),
+        title=_title(post),
         unit=unit.name if unit else None,
         unit_code=unit.code if unit else None,
         topic=analysis.topic,
@@ -93,5 +84,12 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
         place=analysis.place,
         deadlines=compute_deadlines(jurisdiction.deadlines, grade, now),
         grade_reasons=reasons,
+        reach=reach.to_dict(),
+        keywords=list(words),
+        last_post_at=now,
     )
-    return Decision("open", incident, ["属地明确，直接交办" if unit else "属地不明，进入值班台分拣"])
+    if unit:
+        why = "属地明确，直接交办"
+    else:
+        why = ("属地不明" if not analysis.unit_code else "属地置信度低") + "，进入值班台分拣"
+    return Decision("open", incident, [why], tier)

@@ -6,15 +6,22 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from alerts.rules import MERGE_WINDOW, Decision, decide
+from alerts.config import AlertsConfig, alerts_config
+from alerts.deadlines import compute_deadlines, raise_deadlines
+from alerts.grading import Reach, add_post, effective_grade, grade_incident
+from alerts.grouping import keywords, merge_keywords
+from alerts.notify import notify
+from alerts.rules import Decision, decide, opens_incident
 from core.errors import StoreError
-from core.models import AuditEntry, State
+from core.models import Analysis, AuditEntry, Incident, RawPost, State
 from core.timeutil import utcnow
 from nlp.analyzer import Analyzer
 from storage.sql import SqlStore, Tx
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
+# Steps a reopened incident must do again; report and press conference stay done.
+REDO_ON_REOPEN = ("sign_off", "response", "closure", "closed")
 
 
 @dataclass(slots=True)
@@ -26,38 +33,96 @@ class ProcessReport:
     opened: int = 0
     merged: int = 0
     failed: int = 0
+    reopened: int = 0
+    raised: int = 0
 
 
-def _apply(tx: Tx, post_id: int, decision: Decision, at: dt.datetime, report: ProcessReport) -> None:
-    """Carry out a rule decision inside the post's transaction, with audit entries."""
+def regrade(tx: Tx, config: AlertsConfig, incident: Incident, at: dt.datetime, actor: str = SYSTEM) -> bool:
+    """Recompute the grade from the incident's stored reach and velocity; raise it (never lower it
+    automatically) with an audit entry, stricter deadlines and a notification. True if raised."""
+    assert incident.id is not None
+    velocity = tx.incident_post_count_between(incident.id, at - dt.timedelta(hours=1), at)
+    computed, reasons = grade_incident(Reach.from_dict(incident.reach), float(velocity), config.grading)
+    new = effective_grade(computed, incident.grade_override)
+    if new.rank <= incident.grade.rank:
+        if computed.rank >= incident.grade.rank and incident.grade_override is None:
+            incident.grade_reasons = reasons  # same grade, fresher reasons (figures grow)
+        return False
+    old = incident.grade
+    incident.grade, incident.grade_reasons = new, reasons
+    incident.deadlines = raise_deadlines(incident.deadlines, config.jurisdiction.deadlines, new, at,
+                                         incident.milestones, incident.complex)
+    tx.add_audit(AuditEntry(incident.id, at, actor, "grade_raised", incident.state.value, incident.state.value,
+                            {"from_grade": old.value, "to_grade": new.value, "reasons": reasons}))
+    notify(tx, config, incident, "grade_raised", f"等级由{old.label}升为{new.label}: {'; '.join(reasons[1:])}", at)
+    return True
+
+
+def _open(tx: Tx, config: AlertsConfig, post_id: int, decision: Decision, at: dt.datetime) -> None:
     incident = decision.incident
-    if decision.action == "open" and incident is not None:
-        incident_id = tx.insert_incident(incident)
-        tx.attach_post(incident_id, post_id, at)
-        tx.add_audit(AuditEntry(incident_id, at, SYSTEM, "open", None, State.NEW.value,
-                                {"post_id": post_id, "grade": incident.grade.value,
-                                 "reasons": incident.grade_reasons + decision.reasons}))
-        if incident.state is State.ASSIGNED:
-            tx.add_assignment(incident_id, incident.unit_code, incident.unit, incident.department, SYSTEM, at)
-            tx.add_audit(AuditEntry(incident_id, at, SYSTEM, "assign", State.NEW.value, State.ASSIGNED.value,
-                                    {"unit": incident.unit, "unit_code": incident.unit_code,
-                                     "department": incident.department}))
-        report.opened += 1
-    elif (decision.action == "merge" and incident is not None and incident.id is not None
-          and tx.attach_post(incident.id, post_id, at)):
-        tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "add_post", incident.state.value,
-                                incident.state.value, {"post_id": post_id}))
+    assert incident is not None
+    incident_id = tx.insert_incident(incident)
+    tx.attach_post(incident_id, post_id, at)
+    tx.add_audit(AuditEntry(incident_id, at, SYSTEM, "open", None, State.NEW.value,
+                            {"post_id": post_id, "grade": incident.grade.value,
+                             "reasons": incident.grade_reasons + decision.reasons}))
+    if incident.state is State.ASSIGNED:
+        tx.add_assignment(incident_id, incident.unit_code, incident.unit, incident.department, SYSTEM, at)
+        tx.add_audit(AuditEntry(incident_id, at, SYSTEM, "assign", State.NEW.value, State.ASSIGNED.value,
+                                {"unit": incident.unit, "unit_code": incident.unit_code,
+                                 "department": incident.department}))
+        notify(tx, config, incident, "opened", f"新事件交办{incident.unit}（{incident.department or '未定部门'}）", at)
+    else:
+        notify(tx, config, incident, "triage", f"新事件待分拣: {decision.reasons[0]}", at)
+
+
+def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decision: Decision, words: list[str],
+          at: dt.datetime, report: ProcessReport) -> None:
+    incident = decision.incident
+    assert incident is not None and incident.id is not None and post.id is not None
+    if not tx.attach_post(incident.id, post.id, at):
+        return
+    incident = tx.get_incident(incident.id) or incident  # fresh post_count
+    assert incident.id is not None
+    incident.reach = add_post(Reach.from_dict(incident.reach), post, analysis, decision.tier).to_dict()
+    incident.keywords = merge_keywords(incident.keywords, words)
+    incident.last_post_at = at
+    incident.updated_at = at
+    if decision.action == "reopen":
+        before = incident.state
+        incident.state = State.ASSIGNED if incident.unit_code else State.NEW
+        incident.reopened += 1
+        for step in REDO_ON_REOPEN:
+            incident.milestones.pop(step, None)
+        fresh = compute_deadlines(config.jurisdiction.deadlines, incident.grade, at, incident.complex)
+        incident.deadlines.update({k: v for k, v in fresh.items() if k in REDO_ON_REOPEN})
+        tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "reopen", before.value, incident.state.value,
+                                {"post_id": post.id, "reason": decision.reasons[0]}))
+        if incident.unit_code:
+            tx.add_assignment(incident.id, incident.unit_code, incident.unit, incident.department, SYSTEM, at)
+        notify(tx, config, incident, "reopened", "已办结事件出现新帖，重新打开", at)
+        report.reopened += 1
+    else:
+        tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "add_post", incident.state.value, incident.state.value,
+                                {"post_id": post.id, "reason": decision.reasons[0]}))
         report.merged += 1
+    tx.update_incident(incident)
+    if regrade(tx, config, incident, at):
+        report.raised += 1
+    tx.update_incident(incident)
 
 
 def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None = None,
-                    batch: int = 500) -> ProcessReport:
-    """Analyse every stored, unprocessed post and open or feed incidents.
+                    batch: int = 500, config: AlertsConfig | None = None) -> ProcessReport:
+    """Analyse every stored, unprocessed post and open, feed or reopen incidents.
 
     Each post is analysed, stored and turned into incident changes in its own transaction, so a
     crash mid-batch leaves every post either fully processed or still pending: nothing is lost or
     doubled. A post whose analysis fails is marked with the error and skipped.
     """
+    config = config or alerts_config(analyzer.jurisdiction)
+    window = dt.timedelta(hours=float(config.grouping.get("window_hours", 72)))
+    reopen = dt.timedelta(days=float(config.grouping.get("reopen_days", 30)))
     report = ProcessReport()
     while True:
         with store.read() as tx:
@@ -65,9 +130,11 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
         if not pending:
             return report
         for post in pending:
+            assert post.id is not None
             at = now or utcnow()
             try:
                 analysis = analyzer.analyze(post.full_text)
+                words = keywords(analyzer.segmenter.cut(post.full_text)) if opens_incident(analysis) else []
             except Exception as exc:  # one bad post must not stop the batch
                 log.exception("analysis failed for post %s", post.id)
                 with store.begin() as tx:
@@ -80,10 +147,16 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                     if not tx.claim_post(post.id, at):
                         continue
                     tx.save_analysis(post.id, analysis, at)
-                    candidates = tx.open_incidents_for(
-                        analysis.unit_code, analysis.topic, at - MERGE_WINDOW) if analysis.relevant else []
-                    decision = decide(post, analysis, candidates, analyzer.jurisdiction, at)
-                    _apply(tx, post.id, decision, at, report)
+                    candidates = []
+                    if opens_incident(analysis):
+                        unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
+                        candidates = tx.grouping_candidates(unit, analysis.topic, at - window, at - reopen)
+                    decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words)
+                    if decision.action == "open":
+                        _open(tx, config, post.id, decision, at)
+                        report.opened += 1
+                    elif decision.action in ("merge", "reopen"):
+                        _join(tx, config, post, analysis, decision, words, at, report)
             except StoreError:
                 log.exception("storing the analysis of post %s failed; it stays pending", post.id)
                 report.failed += 1

@@ -34,3 +34,7 @@ class StoreError(EcowatchError):
 
 class WorkflowError(EcowatchError):
     """A workflow action is not allowed in the incident's current state."""
+
+
+class NotFoundError(EcowatchError):
+    """A record named by id does not exist (the API maps this to 404)."""

@@ -92,6 +92,11 @@ class Jurisdiction:
     escalation: dict[str, Any]
     neighbours: list[Neighbour] = field(default_factory=list)
     sources_path: Path | None = None
+    grading: dict[str, Any] = field(default_factory=dict)  # [grading]: thresholds, tiers, signals
+    grouping: dict[str, Any] = field(default_factory=dict)  # [grouping]: merge window, similarity
+    workflow: dict[str, Any] = field(default_factory=dict)  # [workflow]: return limit, reopen window
+    notify: dict[str, Any] = field(default_factory=dict)  # [notify]: routing by event, quiet hours
+    contacts: list[dict[str, Any]] = field(default_factory=list)  # [[contacts]]: who gets what
 
     def unit(self, code: str | None) -> Unit | None:
         """The unit with this official code, or None."""
@@ -199,6 +204,11 @@ def load_jurisdiction(name_or_path: str = "jiangbei") -> Jurisdiction:
             escalation=meta.get("escalation", {}),
             neighbours=neighbours,
             sources_path=sources if sources.is_file() else None,
+            grading=meta.get("grading", {}),
+            grouping=meta.get("grouping", {}),
+            workflow=meta.get("workflow", {}),
+            notify=meta.get("notify", {}),
+            contacts=meta.get("contacts", []),
         )
     except KeyError as exc:
         raise ConfigError(f"{root / 'pack.toml'}: missing field {exc}") from exc

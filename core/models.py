@@ -172,6 +172,18 @@ class Incident:
     grade_reasons: list[str] = field(default_factory=list)
     post_count: int = 0
     id: int | None = None
+    # Aggregated reach of every merged post (并单 keeps it): reposts, comments, likes, followers,
+    # authors (distinct count), neg_sum/n (negativity), tiers seen, signals seen.
+    reach: dict[str, Any] = field(default_factory=dict)
+    keywords: list[str] = field(default_factory=list)  # tokens for the similarity check
+    milestones: dict[str, dt.datetime] = field(default_factory=dict)  # step → when it was done
+    returns: int = 0  # how many times a unit returned it (退单)
+    complex: bool = False  # complex case: longer closure deadline
+    grade_override: dict[str, Any] | None = None  # {"grade", "reason", "by", "at"} set by an officer
+    merged_into: int | None = None  # set when merged into another incident
+    parent_id: int | None = None  # the closed incident this one follows up
+    last_post_at: dt.datetime | None = None
+    reopened: int = 0
 
 
 @dataclass(slots=True)

@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     escalate_interval_seconds: int = Field(default=60, ge=5)
     fetch_timeout_seconds: float = Field(default=20.0, gt=0)
     crawl_time_limit_seconds: int = Field(default=600, ge=10)
+    smtp_host: str | None = Field(default=None, description="SMTP server for email notifications; unset = off")
+    smtp_port: int = 25
+    smtp_from: str = "ecowatch@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    wecom_enabled: bool = Field(default=False, description="send to WeCom group robots named in the contacts")
+    dingtalk_enabled: bool = Field(default=False, description="send to DingTalk group robots named in the contacts")
+    dingtalk_secret: str | None = Field(default=None, description="DingTalk robot signing secret (加签)")
+    notify_timeout_seconds: float = Field(default=10.0, gt=0)
+    notify_interval_seconds: int = Field(default=30, ge=1, description="how often the outbox is delivered")
+    contacts_file: Path | None = Field(default=None, description="TOML [[contacts]] added to the pack's")
     user_agent: str = "ecowatch/0.1 (+environmental opinion monitoring; contact: your bureau)"
 
     @classmethod

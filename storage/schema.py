@@ -99,6 +99,17 @@ incidents = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("deadlines", JSON, nullable=False),  # {"sign_off": iso, "response": iso, ...}
     Column("post_count", Integer, nullable=False, default=0),
+    # Added by the workflow (nullable so storage.migrate can add them to older files).
+    Column("reach", JSON),  # aggregated reach of merged posts (alerts.grading.Reach)
+    Column("keywords", JSON),  # tokens for the similarity check
+    Column("milestones", JSON),  # step → iso time it was done (sign_off, response, closure, closed...)
+    Column("returns", Integer),
+    Column("complex", Boolean),
+    Column("grade_override", JSON),
+    Column("merged_into", Integer, index=True),
+    Column("parent_id", Integer),
+    Column("last_post_at", UtcDateTime(), index=True),
+    Column("reopened", Integer),
 )
 
 incident_posts = Table(
@@ -156,4 +167,62 @@ source_state = Table(
     Column("source", String(200), primary_key=True),
     Column("etag", Text),
     Column("last_modified", Text),
+)
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("step", String(20), nullable=False),
+    Column("deadline", UtcDateTime(), nullable=False),
+    Column("rung", Integer, nullable=False, default=-1),
+    Column("last_notified_at", UtcDateTime()),
+    Column("notify_count", Integer, nullable=False, default=0),
+    Column("acknowledged_rung", Integer, nullable=False, default=-1),
+    Column("acknowledged_at", UtcDateTime()),
+    Column("acknowledged_by", String(100)),
+    Column("active", Boolean, nullable=False, default=True, index=True),
+    Column("ended_at", UtcDateTime()),
+    UniqueConstraint("incident_id", "step", name="uq_escalations_incident_step"),
+)
+
+# Messages waiting to go out on a push channel (email, WeCom, DingTalk, the in-app feed): written in
+# the transaction of the action that caused them, delivered by a job, so a slow or broken channel
+# never blocks the pipeline and a failure is retried and stays visible.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), index=True),
+    Column("channel", String(20), nullable=False),
+    Column("recipient", String(100), nullable=False),  # contact name
+    Column("address", Text, nullable=False),  # email address, webhook URL, feed name
+    Column("grade", String(10)),
+    Column("subject", Text, nullable=False),
+    Column("lines", JSON, nullable=False),  # the events grouped into this message
+    Column("events", JSON, nullable=False),  # their kinds
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("not_before", UtcDateTime(), nullable=False),  # grouping interval / quiet hours
+    Column("next_attempt_at", UtcDateTime(), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("status", String(10), nullable=False, index=True),  # pending | sent | failed
+    Column("sent_at", UtcDateTime()),
+    Column("last_error", Text),
+    Column("locked_until", UtcDateTime()),
+    Index("ix_outbox_group", "incident_id", "channel", "address", "status"),
+)
+
+# The in-app feed the console streams: one row per delivered feed message.
+feed_events = Table(
+    "feed_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), index=True),
+    Column("recipient", String(100), nullable=False, index=True),
+    Column("grade", String(10)),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("events", JSON, nullable=False),
 )

@@ -42,6 +42,7 @@ from storage.schema import (
     source_runs,
     source_state,
 )
+from storage.workflow_tx import WorkflowTx
 
 
 @dataclass(slots=True)
@@ -91,8 +92,11 @@ class SqlStore:
             event.listen(self.engine, "begin", _sqlite_begin)
 
     def create_schema(self) -> None:
-        """Create missing tables (idempotent)."""
+        """Create missing tables and add missing columns to older files (idempotent)."""
+        from storage.migrate import add_missing_columns
+
         metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
 
     @contextmanager
     def begin(self) -> Iterator[Tx]:
@@ -134,6 +138,11 @@ def _row_to_incident(row: Any) -> Incident:
         department=row.department, place=row.place,
         deadlines={k: dt.datetime.fromisoformat(v) for k, v in (row.deadlines or {}).items()},
         grade_reasons=list(row.grade_reasons or []), post_count=row.post_count,
+        reach=dict(row.reach or {}), keywords=list(row.keywords or []),
+        milestones={k: dt.datetime.fromisoformat(v) for k, v in (row.milestones or {}).items()},
+        returns=row.returns or 0, complex=bool(row.complex), grade_override=row.grade_override,
+        merged_into=row.merged_into, parent_id=row.parent_id, last_post_at=row.last_post_at,
+        reopened=row.reopened or 0,
     )
 
 
@@ -145,7 +154,7 @@ def _row_to_analysis(row: Any) -> Analysis:
     )
 
 
-class Tx:
+class Tx(WorkflowTx):
     """Operations inside one transaction (or one read view)."""
 
     def __init__(self, conn: Connection, snapshot_dir: Path | None) -> None:
@@ -261,6 +270,10 @@ class Tx:
             grade=incident.grade.value, grade_reasons=incident.grade_reasons, state=incident.state.value,
             opened_at=incident.opened_at, updated_at=incident.updated_at,
             deadlines={k: v.isoformat() for k, v in incident.deadlines.items()}, post_count=incident.post_count,
+            reach=incident.reach, keywords=incident.keywords,
+            milestones={k: v.isoformat() for k, v in incident.milestones.items()}, returns=incident.returns,
+            complex=incident.complex, grade_override=incident.grade_override, merged_into=incident.merged_into,
+            parent_id=incident.parent_id, last_post_at=incident.last_post_at, reopened=incident.reopened,
         )
 
     def update_incident(self, incident: Incident) -> None:

@@ -1,0 +1,179 @@
+"""Grade an incident from its aggregated reach, sources, signals, velocity and negativity (pure).
+
+The thresholds are data: the pack's ``[grading]`` table. Every rule that fires is a reason, so an
+officer can see why an incident is 重大 and not 一般.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.models import Analysis, Grade, RawPost
+
+TIERS = ("central", "provincial", "official", "local", "individual")
+TIER_LABELS = {"central": "中央媒体", "provincial": "省级媒体", "official": "官方账号", "local": "本地媒体",
+               "individual": "个人"}
+_METRICS = ("reposts", "comments", "likes", "followers")
+
+
+@dataclass(slots=True)
+class Reach:
+    """What the posts of one incident add up to. Stored on the incident as a JSON object."""
+
+    reposts: int = 0
+    comments: int = 0
+    likes: int = 0
+    followers: int = 0
+    authors: list[str] = field(default_factory=list)  # distinct, capped (see MAX_AUTHORS)
+    author_count: int = 0
+    posts: int = 0
+    neg_sum: float = 0.0  # Σ (1 - sentiment)
+    tiers: list[str] = field(default_factory=list)
+    signals: list[str] = field(default_factory=list)
+
+    MAX_AUTHORS = 2000  # beyond this the count goes on but names are not kept
+
+    @property
+    def total(self) -> int:
+        """Reposts + comments + likes: how far the matter has spread."""
+        return self.reposts + self.comments + self.likes
+
+    @property
+    def negativity(self) -> float:
+        """Mean negativity (1 - probability of positive) of the posts, 0 when empty."""
+        return self.neg_sum / self.posts if self.posts else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"reposts": self.reposts, "comments": self.comments, "likes": self.likes,
+                "followers": self.followers, "authors": self.authors, "author_count": self.author_count,
+                "posts": self.posts, "neg_sum": round(self.neg_sum, 6), "tiers": self.tiers,
+                "signals": self.signals}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Reach:
+        """Inverse of :meth:`to_dict`; tolerant of missing keys (older rows)."""
+        data = data or {}
+        return cls(**{k: data[k] for k in ("reposts", "comments", "likes", "followers", "authors",
+                                           "author_count", "posts", "neg_sum", "tiers", "signals") if k in data})
+
+
+def source_tier(post: RawPost, policy: Mapping[str, Any]) -> str:
+    """The media tier of a post's source: central, provincial, official, local or individual."""
+    host = urlsplit(post.url).netloc.lower() if post.url else ""
+    haystack = " ".join((post.source or "", post.author or "", host))
+    for tier in ("central", "provincial", "official", "local"):
+        if any(word and word in haystack for word in policy.get("source_tiers", {}).get(tier, [])):
+            return tier
+    return "individual"
+
+
+def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reach:
+    """Fold one post into the reach (mutates and returns it).
+
+    Engagement figures are added, not maxed: a repeat complaint by another author is another
+    audience. The same post stored twice never gets here (the store de-duplicates it).
+    """
+    for key in _METRICS:
+        value = int(post.engagement.get(key, 0) or 0)
+        setattr(reach, key, getattr(reach, key) + max(value, 0))
+    author = (post.author or "").strip() or f"anon:{post.source}:{post.id}"
+    if author not in reach.authors:
+        reach.author_count += 1
+        if len(reach.authors) < Reach.MAX_AUTHORS:
+            reach.authors.append(author)
+    reach.posts += 1
+    reach.neg_sum += 1.0 - float(analysis.sentiment)
+    if tier not in reach.tiers:
+        reach.tiers.append(tier)
+    for signal in analysis.signals:
+        if signal not in reach.signals:
+            reach.signals.append(signal)
+    return reach
+
+
+def _grade(name: str | None) -> Grade | None:
+    try:
+        return Grade(name) if name else None
+    except ValueError:
+        return None
+
+
+def _threshold_grade(value: float, thresholds: Mapping[str, Any]) -> Grade | None:
+    best = None
+    for grade in Grade:
+        limit = thresholds.get(grade.value)
+        if limit is not None and value >= float(limit):
+            best = grade
+    return best
+
+
+def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> tuple[Grade, list[str]]:
+    """The grade the aggregated facts justify, with one reason per rule that fired.
+
+    ``velocity`` is posts per hour over the last hour. The highest grade any rule gives wins.
+    """
+    grade, reasons = Grade.BLUE, ["相关负面舆情"]
+
+    def lift(to: Grade | None, reason: str) -> None:
+        nonlocal grade
+        if to is None:
+            return
+        reasons.append(f"{reason} → {to.label}")
+        if to.rank > grade.rank:
+            grade = to
+
+    lift(_threshold_grade(reach.total, policy.get("reach", {})), f"传播量 {reach.total}")
+    lift(_threshold_grade(reach.followers, policy.get("followers", {})), f"作者粉丝合计 {reach.followers}")
+    lift(_threshold_grade(reach.author_count, policy.get("authors", {})), f"{reach.author_count} 个不同作者")
+    lift(_threshold_grade(velocity, policy.get("velocity", {})), f"传播速度 {velocity:g} 帖/小时")
+    negativity = policy.get("negativity", {})
+    if reach.posts >= int(negativity.get("min_posts", 1)):
+        lift(_threshold_grade(reach.negativity, {k: v for k, v in negativity.items() if k != "min_posts"}),
+             f"负面程度 {reach.negativity:.2f}")
+    for tier in reach.tiers:
+        to = _grade(policy.get("tiers", {}).get(tier))
+        if to is not None and to is not Grade.BLUE:
+            lift(to, f"来源: {TIER_LABELS.get(tier, tier)}")
+    signal_grades = {s: _grade(policy.get("signals", {}).get(s)) for s in reach.signals}
+    fired = {s: g for s, g in signal_grades.items() if g is not None}
+    for signal, to in sorted(fired.items()):
+        lift(to, f"敏感信号: {signal}")
+    cap = _grade(policy.get("combined_signals_cap"))
+    if len(fired) >= 2 and cap is not None:
+        top = max(fired.values(), key=lambda g: g.rank)
+        combined = list(Grade)[min(top.rank + 1, cap.rank)]
+        if combined.rank > top.rank:
+            lift(combined, f"多个敏感信号叠加 ({', '.join(sorted(fired))})")
+    return grade, reasons
+
+
+def effective_grade(computed: Grade, override: Mapping[str, Any] | None) -> Grade:
+    """An officer's override holds unless the facts later justify a higher grade."""
+    manual = _grade(override.get("grade")) if override else None
+    if manual is None:
+        return computed
+    return computed if computed.rank > manual.rank else manual
+
+
+def highest(grades: Iterable[Grade]) -> Grade:
+    """The highest of some grades (blue when none)."""
+    return max(grades, key=lambda g: g.rank, default=Grade.BLUE)
+
+
+def combine(a: Reach, b: Reach) -> Reach:
+    """The reach of two incidents merged into one (并单): figures add up, authors are united."""
+    out = Reach.from_dict(a.to_dict())
+    for key in _METRICS:
+        setattr(out, key, getattr(a, key) + getattr(b, key))
+    new_authors = [x for x in b.authors if x not in a.authors]
+    out.authors = (a.authors + new_authors)[:Reach.MAX_AUTHORS]
+    # Names beyond the cap are unknown: count b's unnamed ones as new (an upper bound, never a loss).
+    out.author_count = a.author_count + len(new_authors) + max(b.author_count - len(b.authors), 0)
+    out.posts, out.neg_sum = a.posts + b.posts, a.neg_sum + b.neg_sum
+    out.tiers = a.tiers + [t for t in b.tiers if t not in a.tiers]
+    out.signals = a.signals + [s for s in b.signals if s not in a.signals]
+    return out

@@ -1,0 +1,137 @@
+"""The periodic jobs of alerting: escalate overdue steps, deliver the notification outbox.
+
+Both work from stored timestamps only, so running them for a given ``now`` is repeatable and a
+run after downtime catches up: nothing is lost, nothing sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from alerts.config import AlertsConfig
+from alerts.escalation import RUNG_LABELS, EscalationState, evaluate, overdue_steps
+from alerts.notifiers import DeliveryError, Message, Notifier
+from alerts.notify import notify
+from alerts.notify_rules import backoff
+from core.models import AuditEntry, Incident
+from core.timeutil import to_local, utcnow
+from storage.sql import SqlStore
+
+log = logging.getLogger(__name__)
+SYSTEM = "system"
+STEP_LABELS = {"report": "报告局领导", "sign_off": "签收", "response": "回应", "press": "新闻发布会", "closure": "办结"}
+
+
+@dataclass(slots=True)
+class EscalationReport:
+    """What one escalation pass did."""
+
+    incidents: int = 0
+    overdue_steps: int = 0
+    climbed: int = 0
+    repeated: int = 0
+    notified: int = 0
+    ended: int = 0
+
+
+def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | None = None,
+                   chunk: int = 500) -> EscalationReport:
+    """Escalate every overdue, unfinished step of every active incident as of ``now``."""
+    now = now or utcnow()
+    report = EscalationReport()
+    with store.read() as tx:
+        incidents = tx.active_incidents()
+        rows = tx.active_escalations()
+    report.incidents = len(incidents)
+    work: list[tuple[Incident, str, EscalationState, list]] = []
+    live: set[tuple[int, str]] = set()
+    for incident in incidents:
+        assert incident.id is not None
+        for step, deadline in overdue_steps(incident, now):
+            report.overdue_steps += 1
+            live.add((incident.id, step))
+            row = rows.get((incident.id, step))
+            if row is not None and row.deadline == deadline:
+                state = EscalationState(deadline, row.rung, row.last_notified_at, row.notify_count,
+                                        row.acknowledged_rung, row.acknowledged_at, row.acknowledged_by)
+            else:  # first time overdue, or the deadline moved (grade raised, reassigned): start again
+                state = EscalationState(deadline)
+            result = evaluate(state, now, config.escalation)
+            if result.events:
+                work.append((incident, step, result.state, result.events))
+    stale = [key for key in rows if key not in live]
+    for start in range(0, max(len(work), len(stale)), chunk):
+        with store.begin() as tx:
+            for incident_id, step in stale[start:start + chunk]:
+                report.ended += tx.end_escalations(incident_id, now, [step])
+            for incident, step, state, events in work[start:start + chunk]:
+                assert incident.id is not None
+                tx.save_escalation(incident.id, step, state)
+                for event in events:
+                    report.climbed += event.kind == "climb"
+                    report.repeated += event.kind == "repeat"
+                    label = RUNG_LABELS.get(event.name, event.name)
+                    tx.add_audit(AuditEntry(incident.id, now, SYSTEM, "escalate", incident.state.value,
+                                            incident.state.value,
+                                            {"step": step, "rung": event.name, "kind": event.kind,
+                                             "deadline": state.deadline.isoformat(),
+                                             "due_at": event.due_at.isoformat()}))
+                    if event.notify:
+                        again = "（再次）" if event.kind == "repeat" else ""
+                        text = (f"{label}{again}: 「{STEP_LABELS.get(step, step)}」已于 "
+                                f"{to_local(state.deadline):%m-%d %H:%M} 超时")
+                        report.notified += notify(tx, config, incident, event.name, text, now)
+    return report
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    """What one outbox pass did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def deliver(store: SqlStore, notifiers: Mapping[str, Notifier], config: AlertsConfig,
+            now: dt.datetime | None = None, limit: int = 200,
+            lease: dt.timedelta = dt.timedelta(minutes=5)) -> DeliveryReport:
+    """Send due outbox messages; a failure is retried with backoff, then recorded as failed."""
+    now = now or utcnow()
+    report = DeliveryReport()
+    with store.begin() as tx:
+        claimed = tx.claim_outbox(now, limit, lease)
+    for row in claimed:
+        message = Message(id=row["id"], channel=row["channel"], recipient=row["recipient"], address=row["address"],
+                          subject=row["subject"], lines=list(row["lines"]), grade=row["grade"],
+                          incident_id=row["incident_id"], events=list(row["events"]))
+        notifier = notifiers.get(message.channel)
+        error: str | None = None
+        if notifier is None:
+            error = f"channel {message.channel} is not configured"
+        else:
+            try:
+                notifier.send(message)
+            except DeliveryError as exc:
+                error = str(exc)
+            except Exception as exc:  # a bug in one channel must not stop the others
+                log.exception("notifier %s crashed", message.channel)
+                error = f"{type(exc).__name__}: {exc}"
+        with store.begin() as tx:
+            if error is None:
+                tx.outbox_sent(message.id, now)
+                report.sent += 1
+                continue
+            attempts = int(row["attempts"]) + 1
+            final = notifier is None or attempts >= config.max_attempts
+            tx.outbox_failed(message.id, error, None if final else now + backoff(attempts, config.backoff_seconds))
+            log.warning("notification %s via %s to %s failed (attempt %s%s): %s", message.id, message.channel,
+                        message.recipient, attempts, ", giving up" if final else "", error)
+            if final:
+                report.failed += 1
+            else:
+                report.retrying += 1
+    return report

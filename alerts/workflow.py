@@ -1,0 +1,115 @@
+"""The incident workflow: which action is allowed in which state, and where it leads (pure).
+
+new → assigned (交办) → signed (签收) → responded (回应) → resolved (办结) → closed (审核办结).
+A unit may return (退单) an assigned or signed incident with a reason; the duty desk reassigns
+(改派) it. The bureau may send a resolution back (审核退回) instead of closing it. Anything here
+raises :class:`core.errors.WorkflowError` with a message an officer can read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from core.errors import WorkflowError
+from core.models import Grade, Incident, State
+
+S = State
+# action → (states it is allowed from, state it leads to; None = stays where it is)
+TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
+    "assign": (frozenset({S.NEW, S.RETURNED}), S.ASSIGNED),
+    "reassign": (frozenset({S.NEW, S.ASSIGNED, S.SIGNED, S.RETURNED}), S.ASSIGNED),
+    "sign": (frozenset({S.ASSIGNED}), S.SIGNED),
+    "respond": (frozenset({S.SIGNED}), S.RESPONDED),
+    "resolve": (frozenset({S.RESPONDED}), S.RESOLVED),
+    "close": (frozenset({S.RESOLVED}), S.CLOSED),
+    "reject": (frozenset({S.RESOLVED}), S.SIGNED),
+    "return": (frozenset({S.ASSIGNED, S.SIGNED}), S.RETURNED),
+    "merge": (frozenset({S.NEW, S.ASSIGNED, S.SIGNED, S.RESPONDED, S.RETURNED}), S.CLOSED),
+    "reopen": (frozenset({S.CLOSED, S.RESOLVED}), None),  # → assigned, or new when no unit
+    "extend": (frozenset({S.NEW, S.ASSIGNED, S.SIGNED, S.RESPONDED, S.RETURNED}), None),
+    "override_grade": (frozenset(set(State) - {S.CLOSED}), None),
+    "record_step": (frozenset(set(State) - {S.CLOSED}), None),
+    "set_complex": (frozenset(set(State) - {S.CLOSED, S.RESOLVED}), None),
+}
+ACTION_LABELS = {"assign": "交办", "reassign": "改派", "sign": "签收", "respond": "回应", "resolve": "办结",
+                 "close": "审核办结", "reject": "审核退回", "return": "退单", "merge": "并单", "reopen": "重新打开",
+                 "extend": "延期", "override_grade": "调整等级", "record_step": "登记", "set_complex": "标记复杂"}
+STATE_LABELS = {S.NEW: "待分拣", S.ASSIGNED: "已交办", S.SIGNED: "已签收", S.RESPONDED: "已回应",
+                S.RESOLVED: "已办结", S.CLOSED: "已审核办结", S.RETURNED: "已退单"}
+# Steps whose deadline an action meets (see alerts.deadlines.STEPS).
+STEP_DONE_BY = {"sign": "sign_off", "respond": "response", "resolve": "closure"}
+RECORDABLE_STEPS = ("report", "press")  # done by recording them (报告领导, 新闻发布会)
+DEFAULT_MAX_RETURNS = 2
+
+
+def target_state(action: str, incident: Incident) -> State:
+    """The state ``action`` leads to from the incident's state, or WorkflowError."""
+    rule = TRANSITIONS.get(action)
+    if rule is None:
+        raise WorkflowError(f"未知操作 {action!r}")
+    allowed, to = rule
+    if incident.state not in allowed:
+        names = "、".join(STATE_LABELS[s] for s in State if s in allowed)
+        raise WorkflowError(f"事件 #{incident.id} 当前为「{STATE_LABELS[incident.state]}」，不能{ACTION_LABELS[action]}"
+                            f"（仅限：{names}）")
+    if action == "reopen":
+        return S.ASSIGNED if incident.unit_code else S.NEW
+    return to if to is not None else incident.state
+
+
+def require_text(value: str | None, what: str) -> str:
+    """A required free-text field (reason, feedback), stripped; WorkflowError when empty."""
+    text = (value or "").strip()
+    if not text:
+        raise WorkflowError(f"{what}不能为空")
+    return text
+
+
+def check_return(incident: Incident, reason: str | None, policy: Mapping[str, object]) -> str:
+    """A return (退单) needs a reason and must stay under the pack's limit per incident."""
+    text = require_text(reason, "退单理由")
+    limit = int(policy.get("max_returns", DEFAULT_MAX_RETURNS))  # type: ignore[call-overload]
+    if incident.returns >= limit:
+        raise WorkflowError(f"事件 #{incident.id} 已退单 {incident.returns} 次，达到上限 {limit} 次，"
+                            f"请与值班室协商后由值班室改派")
+    return text
+
+
+def check_assignee(unit_code: str | None, known_units: Mapping[str, object]) -> str:
+    """An assignment names a known unit."""
+    if not unit_code:
+        raise WorkflowError("交办需要指定属地（街道/镇）")
+    if unit_code not in known_units:
+        raise WorkflowError(f"未知属地代码 {unit_code!r}")
+    return unit_code
+
+
+def check_extension(incident: Incident, step: str, until: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """An extension must be requested before the step's deadline and move it later."""
+    current = incident.deadlines.get(step)
+    if current is None:
+        raise WorkflowError(f"事件 #{incident.id} 没有「{step}」时限")
+    if step in incident.milestones:
+        raise WorkflowError(f"事件 #{incident.id} 的「{step}」已完成，无需延期")
+    if now >= current:
+        raise WorkflowError(f"「{step}」时限 {current.isoformat()} 已过，只能在时限前申请延期")
+    if until <= current:
+        raise WorkflowError("延期后的时限必须晚于原时限")
+    return until
+
+
+def check_merge(source: Incident, target: Incident) -> None:
+    """Merging needs two different incidents, the target still open."""
+    if source.id == target.id:
+        raise WorkflowError("不能把事件并入它自己")
+    if target.state is S.CLOSED or target.merged_into is not None:
+        raise WorkflowError(f"目标事件 #{target.id} 已关闭，不能并入")
+
+
+def check_grade(value: str) -> Grade:
+    """A grade name (blue/yellow/orange/red or 一般/较大/重大/特别重大)."""
+    for grade in Grade:
+        if value in (grade.value, grade.label):
+            return grade
+    raise WorkflowError(f"未知等级 {value!r}（可选 blue/yellow/orange/red）")

@@ -1,0 +1,187 @@
+"""Store operations of the incident workflow: grouping candidates, escalation state, the
+notification outbox and the in-app feed. Mixed into :class:`storage.sql.Tx`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+
+from core.models import Grade, Incident, State
+from storage.schema import escalations, feed_events, incident_posts, incidents, outbox, raw_posts
+
+
+def _incident(row: Any) -> Incident:
+    from storage.sql import _row_to_incident
+
+    return _row_to_incident(row)
+
+
+class WorkflowTx:
+    """Workflow operations; ``self.conn`` is the transaction's connection."""
+
+    conn: Connection
+
+    # -- incidents -----------------------------------------------------------------------------
+
+    def grouping_candidates(self, unit_code: str | None, topic: str, active_since: dt.datetime,
+                            closed_since: dt.datetime) -> list[Incident]:
+        """Incidents a post of this unit and topic may join: open ones with a post since
+        ``active_since``, closed ones closed since ``closed_since`` (to reopen)."""
+        last = func.coalesce(incidents.c.last_post_at, incidents.c.opened_at)
+        query = select(incidents).where(
+            incidents.c.topic == topic, incidents.c.merged_into.is_(None),
+            or_(and_(incidents.c.state != State.CLOSED.value, last >= active_since),
+                and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= closed_since)))
+        query = query.where(incidents.c.unit_code.is_(None) if unit_code is None
+                            else incidents.c.unit_code == unit_code)
+        return [_incident(r) for r in self.conn.execute(query.order_by(incidents.c.id))]
+
+    def incident_post_count_between(self, incident_id: int, since: dt.datetime, until: dt.datetime) -> int:
+        """Posts of an incident published (or fetched, when undated) in [since, until]: velocity."""
+        when = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
+        query = (select(func.count()).select_from(incident_posts.join(raw_posts,
+                                                                     raw_posts.c.id == incident_posts.c.post_id))
+                 .where(incident_posts.c.incident_id == incident_id, when >= since, when <= until))
+        return int(self.conn.execute(query).scalar_one())
+
+    def active_incidents(self) -> list[Incident]:
+        """Every incident not closed and not merged away: what the escalation job looks at."""
+        query = select(incidents).where(incidents.c.state != State.CLOSED.value, incidents.c.merged_into.is_(None))
+        return [_incident(r) for r in self.conn.execute(query.order_by(incidents.c.id))]
+
+    def move_posts(self, from_id: int, to_id: int) -> int:
+        """Move every post of one incident to another (并单); returns how many moved."""
+        moved = self.conn.execute(update(incident_posts).where(incident_posts.c.incident_id == from_id)
+                                  .values(incident_id=to_id)).rowcount
+        for iid in (from_id, to_id):
+            count = self.conn.execute(select(func.count()).select_from(incident_posts)
+                                      .where(incident_posts.c.incident_id == iid)).scalar_one()
+            self.conn.execute(update(incidents).where(incidents.c.id == iid).values(post_count=count))
+        return int(moved)
+
+    # -- escalations ---------------------------------------------------------------------------
+
+    def active_escalations(self, incident_ids: Iterable[int] | None = None) -> dict[tuple[int, str], Any]:
+        """Active escalation rows keyed by (incident id, step)."""
+        query = select(escalations).where(escalations.c.active.is_(True))
+        if incident_ids is not None:
+            query = query.where(escalations.c.incident_id.in_(list(incident_ids)))
+        return {(r.incident_id, r.step): r for r in self.conn.execute(query)}
+
+    def escalations_of(self, incident_id: int) -> list[dict[str, Any]]:
+        """Every escalation row of an incident (active and ended), for display."""
+        rows = self.conn.execute(select(escalations).where(escalations.c.incident_id == incident_id)
+                                 .order_by(escalations.c.id))
+        return [dict(r._mapping) for r in rows]
+
+    def save_escalation(self, incident_id: int, step: str, state: Any) -> None:
+        """Insert or update the escalation state of one step (re-activating an ended one).
+
+        ``state`` is an ``alerts.escalation.EscalationState`` (not imported: storage sits below alerts).
+        """
+        values = dict(deadline=state.deadline, rung=state.rung, last_notified_at=state.last_notified_at,
+                      notify_count=state.notify_count, acknowledged_rung=state.acknowledged_rung,
+                      acknowledged_at=state.acknowledged_at, acknowledged_by=state.acknowledged_by,
+                      active=True, ended_at=None)
+        done = self.conn.execute(update(escalations).where(escalations.c.incident_id == incident_id,
+                                                           escalations.c.step == step).values(**values))
+        if done.rowcount == 0:
+            self.conn.execute(escalations.insert().values(incident_id=incident_id, step=step, **values))
+
+    def end_escalations(self, incident_id: int, at: dt.datetime, steps: Sequence[str] | None = None) -> int:
+        """Stop escalating some (default all) steps of an incident: done, extended or closed."""
+        query = update(escalations).where(escalations.c.incident_id == incident_id, escalations.c.active.is_(True))
+        if steps is not None:
+            query = query.where(escalations.c.step.in_(list(steps)))
+        return int(self.conn.execute(query.values(active=False, ended_at=at)).rowcount)
+
+    # -- outbox --------------------------------------------------------------------------------
+
+    def enqueue_message(self, *, incident_id: int | None, channel: str, recipient: str, address: str,
+                        grade: str | None, subject: str, line: str, event: str, now: dt.datetime,
+                        not_before: dt.datetime, group: dt.timedelta) -> int:
+        """Queue a line for one recipient on one channel, grouped: while a message for the same
+        incident and address is pending the line joins it; after one was sent, the next waits
+        until ``group`` has passed. Returns the outbox id."""
+        key = (outbox.c.incident_id.is_(None) if incident_id is None else outbox.c.incident_id == incident_id,
+               outbox.c.channel == channel, outbox.c.address == address)
+        pending = self.conn.execute(select(outbox).where(*key, outbox.c.status == "pending")
+                                    .order_by(outbox.c.id.desc()).limit(1)).first()
+        if pending is not None:
+            lines = list(pending.lines)
+            if line not in lines:
+                lines.append(line)
+            events = list(pending.events) + ([event] if event not in pending.events else [])
+            ranks = [Grade(g).rank for g in (pending.grade, grade) if g]
+            top = list(Grade)[max(ranks)].value if ranks else None
+            self.conn.execute(update(outbox).where(outbox.c.id == pending.id).values(
+                lines=lines, events=events, subject=subject, grade=top,
+                not_before=min(pending.not_before, not_before)))
+            return int(pending.id)
+        last_sent = self.conn.execute(select(func.max(outbox.c.sent_at)).where(*key, outbox.c.status == "sent")
+                                      ).scalar_one()
+        if last_sent is not None:
+            not_before = max(not_before, last_sent + group)
+        new_id = self.conn.execute(outbox.insert().values(
+            incident_id=incident_id, channel=channel, recipient=recipient, address=address, grade=grade,
+            subject=subject, lines=[line], events=[event], created_at=now, not_before=not_before,
+            next_attempt_at=not_before, attempts=0, status="pending")).inserted_primary_key[0]
+        return int(new_id)
+
+    def claim_outbox(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[dict[str, Any]]:
+        """Take up to ``limit`` due messages for delivery; a lease keeps another worker off them
+        (and frees them again if this one dies mid-send)."""
+        free = or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now)
+        rows = self.conn.execute(select(outbox).where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now,
+                                                      outbox.c.not_before <= now, free)
+                                 .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)).all()
+        claimed = []
+        for row in rows:
+            got = self.conn.execute(update(outbox).where(outbox.c.id == row.id, outbox.c.status == "pending", free)
+                                    .values(locked_until=now + lease))
+            if got.rowcount == 1:
+                claimed.append(dict(row._mapping))
+        return claimed
+
+    def outbox_sent(self, message_id: int, at: dt.datetime) -> None:
+        """Mark a message delivered."""
+        self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(
+            status="sent", sent_at=at, locked_until=None, attempts=outbox.c.attempts + 1))
+
+    def outbox_failed(self, message_id: int, error: str, retry_at: dt.datetime | None) -> None:
+        """Record a failed attempt: retried at ``retry_at``, or given up (status failed) if None."""
+        values: dict[str, Any] = dict(last_error=error[:2000], locked_until=None, attempts=outbox.c.attempts + 1)
+        if retry_at is None:
+            values["status"] = "failed"
+        else:
+            values["next_attempt_at"] = retry_at
+        self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+
+    def list_outbox(self, status: str | None = None, incident_id: int | None = None,
+                    limit: int = 100) -> list[dict[str, Any]]:
+        """Outbox messages, newest first: failures are visible here (status failed, last_error)."""
+        query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(outbox.c.status == status)
+        if incident_id is not None:
+            query = query.where(outbox.c.incident_id == incident_id)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    # -- in-app feed ---------------------------------------------------------------------------
+
+    def add_feed_event(self, *, at: dt.datetime, incident_id: int | None, recipient: str, grade: str | None,
+                       subject: str, body: str, events: Sequence[str]) -> int:
+        """Append to the in-app feed."""
+        return int(self.conn.execute(feed_events.insert().values(
+            at=at, incident_id=incident_id, recipient=recipient, grade=grade, subject=subject, body=body,
+            events=list(events))).inserted_primary_key[0])
+
+    def feed_since(self, after_id: int = 0, recipient: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Feed entries after ``after_id``, oldest first: what the console streams."""
+        query = select(feed_events).where(feed_events.c.id > after_id).order_by(feed_events.c.id).limit(limit)
+        if recipient:
+            query = query.where(feed_events.c.recipient == recipient)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
