@@ -182,6 +182,7 @@ def analyze() -> None:
 
 
 import ecowatch.commands_nlp  # noqa: E402,F401  (registers `eval`)
+import ecowatch.commands_alerts  # noqa: E402,F401  (registers escalate, notify, notifications, act)
 
 
 def main() -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from alerts.jobs import deliver, run_escalation
 from alerts.service import process_pending
 from core.settings import Settings
 from core.timeutil import utcnow
@@ -32,6 +34,7 @@ class Pipeline:
         self._analyzer: Analyzer | None = None
         self._lock = threading.Lock()
         self._process_lock = threading.Lock()  # one processing pass at a time in this process
+        self._alerts: tuple[Any, dict[str, Any]] | None = None
 
     @property
     def analyzer(self) -> Analyzer:
@@ -50,6 +53,33 @@ class Pipeline:
                  report.error or "")
         if report.new:
             self.process()
+
+    @property
+    def alerts(self) -> tuple[Any, dict[str, Any]]:
+        """The alerting configuration and the configured notification channels (built once)."""
+        with self._lock:
+            if self._alerts is None:
+                from alerts.notifiers import build_notifiers
+                from ecowatch.commands_alerts import build_alerts_config
+
+                self._alerts = (build_alerts_config(self.settings), build_notifiers(self.settings, self.store))
+            return self._alerts
+
+    def escalate(self) -> None:
+        """Job: escalate overdue steps. Computed from stored deadlines, so the first run after a
+        restart catches up on everything that fell due while the service was down."""
+        config, _ = self.alerts
+        report = run_escalation(self.store, config)
+        if report.climbed or report.repeated:
+            log.info("escalation: %s climbed, %s repeated, %s notifications queued", report.climbed,
+                     report.repeated, report.notified)
+
+    def deliver(self) -> None:
+        """Job: send due notifications (retries with backoff; failures stay visible in the outbox)."""
+        config, notifiers = self.alerts
+        report = deliver(self.store, notifiers, config)
+        if report.sent or report.failed or report.retrying:
+            log.info("notifications: %s sent, %s retrying, %s failed", report.sent, report.retrying, report.failed)
 
     def process(self) -> None:
         """Job: analyse pending posts and open or feed incidents."""
@@ -71,4 +101,8 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
                               next_run_time=now, id=f"collect:{source.name}", name=f"collect {source.name}")
     scheduler.add_job(pipeline.process, "interval", seconds=pipeline.settings.process_interval_seconds,
                       next_run_time=now, id="process", name="process pending posts")
+    scheduler.add_job(pipeline.escalate, "interval", seconds=pipeline.settings.escalate_interval_seconds,
+                      next_run_time=now, id="escalate", name="escalate overdue steps")
+    scheduler.add_job(pipeline.deliver, "interval", seconds=pipeline.settings.notify_interval_seconds,
+                      next_run_time=now, id="deliver", name="deliver notifications")
     return scheduler
