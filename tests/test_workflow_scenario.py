@@ -106,7 +106,8 @@ def test_full_workflow(store, analyzer, config):
     assert sent.sent > 0 and sent.failed == 0
     with store.read() as tx:
         feed = tx.feed_since(0, limit=500)
-    by_recipient = {(f["recipient"], "催办" in f["body"], "督办" in f["body"]) for f in feed if f["incident_id"] == inc.id}
+    mine = [f for f in feed if f["incident_id"] == inc.id]
+    by_recipient = {(f["recipient"], "催办" in f["body"], "督办" in f["body"]) for f in mine}
     # Grouped: one feed message per recipient for everything that happened before delivery.
     assert ("属地联系人", True, False) in by_recipient  # the unit: reminders, not supervision
     assert ("职能部门负责人", False, True) in by_recipient  # the department head: supervision
