@@ -25,17 +25,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alerts.config import alerts_config  # noqa: E402
-from alerts.deadlines import compute_deadlines  # noqa: E402
-from alerts.jobs import deliver, run_escalation  # noqa: E402
-from alerts.notifiers.feed import FeedNotifier  # noqa: E402
-from alerts.service import process_pending  # noqa: E402
-from core.jurisdiction import load_jurisdiction  # noqa: E402
-from core.models import Grade, Incident, State, content_fingerprint  # noqa: E402
-from core.timeutil import SHANGHAI  # noqa: E402
-from nlp.analyzer import Analyzer  # noqa: E402
-from storage.schema import raw_posts  # noqa: E402
-from storage.sql import open_store  # noqa: E402
+from alerts.config import alerts_config
+from alerts.deadlines import compute_deadlines
+from alerts.jobs import deliver, run_escalation
+from alerts.notifiers.feed import FeedNotifier
+from alerts.service import process_pending
+from core.jurisdiction import load_jurisdiction
+from core.models import Grade, Incident, State, content_fingerprint
+from core.timeutil import SHANGHAI
+from nlp.analyzer import Analyzer
+from storage.schema import raw_posts
+from storage.sql import open_store
 
 COMPLAINTS = {
     "noise": ["工地夜间施工打桩噪音扰民，凌晨还在施工", "广场舞音响太吵了，每天晚上到十点", "酒吧喇叭噪音太大睡不着"],
@@ -114,7 +114,8 @@ def main() -> None:
         t = time.perf_counter()
         report = process_pending(store, analyzer, now=now, config=config)
         detect = time.perf_counter() - t
-        print(f"detection pass: {report.processed:,} posts in {detect:.2f} s ({report.processed / detect:,.0f} posts/s; "
+        rate = report.processed / detect
+        print(f"detection pass: {report.processed:,} posts in {detect:.2f} s ({rate:,.0f} posts/s; "
               f"opened {report.opened}, merged {report.merged}, reopened {report.reopened}, raised {report.raised})")
         print(f"  baseline, analysis alone on the same texts: {baseline:.2f} s "
               f"-> alerting + store overhead x{detect / baseline:.2f} of analysis time")
