@@ -181,8 +181,8 @@ def analyze() -> None:
         raise typer.Exit(1)
 
 
+import ecowatch.commands_alerts  # noqa: E402  (registers escalate, notify, notifications, act)
 import ecowatch.commands_nlp  # noqa: E402,F401  (registers `eval`)
-import ecowatch.commands_alerts  # noqa: E402,F401  (registers escalate, notify, notifications, act)
 
 
 def main() -> None:
