@@ -1,4 +1,4 @@
-"""The whole workflow over the real SQLite store, with explicit times: posts arrive → graded and
+"""The whole workflow over the real store (SQLite and PostgreSQL), with explicit times: posts arrive → graded and
 assigned → not signed in time → reminder → supervision → signed → responded → resolved → closed;
 a return with a reason and a reassignment; a reopen on a new post; the audit log shows each step."""
 
@@ -45,7 +45,8 @@ def actions_of(store, incident_id):
                 for e in tx.audit_for(incident_id)]
 
 
-def test_full_workflow(store, analyzer, config):
+def test_full_workflow(sql_store, analyzer, config):
+    store = sql_store
     t0 = local(2026, 11, 30, 9)  # Monday
     add(store, "观音桥街道建新北路工地夜间施工打桩噪音扰民，凌晨两点还在施工，根本睡不着", t0, "居民甲",
         "https://weibo.example/1")
@@ -126,7 +127,8 @@ def test_full_workflow(store, analyzer, config):
     assert actions_of(store, inc.id)[-3:] == ["resolve", "close", "reopen"]
 
 
-def test_return_with_reason_and_reassignment(store, analyzer, config):
+def test_return_with_reason_and_reassignment(sql_store, analyzer, config):
+    store = sql_store
     t0 = local(2026, 11, 30, 9)
     add(store, "石马河街道鲜花港社区旁边的石马河又黑又臭，投诉多次没人管", t0, "居民丁", "https://weibo.example/10")
     process_pending(store, analyzer, now=t0, config=config)
@@ -161,7 +163,8 @@ def test_return_with_reason_and_reassignment(store, analyzer, config):
         actions.sign(store, config, 9999, "x")
 
 
-def test_triage_merge_override_extend_and_catch_up(store, analyzer, config):
+def test_triage_merge_override_extend_and_catch_up(sql_store, analyzer, config):
+    store = sql_store
     t0 = local(2026, 11, 30, 9)
     add(store, "江北区有个地方一直在偷排污水，河水发黑发臭，有人管吗", t0, "网友1", "https://weibo.example/20")
     add(store, "石马河街道鲜花港社区旁边的石马河又黑又臭，投诉多次没人管", t0, "网友2", "https://weibo.example/21")
