@@ -125,6 +125,9 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
     return store
 
 
+_INSERT_AUDIT = audit_log.insert()
+
+
 def _row_to_post(row: Any) -> RawPost:
     return RawPost(source=row.source, text=row.text, title=row.title, url=row.url, author=row.author,
                    published_at=row.published_at, fetched_at=row.fetched_at,
@@ -340,9 +343,10 @@ class Tx(WorkflowTx):
 
     def add_audit(self, entry: AuditEntry) -> None:
         """Append to the audit log."""
-        self.conn.execute(audit_log.insert().values(incident_id=entry.incident_id, at=entry.at, actor=entry.actor,
-                                                    action=entry.action, from_state=entry.from_state,
-                                                    to_state=entry.to_state, detail=entry.detail))
+        # Parameters, not .values(): the statement compiles once and is reused (hot in escalation).
+        self.conn.execute(_INSERT_AUDIT, {"incident_id": entry.incident_id, "at": entry.at, "actor": entry.actor,
+                                          "action": entry.action, "from_state": entry.from_state,
+                                          "to_state": entry.to_state, "detail": entry.detail})
 
     def audit_for(self, incident_id: int) -> list[AuditEntry]:
         """An incident's audit log, oldest first."""

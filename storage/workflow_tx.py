@@ -7,10 +7,30 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from core.models import Grade, Incident, State
 from storage.schema import escalations, feed_events, incident_posts, incidents, outbox, raw_posts
+
+# Statements built once with bound parameters: the escalation pass runs them tens of thousands of
+# times, and building a fresh SQLAlchemy statement per call cost ~1 ms each (measured in
+# bench/alerts.py), far more than SQLite's own work.
+_ESC_FIELDS = ("deadline", "rung", "last_notified_at", "notify_count", "acknowledged_rung", "acknowledged_at",
+               "acknowledged_by")
+_UPDATE_ESCALATION = (update(escalations)
+                      .where(escalations.c.incident_id == bindparam("b_incident_id"),
+                             escalations.c.step == bindparam("b_step"))
+                      .values({**{f: bindparam(f) for f in _ESC_FIELDS}, "active": True, "ended_at": None}))
+_INSERT_ESCALATION = escalations.insert()
+_GROUP_KEY = (outbox.c.incident_id == bindparam("b_incident_id"), outbox.c.channel == bindparam("b_channel"),
+              outbox.c.address == bindparam("b_address"))
+_PENDING_MESSAGE = (select(outbox.c.id, outbox.c.lines, outbox.c.events, outbox.c.grade, outbox.c.not_before)
+                    .where(*_GROUP_KEY, outbox.c.status == "pending").order_by(outbox.c.id.desc()).limit(1))
+_LAST_SENT = select(func.max(outbox.c.sent_at)).where(*_GROUP_KEY, outbox.c.status == "sent")
+_UPDATE_PENDING = (update(outbox).where(outbox.c.id == bindparam("b_id"))
+                   .values(lines=bindparam("lines"), events=bindparam("events"), subject=bindparam("subject"),
+                           grade=bindparam("grade"), not_before=bindparam("not_before")))
+_INSERT_MESSAGE = outbox.insert()
 
 
 def _incident(row: Any) -> Incident:
@@ -82,14 +102,11 @@ class WorkflowTx:
 
         ``state`` is an ``alerts.escalation.EscalationState`` (not imported: storage sits below alerts).
         """
-        values = dict(deadline=state.deadline, rung=state.rung, last_notified_at=state.last_notified_at,
-                      notify_count=state.notify_count, acknowledged_rung=state.acknowledged_rung,
-                      acknowledged_at=state.acknowledged_at, acknowledged_by=state.acknowledged_by,
-                      active=True, ended_at=None)
-        done = self.conn.execute(update(escalations).where(escalations.c.incident_id == incident_id,
-                                                           escalations.c.step == step).values(**values))
+        values = {f: getattr(state, f) for f in _ESC_FIELDS}
+        done = self.conn.execute(_UPDATE_ESCALATION, {"b_incident_id": incident_id, "b_step": step, **values})
         if done.rowcount == 0:
-            self.conn.execute(escalations.insert().values(incident_id=incident_id, step=step, **values))
+            self.conn.execute(_INSERT_ESCALATION, {"incident_id": incident_id, "step": step, "active": True,
+                                                   "ended_at": None, **values})
 
     def end_escalations(self, incident_id: int, at: dt.datetime, steps: Sequence[str] | None = None) -> int:
         """Stop escalating some (default all) steps of an incident: done, extended or closed."""
@@ -106,10 +123,16 @@ class WorkflowTx:
         """Queue a line for one recipient on one channel, grouped: while a message for the same
         incident and address is pending the line joins it; after one was sent, the next waits
         until ``group`` has passed. Returns the outbox id."""
-        key = (outbox.c.incident_id.is_(None) if incident_id is None else outbox.c.incident_id == incident_id,
-               outbox.c.channel == channel, outbox.c.address == address)
-        pending = self.conn.execute(select(outbox).where(*key, outbox.c.status == "pending")
-                                    .order_by(outbox.c.id.desc()).limit(1)).first()
+        if incident_id is None:  # messages about no incident (rare) are not grouped by incident
+            key = (outbox.c.incident_id.is_(None), outbox.c.channel == channel, outbox.c.address == address)
+            pending = self.conn.execute(select(outbox).where(*key, outbox.c.status == "pending")
+                                        .order_by(outbox.c.id.desc()).limit(1)).first()
+            last_sent = self.conn.execute(select(func.max(outbox.c.sent_at))
+                                          .where(*key, outbox.c.status == "sent")).scalar_one()
+        else:
+            params = {"b_incident_id": incident_id, "b_channel": channel, "b_address": address}
+            pending = self.conn.execute(_PENDING_MESSAGE, params).first()
+            last_sent = None if pending is not None else self.conn.execute(_LAST_SENT, params).scalar_one()
         if pending is not None:
             lines = list(pending.lines)
             if line not in lines:
@@ -117,18 +140,17 @@ class WorkflowTx:
             events = list(pending.events) + ([event] if event not in pending.events else [])
             ranks = [Grade(g).rank for g in (pending.grade, grade) if g]
             top = list(Grade)[max(ranks)].value if ranks else None
-            self.conn.execute(update(outbox).where(outbox.c.id == pending.id).values(
-                lines=lines, events=events, subject=subject, grade=top,
-                not_before=min(pending.not_before, not_before)))
+            self.conn.execute(_UPDATE_PENDING, {"b_id": pending.id, "lines": lines, "events": events,
+                                                "subject": subject, "grade": top,
+                                                "not_before": min(pending.not_before, not_before)})
             return int(pending.id)
-        last_sent = self.conn.execute(select(func.max(outbox.c.sent_at)).where(*key, outbox.c.status == "sent")
-                                      ).scalar_one()
         if last_sent is not None:
             not_before = max(not_before, last_sent + group)
-        new_id = self.conn.execute(outbox.insert().values(
-            incident_id=incident_id, channel=channel, recipient=recipient, address=address, grade=grade,
-            subject=subject, lines=[line], events=[event], created_at=now, not_before=not_before,
-            next_attempt_at=not_before, attempts=0, status="pending")).inserted_primary_key[0]
+        new_id = self.conn.execute(_INSERT_MESSAGE, {
+            "incident_id": incident_id, "channel": channel, "recipient": recipient, "address": address,
+            "grade": grade, "subject": subject, "lines": [line], "events": [event], "created_at": now,
+            "not_before": not_before, "next_attempt_at": not_before, "attempts": 0, "status": "pending",
+            "locked_until": None, "sent_at": None, "last_error": None}).inserted_primary_key[0]
         return int(new_id)
 
     def claim_outbox(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[dict[str, Any]]:
