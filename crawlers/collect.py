@@ -28,6 +28,8 @@ class RunReport:
     items: int = 0
     new: int = 0
     error: str | None = None
+    updated: int = 0  # seen before; engagement refreshed
+    skipped_seen: int = 0  # detail pages not fetched because already stored
 
 
 def collect_feed(source: Source, store: SqlStore, settings: Settings) -> RunReport:
@@ -44,7 +46,7 @@ def collect_feed(source: Source, store: SqlStore, settings: Settings) -> RunRepo
         with store.begin() as tx:
             added = tx.add_posts(result.posts)
             tx.set_source_state(source.name, result.etag, result.last_modified)
-        report = RunReport(source.name, True, len(result.posts), added.new, result.warning)
+        report = RunReport(source.name, True, len(result.posts), added.new, result.warning, added.updated)
     with store.begin() as tx:
         tx.record_source_run(source.name, started, utcnow(), report.ok, report.items, report.new, report.error)
     return report
@@ -60,7 +62,7 @@ def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunRepo
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
                               timeout=settings.crawl_time_limit_seconds, check=False)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired:  # subprocess.run has killed the crawl; posts stored so far stay
         report = RunReport(source.name, False,
                            error=f"crawl killed after the {settings.crawl_time_limit_seconds}s time limit")
     else:
@@ -70,7 +72,8 @@ def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunRepo
             if not isinstance(data, dict):
                 raise ValueError("no report line")
             report = RunReport(source.name, bool(data.get("ok")), int(data.get("items", 0)),
-                               int(data.get("new", 0)), data.get("error"))
+                               int(data.get("new", 0)), data.get("error"), int(data.get("updated", 0)),
+                               int(data.get("skipped_seen", 0)))
         except ValueError:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
             report = RunReport(source.name, False, error=f"crawler exited {proc.returncode}: {tail[0][:300]}")

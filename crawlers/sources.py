@@ -6,10 +6,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from core.errors import ConfigError
 
-KINDS = ("rss", "site")
+KINDS = ("rss", "site", "board", "weibo", "tieba")
+SPIDER_KINDS = ("site", "board", "weibo", "tieba")  # crawled by Scrapy in a subprocess
+KEYWORD_SEP = " | "  # "微博搜索 | 江北 污染": health is kept per source AND keyword
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +21,8 @@ class Source:
 
     ``kind`` rss: ``url`` is a feed. ``kind`` site: ``url`` is a list page, crawled list → detail
     by the generic Scrapy spider with the selectors in ``rules`` (main-text extraction where none).
+    ``kind`` board: ``url`` is a message board's JSON list API. ``kind`` weibo / tieba: ``url`` is
+    a search URL template with ``{keyword}``; a ``keywords`` list makes one source per keyword.
     """
 
     name: str
@@ -27,6 +32,8 @@ class Source:
     expected_every_hours: float = 24.0  # no item for longer than this = "blind"
     enabled: bool = True
     rules: dict[str, Any] = field(default_factory=dict)
+    keyword: str | None = None
+    group: str | None = None  # the [[source]] name a keyword source was expanded from
 
 
 def _format(value: str, variables: dict[str, str]) -> str:
@@ -61,8 +68,23 @@ def load_sources(path: Path, variables: dict[str, str] | None = None) -> list[So
             raise ConfigError(f"{where}: {exc}") from exc
         if src.kind not in KINDS:
             raise ConfigError(f"{where}: kind {src.kind!r} is not one of {', '.join(KINDS)}")
-        if src.name in seen:
-            raise ConfigError(f"{where}: duplicate name {src.name!r}")
-        seen.add(src.name)
-        out.append(src)
+        keywords = raw.get("keywords") or []
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
+            raise ConfigError(f"{where}: keywords must be a list of non-empty strings")
+        if "{keyword}" in src.url and not keywords:
+            raise ConfigError(f"{where}: url has {{keyword}} but no keywords are listed")
+        expanded = [_with_keyword(src, k.strip()) for k in keywords] if keywords else [src]
+        for one in expanded:
+            if one.name in seen:
+                raise ConfigError(f"{where}: duplicate name {one.name!r}")
+            seen.add(one.name)
+            out.append(one)
     return out
+
+
+def _with_keyword(src: Source, keyword: str) -> Source:
+    """One source per keyword, its URL filled (percent-encoded) and its health kept apart."""
+    return Source(name=f"{src.name}{KEYWORD_SEP}{keyword}", kind=src.kind,
+                  url=src.url.replace("{keyword}", quote(keyword)), every_minutes=src.every_minutes,
+                  expected_every_hours=src.expected_every_hours, enabled=src.enabled, rules=src.rules,
+                  keyword=keyword, group=src.name)

@@ -76,12 +76,13 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
 
 
 @app.command("import")
-def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines file")]) -> None:
-    """Store posts from a JSON Lines file; importing the same file twice adds nothing."""
-    from crawlers.imports import read_jsonl
+def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                                 help="JSON Lines, JSON array or CSV file")]) -> None:
+    """Store posts from JSON Lines, JSON or CSV (MediaCrawler exports too); importing twice adds nothing."""
+    from crawlers.imports import read_file
 
     settings = _settings()
-    parsed = read_jsonl(file)
+    parsed = read_file(file)
     store = _store(settings)
     with store.begin() as tx:
         result = tx.add_posts(parsed.posts)

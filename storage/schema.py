@@ -226,3 +226,16 @@ feed_events = Table(
     Column("body", Text, nullable=False),
     Column("events", JSON, nullable=False),
 )
+
+# The official answer to a message-board post (网络问政), kept apart from the post's own text so
+# analysis reads what the citizen said. A new table rather than new columns: create_all adds it
+# to existing databases.
+post_replies = Table(
+    "post_replies",
+    metadata,
+    Column("post_id", Integer, ForeignKey("raw_posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("replied_at", UtcDateTime()),
+    Column("replied_by", String(200)),
+    Column("seen_at", UtcDateTime(), nullable=False),
+)

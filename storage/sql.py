@@ -38,6 +38,7 @@ from storage.schema import (
     incident_posts,
     incidents,
     metadata,
+    post_replies,
     raw_posts,
     source_runs,
     source_state,
@@ -216,6 +217,30 @@ class Tx(WorkflowTx):
             result.new += 1
             result.new_ids.append(int(new_id))
         return result
+
+    def known_urls(self, source: str) -> set[str]:
+        """Normalised URLs already stored for ``source`` (incremental crawling skips them)."""
+        rows = self.conn.execute(select(raw_posts.c.fingerprint).where(raw_posts.c.source == source,
+                                                                      raw_posts.c.fingerprint.like("url:%")))
+        return {r.fingerprint[4:] for r in rows}
+
+    def set_reply(self, post: RawPost, text: str, replied_at: dt.datetime | None, replied_by: str | None,
+                  now: dt.datetime | None = None) -> bool:
+        """Record (or update) the official reply to a stored post; False if the post is unknown."""
+        row = self.conn.execute(select(raw_posts.c.id).where((raw_posts.c.fingerprint == post.fingerprint)
+                                                             | (raw_posts.c.content_hash == _content_hash(post)))
+                                .limit(1)).first()
+        if row is None:
+            return False
+        self.conn.execute(post_replies.delete().where(post_replies.c.post_id == row.id))
+        self.conn.execute(post_replies.insert().values(post_id=row.id, text=text, replied_at=replied_at,
+                                                       replied_by=replied_by, seen_at=now or utcnow()))
+        return True
+
+    def get_reply(self, post_id: int) -> dict[str, Any] | None:
+        """The official reply to a post (text, replied_at, replied_by), or None."""
+        row = self.conn.execute(select(post_replies).where(post_replies.c.post_id == post_id)).first()
+        return dict(row._mapping) if row else None
 
     def unprocessed_posts(self, limit: int = 500) -> list[RawPost]:
         """Posts stored but not yet analysed, oldest first."""

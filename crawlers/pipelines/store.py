@@ -37,8 +37,11 @@ class StorePipeline:
                        engagement=item.get("engagement") or {}, raw=item.get("raw"))
         with self.store.begin() as tx:
             result = tx.add_posts([post])
+            if item.get("reply"):
+                tx.set_reply(post, item["reply"], item.get("reply_at"), item.get("reply_by"))
         if self.crawler and self.crawler.stats:
             self.crawler.stats.inc_value("ecowatch/new_posts", result.new)
+            self.crawler.stats.inc_value("ecowatch/updated_posts", result.updated)
         return item
 
     def close_spider(self) -> None:

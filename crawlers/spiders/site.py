@@ -1,70 +1,85 @@
 """A generic list → detail spider for news and government sites, driven by rules as data.
 
-Rules (all optional, CSS selectors): ``link`` (article links on a list page), ``next`` (next list
-page), ``title``, ``body``, ``date``, ``author``, ``max_pages``. A page without matching
-selectors still yields title, body and date by main-text extraction (trafilatura).
+Rules (all optional): ``list_urls`` (default: the source URL), ``link`` (CSS of article links),
+``link_pattern`` (regex an article URL must match), ``next`` (CSS of the next list page) or
+``page_url`` (numbered list pages, e.g. ``index_{page}.html`` from ``page_start``),
+``max_pages``, ``max_articles``, and for articles ``title``, ``body``, ``date``, ``author`` (CSS)
+and ``date_formats`` (strptime). What the rules do not give comes from main-text extraction.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
-import scrapy
-import trafilatura
+from parsel import Selector
 from scrapy.http import Response
 
-from crawlers.dates import find_date
+from crawlers.parsers.article import extract_article
+from crawlers.spiders.base import SourceSpider
+
+# Without a link rule, an article is a same-site link whose path looks like a dated or numbered
+# page ("t20261128_123.html", "/2026-11/28/content_1.htm", "/p/6854540762").
+_ARTICLE_PATH = re.compile(r"\d{5,}|/20\d{2}[-/]?\d{2}|\.s?html?$")
 
 
-class SiteSpider(scrapy.Spider):
+class SiteSpider(SourceSpider):
     """Crawls one site's list pages and their articles."""
 
     name = "site"
 
-    def __init__(self, source: dict[str, Any], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.source = source
-        self.rules: dict[str, Any] = source.get("rules", {})
-        self.start_urls = list(self.rules.get("list_urls") or [source["url"]])
-        self.pages = 0
+    def start_requests(self) -> Iterator[Any]:
+        """The list pages: ``list_urls``, the source URL, and numbered pages when ``page_url`` is set."""
+        urls = list(self.rules.get("list_urls") or [self.source["url"]])
+        template = self.rules.get("page_url")
+        if template:
+            first = int(self.rules.get("page_start", 2))
+            for n in range(first, first + int(self.rules.get("max_pages", 3)) - 1):
+                urls.append(urljoin(urls[0], template.replace("{page}", str(n))))
+        for url in urls:
+            yield self.request(url, self.parse, meta={"list_page": 1})
+
+    async def start(self) -> Any:
+        """Scrapy ≥ 2.13 entry point; same requests as start_requests."""
+        for req in self.start_requests():
+            yield req
+
+    def _links(self, sel: Selector, base: str) -> list[str]:
+        css = self.rules.get("link")
+        hrefs = sel.css(css).getall() if css else sel.css("a::attr(href)").getall()
+        pattern = re.compile(self.rules["link_pattern"]) if self.rules.get("link_pattern") else None
+        host = urlsplit(base).netloc
+        out: list[str] = []
+        for href in hrefs:
+            url = urljoin(base, href.strip())
+            if not url.startswith(("http://", "https://")) or url == base or url in out:
+                continue
+            if pattern and not pattern.search(url):
+                continue
+            if not css and not pattern and (urlsplit(url).netloc != host or not _ARTICLE_PATH.search(urlsplit(url).path)):
+                continue
+            out.append(url)
+        return out
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        """A list page: follow article links and the next page."""
-        self.pages += 1
-        for href in response.css(self.rules.get("link", "a::attr(href)")).getall():
-            yield response.follow(href, callback=self.parse_article)
+        """A list page: follow article links (skipped when already stored) and the next page."""
+        sel = Selector(text=self.page_text(response))
+        links = self._links(sel, response.url)[: int(self.rules.get("max_articles", 200))]
+        if not links:
+            self.notes.append(f"no article links on {response.url}")
+        for url in links:
+            yield self.request(url, self.parse_article, meta={"skip_if_seen": True})
+        page = int(response.meta.get("list_page", 1))
         nxt = self.rules.get("next")
-        if nxt and self.pages < int(self.rules.get("max_pages", 5)):
-            for href in response.css(nxt).getall()[:1]:
-                yield response.follow(href, callback=self.parse)
-
-    def _pick(self, response: Response, key: str) -> str:
-        sel = self.rules.get(key)
-        if not sel:
-            return ""
-        return " ".join(t.strip() for t in response.css(sel).getall() if t.strip())
+        if nxt and page < int(self.rules.get("max_pages", 3)):
+            for href in sel.css(nxt).getall()[:1]:
+                yield self.request(urljoin(response.url, href), self.parse, meta={"list_page": page + 1})
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
-        """An article page → one item (title, text, date, author)."""
-        title = self._pick(response, "title")
-        body = "\n".join(p.strip() for p in response.css(self.rules["body"]).getall() if p.strip()) \
-            if self.rules.get("body") else ""
-        date_text = self._pick(response, "date")
-        if not (title and body):
-            extracted = trafilatura.bare_extraction(response.text, url=response.url, with_metadata=True,
-                                                    include_comments=False)
-            if extracted is not None:
-                meta = extracted if isinstance(extracted, dict) else extracted.as_dict()
-                title = title or (meta.get("title") or "")
-                body = body or (meta.get("text") or "")
-                date_text = date_text or (meta.get("date") or "")
-        yield {
-            "source": self.source["name"],
-            "url": response.url,
-            "title": title.strip(),
-            "text": body.strip(),
-            "author": self._pick(response, "author") or None,
-            "published_at": find_date(date_text) or find_date(response.css("body").get() or ""),
-            "raw": response.text,
-        }
+        """An article page → one item (title, text, date, author, original HTML)."""
+        text = self.page_text(response)
+        article = extract_article(text, response.url, self.rules)
+        yield {"source": self.source["name"], "url": response.url, "title": article.title, "text": article.text,
+               "author": article.author, "published_at": article.published_at, "raw": text}

@@ -1,0 +1,1 @@
+"""Scrapy downloader middlewares: incremental crawling and retries with backoff."""
