@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import quote
 
 from core.errors import ConfigError
+from core.source_health import KEYWORD_SEP  # "微博搜索 | 江北 污染": health per source AND keyword
 
 KINDS = ("rss", "site", "board", "weibo", "tieba")
 SPIDER_KINDS = ("site", "board", "weibo", "tieba")  # crawled by Scrapy in a subprocess
-KEYWORD_SEP = " | "  # "微博搜索 | 江北 污染": health is kept per source AND keyword
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from core.models import Analysis, Incident, RawPost
+from core.source_health import SourceHealth
 
 
 class IncidentPublic(BaseModel):
@@ -102,6 +103,21 @@ class SourceHealthPublic(BaseModel):
     last_items: int
     runs: int
     blind: bool = Field(description="errors on the last run, or nothing seen for too long")
+    group: str | None = Field(default=None, description="the configured source a keyword source belongs to")
+    keyword: str | None = Field(default=None, description="search keyword, for keyword sources")
+    blind_reason: str | None = Field(default=None, description="why the source is blind, in plain words")
+    last_item_at: dt.datetime | None = None
+    items_per_run: float = 0.0
+    expected_every_hours: float = Field(default=24.0, description="at least one item expected per this many hours")
+
+    @classmethod
+    def of(cls, health: SourceHealth) -> SourceHealthPublic:
+        """Build from the pure health reading."""
+        return cls(source=health.source, last_run_at=health.last_run_at, last_success_at=health.last_success_at,
+                   last_error=health.last_error, last_items=health.last_items, runs=health.runs,
+                   blind=health.blind, group=health.group, keyword=health.keyword,
+                   blind_reason=health.blind_reason, last_item_at=health.last_item_at,
+                   items_per_run=health.items_per_run, expected_every_hours=health.expected_every_hours)
 
 
 class HealthPublic(BaseModel):

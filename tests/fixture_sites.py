@@ -38,8 +38,8 @@ GBK_ARTICLE = ("郭家沱街道居民反映垃圾站异味", "2026年11月26日 
 BOARD_POSTS = {
     101: {"title": "石马河又黑又臭", "content": "鲜花港社区旁边的石马河又黑又臭，晚上味道很大，希望有关部门管一管。",
           "nickname": "江北居民", "createTime": "2026-11-27 21:14:00",
-          "reply": {"content": "您好，区生态环境局已会同石马河街道现场核查，正在组织清淤。", "time": "2026-11-28 10:02:00",
-                    "org": "江北区生态环境局"}},
+          "reply": {"content": "您好，区生态环境局已会同石马河街道现场核查，正在组织清淤。",
+                    "time": "2026-11-28 10:02:00", "org": "江北区生态环境局"}},
     102: {"title": "工地半夜还在施工", "content": "大石坝街道某工地凌晨两点还在打桩，噪音太大睡不着。",
           "nickname": "失眠的人", "createTime": "2026-11-28 02:40:00", "reply": None},
     103: {"title": "洗车店污水直排", "content": "五里店街道一家洗车店把污水直接排进雨水井，流到河里。",
@@ -49,7 +49,8 @@ BOARD_POSTS = {
 }
 
 WEIBO_NOW_TEXTS = [  # (mid, text, created_at, user, followers, reposts, comments, likes)
-    ("5001", "江北区<a href='/n/x'>#石马河#</a>又开始臭了，住旁边真的受不了", "5分钟前", "重庆吃货小王", 1203, 3, 12, 40),
+    ("5001", "江北区<a href='/n/x'>#石马河#</a>又开始臭了，住旁边真的受不了", "5分钟前",
+     "重庆吃货小王", 1203, 3, 12, 40),
     ("5002", "观音桥这边半夜施工噪音太大了<br/>@江北发布 管管吧", "昨天 12:30", "夜猫子", "1.2万", 25, 88, 301),
     ("5003", "今天早上路过寸滩，空气里一股化工味", "今天 08:00", "路人甲", "3", "转发", 0, 5),
 ]
@@ -60,14 +61,15 @@ def gov_article_html(n: int, title: str, when: str, body: str, charset: str = "u
     return f"""<!DOCTYPE html><html><head><meta charset="{charset}"><title>{title}_江北区人民政府</title></head>
 <body><div class="header"><a href="/gov/list.html">首页</a> <a href="/gov/list.html">政务动态</a></div>
 <div class="detail"><h1 class="detail-title">{title}</h1>
-<div class="detail-info"><span class="time">发布时间：{when}</span> <span class="source">来源：江北区生态环境局</span></div>
+<div class="detail-info"><span class="time">发布时间：{when}</span>
+<span class="source">来源：江北区生态环境局</span></div>
 <div class="detail-content"><p>{body}</p><p>下一步，相关部门将持续跟踪，确保问题整改到位。</p></div></div>
 <div class="footer">主办：重庆市江北区人民政府办公室</div></body></html>"""
 
 
 def gov_list_html(numbers: list[int], next_page: str | None, extra_links: str = "") -> str:
-    items = "".join(f'<li><a href="/gov/art/{n}.html">{GOV_ARTICLES[n][0]}</a><span>{GOV_ARTICLES[n][1][:10]}</span></li>'
-                    for n in numbers)
+    items = "".join(f'<li><a href="/gov/art/{n}.html">{GOV_ARTICLES[n][0]}</a>'
+                    f'<span>{GOV_ARTICLES[n][1][:10]}</span></li>' for n in numbers)
     nxt = f'<a class="next" href="{next_page}">下一页</a>' if next_page else ""
     return f"""<html><head><meta charset="utf-8"><title>政务动态</title></head><body>
 <ul class="list">{items}{extra_links}</ul><div class="page">{nxt}</div></body></html>"""
@@ -86,7 +88,7 @@ def weibo_json(page: int, bump: int) -> dict:
             "reposts_count": reposts if isinstance(reposts, str) else reposts + bump,
             "comments_count": comments + bump, "attitudes_count": likes + bump,
             "user": {"id": int(mid) * 7, "screen_name": user, "followers_count": fans}}})
-    cards = blogs[:1] + [{"card_type": 11, "card_group": blogs[1:]}]
+    cards = [*blogs[:1], {"card_type": 11, "card_group": blogs[1:]}]
     return {"ok": 1, "data": {"cardlistInfo": {"page": page + 1}, "cards": cards}}
 
 
@@ -162,7 +164,8 @@ def _gov_art(h: _Handler, path: str, q: dict) -> None:
 
 def _gbk(h: _Handler, path: str, q: dict) -> None:
     if path.endswith("list.html"):
-        body = '<html><head><meta charset="gb2312"></head><body><ul class="list"><li><a href="/gbk/1.html">郭家沱</a></li></ul></body></html>'
+        body = ('<html><head><meta charset="gb2312"></head><body><ul class="list">'
+                '<li><a href="/gbk/1.html">郭家沱</a></li></ul></body></html>')
         h.send(200, body.encode("gbk"), "text/html")  # no charset in the header: the meta is all there is
     else:
         h.send(200, gov_article_html(1, *GBK_ARTICLE, charset="gb2312").encode("gbk"), "text/html")
@@ -222,7 +225,8 @@ def _tieba(h: _Handler, path: str, q: dict) -> None:
     end = html.rfind("</body>")
     if 0 < start < end:
         inner = html[start:end].replace("<!--", "").replace("-->", "")
-        html = html[:start] + '<code id="pagelet_html_frs-list/pagelet/thread_list"><!--' + inner + "--></code>" + html[end:]
+        wrapped = '<code id="pagelet_html_frs-list/pagelet/thread_list"><!--' + inner + "--></code>"
+        html = html[:start] + wrapped + html[end:]
     h.send(200, html if int(q.get("pn", ["0"])[0]) == 0 else "<html><body>无更多</body></html>")
 
 

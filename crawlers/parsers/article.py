@@ -14,8 +14,10 @@ from parsel import Selector
 from core.timeutil import SHANGHAI
 from crawlers.dates import find_date
 
-_DATETIME_ON = r"{y}\s*[-/.年]\s*0?{m}\s*[-/.月]\s*0?{d}\s*日?\s*(\d{{1,2}})\s*[:：]\s*(\d{{2}})(?:\s*[:：]\s*(\d{{2}}))?"
-_META_DATE = ("meta[name=publishdate]::attr(content)", "meta[name=firstpublishedtime]::attr(content)", "meta[name=PubDate]::attr(content)",
+_DATETIME_ON = (r"{y}\s*[-/.年]\s*0?{m}\s*[-/.月]\s*0?{d}\s*日?\s*"
+                r"(\d{{1,2}})\s*[:：]\s*(\d{{2}})(?:\s*[:：]\s*(\d{{2}}))?")
+_META_DATE = ("meta[name=publishdate]::attr(content)", "meta[name=firstpublishedtime]::attr(content)",
+              "meta[name=PubDate]::attr(content)",
               "meta[property='article:published_time']::attr(content)", "meta[name=pubdate]::attr(content)",
               "meta[name=publish_time]::attr(content)")
 
@@ -90,6 +92,18 @@ def extract_article(html_text: str, url: str | None = None, rules: dict[str, Any
     return Article(title=title.strip(), text=body.strip(), published_at=published, author=author)
 
 
+_LABELLED = re.compile(r"(?:发布时间|发布日期|发稿时间|时间|日期)\s*[:：]\s*")
+
+
+def _labelled_date(page_text: str) -> dt.datetime | None:
+    """The date a page labels as its publish time ("发布时间：2026-11-26 08:15")."""
+    for m in _LABELLED.finditer(page_text):
+        found = find_date(page_text[m.end(): m.end() + 30])
+        if found:
+            return found
+    return None
+
+
 def _page_date(sel: Selector, extracted: str | None) -> dt.datetime | None:
     page_text = " ".join(sel.css("body ::text").getall())
     for css in _META_DATE:
@@ -99,6 +113,9 @@ def _page_date(sel: Selector, extracted: str | None) -> dt.datetime | None:
             if (local.hour, local.minute) == (0, 0):  # a date-only meta: the page may print the time
                 return _with_time(local.date(), page_text) or found
             return found
+    labelled = _labelled_date(page_text)
+    if labelled:
+        return labelled
     if extracted:
         try:
             day = dt.date.fromisoformat(extracted[:10])

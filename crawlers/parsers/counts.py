@@ -19,7 +19,7 @@ def parse_count(value: Any) -> int | None:
     m = _COUNT.match(str(value).replace(",", ""))
     if not m:
         return None
-    return int(round(float(m.group(1)) * _SCALE.get(m.group(2) or "", 1)))
+    return round(float(m.group(1)) * _SCALE.get(m.group(2) or "", 1))
 
 
 def engagement(**counts: Any) -> dict[str, int]:

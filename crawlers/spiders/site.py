@@ -25,6 +25,27 @@ from crawlers.spiders.base import SourceSpider
 _ARTICLE_PATH = re.compile(r"\d{5,}|/20\d{2}[-/]?\d{2}|\.s?html?$")
 
 
+def article_links(sel: Selector, base: str, rules: dict[str, Any]) -> list[str]:
+    """Absolute article URLs of a list page: the ``link`` CSS rule (filtered by ``link_pattern``),
+    or without one, same-site links that look like articles. Pure."""
+    css = rules.get("link")
+    hrefs = sel.css(css).getall() if css else sel.css("a::attr(href)").getall()
+    pattern = re.compile(rules["link_pattern"]) if rules.get("link_pattern") else None
+    host = urlsplit(base).netloc
+    out: list[str] = []
+    for href in hrefs:
+        url = urljoin(base, href.strip())
+        if not url.startswith(("http://", "https://")) or url == base or url in out:
+            continue
+        if pattern and not pattern.search(url):
+            continue
+        looks_like_article = urlsplit(url).netloc == host and _ARTICLE_PATH.search(urlsplit(url).path)
+        if not css and not pattern and not looks_like_article:
+            continue
+        out.append(url)
+    return out
+
+
 class SiteSpider(SourceSpider):
     """Crawls one site's list pages and their articles."""
 
@@ -46,27 +67,10 @@ class SiteSpider(SourceSpider):
         for req in self.start_requests():
             yield req
 
-    def _links(self, sel: Selector, base: str) -> list[str]:
-        css = self.rules.get("link")
-        hrefs = sel.css(css).getall() if css else sel.css("a::attr(href)").getall()
-        pattern = re.compile(self.rules["link_pattern"]) if self.rules.get("link_pattern") else None
-        host = urlsplit(base).netloc
-        out: list[str] = []
-        for href in hrefs:
-            url = urljoin(base, href.strip())
-            if not url.startswith(("http://", "https://")) or url == base or url in out:
-                continue
-            if pattern and not pattern.search(url):
-                continue
-            if not css and not pattern and (urlsplit(url).netloc != host or not _ARTICLE_PATH.search(urlsplit(url).path)):
-                continue
-            out.append(url)
-        return out
-
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """A list page: follow article links (skipped when already stored) and the next page."""
         sel = Selector(text=self.page_text(response))
-        links = self._links(sel, response.url)[: int(self.rules.get("max_articles", 200))]
+        links = article_links(sel, response.url, self.rules)[: int(self.rules.get("max_articles", 200))]
         if not links:
             self.notes.append(f"no article links on {response.url}")
         for url in links:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from core.source_health import assess
 from core.timeutil import utcnow
 from dashboard_api.deps import ExpectedHoursDep, StoreDep
 from dashboard_api.schemas import HealthPublic, SourceHealthPublic
@@ -21,21 +22,13 @@ def healthz(store: StoreDep) -> HealthPublic:
 
 @router.get("/api/sources", response_model=list[SourceHealthPublic])
 def sources(store: StoreDep, expected: ExpectedHoursDep) -> list[SourceHealthPublic]:
-    """Per source: last run, last success, last error in plain words, items, blind or not."""
+    """Per source and keyword: last run, last success, last error in plain words, items per run,
+    and blind (errors, login expired, HTTP 403/418, nothing for longer than expected) with why."""
     with store.read() as tx:
-        runs = tx.source_runs(limit=2000)
-    by_source: dict[str, list[dict]] = {}
+        runs = tx.source_runs(limit=5000)
+    by_source: dict[str, list[dict]] = {name: [] for name in expected}  # configured but never run: blind
     for run in runs:
         by_source.setdefault(run["source"], []).append(run)
     now = utcnow()
-    out = []
-    for name, rs in sorted(by_source.items()):
-        last = rs[0]
-        success = next((r for r in rs if r["ok"]), None)
-        with_items = next((r for r in rs if r["ok"] and r["items"]), None)
-        hours = expected.get(name, 24.0)
-        stale = with_items is None or (now - with_items["finished_at"]).total_seconds() > hours * 3600
-        out.append(SourceHealthPublic(
-            source=name, last_run_at=last["finished_at"], last_success_at=success["finished_at"] if success else None,
-            last_error=last["error"], last_items=last["items"], runs=len(rs), blind=(not last["ok"]) or stale))
-    return out
+    return [SourceHealthPublic.of(assess(name, rs[:200], expected.get(name, 24.0), now))
+            for name, rs in sorted(by_source.items())]
