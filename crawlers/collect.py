@@ -46,7 +46,11 @@ def collect_feed(source: Source, store: SqlStore, settings: Settings) -> RunRepo
         with store.begin() as tx:
             added = tx.add_posts(result.posts)
             tx.set_source_state(source.name, result.etag, result.last_modified)
-        report = RunReport(source.name, True, len(result.posts), added.new, result.warning, added.updated)
+        if result.warning and not result.posts and not result.not_modified:
+            # Malformed and nothing salvaged: the source is blind, not quiet.
+            report = RunReport(source.name, False, error=f"invalid XML, no item could be read: {result.warning}")
+        else:
+            report = RunReport(source.name, True, len(result.posts), added.new, result.warning, added.updated)
     with store.begin() as tx:
         tx.record_source_run(source.name, started, utcnow(), report.ok, report.items, report.new, report.error)
     return report
@@ -56,8 +60,11 @@ def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunRepo
     """Crawl a site in its own process (Twisted's reactor cannot restart in-process), killed at
     the configured time limit. The spider stores posts itself and prints a JSON report line."""
     started = utcnow()
-    env = dict(os.environ, ECOWATCH_DATA_DIR=str(settings.data_dir),
-               ECOWATCH_DATABASE_URL=settings.sqlalchemy_url)
+    # The child rebuilds Settings from the environment: hand it every value this process uses
+    # (timeouts, User-Agent...), not only the store's address.
+    env = dict(os.environ, **{f"ECOWATCH_{name.upper()}": str(value)
+                              for name, value in settings.model_dump().items() if value is not None})
+    env["ECOWATCH_DATABASE_URL"] = settings.sqlalchemy_url
     cmd = [sys.executable, "-m", "crawlers.run_spider", json.dumps(asdict(source), ensure_ascii=False)]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True,

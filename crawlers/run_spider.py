@@ -60,7 +60,8 @@ def crawl_settings(user_agent: str, database_url: str, snapshot_dir: str, timeou
 
 def summarise(spider: SourceSpider, stats: dict[str, Any]) -> dict[str, Any]:
     """The report line of one crawl: ok only if something was fetched and nothing failed."""
-    responses = int(stats.get("response_received_count", 0))
+    # robots.txt answers are responses too, but not pages of the source.
+    responses = int(stats.get("response_received_count", 0)) - int(stats.get("robotstxt/response_count", 0))
     skipped = int(stats.get("ecowatch/skipped_seen", 0))
     errors = list(dict.fromkeys(spider.errors))  # distinct, in order
     crashed = int(stats.get("spider_exceptions/count", 0) or 0)

@@ -16,9 +16,11 @@ from crawlers.sources import Source
 from storage.schema import raw_posts
 from tests.fixture_sites import BOARD_POSTS, GOV_ARTICLES, serve_fixture_sites
 
-FAST = {"delay_seconds": 0, "autothrottle": False, "retry_backoff_seconds": 0.2}  # politeness is for real sites, not loopback
-GOV_RULES = {**FAST, "link": "ul.list a::attr(href)", "next": "a.next::attr(href)", "title": "h1.detail-title::text",
-             "body": "div.detail-content p::text", "date": "span.time::text", "max_pages": 3}
+# Politeness is for real sites, not loopback.
+FAST = {"delay_seconds": 0, "autothrottle": False, "retry_backoff_seconds": 0.2}
+GOV_RULES = {**FAST, "link": "ul.list a::attr(href)", "next": "a.next::attr(href)",
+             "title": "h1.detail-title::text", "body": "div.detail-content p::text", "date": "span.time::text",
+             "max_pages": 3}
 BOARD_RULES = {**FAST, "items": "data.list", "id": "id", "detail_url": "/board/detail?id={id}", "detail_root": "data",
                "title": "title", "text": "content", "author": "nickname", "date": "createTime",
                "reply": "reply.content", "reply_date": "reply.time", "reply_by": "reply.org", "replied": "replyStatus",
@@ -59,7 +61,8 @@ def test_government_site_with_rules_then_incremental(sites, settings, store):
 
 def test_site_without_rules_extracts_real_pages_and_odd_charsets(sites, settings, store):
     base, _ = sites
-    real = collect(Source("real", "site", f"{base}/real/list.html", rules={**FAST, "max_articles": 40}), store, settings)
+    real = collect(Source("real", "site", f"{base}/real/list.html", rules={**FAST, "max_articles": 40}),
+                   store, settings)
     assert real.ok and real.new == 13, real
     titles = [p["title"] for p in _posts(store, "real")]
     assert any("郑板桥" in t for t in titles) and any("山西品牌丝路行" in t for t in titles)
@@ -108,7 +111,8 @@ def test_weibo_keyword_search_updates_engagement(sites, settings, store):
     app.weibo_bump = 10  # the posts were reposted and commented on since
     again = collect(source, store, settings)
     assert again.ok and again.new == 0 and again.updated == 3
-    assert _posts(store, source.name)[0]["engagement"]["comments"] == 22
+    refreshed = {p["url"]: p for p in _posts(store, source.name)}["https://m.weibo.cn/detail/5001"]
+    assert refreshed["engagement"]["comments"] == 22 and refreshed["engagement"]["reposts"] == 13
     assert len(_posts(store, source.name)) == 3
 
 
@@ -130,7 +134,7 @@ FAULTS = [
     ("418", Source("f-418", "weibo", "{base}/fault/418", rules=FAST), "HTTP 418"),
     ("login", Source("f-login", "weibo", "{base}/weibo/login?page={{page}}", rules=FAST), "login expired"),
     ("robots", Source("f-robots", "site", "{base}/blocked/1.html", rules=FAST), "robots.txt"),
-    ("invalid XML", Source("f-xml", "rss", "{base}/feeds/invalid.xml"), "not a readable feed"),
+    ("invalid XML", Source("f-xml", "rss", "{base}/feeds/invalid.xml"), "invalid XML"),
 ]
 
 

@@ -28,9 +28,11 @@ ARTICLES = [
     ("gne_sxmu_1.html", "中华人民共和国监察法", "2018-05-17", "推进全面依法治国"),
     ("gne_thepaper_2.html", "广州南沙邮轮母港即将开通", "2019-08-13 14:07", "邮轮"),
     ("gne_xinhuanet_1.html", "法国全国大罢工再次严重影响交通", "2019-12-10 07:57", "首都巴黎交通几乎完全瘫痪"),
-    ("gne_zsnews_1.html", "顺德区大良街道党工委委员潘卓辉一行到众创金融街开展调研工作", "2019-03-06",
+    ("gne_zsnews_1.html", "顺德区大良街道党工委委员潘卓辉一行到众创金融街开展调研工作",
+     "2019-03-06",
      "佛山顺德区大良街道党工委委员"),
-    ("gne_baijiahao_1.html", "韩庚将在新西兰大婚", "2019-10-08", "贝辛斯托克"),  # the page's body really is another story
+    # The baijiahao page's body really is another story than its title.
+    ("gne_baijiahao_1.html", "韩庚将在新西兰大婚", "2019-10-08", "贝辛斯托克"),
     ("gne_sina_1.html", "为何老外却说“了不得”", "2019-11-25 18:57", "因为这里充满了活力"),
     ("gne_wechat_1.html", "三星 Galaxy S20 系列手机正式发布", "2020-02-12", "三星在美国旧金山举行发布会"),
     # A photo gallery: its captions live in a script object, so only title and date are checked.
@@ -109,9 +111,11 @@ def test_real_list_pages_give_article_links():
 
 
 def test_rules_win_over_extraction_and_date_formats_apply():
-    html = """<html><body><div class="t">排污口排查</div><div class="c"><p>第一段。</p><p>第二段。</p></div>
+    html = """<html><body><div class="t">排污口排查</div>
+    <div class="c"><p>第一段。</p><p>第二段。</p></div>
     <span class="d">发布于 28/11/2026 09:30</span></body></html>"""
-    rules = {"title": "div.t::text", "body": "div.c p::text", "date": "span.d::text", "date_formats": ["%d/%m/%Y %H:%M"]}
+    rules = {"title": "div.t::text", "body": "div.c p::text", "date": "span.d::text",
+             "date_formats": ["%d/%m/%Y %H:%M"]}
     article = extract_article(html, None, rules)
     assert article.title == "排污口排查" and article.text == "第一段。\n第二段。"
     assert article.published_at == dt.datetime(2026, 11, 28, 1, 30, tzinfo=dt.UTC)

@@ -56,3 +56,14 @@ def test_only_the_cli_imports_dashboard_api():
     offenders = [str(p.relative_to(ROOT)) for package in ("core", "storage", "crawlers", "nlp", "alerts")
                  for p in (ROOT / package).rglob("*.py") if "dashboard_api" in imported_roots(p)]
     assert not offenders
+
+
+def test_crawler_parsers_are_pure():
+    # Parsers turn bytes (and ``now``) into items: no network, no Scrapy reactor, no store.
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "crawlers" / "parsers").rglob("*.py")
+                 if imported_roots(p) & {"scrapy", "twisted", "httpx", "storage", "sqlalchemy"}]
+    assert not offenders
+
+
+def test_source_health_is_pure():
+    assert not imported_roots(ROOT / "core" / "source_health.py") - {"__future__", "datetime", "dataclasses", "typing"}

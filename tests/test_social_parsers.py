@@ -73,7 +73,7 @@ def test_weibo_search_page():
 def test_weibo_login_expired_and_bad_shapes():
     with pytest.raises(FetchError, match="login expired"):
         parse_search({"ok": 0, "msg": "请先登录"}, "wb", NOW)
-    with pytest.raises(FetchError, match="no data.cards"):
+    with pytest.raises(FetchError, match=r"no data\.cards"):
         parse_search({"ok": 1, "data": {}}, "wb", NOW)
     with pytest.raises(FetchError, match="not a JSON object"):
         parse_search([1, 2], "wb", NOW)

@@ -52,7 +52,9 @@ class SeenUrlsMiddleware:
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Any:
         """Raise AlreadySeen for a known detail URL; let everything else through."""
-        if request.meta.get("skip_if_seen") and normalise_url(request.url) in self.known:
+        # "seen_url": the address the post is stored under, when it differs from the API URL fetched.
+        seen_url = request.meta.get("seen_url") or request.url
+        if request.meta.get("skip_if_seen") and normalise_url(seen_url) in self.known:
             if self.crawler.stats:
                 self.crawler.stats.inc_value("ecowatch/skipped_seen")
             raise AlreadySeen(f"already stored: {request.url}")

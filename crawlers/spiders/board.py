@@ -62,8 +62,10 @@ class BoardSpider(SourceSpider):
             template = self.rules.get("detail_url")
             if template and post_id:
                 awaiting = self.rules.get("replied") and not get_path(entry, self.rules["replied"])
-                yield self.request(urljoin(response.url, template.replace("{id}", post_id)), self.parse_detail,
-                                   meta={"skip_if_seen": not awaiting, "entry": entry, "post_id": post_id})
+                detail = urljoin(response.url, template.replace("{id}", post_id))
+                yield self.request(detail, self.parse_detail,
+                                   meta={"skip_if_seen": not awaiting, "seen_url": self._post_url(post_id, detail),
+                                         "entry": entry, "post_id": post_id})
             else:
                 item = self._item(entry, post_id, response.url)
                 if item:
@@ -87,13 +89,18 @@ class BoardSpider(SourceSpider):
         if item:
             yield item
 
+    def _post_url(self, post_id: str, api_url: str) -> str:
+        """Where a post is stored: its public page (``post_url``) when known, else the API URL."""
+        template = self.rules.get("post_url")
+        return urljoin(api_url, template.replace("{id}", post_id)) if template and post_id else api_url
+
     def _item(self, record: dict[str, Any], post_id: str, api_url: str, raw: str | None = None) -> dict | None:
         r = self.rules
         text = _text(get_path(record, r.get("text", "content")))
         title = _text(get_path(record, r.get("title", "title")))
         if not (text or title):
             return None
-        url = urljoin(api_url, r["post_url"].replace("{id}", post_id)) if r.get("post_url") and post_id else api_url
+        url = self._post_url(post_id, api_url)
         reply = _text(get_path(record, r.get("reply"))) if r.get("reply") else ""
         return {
             "source": self.source["name"], "url": url, "title": title, "text": text or title,
