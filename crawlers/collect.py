@@ -63,7 +63,8 @@ def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunRepo
     # The child rebuilds Settings from the environment: hand it every value this process uses
     # (timeouts, User-Agent...), not only the store's address.
     env = dict(os.environ, **{f"ECOWATCH_{name.upper()}": str(value)
-                              for name, value in settings.model_dump().items() if value is not None})
+                              for name, value in settings.model_dump().items()
+                              if value is not None and name != "crawl_time_limit_seconds"})  # the parent enforces it
     env["ECOWATCH_DATABASE_URL"] = settings.sqlalchemy_url
     cmd = [sys.executable, "-m", "crawlers.run_spider", json.dumps(asdict(source), ensure_ascii=False)]
     try:
@@ -82,7 +83,9 @@ def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunRepo
                                int(data.get("new", 0)), data.get("error"), int(data.get("updated", 0)),
                                int(data.get("skipped_seen", 0)))
         except ValueError:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            # The last unindented line of a traceback names the exception; indented ones are context.
+            lines = [ln for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln and not ln[0].isspace()]
+            tail = lines[-1:] or ["no output"]
             report = RunReport(source.name, False, error=f"crawler exited {proc.returncode}: {tail[0][:300]}")
     with store.begin() as tx:
         tx.record_source_run(source.name, started, utcnow(), report.ok, report.items, report.new, report.error)

@@ -69,7 +69,7 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
     scheduler.start()
     typer.echo(f"ecowatch console: http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     try:
-        uvicorn.run(create_app(store, jurisdiction, {s.name: s.expected_every_hours for s in sources}),
+        uvicorn.run(create_app(store, jurisdiction, {s.name: s.expected_every_hours for s in sources if s.enabled}),
                     host=settings.host, port=settings.port, log_level="warning")
     finally:
         scheduler.shutdown(wait=False)

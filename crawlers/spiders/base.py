@@ -75,7 +75,10 @@ class SourceSpider(scrapy.Spider):
         message = describe_failure(failure, url, self.settings.getfloat("DOWNLOAD_TIMEOUT") if self.settings else None)
         if message is None:
             return
-        if message.startswith("forbidden by robots.txt"):
+        gone = isinstance(failure.value, HttpError) and failure.value.response.status in (404, 410)
+        is_list = request is not None and ("list_page" in request.meta or "page" in request.meta)
+        if message.startswith("forbidden by robots.txt") or (gone and not is_list):
+            # A robots-forbidden link, or a post deleted since it was listed, is not a broken source.
             self.notes.append(message)
             return
         self.fail(message)
