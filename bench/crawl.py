@@ -118,10 +118,14 @@ def main() -> None:
 
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         started = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", BARE_SPIDER, f"{base}/list0.html", str(args.concurrency)],
+        script = Path(tmp) / "bare_spider.py"  # a file, not -c: Scrapy inspects callbacks' source
+        script.write_text(BARE_SPIDER, encoding="utf-8")
+        out = subprocess.run([sys.executable, str(script), f"{base}/list0.html", str(args.concurrency)],
                              capture_output=True, text=True, env=env, check=True)
         bare = time.perf_counter() - started
         bare_stats = json.loads(out.stdout.strip().splitlines()[-1])
+        if bare_stats["items"] != args.articles:
+            print(out.stderr[-3000:], file=sys.stderr)
         if bare_stats["items"] != args.articles:
             raise SystemExit(f"bare spider saw {bare_stats} articles")
 
