@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from core.errors import FetchError, StoreError
 from core.settings import Settings
@@ -64,7 +65,8 @@ def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunRepo
     # (timeouts, User-Agent...), not only the store's address.
     env = dict(os.environ, **{f"ECOWATCH_{name.upper()}": str(value)
                               for name, value in settings.model_dump().items()
-                              if value is not None and name != "crawl_time_limit_seconds"})  # the parent enforces it
+                              if isinstance(value, str | int | float | Path)  # lists/dicts would need JSON
+                              and name != "crawl_time_limit_seconds"})  # the parent enforces the limit
     env["ECOWATCH_DATABASE_URL"] = settings.sqlalchemy_url
     cmd = [sys.executable, "-m", "crawlers.run_spider", json.dumps(asdict(source), ensure_ascii=False)]
     try:
