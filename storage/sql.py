@@ -37,7 +37,6 @@ from storage.schema import (
     audit_log,
     incident_posts,
     incidents,
-    metadata,
     post_replies,
     raw_posts,
     source_runs,
@@ -93,11 +92,10 @@ class SqlStore:
             event.listen(self.engine, "begin", _sqlite_begin)
 
     def create_schema(self) -> None:
-        """Create missing tables and add missing columns to older files (idempotent)."""
-        from storage.migrate import add_missing_columns
+        """Bring the database to the newest schema through the migrations (idempotent)."""
+        from storage.migrations import upgrade_to_head
 
-        metadata.create_all(self.engine)
-        add_missing_columns(self.engine)
+        upgrade_to_head(self.engine)
 
     @contextmanager
     def begin(self) -> Iterator[Tx]:

@@ -1,0 +1,66 @@
+"""Schema migrations (Alembic), the same on SQLite and PostgreSQL.
+
+``upgrade_to_head(engine)`` is what ``open_store`` runs: a new database is created from the table
+definitions and stamped; a database from before migrations existed gets its missing tables and
+columns added, then is stamped; a migrated database is upgraded to the newest revision.
+A test checks that the revisions produce exactly the tables the code declares, so a schema change
+without a revision fails CI. Create one with ``python -m storage.migrations revision "what changed"``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, inspect
+
+HERE = Path(__file__).parent
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration bound to ``engine`` (no alembic.ini needed)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    """Bring the database at ``engine`` to the newest schema (idempotent)."""
+    from storage.migrate import add_missing_columns
+    from storage.schema import metadata
+
+    cfg = alembic_config(engine)
+    tables = set(inspect(engine).get_table_names())
+    if "alembic_version" in tables:
+        command.upgrade(cfg, "head")
+        return
+    # New database, or one made before migrations: create what is missing, then record the head.
+    metadata.create_all(engine)
+    if tables:
+        add_missing_columns(engine)
+    command.stamp(cfg, "head")
+
+
+def main(argv: list[str]) -> int:
+    """``python -m storage.migrations revision "message"``: autogenerate a revision against a
+    scratch SQLite database upgraded to the current head."""
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    if len(argv) != 2 or argv[0] != "revision":
+        print('usage: python -m storage.migrations revision "message"', file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{tmp}/scratch.db")
+        cfg = alembic_config(engine)
+        command.upgrade(cfg, "head")
+        command.revision(cfg, message=argv[1], autogenerate=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
