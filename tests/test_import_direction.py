@@ -19,7 +19,11 @@ FORBIDDEN = {
     "alerts": {"fastapi", "starlette", "uvicorn", "scrapy", "twisted", "apscheduler", "crawlers",
                "dashboard_api", "ecowatch"},
     "dashboard_api": {"scrapy", "twisted", "apscheduler", "crawlers", "ecowatch"},
+    # The briefing reads the store and the workflow's rules; it never collects, serves or schedules.
+    "briefing": WEB_AND_CRAWL | {"crawlers", "dashboard_api", "ecowatch", "nlp"},
 }
+# Modules of briefing/ that compute from records handed to them, never from the store.
+PURE_BRIEFING = ["period.py", "figures.py", "summary.py", "coverage.py", "handling.py"]
 # The pure rule modules of alerts/ may not touch the store either.
 PURE_ALERT_RULES = ["rules.py", "deadlines.py", "workdays.py", "grading.py", "grouping.py", "workflow.py",
                     "escalation.py", "notify_rules.py"]
@@ -52,8 +56,14 @@ def test_alert_rules_are_pure(module):
     assert not bad
 
 
+@pytest.mark.parametrize("module", PURE_BRIEFING)
+def test_briefing_figures_are_pure(module):
+    bad = imported_roots(ROOT / "briefing" / module) & {"storage", "sqlalchemy", "matplotlib", "docx"}
+    assert not bad
+
+
 def test_only_the_cli_imports_dashboard_api():
-    offenders = [str(p.relative_to(ROOT)) for package in ("core", "storage", "crawlers", "nlp", "alerts")
+    offenders = [str(p.relative_to(ROOT)) for package in ("core", "storage", "crawlers", "nlp", "alerts", "briefing")
                  for p in (ROOT / package).rglob("*.py") if "dashboard_api" in imported_roots(p)]
     assert not offenders
 

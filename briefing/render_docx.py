@@ -1,0 +1,106 @@
+"""The briefing as a Word document (python-docx): title, headings, tables, embedded charts."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from briefing.figures import Briefing
+from briefing.layout import blocks
+
+# Fonts of Chinese government documents; Word on Windows has them, LibreOffice substitutes a CJK
+# font it has (Noto CJK on Debian), so the text is never boxes either way.
+BODY_FONT = "宋体"
+HEADING_FONT = "黑体"
+TITLE_FONT = "方正小标宋简体"
+
+
+def _font(run_or_style: object, name: str, size: float | None = None, bold: bool | None = None) -> None:
+    font = run_or_style.font  # type: ignore[attr-defined]
+    font.name = name
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    element = run_or_style.element  # type: ignore[attr-defined]
+    rpr = element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(fonts)
+    fonts.set(qn("w:eastAsia"), name)  # python-docx sets only the Latin font name
+
+
+def _table(doc: Document, header: list[str], rows: list[list[str]]) -> None:
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = ""
+        _font(cell.paragraphs[0].add_run(text), HEADING_FONT, 9, True)
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row, strict=True):
+            cell.text = ""
+            _font(cell.paragraphs[0].add_run(text), BODY_FONT, 9)
+
+
+def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
+    """The DOCX file's bytes."""
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4
+    section.left_margin = section.right_margin = Cm(2.5)
+    section.top_margin = section.bottom_margin = Cm(2.5)
+    _font(doc.styles["Normal"], BODY_FONT, 11)
+    for level in (1, 2):
+        _font(doc.styles[f"Heading {level}"], HEADING_FONT, 14 if level == 1 else 12, True)
+        doc.styles[f"Heading {level}"].font.color.rgb = RGBColor(0, 0, 0)
+    for block in blocks(b):
+        if block.kind == "title":
+            p = doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _font(p.add_run(block.text), TITLE_FONT, 20, True)
+        elif block.kind == "subtitle":
+            p = doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _font(p.add_run(block.text), BODY_FONT, 10)
+        elif block.kind in ("h1", "h2"):
+            doc.add_heading(block.text, level=1 if block.kind == "h1" else 2)
+        elif block.kind == "note":
+            p = doc.add_paragraph()
+            run = p.add_run("【提示】" + block.text)
+            _font(run, HEADING_FONT, 10.5, True)
+            run.font.color.rgb = RGBColor(0xA0, 0x1C, 0x1C)
+        elif block.kind == "p":
+            doc.add_paragraph(block.text)
+        elif block.kind == "table":
+            cap = doc.add_paragraph()
+            _font(cap.add_run(block.text), HEADING_FONT, 10, True)
+            _table(doc, block.header, block.rows)
+        elif block.kind == "chart":
+            png = charts.get(block.chart or "")
+            if png:
+                doc.add_picture(io.BytesIO(png), width=Cm(15.5))
+                doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif block.kind == "quote":
+            p = doc.add_paragraph()
+            p.paragraph_format.left_indent = Cm(0.8)
+            _font(p.add_run(f"“{block.text}”"), BODY_FONT, 10.5)
+            _font(p.add_run(f"（{block.ref}）"), BODY_FONT, 9)
+        elif block.kind == "link":
+            p = doc.add_paragraph()
+            p.paragraph_format.left_indent = Cm(0.8)
+            _font(p.add_run(f"{block.ref}　{block.text}"), BODY_FONT, 9)
+            if block.url:
+                _font(p.add_run(f"　{block.url}"), BODY_FONT, 8)
+    buf = io.BytesIO()
+    doc.core_properties.title = b.title
+    doc.core_properties.author = "ecowatch"
+    doc.save(buf)
+    return buf.getvalue()
