@@ -41,8 +41,8 @@ class Period:
         if self.kind == "week":
             year, week, _ = (self.start.astimezone(SHANGHAI) - dt.timedelta(days=7)).isocalendar()
             return iso_week(f"{year}-W{week:02d}")
-        local = self.start.astimezone(SHANGHAI) - dt.timedelta(days=1)
-        return daily(local.date().isoformat(), self.start.astimezone(SHANGHAI).time())
+        local = self.end.astimezone(SHANGHAI) - dt.timedelta(days=1)
+        return daily(local.date().isoformat(), local.time())
 
     @property
     def label(self) -> str:
@@ -59,7 +59,7 @@ class Period:
         out, at = [], self.start
         while at < self.end:
             local = at.astimezone(SHANGHAI)
-            label = f"{local.month}/{local.day}" if self.kind == "week" else f"{local:%H}时"
+            label = f"{local.month}/{local.day}" if self.kind == "week" else f"{local:%H:%M}"
             out.append((label, at, min(at + step, self.end)))
             at += step
         return out
