@@ -8,6 +8,7 @@ matplotlib reports a missing glyph while drawing, :class:`FontError` is raised: 
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,8 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "So
 # Where Debian's fonts-noto-cjk puts it, in case matplotlib's font cache predates the install.
 KNOWN_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
                "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc")
+# pyplot keeps global state: one chart at a time per process (the API renders from worker threads).
+_LOCK = threading.Lock()
 INSTALL_HINT = "install a CJK font, e.g. `apt-get install fonts-noto-cjk` (Debian/Ubuntu)"
 
 
@@ -119,9 +122,10 @@ def places_chart(b: Briefing) -> bytes | None:
 
 def charts(b: Briefing) -> dict[str, bytes]:
     """Every chart of the briefing by name (trend, topics, places), skipping empty ones."""
-    out = {"trend": trend_chart(b)}
-    for name, draw in (("topics", topic_chart), ("places", places_chart)):
-        png = draw(b)
-        if png is not None:
-            out[name] = png
+    with _LOCK:
+        out = {"trend": trend_chart(b)}
+        for name, draw in (("topics", topic_chart), ("places", places_chart)):
+            png = draw(b)
+            if png is not None:
+                out[name] = png
     return out

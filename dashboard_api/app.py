@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from core.errors import StoreError
 from core.jurisdiction import Jurisdiction
-from dashboard_api.routes import incidents, system
+from dashboard_api.routes import briefings, incidents, system
 from storage.sql import SqlStore
 
 STATIC = Path(__file__).parent / "static"
@@ -25,6 +25,7 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction,
     app.state.expected_hours = expected_hours or {}
     app.include_router(system.router)
     app.include_router(incidents.router)
+    app.include_router(briefings.router)
 
     @app.exception_handler(StoreError)
     async def store_error(_request: Request, exc: StoreError) -> JSONResponse:

@@ -69,8 +69,9 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
     scheduler.start()
     typer.echo(f"ecowatch console: http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     try:
-        uvicorn.run(create_app(store, jurisdiction, {s.name: s.expected_every_hours for s in sources if s.enabled}),
-                    host=settings.host, port=settings.port, log_level="warning")
+        api = create_app(store, jurisdiction, {s.name: s.expected_every_hours for s in sources if s.enabled})
+        api.state.briefings_dir = settings.data_dir / "briefings"  # where the scheduler keeps them
+        uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning")
     finally:
         scheduler.shutdown(wait=False)
 

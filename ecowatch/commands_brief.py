@@ -34,8 +34,8 @@ def brief(week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48
           now: Annotated[str | None, typer.Option(help="compute as of this time (ISO 8601; default: now)")] = None,
           ) -> None:
     """Write a briefing computed from the stored posts, incidents, audit log and source runs."""
+    from briefing.period import PeriodError, iso_week, last_full_week
     from briefing.period import daily as daily_period
-    from briefing.period import iso_week, last_full_week
     from briefing.service import FORMATS, build_briefing, file_name, render
     from core.jurisdiction import load_jurisdiction
     from core.timeutil import parse_time, to_local, utcnow
@@ -47,12 +47,13 @@ def brief(week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48
     at = parse_time(now) if now else utcnow()
     if at is None:
         raise typer.BadParameter(f"not a time: {now!r}")
-    if daily:
-        period = daily_period(date or f"{to_local(at):%Y-%m-%d}")
-    elif date:
+    if date and not daily:
         raise typer.BadParameter("--date goes with --daily")
-    else:
-        period = iso_week(week) if week else last_full_week(at)
+    try:
+        period = (daily_period(date or f"{to_local(at):%Y-%m-%d}") if daily
+                  else iso_week(week) if week else last_full_week(at))
+    except PeriodError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     settings = _settings()
     b = build_briefing(_store(settings), load_jurisdiction(settings.jurisdiction), period, at, expected_hours(settings))
     target = out or briefings_dir(settings) / file_name(period, fmt)

@@ -81,6 +81,26 @@ class Pipeline:
         if report.sent or report.failed or report.retrying:
             log.info("notifications: %s sent, %s retrying, %s failed", report.sent, report.retrying, report.failed)
 
+    def brief(self, kind: str) -> None:
+        """Job: write the weekly briefing (last full ISO week) or the daily duty report (24 hours to
+        now's hand-over) into data_dir/briefings, in every format. A failure is logged, never fatal:
+        the next run tries again and the CLI can regenerate any period."""
+        from briefing.period import daily, last_full_week
+        from briefing.service import build_briefing, keep
+        from core.jurisdiction import load_jurisdiction
+        from core.timeutil import to_local
+
+        now = utcnow()
+        period = last_full_week(now) if kind == "week" else daily(f"{to_local(now):%Y-%m-%d}")
+        expected = {s.name: float(s.expected_every_hours) for s in self.sources}
+        try:
+            b = build_briefing(self.store, load_jurisdiction(self.settings.jurisdiction), period, now, expected)
+            paths = keep(self.settings.data_dir / "briefings", b)
+        except Exception:
+            log.exception("briefing %s failed", period.key)
+            return
+        log.info("briefing %s written: %s", period.key, ", ".join(str(p) for p in paths))
+
     def process(self) -> None:
         """Job: analyse pending posts and open or feed incidents."""
         with self._process_lock:
@@ -105,4 +125,10 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
                       next_run_time=now, id="escalate", name="escalate overdue steps")
     scheduler.add_job(pipeline.deliver, "interval", seconds=pipeline.settings.notify_interval_seconds,
                       next_run_time=now, id="deliver", name="deliver notifications")
+    # Briefings at fixed local times (the scheduler's zone is Asia/Shanghai): the weekly one for the
+    # Monday meeting, the daily duty report for the morning hand-over.
+    scheduler.add_job(pipeline.brief, "cron", args=["week"], day_of_week="mon", hour=8, minute=0,
+                      id="brief:week", name="weekly briefing", misfire_grace_time=6 * 3600)
+    scheduler.add_job(pipeline.brief, "cron", args=["day"], hour=7, minute=30,
+                      id="brief:day", name="daily duty report", misfire_grace_time=3600)
     return scheduler

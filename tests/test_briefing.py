@@ -288,3 +288,43 @@ def test_keep_and_list(store, jurisdiction, tmp_path):
     (tmp_path / "briefings" / "notes.txt").write_text("not a briefing")
     assert sorted((k.key, k.format) for k in list_kept(tmp_path / "briefings")) == [("2026-W48", "docx"),
                                                                                     ("2026-W48", "html")]
+
+
+def test_api_lists_and_serves_briefings(store, seeded, api_server, tmp_path, monkeypatch):
+    import httpx
+
+    monkeypatch.setenv("ECOWATCH_DATA_DIR", str(tmp_path / "apidata"))  # where the router looks
+    assert httpx.get(api_server + "/api/briefings").json() == []
+    page = httpx.get(api_server + f"/api/briefings/{WEEK}", params={"format": "html"}, timeout=60)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "属地办理情况" in page.text
+    kept = tmp_path / "apidata" / "briefings"
+    keep(kept, build_briefing(store, load_jurisdiction("jiangbei"), iso_week(WEEK), AS_OF))
+    listed = httpx.get(api_server + "/api/briefings").json()
+    assert {(x["key"], x["format"]) for x in listed} == {(WEEK, "docx"), (WEEK, "html")}
+    got = httpx.get(api_server + listed[0]["url"], timeout=60)
+    assert got.status_code == 200 and got.content == (kept / f"weekly-{WEEK}.{listed[0]['format']}").read_bytes()
+    assert httpx.get(api_server + "/api/briefings/2026-W99").status_code == 422
+    assert httpx.get(api_server + f"/api/briefings/{WEEK}", params={"format": "pdf"}).status_code == 422
+
+
+def test_cli_brief(store, seeded, settings, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from ecowatch.cli import app
+
+    monkeypatch.setenv("ECOWATCH_DATA_DIR", str(settings.data_dir))
+    out = tmp_path / "w48.docx"
+    result = CliRunner().invoke(app, ["brief", "--week", WEEK, "--format", "docx", "--out", str(out),
+                                      "--now", "2026-11-30T08:00:00+08:00"])
+    assert result.exit_code == 0, result.output
+    assert docx_tables(out.read_bytes())["属地办理情况"][-1][-1] == "40.0%"
+    assert '"采集信息": 4' in result.output
+    result = CliRunner().invoke(app, ["brief", "--daily", "--date", "2026-11-24", "--format", "html",
+                                      "--now", "2026-11-24T07:30:00+08:00"])
+    assert result.exit_code == 0, result.output
+    daily_file = settings.data_dir / "briefings" / "daily-2026-11-24.html"
+    assert "值班日报" in daily_file.read_text(encoding="utf-8")
+    assert '"采集信息": 3' in result.output  # Monday 07:30 to Tuesday 07:30: A1, A2, B
+    bad = CliRunner().invoke(app, ["brief", "--week", "2026-48"])
+    assert bad.exit_code != 0 and "ISO week" in bad.output
