@@ -52,6 +52,8 @@ class SourceCoverage:
             return "运行正常但未取得任何条目，请核查页面结构或关键词"
         if self.failed_runs:
             return f"{self.failed_runs} 次运行失败"
+        if self.blind_spans:
+            return "运行正常，但部分时段没有成功运行（如首次运行前、采集中断）"
         return "正常"
 
 

@@ -241,8 +241,10 @@ def attention(records: Iterable[IncidentRecord], as_of: dt.datetime) -> list[Att
         pending = sorted((due, step) for step, due in inc.deadlines.items()
                          if step not in inc.milestones or inc.milestones[step] > as_of)
         due, step = pending[0] if pending else (None, None)
-        out.append(AttentionItem(inc.id, inc.title, inc.unit or NO_UNIT, inc.grade, state,
-                                 STEP_LABELS.get(step, step) if step else None, due,
+        label = STEP_LABELS.get(step, step) if step else None
+        if state in (State.RETURNED, State.NEW):  # the duty desk's move, not the unit's
+            label = "待值班室改派" if state is State.RETURNED else "待值班室交办"
+        out.append(AttentionItem(inc.id, inc.title, inc.unit or NO_UNIT, inc.grade, state, label, due,
                                  bool(due is not None and due <= as_of)))
     out.sort(key=lambda a: (not a.overdue, -a.grade.rank, a.next_deadline or as_of + dt.timedelta(days=3650), a.id))
     return out

@@ -7,6 +7,7 @@ the tests read the tables back against the figures once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from briefing.figures import Briefing, Change
 from briefing.handling import STEP_LABELS, UnitHandling
@@ -85,7 +86,8 @@ def blocks(b: Briefing) -> list[Block]:
         for quote in inc.summary:
             out.append(Block("quote", quote.text, ref=f"帖 #{quote.post_id}"))
         for link in inc.links:
-            snapshot = f"；快照：{link.snapshot}" if link.snapshot else ""
+            # The snapshot's place under data_dir/snapshots (month/digest) is enough to find it.
+            snapshot = f"；快照：{'/'.join(Path(link.snapshot).parts[-2:])}" if link.snapshot else ""
             out.append(Block("link", f"{link.source}：{link.title}{snapshot}", url=link.url, ref=f"帖 #{link.post_id}"))
 
     out.append(Block("h1", "三、属地办理情况"))

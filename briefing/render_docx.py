@@ -36,10 +36,23 @@ def _font(run_or_style: object, name: str, size: float | None = None, bold: bool
     fonts.set(qn("w:eastAsia"), name)  # python-docx sets only the Latin font name
 
 
+TABLE_WIDTH_CM = 16.0
+
+
+def _widths(header: list[str], rows: list[list[str]]) -> list[float]:
+    """Column widths (cm) in proportion to each column's longest text, within bounds, so a title
+    column is not squeezed into the width of a count."""
+    longest = [max([len(header[i]), *(len(r[i]) for r in rows)]) for i in range(len(header))]
+    weights = [min(max(n, 3), 24) for n in longest]
+    return [TABLE_WIDTH_CM * w / sum(weights) for w in weights]
+
+
 def _table(doc: Document, header: list[str], rows: list[list[str]]) -> None:
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = _widths(header, rows)
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.text = ""
         _font(cell.paragraphs[0].add_run(text), HEADING_FONT, 9, True)
@@ -48,6 +61,11 @@ def _table(doc: Document, header: list[str], rows: list[list[str]]) -> None:
         for cell, text in zip(cells, row, strict=True):
             cell.text = ""
             _font(cell.paragraphs[0].add_run(text), BODY_FONT, 9)
+    for row in table.rows:  # Word reads the cell widths, LibreOffice the column widths: set both
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
 
 
 def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
@@ -81,6 +99,8 @@ def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
             doc.add_paragraph(block.text)
         elif block.kind == "table":
             cap = doc.add_paragraph()
+            cap.paragraph_format.space_before = Pt(10)
+            cap.paragraph_format.keep_with_next = True
             _font(cap.add_run(block.text), HEADING_FONT, 10, True)
             _table(doc, block.header, block.rows)
         elif block.kind == "chart":
