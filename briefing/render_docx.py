@@ -42,8 +42,11 @@ TABLE_WIDTH_CM = 16.0
 def _widths(header: list[str], rows: list[list[str]]) -> list[float]:
     """Column widths (cm) in proportion to each column's longest text, within bounds, so a title
     column is not squeezed into the width of a count."""
-    longest = [max([len(header[i]), *(len(r[i]) for r in rows)]) for i in range(len(header))]
-    weights = [min(max(n, 3), 24) for n in longest]
+    def width(text: str) -> int:  # a CJK character is about twice as wide as a digit
+        return sum(1 if ord(ch) < 0x2E80 else 2 for ch in text)
+
+    longest = [max([width(header[i]), *(width(r[i]) for r in rows)]) for i in range(len(header))]
+    weights = [min(max(n, 6), 40) for n in longest]
     return [TABLE_WIDTH_CM * w / sum(weights) for w in weights]
 
 
