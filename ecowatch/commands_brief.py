@@ -15,7 +15,7 @@ from ecowatch.cli import _settings, _sources, _store, app
 def expected_hours(settings: Settings) -> dict[str, float]:
     """Per configured source, the hours without a successful run after which it counts as blind."""
     try:
-        return {s.name: float(s.expected_every_hours) for s in _sources(settings)}
+        return {s.name: float(s.expected_every_hours) for s in _sources(settings) if s.enabled}
     except Exception:  # a broken sources file must not stop the briefing; coverage then uses runs only
         return {}
 

@@ -92,7 +92,7 @@ class Pipeline:
 
         now = utcnow()
         period = last_full_week(now) if kind == "week" else daily(f"{to_local(now):%Y-%m-%d}")
-        expected = {s.name: float(s.expected_every_hours) for s in self.sources}
+        expected = {s.name: float(s.expected_every_hours) for s in self.sources if s.enabled}
         try:
             b = build_briefing(self.store, load_jurisdiction(self.settings.jurisdiction), period, now, expected)
             paths = keep(self.settings.data_dir / "briefings", b)
