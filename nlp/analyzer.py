@@ -7,33 +7,56 @@ from __future__ import annotations
 
 from core.jurisdiction import Jurisdiction, load_jurisdiction
 from core.models import Analysis, Polarity
+from nlp.classifiers import Classifiers
+from nlp.classifiers import features as classifier_features
 from nlp.dedup import NearDuplicateIndex, clean
-from nlp.places import OWN_THRESHOLD, PlaceResolver
+from nlp.places import OWN_THRESHOLD, PlaceResolver, PlaceResult
 from nlp.segment import Segmenter
-from nlp.sentiment import SentimentScorer
+from nlp.sentiment import SentimentScorer, clamp_score
 from nlp.topics import TopicClassifier
+
+
+def points_inside(place: PlaceResult) -> bool:
+    """True when a text points into the jurisdiction more strongly than out of it."""
+    return place.own_score >= OWN_THRESHOLD and place.own_score > place.foreign_score
 
 
 class Analyzer:
     """Analyses texts against one jurisdiction. Build once (loading jieba takes ~1 s), reuse."""
 
-    def __init__(self, jurisdiction: Jurisdiction | None = None) -> None:
+    def __init__(self, jurisdiction: Jurisdiction | None = None, classifiers: Classifiers | None = None,
+                 use_classifiers: bool = True) -> None:
+        """``classifiers``: trained models to use (default: ``nlp/models/classifiers.json``);
+        ``use_classifiers=False``: lexicons and rules only (the baseline the models are compared to)."""
         self.jurisdiction = jurisdiction or load_jurisdiction()
         self.places = PlaceResolver(self.jurisdiction)
         self.segmenter = Segmenter(self.places.user_words())
         self.topics = TopicClassifier()
         self.sentiment = SentimentScorer()
+        self.classifiers = (classifiers or Classifiers.load()) if use_classifiers else None
 
     def analyze(self, text: str) -> Analysis:
         """Analyse one text (title and body joined). Pure: same text, same answer."""
         text = text or ""
         place = self.places.resolve(text)
-        topics, topic_evidence, _scores = self.topics.classify(text)
+        topics, topic_evidence, scores = self.topics.classify(text)
         tokens = self.segmenter.cut(text)
         environmental = bool(topics)
         sentiment = self.sentiment.score(text, tokens, complaint_frame=environmental)
+        if self.classifiers is not None:
+            # The models see the lexicon and cue-rule outputs as features and get the last word.
+            feats = classifier_features(text, scores, sentiment.counts, sentiment.bayes, sentiment.polarity.value)
+            environmental = bool(self.classifiers.environmental.predict(feats))
+            if environmental:
+                main = str(self.classifiers.topic.predict(feats))
+                topics = [main, *(t for t in topics if t != main)]
+            else:
+                topics = []
+            polarity = Polarity(self.classifiers.polarity.predict(feats))
+            sentiment.polarity = polarity
+            sentiment.score = clamp_score(polarity, sentiment.bayes)
         # Ours when the text points into the district more strongly than out of it.
-        ours = place.own_score >= OWN_THRESHOLD and place.own_score > place.foreign_score
+        ours = points_inside(place)
         relevant = environmental and ours
         unit_code = place.unit_code if relevant else None
         unit = self.jurisdiction.units[unit_code].name if unit_code else None
@@ -51,6 +74,12 @@ class Analyzer:
             signals=sentiment.signals,
             place=place.place if relevant else None,
         )
+
+    def features(self, text: str) -> dict[str, float]:
+        """The classifier features of a text (what ``tools/train_classifiers.py`` trains on)."""
+        topics, _evidence, scores = self.topics.classify(text)
+        sentiment = self.sentiment.score(text, self.segmenter.cut(text), complaint_frame=bool(topics))
+        return classifier_features(text, scores, sentiment.counts, sentiment.bayes, sentiment.polarity.value)
 
     def near_duplicate_index(self, threshold: float = 0.5) -> NearDuplicateIndex:
         """A fresh near-duplicate index; feed it ``dedup_tokens(text)`` of each post."""

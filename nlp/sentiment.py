@@ -34,6 +34,17 @@ class SentimentResult:
     score: float
     evidence: list[Evidence] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # cue and frame counts (classifier features)
+    bayes: float = 0.5  # the Bayes probability before the cue rules
+
+
+def clamp_score(polarity: Polarity, prob: float) -> float:
+    """Keep a reported positive-probability consistent with the decided class."""
+    if polarity is Polarity.NEG:
+        return min(prob, 0.35)
+    if polarity is Polarity.POS:
+        return max(prob, 0.65)
+    return min(max(prob, 0.35), 0.65)
 
 
 class SentimentScorer:
@@ -90,14 +101,7 @@ class SentimentScorer:
         counts["complaint"] = len(complaint_words)  # a word in both lists counts once
         counts["vivid"] = len(complaint_words - self.reporting)
         polarity = self._decide(counts, prob, complaint_frame)
-        # Keep the reported score consistent with the decided class.
-        if polarity is Polarity.NEG:
-            prob = min(prob, 0.35)
-        elif polarity is Polarity.POS:
-            prob = max(prob, 0.65)
-        else:
-            prob = min(max(prob, 0.35), 0.65)
-        return SentimentResult(polarity, prob, evidence, signals)
+        return SentimentResult(polarity, clamp_score(polarity, prob), evidence, signals, counts, prob)
 
     @staticmethod
     def _decide(c: dict[str, int], prob: float, complaint_frame: bool) -> Polarity:
