@@ -53,6 +53,12 @@ class Analyzer:
             else:
                 topics = []
             polarity = Polarity(self.classifiers.polarity.predict(feats))
+            # The models learnt from short posts; on long real complaints (web pages, 300+ chars)
+            # they can read a complaint as praise. A complaint read as praise is the costliest
+            # error (a blind spot), so when the cue rules say "neg" and the model says "pos" the
+            # rules win.
+            if sentiment.polarity is Polarity.NEG and polarity is Polarity.POS:
+                polarity = Polarity.NEG
             sentiment.polarity = polarity
             sentiment.score = clamp_score(polarity, sentiment.bayes)
         # Ours when the text points into the district more strongly than out of it.

@@ -73,3 +73,18 @@ def test_rules_only_mode_has_no_models():
     rules = Analyzer(load_jurisdiction("jiangbei"), use_classifiers=False)
     assert rules.classifiers is None
     assert rules.analyze("鸿恩寺公园里的湖水发绿发臭").relevant
+
+
+def test_models_never_turn_a_rule_complaint_into_praise(analyzer):
+    always_pos = LinearModel(["neg", "neu", "pos"], [0.0, 0.0, 5.0], {})
+    env = LinearModel([False, True], [5.0], {})
+    topic = LinearModel(["air", "water"], [1.0, 0.0], {})
+    saved = analyzer.classifiers
+    try:
+        analyzer.classifiers = Classifiers(env, topic, always_pos)
+        complaint = analyzer.analyze("观音桥街道建北社区烧烤油烟扰民，投诉多次无人管，熏得人头痛")
+        assert complaint.polarity.value == "neg"  # the cue rules said neg: the model may not flip it
+        news = analyzer.analyze("鸿恩寺公园的湖水治理好了，清澈见底")
+        assert news.polarity.value == "pos"  # elsewhere the model decides
+    finally:
+        analyzer.classifiers = saved
