@@ -112,8 +112,9 @@ def test_killed_mid_bulk_then_restarted_loses_and_doubles_nothing(sql_store, ana
         for i in range(1, 301):
             tx.save_analysis(i, Analysis(True, None, "500105003000", 1.0, ["water"], Polarity.NEG, 0.1), T0)
     server = OsmemServer.start()
+    # A generous timeout: under load a slow answer must not pass for the kill this test stages.
     index = EsPostIndex(Elasticsearch(server.url, node_class=CompatRewritingNode, max_retries=0,
-                                      request_timeout=5), prefix="kill")
+                                      request_timeout=120), prefix="kill")
     index.ensure_template()
     seen = 0
 
@@ -130,7 +131,8 @@ def test_killed_mid_bulk_then_restarted_loses_and_doubles_nothing(sql_store, ana
 
     # Restarted (the emulator comes back empty, like a cluster restored from nothing).
     with OsmemServer.start() as again:
-        index = EsPostIndex(Elasticsearch(again.url, node_class=CompatRewritingNode), prefix="kill")
+        index = EsPostIndex(Elasticsearch(again.url, node_class=CompatRewritingNode, request_timeout=120),
+                            prefix="kill")
         index.ensure_template()
         assert reconcile(sql_store, index) is True
         second = sync_posts(sql_store, index, analyzer.segmenter.cut_for_search, batch=50, refresh=True)
