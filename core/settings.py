@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         default=None, description="TOML list of sources; default: the jurisdiction pack's sources.toml"
     )
     es_url: str | None = Field(default=None, description="Elasticsearch URL; unset = not used")
+    redis_url: str | None = Field(
+        default=None, description="Redis URL shared by crawler hosts (scrapy-redis); unset = one-host crawls"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     collect_interval_minutes: int = Field(default=15, ge=1)

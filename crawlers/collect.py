@@ -13,6 +13,7 @@ from pathlib import Path
 from core.errors import FetchError, StoreError
 from core.settings import Settings
 from core.timeutil import utcnow
+from crawlers.distributed import DISTRIBUTED_KINDS, end_run, start_run
 from crawlers.feeds.reader import fetch_feed
 from crawlers.sources import Source
 from storage.sql import SqlStore
@@ -59,8 +60,35 @@ def collect_feed(source: Source, store: SqlStore, settings: Settings) -> RunRepo
 
 def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunReport:
     """Crawl a site in its own process (Twisted's reactor cannot restart in-process), killed at
-    the configured time limit. The spider stores posts itself and prints a JSON report line."""
+    the configured time limit. The spider stores posts itself and prints a JSON report line.
+    With ``redis_url`` set, a site crawl is a new distributed run that workers on other hosts
+    may join (``ecowatch crawl-worker``); its Redis keys are removed when it ends."""
     started = utcnow()
+    run_id, redis_error = None, None
+    if settings.redis_url and source.kind in DISTRIBUTED_KINDS:
+        try:
+            run_id = start_run(settings.redis_url, source.name, settings.crawl_time_limit_seconds + 60)
+        except Exception as exc:  # Redis down or client missing: crawl on this host rather than not at all
+            redis_error = f"distributed crawling unavailable ({type(exc).__name__}: {exc}); crawled on this host only"
+            log.warning("%s: %s", source.name, redis_error)
+    try:
+        report = crawl_in_subprocess(source, settings, run_id)
+    finally:
+        if run_id and settings.redis_url:
+            try:
+                end_run(settings.redis_url, source.name, run_id)
+            except Exception:  # the run's keys expire on their own
+                log.warning("could not clean up run %s of %s in Redis", run_id, source.name, exc_info=True)
+    if redis_error:
+        report.error = "; ".join(filter(None, [report.error, redis_error]))
+    with store.begin() as tx:
+        tx.record_source_run(source.name, started, utcnow(), report.ok, report.items, report.new, report.error)
+    return report
+
+
+def crawl_in_subprocess(source: Source, settings: Settings, run_id: str | None = None) -> RunReport:
+    """Run ``python -m crawlers.run_spider`` for one source (joining distributed run ``run_id`` if
+    given) and read its report line; records nothing."""
     # The child rebuilds Settings from the environment: hand it every value this process uses
     # (timeouts, User-Agent...), not only the store's address.
     env = dict(os.environ, **{f"ECOWATCH_{name.upper()}": str(value)
@@ -68,7 +96,8 @@ def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunRepo
                               if isinstance(value, str | int | float | Path)  # lists/dicts would need JSON
                               and name != "crawl_time_limit_seconds"})  # the parent enforces the limit
     env["ECOWATCH_DATABASE_URL"] = settings.sqlalchemy_url
-    cmd = [sys.executable, "-m", "crawlers.run_spider", json.dumps(asdict(source), ensure_ascii=False)]
+    cmd = [sys.executable, "-m", "crawlers.run_spider", json.dumps(asdict(source), ensure_ascii=False),
+           *([run_id] if run_id else [])]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
                               timeout=settings.crawl_time_limit_seconds, check=False)
@@ -89,8 +118,6 @@ def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunRepo
             lines = [ln for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln and not ln[0].isspace()]
             tail = lines[-1:] or ["no output"]
             report = RunReport(source.name, False, error=f"crawler exited {proc.returncode}: {tail[0][:300]}")
-    with store.begin() as tx:
-        tx.record_source_run(source.name, started, utcnow(), report.ok, report.items, report.new, report.error)
     return report
 
 

@@ -1,4 +1,7 @@
-"""Entry point of a crawl subprocess: ``python -m crawlers.run_spider '<source JSON>'``.
+"""Entry point of a crawl subprocess: ``python -m crawlers.run_spider '<source JSON>' [RUN_ID]``.
+
+With a run id and ``ECOWATCH_REDIS_URL`` set, a site crawl joins that run's shared queue
+(crawlers/distributed.py); several such processes, on any hosts, crawl the run together.
 
 Runs one crawl (site, board, weibo or tieba) with polite settings and prints one JSON line:
 ``{"ok": bool, "items": n, "new": n, "updated": n, "skipped_seen": n, "error": str|null}``.
@@ -13,6 +16,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 
 from core.settings import load_settings
+from crawlers.distributed import distributed_settings
 from crawlers.spiders.base import SourceSpider
 from crawlers.spiders.board import BoardSpider
 from crawlers.spiders.site import SiteSpider
@@ -83,8 +87,10 @@ def main(argv: list[str]) -> int:
     settings = load_settings()
     settings.ensure_dirs()
     spider_cls = SPIDERS[source.get("kind", "site")]
-    process = CrawlerProcess(crawl_settings(settings.user_agent, settings.sqlalchemy_url, str(settings.snapshot_dir),
-                                            settings.fetch_timeout_seconds, source.get("rules")))
+    scrapy_settings = crawl_settings(settings.user_agent, settings.sqlalchemy_url, str(settings.snapshot_dir),
+                                     settings.fetch_timeout_seconds, source.get("rules"))
+    scrapy_settings.update(distributed_settings(settings.redis_url, source, argv[1] if len(argv) > 1 else None))
+    process = CrawlerProcess(scrapy_settings)
     crawler = process.create_crawler(spider_cls)
     process.crawl(crawler, source=source)
     process.start()

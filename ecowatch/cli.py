@@ -185,6 +185,7 @@ def analyze() -> None:
 
 import ecowatch.commands_alerts  # noqa: E402  (registers escalate, notify, notifications, act)
 import ecowatch.commands_brief  # noqa: E402  (registers `brief`)
+import ecowatch.commands_crawl  # noqa: E402  (registers `crawl-worker`)
 import ecowatch.commands_nlp  # noqa: E402,F401  (registers `eval`)
 
 
