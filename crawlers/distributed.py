@@ -15,28 +15,25 @@ ends it (the scheduling host after its crawl, or the last worker to leave) and c
 case, so a crashed run leaves nothing behind for long.
 
 Without a Redis URL nothing here is used: ``distributed_settings`` returns no settings and
-``RunCoordinator`` raises NotConfigured, Scrapy's way of switching a component off.
+``RunCoordinator`` (crawlers/extensions/run_coordinator.py) raises NotConfigured, Scrapy's way
+of switching a component off. This module does not import Scrapy: the scheduling process uses it.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 from datetime import UTC, datetime
 from typing import Any
-
-from scrapy import Spider, signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
 
 DISTRIBUTED_KINDS = ("site",)  # list → detail crawls; API spiders page with state kept in the spider
 KEY_PREFIX = "ecowatch"
 RUN_TTL_SECONDS = 6 * 3600  # a safety net: keys of a run nobody ended expire on their own
+IDLE_POLL_SECONDS = 0.5  # how soon an idle worker looks at the shared queue again
 BUSY_TTL_SECONDS = 120  # a worker that died with pages in flight stops holding the others after this
 
 
-def _client(redis_url: str) -> Any:
+def redis_client(redis_url: str) -> Any:
+    """A Redis client (strings decoded) for ``redis_url``."""
     import redis  # optional dependency: only needed when ECOWATCH_REDIS_URL is set
 
     return redis.Redis.from_url(redis_url, decode_responses=True)
@@ -56,20 +53,20 @@ def start_run(redis_url: str, source: str, ttl_seconds: int = RUN_TTL_SECONDS) -
     """Open a new run of ``source``: a fresh id (UTC time + random), published as the current run
     for ``ttl_seconds`` so workers on other hosts can join it. Returns the id."""
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-    _client(redis_url).set(current_key(source), run_id, ex=max(1, ttl_seconds))
+    redis_client(redis_url).set(current_key(source), run_id, ex=max(1, ttl_seconds))
     return run_id
 
 
 def current_run(redis_url: str, source: str) -> str | None:
     """The id of the source's run in progress, or None."""
-    return _client(redis_url).get(current_key(source))
+    return redis_client(redis_url).get(current_key(source))
 
 
 def end_run(redis_url: str, source: str, run_id: str) -> int:
     """Delete every key of the run and unpublish it if it is still the current one; returns how
     many keys were deleted. Idempotent."""
-    client = _client(redis_url)
-    keys = list(client.scan_iter(match=_glob_escape(run_prefix(source, run_id)) + ":*"))
+    client = redis_client(redis_url)
+    keys = list(client.scan_iter(match=glob_escape(run_prefix(source, run_id)) + ":*"))
     deleted = client.delete(*keys) if keys else 0
     # Only clear "current" when it still names this run: a newer run may have started meanwhile.
     with client.pipeline() as pipe:
@@ -84,7 +81,8 @@ def end_run(redis_url: str, source: str, run_id: str) -> int:
     return int(deleted)
 
 
-def _glob_escape(text: str) -> str:
+def glob_escape(text: str) -> str:
+    """``text`` with SCAN/KEYS glob characters escaped."""
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
@@ -105,67 +103,8 @@ def distributed_settings(redis_url: str | None, source: dict[str, Any], run_id: 
         # The run's keys are removed by end_run (and expire anyway).
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_FLUSH_ON_START": False,
-        "EXTENSIONS": {"crawlers.distributed.RunCoordinator": 500},
+        "EXTENSIONS": {"crawlers.extensions.run_coordinator.RunCoordinator": 500},
         "ECOWATCH_REDIS_URL": redis_url,
         "ECOWATCH_RUN_PREFIX": run_prefix(source["name"], run_id),
         "ECOWATCH_RUN_ID": run_id,
     }
-
-
-class RunCoordinator:
-    """Keeps a worker in the run while other workers may still queue pages, and leaves it clean.
-
-    Scrapy closes a spider as soon as its own scheduler looks empty. With a shared queue that is
-    too early: another host may be parsing a list page whose articles are about to be queued. So
-    a worker marks itself busy while it has pages in flight, and an idle worker stays (raising
-    DontCloseSpider, polled every few seconds by Scrapy) while any other worker is busy. The last
-    worker to leave an empty queue deletes the run's keys.
-    """
-
-    def __init__(self, crawler: Crawler, redis_url: str, prefix: str) -> None:
-        self.crawler = crawler
-        self.client = _client(redis_url)
-        self.prefix = prefix
-        self.worker = f"{socket.gethostname()}:{os.getpid()}"
-        self.busy_key = f"{prefix}:busy:{self.worker}"
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RunCoordinator:
-        """Built from ECOWATCH_REDIS_URL and ECOWATCH_RUN_PREFIX; NotConfigured without them."""
-        url, prefix = crawler.settings.get("ECOWATCH_REDIS_URL"), crawler.settings.get("ECOWATCH_RUN_PREFIX")
-        if not url or not prefix:
-            raise NotConfigured("distributed crawling is off (no ECOWATCH_REDIS_URL)")
-        ext = cls(crawler, url, prefix)
-        crawler.signals.connect(ext.request_reached_downloader, signal=signals.request_reached_downloader)
-        crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        return ext
-
-    def request_reached_downloader(self, request: Any, spider: Spider) -> None:
-        """Mark this worker busy (its next pages may queue more requests)."""
-        self.client.set(self.busy_key, "1", ex=BUSY_TTL_SECONDS)
-
-    def others_busy(self) -> bool:
-        """Whether another worker of the run has pages in flight."""
-        return any(key != self.busy_key for key in self.client.scan_iter(match=_glob_escape(self.prefix) + ":busy:*"))
-
-    def spider_idle(self, spider: Spider) -> None:
-        """Idle here: stay while the shared queue is non-empty or another worker is busy."""
-        self.client.delete(self.busy_key)
-        queue_key = self.crawler.settings.get("SCHEDULER_QUEUE_KEY", "")
-        queued = self.client.zcard(queue_key) if self.client.type(queue_key) == "zset" else 0
-        if queued or self.others_busy():
-            if self.crawler.stats:
-                self.crawler.stats.inc_value("ecowatch/distributed_waits")
-            raise DontCloseSpider("other workers of the run may still queue pages")
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Leave the run: the last worker out of a finished run deletes its keys."""
-        self.client.delete(self.busy_key)
-        if reason == "finished" and not self.others_busy():
-            keys = list(self.client.scan_iter(match=_glob_escape(self.prefix) + ":*"))
-            if keys:
-                self.client.delete(*keys)
-        else:  # interrupted: leave the queue to the others, but never forever
-            for key in self.client.scan_iter(match=_glob_escape(self.prefix) + ":*"):
-                self.client.expire(key, RUN_TTL_SECONDS)

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from core.settings import Settings
 from crawlers.collect import collect
-from crawlers.distributed import RunCoordinator, current_run, distributed_settings, end_run, start_run
+from crawlers.distributed import current_run, distributed_settings, end_run, start_run
+from crawlers.extensions.run_coordinator import RunCoordinator
 from crawlers.sources import Source
 from storage.schema import raw_posts
 from tests.fixture_sites import gov_article_html, serve_fixture_sites
@@ -59,7 +60,8 @@ class _Many(BaseHTTPRequestHandler):
         elif self.path.startswith("/many/list_"):
             page = int(self.path.removeprefix("/many/list_").removesuffix(".html"))
             first = (page - 1) * PER_PAGE + 1
-            items = "".join(f'<li><a href="/many/art/{n}.html">第{n}篇</a></li>' for n in range(first, first + PER_PAGE))
+            items = "".join(f'<li><a href="/many/art/{n}.html">第{n}篇</a></li>'
+                            for n in range(first, first + PER_PAGE))
             nxt = f'<a class="next" href="list_{page + 1}.html">下一页</a>' if page < PAGES else ""
             body, status = f'<html><body><ul class="list">{items}</ul>{nxt}</body></html>', 200
         elif self.path.startswith("/many/art/"):
@@ -124,7 +126,7 @@ def test_two_workers_share_one_run_and_the_next_run_lists_again(redis_url, many_
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         report = collect(source, store, coordinator)
-        out, err = worker.communicate(timeout=120)
+        _out, err = worker.communicate(timeout=120)
     finally:
         worker.kill()
     assert worker.returncode == 0, err[-2000:]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-WEB_AND_CRAWL = {"fastapi", "starlette", "uvicorn", "scrapy", "twisted", "apscheduler", "httpx", "feedparser"}
+WEB_AND_CRAWL = {"fastapi", "starlette", "uvicorn", "scrapy", "twisted", "apscheduler", "httpx", "feedparser",
+                 "scrapy_redis", "redis"}
 
 # package → top-level names it must never import
 FORBIDDEN = {
@@ -17,8 +18,8 @@ FORBIDDEN = {
     "storage": WEB_AND_CRAWL | {"crawlers", "nlp", "alerts", "dashboard_api", "ecowatch"},
     "crawlers": {"fastapi", "uvicorn", "apscheduler", "nlp", "alerts", "dashboard_api", "ecowatch"},
     "alerts": {"fastapi", "starlette", "uvicorn", "scrapy", "twisted", "apscheduler", "crawlers",
-               "dashboard_api", "ecowatch"},
-    "dashboard_api": {"scrapy", "twisted", "apscheduler", "crawlers", "ecowatch"},
+               "dashboard_api", "ecowatch", "scrapy_redis"},
+    "dashboard_api": {"scrapy", "twisted", "apscheduler", "crawlers", "ecowatch", "scrapy_redis"},
     # The briefing reads the store and the workflow's rules; it never collects, serves or schedules.
     "briefing": WEB_AND_CRAWL | {"crawlers", "dashboard_api", "ecowatch", "nlp"},
 }
