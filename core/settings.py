@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     notify_interval_seconds: int = Field(default=30, ge=1, description="how often the outbox is delivered")
     contacts_file: Path | None = Field(default=None, description="TOML [[contacts]] added to the pack's")
     user_agent: str = "ecowatch/0.1 (+environmental opinion monitoring; contact: your bureau)"
+    secret_key: str | None = Field(
+        default=None, description="signs login tokens; default: generated once and kept in <data_dir>/secret_key"
+    )
+    token_minutes: int = Field(default=480, ge=1, description="how long a login token is valid")
+    login_attempts: int = Field(default=5, ge=1, description="failed logins per user and address per window")
+    login_window_seconds: int = Field(default=300, ge=1)
 
     @classmethod
     def settings_customise_sources(
@@ -89,6 +95,27 @@ class Settings(BaseSettings):
     def snapshot_dir(self) -> Path:
         """Where each post's original text/HTML is kept at first sight."""
         return self.data_dir / "snapshots"
+
+    def token_secret(self) -> str:
+        """The token-signing secret: ``secret_key`` if set, else one generated at first use and kept
+        (mode 0600) in the data folder, so tokens survive a restart and differ per deployment."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+            tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
+            tmp.chmod(0o600)
+            try:
+                os.link(tmp, path)  # atomic and exclusive: two processes starting together agree
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text(encoding="ascii").strip()
 
     def ensure_dirs(self) -> None:
         """Create the data folders (idempotent)."""

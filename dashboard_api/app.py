@@ -2,38 +2,78 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from core.errors import StoreError
 from core.jurisdiction import Jurisdiction
-from dashboard_api.routes import briefings, incidents, system
+from dashboard_api.deps import require_roles
+from dashboard_api.errors import ERRORS
+from dashboard_api.routes import actions, admin, auth, briefings, feed, incidents, search, stats, system
+from dashboard_api.search_index import SearchIndexer
+from dashboard_api.security import LoginLimiter
+from storage.search import ensure_index
 from storage.sql import SqlStore
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """江北区生态环境舆情监测：事件、交办、督办、检索、统计。
+
+Log in with `POST /api/auth/token` (form fields `username`, `password`) and send the token as
+`Authorization: Bearer <token>`. Roles: **duty** (值班员: all units, triage and assignment),
+**unit** (街道/镇: only its own unit's incidents; sign, respond, resolve, return, ask for more time),
+**leader** (领导: read-only overview of all units), **admin** (users, sources).
+Errors are JSON `{"detail": ...}` with the status saying what went wrong.
+"""
 
 
-def create_app(store: SqlStore, jurisdiction: Jurisdiction,
-               expected_hours: dict[str, float] | None = None) -> FastAPI:
-    """Build the API and console over an open store."""
-    app = FastAPI(title="ecowatch", version="0.1.0",
-                  description="江北区生态环境舆情监测：事件、交办、督办、周报。")
+def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict[str, float] | None = None, *,
+               secret_key: str | None = None, token_minutes: int = 480, login_attempts: int = 5,
+               login_window_seconds: float = 300.0) -> FastAPI:
+    """Build the API and console over an open store.
+
+    ``secret_key`` signs login tokens (``Settings.token_secret()``); without one a random key is
+    used, valid for this process only.
+    """
+    app = FastAPI(title="ecowatch", version="0.1.0", description=DESCRIPTION)
     app.state.store = store
     app.state.jurisdiction = jurisdiction
     app.state.expected_hours = expected_hours or {}
-    app.include_router(system.router)
-    app.include_router(incidents.router)
-    app.include_router(briefings.router)
+    app.state.secret_key = secret_key or secrets.token_urlsafe(48)
+    app.state.token_minutes = token_minutes
+    app.state.login_limiter = LoginLimiter(login_attempts, login_window_seconds)
+    app.state.search_indexer = SearchIndexer(jurisdiction)
+    with store.begin() as tx:
+        ensure_index(tx)
+    for module in (system, auth, incidents, actions, feed, search, stats, admin):
+        app.include_router(module.router)
+    # Briefings cover every unit: the duty desk, leaders and admins read them, unit users do not.
+    app.include_router(briefings.router, dependencies=[Depends(require_roles("duty", "leader", "admin"))],
+                       responses=ERRORS)
 
     @app.exception_handler(StoreError)
     async def store_error(_request: Request, exc: StoreError) -> JSONResponse:
         # The store being unwell is the server's problem: say so plainly, without a stack trace.
         return JSONResponse(status_code=503, content={"detail": "store unavailable, try again shortly"})
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "internal error; it has been logged"})
+
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
+                            headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"})
 
     return app
+
+
+# The console loads nothing from elsewhere, and crawled text can never run as script.
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")

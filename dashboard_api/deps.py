@@ -1,13 +1,18 @@
-"""FastAPI dependencies: the store and the jurisdiction, taken from app state."""
+"""FastAPI dependencies: the store, the jurisdiction, and the logged-in user with their role."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import OAuth2PasswordBearer
 
 from core.jurisdiction import Jurisdiction
+from dashboard_api.security import read_token
 from storage.sql import SqlStore
+from storage.users import get_user
 
 
 def get_store(request: Request) -> SqlStore:
@@ -30,3 +35,77 @@ def get_expected_hours(request: Request) -> dict[str, float]:
 
 
 ExpectedHoursDep = Annotated[dict[str, float], Depends(get_expected_hours)]
+
+# auto_error=False: a missing token gets our own JSON 401 (with WWW-Authenticate), not Starlette's.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False,
+                                     description="POST name and password to /api/auth/token")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The user behind a request."""
+
+    name: str
+    role: str  # duty | unit | leader | admin
+    unit_code: str | None  # set for (and only for) unit users
+
+    @property
+    def unit_scope(self) -> str | None:
+        """The only unit this user may see, or None for users who see every unit."""
+        return self.unit_code if self.role == "unit" else None
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def get_principal(request: Request, store: StoreDep,
+                  token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    """The user the bearer token names; 401 when the token is missing, forged, expired, or its user
+    was disabled or changed role since it was issued."""
+    if not token:
+        raise _unauthorized("not logged in: send Authorization: Bearer <token> from /api/auth/token")
+    claims = read_token(request.app.state.secret_key, token)
+    if claims is None:
+        raise _unauthorized("invalid or expired token: log in again")
+    with store.read() as tx:
+        user = get_user(tx, claims.name)
+    if user is None or not user.active or user.role != claims.role or user.unit_code != claims.unit_code:
+        raise _unauthorized("this account is disabled or has changed: log in again")
+    return Principal(user.name, user.role, user.unit_code)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets only ``roles`` through (403 for the others)."""
+
+    def check(user: PrincipalDep) -> Principal:
+        if user.role not in roles:
+            raise HTTPException(status_code=403, detail=f"role {user.role!r} may not do this "
+                                                        f"(allowed: {', '.join(roles)})")
+        return user
+
+    return check
+
+
+ReaderDep = Annotated[Principal, Depends(require_roles("duty", "unit", "leader", "admin"))]
+DutyDep = Annotated[Principal, Depends(require_roles("duty"))]
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+OverviewDep = Annotated[Principal, Depends(require_roles("duty", "leader", "admin"))]
+
+
+def scoped_unit(user: Principal, requested: str | None) -> str | None:
+    """The unit filter to apply: a unit user is held to its own unit (403 if it asks for another)."""
+    scope = user.unit_scope
+    if scope is None:
+        return requested
+    if requested is not None and requested != scope:
+        raise HTTPException(status_code=403, detail="a unit user sees only its own unit")
+    return scope
+
+
+# SQLite integers are 64-bit; bounding ids keeps an absurd id a 422, not a database overflow.
+MAX_ID = 2**53
+IncidentId = Annotated[int, Path(ge=1, le=MAX_ID, description="incident id", examples=[1])]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from core.models import Analysis, Incident, RawPost
 from core.source_health import SourceHealth
+from dashboard_api.overdue import overdue_steps
 
 
 class IncidentPublic(BaseModel):
@@ -29,17 +30,19 @@ class IncidentPublic(BaseModel):
     updated_at: dt.datetime
     deadlines: dict[str, dt.datetime]
     post_count: int
+    overdue: list[str] = Field(default=[], description="steps whose deadline passed undone (sign_off, response, "
+                                                       "closure)")
 
     @classmethod
-    def of(cls, incident: Incident) -> IncidentPublic:
-        """Build from the stored model."""
+    def of(cls, incident: Incident, now: dt.datetime | None = None) -> IncidentPublic:
+        """Build from the stored model (``overdue`` is computed at ``now`` when given)."""
         assert incident.id is not None
         return cls(id=incident.id, title=incident.title, unit=incident.unit, unit_code=incident.unit_code,
                    department=incident.department, topic=incident.topic, place=incident.place,
                    grade=incident.grade.value, grade_label=incident.grade.label,
                    grade_reasons=incident.grade_reasons, state=incident.state.value,
                    opened_at=incident.opened_at, updated_at=incident.updated_at, deadlines=incident.deadlines,
-                   post_count=incident.post_count)
+                   post_count=incident.post_count, overdue=overdue_steps(incident, now) if now else [])
 
 
 class PostPublic(BaseModel):
@@ -86,11 +89,20 @@ class AuditPublic(BaseModel):
     detail: dict[str, Any]
 
 
+class TimelineItem(BaseModel):
+    """One moment in an incident's life: a post, an action, a deadline."""
+
+    at: dt.datetime
+    kind: str = Field(description="post | action | deadline")
+    text: str = Field(description="plain text (may quote crawled titles: escape when shown)")
+
+
 class IncidentDetailPublic(IncidentPublic):
-    """An incident with its posts and audit log."""
+    """An incident with its posts (with evidence spans), timeline and audit log."""
 
     posts: list[PostPublic]
     audit: list[AuditPublic]
+    timeline: list[TimelineItem] = []
 
 
 class SourceHealthPublic(BaseModel):
@@ -126,3 +138,131 @@ class HealthPublic(BaseModel):
     status: str
     posts: int
     database: str
+
+
+class UserPublic(BaseModel):
+    """A console user (never the password hash)."""
+
+    name: str
+    role: str = Field(description="duty | unit | leader | admin")
+    unit_code: str | None
+    unit: str | None = None
+    active: bool = True
+
+
+class TokenPublic(BaseModel):
+    """The answer to a successful login (OAuth2 password flow)."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: dt.datetime
+    user: UserPublic
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "access_token": "eyJhbGciOiJIUzI1NiIs...", "token_type": "bearer", "expires_at": "2026-03-02T10:00:00Z",
+        "user": {"name": "shimahe", "role": "unit", "unit_code": "500105003000", "unit": "石马河街道",
+                 "active": True}}]}}
+
+
+class EventPublic(BaseModel):
+    """One live-feed event."""
+
+    id: int
+    at: dt.datetime
+    kind: str = Field(description="incident_new | grade_raised | overdue | incident_changed")
+    label: str
+    incident_id: int | None
+    unit_code: str | None
+    payload: dict[str, Any]
+
+
+class SearchHitPublic(BaseModel):
+    """A matching post. ``title``/``snippet`` are untrusted crawled text: escape when shown;
+    ``highlights`` are [start, end) character offsets into ``snippet`` (and ``title_highlights``
+    into ``title``) of the query words."""
+
+    post_id: int
+    incident_id: int | None
+    source: str
+    url: str | None
+    title: str
+    title_highlights: list[tuple[int, int]]
+    snippet: str
+    highlights: list[tuple[int, int]]
+    published_at: dt.datetime | None
+    unit_code: str | None
+    topic: str | None
+    polarity: str | None
+
+
+class SearchPublic(BaseModel):
+    """A page of search results with facet counts over every match."""
+
+    query: str
+    tokens: list[str]
+    total: int
+    unindexed: int = Field(description="posts stored but not yet in the index (0 when up to date)")
+    hits: list[SearchHitPublic]
+    facets: dict[str, dict[str, int]] = Field(description="unit_code, topic, source, polarity, day → value → count")
+
+
+class CountPublic(BaseModel):
+    """A value and how many incidents have it."""
+
+    key: str
+    label: str
+    count: int
+
+
+class UnitStatsPublic(BaseModel):
+    """One unit's incidents and timeliness."""
+
+    unit_code: str | None
+    unit: str
+    total: int
+    open: int
+    overdue: int
+    sign_off_on_time_rate: float | None = Field(description="share of due or met sign-off deadlines met in time")
+    response_on_time_rate: float | None = Field(description="share of due or met response deadlines met in time")
+
+
+class StatsPublic(BaseModel):
+    """Counts and trends of incidents opened in [since, until)."""
+
+    since: dt.datetime
+    until: dt.datetime
+    total: int
+    by_unit: list[UnitStatsPublic]
+    by_topic: list[CountPublic]
+    by_grade: list[CountPublic]
+    by_state: list[CountPublic]
+    by_day: list[CountPublic] = Field(description="days in Asia/Shanghai, oldest first")
+
+
+class UnitPublic(BaseModel):
+    """A street or town of the jurisdiction."""
+
+    code: str
+    name: str
+
+
+class DepartmentPublic(BaseModel):
+    """A competent department."""
+
+    code: str
+    name: str
+
+
+class JurisdictionPublic(BaseModel):
+    """The jurisdiction the service watches."""
+
+    code: str
+    name: str
+    units: list[UnitPublic]
+    departments: list[DepartmentPublic]
+
+
+class ErrorPublic(BaseModel):
+    """Every error: a human-readable ``detail`` (a list of field problems for invalid input)."""
+
+    detail: Any

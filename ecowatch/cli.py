@@ -65,11 +65,19 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
         sources = _sources(settings)
     store = _store(settings)
     jurisdiction = load_jurisdiction(settings.jurisdiction)
+    if demo:
+        from ecowatch.commands_users import DEMO_PASSWORD, seed_demo_users
+
+        if seed_demo_users(store, jurisdiction):
+            typer.echo(f"demo users: duty, leader, admin, and each street/town by name (e.g. 石马河街道); "
+                       f"password {DEMO_PASSWORD}")
     scheduler = build_scheduler(Pipeline(settings, store, sources))
     scheduler.start()
     typer.echo(f"ecowatch console: http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     try:
-        api = create_app(store, jurisdiction, {s.name: s.expected_every_hours for s in sources if s.enabled})
+        api = create_app(store, jurisdiction, {s.name: s.expected_every_hours for s in sources if s.enabled},
+                         secret_key=settings.token_secret(), token_minutes=settings.token_minutes,
+                         login_attempts=settings.login_attempts, login_window_seconds=settings.login_window_seconds)
         api.state.briefings_dir = settings.data_dir / "briefings"  # where the scheduler keeps them
         uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning")
     finally:
@@ -186,7 +194,8 @@ def analyze() -> None:
 import ecowatch.commands_alerts  # noqa: E402  (registers escalate, notify, notifications, act)
 import ecowatch.commands_brief  # noqa: E402  (registers `brief`)
 import ecowatch.commands_crawl  # noqa: E402  (registers `crawl-worker`)
-import ecowatch.commands_nlp  # noqa: E402,F401  (registers `eval`)
+import ecowatch.commands_nlp  # noqa: E402  (registers `eval`)
+import ecowatch.commands_users  # noqa: E402, F401  (registers `ecowatch user`)
 
 
 def main() -> None:

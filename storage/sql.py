@@ -31,6 +31,7 @@ from core.models import (
     content_fingerprint,
 )
 from core.timeutil import utcnow
+from storage.events import add_event
 from storage.schema import (
     analyses,
     assignments,
@@ -42,6 +43,7 @@ from storage.schema import (
     source_runs,
     source_state,
 )
+from storage.users import users as _users  # noqa: F401  (registers the users table in the metadata)
 from storage.workflow_tx import WorkflowTx
 
 
@@ -154,6 +156,11 @@ def _row_to_analysis(row: Any) -> Analysis:
         topics=list(row.topics), polarity=Polarity(row.polarity), sentiment=row.sentiment,
         evidence=[Evidence(**e) for e in row.evidence], signals=list(row.signals), place=row.place,
     )
+
+
+def _event_payload(incident: Incident) -> dict[str, Any]:
+    return {"title": incident.title, "grade": incident.grade.value, "state": incident.state.value,
+            "unit": incident.unit, "topic": incident.topic}
 
 
 class Tx(WorkflowTx):
@@ -286,6 +293,9 @@ class Tx(WorkflowTx):
         """Store a new incident; returns its id."""
         new_id = self.conn.execute(incidents.insert().values(**self._incident_values(incident))).inserted_primary_key[0]
         incident.id = int(new_id)
+        # The live feed's journal entry is written in the same transaction as the incident.
+        add_event(self, "incident_new", incident.id, incident.unit_code, _event_payload(incident),
+                  incident.opened_at)
         return incident.id
 
     @staticmethod
@@ -306,6 +316,10 @@ class Tx(WorkflowTx):
         """Write back every field of an incident."""
         if incident.id is None:
             raise StoreError("update_incident needs an incident with an id")
+        old = self.conn.execute(select(incidents.c.grade).where(incidents.c.id == incident.id)).scalar()
+        if old is not None and Grade(old).rank < incident.grade.rank:
+            add_event(self, "grade_raised", incident.id, incident.unit_code,
+                      {**_event_payload(incident), "from_grade": old}, incident.updated_at)
         self.conn.execute(update(incidents).where(incidents.c.id == incident.id)
                           .values(**self._incident_values(incident)))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 # Modules that add tables to storage.schema.metadata besides storage.schema itself.
-TABLE_MODULES = ("storage.search_sync",)
+TABLE_MODULES = ("storage.search_sync", "storage.users", "storage.events")
 
 
 def register_all_tables() -> None:

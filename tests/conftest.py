@@ -20,6 +20,8 @@ from nlp.analyzer import Analyzer
 from storage.sql import SqlStore, open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The api_server's token key, so tests can make (and forge expired) tokens without logging in.
+TEST_SECRET = "test-secret-not-for-production-0123456789"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -74,7 +76,8 @@ def api_server(store: SqlStore) -> Iterator[str]:
     from dashboard_api import create_app
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, load_jurisdiction("jiangbei")),
+    server = uvicorn.Server(uvicorn.Config(create_app(store, load_jurisdiction("jiangbei"), secret_key=TEST_SECRET,
+                                                      login_attempts=5, login_window_seconds=60),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

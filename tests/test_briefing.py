@@ -293,19 +293,25 @@ def test_keep_and_list(store, jurisdiction, tmp_path):
 def test_api_lists_and_serves_briefings(store, seeded, api_server, tmp_path, monkeypatch):
     import httpx
 
+    from tests.api_seed import seed_users, token_headers
+    from tests.conftest import TEST_SECRET
+
     monkeypatch.setenv("ECOWATCH_DATA_DIR", str(tmp_path / "apidata"))  # where the router looks
-    assert httpx.get(api_server + "/api/briefings").json() == []
-    page = httpx.get(api_server + f"/api/briefings/{WEEK}", params={"format": "html"}, timeout=60)
+    seed_users(store)
+    assert httpx.get(api_server + "/api/briefings").status_code == 401  # briefings need a login
+    http = httpx.Client(headers=token_headers("leader1", TEST_SECRET))
+    assert http.get(api_server + "/api/briefings").json() == []
+    page = http.get(api_server + f"/api/briefings/{WEEK}", params={"format": "html"}, timeout=60)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "属地办理情况" in page.text
     kept = tmp_path / "apidata" / "briefings"
     keep(kept, build_briefing(store, load_jurisdiction("jiangbei"), iso_week(WEEK), AS_OF))
-    listed = httpx.get(api_server + "/api/briefings").json()
+    listed = http.get(api_server + "/api/briefings").json()
     assert {(x["key"], x["format"]) for x in listed} == {(WEEK, "docx"), (WEEK, "html")}
-    got = httpx.get(api_server + listed[0]["url"], timeout=60)
+    got = http.get(api_server + listed[0]["url"], timeout=60)
     assert got.status_code == 200 and got.content == (kept / f"weekly-{WEEK}.{listed[0]['format']}").read_bytes()
-    assert httpx.get(api_server + "/api/briefings/2026-W99").status_code == 422
-    assert httpx.get(api_server + f"/api/briefings/{WEEK}", params={"format": "pdf"}).status_code == 422
+    assert http.get(api_server + "/api/briefings/2026-W99").status_code == 422
+    assert http.get(api_server + f"/api/briefings/{WEEK}", params={"format": "pdf"}).status_code == 422
 
 
 def test_cli_brief(store, seeded, settings, tmp_path, monkeypatch):

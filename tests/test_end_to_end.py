@@ -9,6 +9,7 @@ import httpx
 from alerts.service import process_pending
 from crawlers.collect import collect
 from crawlers.sources import Source
+from tests.api_seed import login, seed_users
 from tests.conftest import FIXTURES
 
 
@@ -22,7 +23,9 @@ def test_feed_to_assigned_incident_over_http(static_server, settings, store, ana
     report = process_pending(store, analyzer)
     assert report.processed == 3 and report.opened == 1
 
-    incidents = httpx.get(f"{api_server}/api/incidents").json()
+    seed_users(store)
+    auth = login(api_server, "duty1")
+    incidents = httpx.get(f"{api_server}/api/incidents", headers=auth).json()
     assert len(incidents) == 1
     incident = incidents[0]
     assert incident["unit"] == "石马河街道"
@@ -31,7 +34,7 @@ def test_feed_to_assigned_incident_over_http(static_server, settings, store, ana
     assert incident["topic"] == "water"
     assert "response" in incident["deadlines"]
 
-    detail = httpx.get(f"{api_server}/api/incidents/{incident['id']}").json()
+    detail = httpx.get(f"{api_server}/api/incidents/{incident['id']}", headers=auth).json()
     assert [p["title"] for p in detail["posts"]] == ["石马河街道鲜花港社区旁边的石马河又黑又臭"]
     assert [a["action"] for a in detail["audit"]] == ["open", "assign"]
 
@@ -39,13 +42,14 @@ def test_feed_to_assigned_incident_over_http(static_server, settings, store, ana
     second = collect(source, store, settings)
     assert second.ok and second.new == 0
     assert process_pending(store, analyzer).processed == 0
-    assert len(httpx.get(f"{api_server}/api/incidents").json()) == 1
+    assert len(httpx.get(f"{api_server}/api/incidents", headers=auth).json()) == 1
     with store.read() as tx:
         assert tx.count_posts() == 3
 
 
-def test_missing_incident_is_404_json(api_server):
-    resp = httpx.get(f"{api_server}/api/incidents/999")
+def test_missing_incident_is_404_json(api_server, store):
+    seed_users(store)
+    resp = httpx.get(f"{api_server}/api/incidents/999", headers=login(api_server, "duty1"))
     assert resp.status_code == 404
     assert "not found" in resp.json()["detail"]
 

@@ -15,7 +15,7 @@ WEB_AND_CRAWL = {"fastapi", "starlette", "uvicorn", "scrapy", "twisted", "apsche
 FORBIDDEN = {
     "core": WEB_AND_CRAWL | {"storage", "crawlers", "nlp", "alerts", "dashboard_api", "ecowatch"},
     "nlp": WEB_AND_CRAWL | {"crawlers", "dashboard_api", "ecowatch", "storage", "alerts", "sqlalchemy"},
-    "storage": WEB_AND_CRAWL | {"crawlers", "nlp", "alerts", "dashboard_api", "ecowatch"},
+    "storage": WEB_AND_CRAWL | {"crawlers", "nlp", "alerts", "dashboard_api", "ecowatch", "jieba"},
     "crawlers": {"fastapi", "uvicorn", "apscheduler", "nlp", "alerts", "dashboard_api", "ecowatch"},
     "alerts": {"fastapi", "starlette", "uvicorn", "scrapy", "twisted", "apscheduler", "crawlers",
                "dashboard_api", "ecowatch", "scrapy_redis"},

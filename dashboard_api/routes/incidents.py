@@ -1,37 +1,88 @@
-"""Incidents: list (newest first) and detail with posts and audit log."""
+"""Incidents: filtered list (newest first) and detail with posts, evidence, timeline, audit log."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Literal, get_args
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 
-from dashboard_api.deps import StoreDep
-from dashboard_api.schemas import AuditPublic, IncidentDetailPublic, IncidentPublic, PostPublic
+from core.timeutil import utcnow
+from dashboard_api.deps import IncidentId, ReaderDep, StoreDep, scoped_unit
+from dashboard_api.errors import ERRORS
+from dashboard_api.overdue import FINISHED, overdue_steps
+from dashboard_api.schemas import AuditPublic, IncidentDetailPublic, IncidentPublic, PostPublic, TimelineItem
+from storage.incident_queries import IncidentFilters, count_incidents, find_incidents
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
+StateName = Literal["new", "assigned", "signed", "responded", "resolved", "closed", "returned"]
+GradeName = Literal["blue", "yellow", "orange", "red"]
+TopicName = Literal["water", "air", "noise", "waste", "soil", "ecology", "other"]
+STEP_LABELS = {"report": "报告", "sign_off": "签收", "response": "回应", "press": "发布", "closure": "办结"}
 
-@router.get("", response_model=list[IncidentPublic])
-def list_incidents(store: StoreDep,
-                   unit_code: Annotated[str | None, Query(max_length=20)] = None,
-                   state: Annotated[list[str] | None, Query()] = None,
-                   limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> list[IncidentPublic]:
-    """Incidents, newest first; filter by unit code and state."""
+
+def _aware(value: dt.datetime | None, name: str) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise HTTPException(status_code=422, detail=f"{name} needs a time zone, e.g. 2026-03-01T08:00:00+08:00")
+    return value
+
+
+@router.get("", response_model=list[IncidentPublic], responses=ERRORS)
+def list_incidents(
+        user: ReaderDep, store: StoreDep, response: Response,
+        unit_code: Annotated[str | None, Query(max_length=20, description="only this unit (a unit user: its own)",
+                                               examples=["500105003000"])] = None,
+        state: Annotated[list[StateName] | None, Query(description="any of these states; repeat the parameter")] = None,
+        grade: Annotated[list[GradeName] | None, Query(description="any of these grades")] = None,
+        topic: Annotated[list[TopicName] | None, Query(description="any of these topics")] = None,
+        since: Annotated[dt.datetime | None, Query(description="opened at or after (with time zone)",
+                                                   examples=["2026-03-01T00:00:00+08:00"])] = None,
+        until: Annotated[dt.datetime | None, Query(description="opened before (with time zone)")] = None,
+        overdue: Annotated[bool | None, Query(description="true: only overdue; false: only not overdue")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[IncidentPublic]:
+    """Incidents, newest first, filtered; the total matching is in the ``X-Total-Count`` header.
+
+    A unit user sees only its own unit's incidents (asking for another unit is 403)."""
+    filters = IncidentFilters(unit_code=scoped_unit(user, unit_code), states=state or (), grades=grade or (),
+                              topics=topic or (), since=_aware(since, "since"), until=_aware(until, "until"))
+    now = utcnow()
     with store.read() as tx:
-        return [IncidentPublic.of(i) for i in tx.list_incidents(unit_code=unit_code, states=state,
-                                                                 limit=limit, offset=offset)]
+        if overdue is None:
+            items = find_incidents(tx, filters, limit, offset)
+            total = count_incidents(tx, filters)
+        else:
+            # Overdue depends on the clock and the state together: filter in Python over the candidates.
+            if overdue:
+                open_states = [s for s in (filters.states or get_args(StateName)) if s not in FINISHED]
+                filters.states = open_states or ["-"]
+            every = [i for i in find_incidents(tx, filters, None) if bool(overdue_steps(i, now)) == overdue]
+            total, items = len(every), every[offset:offset + limit]
+    response.headers["X-Total-Count"] = str(total)
+    return [IncidentPublic.of(i, now) for i in items]
 
 
-@router.get("/{incident_id}", response_model=IncidentDetailPublic)
-def get_incident(incident_id: int, store: StoreDep) -> IncidentDetailPublic:
-    """One incident with its posts (and their analyses) and its audit log."""
+@router.get("/{incident_id}", response_model=IncidentDetailPublic, responses=ERRORS)
+def get_incident(incident_id: IncidentId, user: ReaderDep, store: StoreDep) -> IncidentDetailPublic:
+    """One incident with its posts (analyses and evidence spans), a timeline and the audit log.
+
+    Another unit's incident is 404 for a unit user: its existence does not leak."""
     with store.read() as tx:
         incident = tx.get_incident(incident_id)
-        if incident is None:
+        if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
         posts = [PostPublic.of(p, a) for p, a in tx.incident_post_rows(incident_id)]
         audit = [AuditPublic(at=e.at, actor=e.actor, action=e.action, from_state=e.from_state,
                              to_state=e.to_state, detail=e.detail) for e in tx.audit_for(incident_id)]
-    return IncidentDetailPublic(**IncidentPublic.of(incident).model_dump(), posts=posts, audit=audit)
+    timeline = [TimelineItem(at=p.published_at or p.fetched_at or incident.opened_at, kind="post",
+                             text=f"{p.source}：{p.title or p.text[:40]}") for p in posts]
+    timeline += [TimelineItem(at=a.at, kind="action", text=f"{a.actor} {a.action}"
+                              + (f" {a.from_state}→{a.to_state}" if a.from_state != a.to_state else ""))
+                 for a in audit]
+    timeline += [TimelineItem(at=due, kind="deadline", text=f"{STEP_LABELS.get(step, step)}时限")
+                 for step, due in incident.deadlines.items()]
+    timeline.sort(key=lambda t: t.at)
+    now = utcnow()
+    return IncidentDetailPublic(**IncidentPublic.of(incident, now).model_dump(), posts=posts, audit=audit,
+                                timeline=timeline)

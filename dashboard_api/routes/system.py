@@ -6,7 +6,8 @@ from fastapi import APIRouter
 
 from core.source_health import assess
 from core.timeutil import utcnow
-from dashboard_api.deps import ExpectedHoursDep, StoreDep
+from dashboard_api.deps import ExpectedHoursDep, OverviewDep, StoreDep
+from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import HealthPublic, SourceHealthPublic
 
 router = APIRouter(tags=["system"])
@@ -20,8 +21,8 @@ def healthz(store: StoreDep) -> HealthPublic:
     return HealthPublic(status="ok", posts=posts, database=store.engine.dialect.name)
 
 
-@router.get("/api/sources", response_model=list[SourceHealthPublic])
-def sources(store: StoreDep, expected: ExpectedHoursDep) -> list[SourceHealthPublic]:
+@router.get("/api/sources", response_model=list[SourceHealthPublic], responses=ERRORS)
+def sources(_user: OverviewDep, store: StoreDep, expected: ExpectedHoursDep) -> list[SourceHealthPublic]:
     """Per source and keyword: last run, last success, last error in plain words, items per run,
     and blind (errors, login expired, HTTP 403/418, nothing for longer than expected) with why."""
     with store.read() as tx:

@@ -1,0 +1,205 @@
+"""API latency at scale: p50/p99 of the incident list, incident detail and search.
+
+Generates N posts / M incidents straight into a fresh SQLite store (default 100,000 / 10,000),
+builds the full-text index, starts the real server on 127.0.0.1 in a child process, and drives it
+with C concurrent clients (default 20). /healthz under the same load is the in-run baseline.
+
+    .venv/bin/python bench/api.py [--posts 100000] [--incidents 10000] [--clients 20] [--requests 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.jurisdiction import load_jurisdiction  # noqa: E402
+from core.timeutil import utcnow  # noqa: E402
+from dashboard_api.search_index import SearchIndexer  # noqa: E402
+from dashboard_api.security import create_token, hash_password  # noqa: E402
+from storage import search  # noqa: E402
+from storage.schema import analyses, audit_log, incident_posts, incidents, raw_posts  # noqa: E402
+from storage.sql import open_store  # noqa: E402
+from storage.users import add_user  # noqa: E402
+
+SECRET = "bench-secret-0123456789-0123456789-abcdef"
+TOPIC_WORDS = {"water": ["黑臭", "污水直排", "河水发绿", "死鱼", "排污口"], "air": ["油烟", "异味", "烧垃圾", "粉尘"],
+               "noise": ["夜间施工", "噪声扰民", "广场舞", "装修噪音"], "waste": ["建筑垃圾", "乱倒渣土", "垃圾堆积"],
+               "soil": ["土壤污染", "化工厂旧址"], "ecology": ["砍树", "填湖", "非法捕鱼"], "other": ["投诉"]}
+GRADES = ["blue"] * 7 + ["yellow"] * 2 + ["orange"]
+STATES = ["assigned", "signed", "responded", "resolved", "closed", "new"]
+
+
+def generate(url: str, n_posts: int, n_incidents: int, seed: int = 7) -> tuple[list[str], float]:
+    """Fill the store; returns the search words used and the seconds it took."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    jurisdiction = load_jurisdiction("jiangbei")
+    units = list(jurisdiction.units.values())
+    places = [p for p in jurisdiction.places if len(p.unit_codes) == 1][:2000]
+    store = open_store(url)
+    now = utcnow()
+    per = max(1, n_posts // n_incidents)
+    post_rows, analysis_rows, incident_rows, link_rows, audit_rows = [], [], [], [], []
+    post_id = 0
+    for iid in range(1, n_incidents + 1):
+        topic = rng.choice(list(TOPIC_WORDS))
+        place = rng.choice(places)
+        unit = jurisdiction.units[place.unit_codes[0]] if rng.random() > 0.05 else None
+        opened = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 60))
+        grade, state = rng.choice(GRADES), ("new" if unit is None else rng.choice(STATES[:-1]))
+        title = f"{place.name}{rng.choice(TOPIC_WORDS[topic])}"
+        incident_rows.append(dict(id=iid, title=title, unit=unit.name if unit else None,
+                                  unit_code=unit.code if unit else None, department="区生态环境局", topic=topic,
+                                  place=place.name, grade=grade, grade_reasons=["相关负面舆情"], state=state,
+                                  opened_at=opened, updated_at=opened, post_count=per,
+                                  deadlines={"sign_off": (opened + dt.timedelta(hours=2)).isoformat(),
+                                             "response": (opened + dt.timedelta(hours=24)).isoformat()}))
+        audit_rows.append(dict(incident_id=iid, at=opened, actor="system", action="open", from_state=None,
+                               to_state=state, detail={}))
+        for k in range(per):
+            post_id += 1
+            words = rng.sample(TOPIC_WORDS[topic], min(2, len(TOPIC_WORDS[topic])))
+            text = (f"{rng.choice(units).name if rng.random() < 0.1 else ''}{place.name}附近{words[0]}，"
+                    f"已经持续{rng.randint(2, 30)}天了，{words[-1]}严重，居民多次反映没人管。希望有关部门尽快处理。"
+                    f"第{k + 1}条跟帖，编号{post_id}。")
+            at = opened + dt.timedelta(minutes=k)
+            post_rows.append(dict(id=post_id, fingerprint=f"bench:{post_id}", content_hash=f"{post_id:064x}",
+                                  source=rng.choice(["weibo", "rss-cq", "news-jb", "forum"]), url=None,
+                                  title=title if k == 0 else "", text=text, author=f"user{rng.randint(1, 5000)}",
+                                  published_at=at, fetched_at=at, engagement={}, processed_at=at))
+            analysis_rows.append(dict(post_id=post_id, relevant=True, unit=unit.name if unit else None,
+                                      unit_code=unit.code if unit else None, confidence=0.9, topics=[topic],
+                                      topic=topic, polarity="neg", sentiment=0.1,
+                                      evidence=[{"kind": "place", "text": place.name, "start": 0,
+                                                 "end": len(place.name), "detail": ""}],
+                                      signals=[], place=place.name, analysed_at=at))
+            link_rows.append(dict(incident_id=iid, post_id=post_id, added_at=at))
+    with store.begin() as tx:
+        for table, rows in ((raw_posts, post_rows), (analyses, analysis_rows), (incidents, incident_rows),
+                            (incident_posts, link_rows), (audit_log, audit_rows)):
+            for i in range(0, len(rows), 5000):
+                tx.conn.execute(table.insert(), rows[i:i + 5000])
+        add_user(tx, "duty", "duty", None, hash_password("bench-password"), now)
+    gen_s = time.perf_counter() - started
+    t0 = time.perf_counter()
+    indexer = SearchIndexer(jurisdiction)
+    indexed = indexer.catch_up(store, max_posts=n_posts + 1)
+    index_s = time.perf_counter() - t0
+    with store.read() as tx:
+        assert search.count_unindexed(tx) == 0
+    store.dispose()
+    print(f"generated {len(post_rows)} posts / {len(incident_rows)} incidents in {gen_s:.1f} s; "
+          f"indexed {indexed} posts in {index_s:.1f} s ({indexed / index_s:.0f} posts/s)")
+    return [w for ws in TOPIC_WORDS.values() for w in ws] + [p.name for p in places[:50]], gen_s
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SERVER = """
+import sys, uvicorn
+sys.path.insert(0, {root!r})
+from core.jurisdiction import load_jurisdiction
+from storage.sql import open_store
+from dashboard_api import create_app
+app = create_app(open_store({url!r}), load_jurisdiction("jiangbei"), secret_key={secret!r})
+uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
+"""
+
+
+async def drive(base: str, paths: list[str], clients: int, headers: dict[str, str]) -> list[float]:
+    """Send every path once, ``clients`` at a time; returns latencies in ms."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for p in paths:
+        queue.put_nowait(p)
+    out: list[float] = []
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
+            while not queue.empty():
+                path = queue.get_nowait()
+                t = time.perf_counter()
+                resp = await http.get(path)
+                out.append((time.perf_counter() - t) * 1000)
+                if resp.status_code != 200:
+                    raise RuntimeError(f"{path}: HTTP {resp.status_code} {resp.text[:200]}")
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--incidents", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=400, help="requests per endpoint")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        words, _ = generate(url, args.posts, args.incidents)
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, secret=SECRET,
+                                                                     port=port)], env=os.environ.copy())
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    httpx.get(base + "/healthz", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            headers = {"Authorization": "Bearer " + create_token(SECRET, "duty", "duty", None, utcnow(), 60)[0]}
+            rng = random.Random(1)
+            n = args.requests
+            unit_codes = list(load_jurisdiction("jiangbei").units)
+            workloads = {
+                "healthz (baseline)": ["/healthz"] * n,
+                "incident list (50, newest)": ["/api/incidents?limit=50"] * n,
+                "incident list (unit+state filter)": [f"/api/incidents?limit=50&unit_code={rng.choice(unit_codes)}"
+                                                      f"&state=assigned&state=signed" for _ in range(n)],
+                "incident detail": [f"/api/incidents/{rng.randint(1, args.incidents)}" for _ in range(n)],
+                "search (1 word, 20 hits + facets)": [f"/api/search?q={rng.choice(words)}" for _ in range(n)],
+                "search (2 words)": [f"/api/search?q={rng.choice(words)}%20{rng.choice(words)}" for _ in range(n)],
+            }
+            asyncio.run(drive(base, ["/api/incidents?limit=5", "/api/search?q=黑臭"] * 5, 2, headers))  # warm up
+            print(f"{args.clients} concurrent clients, {n} requests per endpoint, server: 1 uvicorn process\n")
+            print(f"{'endpoint':<36} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'p50 / baseline':>15}")
+            baseline = None
+            for name, paths in workloads.items():
+                t = time.perf_counter()
+                lat = asyncio.run(drive(base, paths, args.clients, headers))
+                rate = len(lat) / (time.perf_counter() - t)
+                p50 = statistics.median(lat)
+                baseline = baseline or p50
+                print(f"{name:<36} {p50:>8.1f} {pct(lat, 0.99):>8.1f} {rate:>8.1f} {p50 / baseline:>14.1f}x")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

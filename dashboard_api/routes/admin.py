@@ -1,0 +1,74 @@
+"""Administration: users (admin only) and the jurisdiction's units and departments (everyone)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from core.errors import StoreError
+from core.timeutil import utcnow
+from dashboard_api.bodies import UserCreateBody, UserUpdateBody
+from dashboard_api.deps import AdminDep, JurisdictionDep, ReaderDep, StoreDep
+from dashboard_api.errors import ERRORS
+from dashboard_api.schemas import DepartmentPublic, ErrorPublic, JurisdictionPublic, UnitPublic, UserPublic
+from dashboard_api.security import hash_password
+from storage import users as user_store
+
+router = APIRouter(tags=["admin"])
+
+
+def _public(user: user_store.User, jurisdiction) -> UserPublic:  # type: ignore[no-untyped-def]
+    unit = jurisdiction.unit(user.unit_code)
+    return UserPublic(name=user.name, role=user.role, unit_code=user.unit_code, unit=unit.name if unit else None,
+                      active=user.active)
+
+
+@router.get("/api/users", response_model=list[UserPublic], responses=ERRORS)
+def list_users(_admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep) -> list[UserPublic]:
+    """Every console user."""
+    with store.read() as tx:
+        return [_public(u, jurisdiction) for u in user_store.list_users(tx)]
+
+
+@router.post("/api/users", response_model=UserPublic, status_code=201,
+             responses={**ERRORS, 409: {"model": ErrorPublic, "description": "the name is taken"}})
+def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep) -> UserPublic:
+    """Add a user; a unit user must name a unit code of the jurisdiction."""
+    if body.role == "unit" and jurisdiction.unit(body.unit_code) is None:
+        raise HTTPException(status_code=422, detail=f"unit_code {body.unit_code!r} is not a unit of "
+                                                    f"{jurisdiction.name}")
+    if body.role != "unit" and body.unit_code:
+        raise HTTPException(status_code=422, detail="only a unit user has a unit_code")
+    try:
+        with store.begin() as tx:
+            user = user_store.add_user(tx, body.name, body.role, body.unit_code, hash_password(body.password),
+                                       utcnow())
+    except StoreError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    return _public(user, jurisdiction)
+
+
+@router.patch("/api/users/{name}", response_model=UserPublic, responses=ERRORS)
+def update_user(name: str, body: UserUpdateBody, admin: AdminDep, store: StoreDep,
+                jurisdiction: JurisdictionDep) -> UserPublic:
+    """Disable/enable a user (a disabled user's tokens stop working at once) or set a password."""
+    if body.active is False and name == admin.name:
+        raise HTTPException(status_code=422, detail="an admin cannot disable itself")
+    with store.begin() as tx:
+        if user_store.get_user(tx, name) is None:
+            raise HTTPException(status_code=404, detail=f"user {name!r} not found")
+        if body.active is not None:
+            user_store.set_active(tx, name, body.active)
+        if body.password is not None:
+            user_store.set_password(tx, name, hash_password(body.password))
+        user = user_store.get_user(tx, name)
+    assert user is not None
+    return _public(user, jurisdiction)
+
+
+@router.get("/api/jurisdiction", response_model=JurisdictionPublic, responses=ERRORS)
+def jurisdiction_info(_user: ReaderDep, jurisdiction: JurisdictionDep) -> JurisdictionPublic:
+    """The district's units (for assigning) and departments."""
+    return JurisdictionPublic(
+        code=jurisdiction.code, name=jurisdiction.name,
+        units=[UnitPublic(code=u.code, name=u.name) for u in jurisdiction.units.values()],
+        departments=[DepartmentPublic(code=d.code, name=d.name) for d in jurisdiction.departments.values()])

@@ -1,0 +1,55 @@
+"""Login (OAuth2 password flow) and who am I."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from core.timeutil import utcnow
+from dashboard_api.deps import JurisdictionDep, PrincipalDep, StoreDep
+from dashboard_api.errors import ERRORS
+from dashboard_api.schemas import ErrorPublic, TokenPublic, UserPublic
+from dashboard_api.security import create_token, verify_password
+from storage.users import get_user
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=TokenPublic, responses={
+    400: {"model": ErrorPublic, "description": "wrong user name or password"},
+    422: ERRORS[422], 429: {"model": ErrorPublic, "description": "too many failed logins; see Retry-After"}})
+def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], store: StoreDep,
+          jurisdiction: JurisdictionDep) -> TokenPublic:
+    """Exchange a user name and password (form fields ``username``, ``password``) for a bearer token.
+
+    Failed attempts are limited per user name and client address (``ECOWATCH_LOGIN_ATTEMPTS`` per
+    ``ECOWATCH_LOGIN_WINDOW_SECONDS``); past that the answer is 429 with ``Retry-After``."""
+    limiter = request.app.state.login_limiter
+    address = request.client.host if request.client else "?"
+    name = form.username[:100]
+    wait = limiter.retry_after(name, address)
+    if wait:
+        raise HTTPException(status_code=429, detail=f"too many failed logins; try again in {wait} s",
+                            headers={"Retry-After": str(wait)})
+    with store.read() as tx:
+        user = get_user(tx, name)
+    ok = verify_password(user.password_hash if user else None, form.password)
+    if not ok or user is None or not user.active:
+        limiter.failed(name, address)
+        raise HTTPException(status_code=400, detail="wrong user name or password")
+    limiter.succeeded(name, address)
+    token, expires = create_token(request.app.state.secret_key, user.name, user.role, user.unit_code, utcnow(),
+                                  request.app.state.token_minutes)
+    unit = jurisdiction.unit(user.unit_code)
+    return TokenPublic(access_token=token, expires_at=expires,
+                       user=UserPublic(name=user.name, role=user.role, unit_code=user.unit_code,
+                                       unit=unit.name if unit else None))
+
+
+@router.get("/me", response_model=UserPublic, responses=ERRORS)
+def me(user: PrincipalDep, jurisdiction: JurisdictionDep) -> UserPublic:
+    """The logged-in user."""
+    unit = jurisdiction.unit(user.unit_code)
+    return UserPublic(name=user.name, role=user.role, unit_code=user.unit_code, unit=unit.name if unit else None)

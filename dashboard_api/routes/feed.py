@@ -1,0 +1,63 @@
+"""The live feed: events as JSON (polling) or as server-sent events (push), resumable by id."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from dashboard_api.deps import ReaderDep, StoreDep
+from dashboard_api.errors import ERRORS
+from dashboard_api.feed import event_json, note_overdue, stream
+from dashboard_api.schemas import EventPublic
+from storage.events import events_after, latest_events
+from storage.events import last_event_id as newest_event_id
+
+router = APIRouter(prefix="/api/feed", tags=["feed"])
+
+
+@router.get("", response_model=list[EventPublic], responses=ERRORS)
+async def feed(user: ReaderDep, store: StoreDep,
+               after: Annotated[int, Query(ge=0, le=2**53, description="return events with a larger id")] = 0,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100,
+               tail: Annotated[int | None, Query(ge=1, le=500, description="instead: the newest N events")] = None,
+               ) -> list[EventPublic]:
+    """Events after ``after``, oldest first, at most ``limit`` (a unit user: only its own unit's).
+    With ``tail``, the newest ``tail`` events instead (what a console shows when it opens)."""
+    await asyncio.to_thread(note_overdue, store)
+
+    def read() -> list[EventPublic]:
+        with store.read() as tx:
+            found = (latest_events(tx, tail, unit_code=user.unit_scope) if tail is not None
+                     else events_after(tx, after, unit_code=user.unit_scope, limit=limit))
+            return [EventPublic(**event_json(e)) for e in found]
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/stream", responses={**ERRORS, 200: {"content": {"text/event-stream": {}},
+                                                   "description": "a stream of server-sent events"}},
+            response_class=StreamingResponse)
+async def feed_stream(request: Request, user: ReaderDep, store: StoreDep,
+                      last_event_id: Annotated[str | None, Header(max_length=20,
+                                                                  description="resume after this id")] = None,
+                      after: Annotated[int | None, Query(ge=0, le=2**53, description="resume after this id (when the "
+                                                         "client cannot set Last-Event-ID)")] = None,
+                      max_seconds: Annotated[float, Query(gt=0, le=3600)] = 300) -> StreamingResponse:
+    """Server-sent events: ``incident_new``, ``grade_raised``, ``overdue``, ``incident_changed``.
+
+    Each frame has an ``id``; reconnect with ``Last-Event-ID`` (or ``?after=``) to get everything
+    missed. Without either, the stream starts from now. It ends after ``max_seconds``; clients
+    reconnect (EventSource does so on its own)."""
+    start = after
+    if last_event_id is not None and last_event_id.strip().isdigit() and int(last_event_id) < 2**53:
+        start = int(last_event_id.strip())
+    if start is None:
+        with store.read() as tx:
+            start = newest_event_id(tx)
+    return StreamingResponse(stream(request, store, start, user.unit_scope, max_seconds),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+

@@ -1,0 +1,62 @@
+"""Full-text search over posts, with facets and highlighting."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from dashboard_api.deps import ReaderDep, StoreDep, scoped_unit
+from dashboard_api.errors import ERRORS
+from dashboard_api.schemas import SearchHitPublic, SearchPublic
+from dashboard_api.search_index import SearchIndexer, highlight
+from storage import search
+
+router = APIRouter(prefix="/api/search", tags=["search"])
+
+
+@router.get("", response_model=SearchPublic, responses=ERRORS)
+async def search_posts(
+        request: Request, user: ReaderDep, store: StoreDep,
+        q: Annotated[str, Query(min_length=1, max_length=200, description="words to find (all must match)",
+                                examples=["石马河 黑臭"])],
+        unit_code: Annotated[str | None, Query(max_length=20, description="facet: the post's unit")] = None,
+        topic: Annotated[str | None, Query(max_length=20, description="facet: the post's main topic")] = None,
+        source: Annotated[str | None, Query(max_length=200, description="facet: the source name")] = None,
+        polarity: Annotated[Literal["neg", "neu", "pos"] | None, Query(description="facet: sentiment")] = None,
+        since: Annotated[dt.datetime | None, Query(description="published at or after (with time zone)")] = None,
+        until: Annotated[dt.datetime | None, Query(description="published before (with time zone)")] = None,
+        sort: Annotated[Literal["relevance", "newest"], Query()] = "relevance",
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        offset: Annotated[int, Query(ge=0, le=10_000)] = 0) -> SearchPublic:
+    """Posts containing every word of ``q`` (Chinese is segmented with jieba, as the index is).
+
+    Facet counts cover every match. A unit user searches only posts placed in its own unit."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(status_code=422, detail=f"{name} needs a time zone, e.g. 2026-03-01T08:00:00+08:00")
+    indexer: SearchIndexer = request.app.state.search_indexer
+    filters = search.SearchFilters(unit_code=scoped_unit(user, unit_code), topic=topic, source=source,
+                                   polarity=polarity, since=since, until=until)
+
+    def run() -> SearchPublic:
+        indexer.catch_up(store)  # posts stored since the last search join the index first
+        tokens = indexer.query_tokens(q)
+        with store.read() as tx:
+            terms = indexer.query_terms(tokens)
+            result = search.search_posts(tx, terms, filters, limit=limit, offset=offset, sort=sort)
+            unindexed = search.count_unindexed(tx)
+        hits = []
+        for h in result.hits:
+            snippet, spans = highlight(h.text, tokens)
+            title, title_spans = highlight(h.title, tokens, width=10_000)
+            hits.append(SearchHitPublic(post_id=h.post_id, incident_id=h.incident_id, source=h.source, url=h.url,
+                                        title=title, title_highlights=title_spans, snippet=snippet,
+                                        highlights=spans, published_at=h.published_at, unit_code=h.unit_code,
+                                        topic=h.topic, polarity=h.polarity))
+        return SearchPublic(query=q, tokens=tokens, total=result.total, unindexed=unindexed, hits=hits,
+                            facets=result.facets)
+
+    return await asyncio.to_thread(run)

@@ -1,0 +1,91 @@
+"""Statistics: counts and trends by unit, topic, grade, state and day; per-unit on-time rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from core.models import TOPICS, Grade, Incident, State
+from core.timeutil import SHANGHAI, utcnow
+from dashboard_api.deps import JurisdictionDep, ReaderDep, StoreDep, scoped_unit
+from dashboard_api.errors import ERRORS
+from dashboard_api.overdue import DONE_IN, FINISHED, overdue_steps
+from dashboard_api.schemas import CountPublic, StatsPublic, UnitStatsPublic
+from storage.incident_queries import IncidentFilters, find_incidents, first_reached
+
+router = APIRouter(prefix="/api/stats", tags=["stats"])
+
+TOPIC_LABELS = {"water": "水", "air": "大气", "noise": "噪声", "waste": "固废", "soil": "土壤", "ecology": "生态",
+                "other": "其他"}
+STATE_LABELS = {"new": "待分拣", "assigned": "已交办", "signed": "已签收", "responded": "已回应", "resolved": "已办结",
+                "closed": "已关闭", "returned": "已退单"}
+
+
+def on_time_rate(items: list[Incident], step: str, reached: dict[int, dt.datetime], now: dt.datetime) -> float | None:
+    """Of the incidents whose ``step`` deadline has fallen due or been met, the share met in time."""
+    met = due = 0
+    for incident in items:
+        deadline = incident.deadlines.get(step)
+        if deadline is None:
+            continue
+        done_at = reached.get(incident.id or 0)
+        if done_at is None and deadline >= now:
+            continue  # still running: neither on time nor late yet
+        due += 1
+        met += int(done_at is not None and done_at <= deadline)
+    return round(met / due, 4) if due else None
+
+
+@router.get("", response_model=StatsPublic, responses=ERRORS)
+def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
+          since: Annotated[dt.datetime | None, Query(description="opened at or after (default: 30 days ago)")] = None,
+          until: Annotated[dt.datetime | None, Query(description="opened before (default: now)")] = None,
+          unit_code: Annotated[str | None, Query(max_length=20)] = None) -> StatsPublic:
+    """Counts of incidents opened in [since, until) by unit, topic, grade, state and day, and per
+    unit the share of sign-off and response deadlines met. A unit user gets its own unit only."""
+    now = utcnow()
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(status_code=422, detail=f"{name} needs a time zone")
+    until = until or now
+    since = since or until - dt.timedelta(days=30)
+    if since >= until:
+        raise HTTPException(status_code=422, detail="since must be before until")
+    filters = IncidentFilters(unit_code=scoped_unit(user, unit_code), since=since, until=until)
+    with store.read() as tx:
+        items = find_incidents(tx, filters, None)
+        signed = first_reached(tx, [s.value for s in DONE_IN["sign_off"]], filters)
+        responded = first_reached(tx, [s.value for s in DONE_IN["response"]], filters)
+    by_unit: dict[str | None, list[Incident]] = {}
+    for incident in items:
+        by_unit.setdefault(incident.unit_code, []).append(incident)
+    units = []
+    for code, group in sorted(by_unit.items(), key=lambda kv: -len(kv[1])):
+        unit = jurisdiction.unit(code)
+        units.append(UnitStatsPublic(
+            unit_code=code, unit=unit.name if unit else "待分拣（属地不明）", total=len(group),
+            open=sum(i.state not in FINISHED for i in group),
+            overdue=sum(bool(overdue_steps(i, now)) for i in group),
+            sign_off_on_time_rate=on_time_rate(group, "sign_off", signed, now),
+            response_on_time_rate=on_time_rate(group, "response", responded, now)))
+    topics = Counter(i.topic for i in items)
+    grades = Counter(i.grade.value for i in items)
+    states = Counter(i.state.value for i in items)
+    days = Counter(i.opened_at.astimezone(SHANGHAI).date().isoformat() for i in items)
+    first_day = since.astimezone(SHANGHAI).date()
+    last_day = (until - dt.timedelta(microseconds=1)).astimezone(SHANGHAI).date()
+    day_list = []
+    day = first_day
+    while day <= last_day and len(day_list) < 400:  # every day, zeros included, so trends draw straight
+        day_list.append(CountPublic(key=day.isoformat(), label=f"{day.month}/{day.day}",
+                                    count=days.get(day.isoformat(), 0)))
+        day += dt.timedelta(days=1)
+    return StatsPublic(
+        since=since, until=until, total=len(items), by_unit=units,
+        by_topic=[CountPublic(key=t, label=TOPIC_LABELS.get(t, t), count=topics.get(t, 0)) for t in TOPICS],
+        by_grade=[CountPublic(key=g.value, label=g.label, count=grades.get(g.value, 0)) for g in Grade],
+        by_state=[CountPublic(key=s.value, label=STATE_LABELS[s.value], count=states.get(s.value, 0)) for s in State],
+        by_day=day_list)

@@ -1,0 +1,93 @@
+"""``ecowatch user ...``: console users, with the password read from standard input."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from ecowatch.cli import _settings, _store, app
+
+user_app = typer.Typer(no_args_is_help=True, help="Console users: duty, unit, leader, admin.")
+app.add_typer(user_app, name="user")
+
+
+def _read_password() -> str:
+    """The first line of standard input (a terminal gets a hidden prompt)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("password: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user_app.command("add")
+def add(name: Annotated[str, typer.Argument(help="login name")],
+        role: Annotated[str, typer.Option(help="duty | unit | leader | admin")],
+        unit: Annotated[str | None, typer.Option(help="unit code (or name) of a unit user")] = None) -> None:
+    """Add a user; the password is read from standard input (at least 8 characters)."""
+    from core.errors import StoreError
+    from core.jurisdiction import load_jurisdiction
+    from core.timeutil import utcnow
+    from dashboard_api.security import hash_password
+    from storage.users import ROLES, add_user
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    settings = _settings()
+    unit_code = None
+    if role == "unit":
+        jurisdiction = load_jurisdiction(settings.jurisdiction)
+        found = jurisdiction.unit(unit) or (jurisdiction.unit_by_name(unit) if unit else None)
+        if found is None:
+            raise typer.BadParameter(f"a unit user needs --unit, a unit code or name of {jurisdiction.name}",
+                                     param_hint="--unit")
+        unit_code = found.code
+    elif unit:
+        raise typer.BadParameter("only a unit user has --unit", param_hint="--unit")
+    password = _read_password()
+    if len(password) < 8:
+        typer.echo("ecowatch: password must have at least 8 characters", err=True)
+        raise typer.Exit(2)
+    try:
+        with _store(settings).begin() as tx:
+            add_user(tx, name, role, unit_code, hash_password(password), utcnow())
+    except StoreError as exc:
+        typer.echo(f"ecowatch: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"name": name, "role": role, "unit_code": unit_code}, ensure_ascii=False))
+
+
+@user_app.command("list")
+def list_() -> None:
+    """Print the users as JSON lines (never their password hashes)."""
+    from storage.users import list_users
+
+    with _store(_settings()).read() as tx:
+        for u in list_users(tx):
+            typer.echo(json.dumps({"name": u.name, "role": u.role, "unit_code": u.unit_code, "active": u.active},
+                                  ensure_ascii=False))
+
+
+DEMO_PASSWORD = "ecowatch-demo"
+
+
+def seed_demo_users(store, jurisdiction) -> list[str]:  # type: ignore[no-untyped-def]
+    """In demo mode only (its own data folder, on 127.0.0.1): when there are no users yet, create
+    duty, leader, admin and one user per unit (named after the unit), all with DEMO_PASSWORD."""
+    from core.timeutil import utcnow
+    from dashboard_api.security import hash_password
+    from storage.users import add_user, list_users
+
+    with store.begin() as tx:
+        if list_users(tx):
+            return []
+        hashed, now = hash_password(DEMO_PASSWORD), utcnow()
+        names = []
+        for name, role, unit in [("duty", "duty", None), ("leader", "leader", None), ("admin", "admin", None),
+                                 *[(u.name, "unit", u.code) for u in jurisdiction.units.values()]]:
+            add_user(tx, name, role, unit, hashed, now)
+            names.append(name)
+    return names

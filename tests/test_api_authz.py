@@ -1,0 +1,208 @@
+"""The authorization matrix: every endpoint × every role, on the real server over loopback.
+
+A unit user gets only its own unit's data and is refused the rest; wrong, forged and expired
+tokens are refused; without a token only /healthz, login and the console page answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+
+from core.models import State
+from core.timeutil import utcnow
+from dashboard_api.security import create_token
+from tests.api_seed import UNIT_A, UNIT_B, USERS, add_incident, login, seed_users, token_headers
+from tests.conftest import TEST_SECRET
+
+ROLES = list(USERS)  # duty1, leader1, admin1, unit_a, unit_b
+http = httpx.Client(timeout=10)  # one client: building one per request costs ~0.1 s (TLS context)
+
+
+@pytest.fixture
+def world(store, api_server):
+    """Three incidents (unit A, unit B, triage) and a logged-in session per user."""
+    seed_users(store)
+    ids = {
+        "A": add_incident(store, title="石马河又黑又臭",
+                          text="石马河街道鲜花港社区旁边的石马河又黑又臭，河水黑臭，污水直排",
+                          unit_code=UNIT_A, unit="石马河街道"),
+        "B": add_incident(store, title="观音桥噪声扰民", text="观音桥步行街夜间施工噪声扰民，河道也黑臭",
+                          unit_code=UNIT_B, unit="观音桥街道", topic="noise"),
+        "T": add_incident(store, title="江北区某处污水", text="江北区不知哪里的污水黑臭", unit_code=None, unit=None,
+                          state=State.NEW),
+    }
+    headers = {name: token_headers(name, TEST_SECRET) for name in ROLES}
+    return api_server, ids, headers
+
+
+def _status(base, method, path, headers, body=None):
+    return http.request(method, base + path, headers=headers, json=body).status_code
+
+
+# (method, path template) → {role: expected status}; every endpoint of the OpenAPI schema is here.
+ALL_OK = dict.fromkeys(ROLES, 200)
+READ_MATRIX = {
+    ("GET", "/api/auth/me"): ALL_OK,
+    ("GET", "/api/jurisdiction"): ALL_OK,
+    ("GET", "/api/incidents"): ALL_OK,
+    ("GET", "/api/incidents/{A}"): {**ALL_OK, "unit_b": 404},
+    ("GET", "/api/search?q=黑臭"): ALL_OK,
+    ("GET", "/api/stats"): ALL_OK,
+    ("GET", "/api/feed"): ALL_OK,
+    ("GET", "/api/feed/stream?after=0&max_seconds=0.5"): ALL_OK,
+    ("GET", "/api/sources"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/users"): {**dict.fromkeys(ROLES, 403), "admin1": 200},
+    ("GET", "/api/briefings"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/briefings/2026-W01?format=html"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+}
+ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "reason": "地点核实"},
+           "sign": {}, "respond": {"response": "已核查"}, "resolve": {"feedback": "已整改"},
+           "return": {"reason": "不属本辖区"}, "close": {}, "merge": {"into": 1, "reason": "同一事"},
+           "grade": {"grade": "orange", "reason": "涉及饮用水"},
+           "extend": {"step": "response", "hours": 12, "reason": "等监测数据"}}
+DUTY_ACTIONS = {"assign", "reassign", "close", "merge", "grade", "extend"}
+UNIT_ACTIONS = {"sign", "respond", "resolve", "return", "extend"}
+OTHER = {("POST", "/api/auth/token"), ("GET", "/healthz"), ("POST", "/api/users"), ("PATCH", "/api/users/{name}")}
+
+
+def test_matrix_covers_every_endpoint(world):
+    base, _ids, _headers = world
+    schema = http.get(base + "/openapi.json").json()
+    endpoints = {(m.upper(), p) for p, ops in schema["paths"].items() for m in ops}
+    covered = {(m, p.split("?")[0].replace("{A}", "{incident_id}").replace("2026-W01", "{key}"))
+               for m, p in READ_MATRIX} | OTHER
+    covered |= {("POST", f"/api/incidents/{{incident_id}}/{a}") for a in ACTIONS}
+    assert endpoints == covered, "a new endpoint needs its row in the authorization matrix"
+
+
+@pytest.mark.parametrize("endpoint", list(READ_MATRIX), ids=[p for _m, p in READ_MATRIX])
+def test_read_endpoints_by_role(world, endpoint):
+    base, ids, headers = world
+    method, path = endpoint
+    path = path.replace("{A}", str(ids["A"]))
+    got = {role: _status(base, method, path, headers[role]) for role in ROLES}
+    assert got == READ_MATRIX[endpoint]
+
+
+def test_unit_user_sees_only_its_own_unit_everywhere(world):
+    base, ids, h = world
+    ua, duty = h["unit_a"], h["duty1"]
+    assert {i["id"] for i in http.get(base + "/api/incidents", headers=ua).json()} == {ids["A"]}
+    assert {i["id"] for i in http.get(base + "/api/incidents", headers=duty).json()} == set(ids.values())
+    assert http.get(base + f"/api/incidents?unit_code={UNIT_B}", headers=ua).status_code == 403
+    assert http.get(base + f"/api/incidents/{ids['B']}", headers=ua).status_code == 404
+    assert http.get(base + f"/api/incidents/{ids['T']}", headers=ua).status_code == 404
+    # search: both A's and B's posts say 黑臭; unit A finds only its own
+    assert http.get(base + "/api/search?q=黑臭", headers=duty).json()["total"] == 3
+    hits = http.get(base + "/api/search?q=黑臭", headers=ua).json()
+    assert hits["total"] == 1 and hits["hits"][0]["incident_id"] == ids["A"]
+    assert set(hits["facets"]["unit_code"]) == {UNIT_A}
+    assert http.get(base + f"/api/search?q=黑臭&unit_code={UNIT_B}", headers=ua).status_code == 403
+    # stats
+    stats = http.get(base + "/api/stats", headers=ua).json()
+    assert [u["unit_code"] for u in stats["by_unit"]] == [UNIT_A] and stats["total"] == 1
+    assert http.get(base + f"/api/stats?unit_code={UNIT_B}", headers=ua).status_code == 403
+    assert http.get(base + "/api/stats", headers=duty).json()["total"] == 3
+    # feed, polled and streamed
+    assert {e["incident_id"] for e in http.get(base + "/api/feed", headers=ua).json()} == {ids["A"]}
+    assert {e["incident_id"] for e in http.get(base + "/api/feed", headers=duty).json()} == set(ids.values())
+    body = http.get(base + "/api/feed/stream?after=0&max_seconds=1", headers=ua).text
+    data_lines = [line for line in body.splitlines() if line.startswith("data: ")]
+    assert data_lines and all(f'"incident_id": {ids["A"]}' in line for line in data_lines)
+
+
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_actions_by_role(world, action):
+    base, ids, h = world
+    body = dict(ACTIONS[action])
+    if action == "merge":
+        body["into"] = ids["B"]
+    path = f"/api/incidents/{ids['A']}/{action}"
+    for role in ("leader1", "admin1"):  # read-only and admin never act on incidents
+        assert _status(base, "POST", path, h[role], body) == 403
+    if action not in DUTY_ACTIONS:
+        assert _status(base, "POST", path, h["duty1"], body) == 403
+    if action not in UNIT_ACTIONS:
+        assert _status(base, "POST", path, h["unit_a"], body) == 403
+    else:
+        assert _status(base, "POST", path, h["unit_b"], body) == 404  # another unit's incident
+        assert _status(base, "POST", f"/api/incidents/{ids['T']}/{action}", h["unit_a"], body) == 404
+    # The right role gets a real answer: done (200) or not in this state (409), never refused.
+    actor = "unit_a" if action in UNIT_ACTIONS else "duty1"
+    assert _status(base, "POST", path, h[actor], body) in (200, 409)
+
+
+ANON_OK = {("GET", "/healthz"), ("POST", "/api/auth/token")}
+
+
+def _every_endpoint(base, ids):
+    schema = http.get(base + "/openapi.json").json()
+    for path, ops in schema["paths"].items():
+        for method in ops:
+            yield method.upper(), (path.replace("{incident_id}", str(ids["A"])).replace("{name}", "unit_a")
+                                   .replace("{key}", "2026-W01")), path
+
+
+@pytest.mark.parametrize("token", ["none", "garbage", "forged", "expired", "disabled"])
+def test_bad_tokens_are_refused_everywhere(world, store, token):
+    base, ids, h = world
+    now = utcnow()
+    headers = {
+        "none": {},
+        "garbage": {"Authorization": "Bearer not-a-token"},
+        "forged": {"Authorization": "Bearer " + create_token("another-key-of-32-bytes-or-more-xx", "duty1", "duty",
+                                                             None, now, 60)[0]},
+        "expired": {"Authorization": "Bearer " + create_token(TEST_SECRET, "duty1", "duty", None,
+                                                              now - dt.timedelta(hours=2), 60)[0]},
+        "disabled": h["unit_b"],
+    }[token]
+    if token == "disabled":
+        assert http.patch(base + "/api/users/unit_b", headers=h["admin1"], json={"active": False}).status_code == 200
+    for method, path, template in _every_endpoint(base, ids):
+        if (method, template) in ANON_OK:
+            continue
+        resp = http.request(method, base + path, headers=headers, json={})
+        assert resp.status_code == 401, (method, path, resp.status_code)
+        assert "detail" in resp.json() and resp.headers["www-authenticate"] == "Bearer"
+    assert http.get(base + "/healthz").status_code == 200
+    assert http.get(base + "/").status_code == 200  # the console page itself holds no data
+
+
+def test_login(world):
+    base, _ids, _h = world
+    ok = http.post(base + "/api/auth/token", data={"username": "unit_a", "password": "correct-horse-battery"})
+    assert ok.status_code == 200
+    assert ok.json()["user"] == {"name": "unit_a", "role": "unit", "unit_code": UNIT_A, "unit": "石马河街道",
+                                 "active": True}
+    bad = http.post(base + "/api/auth/token", data={"username": "unit_a", "password": "wrong"})
+    assert bad.status_code == 400 and bad.json()["detail"] == "wrong user name or password"
+    nobody = http.post(base + "/api/auth/token", data={"username": "nobody", "password": "wrong"})
+    assert nobody.status_code == 400 and nobody.json() == bad.json()  # no hint which one was wrong
+    assert http.post(base + "/api/auth/token", data={"username": "x"}).status_code == 422
+
+
+def test_login_is_rate_limited_per_user_and_address(world):
+    base, _ids, _h = world
+    for _ in range(5):
+        assert http.post(base + "/api/auth/token", data={"username": "leader1", "password": "nope"}).status_code == 400
+    blocked = http.post(base + "/api/auth/token", data={"username": "leader1", "password": "correct-horse-battery"})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    # another user from the same address is not locked out by someone guessing leader1's password
+    assert http.post(base + "/api/auth/token",
+                      data={"username": "duty1", "password": "correct-horse-battery"}).status_code == 200
+
+
+def test_admin_manages_users(world):
+    base, _ids, h = world
+    new = {"name": "wulidian", "role": "unit", "unit_code": "500105007000", "password": "long-enough-pw"}
+    assert http.post(base + "/api/users", headers=h["duty1"], json=new).status_code == 403
+    created = http.post(base + "/api/users", headers=h["admin1"], json=new)
+    assert created.status_code == 201 and created.json()["unit"] == "五里店街道"
+    assert http.post(base + "/api/users", headers=h["admin1"], json=new).status_code == 409
+    bad_unit = {**new, "name": "x1", "unit_code": "999"}
+    assert http.post(base + "/api/users", headers=h["admin1"], json=bad_unit).status_code == 422
+    assert "password_hash" not in str(http.get(base + "/api/users", headers=h["admin1"]).json())
+    assert login(base, "wulidian", "long-enough-pw")
