@@ -43,7 +43,13 @@ def test_api_sources_per_keyword(api_server, store):
     with store.begin() as tx:
         tx.record_source_run("微博搜索 | 江北 污染", now, now, True, 5, 5)
         tx.record_source_run("微博搜索 | 江北 臭", now, now, False, 0, 0, "login expired: renew the cookie")
-    sources = {s["source"]: s for s in httpx.get(api_server + "/api/sources", timeout=5).json()}
+    from tests.api_seed import seed_users, token_headers
+    from tests.conftest import TEST_SECRET
+
+    seed_users(store)
+    assert httpx.get(api_server + "/api/sources", timeout=5).status_code == 401  # health is not public
+    sources = {s["source"]: s for s in httpx.get(api_server + "/api/sources", timeout=5,
+                                                 headers=token_headers("duty1", TEST_SECRET)).json()}
     ok, bad = sources["微博搜索 | 江北 污染"], sources["微博搜索 | 江北 臭"]
     assert (ok["group"], ok["keyword"], ok["blind"], ok["items_per_run"]) == ("微博搜索", "江北 污染", False, 5.0)
     assert bad["blind"] and bad["blind_reason"].startswith("blocked: login expired")
