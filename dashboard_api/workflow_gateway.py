@@ -83,6 +83,7 @@ def apply_action(store: SqlStore, jurisdiction: Jurisdiction, incident_id: int, 
         detail = _HANDLERS[action](tx, jurisdiction, incident, role, params, now)
         if rule.to_state is not None:
             incident.state = rule.to_state
+        _mark_milestones(tx, incident, action, now)
         incident.updated_at = now
         tx.update_incident(incident)
         audit_action = "extend_request" if action == "extend" and role == "unit" else action
@@ -93,6 +94,27 @@ def apply_action(store: SqlStore, jurisdiction: Jurisdiction, incident_id: int, 
         if old_unit != incident.unit_code and old_unit is not None:
             add_event(tx, "incident_changed", incident_id, old_unit, payload, now)  # it left that unit's inbox
     return incident
+
+
+# The steps an action completes, as the workflow of alerts/ records them: the escalation job reads
+# ``milestones`` and the active escalations, so a step done through the API must stop its clock.
+_DONE_STEPS = {"sign": ("sign_off",), "respond": ("response",), "resolve": ("closure",), "close": ("closed",),
+               "merge": ("closed",)}
+
+
+def _mark_milestones(tx: Tx, incident: Incident, action: str, now: dt.datetime) -> None:
+    if incident.id is None:
+        return
+    if action in ("assign", "reassign"):
+        incident.milestones.pop("sign_off", None)  # the new unit's sign-off clock runs
+        tx.end_escalations(incident.id, now, ["sign_off"])
+    steps = _DONE_STEPS.get(action, ())
+    for step in steps:
+        incident.milestones[step] = now
+    if action in ("close", "merge"):
+        tx.end_escalations(incident.id, now)
+    elif steps:
+        tx.end_escalations(incident.id, now, list(steps))
 
 
 def _text(params: dict[str, Any], key: str, required: bool = True) -> str:
@@ -148,7 +170,7 @@ def _merge(tx: Tx, _j: Jurisdiction, incident: Incident, _role: str, params: dic
     tx.add_audit(AuditEntry(target.id or 0, now, params["actor"], "merged_in", target.state.value,
                             target.state.value, {"from_incident": incident.id,
                                                  "reason": _text(params, "reason", required=False)}))
-    incident.post_count = 0
+    incident.post_count, incident.merged_into = 0, target.id
     tx.conn.execute(update(incidents).where(incidents.c.id == incident.id).values(post_count=0))
     return {"into": target.id, "reason": _text(params, "reason", required=False)}
 

@@ -51,6 +51,8 @@ def test_triage_to_closure_with_audit_and_feed(env, store):
     assert {t["kind"] for t in detail["timeline"]} == {"post", "action", "deadline"}
     events = http.get(f"{base}/api/feed", headers=h["unit_a"]).json()
     assert [e["payload"]["action"] for e in events] == ["assign", "sign", "respond", "resolve", "close"]
+    with store.read() as tx:  # the escalation job of alerts/ sees the steps done through the API
+        assert set(tx.get_incident(iid).milestones) == {"sign_off", "response", "closure", "closed"}
 
 
 def test_return_reassign_moves_visibility(env, store):
