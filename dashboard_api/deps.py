@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -109,3 +110,18 @@ def scoped_unit(user: Principal, requested: str | None) -> str | None:
 # SQLite integers are 64-bit; bounding ids keeps an absurd id a 422, not a database overflow.
 MAX_ID = 2**53
 IncidentId = Annotated[int, Path(ge=1, le=MAX_ID, description="incident id", examples=[1])]
+
+
+def aware_time(value: dt.datetime | None, name: str) -> dt.datetime | None:
+    """A query time as aware UTC; 422 when it has no time zone or lies outside what can be stored."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise HTTPException(status_code=422, detail=f"{name} needs a time zone, e.g. 2026-03-01T08:00:00+08:00")
+    try:
+        utc = value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise HTTPException(status_code=422, detail=f"{name} is out of range") from exc
+    if not 1970 <= utc.year <= 9998:
+        raise HTTPException(status_code=422, detail=f"{name} is out of range (years 1970-9998)")
+    return utc

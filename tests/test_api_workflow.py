@@ -205,3 +205,12 @@ def test_demo_users_only_when_there_are_none(store):
     with store.read() as tx:
         assert get_user(tx, "石马河街道").unit_code == UNIT_A
     assert seed_demo_users(store, load_jurisdiction("jiangbei")) == []
+
+
+@pytest.mark.parametrize("path", ["/api/search?q=x&until=0001-01-01T00:01:00%2B01:00",
+                                  "/api/incidents?since=0001-01-01T00:01:00%2B01:00",
+                                  "/api/stats?until=9999-12-31T23:00:00-05:00"])
+def test_times_out_of_range_are_422_not_500(env, path):
+    base, h = env
+    resp = http.get(base + path, headers=h["duty1"])
+    assert resp.status_code == 422 and "out of range" in resp.json()["detail"]

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, get_args
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from core.timeutil import utcnow
-from dashboard_api.deps import IncidentId, ReaderDep, StoreDep, scoped_unit
+from dashboard_api.deps import IncidentId, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
 from dashboard_api.overdue import FINISHED, overdue_steps
 from dashboard_api.schemas import AuditPublic, IncidentDetailPublic, IncidentPublic, PostPublic, TimelineItem
@@ -22,10 +22,7 @@ TopicName = Literal["water", "air", "noise", "waste", "soil", "ecology", "other"
 STEP_LABELS = {"report": "报告", "sign_off": "签收", "response": "回应", "press": "发布", "closure": "办结"}
 
 
-def _aware(value: dt.datetime | None, name: str) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(status_code=422, detail=f"{name} needs a time zone, e.g. 2026-03-01T08:00:00+08:00")
-    return value
+_aware = aware_time
 
 
 @router.get("", response_model=list[IncidentPublic], responses=ERRORS)

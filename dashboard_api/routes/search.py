@@ -6,9 +6,9 @@ import asyncio
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from dashboard_api.deps import ReaderDep, StoreDep, scoped_unit
+from dashboard_api.deps import ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import SearchHitPublic, SearchPublic
 from dashboard_api.search_index import SearchIndexer, highlight
@@ -34,9 +34,7 @@ async def search_posts(
     """Posts containing every word of ``q`` (Chinese is segmented with jieba, as the index is).
 
     Facet counts cover every match. A unit user searches only posts placed in its own unit."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(status_code=422, detail=f"{name} needs a time zone, e.g. 2026-03-01T08:00:00+08:00")
+    since, until = aware_time(since, "since"), aware_time(until, "until")
     indexer: SearchIndexer = request.app.state.search_indexer
     filters = search.SearchFilters(unit_code=scoped_unit(user, unit_code), topic=topic, source=source,
                                    polarity=polarity, since=since, until=until)

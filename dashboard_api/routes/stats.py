@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from core.models import TOPICS, Grade, Incident, State
 from core.timeutil import SHANGHAI, utcnow
-from dashboard_api.deps import JurisdictionDep, ReaderDep, StoreDep, scoped_unit
+from dashboard_api.deps import JurisdictionDep, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
 from dashboard_api.overdue import DONE_IN, FINISHED, overdue_steps
 from dashboard_api.schemas import CountPublic, StatsPublic, UnitStatsPublic
@@ -47,9 +47,7 @@ def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
     """Counts of incidents opened in [since, until) by unit, topic, grade, state and day, and per
     unit the share of sign-off and response deadlines met. A unit user gets its own unit only."""
     now = utcnow()
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(status_code=422, detail=f"{name} needs a time zone")
+    since, until = aware_time(since, "since"), aware_time(until, "until")
     until = until or now
     since = since or until - dt.timedelta(days=30)
     if since >= until:
