@@ -3,8 +3,11 @@
 The SQL store stays the record (posts, workflow); Elasticsearch holds a copy for full-text search
 and aggregations at scale. Chinese text is indexed as jieba search-mode tokens joined by spaces
 in ``tokens`` (analysed on whitespace), because the IK/smartcn plugins may be absent from a
-cluster; queries are tokenised the same way by the caller. Documents are written with the post
-id as ``_id``, so replaying a bulk after a failure never doubles a post. Indices are monthly
+cluster, plus the character bigrams of the text in ``grams``; a query word matches a post that has
+it as a word OR contains it literally (the phrase of its bigrams) -- the same rule as the SQLite
+full-text index (``storage.search``), so both stores answer a query alike. The caller tokenises.
+Documents are written with the post id as ``_id``, so replaying a bulk after a failure never
+doubles a post. Indices are monthly
 (``<prefix>-YYYY.MM`` by publish or fetch time) under one index template.
 """
 
@@ -34,6 +37,7 @@ MAPPINGS: dict[str, Any] = {
         "title": {"type": "text", "analyzer": "ws"},
         "text": {"type": "text", "analyzer": "ws"},
         "tokens": {"type": "text", "analyzer": "ws"},  # jieba search-mode tokens of title + text
+        "grams": {"type": "text", "analyzer": "ws"},  # character bigrams of each run of Chinese, in order
         "author": {"type": "keyword"},
         "published_at": {"type": "date"},
         "fetched_at": {"type": "date"},
@@ -141,11 +145,22 @@ class EsPostIndex:
         except (ApiError, TransportError) as exc:
             raise StoreError(f"Elasticsearch count failed: {exc}") from exc
 
-    def search(self, tokens: Iterable[str], *, filters: dict[str, Any] | None = None,
+    def search(self, terms: Iterable[str | tuple[str, Sequence[str]]], *, filters: dict[str, Any] | None = None,
                since: dt.datetime | None = None, until: dt.datetime | None = None,
                size: int = 20, offset: int = 0, facets: Sequence[str] = FACETS) -> SearchResult:
-        """Posts matching every query token, newest first, with facet counts and highlights."""
-        must: list[dict[str, Any]] = [{"match": {"tokens": {"query": t, "operator": "and"}}} for t in tokens if t]
+        """Posts matching every query term, newest first, with facet counts and highlights.
+
+        A term is a word, or (word, its bigrams): then a post containing the word literally matches
+        too, as in the SQLite index."""
+        must: list[dict[str, Any]] = []
+        for term in terms:
+            word, grams = (term, ()) if isinstance(term, str) else term
+            if not word:
+                continue
+            either: list[dict[str, Any]] = [{"match": {"tokens": {"query": word, "operator": "and"}}}]
+            if grams:
+                either.append({"match_phrase": {"grams": " ".join(grams)}})
+            must.append({"bool": {"should": either, "minimum_should_match": 1}})
         flt: list[dict[str, Any]] = [{"term": {k: v}} for k, v in (filters or {}).items() if v is not None]
         if since or until:
             rng: dict[str, str] = {}

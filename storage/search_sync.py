@@ -30,6 +30,7 @@ search_sync = Table(
 )
 
 Tokenize = Callable[[str], list[str]]
+Grams = Callable[[str], list[str]]
 
 
 @dataclass(slots=True)
@@ -41,11 +42,12 @@ class SyncReport:
     error: str | None = None
 
 
-def _doc(row: Any, tokenize: Tokenize) -> dict[str, Any]:
+def _doc(row: Any, tokenize: Tokenize, grams: Grams | None) -> dict[str, Any]:
     engagement = row.engagement or {}
+    body = f"{row.title}\n{row.text}"
     return {
         "post_id": row.id, "source": row.source, "url": row.url, "title": row.title, "text": row.text,
-        "tokens": " ".join(tokenize(f"{row.title}\n{row.text}")), "author": row.author,
+        "tokens": " ".join(tokenize(body)), "grams": " ".join(grams(body)) if grams else "", "author": row.author,
         "published_at": row.published_at, "fetched_at": row.fetched_at,
         "day": row.published_at or row.fetched_at, "relevant": bool(row.relevant),
         "unit_code": row.unit_code, "unit": row.unit, "topic": row.topic, "topics": list(row.topics or []),
@@ -55,8 +57,11 @@ def _doc(row: Any, tokenize: Tokenize) -> dict[str, Any]:
 
 
 def sync_posts(store: SqlStore, index: EsPostIndex, tokenize: Tokenize, *, batch: int = 500,
-               now: dt.datetime | None = None, refresh: bool = False) -> SyncReport:
-    """Send analysed posts not yet in Elasticsearch, a batch at a time, marking only what it took."""
+               now: dt.datetime | None = None, refresh: bool = False, grams: Grams | None = None) -> SyncReport:
+    """Send analysed posts not yet in Elasticsearch, a batch at a time, marking only what it took.
+
+    ``tokenize`` gives the words of a text and ``grams`` its character bigrams (optional), the
+    same functions the SQLite index uses (``dashboard_api.search_index``)."""
     search_sync.create(store.engine, checkfirst=True)
     report = SyncReport()
     query = (select(raw_posts, analyses.c.relevant, analyses.c.unit_code, analyses.c.unit, analyses.c.topic,
@@ -70,7 +75,7 @@ def sync_posts(store: SqlStore, index: EsPostIndex, tokenize: Tokenize, *, batch
         if not rows:
             break
         try:
-            done = index.bulk_index([_doc(r, tokenize) for r in rows], refresh=refresh)
+            done = index.bulk_index([_doc(r, tokenize, grams) for r in rows], refresh=refresh)
         except StoreError as exc:
             report.error = str(exc)
             break
