@@ -1,0 +1,176 @@
+"""Store throughput and latency: SQLite (embedded default) and the Elasticsearch-API emulator.
+
+For ``--posts`` generated posts (default 1,000,000) in SQLite and ``--es-posts`` (default the
+same) in Elasticsearch (``ES_URL`` when set, else the osmem-server emulator started here), prints
+in one run:
+
+- ingest rate: posts/s into the SQL store (``Tx.add_posts``, 5,000 per transaction: de-duplication,
+  snapshots off) and into Elasticsearch (``EsPostIndex.bulk_index``);
+- full-text index build rate (SQLite FTS5 words + bigrams, jieba included);
+- search p50/p99 for one-word and two-word queries, and facet latency (a query matching most
+  posts, so counting the facets dominates), on both stores, with ratios SQLite/Elasticsearch.
+
+    python bench/store.py [--posts 1000000] [--es-posts 1000000] [--queries 30]
+
+The emulator is an in-memory test double, not Lucene: its figures show the code path works at
+scale, not what a real cluster does. Set ES_URL to measure a real one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert
+
+from core.jurisdiction import load_jurisdiction
+from core.models import RawPost
+from dashboard_api.search_index import SearchIndexer, bigrams
+from storage.es_posts import EsPostIndex
+from storage.schema import analyses
+from storage.search import SearchFilters, search_posts
+from storage.sql import open_store
+
+TOPICS = {
+    "water": ["河水发黑发臭", "有人往河里偷排污水", "排污口冒黄水", "溪沟漂满垃圾"],
+    "air": ["餐馆油烟直排", "工地扬尘太大", "晚上有刺鼻异味", "露天焚烧垃圾"],
+    "noise": ["夜间施工噪音扰民", "广场舞音响太吵", "打桩到凌晨"],
+    "waste": ["垃圾站没人清运", "乱倒建筑垃圾", "垃圾桶满了没人管"],
+}
+QUERIES_1 = ["油烟", "污水", "噪音", "垃圾", "扬尘", "异味", "施工", "石马河"]
+QUERIES_2 = ["油烟 扰民", "污水 直排", "施工 噪音", "垃圾 清运"]
+BROAD = ["江北"]  # in most posts: the facet-heavy case
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def generate(n: int, seed: int = 7) -> list[tuple[RawPost, str, str]]:
+    """Posts with their unit code and topic, reproducible."""
+    rng = random.Random(seed)
+    pack = load_jurisdiction("jiangbei")
+    places = [(p.name, p.unit_codes[0]) for p in pack.places if p.kind == "community"]
+    out = []
+    for i in range(n):
+        place, unit = rng.choice(places)
+        topic = rng.choice(list(TOPICS))
+        tail = rng.choice(["投诉多次没人管", "希望尽快处理", "太难受了"])
+        text = f"江北{place}附近{rng.choice(TOPICS[topic])}，{tail}（{i}）"
+        post = RawPost(source=rng.choice(["weibo", "news", "board", "tieba"]), text=text, url=f"http://b/{i}",
+                       author=f"u{rng.randrange(50_000)}", published_at=T0 + dt.timedelta(minutes=i % 500_000))
+        out.append((post, unit, topic))
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile in milliseconds."""
+    values = sorted(values)
+    return 1000 * values[min(len(values) - 1, int(p * len(values)))]
+
+
+def timed(fn, repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--es-posts", type=int, default=None)
+    parser.add_argument("--queries", type=int, default=30, help="repeats per query kind")
+    args = parser.parse_args()
+    es_n = args.es_posts if args.es_posts is not None else args.posts
+    rows = generate(max(args.posts, es_n))
+    indexer = SearchIndexer(load_jurisdiction("jiangbei"))
+    results: dict[str, dict[str, float]] = {"sqlite": {}, "es": {}}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{tmp}/bench.db")  # no snapshot dir: measure the database
+        start = time.perf_counter()
+        for i in range(0, args.posts, 5000):
+            with store.begin() as tx:
+                tx.add_posts([p for p, _u, _t in rows[i:i + 5000]], T0)
+        results["sqlite"]["ingest/s"] = args.posts / (time.perf_counter() - start)
+        with store.begin() as tx:  # analyses, as processing would leave them (not timed)
+            for i in range(0, args.posts, 20_000):
+                tx.conn.execute(insert(analyses), [
+                    {"post_id": j + 1, "relevant": True, "unit": None, "unit_code": u, "confidence": 1.0,
+                     "topics": [t], "topic": t, "polarity": "neg", "sentiment": 0.1, "evidence": [], "signals": [],
+                     "place": None, "analysed_at": T0} for j, (_p, u, t) in enumerate(rows[i:i + 20_000], start=i)])
+        start = time.perf_counter()
+        while indexer.catch_up(store, max_posts=50_000, batch=5000):
+            pass
+        results["sqlite"]["fts build posts/s"] = args.posts / (time.perf_counter() - start)
+        db_mb = Path(f"{tmp}/bench.db").stat().st_size / 1e6
+
+        def lite(query: str) -> None:
+            terms = indexer.query_terms(indexer.query_tokens(query))
+            with store.read() as tx:
+                search_posts(tx, terms, SearchFilters(), limit=20)
+
+        for kind, queries in (("search 1 word", QUERIES_1), ("search 2 words", QUERIES_2), ("facets", BROAD)):
+            lat = [t for q in queries for t in timed(lambda q=q: lite(q), max(1, args.queries // len(queries)))]
+            results["sqlite"][f"{kind} p50 ms"], results["sqlite"][f"{kind} p99 ms"] = pct(lat, .5), pct(lat, .99)
+        store.dispose()
+
+    es_label = f"real Elasticsearch at {os.environ['ES_URL']}" if os.environ.get("ES_URL") else "osmem-server emulator"
+    from contextlib import ExitStack
+
+    from elasticsearch import Elasticsearch
+
+    with ExitStack() as stack:
+        if os.environ.get("ES_URL"):
+            client = Elasticsearch(os.environ["ES_URL"], request_timeout=600)
+        else:
+            from osmem_server import OsmemServer
+
+            from tests.services.elasticsearch import CompatRewritingNode
+
+            server = stack.enter_context(OsmemServer.start())
+            client = Elasticsearch(server.url, node_class=CompatRewritingNode, request_timeout=600)
+        index = EsPostIndex(client, prefix=f"bench{int(time.time())}")
+        index.ensure_template()
+        docs = []
+        for j, (post, unit, topic) in enumerate(rows[:es_n], start=1):
+            body = post.text
+            docs.append({"post_id": j, "source": post.source, "text": body, "title": "",
+                         "tokens": " ".join(indexer.document_tokens(body)[0]), "grams": " ".join(bigrams(body)),
+                         "published_at": post.published_at, "day": post.published_at, "unit_code": unit,
+                         "topic": topic, "topics": [topic], "polarity": "neg", "relevant": True})
+        start = time.perf_counter()
+        for i in range(0, es_n, 20_000):
+            index.bulk_index(docs[i:i + 20_000], chunk_size=2000)
+        index.refresh()
+        results["es"]["ingest/s"] = es_n / (time.perf_counter() - start)
+
+        def es(query: str) -> None:
+            index.search(indexer.query_terms(indexer.query_tokens(query)), size=20)
+
+        for kind, queries in (("search 1 word", QUERIES_1), ("search 2 words", QUERIES_2), ("facets", BROAD)):
+            lat = [t for q in queries for t in timed(lambda q=q: es(q), max(1, args.queries // len(queries)))]
+            results["es"][f"{kind} p50 ms"], results["es"][f"{kind} p99 ms"] = pct(lat, .5), pct(lat, .99)
+
+    print(f"posts: SQLite {args.posts:,} (database file {db_mb:,.0f} MB), Elasticsearch {es_n:,} ({es_label})")
+    print(f"{'figure':<24}{'SQLite':>14}{'Elasticsearch':>16}{'SQLite/ES':>12}")
+    for key in results["sqlite"]:
+        a, b = results["sqlite"][key], results["es"].get(key)
+        ratio = f"{a / b:>12.2f}" if b else f"{'':>12}"
+        b_text = f"{b:>16,.1f}" if b is not None else f"{'-':>16}"
+        print(f"{key:<24}{a:>14,.1f}{b_text}{ratio}")
+    p50s = [results["sqlite"][k] for k in results["sqlite"] if "p50" in k]
+    print(f"median of SQLite p50 latencies: {statistics.median(p50s):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
