@@ -35,6 +35,7 @@ class Pipeline:
         self._lock = threading.Lock()
         self._process_lock = threading.Lock()  # one processing pass at a time in this process
         self._alerts: tuple[Any, dict[str, Any]] | None = None
+        self._es: Any = None  # storage.es_posts.EsPostIndex once ECOWATCH_ES_URL is used
 
     @property
     def analyzer(self) -> Analyzer:
@@ -110,6 +111,31 @@ class Pipeline:
                      report.relevant, report.opened, report.merged, report.failed)
 
 
+    def index(self) -> None:
+        """Job: keep the full-text index current, and the Elasticsearch copy when configured.
+
+        Each is a catch-up from the store, so a failure (Elasticsearch down) only delays: the
+        next run replays what was not acknowledged."""
+        from dashboard_api.search_index import SearchIndexer, bigrams
+
+        indexer = SearchIndexer(self.analyzer.jurisdiction)
+        added = indexer.catch_up(self.store, max_posts=20_000)
+        if added:
+            log.info("full-text index: %s posts added", added)
+        if not self.settings.es_url:
+            return
+        from storage.es_posts import EsPostIndex
+        from storage.search_sync import sync_posts
+
+        if self._es is None:
+            self._es = EsPostIndex.from_settings(self.settings)
+            self._es.ensure_template()
+        report = sync_posts(self.store, self._es, lambda t: indexer.document_tokens(t)[0], grams=bigrams)
+        if report.indexed or report.error:
+            log.info("elasticsearch: %s posts indexed, %s pending %s", report.indexed, report.pending,
+                     report.error or "")
+
+
 def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     """A scheduler with one job per enabled source plus the processing job, all due at start."""
     scheduler = BackgroundScheduler(timezone="Asia/Shanghai",
@@ -121,6 +147,8 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
                               next_run_time=now, id=f"collect:{source.name}", name=f"collect {source.name}")
     scheduler.add_job(pipeline.process, "interval", seconds=pipeline.settings.process_interval_seconds,
                       next_run_time=now, id="process", name="process pending posts")
+    scheduler.add_job(pipeline.index, "interval", seconds=60, next_run_time=now, id="index",
+                      name="full-text index and Elasticsearch copy")
     scheduler.add_job(pipeline.escalate, "interval", seconds=pipeline.settings.escalate_interval_seconds,
                       next_run_time=now, id="escalate", name="escalate overdue steps")
     scheduler.add_job(pipeline.deliver, "interval", seconds=pipeline.settings.notify_interval_seconds,
