@@ -194,6 +194,7 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
         moved = tx.move_posts(source.id, target.id)
         before = source.state
         source.state, source.merged_into, source.updated_at = State.CLOSED, target.id, now
+        source.post_count = 0  # move_posts counted it in the store; the stale copy must not write 1 back
         source.milestones["closed"] = now
         tx.end_escalations(source.id, now)
         refreshed = tx.get_incident(target.id)

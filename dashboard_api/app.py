@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from alerts.config import AlertsConfig, alerts_config
 from core.errors import StoreError
 from core.jurisdiction import Jurisdiction
 from dashboard_api.deps import require_roles
@@ -34,15 +35,17 @@ Errors are JSON `{"detail": ...}` with the status saying what went wrong.
 
 def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict[str, float] | None = None, *,
                secret_key: str | None = None, token_minutes: int = 480, login_attempts: int = 5,
-               login_window_seconds: float = 300.0) -> FastAPI:
+               login_window_seconds: float = 300.0, alerts: AlertsConfig | None = None) -> FastAPI:
     """Build the API and console over an open store.
 
     ``secret_key`` signs login tokens (``Settings.token_secret()``); without one a random key is
-    used, valid for this process only.
+    used, valid for this process only. ``alerts`` is the workflow configuration the actions use
+    (built from the jurisdiction's pack when not given; the CLI adds the contacts file).
     """
     app = FastAPI(title="ecowatch", version="0.1.0", description=DESCRIPTION)
     app.state.store = store
     app.state.jurisdiction = jurisdiction
+    app.state.alerts_config = alerts or alerts_config(jurisdiction)
     app.state.expected_hours = expected_hours or {}
     app.state.secret_key = secret_key or secrets.token_urlsafe(48)
     app.state.token_minutes = token_minutes

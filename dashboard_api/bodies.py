@@ -87,3 +87,16 @@ class UserUpdateBody(_Body):
 
     active: bool | None = None
     password: str | None = Field(default=None, min_length=8, max_length=200)
+
+
+class RejectBody(_Body):
+    """Send a resolution back (审核退回) to the unit, with the reason."""
+
+    reason: str = Field(min_length=1, max_length=2000, examples=["整改照片不清晰，请补充"])
+
+
+class AcknowledgeBody(_Body):
+    """Acknowledge (确认) the current 催办/督办 of one step, or of all steps when none is named."""
+
+    step: Literal["report", "sign_off", "response", "press", "closure"] | None = Field(default=None,
+                                                                                     examples=["sign_off"])

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from alerts.config import AlertsConfig
 from core.jurisdiction import Jurisdiction
 from dashboard_api.security import read_token
 from storage.sql import SqlStore
@@ -28,6 +29,14 @@ def get_jurisdiction(request: Request) -> Jurisdiction:
 
 StoreDep = Annotated[SqlStore, Depends(get_store)]
 JurisdictionDep = Annotated[Jurisdiction, Depends(get_jurisdiction)]
+
+
+def get_alerts_config(request: Request) -> AlertsConfig:
+    """The workflow's configuration (policies, notification routes, contacts), built once per app."""
+    return request.app.state.alerts_config
+
+
+AlertsDep = Annotated[AlertsConfig, Depends(get_alerts_config)]
 
 
 def get_expected_hours(request: Request) -> dict[str, float]:

@@ -1,220 +1,148 @@
-"""The one door through which the API changes an incident's workflow state.
+"""A thin adapter from the HTTP workflow actions to :mod:`alerts.actions` (the one workflow).
 
-Small on purpose: it checks the transition, writes the incident, the audit entry and the feed
-event in one transaction. The full workflow (alerts/) can replace the body of :func:`apply_action`
-without the HTTP contract (routes/actions.py) changing.
+alerts.actions checks each transition, writes the incident, the audit entry, the escalation
+state and queues the notifications. This module only maps HTTP bodies onto those calls, keeps a
+unit user to its own unit's incidents, and writes the console's ``incident_changed`` event.
+It raises ``core.errors`` exceptions only; routes/actions.py turns them into HTTP statuses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select, update
-
-from alerts.deadlines import compute_deadlines
-from core.errors import EcowatchError, WorkflowError
-from core.jurisdiction import Jurisdiction
-from core.models import AuditEntry, Grade, Incident, State
+from alerts import actions
+from alerts.config import AlertsConfig
+from alerts.workflow import check_extension, require_text, target_state
+from core.errors import NotFoundError, WorkflowError
+from core.models import AuditEntry, Incident
 from storage.events import add_event
-from storage.schema import incident_posts, incidents
-from storage.sql import SqlStore, Tx
+from storage.sql import SqlStore
 
-OPEN = {State.NEW, State.ASSIGNED, State.SIGNED, State.RESPONDED, State.RETURNED}
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """Who may take an action, from which states, and to which state (None = unchanged)."""
-
-    roles: frozenset[str]
-    from_states: frozenset[State]
-    to_state: State | None
-
-
-def _rule(roles: str, states: set[State], to: State | None) -> Rule:
-    return Rule(frozenset(roles.split()), frozenset(states), to)
-
-
-RULES: dict[str, Rule] = {
-    "assign": _rule("duty", {State.NEW, State.RETURNED}, State.ASSIGNED),
-    "reassign": _rule("duty", {State.ASSIGNED, State.SIGNED, State.RESPONDED, State.RETURNED}, State.ASSIGNED),
-    "sign": _rule("unit", {State.ASSIGNED}, State.SIGNED),
-    "respond": _rule("unit", {State.SIGNED}, State.RESPONDED),
-    "resolve": _rule("unit", {State.SIGNED, State.RESPONDED}, State.RESOLVED),
-    "return": _rule("unit", {State.ASSIGNED, State.SIGNED}, State.RETURNED),
-    "close": _rule("duty", {State.RESOLVED}, State.CLOSED),
-    "merge": _rule("duty", OPEN, State.CLOSED),
-    "grade": _rule("duty", OPEN | {State.RESOLVED}, None),
-    "extend": _rule("duty unit", OPEN, None),
+# Who may take each HTTP action; checked by a route dependency before anything is read.
+ROLES: dict[str, tuple[str, ...]] = {
+    "assign": ("duty",), "reassign": ("duty",), "close": ("duty",), "merge": ("duty",), "grade": ("duty",),
+    "reject": ("duty",), "acknowledge": ("duty",), "extend": ("duty", "unit"),
+    "sign": ("unit",), "respond": ("unit",), "resolve": ("unit",), "return": ("unit",),
 }
 
-
-class IncidentNotFound(EcowatchError):
-    """No such incident, or not one the acting user may see."""
+Handler = Callable[[SqlStore, AlertsConfig, Incident, str, str, dict[str, Any], dt.datetime], Incident]
 
 
-class ActionForbidden(EcowatchError):
-    """The acting user's role may not take this action."""
+def apply_action(store: SqlStore, config: AlertsConfig, incident_id: int, action: str, *, actor: str, role: str,
+                 unit_scope: str | None, params: dict[str, Any], now: dt.datetime) -> Incident:
+    """Apply the HTTP ``action`` through alerts.actions and return the incident as the API shows it.
 
-
-def apply_action(store: SqlStore, jurisdiction: Jurisdiction, incident_id: int, action: str, *, actor: str,
-                 role: str, unit_scope: str | None, params: dict[str, Any], now: dt.datetime) -> Incident:
-    """Apply ``action`` to an incident and return it as it now is.
-
-    ``unit_scope`` is the acting unit user's unit (None for the duty desk): an incident of
-    another unit is reported as not found, so its existence does not leak.
-    Raises IncidentNotFound, ActionForbidden, or WorkflowError (wrong state or bad parameters).
+    ``unit_scope`` is the acting unit user's unit (None for the duty desk): another unit's incident
+    is reported as not found, so its existence does not leak. Raises NotFoundError or WorkflowError.
     """
-    rule = RULES.get(action)
-    params = {**params, "actor": actor}
-    if rule is None:
-        raise WorkflowError(f"unknown action {action!r}")
-    if role not in rule.roles:
-        raise ActionForbidden(f"role {role!r} may not {action} (allowed: {', '.join(sorted(rule.roles))})")
-    with store.begin() as tx:
+    with store.read() as tx:
         incident = tx.get_incident(incident_id)
-        if incident is None or (unit_scope is not None and incident.unit_code != unit_scope):
-            raise IncidentNotFound(f"incident {incident_id} not found")
-        if incident.state not in rule.from_states:
-            raise WorkflowError(f"cannot {action} an incident that is {incident.state.value}")
-        before, old_unit = incident.state, incident.unit_code
-        detail = _HANDLERS[action](tx, jurisdiction, incident, role, params, now)
-        if rule.to_state is not None:
-            incident.state = rule.to_state
-        _mark_milestones(tx, incident, action, now)
-        incident.updated_at = now
-        tx.update_incident(incident)
-        audit_action = "extend_request" if action == "extend" and role == "unit" else action
-        tx.add_audit(AuditEntry(incident_id, now, actor, audit_action, before.value, incident.state.value, detail))
-        payload = {"action": audit_action, "from_state": before.value, "to_state": incident.state.value,
-                   "title": incident.title, "grade": incident.grade.value, "unit": incident.unit, "actor": actor}
-        add_event(tx, "incident_changed", incident_id, incident.unit_code, payload, now)
-        if old_unit != incident.unit_code and old_unit is not None:
-            add_event(tx, "incident_changed", incident_id, old_unit, payload, now)  # it left that unit's inbox
+    if incident is None or (unit_scope is not None and incident.unit_code != unit_scope):
+        raise NotFoundError(f"事件 #{incident_id} 不存在")
+    old_unit = incident.unit_code
+    result = _HANDLERS[action](store, config, incident, actor, role, params, now)
+    label = "extend_request" if action == "extend" and role == "unit" else action
+    _announce(store, result, label, incident.state.value, old_unit, actor, now)
+    return result
+
+
+def _announce(store: SqlStore, incident: Incident, action: str, before: str, old_unit: str | None, actor: str,
+              now: dt.datetime) -> None:
+    # The console's live feed reads storage.events; alerts/ queues its own outbox and feed_events.
+    # Written just after the action's transaction (alerts.actions owns that one): a crash in
+    # between loses only this feed line, never the change, its audit entry or its notifications.
+    payload = {"action": action, "from_state": before, "to_state": incident.state.value, "title": incident.title,
+               "grade": incident.grade.value, "unit": incident.unit, "actor": actor}
+    with store.begin() as tx:
+        add_event(tx, "incident_changed", incident.id, incident.unit_code, payload, now)
+        if old_unit is not None and old_unit != incident.unit_code:
+            add_event(tx, "incident_changed", incident.id, old_unit, payload, now)  # it left that unit's inbox
+
+
+def _text(params: dict[str, Any], key: str) -> str | None:
+    value = params.get(key)
+    return str(value) if value is not None else None
+
+
+def _assign(store: SqlStore, config: AlertsConfig, incident: Incident, actor: str, _role: str,
+            params: dict[str, Any], now: dt.datetime) -> Incident:
+    # 交办 carries an optional instruction (note); alerts records it as the assignment's reason.
+    return actions.assign(store, config, _id(incident), params.get("unit_code"), actor,
+                          department=params.get("department"), reason=_text(params, "note"), now=now)
+
+
+def _reassign(store: SqlStore, config: AlertsConfig, incident: Incident, actor: str, _role: str,
+              params: dict[str, Any], now: dt.datetime) -> Incident:
+    return actions.assign(store, config, _id(incident), params.get("unit_code"), actor,
+                          department=params.get("department"), reason=require_text(params.get("reason"), "改派理由"),
+                          now=now)
+
+
+def _merge(store: SqlStore, config: AlertsConfig, incident: Incident, actor: str, _role: str,
+           params: dict[str, Any], now: dt.datetime) -> Incident:
+    # alerts.merge answers with the target; the API answers with the incident it was asked about
+    # (the source, now closed), as every other action does.
+    try:
+        actions.merge(store, config, _id(incident), int(params["into"]), actor, _text(params, "reason"), now)
+    except NotFoundError as exc:  # the path's incident exists; a missing target is a bad request
+        raise WorkflowError(f"目标事件 #{params['into']} 不存在") from exc
+    return _reload(store, incident)
+
+
+def _extend(store: SqlStore, config: AlertsConfig, incident: Incident, actor: str, role: str,
+            params: dict[str, Any], now: dt.datetime) -> Incident:
+    step, hours = str(params.get("step")), float(params.get("hours", 0))
+    current = incident.deadlines.get(step)
+    if current is None:
+        raise WorkflowError(f"事件 #{incident.id} 没有「{step}」时限")
+    until = current + dt.timedelta(hours=hours)
+    if role == "duty":
+        return actions.extend(store, config, _id(incident), step, until, actor, _text(params, "reason"), now)
+    # alerts/ has no "request": a unit asks, the duty desk sees the request in its feed and grants
+    # it with its own extend. Checked like a grant, recorded in the audit log, deadline unchanged.
+    target_state("extend", incident)
+    reason = require_text(params.get("reason"), "延期理由")
+    check_extension(incident, step, until, now)
+    with store.begin() as tx:
+        tx.add_audit(AuditEntry(_id(incident), now, actor, "extend_request", incident.state.value,
+                                incident.state.value, {"step": step, "hours": hours, "reason": reason,
+                                                       "deadline": current.isoformat(), "until": until.isoformat()}))
     return incident
 
 
-# The steps an action completes, as the workflow of alerts/ records them: the escalation job reads
-# ``milestones`` and the active escalations, so a step done through the API must stop its clock.
-_DONE_STEPS = {"sign": ("sign_off",), "respond": ("response",), "resolve": ("closure",), "close": ("closed",),
-               "merge": ("closed",)}
+def _acknowledge(store: SqlStore, config: AlertsConfig, incident: Incident, actor: str, _role: str,
+                 params: dict[str, Any], now: dt.datetime) -> Incident:
+    actions.acknowledge(store, config, _id(incident), actor, _text(params, "step"), now)
+    return _reload(store, incident)
 
 
-def _mark_milestones(tx: Tx, incident: Incident, action: str, now: dt.datetime) -> None:
-    if incident.id is None:
-        return
-    if action in ("assign", "reassign"):
-        incident.milestones.pop("sign_off", None)  # the new unit's sign-off clock runs
-        tx.end_escalations(incident.id, now, ["sign_off"])
-    steps = _DONE_STEPS.get(action, ())
-    for step in steps:
-        incident.milestones[step] = now
-    if action in ("close", "merge"):
-        tx.end_escalations(incident.id, now)
-    elif steps:
-        tx.end_escalations(incident.id, now, list(steps))
+def _id(incident: Incident) -> int:
+    assert incident.id is not None
+    return incident.id
 
 
-def _text(params: dict[str, Any], key: str, required: bool = True) -> str:
-    value = str(params.get(key) or "").strip()
-    if required and not value:
-        raise WorkflowError(f"{key} is required")
-    return value
+def _reload(store: SqlStore, incident: Incident) -> Incident:
+    with store.read() as tx:
+        fresh = tx.get_incident(_id(incident))
+    if fresh is None:
+        raise NotFoundError(f"事件 #{incident.id} 不存在")
+    return fresh
 
 
-def _assign(tx: Tx, jurisdiction: Jurisdiction, incident: Incident, _role: str, params: dict[str, Any],
-            now: dt.datetime) -> dict[str, Any]:
-    unit = jurisdiction.unit(params.get("unit_code"))
-    if unit is None:
-        raise WorkflowError(f"unknown unit code {params.get('unit_code')!r}")
-    if params.get("department"):
-        incident.department = str(params["department"])
-    incident.unit, incident.unit_code = unit.name, unit.code
-    tx.add_assignment(incident.id or 0, unit.code, unit.name, incident.department, params["actor"], now)
-    return {"unit": unit.name, "unit_code": unit.code, "department": incident.department,
-            "note": _text(params, "note", required=False), "reason": _text(params, "reason", required=False)}
-
-
-def _reassign(tx: Tx, jurisdiction: Jurisdiction, incident: Incident, role: str, params: dict[str, Any],
-              now: dt.datetime) -> dict[str, Any]:
-    reason = _text(params, "reason")
-    previous = incident.unit
-    detail = _assign(tx, jurisdiction, incident, role, params, now)
-    return {**detail, "reason": reason, "previous_unit": previous}
-
-
-def _note(key: str, required: bool) -> Any:
-    def handler(_tx: Tx, _j: Jurisdiction, _i: Incident, _role: str, params: dict[str, Any],
-                _now: dt.datetime) -> dict[str, Any]:
-        return {key: _text(params, key, required)}
-
-    return handler
-
-
-def _merge(tx: Tx, _j: Jurisdiction, incident: Incident, _role: str, params: dict[str, Any],
-           now: dt.datetime) -> dict[str, Any]:
-    target_id = params.get("into")
-    target = tx.get_incident(int(target_id)) if isinstance(target_id, int) else None
-    if target is None or target.id == incident.id or target.state not in OPEN:
-        raise WorkflowError("into must name another open incident")
-    tx.conn.execute(update(incident_posts).where(incident_posts.c.incident_id == incident.id)
-                    .values(incident_id=target.id))
-    count = tx.conn.execute(select(func.count()).select_from(incident_posts)
-                            .where(incident_posts.c.incident_id == target.id)).scalar_one()
-    if incident.grade.rank > target.grade.rank:
-        target.grade = incident.grade
-    target.post_count, target.updated_at = int(count), now
-    tx.update_incident(target)
-    tx.add_audit(AuditEntry(target.id or 0, now, params["actor"], "merged_in", target.state.value,
-                            target.state.value, {"from_incident": incident.id,
-                                                 "reason": _text(params, "reason", required=False)}))
-    incident.post_count, incident.merged_into = 0, target.id
-    tx.conn.execute(update(incidents).where(incidents.c.id == incident.id).values(post_count=0))
-    return {"into": target.id, "reason": _text(params, "reason", required=False)}
-
-
-def _grade(_tx: Tx, jurisdiction: Jurisdiction, incident: Incident, _role: str, params: dict[str, Any],
-           _now: dt.datetime) -> dict[str, Any]:
-    try:
-        grade = Grade(params.get("grade"))
-    except ValueError as exc:
-        raise WorkflowError("grade must be one of blue, yellow, orange, red") from exc
-    reason = _text(params, "reason")
-    old = incident.grade
-    incident.grade = grade
-    incident.grade_reasons = [*incident.grade_reasons, f"值班员调整为{grade.label}：{reason}"]
-    # Deadlines follow the grade's policy, still counted from when the incident opened.
-    incident.deadlines = compute_deadlines(jurisdiction.deadlines, grade, incident.opened_at)
-    return {"from_grade": old.value, "to_grade": grade.value, "reason": reason}
-
-
-def _extend(_tx: Tx, _j: Jurisdiction, incident: Incident, role: str, params: dict[str, Any],
-            _now: dt.datetime) -> dict[str, Any]:
-    step = _text(params, "step")
-    if step not in incident.deadlines:
-        raise WorkflowError(f"no deadline named {step!r} (have: {', '.join(incident.deadlines) or 'none'})")
-    hours = params.get("hours")
-    if not isinstance(hours, int | float) or not 0 < hours <= 24 * 30:
-        raise WorkflowError("hours must be a number between 0 and 720")
-    reason = _text(params, "reason")
-    detail = {"step": step, "hours": hours, "reason": reason, "deadline": incident.deadlines[step].isoformat()}
-    if role == "duty":  # the duty desk grants; a unit's call is a request the desk sees in its feed
-        incident.deadlines = {**incident.deadlines, step: incident.deadlines[step] + dt.timedelta(hours=hours)}
-        detail["new_deadline"] = incident.deadlines[step].isoformat()
-    return detail
-
-
-_HANDLERS = {
+_HANDLERS: dict[str, Handler] = {
     "assign": _assign,
     "reassign": _reassign,
-    "sign": _note("note", False),
-    "respond": _note("response", True),
-    "resolve": _note("feedback", True),
-    "return": _note("reason", True),
-    "close": _note("note", False),
+    "sign": lambda s, c, i, a, _r, _p, n: actions.sign(s, c, _id(i), a, n),
+    "respond": lambda s, c, i, a, _r, p, n: actions.respond(s, c, _id(i), a, p.get("response"), n),
+    "resolve": lambda s, c, i, a, _r, p, n: actions.resolve(s, c, _id(i), a, p.get("feedback"), n),
+    "return": lambda s, c, i, a, _r, p, n: actions.return_incident(s, c, _id(i), a, p.get("reason"), n),
+    "close": lambda s, c, i, a, _r, p, n: actions.close(s, c, _id(i), a, p.get("note"), n),
+    "reject": lambda s, c, i, a, _r, p, n: actions.reject(s, c, _id(i), a, p.get("reason"), n),
+    "grade": lambda s, c, i, a, _r, p, n: actions.override_grade(s, c, _id(i), str(p.get("grade")), a,
+                                                                  p.get("reason"), n),
     "merge": _merge,
-    "grade": _grade,
     "extend": _extend,
+    "acknowledge": _acknowledge,
 }

@@ -47,6 +47,7 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
     """Start the API, the console and the scheduler (collect, process)."""
     import uvicorn
 
+    from alerts.config import alerts_config
     from core.jurisdiction import load_jurisdiction
     from dashboard_api import create_app
     from ecowatch.scheduler import Pipeline, build_scheduler
@@ -77,7 +78,8 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
     try:
         api = create_app(store, jurisdiction, {s.name: s.expected_every_hours for s in sources if s.enabled},
                          secret_key=settings.token_secret(), token_minutes=settings.token_minutes,
-                         login_attempts=settings.login_attempts, login_window_seconds=settings.login_window_seconds)
+                         login_attempts=settings.login_attempts, login_window_seconds=settings.login_window_seconds,
+                         alerts=alerts_config(jurisdiction, settings.contacts_file))
         api.state.briefings_dir = settings.data_dir / "briefings"  # where the scheduler keeps them
         uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning")
     finally:

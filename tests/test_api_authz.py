@@ -62,8 +62,9 @@ ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "r
            "sign": {}, "respond": {"response": "已核查"}, "resolve": {"feedback": "已整改"},
            "return": {"reason": "不属本辖区"}, "close": {}, "merge": {"into": 1, "reason": "同一事"},
            "grade": {"grade": "orange", "reason": "涉及饮用水"},
-           "extend": {"step": "response", "hours": 12, "reason": "等监测数据"}}
-DUTY_ACTIONS = {"assign", "reassign", "close", "merge", "grade", "extend"}
+           "extend": {"step": "response", "hours": 12, "reason": "等监测数据"},
+           "reject": {"reason": "整改不到位"}, "acknowledge": {}}
+DUTY_ACTIONS = {"assign", "reassign", "close", "merge", "grade", "extend", "reject", "acknowledge"}
 UNIT_ACTIONS = {"sign", "respond", "resolve", "return", "extend"}
 OTHER = {("POST", "/api/auth/token"), ("GET", "/healthz"), ("POST", "/api/users"), ("PATCH", "/api/users/{name}")}
 

@@ -77,7 +77,7 @@ def test_grade_merge_extend(env, store):
     a = add_incident(store, title="一", text="石马河污水", unit_code=UNIT_A, unit="石马河街道")
     b = add_incident(store, title="二", text="石马河又有污水", unit_code=UNIT_A, unit="石马河街道")
     r = _post(base, a, "grade", h["duty1"], {"grade": "orange", "reason": "涉及饮用水源"})
-    assert r.json()["grade"] == "orange" and "值班员调整为重大：涉及饮用水源" in r.json()["grade_reasons"]
+    assert r.json()["grade"] == "orange" and "人工调整为重大: 涉及饮用水源（duty1）" in r.json()["grade_reasons"]
     assert _post(base, a, "grade", h["duty1"], {"grade": "purple", "reason": "x"}).status_code == 422
     feed = http.get(f"{base}/api/feed", headers=h["duty1"]).json()
     assert any(e["kind"] == "grade_raised" and e["incident_id"] == a for e in feed)
@@ -214,3 +214,22 @@ def test_times_out_of_range_are_422_not_500(env, path):
     base, h = env
     resp = http.get(base + path, headers=h["duty1"])
     assert resp.status_code == 422 and "out of range" in resp.json()["detail"]
+
+
+def test_api_actions_run_the_alerts_workflow(env, store):
+    """The HTTP actions go through alerts.actions: they queue notifications, and 审核退回 exists."""
+    base, h = env
+    iid = add_incident(store, title="退回", text="石马河退回", unit_code=UNIT_A, unit="石马河街道")
+    assert _post(base, iid, "reject", h["duty1"], {"reason": "x"}).status_code == 409  # nothing resolved yet
+    for action, who, body in (("sign", "unit_a", None), ("respond", "unit_a", {"response": "已核查"}),
+                              ("resolve", "unit_a", {"feedback": "已整改"})):
+        assert _post(base, iid, action, h[who], body).status_code == 200
+    with store.read() as tx:
+        assert {e for m in tx.list_outbox(incident_id=iid) for e in m["events"]} >= {"resolved"}
+    r = _post(base, iid, "reject", h["duty1"], {"reason": "整改照片不清"})
+    assert r.status_code == 200 and r.json()["state"] == "signed"
+    assert _post(base, iid, "reject", h["unit_a"], {"reason": "x"}).status_code == 403
+    assert _post(base, iid, "acknowledge", h["duty1"]).status_code == 409  # no 催办 is waiting
+    # 退回 tells the unit again ("assigned"; the incident was seeded already assigned, so only reject queued it)
+    with store.read() as tx:
+        assert {e for m in tx.list_outbox(incident_id=iid) for e in m["events"]} >= {"resolved", "assigned"}
