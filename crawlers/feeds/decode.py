@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from crawlers.parsers.charset import decode_bytes
+
 _DECL = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9_\-]+)[\"']", re.I)
-# GB2312 and GBK declarations routinely carry GB18030 bytes; GB18030 is their superset.
-_WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030"}
 
 
 def declared_encoding(data: bytes) -> str | None:
@@ -16,19 +16,9 @@ def declared_encoding(data: bytes) -> str | None:
 
 
 def decode_feed(data: bytes, http_charset: str | None = None) -> str:
-    """Bytes → text, trying UTF-8 (BOM-aware), then the declared and HTTP charsets (widened),
-    then GB18030; never raises (undecodable bytes become U+FFFD as a last resort)."""
-    candidates = ["utf-8-sig"]
-    for enc in (declared_encoding(data), (http_charset or "").lower() or None):
-        if enc:
-            candidates.append(_WIDEN.get(enc, enc))
-    candidates.append("gb18030")
-    for enc in candidates:
-        try:
-            return data.decode(enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return data.decode("utf-8", errors="replace")
+    """A feed's bytes → text: the XML declaration's charset, then the HTTP one (see
+    ``crawlers.parsers.charset.decode_bytes``); never raises."""
+    return decode_bytes(data, declared_encoding(data), http_charset)
 
 
 def as_utf8_document(data: bytes, http_charset: str | None = None) -> bytes:

@@ -15,18 +15,24 @@ def declared_html_charset(body: bytes) -> str | None:
     return m.group(1).decode("ascii").lower() if m else None
 
 
-def decode_html(body: bytes, http_charset: str | None = None) -> str:
-    """Bytes → text. Strict UTF-8 first: GBK text is almost never valid UTF-8, while pages
-    re-saved as UTF-8 often keep their old GB2312 ``<meta>``; then the HTTP and declared charsets
-    (widened), then GB18030; never raises."""
+def decode_bytes(data: bytes, *charsets: str | None) -> str:
+    """Bytes → text: strict UTF-8 (BOM-aware) first, then each named charset in order (GB2312/GBK
+    widened to GB18030), then GB18030; never raises (U+FFFD as a last resort). Shared by pages and
+    feeds: GBK text is almost never valid UTF-8, while re-saved pages often keep an old GB2312 label."""
     candidates = ["utf-8-sig"]
-    for enc in ((http_charset or "").lower() or None, declared_html_charset(body)):
+    for enc in charsets:
         if enc:
+            enc = enc.lower()
             candidates.append(_WIDEN.get(enc, enc))
     candidates.append("gb18030")
     for enc in candidates:
         try:
-            return body.decode(enc)
+            return data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
-    return body.decode("utf-8", errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def decode_html(body: bytes, http_charset: str | None = None) -> str:
+    """A page's bytes → text: the HTTP charset, then the ``<meta>`` one (see ``decode_bytes``)."""
+    return decode_bytes(body, http_charset, declared_html_charset(body))
