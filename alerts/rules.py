@@ -14,9 +14,8 @@ from alerts.deadlines import compute_deadlines
 from alerts.grading import Reach, add_post, grade_incident, source_tier
 from alerts.grouping import find_match
 from core.jurisdiction import Jurisdiction
-from core.models import Analysis, Grade, Incident, Polarity, RawPost, State
+from core.models import Analysis, Incident, Polarity, RawPost, State
 
-MERGE_WINDOW = dt.timedelta(hours=72)  # default of [grouping] window_hours
 MIN_UNIT_CONFIDENCE = 0.6  # default of [workflow] min_unit_confidence: below it the duty desk decides
 
 
@@ -33,13 +32,6 @@ class Decision:
 def opens_incident(analysis: Analysis) -> bool:
     """A relevant, negative post is worth an incident."""
     return analysis.relevant and analysis.polarity is Polarity.NEG
-
-
-def grade_post(analysis: Analysis, post: RawPost, jurisdiction: Jurisdiction | None = None) -> tuple[Grade, list[str]]:
-    """The grade one post justifies on its own, with the reasons."""
-    policy = jurisdiction.grading if jurisdiction else {}
-    tier = source_tier(post, policy)
-    return grade_incident(add_post(Reach(), post, analysis, tier), 1.0, policy)
 
 
 def assigned_unit(analysis: Analysis, jurisdiction: Jurisdiction) -> str | None:

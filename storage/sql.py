@@ -356,14 +356,6 @@ class Tx(WorkflowTx):
             query = query.where(incidents.c.state.in_(list(states)))
         return [_row_to_incident(r) for r in self.conn.execute(query.limit(limit).offset(offset))]
 
-    def open_incidents_for(self, unit_code: str | None, topic: str, since: dt.datetime) -> list[Incident]:
-        """Incidents of a unit and topic opened since ``since`` and not closed: merge candidates."""
-        query = select(incidents).where(incidents.c.topic == topic, incidents.c.opened_at >= since,
-                                        incidents.c.state != State.CLOSED.value)
-        query = query.where(incidents.c.unit_code.is_(None) if unit_code is None
-                            else incidents.c.unit_code == unit_code)
-        return [_row_to_incident(r) for r in self.conn.execute(query.order_by(incidents.c.id))]
-
     def incident_post_rows(self, incident_id: int) -> list[tuple[RawPost, Analysis | None]]:
         """The posts of an incident with their analyses, oldest first."""
         query = (select(raw_posts, analyses.c.post_id.label("a_post_id"))
