@@ -45,14 +45,14 @@ class Analyzer:
         sentiment = self.sentiment.score(text, tokens, complaint_frame=environmental)
         if self.classifiers is not None:
             # The models see the lexicon and cue-rule outputs as features and get the last word.
-            feats = classifier_features(text, scores, sentiment.counts, sentiment.bayes, sentiment.polarity.value)
-            environmental = bool(self.classifiers.environmental.predict(feats))
+            said = self.classifiers.predict(text, scores, sentiment.counts, sentiment.bayes, sentiment.polarity.value)
+            environmental = said.environmental
             if environmental:
-                main = str(self.classifiers.topic.predict(feats))
+                main = str(said.topic)
                 topics = [main, *(t for t in topics if t != main)]
             else:
                 topics = []
-            polarity = Polarity(self.classifiers.polarity.predict(feats))
+            polarity = Polarity(said.polarity)
             # The models learnt from short posts; on long real complaints (web pages, 300+ chars)
             # they can read a complaint as praise. A complaint read as praise is the costliest
             # error (a blind spot), so when the cue rules say "neg" and the model says "pos" the

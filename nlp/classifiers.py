@@ -15,45 +15,61 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import add
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 MODEL = Path(__file__).parent / "models" / "classifiers.json"
-NGRAMS = (1, 2, 3)
+NGRAMS = (1, 2, 3)  # documentation of what char_grams builds
 # Lexicon topic scores are capped: past a few hits more words say nothing new.
 _TOPIC_CAP = 6.0
 _CUE_CAP = 3
 
 
-def features(text: str, topic_scores: Mapping[str, float], cue_counts: Mapping[str, int],
-             bayes_prob: float, rule_polarity: str) -> dict[str, float]:
-    """The feature dict of one text.
-
-    - ``c:<gram>``: char 1–3-grams present, each worth 1/sqrt(number of distinct grams), so long
-      and short posts weigh alike (an L2-normalised binary bag);
-    - ``t:<topic>``: lexicon topic score / 2, capped; ``t:none`` when the lexicon saw no topic;
-    - ``s:<cue>``: sentiment cue and frame counts, capped; ``s:prob``: Bayes probability - 0.5;
-    - ``r:<polarity>``: what the cue rules alone decided.
-    """
-    grams: set[str] = set()
+def char_grams(text: str) -> tuple[set[str], float]:
+    """The distinct char 1–3-grams of a text (whitespace squeezed out) and the value each is worth:
+    1/sqrt(number of grams), so long and short posts weigh alike (an L2-normalised binary bag)."""
     squeezed = "".join(text.split())
-    for n in NGRAMS:
-        grams.update(squeezed[i:i + n] for i in range(len(squeezed) - n + 1))
-    value = 1.0 / math.sqrt(len(grams)) if grams else 0.0
-    feats = {f"c:{g}": value for g in grams}
-    any_topic = False
+    # map(add, ...) builds the 2- and 3-grams in C: ~25 % faster than slicing in a generator.
+    bigrams = list(map(add, squeezed, squeezed[1:]))
+    grams = set(squeezed)
+    grams.update(bigrams)
+    grams.update(map(add, bigrams, squeezed[2:]))
+    return grams, (1.0 / math.sqrt(len(grams)) if grams else 0.0)
+
+
+def cue_features(topic_scores: Mapping[str, float], cue_counts: Mapping[str, int], bayes_prob: float,
+                 rule_polarity: str) -> dict[str, float]:
+    """The features from the lexicons and cue rules (everything but the char grams)."""
+    feats: dict[str, float] = {}
     for topic, score in topic_scores.items():
         if score > 0:
             feats[f"t:{topic.rstrip('!')}"] = min(score, _TOPIC_CAP) / 2
-            any_topic = True
-    if not any_topic:
+    if not feats:
         feats["t:none"] = 1.0
     for cue, count in cue_counts.items():
         if count:
             feats[f"s:{cue}"] = float(min(count, _CUE_CAP))
     feats["s:prob"] = bayes_prob - 0.5
     feats[f"r:{rule_polarity}"] = 1.0
+    return feats
+
+
+def features(text: str, topic_scores: Mapping[str, float], cue_counts: Mapping[str, int],
+             bayes_prob: float, rule_polarity: str) -> dict[str, float]:
+    """The feature dict of one text (what training sees).
+
+    - ``c:<gram>``: char 1–3-grams present (``char_grams``);
+    - ``t:<topic>``: lexicon topic score / 2, capped; ``t:none`` when the lexicon saw no topic;
+    - ``s:<cue>``: sentiment cue and frame counts, capped; ``s:prob``: Bayes probability - 0.5;
+    - ``r:<polarity>``: what the cue rules alone decided.
+    """
+    grams, value = char_grams(text)
+    feats = {f"c:{g}": value for g in grams}
+    feats.update(cue_features(topic_scores, cue_counts, bayes_prob, rule_polarity))
     return feats
 
 
@@ -110,6 +126,59 @@ class LinearModel:
                    float(data.get("threshold", 0.5)))
 
 
+@dataclass(slots=True, frozen=True)
+class Prediction:
+    """What the three models say about one text."""
+
+    environmental: bool
+    topic: Any
+    polarity: Any
+
+
+class _Table:
+    """The three models' weights as one matrix, so scoring a text is one gather and one sum.
+
+    Why: scoring the models feature by feature in Python took about a quarter of ``analyze``
+    (profiled: ~150 grams x 3 models of dict lookups and list additions per text). Each feature
+    has one row holding every model's weights side by side; char grams are keyed without their
+    ``c:`` prefix so the text's grams are looked up as they are.
+    """
+
+    def __init__(self, models: tuple[LinearModel, ...]) -> None:
+        self.models = models
+        self.widths = [len(m.intercept) for m in models]
+        self.offsets = [sum(self.widths[:i]) for i in range(len(models))]
+        names = sorted({name for m in models for name in m.weights})
+        weights = np.zeros((len(names) + 1, sum(self.widths)))  # last row: zeros, for padding
+        for row, name in enumerate(names):
+            for m, offset, width in zip(models, self.offsets, self.widths, strict=True):
+                w = m.weights.get(name)
+                if w is not None:
+                    weights[row, offset:offset + width] = w
+        self.weights = weights
+        self.intercept = np.concatenate([np.asarray(m.intercept, dtype=float) for m in models])
+        self.grams = {name[2:]: row for row, name in enumerate(names) if name.startswith("c:")}
+        self.others = {name: row for row, name in enumerate(names) if not name.startswith("c:")}
+
+    def scores(self, grams: set[str], value: float, others: Mapping[str, float]) -> list[list[float]]:
+        """Each model's raw linear scores (as ``LinearModel.decision``)."""
+        rows = [r for r in map(self.grams.get, grams) if r is not None]
+        total = self.intercept + value * self.weights[rows].sum(axis=0) if rows else self.intercept.copy()
+        for name, v in others.items():
+            r = self.others.get(name)
+            if r is not None:
+                total += v * self.weights[r]
+        return [total[o:o + w].tolist() for o, w in zip(self.offsets, self.widths, strict=True)]
+
+
+def _pick(model: LinearModel, scores: list[float]) -> Any:
+    """The class a model's raw scores choose (as ``LinearModel.predict``)."""
+    if len(model.classes) == 2:
+        p = 1.0 / (1.0 + math.exp(-scores[0]))
+        return model.classes[1] if p >= model.threshold else model.classes[0]
+    return model.classes[max(range(len(scores)), key=scores.__getitem__)]
+
+
 @dataclass(slots=True)
 class Classifiers:
     """The three models the analyser uses: ``environmental`` (bool), ``topic`` (main topic), ``polarity``."""
@@ -117,6 +186,20 @@ class Classifiers:
     environmental: LinearModel
     topic: LinearModel
     polarity: LinearModel
+    _table: _Table | None = field(default=None, init=False, repr=False, compare=False)
+
+    def predict(self, text: str, topic_scores: Mapping[str, float], cue_counts: Mapping[str, int],
+                bayes_prob: float, rule_polarity: str) -> Prediction:
+        """All three predictions for one text, from the same inputs as ``features``.
+
+        Same answers as calling each model's ``predict`` on ``features(...)`` (a test checks it),
+        several times faster."""
+        if self._table is None:
+            self._table = _Table((self.environmental, self.topic, self.polarity))
+        grams, value = char_grams(text)
+        env, topic, pol = self._table.scores(grams, value, cue_features(topic_scores, cue_counts, bayes_prob,
+                                                                         rule_polarity))
+        return Prediction(bool(_pick(self.environmental, env)), _pick(self.topic, topic), _pick(self.polarity, pol))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

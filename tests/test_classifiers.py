@@ -88,3 +88,21 @@ def test_models_never_turn_a_rule_complaint_into_praise(analyzer):
         assert news.polarity.value == "pos"  # elsewhere the model decides
     finally:
         analyzer.classifiers = saved
+
+
+def test_matrix_scoring_gives_the_same_answers_as_the_models_one_by_one(analyzer):
+    """``Classifiers.predict`` (one gather over a weight matrix) == each LinearModel on ``features``."""
+    models = Classifiers.load(MODEL)
+    assert models is not None
+    texts = [json.loads(line)["text"] for name in ("dev.jsonl", "dev2.jsonl")
+             for line in (ROOT / "tests" / "data" / "eval" / name).read_text(encoding="utf-8").splitlines()]
+    texts += ["", "   ", "观音桥", "😤😤😤"]
+    for text in texts:
+        topics, _evidence, scores = analyzer.topics.classify(text)
+        s = analyzer.sentiment.score(text, analyzer.segmenter.cut(text), complaint_frame=bool(topics))
+        args = (scores, s.counts, s.bayes, s.polarity.value)
+        said = models.predict(text, *args)
+        feats = features(text, *args)
+        assert said.environmental == models.environmental.predict(feats), text
+        assert said.topic == models.topic.predict(feats), text
+        assert said.polarity == models.polarity.predict(feats), text
