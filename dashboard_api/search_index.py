@@ -42,7 +42,9 @@ class SearchIndexer:
         key = str(self.jurisdiction.root)
         with _SEGMENTERS_LOCK:
             if key not in _SEGMENTERS:
-                _SEGMENTERS[key] = Segmenter(PlaceResolver(self.jurisdiction).user_words())
+                # With jieba's HMM, as indexes were always built: a query word it guesses whole
+                # (黑臭) is then matched whole, as a word or as the bigram of the same text.
+                _SEGMENTERS[key] = Segmenter(PlaceResolver(self.jurisdiction).user_words(), hmm=True)
             return _SEGMENTERS[key]
 
     def document_tokens(self, text: str) -> tuple[list[str], list[str]]:

@@ -124,3 +124,16 @@ def test_output_carries_unit_code_confidence_and_evidence_spans(analyzer):
     assert result.unit == "观音桥街道" and result.unit_code == GUANYINQIAO and result.confidence > 0.5
     for e in result.evidence:
         assert text[e.start:e.end] == e.text
+
+
+@pytest.mark.parametrize("text", [
+    # Written for this test: a local place name alone (no street, no 江北), as people post.
+    "玉带山的广场舞音箱太吵了，天天闹到十点过",
+    "九街那些烧烤店的油烟直接往楼上灌，窗户都不敢开",
+])
+def test_a_local_place_alone_places_a_complaint_here(analyzer, text):
+    assert analyzer.analyze(text).relevant
+
+
+def test_a_local_place_name_yields_to_a_foreign_marker(analyzer):
+    assert not analyzer.analyze("宁波江北的洋河边上烧烤油烟好大，熏得人头痛").relevant

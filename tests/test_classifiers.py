@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from nlp.analyzer import LONG_TEXT
 from nlp.classifiers import MODEL, Classifiers, LinearModel, features
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +48,15 @@ def test_missing_model_file_means_rules_only(tmp_path):
     assert Classifiers.load(tmp_path / "absent.json") is None
 
 
+def test_saved_models_read_back_gzipped_or_plain(tmp_path):
+    m = LinearModel(["a", "b", "c"], [0.1, 0.2, 0.3], {"x": [1.0, -1.0, 0.5]})
+    models = Classifiers(LinearModel([False, True], [0.0], {"x": [1.0]}), m, m)
+    for name in ("m.json.gz", "m.json"):
+        models.save(tmp_path / name)
+        assert Classifiers.load(tmp_path / name) == models
+    assert (tmp_path / "m.json.gz").read_bytes()[:2] == b"\x1f\x8b"
+
+
 def test_shipped_model_loads_and_was_trained_without_the_holdout():
     models = Classifiers.load(MODEL)
     assert models is not None
@@ -54,7 +64,7 @@ def test_shipped_model_loads_and_was_trained_without_the_holdout():
     assert set(models.polarity.classes) == {"neg", "neu", "pos"}
     source = (ROOT / "tools" / "train_classifiers.py").read_text(encoding="utf-8")
     sets = next(line for line in source.splitlines() if line.startswith("SETS ="))
-    assert "dev.jsonl" in sets and "dev2.jsonl" in sets and "holdout" not in sets
+    assert all(f'"{name}"' in sets for name in ("dev", "dev2", "dev3", "dev4")) and "holdout" not in sets
 
 
 @pytest.mark.parametrize("text", [
@@ -75,34 +85,24 @@ def test_rules_only_mode_has_no_models():
     assert rules.analyze("鸿恩寺公园里的湖水发绿发臭").relevant
 
 
-def test_models_never_turn_a_rule_complaint_into_praise(analyzer):
+def test_models_never_turn_a_long_rule_complaint_into_praise(analyzer):
     always_pos = LinearModel(["neg", "neu", "pos"], [0.0, 0.0, 5.0], {})
     env = LinearModel([False, True], [5.0], {})
     topic = LinearModel(["air", "water"], [1.0, 0.0], {})
     saved = analyzer.classifiers
+    # Written for this test: a long letter, as real complaint pages are (longer than LONG_TEXT).
+    letter = ("尊敬的领导：我是观音桥街道建北社区的居民，楼下烧烤店的油烟扰民问题已经持续两年了。每天下午五点到"
+              "凌晨两点，油烟直接从一楼的排风口往上冒，熏得整栋楼的住户不敢开窗，衣服晾在阳台上全是一股烧烤味。"
+              "家里老人有慢性支气管炎，这两个月咳嗽明显加重，晚上根本睡不好。我们投诉了很多次，12345也打了，"
+              "每次都说已经责令整改，可过几天又恢复原样，油烟净化器根本没开。请相关部门彻底查处，给居民一个"
+              "安静干净的生活环境，不要再敷衍了事。")
+    assert len(letter) >= LONG_TEXT
     try:
         analyzer.classifiers = Classifiers(env, topic, always_pos)
-        complaint = analyzer.analyze("观音桥街道建北社区烧烤油烟扰民，投诉多次无人管，熏得人头痛")
-        assert complaint.polarity.value == "neg"  # the cue rules said neg: the model may not flip it
+        assert analyzer.analyze(letter).polarity.value == "neg"  # rules said neg: the model may not flip it
+        short = analyzer.analyze("观音桥街道建北社区烧烤油烟扰民，投诉多次无人管，熏得人头痛")
+        assert short.polarity.value == "pos"  # on short posts, which it was trained on, the model decides
         news = analyzer.analyze("鸿恩寺公园的湖水治理好了，清澈见底")
-        assert news.polarity.value == "pos"  # elsewhere the model decides
+        assert news.polarity.value == "pos"
     finally:
         analyzer.classifiers = saved
-
-
-def test_matrix_scoring_gives_the_same_answers_as_the_models_one_by_one(analyzer):
-    """``Classifiers.predict`` (one gather over a weight matrix) == each LinearModel on ``features``."""
-    models = Classifiers.load(MODEL)
-    assert models is not None
-    texts = [json.loads(line)["text"] for name in ("dev.jsonl", "dev2.jsonl")
-             for line in (ROOT / "tests" / "data" / "eval" / name).read_text(encoding="utf-8").splitlines()]
-    texts += ["", "   ", "观音桥", "😤😤😤"]
-    for text in texts:
-        topics, _evidence, scores = analyzer.topics.classify(text)
-        s = analyzer.sentiment.score(text, analyzer.segmenter.cut(text), complaint_frame=bool(topics))
-        args = (scores, s.counts, s.bayes, s.polarity.value)
-        said = models.predict(text, *args)
-        feats = features(text, *args)
-        assert said.environmental == models.environmental.predict(feats), text
-        assert said.topic == models.topic.predict(feats), text
-        assert said.polarity == models.polarity.predict(feats), text
