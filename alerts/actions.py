@@ -1,7 +1,9 @@
 """Workflow actions by people (交办, 签收, 回应, 办结, 审核, 退单, 改派, 并单, 延期, 调级, 确认督办).
 
 Each function checks the transition with :mod:`alerts.workflow` (pure), applies it in one store
-transaction, writes who/when/what/from→to to the audit log and queues notifications. They raise
+transaction, writes who/when/what/from→to to the audit log, queues notifications and writes the
+console's ``incident_changed`` live-feed line (storage.events) in that same transaction, so an
+action never exists without its feed line nor a feed line without its action. They raise
 ``core.errors.WorkflowError`` for an action not allowed now and ``NotFoundError`` for an unknown
 incident; the API maps those to 409/422 and 404.
 """
@@ -36,6 +38,7 @@ from alerts.workflow import (
 from core.errors import NotFoundError, WorkflowError
 from core.models import AuditEntry, Incident, State
 from core.timeutil import utcnow
+from storage.events import announce_change
 from storage.sql import SqlStore, Tx
 
 
@@ -80,9 +83,11 @@ def _route(config: AlertsConfig, incident: Incident, department: str | None) -> 
 
 
 def assign(store: SqlStore, config: AlertsConfig, incident_id: int, unit_code: str | None, actor: str, *,
-           department: str | None = None, reason: str | None = None, now: dt.datetime | None = None) -> Incident:
+           department: str | None = None, reason: str | None = None, now: dt.datetime | None = None,
+           announce_as: str | None = None) -> Incident:
     """交办 from the triage queue or after a return, or 改派 (reassign, reason required) an assigned or
-    signed incident. The new unit's sign-off clock starts now."""
+    signed incident. The new unit's sign-off clock starts now. ``announce_as`` names the action on
+    the live feed when the caller calls it otherwise (the API's 改派 of a returned incident)."""
     now = now or utcnow()
     with _acting(store, incident_id) as (tx, incident):
         action = "assign" if incident.state in (State.NEW, State.RETURNED) else "reassign"
@@ -91,7 +96,7 @@ def assign(store: SqlStore, config: AlertsConfig, incident_id: int, unit_code: s
         if action == "reassign":
             reason = require_text(reason, "改派理由")
         unit = config.jurisdiction.units[code]
-        before, old_unit = incident.state, incident.unit
+        before, old_unit, old_code = incident.state, incident.unit, incident.unit_code
         incident.department = _route(config, incident, department)
         incident.unit, incident.unit_code, incident.state = unit.name, unit.code, State.ASSIGNED
         incident.milestones.pop("sign_off", None)
@@ -106,6 +111,7 @@ def assign(store: SqlStore, config: AlertsConfig, incident_id: int, unit_code: s
                                                           "unit_code": unit.code, "department": incident.department,
                                                           "reason": reason})
         notify(tx, config, incident, "assigned", f"{ACTION_LABELS[action]}至{unit.name}（{incident.department}）", now)
+        announce_change(tx, incident, announce_as or action, before.value, actor, now, old_unit=old_code)
         return incident
 
 
@@ -127,6 +133,7 @@ def _simple(store: SqlStore, config: AlertsConfig, incident_id: int, action: str
         _audit(tx, incident, actor, action, before, now, detail)
         if event:
             notify(tx, config, incident, event, text or ACTION_LABELS[action], now)
+        announce_change(tx, incident, action, before.value, actor, now)
         return incident
 
 
@@ -178,6 +185,7 @@ def return_incident(store: SqlStore, config: AlertsConfig, incident_id: int, act
         _audit(tx, incident, actor, "return", before, now, {"reason": text, "unit": incident.unit,
                                                             "returns": incident.returns})
         notify(tx, config, incident, "returned", f"{incident.unit}退单: {text}", now)
+        announce_change(tx, incident, "return", before.value, actor, now)
         return incident
 
 
@@ -211,6 +219,7 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
                                 {"from": source.id, "posts": moved, "reason": detail["reason"]}))
         regrade(tx, config, target, now, actor)
         tx.update_incident(target)
+        announce_change(tx, source, "merge", before.value, actor, now)
         return target
 
 
@@ -229,6 +238,27 @@ def extend(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, u
         tx.update_incident(incident)
         _audit(tx, incident, actor, "extend", incident.state, now,
                {"step": step, "from": old.isoformat() if old else None, "to": until.isoformat(), "reason": text})
+        announce_change(tx, incident, "extend", incident.state.value, actor, now)
+        return incident
+
+
+def request_extension(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, until: dt.datetime,
+                      actor: str, reason: str | None, now: dt.datetime | None = None) -> Incident:
+    """申请延期: a unit asks for a later deadline. Checked like a grant, recorded in the audit log
+    and the feed (the duty desk grants it with :func:`extend`); the deadline does not move."""
+    now = now or utcnow()
+    with _acting(store, incident_id) as (tx, incident):
+        target_state("extend", incident)
+        text = require_text(reason, "延期理由")
+        current = incident.deadlines.get(step)
+        if current is None:
+            raise WorkflowError(f"事件 #{incident.id} 没有「{step}」时限")
+        check_extension(incident, step, until, now)
+        hours = (until - current).total_seconds() / 3600
+        _audit(tx, incident, actor, "extend_request", incident.state, now,
+               {"step": step, "hours": hours, "reason": text, "deadline": current.isoformat(),
+                "until": until.isoformat()})
+        announce_change(tx, incident, "extend_request", incident.state.value, actor, now)
         return incident
 
 
@@ -261,6 +291,7 @@ def override_grade(store: SqlStore, config: AlertsConfig, incident_id: int, grad
                {"from_grade": old.value, "to_grade": new.value, "reason": text})
         if new.rank > old.rank:
             notify(tx, config, incident, "grade_raised", f"等级由{old.label}人工调整为{new.label}: {text}", now)
+        announce_change(tx, incident, "grade", incident.state.value, actor, now)
         return incident
 
 
@@ -278,6 +309,7 @@ def record_step(store: SqlStore, config: AlertsConfig, incident_id: int, step: s
         tx.end_escalations(incident.id, now, [step])
         tx.update_incident(incident)
         _audit(tx, incident, actor, "record_step", incident.state, now, {"step": step, "note": note})
+        announce_change(tx, incident, "record_step", incident.state.value, actor, now)
         return incident
 
 
@@ -301,6 +333,7 @@ def set_complex(store: SqlStore, config: AlertsConfig, incident_id: int, actor: 
         tx.update_incident(incident)
         _audit(tx, incident, actor, "set_complex", incident.state, now,
                {"reason": text, "closure": incident.deadlines.get("closure", old).isoformat() if old else None})
+        announce_change(tx, incident, "set_complex", incident.state.value, actor, now)
         return incident
 
 
@@ -320,6 +353,7 @@ def acknowledge(store: SqlStore, config: AlertsConfig, incident_id: int, actor: 
             tx.save_escalation(incident.id, row.step, state)
             done.append(row.step)
         _audit(tx, incident, actor, "acknowledge", incident.state, now, {"steps": sorted(done)})
+        announce_change(tx, incident, "acknowledge", incident.state.value, actor, now)
         return sorted(done)
 
 

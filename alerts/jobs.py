@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from alerts.config import AlertsConfig
 from alerts.escalation import RUNG_LABELS, EscalationState, evaluate, overdue_steps
-from alerts.notifiers import DeliveryError, Message, Notifier
+from alerts.notifiers import DeliveryError, Message, Notifier, StoredNotifier
 from alerts.notify import notify
 from alerts.notify_rules import backoff
 from core.models import AuditEntry, Incident
@@ -114,6 +114,13 @@ def deliver(store: SqlStore, notifiers: Mapping[str, Notifier], config: AlertsCo
             error = f"channel {message.channel} is not configured"
         else:
             try:
+                if isinstance(notifier, StoredNotifier):
+                    # Stored and marked sent in one transaction: never twice, never lost.
+                    with store.begin() as tx:
+                        notifier.send_in(tx, message, now)
+                        tx.outbox_sent(message.id, now)
+                    report.sent += 1
+                    continue
                 notifier.send(message)
             except DeliveryError as exc:
                 error = str(exc)

@@ -1,4 +1,5 @@
-"""The live feed: overdue detection into the event journal, and the server-sent-event stream."""
+"""The live feed: overdue detection into the event journal (storage.events, the one live-feed
+table), and the server-sent-event stream."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from dashboard_api.overdue import overdue_steps
 from storage.events import Event, add_event, events, events_after
 from storage.sql import SqlStore
 
-KINDS = {"incident_new": "新事件", "grade_raised": "等级上调", "overdue": "超期", "incident_changed": "处置进展"}
+KINDS = {"incident_new": "新事件", "grade_raised": "等级上调", "overdue": "超期", "incident_changed": "处置进展",
+         "notification": "通知"}
 _check_lock = threading.Lock()
 _last_check: dict[int, float] = {}
 
@@ -40,13 +42,15 @@ def note_overdue(store: SqlStore, now: dt.datetime | None = None, min_interval: 
                                                            State.RESPONDED.value, State.NEW.value,
                                                            State.RETURNED.value], limit=100000)
                       if overdue_steps(i, now)]
-        if not candidates:
-            return 0
-        seen = {(r.incident_id, (r.payload or {}).get("step"))
-                for r in tx.conn.execute(select(events.c.incident_id, events.c.payload)
-                                         .where(events.c.kind == "overdue"))}
+    if not candidates:
+        return 0
     written = 0
     with store.begin() as tx:
+        # Read what was already written inside the writing transaction, so two API workers noting
+        # the same deadline at once do not both write it (SQLite serialises write transactions).
+        seen = {(r.incident_id, (r.payload or {}).get("step"))
+                for r in tx.conn.execute(select(events.c.incident_id, events.c.payload)
+                                         .where(events.c.kind == "overdue", events.c.recipient.is_(None)))}
         for incident in candidates:
             for step in overdue_steps(incident, now):
                 if (incident.id, step) in seen:
@@ -62,7 +66,8 @@ def note_overdue(store: SqlStore, now: dt.datetime | None = None, min_interval: 
 def event_json(event: Event) -> dict:
     """The JSON shape of one event (also the SSE ``data`` line)."""
     return {"id": event.id, "at": event.at.isoformat(), "kind": event.kind, "label": KINDS.get(event.kind, event.kind),
-            "incident_id": event.incident_id, "unit_code": event.unit_code, "payload": event.payload}
+            "incident_id": event.incident_id, "unit_code": event.unit_code, "payload": event.payload,
+            "recipient": event.recipient}
 
 
 def sse_frame(event: Event) -> str:
@@ -72,9 +77,10 @@ def sse_frame(event: Event) -> str:
 
 
 async def stream(request: Request, store: SqlStore, after: int, unit_scope: str | None,
-                 max_seconds: float, poll_seconds: float = 1.0) -> AsyncIterator[str]:
+                 max_seconds: float, poll_seconds: float = 1.0, recipient: str | None = None) -> AsyncIterator[str]:
     """Yield SSE frames for every event after ``after`` as it is written, until the client leaves or
-    ``max_seconds`` pass (the client then reconnects with Last-Event-ID and misses nothing)."""
+    ``max_seconds`` pass (the client then reconnects with Last-Event-ID and misses nothing).
+    The console's lines, or only ``recipient``'s in-app notifications when given."""
     yield "retry: 2000\n\n"
     deadline = time.monotonic() + max_seconds
     last_beat = time.monotonic()
@@ -85,7 +91,7 @@ async def stream(request: Request, store: SqlStore, after: int, unit_scope: str 
 
         def read(after: int = after) -> list[Event]:
             with store.read() as tx:
-                return events_after(tx, after, unit_code=unit_scope, limit=500)
+                return events_after(tx, after, unit_code=unit_scope, limit=500, recipient=recipient)
 
         batch = await asyncio.to_thread(read)
         for event in batch:

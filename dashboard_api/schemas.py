@@ -169,11 +169,13 @@ class EventPublic(BaseModel):
 
     id: int
     at: dt.datetime
-    kind: str = Field(description="incident_new | grade_raised | overdue | incident_changed")
+    kind: str = Field(description="incident_new | grade_raised | overdue | incident_changed | notification")
     label: str
     incident_id: int | None
     unit_code: str | None
     payload: dict[str, Any]
+    recipient: str | None = Field(default=None, description="the contact an in-app notification is for; "
+                                                             "null on the console's lines")
 
 
 class SearchHitPublic(BaseModel):

@@ -1,9 +1,9 @@
 """A thin adapter from the HTTP workflow actions to :mod:`alerts.actions` (the one workflow).
 
-alerts.actions checks each transition, writes the incident, the audit entry, the escalation
-state and queues the notifications. This module only maps HTTP bodies onto those calls, keeps a
-unit user to its own unit's incidents, and writes the console's ``incident_changed`` event.
-It raises ``core.errors`` exceptions only; routes/actions.py turns them into HTTP statuses.
+alerts.actions checks each transition and, in one transaction, writes the incident, the audit
+entry, the escalation state, the queued notifications and the console's ``incident_changed``
+live-feed line. This module only maps HTTP bodies onto those calls and keeps a unit user to its
+own unit's incidents. It raises ``core.errors`` exceptions only; routes/actions.py turns them into HTTP statuses.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from typing import Any
 
 from alerts import actions
 from alerts.config import AlertsConfig
-from alerts.workflow import check_extension, require_text, target_state
+from alerts.workflow import require_text
 from core.errors import NotFoundError, WorkflowError
-from core.models import AuditEntry, Incident
-from storage.events import add_event
+from core.models import Incident
 from storage.sql import SqlStore
 
 # Who may take each HTTP action; checked by a route dependency before anything is read.
@@ -41,24 +40,7 @@ def apply_action(store: SqlStore, config: AlertsConfig, incident_id: int, action
         incident = tx.get_incident(incident_id)
     if incident is None or (unit_scope is not None and incident.unit_code != unit_scope):
         raise NotFoundError(f"事件 #{incident_id} 不存在")
-    old_unit = incident.unit_code
-    result = _HANDLERS[action](store, config, incident, actor, role, params, now)
-    label = "extend_request" if action == "extend" and role == "unit" else action
-    _announce(store, result, label, incident.state.value, old_unit, actor, now)
-    return result
-
-
-def _announce(store: SqlStore, incident: Incident, action: str, before: str, old_unit: str | None, actor: str,
-              now: dt.datetime) -> None:
-    # The console's live feed reads storage.events; alerts/ queues its own outbox and feed_events.
-    # Written just after the action's transaction (alerts.actions owns that one): a crash in
-    # between loses only this feed line, never the change, its audit entry or its notifications.
-    payload = {"action": action, "from_state": before, "to_state": incident.state.value, "title": incident.title,
-               "grade": incident.grade.value, "unit": incident.unit, "actor": actor}
-    with store.begin() as tx:
-        add_event(tx, "incident_changed", incident.id, incident.unit_code, payload, now)
-        if old_unit is not None and old_unit != incident.unit_code:
-            add_event(tx, "incident_changed", incident.id, old_unit, payload, now)  # it left that unit's inbox
+    return _HANDLERS[action](store, config, incident, actor, role, params, now)
 
 
 def _text(params: dict[str, Any], key: str) -> str | None:
@@ -70,14 +52,15 @@ def _assign(store: SqlStore, config: AlertsConfig, incident: Incident, actor: st
             params: dict[str, Any], now: dt.datetime) -> Incident:
     # 交办 carries an optional instruction (note); alerts records it as the assignment's reason.
     return actions.assign(store, config, _id(incident), params.get("unit_code"), actor,
-                          department=params.get("department"), reason=_text(params, "note"), now=now)
+                          department=params.get("department"), reason=_text(params, "note"), now=now,
+                          announce_as="assign")
 
 
 def _reassign(store: SqlStore, config: AlertsConfig, incident: Incident, actor: str, _role: str,
               params: dict[str, Any], now: dt.datetime) -> Incident:
     return actions.assign(store, config, _id(incident), params.get("unit_code"), actor,
                           department=params.get("department"), reason=require_text(params.get("reason"), "改派理由"),
-                          now=now)
+                          now=now, announce_as="reassign")
 
 
 def _merge(store: SqlStore, config: AlertsConfig, incident: Incident, actor: str, _role: str,
@@ -100,16 +83,8 @@ def _extend(store: SqlStore, config: AlertsConfig, incident: Incident, actor: st
     until = current + dt.timedelta(hours=hours)
     if role == "duty":
         return actions.extend(store, config, _id(incident), step, until, actor, _text(params, "reason"), now)
-    # alerts/ has no "request": a unit asks, the duty desk sees the request in its feed and grants
-    # it with its own extend. Checked like a grant, recorded in the audit log, deadline unchanged.
-    target_state("extend", incident)
-    reason = require_text(params.get("reason"), "延期理由")
-    check_extension(incident, step, until, now)
-    with store.begin() as tx:
-        tx.add_audit(AuditEntry(_id(incident), now, actor, "extend_request", incident.state.value,
-                                incident.state.value, {"step": step, "hours": hours, "reason": reason,
-                                                       "deadline": current.isoformat(), "until": until.isoformat()}))
-    return incident
+    # A unit only asks: the duty desk sees the request in its feed and grants it with its own extend.
+    return actions.request_extension(store, config, _id(incident), step, until, actor, _text(params, "reason"), now)
 
 
 def _acknowledge(store: SqlStore, config: AlertsConfig, incident: Incident, actor: str, _role: str,

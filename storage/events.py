@@ -1,21 +1,31 @@
-"""The event journal behind the live feed: new incident, grade raised, overdue, state changes.
+"""The one live-feed table: console lines (new incident, grade raised, overdue, state changes)
+and the in-app notifications addressed to one recipient.
 
-Ids only grow, so a client that lost its connection asks for everything after the last id it
-saw (SSE ``Last-Event-ID``) and misses nothing.
+Every line is written inside the transaction of the change it reports (an incident opened, an
+action applied, a notification delivered), so a crash can never leave a change without its line
+or a line without its change. Ids only grow, so a client that lost its connection asks for
+everything after the last id it saw (SSE ``Last-Event-ID``) and misses nothing.
+
+``recipient`` is NULL for console lines (everyone allowed to see the unit sees them) and names a
+contact for an in-app notification (kind ``notification``; what the ``feed`` channel delivers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, Index, Integer, String, Table, and_, func, select
+from sqlalchemy import JSON, Column, Index, Integer, Select, String, Table, and_, func, select
 
-from storage.schema import UtcDateTime, metadata
+from storage.schema import UtcDateTime, incidents, metadata
 
 if TYPE_CHECKING:
+    from core.models import Incident
     from storage.sql import Tx
+
+NOTIFICATION = "notification"
 
 events = Table(
     "events",
@@ -26,7 +36,10 @@ events = Table(
     Column("incident_id", Integer, index=True),
     Column("unit_code", String(20)),
     Column("payload", JSON, nullable=False, default=dict),
+    # Added in revision 0003 (the in-app feed moved here from feed_events): NULL for console lines.
+    Column("recipient", String(100)),
     Index("ix_events_unit_id", "unit_code", "id"),
+    Index("ix_events_recipient_id", "recipient", "id"),
 )
 
 
@@ -40,32 +53,85 @@ class Event:
     unit_code: str | None
     payload: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+    recipient: str | None = None
+
+
+def _event(row: Any) -> Event:
+    return Event(row.at, row.kind, row.incident_id, row.unit_code, dict(row.payload or {}), row.id, row.recipient)
+
+
+def _addressed(query: Select, unit_code: str | None, recipient: str | None) -> Select:
+    # Console lines by default; one recipient's notifications when asked. A unit user stays in its unit.
+    query = query.where(events.c.recipient.is_(None) if recipient is None else events.c.recipient == recipient)
+    if unit_code is not None:
+        query = query.where(events.c.unit_code == unit_code)
+    return query
 
 
 def add_event(tx: Tx, kind: str, incident_id: int | None, unit_code: str | None, payload: dict[str, Any],
-              at: dt.datetime) -> int:
+              at: dt.datetime, recipient: str | None = None) -> int:
     """Append an event inside the caller's transaction (so it exists iff the change does)."""
     return int(tx.conn.execute(events.insert().values(at=at, kind=kind, incident_id=incident_id,
-                                                      unit_code=unit_code, payload=payload))
+                                                      unit_code=unit_code, payload=payload, recipient=recipient))
                .inserted_primary_key[0])
 
 
-def events_after(tx: Tx, after_id: int, *, unit_code: str | None = None, limit: int = 200) -> list[Event]:
-    """Events with id > ``after_id``, oldest first; only one unit's when ``unit_code`` is given."""
-    query = select(events).where(events.c.id > after_id).order_by(events.c.id).limit(limit)
-    if unit_code is not None:
-        query = query.where(events.c.unit_code == unit_code)
-    return [Event(r.at, r.kind, r.incident_id, r.unit_code, dict(r.payload or {}), r.id)
-            for r in tx.conn.execute(query)]
+def announce_change(tx: Tx, incident: Incident, action: str, before: str, actor: str, at: dt.datetime,
+                    old_unit: str | None = None) -> None:
+    """The console's ``incident_changed`` line for a workflow action, in the action's transaction.
+
+    ``before`` is the state before the action; when the action moved the incident away from
+    ``old_unit``, that unit's feed is told too (it left its inbox).
+    """
+    payload = {"action": action, "from_state": before, "to_state": incident.state.value, "title": incident.title,
+               "grade": incident.grade.value, "unit": incident.unit, "actor": actor}
+    add_event(tx, "incident_changed", incident.id, incident.unit_code, payload, at)
+    if old_unit is not None and old_unit != incident.unit_code:
+        add_event(tx, "incident_changed", incident.id, old_unit, payload, at)
 
 
-def latest_events(tx: Tx, count: int, *, unit_code: str | None = None) -> list[Event]:
-    """The newest ``count`` events (one unit's when ``unit_code`` is given), oldest first."""
-    query = select(events).order_by(events.c.id.desc()).limit(count)
-    if unit_code is not None:
-        query = query.where(events.c.unit_code == unit_code)
-    rows = list(tx.conn.execute(query))[::-1]
-    return [Event(r.at, r.kind, r.incident_id, r.unit_code, dict(r.payload or {}), r.id) for r in rows]
+def add_notification(tx: Tx, *, at: dt.datetime, incident_id: int | None, recipient: str, grade: str | None,
+                     subject: str, body: str, events: Sequence[str]) -> int:
+    """Store one in-app notification for ``recipient`` (kind ``notification``), scoped to the
+    incident's current unit so a unit user reading it sees only its own unit's."""
+    unit_code = None
+    if incident_id is not None:
+        unit_code = tx.conn.execute(select(incidents.c.unit_code).where(incidents.c.id == incident_id)).scalar()
+    payload = {"grade": grade, "subject": subject, "body": body, "events": list(events)}
+    return add_event(tx, NOTIFICATION, incident_id, unit_code, payload, at, recipient=recipient)
+
+
+def notifications_after(tx: Tx, after_id: int = 0, recipient: str | None = None,
+                        limit: int = 100) -> list[dict[str, Any]]:
+    """In-app notifications after ``after_id`` (every recipient's, or one's), oldest first, as
+    dicts with the fields the in-app feed always had: id, at, incident_id, recipient, grade,
+    subject, body, events."""
+    query = (select(events).where(events.c.id > after_id, events.c.kind == NOTIFICATION,
+                                  events.c.recipient.is_not(None))
+             .order_by(events.c.id).limit(limit))
+    if recipient:
+        query = query.where(events.c.recipient == recipient)
+    out = []
+    for r in tx.conn.execute(query):
+        p = r.payload or {}
+        out.append({"id": r.id, "at": r.at, "incident_id": r.incident_id, "recipient": r.recipient,
+                    "grade": p.get("grade"), "subject": p.get("subject", ""), "body": p.get("body", ""),
+                    "events": list(p.get("events", []))})
+    return out
+
+
+def events_after(tx: Tx, after_id: int, *, unit_code: str | None = None, limit: int = 200,
+                 recipient: str | None = None) -> list[Event]:
+    """Events with id > ``after_id``, oldest first: the console lines, or ``recipient``'s
+    notifications when given; only one unit's when ``unit_code`` is given."""
+    query = _addressed(select(events).where(events.c.id > after_id), unit_code, recipient)
+    return [_event(r) for r in tx.conn.execute(query.order_by(events.c.id).limit(limit))]
+
+
+def latest_events(tx: Tx, count: int, *, unit_code: str | None = None, recipient: str | None = None) -> list[Event]:
+    """The newest ``count`` events (addressed as in :func:`events_after`), oldest first."""
+    query = _addressed(select(events), unit_code, recipient).order_by(events.c.id.desc()).limit(count)
+    return [_event(r) for r in list(tx.conn.execute(query))[::-1]]
 
 
 def last_event_id(tx: Tx) -> int:
@@ -74,7 +140,8 @@ def last_event_id(tx: Tx) -> int:
 
 
 def has_event(tx: Tx, kind: str, incident_id: int, key: str, value: Any) -> bool:
-    """True when an event of ``kind`` for the incident with ``payload[key] == value`` exists."""
+    """True when a console event of ``kind`` for the incident with ``payload[key] == value`` exists."""
     rows = tx.conn.execute(select(events.c.payload).where(and_(events.c.kind == kind,
-                                                               events.c.incident_id == incident_id)))
+                                                               events.c.incident_id == incident_id,
+                                                               events.c.recipient.is_(None))))
     return any((r.payload or {}).get(key) == value for r in rows)

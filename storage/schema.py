@@ -213,19 +213,8 @@ outbox = Table(
     Index("ix_outbox_group", "incident_id", "channel", "address", "status"),
 )
 
-# The in-app feed the console streams: one row per delivered feed message.
-feed_events = Table(
-    "feed_events",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("at", UtcDateTime(), nullable=False),
-    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), index=True),
-    Column("recipient", String(100), nullable=False, index=True),
-    Column("grade", String(10)),
-    Column("subject", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("events", JSON, nullable=False),
-)
+# The in-app feed (per-recipient notifications) lives in storage.events with the console's lines:
+# one live-feed table since revision 0003, which moved feed_events there.
 
 # The official answer to a message-board post (网络问政), kept apart from the post's own text so
 # analysis reads what the citizen said. A new table rather than new columns: create_all adds it

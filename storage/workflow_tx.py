@@ -1,5 +1,6 @@
 """Store operations of the incident workflow: grouping candidates, escalation state, the
-notification outbox and the in-app feed. Mixed into :class:`storage.sql.Tx`."""
+notification outbox and the in-app feed (stored in :mod:`storage.events`, the one live-feed
+table). Mixed into :class:`storage.sql.Tx`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from core.models import Grade, Incident, State
-from storage.schema import escalations, feed_events, incident_posts, incidents, outbox, raw_posts
+from storage import events as journal
+from storage.schema import escalations, incident_posts, incidents, outbox, raw_posts
 
 # Statements built once with bound parameters: the escalation pass runs them tens of thousands of
 # times, and building a fresh SQLAlchemy statement per call cost ~1 ms each (measured in
@@ -196,14 +198,11 @@ class WorkflowTx:
 
     def add_feed_event(self, *, at: dt.datetime, incident_id: int | None, recipient: str, grade: str | None,
                        subject: str, body: str, events: Sequence[str]) -> int:
-        """Append to the in-app feed."""
-        return int(self.conn.execute(feed_events.insert().values(
-            at=at, incident_id=incident_id, recipient=recipient, grade=grade, subject=subject, body=body,
-            events=list(events))).inserted_primary_key[0])
+        """Append an in-app notification for ``recipient`` to the live feed (``storage.events``),
+        inside this transaction."""
+        return journal.add_notification(self, at=at, incident_id=incident_id, recipient=recipient,
+                                        grade=grade, subject=subject, body=body, events=events)
 
     def feed_since(self, after_id: int = 0, recipient: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Feed entries after ``after_id``, oldest first: what the console streams."""
-        query = select(feed_events).where(feed_events.c.id > after_id).order_by(feed_events.c.id).limit(limit)
-        if recipient:
-            query = query.where(feed_events.c.recipient == recipient)
-        return [dict(r._mapping) for r in self.conn.execute(query)]
+        """In-app notifications after ``after_id`` (one recipient's when given), oldest first."""
+        return journal.notifications_after(self, after_id, recipient, limit)

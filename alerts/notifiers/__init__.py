@@ -3,20 +3,22 @@
 Each channel is a class with ``from_settings(settings, store)`` that raises
 :class:`core.errors.NotConfigured` when the channel is switched off, and ``send(message)`` that
 delivers one grouped message or raises :class:`DeliveryError`. The outbox job
-(``alerts.outbox.deliver``) calls them; the pipeline never does, so a slow or broken channel
-never holds up detection.
+(``alerts.jobs.deliver``) calls them; the pipeline never does, so a slow or broken channel
+never holds up detection. A channel that delivers by writing to the store (the in-app feed) also
+has ``send_in(tx, message, at)``, which the job calls in the transaction that marks it sent.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from core.errors import EcowatchError, NotConfigured
 from core.settings import Settings
-from storage.sql import SqlStore
+from storage.sql import SqlStore, Tx
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,16 @@ class Notifier(Protocol):
 
     def send(self, message: Message) -> None:
         """Deliver or raise DeliveryError."""
+        ...
+
+
+@runtime_checkable
+class StoredNotifier(Notifier, Protocol):
+    """A channel whose delivery is a write to the store (the in-app feed): the outbox job calls
+    ``send_in`` inside the transaction that marks the message sent, so both happen or neither."""
+
+    def send_in(self, tx: Tx, message: Message, at: dt.datetime) -> None:
+        """Store the message inside ``tx`` or raise."""
         ...
 
 

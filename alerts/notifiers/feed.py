@@ -1,16 +1,19 @@
-"""The in-app feed: messages stored for the console to stream (always on, never quiet)."""
+"""The in-app feed: messages stored for the console (always on, never quiet)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from core.settings import Settings
 from core.timeutil import utcnow
-from storage.sql import SqlStore
+from storage.sql import SqlStore, Tx
 
 from . import Message
 
 
 class FeedNotifier:
-    """Writes each message to the ``feed_events`` table."""
+    """Stores each message as a ``notification`` line of the live-feed table (``storage.events``),
+    addressed to the message's recipient."""
 
     channel = "feed"
 
@@ -22,9 +25,13 @@ class FeedNotifier:
         """Always configured: the feed lives in the store."""
         return cls(store)
 
+    def send_in(self, tx: Tx, message: Message, at: dt.datetime) -> None:
+        """Store the message inside ``tx``: the outbox job marks it sent in the same transaction,
+        so a crash cannot store it twice (sent again after the lease) or mark it sent unstored."""
+        tx.add_feed_event(at=at, incident_id=message.incident_id, recipient=message.address, grade=message.grade,
+                          subject=message.subject, body=message.body, events=message.events)
+
     def send(self, message: Message) -> None:
-        """Append to the feed of the message's recipient."""
+        """Append to the feed of the message's recipient (in a transaction of its own)."""
         with self.store.begin() as tx:
-            tx.add_feed_event(at=utcnow(), incident_id=message.incident_id, recipient=message.address,
-                              grade=message.grade, subject=message.subject, body=message.body,
-                              events=message.events)
+            self.send_in(tx, message, utcnow())

@@ -16,6 +16,9 @@ from storage.events import events_after, latest_events
 from storage.events import last_event_id as newest_event_id
 
 router = APIRouter(prefix="/api/feed", tags=["feed"])
+# An in-app inbox: one contact's notifications (the pack's contact name) instead of the console's lines.
+Recipient = Annotated[str | None, Query(min_length=1, max_length=100,
+                                        description="instead: the in-app notifications of this contact")]
 
 
 @router.get("", response_model=list[EventPublic], responses=ERRORS)
@@ -23,15 +26,17 @@ async def feed(user: ReaderDep, store: StoreDep,
                after: Annotated[int, Query(ge=0, le=2**53, description="return events with a larger id")] = 0,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
                tail: Annotated[int | None, Query(ge=1, le=500, description="instead: the newest N events")] = None,
-               ) -> list[EventPublic]:
+               recipient: Recipient = None) -> list[EventPublic]:
     """Events after ``after``, oldest first, at most ``limit`` (a unit user: only its own unit's).
-    With ``tail``, the newest ``tail`` events instead (what a console shows when it opens)."""
+    With ``tail``, the newest ``tail`` events instead (what a console shows when it opens).
+    With ``recipient``, that contact's in-app notifications (kind ``notification``) instead of
+    the console's lines."""
     await asyncio.to_thread(note_overdue, store)
 
     def read() -> list[EventPublic]:
         with store.read() as tx:
-            found = (latest_events(tx, tail, unit_code=user.unit_scope) if tail is not None
-                     else events_after(tx, after, unit_code=user.unit_scope, limit=limit))
+            found = (latest_events(tx, tail, unit_code=user.unit_scope, recipient=recipient) if tail is not None
+                     else events_after(tx, after, unit_code=user.unit_scope, limit=limit, recipient=recipient))
             return [EventPublic(**event_json(e)) for e in found]
 
     return await asyncio.to_thread(read)
@@ -45,19 +50,21 @@ async def feed_stream(request: Request, user: ReaderDep, store: StoreDep,
                                                                   description="resume after this id")] = None,
                       after: Annotated[int | None, Query(ge=0, le=2**53, description="resume after this id (when the "
                                                          "client cannot set Last-Event-ID)")] = None,
-                      max_seconds: Annotated[float, Query(gt=0, le=3600)] = 300) -> StreamingResponse:
+                      max_seconds: Annotated[float, Query(gt=0, le=3600)] = 300,
+                      recipient: Recipient = None) -> StreamingResponse:
     """Server-sent events: ``incident_new``, ``grade_raised``, ``overdue``, ``incident_changed``.
 
     Each frame has an ``id``; reconnect with ``Last-Event-ID`` (or ``?after=``) to get everything
     missed. Without either, the stream starts from now. It ends after ``max_seconds``; clients
-    reconnect (EventSource does so on its own)."""
+    reconnect (EventSource does so on its own). With ``recipient``, that contact's in-app
+    ``notification`` events instead (same ids, same resumption)."""
     start = after
     if last_event_id is not None and last_event_id.strip().isdigit() and int(last_event_id) < 2**53:
         start = int(last_event_id.strip())
     if start is None:
         with store.read() as tx:
             start = newest_event_id(tx)
-    return StreamingResponse(stream(request, store, start, user.unit_scope, max_seconds),
+    return StreamingResponse(stream(request, store, start, user.unit_scope, max_seconds, recipient=recipient),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
