@@ -3,12 +3,15 @@ databases are brought forward without losing rows."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from core.models import RawPost
+from storage.events import events_after
 from storage.migrations import alembic_config, upgrade_to_head
 from storage.schema import metadata
 from storage.sql import open_store
@@ -63,4 +66,78 @@ def test_database_from_before_migrations_is_brought_forward(tmp_path):
     store = open_store(url)
     with store.read() as tx:
         assert tx.get_post(1).text == "旧帖子"
+    store.dispose()
+
+
+def _database_with_feed_events(sql_store) -> tuple[sa.Engine, int]:
+    """A database at revision 0002 (two live-feed tables) with rows in both; returns the engine
+    and the id of its one console event."""
+    engine = _empty_engine(sql_store)
+    command.upgrade(alembic_config(engine), "0002")
+    at = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+    md = sa.MetaData()
+    old = {name: sa.Table(name, md, autoload_with=engine) for name in ("incidents", "events", "feed_events")}
+    with engine.begin() as conn:
+        conn.execute(old["incidents"].insert().values(
+            id=7, title="石马河污水", unit="石马河街道", unit_code="500105003000", topic="water", grade="blue",
+            grade_reasons=[], state="assigned", opened_at=at, updated_at=at.replace(tzinfo=None),
+            deadlines={}, post_count=1))
+        console = conn.execute(old["events"].insert().values(
+            at=at, kind="incident_new", incident_id=7, unit_code="500105003000",
+            payload={"title": "石马河污水"})).inserted_primary_key[0]
+        conn.execute(old["feed_events"].insert(), [
+            {"at": at + dt.timedelta(minutes=n), "incident_id": iid, "recipient": who,
+             "grade": grade, "subject": f"主题{n}", "body": f"第{n}条\n两行", "events": kinds}
+            for n, (iid, who, grade, kinds) in enumerate([
+                (7, "属地联系人", "blue", ["opened"]), (7, "区生态环境局值班室", "blue", ["opened", "reminder"]),
+                (None, "区生态环境局值班室", None, [])])])
+    return engine, int(console)
+
+
+EXPECTED_FEED = [  # what the in-app feed held before the move, as Tx.feed_since shows it
+    ("属地联系人", 7, "blue", "主题0", "第0条\n两行", ["opened"], 0),
+    ("区生态环境局值班室", 7, "blue", "主题1", "第1条\n两行", ["opened", "reminder"], 1),
+    ("区生态环境局值班室", None, None, "主题2", "第2条\n两行", [], 2)]
+
+
+def _feed(store) -> list[tuple]:
+    start = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+    with store.read() as tx:
+        return [(f["recipient"], f["incident_id"], f["grade"], f["subject"], f["body"], f["events"],
+                 int((f["at"] - start).total_seconds() // 60)) for f in tx.feed_since(0, limit=100)]
+
+
+def test_feed_events_rows_move_into_the_one_live_feed_table(sql_store):
+    engine, console = _database_with_feed_events(sql_store)
+    command.upgrade(alembic_config(engine), "head")
+    assert "feed_events" not in sa.inspect(engine).get_table_names()
+    store = open_store(sql_store.url)
+    assert _feed(store) == EXPECTED_FEED  # every row, in order, with its time
+    with store.read() as tx:
+        (kept,) = events_after(tx, 0)  # the console's line: same id, same fields, no recipient
+        moved = events_after(tx, 0, recipient="区生态环境局值班室")
+    assert (kept.id, kept.kind, kept.incident_id, kept.recipient) == (console, "incident_new", 7, None)
+    assert [(e.kind, e.unit_code, e.id > console) for e in moved] == [("notification", "500105003000", True),
+                                                                      ("notification", None, True)]
+    # Back down: feed_events again, with the same rows, and the events table as it was.
+    command.downgrade(alembic_config(engine), "0002")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT recipient, incident_id, grade, subject, body FROM feed_events "
+                                    "ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [e[:5] for e in EXPECTED_FEED]
+        assert conn.execute(sa.text("SELECT count(*) FROM events")).scalar() == 1
+    assert "recipient" not in {c["name"] for c in sa.inspect(engine).get_columns("events")}
+    command.upgrade(alembic_config(engine), "head")
+    assert _feed(store) == EXPECTED_FEED
+    store.dispose()
+
+
+def test_database_from_before_migrations_with_feed_events_keeps_its_rows(sql_store):
+    engine, _ = _database_with_feed_events(sql_store)
+    with engine.begin() as conn:  # made before migrations were recorded: no alembic_version
+        conn.exec_driver_sql("DROP TABLE alembic_version")
+    upgrade_to_head(engine)
+    assert "feed_events" not in sa.inspect(engine).get_table_names()
+    store = open_store(sql_store.url)
+    assert _feed(store) == EXPECTED_FEED
     store.dispose()
