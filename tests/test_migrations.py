@@ -80,7 +80,7 @@ def _database_with_feed_events(sql_store) -> tuple[sa.Engine, int]:
     with engine.begin() as conn:
         conn.execute(old["incidents"].insert().values(
             id=7, title="石马河污水", unit="石马河街道", unit_code="500105003000", topic="water", grade="blue",
-            grade_reasons=[], state="assigned", opened_at=at, updated_at=at.replace(tzinfo=None),
+            grade_reasons=[], state="assigned", opened_at=at, updated_at=at,
             deadlines={}, post_count=1))
         console = conn.execute(old["events"].insert().values(
             at=at, kind="incident_new", incident_id=7, unit_code="500105003000",
