@@ -37,7 +37,7 @@ from nlp.analyzer import Analyzer  # noqa: E402
 from nlp.classifiers import MODEL, Classifiers, LinearModel  # noqa: E402
 from nlp.evaluation import score  # noqa: E402
 
-SETS = [ROOT / "tests/data/eval" / f"{name}.jsonl" for name in ("dev", "dev2", "dev3", "dev4")]
+SETS = [ROOT / "tests/data/eval" / f"{name}.jsonl" for name in ("dev", "dev2", "dev3", "dev4", "dev5")]
 C_GRID = (1.0, 3.0, 10.0)
 MIN_DF = 2  # a char gram seen in one training line only is noise, and bloats the model file
 SEED = 13
