@@ -96,9 +96,9 @@ def test_no_eval_text_is_in_the_training_data():
     import train_sentiment
 
     trained = {text.strip() for _n, text, _l in train_sentiment.read_sets(data)}
-    for name in ("dev.jsonl", "holdout.jsonl"):
-        texts = {json.loads(x)["text"].strip() for x in (EVAL / name).read_text(encoding="utf-8").splitlines()}
-        assert not texts & trained
+    for path in sorted(EVAL.glob("*.jsonl")):
+        texts = {json.loads(x)["text"].strip() for x in path.read_text(encoding="utf-8").splitlines()}
+        assert not texts & trained, path.name
 
 
 def test_bundled_model_matches_snownlp_bayes(tmp_path):
@@ -139,3 +139,47 @@ def test_near_duplicates_find_reposts_and_light_edits_not_other_posts(analyzer):
 def test_near_duplicate_threshold_is_validated():
     with pytest.raises(ValueError):
         NearDuplicateIndex(threshold=1.5)
+
+
+def _eval_sets() -> dict[str, list[dict]]:
+    return {p.stem: [json.loads(x) for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
+            for p in sorted(EVAL.glob("*.jsonl"))}
+
+
+def test_every_labelled_line_follows_the_labelling_guide():
+    """tests/data/eval/LABELLING.md: fields, unit codes of real streets/towns, topic order."""
+    from core.jurisdiction import load_jurisdiction
+
+    units = {u.code: u.name for u in load_jurisdiction("jiangbei").units.values()}
+    topics = {"water", "air", "noise", "waste", "soil", "ecology", "other"}
+    sets = _eval_sets()
+    assert {"dev", "dev2", "dev3", "dev4", "dev5", "holdout", "holdout2"} <= sets.keys()
+    for name, rows in sets.items():
+        assert len({r["id"] for r in rows}) == len(rows), name
+        for r in rows:
+            where = f"{name}:{r['id']}"
+            assert r["polarity"] in {"neg", "neu", "pos"} and set(r["topics"]) <= topics, where
+            assert (r["unit_code"] is None) == (r["unit"] is None), where
+            if r["unit_code"] is not None:
+                assert r["relevant"] and units[r["unit_code"]] == r["unit"], where
+            if r["topics"]:
+                assert r["topic"] == r["topics"][0], where
+            assert not r["relevant"] or r["topics"], where  # relevant means environmental
+
+
+def test_held_out_texts_appear_in_no_development_set():
+    """A held-out line copied (or lightly edited) into a training set would make its figures a lie."""
+    from nlp.dedup import NearDuplicateIndex
+
+    def grams(text: str) -> list[str]:  # char bigrams: a light edit keeps most of them
+        return [text[i:i + 2] for i in range(len(text) - 1)]
+
+    sets = _eval_sets()
+    index = NearDuplicateIndex(threshold=0.8)
+    for name, rows in sets.items():
+        if name.startswith("dev"):
+            for r in rows:
+                index.add(f"{name}:{r['id']}", grams(r["text"]))
+    for name in ("holdout", "holdout2"):
+        copies = [(r["id"], index.query(grams(r["text"]))) for r in sets[name]]
+        assert not [c for c in copies if c[1]], name
