@@ -68,11 +68,16 @@ def _addressed(query: Select, unit_code: str | None, recipient: str | None) -> S
     return query
 
 
+# Built once: ``.values()`` per call re-coerced every value and cost more than SQLite's insert
+# (bench/alerts.py writes one per opened incident and per notification).
+_INSERT_EVENT = events.insert()
+
+
 def add_event(tx: Tx, kind: str, incident_id: int | None, unit_code: str | None, payload: dict[str, Any],
               at: dt.datetime, recipient: str | None = None) -> int:
     """Append an event inside the caller's transaction (so it exists iff the change does)."""
-    return int(tx.conn.execute(events.insert().values(at=at, kind=kind, incident_id=incident_id,
-                                                      unit_code=unit_code, payload=payload, recipient=recipient))
+    return int(tx.conn.execute(_INSERT_EVENT, {"at": at, "kind": kind, "incident_id": incident_id,
+                                               "unit_code": unit_code, "payload": payload, "recipient": recipient})
                .inserted_primary_key[0])
 
 

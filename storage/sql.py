@@ -132,6 +132,26 @@ _POST_BY_FINGERPRINT = select(raw_posts.c.id, raw_posts.c.engagement).where(
     raw_posts.c.fingerprint == bindparam("fp")).limit(1)
 _POST_BY_CONTENT = select(raw_posts.c.id, raw_posts.c.engagement).where(
     raw_posts.c.content_hash == bindparam("ch")).limit(1)
+# The per-post detection path (alerts.service.process_pending) runs these once or more per post:
+# built once with bound parameters, since building a statement with ``.values()`` per call cost
+# more than SQLite's own work (profile in bench/alerts.py's README section).
+_CLAIM_POST = (update(raw_posts).where(raw_posts.c.id == bindparam("b_id"), raw_posts.c.processed_at.is_(None))
+               .values(processed_at=bindparam("processed_at"), process_error=bindparam("process_error")))
+_DELETE_ANALYSIS = analyses.delete().where(analyses.c.post_id == bindparam("b_id"))
+_INSERT_ANALYSIS = analyses.insert()
+_INSERT_INCIDENT = incidents.insert()
+_INCIDENT_BY_ID = select(incidents).where(incidents.c.id == bindparam("b_id"))
+_INCIDENT_GRADE = select(incidents.c.grade).where(incidents.c.id == bindparam("b_id"))
+# No .values(): the SET columns are the keys of the parameters given (all of _incident_values).
+_UPDATE_INCIDENT = update(incidents).where(incidents.c.id == bindparam("b_id"))
+_INSERT_INCIDENT_POST = incident_posts.insert()
+_COUNT_INCIDENT_POSTS = (select(func.count()).select_from(incident_posts)
+                         .where(incident_posts.c.incident_id == bindparam("b_id")))
+_SET_POST_COUNT = (update(incidents).where(incidents.c.id == bindparam("b_id"))
+                   .values(post_count=bindparam("post_count")))
+_DEACTIVATE_ASSIGNMENTS = (update(assignments).where(assignments.c.incident_id == bindparam("b_id"))
+                           .values(active=False))
+_INSERT_ASSIGNMENT = assignments.insert()
 
 
 def _row_to_post(row: Any) -> RawPost:
@@ -271,15 +291,13 @@ class Tx(WorkflowTx):
     def claim_post(self, post_id: int, now: dt.datetime, error: str | None = None) -> bool:
         """Mark a post processed (with the error, if analysis failed); False if another worker
         already did, in which case the caller must roll back what it did for this post."""
-        done = self.conn.execute(update(raw_posts)
-                                 .where(raw_posts.c.id == post_id, raw_posts.c.processed_at.is_(None))
-                                 .values(processed_at=now, process_error=error))
+        done = self.conn.execute(_CLAIM_POST, {"b_id": post_id, "processed_at": now, "process_error": error})
         return done.rowcount == 1
 
     def save_analysis(self, post_id: int, analysis: Analysis, now: dt.datetime) -> None:
         """Store (or replace) a post's analysis."""
-        self.conn.execute(analyses.delete().where(analyses.c.post_id == post_id))
-        self.conn.execute(analyses.insert().values(
+        self.conn.execute(_DELETE_ANALYSIS, {"b_id": post_id})
+        self.conn.execute(_INSERT_ANALYSIS, dict(
             post_id=post_id, relevant=analysis.relevant, unit=analysis.unit, unit_code=analysis.unit_code,
             confidence=analysis.confidence, topics=analysis.topics, topic=analysis.topic,
             polarity=analysis.polarity.value, sentiment=analysis.sentiment,
@@ -296,7 +314,7 @@ class Tx(WorkflowTx):
 
     def insert_incident(self, incident: Incident) -> int:
         """Store a new incident; returns its id."""
-        new_id = self.conn.execute(incidents.insert().values(**self._incident_values(incident))).inserted_primary_key[0]
+        new_id = self.conn.execute(_INSERT_INCIDENT, self._incident_values(incident)).inserted_primary_key[0]
         incident.id = int(new_id)
         # The live feed's journal entry is written in the same transaction as the incident.
         add_event(self, "incident_new", incident.id, incident.unit_code, _event_payload(incident),
@@ -321,29 +339,27 @@ class Tx(WorkflowTx):
         """Write back every field of an incident."""
         if incident.id is None:
             raise StoreError("update_incident needs an incident with an id")
-        old = self.conn.execute(select(incidents.c.grade).where(incidents.c.id == incident.id)).scalar()
+        old = self.conn.execute(_INCIDENT_GRADE, {"b_id": incident.id}).scalar()
         if old is not None and Grade(old).rank < incident.grade.rank:
             add_event(self, "grade_raised", incident.id, incident.unit_code,
                       {**_event_payload(incident), "from_grade": old}, incident.updated_at)
-        self.conn.execute(update(incidents).where(incidents.c.id == incident.id)
-                          .values(**self._incident_values(incident)))
+        self.conn.execute(_UPDATE_INCIDENT, {"b_id": incident.id, **self._incident_values(incident)})
 
     def attach_post(self, incident_id: int, post_id: int, now: dt.datetime) -> bool:
         """Link a post to an incident; False if the post already belongs to one."""
         try:
             with self.conn.begin_nested():
-                self.conn.execute(incident_posts.insert().values(incident_id=incident_id, post_id=post_id,
-                                                                 added_at=now))
+                self.conn.execute(_INSERT_INCIDENT_POST, {"incident_id": incident_id, "post_id": post_id,
+                                                          "added_at": now})
         except IntegrityError:
             return False
-        count = self.conn.execute(select(func.count()).select_from(incident_posts)
-                                  .where(incident_posts.c.incident_id == incident_id)).scalar_one()
-        self.conn.execute(update(incidents).where(incidents.c.id == incident_id).values(post_count=count))
+        count = self.conn.execute(_COUNT_INCIDENT_POSTS, {"b_id": incident_id}).scalar_one()
+        self.conn.execute(_SET_POST_COUNT, {"b_id": incident_id, "post_count": count})
         return True
 
     def get_incident(self, incident_id: int) -> Incident | None:
         """One incident, or None."""
-        row = self.conn.execute(select(incidents).where(incidents.c.id == incident_id)).first()
+        row = self.conn.execute(_INCIDENT_BY_ID, {"b_id": incident_id}).first()
         return _row_to_incident(row) if row else None
 
     def list_incidents(self, *, unit_code: str | None = None, states: Sequence[str] | None = None,
@@ -370,10 +386,10 @@ class Tx(WorkflowTx):
     def add_assignment(self, incident_id: int, unit_code: str | None, unit: str | None,
                        department: str | None, by: str, now: dt.datetime) -> None:
         """Record a (re)assignment; earlier ones become inactive."""
-        self.conn.execute(update(assignments).where(assignments.c.incident_id == incident_id).values(active=False))
-        self.conn.execute(assignments.insert().values(incident_id=incident_id, unit_code=unit_code, unit=unit,
-                                                      department=department, assigned_at=now, assigned_by=by,
-                                                      active=True))
+        self.conn.execute(_DEACTIVATE_ASSIGNMENTS, {"b_id": incident_id})
+        self.conn.execute(_INSERT_ASSIGNMENT, {"incident_id": incident_id, "unit_code": unit_code, "unit": unit,
+                                               "department": department, "assigned_at": now, "assigned_by": by,
+                                               "active": True})
 
     def add_audit(self, entry: AuditEntry) -> None:
         """Append to the audit log."""

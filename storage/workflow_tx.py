@@ -33,6 +33,20 @@ _UPDATE_PENDING = (update(outbox).where(outbox.c.id == bindparam("b_id"))
                    .values(lines=bindparam("lines"), events=bindparam("events"), subject=bindparam("subject"),
                            grade=bindparam("grade"), not_before=bindparam("not_before")))
 _INSERT_MESSAGE = outbox.insert()
+# The detection pass asks for grouping candidates and velocity once per post (bench/alerts.py).
+_LAST_ACTIVITY = func.coalesce(incidents.c.last_post_at, incidents.c.opened_at)
+_CANDIDATES = (select(incidents).where(
+    incidents.c.topic == bindparam("b_topic"), incidents.c.merged_into.is_(None),
+    or_(and_(incidents.c.state != State.CLOSED.value, _LAST_ACTIVITY >= bindparam("b_active_since")),
+        and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since"))))
+    .order_by(incidents.c.id))
+_CANDIDATES_OF_UNIT = _CANDIDATES.where(incidents.c.unit_code == bindparam("b_unit"))
+_CANDIDATES_IN_TRIAGE = _CANDIDATES.where(incidents.c.unit_code.is_(None))
+_POST_TIME = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
+_POSTS_BETWEEN = (select(func.count()).select_from(incident_posts.join(raw_posts,
+                                                                      raw_posts.c.id == incident_posts.c.post_id))
+                  .where(incident_posts.c.incident_id == bindparam("b_id"), _POST_TIME >= bindparam("b_since"),
+                         _POST_TIME <= bindparam("b_until")))
 
 
 def _incident(row: Any) -> Incident:
@@ -52,22 +66,17 @@ class WorkflowTx:
                             closed_since: dt.datetime) -> list[Incident]:
         """Incidents a post of this unit and topic may join: open ones with a post since
         ``active_since``, closed ones closed since ``closed_since`` (to reopen)."""
-        last = func.coalesce(incidents.c.last_post_at, incidents.c.opened_at)
-        query = select(incidents).where(
-            incidents.c.topic == topic, incidents.c.merged_into.is_(None),
-            or_(and_(incidents.c.state != State.CLOSED.value, last >= active_since),
-                and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= closed_since)))
-        query = query.where(incidents.c.unit_code.is_(None) if unit_code is None
-                            else incidents.c.unit_code == unit_code)
-        return [_incident(r) for r in self.conn.execute(query.order_by(incidents.c.id))]
+        params = {"b_topic": topic, "b_active_since": active_since, "b_closed_since": closed_since}
+        if unit_code is None:
+            rows = self.conn.execute(_CANDIDATES_IN_TRIAGE, params)
+        else:
+            rows = self.conn.execute(_CANDIDATES_OF_UNIT, {**params, "b_unit": unit_code})
+        return [_incident(r) for r in rows]
 
     def incident_post_count_between(self, incident_id: int, since: dt.datetime, until: dt.datetime) -> int:
         """Posts of an incident published (or fetched, when undated) in [since, until]: velocity."""
-        when = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
-        query = (select(func.count()).select_from(incident_posts.join(raw_posts,
-                                                                     raw_posts.c.id == incident_posts.c.post_id))
-                 .where(incident_posts.c.incident_id == incident_id, when >= since, when <= until))
-        return int(self.conn.execute(query).scalar_one())
+        params = {"b_id": incident_id, "b_since": since, "b_until": until}
+        return int(self.conn.execute(_POSTS_BETWEEN, params).scalar_one())
 
     def active_incidents(self) -> list[Incident]:
         """Every incident not closed and not merged away: what the escalation job looks at."""
