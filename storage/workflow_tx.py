@@ -34,19 +34,21 @@ _UPDATE_PENDING = (update(outbox).where(outbox.c.id == bindparam("b_id"))
                            grade=bindparam("grade"), not_before=bindparam("not_before")))
 _INSERT_MESSAGE = outbox.insert()
 # The detection pass asks for grouping candidates and velocity once per post (bench/alerts.py).
-_LAST_ACTIVITY = func.coalesce(incidents.c.last_post_at, incidents.c.opened_at)
+# Column expressions stay on the left of each comparison (lower-case names keep ruff's SIM300 from
+# flipping them): an untyped bindparam takes its type, UtcDateTime, from there.
+_last_activity = func.coalesce(incidents.c.last_post_at, incidents.c.opened_at)
 _CANDIDATES = (select(incidents).where(
     incidents.c.topic == bindparam("b_topic"), incidents.c.merged_into.is_(None),
-    or_(and_(incidents.c.state != State.CLOSED.value, _LAST_ACTIVITY >= bindparam("b_active_since")),
+    or_(and_(incidents.c.state != State.CLOSED.value, _last_activity >= bindparam("b_active_since")),
         and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since"))))
     .order_by(incidents.c.id))
 _CANDIDATES_OF_UNIT = _CANDIDATES.where(incidents.c.unit_code == bindparam("b_unit"))
 _CANDIDATES_IN_TRIAGE = _CANDIDATES.where(incidents.c.unit_code.is_(None))
-_POST_TIME = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
+_post_time = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
 _POSTS_BETWEEN = (select(func.count()).select_from(incident_posts.join(raw_posts,
                                                                       raw_posts.c.id == incident_posts.c.post_id))
-                  .where(incident_posts.c.incident_id == bindparam("b_id"), _POST_TIME >= bindparam("b_since"),
-                         _POST_TIME <= bindparam("b_until")))
+                  .where(incident_posts.c.incident_id == bindparam("b_id"), _post_time >= bindparam("b_since"),
+                         _post_time <= bindparam("b_until")))
 
 
 def _incident(row: Any) -> Incident:
