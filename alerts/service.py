@@ -82,8 +82,12 @@ def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decis
     assert incident is not None and incident.id is not None and post.id is not None
     if not tx.attach_post(incident.id, post.id, at):
         return
-    incident = tx.get_incident(incident.id) or incident  # fresh post_count
-    assert incident.id is not None
+    # The whole record, with the fresh post_count: the decision's incident is only the summary
+    # the grouping rule read (Tx.grouping_candidates(summary=True)).
+    fresh = tx.get_incident(incident.id)
+    if fresh is None or fresh.id is None:
+        raise StoreError(f"incident {incident.id} vanished while post {post.id} was joining it")
+    incident = fresh
     incident.reach = add_post(Reach.from_dict(incident.reach), post, analysis, decision.tier).to_dict()
     incident.keywords = merge_keywords(incident.keywords, words)
     incident.last_post_at = at
@@ -151,7 +155,8 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                     candidates = []
                     if opens_incident(analysis):
                         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
-                        candidates = tx.grouping_candidates(unit, analysis.topic, at - window, at - reopen)
+                        candidates = tx.grouping_candidates(unit, analysis.topic, at - window, at - reopen,
+                                                            summary=True)
                     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words)
                     if decision.action == "open":
                         _open(tx, config, post.id, decision, at)

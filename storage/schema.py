@@ -110,6 +110,9 @@ incidents = Table(
     Column("parent_id", Integer),
     Column("last_post_at", UtcDateTime(), index=True),
     Column("reopened", Integer),
+    # Grouping candidates are looked up by unit and topic for every post (revision 0004): with the
+    # unit index alone each lookup read every incident the unit ever had.
+    Index("ix_incidents_unit_topic", "unit_code", "topic"),
 )
 
 incident_posts = Table(

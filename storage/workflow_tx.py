@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, update
 
 from core.models import Grade, Incident, State
 from storage import events as journal
@@ -37,13 +37,26 @@ _INSERT_MESSAGE = outbox.insert()
 # Column expressions stay on the left of each comparison (lower-case names keep ruff's SIM300 from
 # flipping them): an untyped bindparam takes its type, UtcDateTime, from there.
 _last_activity = func.coalesce(incidents.c.last_post_at, incidents.c.opened_at)
-_CANDIDATES = (select(incidents).where(
-    incidents.c.topic == bindparam("b_topic"), incidents.c.merged_into.is_(None),
-    or_(and_(incidents.c.state != State.CLOSED.value, _last_activity >= bindparam("b_active_since")),
-        and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since"))))
-    .order_by(incidents.c.id))
-_CANDIDATES_OF_UNIT = _CANDIDATES.where(incidents.c.unit_code == bindparam("b_unit"))
-_CANDIDATES_IN_TRIAGE = _CANDIDATES.where(incidents.c.unit_code.is_(None))
+# What the grouping rule (alerts.grouping.find_match) reads of a candidate; the summary loads only
+# these: decoding every JSON and time column of every candidate was most of the detection pass
+# once a unit had a few hundred incidents in the window (bench/alerts.py --incidents 20000).
+_MATCH_COLUMNS = (incidents.c.id, incidents.c.unit_code, incidents.c.topic, incidents.c.place, incidents.c.state,
+                  incidents.c.merged_into, incidents.c.opened_at, incidents.c.updated_at, incidents.c.last_post_at,
+                  incidents.c.keywords, incidents.c.milestones)
+
+
+def _candidates(*columns: Any, unit: bool) -> Select[Any]:
+    query = select(*columns).where(
+        incidents.c.topic == bindparam("b_topic"), incidents.c.merged_into.is_(None),
+        or_(and_(incidents.c.state != State.CLOSED.value, _last_activity >= bindparam("b_active_since")),
+            and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since"))))
+    query = query.where(incidents.c.unit_code == bindparam("b_unit") if unit else incidents.c.unit_code.is_(None))
+    return query.order_by(incidents.c.id)
+
+
+# (summary, of a unit) -> statement
+_CANDIDATES = {(summary, unit): _candidates(*(_MATCH_COLUMNS if summary else (incidents,)), unit=unit)
+               for summary in (False, True) for unit in (False, True)}
 _post_time = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
 _POSTS_BETWEEN = (select(func.count()).select_from(incident_posts.join(raw_posts,
                                                                       raw_posts.c.id == incident_posts.c.post_id))
@@ -57,6 +70,16 @@ def _incident(row: Any) -> Incident:
     return _row_to_incident(row)
 
 
+def _summary(row: Any) -> Incident:
+    # Only the _MATCH_COLUMNS are real; the rest are placeholders (see grouping_candidates).
+    return Incident(
+        title="", unit=None, unit_code=row.unit_code, topic=row.topic, grade=Grade.BLUE, state=State(row.state),
+        opened_at=row.opened_at, updated_at=row.updated_at, place=row.place, id=row.id,
+        keywords=list(row.keywords or []), merged_into=row.merged_into, last_post_at=row.last_post_at,
+        milestones={k: dt.datetime.fromisoformat(v) for k, v in (row.milestones or {}).items()},
+    )
+
+
 class WorkflowTx:
     """Workflow operations; ``self.conn`` is the transaction's connection."""
 
@@ -65,15 +88,20 @@ class WorkflowTx:
     # -- incidents -----------------------------------------------------------------------------
 
     def grouping_candidates(self, unit_code: str | None, topic: str, active_since: dt.datetime,
-                            closed_since: dt.datetime) -> list[Incident]:
+                            closed_since: dt.datetime, *, summary: bool = False) -> list[Incident]:
         """Incidents a post of this unit and topic may join: open ones with a post since
-        ``active_since``, closed ones closed since ``closed_since`` (to reopen)."""
+        ``active_since``, closed ones closed since ``closed_since`` (to reopen).
+
+        ``summary``: load only what the grouping rule reads (id, unit, topic, place, state,
+        merged_into, opened/updated/last-post times, keywords, milestones); every other field is a
+        placeholder (empty title, grade blue, no deadlines or reach). For choosing among many: read
+        the chosen one again with ``get_incident`` before using or writing it.
+        """
         params = {"b_topic": topic, "b_active_since": active_since, "b_closed_since": closed_since}
-        if unit_code is None:
-            rows = self.conn.execute(_CANDIDATES_IN_TRIAGE, params)
-        else:
-            rows = self.conn.execute(_CANDIDATES_OF_UNIT, {**params, "b_unit": unit_code})
-        return [_incident(r) for r in rows]
+        if unit_code is not None:
+            params["b_unit"] = unit_code
+        rows = self.conn.execute(_CANDIDATES[summary, unit_code is not None], params)
+        return [_summary(r) if summary else _incident(r) for r in rows]
 
     def incident_post_count_between(self, incident_id: int, since: dt.datetime, until: dt.datetime) -> int:
         """Posts of an incident published (or fetched, when undated) in [since, until]: velocity."""
