@@ -25,8 +25,8 @@ pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(DRIVER).ex
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">石马河边排污口冒黑水'
 
 
-@pytest.fixture
-def browser():
+def start_chromium(env: dict[str, str] | None = None):
+    """A headless chromium driven by Selenium; ``env`` for the driver and browser (e.g. another TZ)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -36,8 +36,14 @@ def browser():
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
                  "--window-size=1400,1000", "--lang=zh-CN"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(DRIVER, env=env), options=options)
     driver.implicitly_wait(0)
+    return driver
+
+
+@pytest.fixture
+def browser():
+    driver = start_chromium()
     yield driver
     driver.quit()
 

@@ -17,25 +17,14 @@ import pytest
 from core.models import State
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
 from tests.conftest import TEST_SECRET
-from tests.test_browser import CHROMIUM, DRIVER, _click, _login, _state_is, _text, _wait, pytestmark  # noqa: F401
+from tests.test_browser import _click, _login, _state_is, _text, _wait, pytestmark, start_chromium  # noqa: F401
 
 OPENED = dt.datetime(2026, 3, 1, 0, 30, tzinfo=dt.UTC)  # 08:30 in Shanghai, 19:30 the day before in New York
 
 
 @pytest.fixture
 def browser_ny():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 "--window-size=1400,1000", "--lang=zh-CN"):
-        options.add_argument(flag)
-    env = dict(os.environ, TZ="America/New_York")
-    driver = webdriver.Chrome(service=Service(DRIVER, env=env), options=options)
-    driver.implicitly_wait(0)
+    driver = start_chromium(dict(os.environ, TZ="America/New_York"))
     yield driver
     driver.quit()
 
