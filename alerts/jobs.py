@@ -67,23 +67,27 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
         with store.begin() as tx:
             for incident_id, step in stale[start:start + chunk]:
                 report.ended += tx.end_escalations(incident_id, now, [step])
-            for incident, step, state, events in work[start:start + chunk]:
+            batch = work[start:start + chunk]
+            # Escalation rows and audit entries are written in batches: same rows, same order.
+            tx.save_escalations([(incident.id, step, state) for incident, step, state, _ in batch])
+            audits: list[AuditEntry] = []
+            for incident, step, state, events in batch:
                 assert incident.id is not None
-                tx.save_escalation(incident.id, step, state)
                 for event in events:
                     report.climbed += event.kind == "climb"
                     report.repeated += event.kind == "repeat"
                     label = RUNG_LABELS.get(event.name, event.name)
-                    tx.add_audit(AuditEntry(incident.id, now, SYSTEM, "escalate", incident.state.value,
-                                            incident.state.value,
-                                            {"step": step, "rung": event.name, "kind": event.kind,
-                                             "deadline": state.deadline.isoformat(),
-                                             "due_at": event.due_at.isoformat()}))
+                    audits.append(AuditEntry(incident.id, now, SYSTEM, "escalate", incident.state.value,
+                                             incident.state.value,
+                                             {"step": step, "rung": event.name, "kind": event.kind,
+                                              "deadline": state.deadline.isoformat(),
+                                              "due_at": event.due_at.isoformat()}))
                     if event.notify:
                         again = "（再次）" if event.kind == "repeat" else ""
                         text = (f"{label}{again}: 「{STEP_LABELS.get(step, step)}」已于 "
                                 f"{to_local(state.deadline):%m-%d %H:%M} 超时")
                         report.notified += notify(tx, config, incident, event.name, text, now)
+            tx.add_audits(audits)
     return report
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, Index, Integer, Select, String, Table, and_, func, select
+from sqlalchemy import JSON, Column, Index, Integer, Select, String, Table, and_, bindparam, func, select
 
 from storage.schema import UtcDateTime, incidents, metadata
 
@@ -71,6 +71,7 @@ def _addressed(query: Select, unit_code: str | None, recipient: str | None) -> S
 # Built once: ``.values()`` per call re-coerced every value and cost more than SQLite's insert
 # (bench/alerts.py writes one per opened incident and per notification).
 _INSERT_EVENT = events.insert()
+_UNIT_OF_INCIDENT = select(incidents.c.unit_code).where(incidents.c.id == bindparam("b_id"))
 
 
 def add_event(tx: Tx, kind: str, incident_id: int | None, unit_code: str | None, payload: dict[str, Any],
@@ -101,7 +102,7 @@ def add_notification(tx: Tx, *, at: dt.datetime, incident_id: int | None, recipi
     incident's current unit so a unit user reading it sees only its own unit's."""
     unit_code = None
     if incident_id is not None:
-        unit_code = tx.conn.execute(select(incidents.c.unit_code).where(incidents.c.id == incident_id)).scalar()
+        unit_code = tx.conn.execute(_UNIT_OF_INCIDENT, {"b_id": incident_id}).scalar()
     payload = {"grade": grade, "subject": subject, "body": body, "events": list(events)}
     return add_event(tx, NOTIFICATION, incident_id, unit_code, payload, at, recipient=recipient)
 

@@ -397,6 +397,14 @@ class Tx(WorkflowTx):
                                           "action": entry.action, "from_state": entry.from_state,
                                           "to_state": entry.to_state, "detail": entry.detail})
 
+    def add_audits(self, entries: Sequence[AuditEntry]) -> None:
+        """Append many entries to the audit log, in order, in one batch (the escalation pass
+        writes one per rung climbed)."""
+        if entries:
+            self.conn.execute(_INSERT_AUDIT, [{"incident_id": e.incident_id, "at": e.at, "actor": e.actor,
+                                               "action": e.action, "from_state": e.from_state,
+                                               "to_state": e.to_state, "detail": e.detail} for e in entries])
+
     def audit_for(self, incident_id: int) -> list[AuditEntry]:
         """An incident's audit log, oldest first."""
         rows = self.conn.execute(select(audit_log).where(audit_log.c.incident_id == incident_id)

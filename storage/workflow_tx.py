@@ -24,6 +24,8 @@ _UPDATE_ESCALATION = (update(escalations)
                              escalations.c.step == bindparam("b_step"))
                       .values({**{f: bindparam(f) for f in _ESC_FIELDS}, "active": True, "ended_at": None}))
 _INSERT_ESCALATION = escalations.insert()
+_ESCALATION_KEYS = select(escalations.c.incident_id, escalations.c.step).where(
+    escalations.c.incident_id.in_(bindparam("b_ids", expanding=True)))
 _GROUP_KEY = (outbox.c.incident_id == bindparam("b_incident_id"), outbox.c.channel == bindparam("b_channel"),
               outbox.c.address == bindparam("b_address"))
 _PENDING_MESSAGE = (select(outbox.c.id, outbox.c.lines, outbox.c.events, outbox.c.grade, outbox.c.not_before)
@@ -33,6 +35,24 @@ _UPDATE_PENDING = (update(outbox).where(outbox.c.id == bindparam("b_id"))
                    .values(lines=bindparam("lines"), events=bindparam("events"), subject=bindparam("subject"),
                            grade=bindparam("grade"), not_before=bindparam("not_before")))
 _INSERT_MESSAGE = outbox.insert()
+# The delivery job (alerts.jobs.deliver) runs these once per message: built per call they cost
+# more than the in-app feed's own insert (bench/alerts.py, outbox delivery).
+_now = bindparam("b_now", type_=outbox.c.locked_until.type)
+_FREE = or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < _now)
+_DUE_MESSAGES = (select(outbox).where(outbox.c.status == "pending", outbox.c.next_attempt_at <= _now,
+                                      outbox.c.not_before <= _now, _FREE)
+                 .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(bindparam("b_limit")))
+_LEASE_MESSAGE = (update(outbox).where(outbox.c.id == bindparam("b_id"), outbox.c.status == "pending", _FREE)
+                  .values(locked_until=bindparam("locked_until")))
+_MESSAGE_SENT = (update(outbox).where(outbox.c.id == bindparam("b_id"))
+                 .values(status="sent", sent_at=bindparam("sent_at"), locked_until=None,
+                         attempts=outbox.c.attempts + 1))
+_MESSAGE_RETRY = (update(outbox).where(outbox.c.id == bindparam("b_id"))
+                  .values(last_error=bindparam("last_error"), locked_until=None, attempts=outbox.c.attempts + 1,
+                          next_attempt_at=bindparam("next_attempt_at")))
+_MESSAGE_FAILED = (update(outbox).where(outbox.c.id == bindparam("b_id"))
+                   .values(last_error=bindparam("last_error"), locked_until=None, attempts=outbox.c.attempts + 1,
+                           status="failed"))
 # The detection pass asks for grouping candidates and velocity once per post (bench/alerts.py).
 # Column expressions stay on the left of each comparison (lower-case names keep ruff's SIM300 from
 # flipping them): an untyped bindparam takes its type, UtcDateTime, from there.
@@ -149,6 +169,27 @@ class WorkflowTx:
             self.conn.execute(_INSERT_ESCALATION, {"incident_id": incident_id, "step": step, "active": True,
                                                    "ended_at": None, **values})
 
+    def save_escalations(self, states: Sequence[tuple[int, str, Any]]) -> None:
+        """:meth:`save_escalation` for many (incident id, step, state) at once, with the same result:
+        one read of which rows exist, then one batch of updates and one of inserts (per-step
+        statements were a third of the escalation pass, bench/alerts.py)."""
+        if not states:
+            return
+        ids = sorted({incident_id for incident_id, _, _ in states})
+        existing = {(r.incident_id, r.step) for r in self.conn.execute(_ESCALATION_KEYS, {"b_ids": ids})}
+        updates, inserts = [], []
+        for incident_id, step, state in states:
+            values = {f: getattr(state, f) for f in _ESC_FIELDS}
+            if (incident_id, step) in existing:
+                updates.append({"b_incident_id": incident_id, "b_step": step, **values})
+            else:
+                existing.add((incident_id, step))  # a second state for the same step updates it
+                inserts.append({"incident_id": incident_id, "step": step, "active": True, "ended_at": None, **values})
+        if inserts:
+            self.conn.execute(_INSERT_ESCALATION, inserts)
+        if updates:
+            self.conn.execute(_UPDATE_ESCALATION, updates)
+
     def end_escalations(self, incident_id: int, at: dt.datetime, steps: Sequence[str] | None = None) -> int:
         """Stop escalating some (default all) steps of an incident: done, extended or closed."""
         query = update(escalations).where(escalations.c.incident_id == incident_id, escalations.c.active.is_(True))
@@ -197,31 +238,25 @@ class WorkflowTx:
     def claim_outbox(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[dict[str, Any]]:
         """Take up to ``limit`` due messages for delivery; a lease keeps another worker off them
         (and frees them again if this one dies mid-send)."""
-        free = or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now)
-        rows = self.conn.execute(select(outbox).where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now,
-                                                      outbox.c.not_before <= now, free)
-                                 .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)).all()
+        rows = self.conn.execute(_DUE_MESSAGES, {"b_now": now, "b_limit": limit}).all()
         claimed = []
         for row in rows:
-            got = self.conn.execute(update(outbox).where(outbox.c.id == row.id, outbox.c.status == "pending", free)
-                                    .values(locked_until=now + lease))
+            got = self.conn.execute(_LEASE_MESSAGE, {"b_id": row.id, "b_now": now, "locked_until": now + lease})
             if got.rowcount == 1:
                 claimed.append(dict(row._mapping))
         return claimed
 
     def outbox_sent(self, message_id: int, at: dt.datetime) -> None:
         """Mark a message delivered."""
-        self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(
-            status="sent", sent_at=at, locked_until=None, attempts=outbox.c.attempts + 1))
+        self.conn.execute(_MESSAGE_SENT, {"b_id": message_id, "sent_at": at})
 
     def outbox_failed(self, message_id: int, error: str, retry_at: dt.datetime | None) -> None:
         """Record a failed attempt: retried at ``retry_at``, or given up (status failed) if None."""
-        values: dict[str, Any] = dict(last_error=error[:2000], locked_until=None, attempts=outbox.c.attempts + 1)
         if retry_at is None:
-            values["status"] = "failed"
+            self.conn.execute(_MESSAGE_FAILED, {"b_id": message_id, "last_error": error[:2000]})
         else:
-            values["next_attempt_at"] = retry_at
-        self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+            self.conn.execute(_MESSAGE_RETRY, {"b_id": message_id, "last_error": error[:2000],
+                                               "next_attempt_at": retry_at})
 
     def list_outbox(self, status: str | None = None, incident_id: int | None = None,
                     limit: int = 100) -> list[dict[str, Any]]:

@@ -1,0 +1,84 @@
+"""The batched store writes of the escalation pass and the prebuilt outbox statements of the
+delivery job behave as the one-at-a-time ones did, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from alerts.escalation import EscalationState
+from core.models import AuditEntry
+from storage.schema import audit_log, escalations, outbox
+from tests.api_seed import add_incident
+
+NOW = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
+HOUR = dt.timedelta(hours=1)
+
+
+def _rows(store, table, *order):
+    with store.read() as tx:
+        return [dict(r._mapping) for r in tx.conn.execute(select(table).order_by(*order))]
+
+
+def test_batched_escalation_rows_match_one_at_a_time(sql_store):
+    """An ended row is re-activated with the new state, a new step is inserted, an untouched
+    step keeps its row: the same rows as save_escalation one by one gives."""
+    ids = [add_incident(sql_store, title=f"t{i}", text=f"石马河 {i}", unit_code=None, unit=None) for i in range(3)]
+    old = EscalationState(NOW - HOUR, rung=0, last_notified_at=NOW - HOUR, notify_count=1)
+    with sql_store.begin() as tx:
+        tx.save_escalation(ids[0], "report", old)
+        tx.save_escalation(ids[2], "closure", old)
+        assert tx.end_escalations(ids[0], NOW - HOUR / 2) == 1
+    new = EscalationState(NOW, rung=1, last_notified_at=NOW, notify_count=2, acknowledged_rung=0,
+                          acknowledged_at=NOW - HOUR / 4, acknowledged_by="值班员")
+    fresh = EscalationState(NOW - HOUR / 3)
+    with sql_store.begin() as tx:
+        tx.save_escalations([(ids[0], "report", new), (ids[1], "sign_off", fresh)])
+        tx.save_escalations([])
+    rows = {(r["incident_id"], r["step"]): r for r in _rows(sql_store, escalations, escalations.c.id)}
+    assert len(rows) == 3
+    again = rows[ids[0], "report"]
+    assert again["active"] is True and again["ended_at"] is None
+    assert (again["deadline"], again["rung"], again["notify_count"], again["acknowledged_by"]) == (NOW, 1, 2, "值班员")
+    assert rows[ids[1], "sign_off"]["rung"] == -1 and rows[ids[1], "sign_off"]["active"] is True
+    assert rows[ids[2], "closure"]["deadline"] == NOW - HOUR  # not in the batch: unchanged
+
+
+def test_batched_audit_entries_keep_their_order(sql_store):
+    iid = add_incident(sql_store, title="t", text="石马河 黑臭", unit_code=None, unit=None)
+    entries = [AuditEntry(iid, NOW, "system", "escalate", "assigned", "assigned", {"rung": str(i)}) for i in range(5)]
+    with sql_store.begin() as tx:
+        tx.add_audits(entries)
+        tx.add_audits([])
+    mine = [r for r in _rows(sql_store, audit_log, audit_log.c.id) if r["action"] == "escalate"]
+    assert [r["detail"]["rung"] for r in mine] == ["0", "1", "2", "3", "4"]
+
+
+def test_outbox_lease_retry_give_up_and_sent(sql_store):
+    iid = add_incident(sql_store, title="t", text="石马河 黑臭", unit_code=None, unit=None)
+    with sql_store.begin() as tx:
+        first = tx.enqueue_message(incident_id=iid, channel="feed", recipient="a", address="a", grade="blue",
+                                   subject="s", line="l1", event="reminder", now=NOW, not_before=NOW, group=HOUR)
+        second = tx.enqueue_message(incident_id=iid, channel="feed", recipient="b", address="b", grade="blue",
+                                    subject="s", line="l1", event="reminder", now=NOW, not_before=NOW + HOUR,
+                                    group=HOUR)
+    lease = dt.timedelta(minutes=5)
+    with sql_store.begin() as tx:
+        assert [m["id"] for m in tx.claim_outbox(NOW, 10, lease)] == [first]  # second not due yet
+        assert tx.claim_outbox(NOW, 10, lease) == []  # leased
+    with sql_store.begin() as tx:
+        assert [m["id"] for m in tx.claim_outbox(NOW + lease * 2, 1, lease)] == [first]  # lease ran out
+        tx.outbox_failed(first, "x" * 3000, NOW + HOUR * 2)
+    with sql_store.begin() as tx:
+        assert [m["id"] for m in tx.claim_outbox(NOW + HOUR, 10, lease)] == [second]  # first waits to retry
+        tx.outbox_sent(second, NOW + HOUR)
+    with sql_store.begin() as tx:
+        assert [m["id"] for m in tx.claim_outbox(NOW + HOUR * 2, 10, lease)] == [first]
+        tx.outbox_failed(first, "down", None)
+    rows = {r["id"]: r for r in _rows(sql_store, outbox, outbox.c.id)}
+    assert (rows[first]["status"], rows[first]["attempts"], rows[first]["last_error"]) == ("failed", 2, "down")
+    assert rows[first]["locked_until"] is None and rows[first]["next_attempt_at"] == NOW + HOUR * 2
+    assert (rows[second]["status"], rows[second]["attempts"], rows[second]["sent_at"]) == ("sent", 1, NOW + HOUR)
+    with sql_store.begin() as tx:
+        assert tx.claim_outbox(NOW + HOUR * 9, 10, lease) == []
