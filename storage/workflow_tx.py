@@ -28,9 +28,20 @@ _ESCALATION_KEYS = select(escalations.c.incident_id, escalations.c.step).where(
     escalations.c.incident_id.in_(bindparam("b_ids", expanding=True)))
 _GROUP_KEY = (outbox.c.incident_id == bindparam("b_incident_id"), outbox.c.channel == bindparam("b_channel"),
               outbox.c.address == bindparam("b_address"))
-_PENDING_MESSAGE = (select(outbox.c.id, outbox.c.lines, outbox.c.events, outbox.c.grade, outbox.c.not_before)
-                    .where(*_GROUP_KEY, outbox.c.status == "pending").order_by(outbox.c.id.desc()).limit(1))
-_LAST_SENT = select(func.max(outbox.c.sent_at)).where(*_GROUP_KEY, outbox.c.status == "sent")
+
+
+def _of_pending(column: Any) -> Any:
+    return (select(column).where(*_GROUP_KEY, outbox.c.status == "pending").order_by(outbox.c.id.desc()).limit(1)
+            .scalar_subquery().label(column.name))
+
+
+# The group's pending message (all NULL when none) and its last sending, in ONE statement that
+# always returns one row: one round trip per recipient instead of two (escalation pass,
+# bench/alerts.py). Every subquery reads the same snapshot, so they describe the same message.
+_MESSAGE_GROUP = select(*(_of_pending(c) for c in (outbox.c.id, outbox.c.lines, outbox.c.events, outbox.c.grade,
+                                                   outbox.c.not_before)),
+                        select(func.max(outbox.c.sent_at)).where(*_GROUP_KEY, outbox.c.status == "sent")
+                        .scalar_subquery().label("last_sent"))
 _UPDATE_PENDING = (update(outbox).where(outbox.c.id == bindparam("b_id"))
                    .values(lines=bindparam("lines"), events=bindparam("events"), subject=bindparam("subject"),
                            grade=bindparam("grade"), not_before=bindparam("not_before")))
@@ -213,8 +224,9 @@ class WorkflowTx:
                                           .where(*key, outbox.c.status == "sent")).scalar_one()
         else:
             params = {"b_incident_id": incident_id, "b_channel": channel, "b_address": address}
-            pending = self.conn.execute(_PENDING_MESSAGE, params).first()
-            last_sent = None if pending is not None else self.conn.execute(_LAST_SENT, params).scalar_one()
+            found = self.conn.execute(_MESSAGE_GROUP, params).one()
+            pending = found if found.id is not None else None
+            last_sent = None if pending is not None else found.last_sent
         if pending is not None:
             lines = list(pending.lines)
             if line not in lines:
