@@ -30,8 +30,16 @@ _GROUP_KEY = (outbox.c.incident_id == bindparam("b_incident_id"), outbox.c.chann
               outbox.c.address == bindparam("b_address"))
 
 
+# A pending message may take more lines only while no delivery holds its lease: the sender sends
+# the lines it read when it claimed the message and then marks it sent, so a line joined after
+# the claim would be marked sent without ever being delivered.
+_JOIN_NOW = bindparam("b_join_now", type_=outbox.c.locked_until.type)
+_JOINABLE = (outbox.c.status == "pending", or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < _JOIN_NOW))
+_LEASED = (outbox.c.status == "pending", outbox.c.locked_until >= _JOIN_NOW)
+
+
 def _of_pending(column: Any) -> Any:
-    return (select(column).where(*_GROUP_KEY, outbox.c.status == "pending").order_by(outbox.c.id.desc()).limit(1)
+    return (select(column).where(*_GROUP_KEY, *_JOINABLE).order_by(outbox.c.id.desc()).limit(1)
             .scalar_subquery().label(column.name))
 
 
@@ -41,8 +49,9 @@ def _of_pending(column: Any) -> Any:
 _MESSAGE_GROUP = select(*(_of_pending(c) for c in (outbox.c.id, outbox.c.lines, outbox.c.events, outbox.c.grade,
                                                    outbox.c.not_before)),
                         select(func.max(outbox.c.sent_at)).where(*_GROUP_KEY, outbox.c.status == "sent")
-                        .scalar_subquery().label("last_sent"))
-_UPDATE_PENDING = (update(outbox).where(outbox.c.id == bindparam("b_id"))
+                        .scalar_subquery().label("last_sent"),
+                        select(func.count()).where(*_GROUP_KEY, *_LEASED).scalar_subquery().label("leased"))
+_UPDATE_PENDING = (update(outbox).where(outbox.c.id == bindparam("b_id"), *_JOINABLE)
                    .values(lines=bindparam("lines"), events=bindparam("events"), subject=bindparam("subject"),
                            grade=bindparam("grade"), not_before=bindparam("not_before")))
 _INSERT_MESSAGE = outbox.insert()
@@ -218,15 +227,17 @@ class WorkflowTx:
         until ``group`` has passed. Returns the outbox id."""
         if incident_id is None:  # messages about no incident (rare) are not grouped by incident
             key = (outbox.c.incident_id.is_(None), outbox.c.channel == channel, outbox.c.address == address)
-            pending = self.conn.execute(select(outbox).where(*key, outbox.c.status == "pending")
-                                        .order_by(outbox.c.id.desc()).limit(1)).first()
+            free = {"b_join_now": now}
+            pending = self.conn.execute(select(outbox).where(*key, *_JOINABLE)
+                                        .order_by(outbox.c.id.desc()).limit(1), free).first()
             last_sent = self.conn.execute(select(func.max(outbox.c.sent_at))
                                           .where(*key, outbox.c.status == "sent")).scalar_one()
+            leased = self.conn.execute(select(func.count()).where(*key, *_LEASED), free).scalar_one()
         else:
-            params = {"b_incident_id": incident_id, "b_channel": channel, "b_address": address}
+            params = {"b_incident_id": incident_id, "b_channel": channel, "b_address": address, "b_join_now": now}
             found = self.conn.execute(_MESSAGE_GROUP, params).one()
             pending = found if found.id is not None else None
-            last_sent = None if pending is not None else found.last_sent
+            last_sent, leased = found.last_sent, found.leased
         if pending is not None:
             lines = list(pending.lines)
             if line not in lines:
@@ -234,10 +245,14 @@ class WorkflowTx:
             events = list(pending.events) + ([event] if event not in pending.events else [])
             ranks = [Grade(g).rank for g in (pending.grade, grade) if g]
             top = list(Grade)[max(ranks)].value if ranks else None
-            self.conn.execute(_UPDATE_PENDING, {"b_id": pending.id, "lines": lines, "events": events,
-                                                "subject": subject, "grade": top,
-                                                "not_before": min(pending.not_before, not_before)})
-            return int(pending.id)
+            joined = self.conn.execute(_UPDATE_PENDING, {"b_id": pending.id, "lines": lines, "events": events,
+                                                         "subject": subject, "grade": top, "b_join_now": now,
+                                                         "not_before": min(pending.not_before, not_before)})
+            if joined.rowcount == 1:
+                return int(pending.id)
+            leased = 1  # claimed by a delivery between our read and our update (PostgreSQL)
+        if leased:
+            last_sent = max(last_sent, now) if last_sent is not None else now  # being sent right now
         if last_sent is not None:
             not_before = max(not_before, last_sent + group)
         new_id = self.conn.execute(_INSERT_MESSAGE, {

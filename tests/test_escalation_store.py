@@ -82,3 +82,34 @@ def test_outbox_lease_retry_give_up_and_sent(sql_store):
     assert (rows[second]["status"], rows[second]["attempts"], rows[second]["sent_at"]) == ("sent", 1, NOW + HOUR)
     with sql_store.begin() as tx:
         assert tx.claim_outbox(NOW + HOUR * 9, 10, lease) == []
+
+
+def test_a_line_queued_while_its_message_is_being_sent_is_not_lost(sql_store):
+    """The sender sends the lines it read when it claimed the message, then marks it sent: a line
+    for the same recipient queued in between must go into a new message, not into the sent one."""
+    iid = add_incident(sql_store, title="t", text="石马河 黑臭", unit_code=None, unit=None)
+    lease, group = dt.timedelta(minutes=5), dt.timedelta(minutes=10)
+
+    def queue(line, at):
+        with sql_store.begin() as tx:
+            return tx.enqueue_message(incident_id=iid, channel="feed", recipient="a", address="a", grade="blue",
+                                      subject="s", line=line, event="e", now=at, not_before=at, group=group)
+
+    first = queue("first", NOW)
+    with sql_store.begin() as tx:
+        claimed = tx.claim_outbox(NOW, 10, lease)
+    assert [(m["id"], m["lines"]) for m in claimed] == [(first, ["first"])]
+    later = queue("second", NOW + dt.timedelta(minutes=1))  # while "first" is being delivered
+    assert later != first
+    with sql_store.begin() as tx:
+        tx.outbox_sent(first, NOW + dt.timedelta(minutes=2))
+    rows = {r["id"]: r for r in _rows(sql_store, outbox, outbox.c.id)}
+    assert list(rows[first]["lines"]) == ["first"] and rows[first]["status"] == "sent"
+    assert list(rows[later]["lines"]) == ["second"] and rows[later]["status"] == "pending"
+    assert _aware(rows[later]["not_before"]) >= NOW + dt.timedelta(minutes=1) + group  # grouping still holds
+    # Once no delivery holds a message, lines join it as before.
+    assert queue("third", NOW + dt.timedelta(minutes=3)) == later
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
