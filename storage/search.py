@@ -15,6 +15,8 @@ Elasticsearch backend is the answer at scale there.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -183,22 +185,10 @@ def search_posts(tx: Tx, terms: Sequence[tuple[str, Sequence[str]]], filters: Se
         source = "raw_posts r"
     base = (f"FROM {source} LEFT JOIN analyses a ON a.post_id = r.id "
             f"LEFT JOIN incident_posts ip ON ip.post_id = r.id WHERE {' AND '.join(where)}")
-    # One pass over every match gives the total, the facet counts and the order: the full-text
-    # match runs once instead of once per facet.
-    day = _FACET_SQL["day"] if _sqlite(tx) else "CAST(coalesce(r.published_at, r.fetched_at) AS DATE)"
-    rank = "m.rank" if _sqlite(tx) and sort == "relevance" else "0"
-    matches = tx.conn.execute(text(
-        f"SELECT r.id, a.unit_code, a.topic, r.source, a.polarity, {day} AS day, {rank} AS rank, "
-        f"coalesce(r.published_at, r.fetched_at) AS at {base}"), params).all()
-    # Columns counted in C (zip + Counter): per-row attribute access was most of the time.
-    columns = list(zip(*matches, strict=True)) if matches else [()] * 8
-    facets = {name: {("" if v is None else str(v)): n for v, n in Counter(columns[i]).most_common(50)}
-              for i, name in enumerate(FACETS, start=1)}
-    if sort == "relevance" and _sqlite(tx):
-        matches.sort(key=lambda r: (r[6], -r[0]))
+    if _sqlite(tx):
+        total, facets, page = _sqlite_matches(tx, base, params, limit=limit, offset=offset, sort=sort)
     else:
-        matches.sort(key=lambda r: (str(r[7] or ""), r[0]), reverse=True)
-    page = [r[0] for r in matches[offset:offset + limit]]
+        total, facets, page = _generic_matches(tx, base, params, limit=limit, offset=offset, sort=sort)
     hits_by_id = {}
     if page:
         rows = tx.conn.execute(text(
@@ -207,7 +197,76 @@ def search_posts(tx: Tx, terms: Sequence[tuple[str, Sequence[str]]], filters: Se
             "LEFT JOIN incident_posts ip ON ip.post_id = r.id WHERE r.id IN (" + ",".join(map(str, page)) + ")"))
         hits_by_id = {r.id: SearchHit(r.id, r.source, r.url, r.title, r.text, _aware(r.published_at), r.unit_code,
                                       r.topic, r.polarity, r.incident_id) for r in rows}
-    return SearchResult(len(matches), [hits_by_id[i] for i in page if i in hits_by_id], facets)
+    return SearchResult(total, [hits_by_id[i] for i in page if i in hits_by_id], facets)
+
+
+def _sqlite_matches(tx: Tx, base: str, params: dict[str, Any], *, limit: int, offset: int,
+                    sort: str) -> tuple[int, dict[str, dict[str, int]], list[int]]:
+    """Total, facet counts and the page's post ids from one pass over every match (SQLite).
+
+    At 100,000 matches the per-row costs decide: the pass runs on the driver's cursor (plain
+    tuples, no result-row objects), and the day is grouped by its UTC hour text (a substring)
+    rather than calling date() per row; the few distinct hours are turned into Shanghai days
+    afterwards, by SQLite's own date(), so the day values are exactly what date() per row gave.
+    The page is picked with a heap, not by sorting every match."""
+    order = "m.rank" if sort == "relevance" else "coalesce(r.published_at, r.fetched_at)"
+    sql = (f"SELECT r.id, a.unit_code, a.topic, r.source, a.polarity, "
+           f"substr(coalesce(r.published_at, r.fetched_at), 1, 13), {order} {base}")
+    raw = tx.conn.connection.driver_connection
+    assert raw is not None
+    compiled = tx.conn.dialect.statement_compiler(tx.conn.dialect, text(sql))  # :name -> ? in bound order
+    args = [_driver_value(params[name]) for name in compiled.positiontup or []]
+    rows = raw.execute(compiled.string, args).fetchall()
+    if not rows:
+        return 0, {f: {} for f in FACETS}, []
+    ids, units, topics, sources, polarities, hours, keys = zip(*rows, strict=True)
+    by_hour = Counter(hours)
+    day_of = _shanghai_days(tx, list(by_hour))
+    days: Counter[str | None] = Counter()
+    for hour, n in by_hour.items():
+        days[day_of[hour]] += n
+    facets = {name: {("" if v is None else str(v)): n for v, n in counter.most_common(50)}
+              for name, counter in zip(FACETS, (Counter(units), Counter(topics), Counter(sources),
+                                                Counter(polarities), days), strict=True)}
+    want = offset + limit
+    if sort == "relevance":  # best bm25 first (lower is better), newer id first on ties
+        best = heapq.nsmallest(want, zip(keys, (-i for i in ids), strict=True))
+        page = [-neg for _k, neg in best[offset:]]
+    else:  # newest first, higher id first on ties
+        best = heapq.nlargest(want, zip((str(k or "") for k in keys), ids, strict=True))
+        page = [i for _k, i in best[offset:]]
+    return len(rows), facets, page
+
+
+def _driver_value(value: Any) -> Any:
+    # The driver gets what SQLAlchemy would bind: naive UTC datetimes as its text form.
+    return value.isoformat(" ") if isinstance(value, dt.datetime) else value
+
+
+def _shanghai_days(tx: Tx, hours: list[str | None]) -> dict[str | None, str | None]:
+    """Asia/Shanghai day of each 'YYYY-MM-DD HH' UTC hour prefix, by SQLite's date() (one statement)."""
+    out: dict[str | None, str | None] = {None: None}
+    keys = [h for h in hours if h is not None]
+    if keys:
+        rows = tx.conn.execute(text(
+            "SELECT value, date(CASE WHEN length(value) = 13 THEN value || ':00:00' ELSE value END, '+8 hours') "
+            "FROM json_each(:keys)"), {"keys": json.dumps(keys)})
+        out.update((r[0], r[1]) for r in rows)
+    return out
+
+
+def _generic_matches(tx: Tx, base: str, params: dict[str, Any], *, limit: int, offset: int,
+                     sort: str) -> tuple[int, dict[str, dict[str, int]], list[int]]:
+    """Total, facet counts and the page's post ids on another database (substring search)."""
+    day = "CAST(coalesce(r.published_at, r.fetched_at) AS DATE)"
+    matches = tx.conn.execute(text(
+        f"SELECT r.id, a.unit_code, a.topic, r.source, a.polarity, {day} AS day, "
+        f"coalesce(r.published_at, r.fetched_at) AS at {base}"), params).all()
+    columns = list(zip(*matches, strict=True)) if matches else [()] * 7
+    facets = {name: {("" if v is None else str(v)): n for v, n in Counter(columns[i]).most_common(50)}
+              for i, name in enumerate(FACETS, start=1)}
+    matches.sort(key=lambda r: (str(r[6] or ""), r[0]), reverse=True)  # no ranking without FTS: newest first
+    return len(matches), facets, [r[0] for r in matches[offset:offset + limit]]
 
 
 def _aware(value: Any) -> dt.datetime | None:

@@ -1,0 +1,97 @@
+"""SQLite search answers (total, page order, every facet) equal a plain-SQL reference, on real SQLite.
+
+The search pass counts the day facet by UTC hour and maps hours to Shanghai days afterwards, and
+picks the page with a heap: this checks both against date() per row and ORDER BY, around Shanghai
+midnight, with posts lacking analyses or a publication time, for each filter and sort."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+
+import pytest
+from sqlalchemy import text
+
+from core.jurisdiction import load_jurisdiction
+from core.models import Analysis, Polarity, RawPost
+from dashboard_api.search_index import SearchIndexer
+from storage.search import FACETS, SearchFilters, match_expression, search_posts
+
+T0 = dt.datetime(2026, 3, 1, 15, 30, tzinfo=dt.UTC)  # 23:30 in Shanghai: posts straddle midnight
+UNITS = ["500105003000", "500105004000", None]
+WORDS = ["污水", "油烟", "噪音", "黑臭"]
+
+
+@pytest.fixture
+def filled(store):
+    rng = random.Random(3)
+    posts = []
+    for i in range(400):
+        words = rng.sample(WORDS, 2)
+        at = T0 + dt.timedelta(minutes=7 * i) if i % 9 else None  # some without a publication time
+        posts.append(RawPost(source=rng.choice(["weibo", "news", "forum"]),
+                             text=f"江北区{words[0]}问题，{words[1]}也有（{i}）" + "又" * rng.randrange(4),
+                             url=f"http://f/{i}", published_at=at))
+    with store.begin() as tx:
+        tx.add_posts(posts, T0)
+        for pid in range(1, 401):
+            if pid % 11:  # some posts are not analysed yet: their facet value is ""
+                tx.save_analysis(pid, Analysis(True, None, rng.choice(UNITS), 1.0, [rng.choice(["water", "air"])],
+                                               rng.choice(list(Polarity)), 0.2), T0)
+    indexer = SearchIndexer(load_jurisdiction("jiangbei"))
+    assert indexer.catch_up(store) == 400
+    return store, indexer
+
+
+def reference(tx, terms, f: SearchFilters, sort: str) -> tuple[int, list[int], dict[str, dict[str, int]]]:
+    """The straightforward answer: every match with date() per row, sorted by SQL."""
+    where, params = ["post_fts MATCH :q"], {"q": match_expression(terms)}
+    for name, col in (("unit_code", "a.unit_code"), ("topic", "a.topic"), ("polarity", "a.polarity"),
+                      ("source", "r.source")):
+        if getattr(f, name) is not None:
+            where.append(f"{col} = :{name}")
+            params[name] = getattr(f, name)
+    for name, op in (("since", ">="), ("until", "<")):
+        if getattr(f, name) is not None:
+            where.append(f"coalesce(r.published_at, r.fetched_at) {op} :{name}")
+            params[name] = getattr(f, name).astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    at = "coalesce(r.published_at, r.fetched_at)"
+    order = "post_fts.rank, r.id DESC" if sort == "relevance" else f"{at} DESC, r.id DESC"
+    rows = tx.conn.execute(text(
+        "SELECT r.id, a.unit_code, a.topic, r.source, a.polarity, "
+        f"date({at}, '+8 hours') FROM post_fts JOIN raw_posts r ON r.id = post_fts.rowid "
+        f"LEFT JOIN analyses a ON a.post_id = r.id WHERE {' AND '.join(where)} ORDER BY {order}"), params).all()
+    facets = {name: {("" if v is None else str(v)): n for v, n in Counter(r[i] for r in rows).most_common(50)}
+              for i, name in enumerate(FACETS, start=1)}
+    return len(rows), [r[0] for r in rows], facets
+
+
+FILTERS = [SearchFilters(), SearchFilters(unit_code="500105003000"), SearchFilters(topic="water", polarity="neg"),
+           SearchFilters(source="news"), SearchFilters(since=T0 + dt.timedelta(hours=8, minutes=30)),
+           SearchFilters(until=dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))]
+
+
+def test_search_matches_the_plain_sql_reference(filled):
+    store, indexer = filled
+    for query in ["污水", "江北", "油烟 噪音", "又"]:
+        terms = indexer.query_terms(indexer.query_tokens(query))
+        for sort in ("relevance", "newest"):
+            for filters in FILTERS:
+                case = (query, sort, filters)
+                with store.read() as tx:
+                    total, order, facets = reference(tx, terms, filters, sort)
+                    pages = [search_posts(tx, terms, filters, limit=25, offset=off, sort=sort) for off in (0, 25, 390)]
+                assert pages[0].total == total and pages[0].facets == facets, case
+                assert [h.post_id for p in pages[:2] for h in p.hits] == order[:50], case
+                assert [h.post_id for h in pages[2].hits] == order[390:415], case
+
+
+def test_the_reference_is_not_vacuous(filled):
+    """The cases above include many matches, several days and empty facet values."""
+    store, indexer = filled
+    with store.read() as tx:
+        total, _order, facets = reference(tx, indexer.query_terms(["江北"]), SearchFilters(), "relevance")
+    assert total == 400 and facets["unit_code"].get("", 0) > 36
+    assert set(facets["day"]) == {"2026-03-01", "2026-03-02", "2026-03-03"}  # 23:30 Shanghai onwards
+    assert len(set(facets["source"])) == 3
