@@ -138,8 +138,8 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
             assert post.id is not None
             at = now or utcnow()
             try:
-                analysis = analyzer.analyze(post.full_text)
-                words = keywords(analyzer.segmenter.cut(post.full_text)) if opens_incident(analysis) else []
+                analysis, tokens = analyzer.analyze_with_tokens(post.full_text)
+                words = keywords(tokens) if opens_incident(analysis) else []
             except Exception as exc:  # one bad post must not stop the batch
                 log.exception("analysis failed for post %s", post.id)
                 with store.begin() as tx:

@@ -41,6 +41,11 @@ class Analyzer:
 
     def analyze(self, text: str) -> Analysis:
         """Analyse one text (title and body joined). Pure: same text, same answer."""
+        return self.analyze_with_tokens(text)[0]
+
+    def analyze_with_tokens(self, text: str) -> tuple[Analysis, list[str]]:
+        """``analyze``, plus the jieba tokens it cut, for callers that need them too (incident
+        keywords) so a post is cut once."""
         text = text or ""
         place = self.places.resolve(text)
         topics, topic_evidence, scores = self.topics.classify(text)
@@ -77,7 +82,7 @@ class Analyzer:
         unit = self.jurisdiction.units[unit_code].name if unit_code else None
         evidence = [*place.evidence, *topic_evidence, *sentiment.evidence]
         evidence.sort(key=lambda e: (e.start, e.end))
-        return Analysis(
+        analysis = Analysis(
             relevant=relevant,
             unit=unit,
             unit_code=unit_code,
@@ -89,6 +94,7 @@ class Analyzer:
             signals=sentiment.signals,
             place=place.place if relevant else None,
         )
+        return analysis, tokens
 
     def features(self, text: str) -> dict[str, float]:
         """The classifier features of a text (what ``tools/train_classifiers.py`` trains on)."""

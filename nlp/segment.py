@@ -19,10 +19,6 @@ class Segmenter:
         a word the sentiment model has never seen, while the single characters it falls back to
         are words the model knows. The sentiment model is trained on the same cut."""
         self.hmm = hmm
-        # The last text cut and its tokens: incident detection cuts a post's text again right
-        # after the analyzer did (for its keywords), ~0.5 ms a post (bench/alerts.py). One tuple,
-        # replaced whole, so threads sharing the segmenter never see a half-written pair.
-        self._last: tuple[str, tuple[str, ...]] = ("", ())
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
         for word in user_words:
@@ -30,12 +26,7 @@ class Segmenter:
 
     def cut(self, text: str) -> list[str]:
         """Accurate-mode tokens, whitespace dropped."""
-        last_text, last_tokens = self._last
-        if text == last_text and text:
-            return list(last_tokens)
-        tokens = [t for t in self.tokenizer.lcut(text, HMM=self.hmm) if t.strip()]
-        self._last = (text, tuple(tokens))
-        return tokens
+        return [t for t in self.tokenizer.lcut(text, HMM=self.hmm) if t.strip()]
 
     def cut_for_search(self, text: str) -> list[str]:
         """Search-mode tokens (also the sub-words of long words), for full-text indexes."""

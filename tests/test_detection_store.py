@@ -97,9 +97,9 @@ class _Worker:
         self._analyzer, self._before = analyzer, before
         self.jurisdiction, self.segmenter = analyzer.jurisdiction, analyzer.segmenter
 
-    def analyze(self, text):
+    def analyze_with_tokens(self, text):
         self._before(text)
-        return self._analyzer.analyze(text)
+        return self._analyzer.analyze_with_tokens(text)
 
 
 def test_post_claimed_by_another_worker_meanwhile_is_left_to_it(sql_store, analyzer):
