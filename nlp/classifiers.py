@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 MODEL = Path(__file__).parent / "models" / "classifiers.json.gz"  # gzip: 2 MB of JSON is ~0.4 MB
-NGRAMS = (1, 2, 3)  # documentation of what char_grams builds
 # Lexicon topic scores are capped: past a few hits more words say nothing new.
 _TOPIC_CAP = 6.0
 _CUE_CAP = 3
