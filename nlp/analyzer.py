@@ -11,6 +11,7 @@ from nlp.classifiers import Classifiers
 from nlp.classifiers import features as classifier_features
 from nlp.dedup import NearDuplicateIndex, clean
 from nlp.places import OWN_THRESHOLD, PlaceResolver, PlaceResult
+from nlp.salience import Salience
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentScorer, clamp_score
 from nlp.topics import TopicClassifier
@@ -38,6 +39,10 @@ class Analyzer:
         self.topics = TopicClassifier()
         self.sentiment = SentimentScorer()
         self.classifiers = (classifiers or Classifiers.load()) if use_classifiers else None
+        # Word weights for event grouping (alerts.grouping): the pack's boilerplate and the
+        # jurisdiction's own names weigh nothing.
+        self.salience = Salience([*self.jurisdiction.grouping.get("generic_words", []),
+                                  *self.jurisdiction.own_names()])
 
     def analyze(self, text: str) -> Analysis:
         """Analyse one text (title and body joined). Pure: same text, same answer."""
@@ -109,7 +114,3 @@ class Analyzer:
     def dedup_tokens(self, text: str) -> list[str]:
         """The tokens near-duplicate detection compares: repost furniture removed, jieba cut."""
         return self.segmenter.cut(clean(text))
-
-    def is_alarming(self, analysis: Analysis) -> bool:
-        """True when a post should open or feed an incident: relevant and negative."""
-        return analysis.relevant and analysis.polarity is Polarity.NEG

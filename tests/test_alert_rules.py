@@ -10,7 +10,7 @@ import pytest
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.escalation import EscalationPolicy, EscalationState, acknowledge, evaluate, overdue_steps
 from alerts.grading import Reach, add_post, combine, effective_grade, grade_incident, source_tier
-from alerts.grouping import find_match, jaccard, keywords
+from alerts.grouping import find_match, merge_keywords, overlap, same_place
 from alerts.notify_rules import backoff, quiet_until, recipients
 from alerts.rules import decide
 from alerts.workflow import check_extension, check_return, target_state
@@ -21,6 +21,11 @@ from core.timeutil import SHANGHAI
 
 PACK = load_jurisdiction("jiangbei")
 GRADING, GROUPING = PACK.grading, PACK.grouping
+
+
+def weight(word: str) -> float:
+    """Plain weights for the pure grouping tests: every word of two characters or more weighs 5."""
+    return 5.0 if len(word) >= 2 else 0.0
 POLICY = EscalationPolicy.from_pack(PACK.escalation)
 
 
@@ -103,53 +108,68 @@ def test_override_holds_until_facts_exceed_it():
 
 # -- grouping ----------------------------------------------------------------------------------
 
-def test_keywords_and_similarity():
-    words = keywords(["工地", "，", "12", "工地", "夜间", "a", "施工"])
-    assert words == ["工地", "夜间", "施工"]
-    assert jaccard(["a1", "b1"], ["b1", "c1"]) == pytest.approx(1 / 3)
-    assert jaccard([], ["x"]) == 0
+def test_keywords_and_overlap():
+    assert merge_keywords(["工地", "夜间"], ["夜间", "施工"]) == ["工地", "夜间", "施工"]
+    shared, ratio = overlap(["工地", "夜间", "打桩"], ["工地", "夜间", "施工", "噪音"], weight)
+    assert shared == 10 and ratio == pytest.approx(10 / 15)  # over the smaller side
+    assert overlap([], ["工地"], weight) == (0.0, 0.0)
+    assert same_place("鲜花港", "鲜花港社区") and not same_place("建新北路", "北城天街")
 
 
-def test_same_place_merges_different_place_does_not():
+def test_shared_words_decide_place_and_unit_weigh_in():
     now = local(2026, 11, 30, 12)
     inc = incident()
-    match = find_match("500105006000", "noise", "建新北路", ["完全", "不同"], [inc], now, GROUPING)
+    match = find_match("500105006000", "noise", "建新北路", ["工地", "夜间", "打桩"], [inc], now, GROUPING, weight)
     assert match is not None and match.action == "merge"
-    assert find_match("500105006000", "noise", "北城天街", ["工地", "夜间", "施工"], [inc], now, GROUPING) is None
-    assert find_match("500105003000", "noise", "建新北路", ["工地"], [inc], now, GROUPING) is None  # other unit
-    assert find_match("500105006000", "air", "建新北路", ["工地"], [inc], now, GROUPING) is None  # other topic
+    # The same place with nothing salient in common is not the same event any more.
+    assert find_match("500105006000", "noise", "建新北路", ["完全", "不同"], [inc], now, GROUPING, weight) is None
+    # Another unit never; another named place only with much more in common.
+    assert find_match("500105003000", "noise", "建新北路", ["工地", "夜间", "施工"], [inc], now, GROUPING,
+                      weight) is None
+    assert find_match("500105006000", "noise", "北城天街", ["工地", "夜间", "广场", "舞蹈", "音响"], [inc], now,
+                      GROUPING, weight) is None
+    # One event told as air by one resident and as noise by another still joins.
+    assert find_match("500105006000", "air", "建新北路", ["工地", "夜间", "施工"], [inc], now, GROUPING,
+                      weight) is not None
 
 
 def test_text_similarity_decides_without_place_and_window_applies():
     inc = incident(place=None)
     now = local(2026, 11, 30, 12)
     similar = ["工地", "夜间", "施工", "噪音", "凌晨"]
-    assert find_match("500105006000", "noise", None, similar, [inc], now, GROUPING).action == "merge"
-    assert find_match("500105006000", "noise", None, ["广场舞", "音响"], [inc], now, GROUPING) is None
+    assert find_match("500105006000", "noise", None, similar, [inc], now, GROUPING, weight).action == "merge"
+    assert find_match("500105006000", "noise", None, ["广场舞", "音响"], [inc], now, GROUPING, weight) is None
     late = local(2026, 12, 3, 9, 1)  # 72 h after the last post
-    assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING) is None
+    assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight) is None
+    # ... but an official reply that late still finds its incident (follow-up window).
+    reply = find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight, followup=True)
+    assert reply is not None and reply.action == "attach"
     inc.last_post_at = local(2026, 12, 2, 9)  # a recent post keeps the window open
-    assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING) is not None
+    assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight) is not None
 
 
 def test_recently_closed_incident_is_reopened_old_one_is_not():
     closed = incident(state=State.CLOSED, milestones={"closed": local(2026, 12, 1, 9)})
     soon, later = local(2026, 12, 10, 9), local(2027, 1, 5, 9)
-    match = find_match("500105006000", "noise", "建新北路", ["工地"], [closed], soon, GROUPING)
+    words = ["工地", "夜间", "施工"]
+    match = find_match("500105006000", "noise", "建新北路", words, [closed], soon, GROUPING, weight)
     assert match is not None and match.action == "reopen"
-    assert find_match("500105006000", "noise", "建新北路", ["工地"], [closed], later, GROUPING) is None
+    assert find_match("500105006000", "noise", "建新北路", words, [closed], later, GROUPING, weight) is None
+    # Praise after the clean-up attaches to the closed incident and does not reopen it.
+    praise = find_match("500105006000", "noise", "建新北路", words, [closed], soon, GROUPING, weight, followup=True)
+    assert praise is not None and praise.action == "attach"
     # An open candidate wins over a closed one.
     open_one = incident(id=8, last_post_at=local(2026, 12, 9, 9))
-    both = find_match("500105006000", "noise", "建新北路", ["工地"], [closed, open_one], soon, GROUPING)
+    both = find_match("500105006000", "noise", "建新北路", words, [closed, open_one], soon, GROUPING, weight)
     assert both.incident.id == 8
 
 
 def test_low_confidence_goes_to_triage():
     now = local(2026, 11, 30, 9)
-    decision = decide(post(), analysis(confidence=0.3), [], PACK, now, ["工地"])
+    decision = decide(post(), analysis(confidence=0.3), [], PACK, now, ["工地"], weight)
     assert decision.action == "open" and decision.incident.state is State.NEW
     assert decision.incident.unit_code is None and "置信度低" in decision.reasons[0]
-    sure = decide(post(), analysis(), [], PACK, now, ["工地"])
+    sure = decide(post(), analysis(), [], PACK, now, ["工地"], weight)
     assert sure.incident.state is State.ASSIGNED and sure.incident.department == "区住房城乡建委"
 
 

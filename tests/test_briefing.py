@@ -68,7 +68,7 @@ def runs(store, source, start, end, every_hours=6, ok_until=None):
 def incident_of(store, post_id):
     with store.read() as tx:
         for inc in tx.list_incidents(limit=100):
-            if post_id in [p.id for p, _ in tx.incident_post_rows(inc.id)]:
+            if post_id in [p.id for p, _, _ in tx.incident_post_rows(inc.id)]:
                 return inc
     raise AssertionError(f"post {post_id} in no incident")
 
@@ -151,7 +151,7 @@ def test_every_figure_matches_the_records(store, seeded, jurisdiction):
         for inc in b.top:
             for quote in inc.summary:  # verbatim: every quote is a piece of its own post
                 assert quote.text.rstrip("…") in tx.get_post(quote.post_id).text
-                assert quote.post_id in [p.id for p, _ in tx.incident_post_rows(inc.id)]
+                assert quote.post_id in [p.id for p, _, _ in tx.incident_post_rows(inc.id)]
 
     # Accountability: A signed on time, responded late (due Wed 09:00, done 10:00), resolved on time;
     # B returned by 石马河 before its sign-off fell due, reassigned to 观音桥 which never signed.
