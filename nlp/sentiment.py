@@ -98,6 +98,8 @@ class SentimentScorer:
         if counts["esc"]:
             signals = sorted({*signals, "escalation"})
         prob = self.probability(tokens)
+        for signal in signals:  # the classifiers weigh the signals with the setting (nlp/classifiers.py)
+            counts[f"signal_{signal}"] = 1
         counts["complaint"] = len(complaint_words)  # a word in both lists counts once
         counts["vivid"] = len(complaint_words - self.reporting)
         polarity = self._decide(counts, prob, complaint_frame)

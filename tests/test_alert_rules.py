@@ -74,9 +74,22 @@ def test_source_tier_lifts_grade():
 def test_signals_velocity_authors_and_negativity():
     grade, reasons = grade_incident(add_post(Reach(), post(), analysis(signals=["leak"]), "individual"), 1, GRADING)
     assert grade is Grade.YELLOW and "敏感信号: leak → 较大" in reasons
-    # A leak near a school: two signals, one step further (capped at orange by the pack).
+    # A leak near a school: a harm combination of the pack.
     both = add_post(Reach(), post(), analysis(signals=["leak", "school"]), "individual")
     assert grade_incident(both, 1, GRADING)[0] is Grade.ORANGE
+    # A night-time noise complaint near a school, told to 12345 and a reporter: sensitive but
+    # harmless signals do not add up; one low-reach complaint stays at most 较大.
+    noisy = add_post(Reach(), post(), analysis(signals=["school", "petition", "media", "gathering"]), "individual")
+    grade, reasons = grade_incident(noisy, 1, GRADING)
+    assert grade is Grade.YELLOW and not any("叠加" in r for r in reasons)
+    # A fire with people hurt: severe signals add up.
+    fire = add_post(Reach(), post(), analysis(signals=["explosion", "casualty"]), "individual")
+    assert grade_incident(fire, 1, GRADING)[0] is Grade.ORANGE
+    # Tap water across several communities, and ill children: at least 重大.
+    water = add_post(Reach(), post(), analysis(signals=["drinking_water", "widespread"]), "individual")
+    assert grade_incident(water, 1, GRADING)[0] is Grade.ORANGE
+    kids = add_post(Reach(), post(), analysis(signals=["school", "illness"]), "individual")
+    assert grade_incident(kids, 1, GRADING)[0] is Grade.ORANGE
     assert grade_incident(Reach(), 25, GRADING)[0] is Grade.ORANGE  # 25 posts/hour
     many = Reach()
     for i in range(20):
