@@ -41,6 +41,13 @@ def concerns_incidents(analysis: Analysis) -> bool:
     return analysis.relevant
 
 
+def answered(incident: Incident) -> bool:
+    """Whether the responsible side has answered: a public reply, a response or a resolution.
+    Only then is a "still not fixed" post feedback on the answer rather than one more report."""
+    return incident.public_reply_at is not None or incident.state in (State.RESPONDED, State.RESOLVED,
+                                                                        State.CLOSED)
+
+
 def assigned_unit(analysis: Analysis, jurisdiction: Jurisdiction) -> str | None:
     """The unit the machine may assign to: None when unknown or not confident enough."""
     threshold = float(jurisdiction.workflow.get("min_unit_confidence", MIN_UNIT_CONFIDENCE))
@@ -68,6 +75,8 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
     match = find_match(unit_code, analysis.topic, analysis.place, words, candidates, now, jurisdiction.grouping,
                        weight, followup=not opens(role))
     if match is not None:
+        if role is PostRole.UNRESOLVED and not answered(match.incident):
+            role = PostRole.REPORT  # "又开始了" before anyone answered is one more complaint
         return Decision(match.action, match.incident, [match.reason], tier, role)
     if not opens(role):
         return Decision("ignore", reasons=[f"{role.label}，未找到对应事件"], tier=tier, role=role)

@@ -82,7 +82,7 @@ _last_activity = func.coalesce(incidents.c.last_post_at, incidents.c.opened_at)
 # once a unit had a few hundred incidents in the window (bench/alerts.py --incidents 20000).
 _MATCH_COLUMNS = (incidents.c.id, incidents.c.unit_code, incidents.c.topic, incidents.c.place, incidents.c.state,
                   incidents.c.merged_into, incidents.c.opened_at, incidents.c.updated_at, incidents.c.last_post_at,
-                  incidents.c.keywords, incidents.c.milestones)
+                  incidents.c.keywords, incidents.c.milestones, incidents.c.public_reply_at)
 
 
 def _candidates(*columns: Any, unit: bool) -> Select[Any]:
@@ -118,6 +118,7 @@ def _summary(row: Any) -> Incident:
         opened_at=row.opened_at, updated_at=row.updated_at, place=row.place, id=row.id,
         keywords=list(row.keywords or []), merged_into=row.merged_into, last_post_at=row.last_post_at,
         milestones={k: dt.datetime.fromisoformat(v) for k, v in (row.milestones or {}).items()},
+        public_reply_at=row.public_reply_at,
     )
 
 
@@ -136,7 +137,7 @@ class WorkflowTx:
         may be told as water by one resident and as air by another (alerts.grouping weighs it).
 
         ``summary``: load only what the grouping rule reads (id, unit, topic, place, state,
-        merged_into, opened/updated/last-post times, keywords, milestones); every other field is a
+        merged_into, opened/updated/last-post times, keywords, milestones, public reply); every other field is a
         placeholder (empty title, grade blue, no deadlines or reach). For choosing among many: read
         the chosen one again with ``get_incident`` before using or writing it.
         """

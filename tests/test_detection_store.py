@@ -74,7 +74,7 @@ def test_rule_decides_the_same_on_summaries_as_on_whole_incidents(sql_store, ana
             assert [s.id for s in summaries] == [w.id for w in whole] and whole
             for s, w in zip(summaries, whole, strict=True):  # what the rule reads is the real thing
                 for f in ("unit_code", "topic", "place", "state", "merged_into", "opened_at", "updated_at",
-                          "last_post_at", "keywords", "milestones"):
+                          "last_post_at", "keywords", "milestones", "public_reply_at"):
                     assert getattr(s, f) == getattr(w, f), f
             on_whole = decide(post, a, whole, pack, NOW, words, analyzer.salience.weight)
             on_summary = decide(post, a, summaries, pack, NOW, words, analyzer.salience.weight)
