@@ -20,19 +20,27 @@ def _has(text: str, words: Any) -> bool:
     return any(w and w in text for w in (words or ()))
 
 
-def post_role(post: RawPost, analysis: Analysis, tier: str, policy: Mapping[str, Any]) -> PostRole:
+def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any]) -> PostRole:
     """The role a relevant post takes in the incident it joins.
 
-    - An official voice answering (``official_cues``: 经核查, 已责令, 我街道…), from an official
-      source or not, is ``official``, whatever its tone. An official source's first report of an
-      accident (no answering words) stays a report, so it can open an incident.
+    - An answer (``official_cues``: 经核查, 已责令, 情况通报…) by an official author
+      (``official_authors``: a street's or bureau's account; not any post on a government board:
+      residents write there too), or in an official voice (``official_voice``: 我街道, 我局…
+      anywhere, or an answering opening such as "网友您好", "关于网民反映" in the first
+      ``opening_chars`` characters), is ``official``,
+      whatever its tone. A resident's letter that asks the 街道办事处 to 督促 someone is not: the
+      voice decides, not the words. An official source's first report of an accident (no
+      answering words) stays a report, so it can open an incident.
     - A negative post saying the promise or the fix did not hold (``unresolved_cues``) is
       ``unresolved``; it still counts as a complaint (it may reopen a closed incident).
     - Any other negative post is a ``report``.
     - A positive one is ``praise``; a neutral one ``progress``.
     """
     text = post.full_text
-    if _has(text, policy.get("official_cues")) and (tier == "official" or _has(text, policy.get("official_voice"))):
+    opening = text[:int(policy.get("opening_chars", 40))]
+    voice = (_has(post.author or "", policy.get("official_authors")) or _has(text, policy.get("official_voice"))
+             or _has(opening, policy.get("answer_openings")))
+    if voice and _has(text, policy.get("official_cues")):
         return PostRole.OFFICIAL
     if analysis.polarity is Polarity.NEG:
         return PostRole.UNRESOLVED if _has(text, policy.get("unresolved_cues")) else PostRole.REPORT

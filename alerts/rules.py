@@ -37,8 +37,10 @@ def opens_incident(analysis: Analysis) -> bool:
 
 
 def concerns_incidents(analysis: Analysis) -> bool:
-    """A relevant post may open an incident or follow one up: it is matched against incidents."""
-    return analysis.relevant
+    """Whether a post is matched against incidents: a relevant one may open, join or follow one
+    up; an environmental one that names no place at all (a comment under a thread, a reply that
+    says only "您反映的问题") may join or follow up one, never open it."""
+    return analysis.relevant or (bool(analysis.topics) and not analysis.elsewhere and analysis.unit_code is None)
 
 
 def answered(incident: Incident) -> bool:
@@ -70,14 +72,16 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
     tier = source_tier(post, jurisdiction.grading)
     if not concerns_incidents(analysis):
         return Decision("ignore", reasons=["不相关"], tier=tier)
-    role = post_role(post, analysis, tier, jurisdiction.followups)
+    role = post_role(post, analysis, jurisdiction.followups)
     unit_code = assigned_unit(analysis, jurisdiction)
     match = find_match(unit_code, analysis.topic, analysis.place, words, candidates, now, jurisdiction.grouping,
-                       weight, followup=not opens(role))
+                       weight, role)
     if match is not None:
         if role is PostRole.UNRESOLVED and not answered(match.incident):
             role = PostRole.REPORT  # "又开始了" before anyone answered is one more complaint
         return Decision(match.action, match.incident, [match.reason], tier, role)
+    if not analysis.relevant:
+        return Decision("ignore", reasons=["未提及地点，且未找到对应事件"], tier=tier, role=role)
     if not opens(role):
         return Decision("ignore", reasons=[f"{role.label}，未找到对应事件"], tier=tier, role=role)
     reach = add_post(Reach(), post, analysis, tier)

@@ -162,7 +162,8 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
             at = now or utcnow()
             try:
                 analysis, tokens = analyzer.analyze_with_tokens(post.full_text)
-                words = analyzer.salience.event_words(tokens, MAX_KEYWORDS) if concerns_incidents(analysis) else []
+                words = (analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
+                         if concerns_incidents(analysis) else [])
             except Exception as exc:  # one bad post must not stop the batch
                 log.exception("analysis failed for post %s", post.id)
                 with store.begin() as tx:

@@ -157,6 +157,10 @@ class Analysis:
     evidence: list[Evidence] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)  # sensitive signals: casualty, leak, petition...
     place: str | None = None  # the most specific place named (community, landmark)
+    # The text points outside the jurisdiction (another district, another 江北). A text that names
+    # no place at all is neither inside nor elsewhere: a comment or a reply under a thread may
+    # still follow up one of our incidents (alerts.rules), though it never opens one.
+    elsewhere: bool = False
 
     @property
     def topic(self) -> str:

@@ -42,7 +42,8 @@ class Analyzer:
         # Word weights for event grouping (alerts.grouping): the pack's boilerplate and the
         # jurisdiction's own names weigh nothing.
         self.salience = Salience([*self.jurisdiction.grouping.get("generic_words", []),
-                                  *self.jurisdiction.own_names()])
+                                  *self.jurisdiction.own_names()],
+                                 float(self.jurisdiction.grouping.get("concept_weight", 3.0)))
 
     def analyze(self, text: str) -> Analysis:
         """Analyse one text (title and body joined). Pure: same text, same answer."""
@@ -98,6 +99,7 @@ class Analyzer:
             evidence=evidence,
             signals=sentiment.signals,
             place=place.place if relevant else None,
+            elsewhere=place.foreign_score > 0 and not ours,
         )
         return analysis, tokens
 

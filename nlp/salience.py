@@ -27,6 +27,10 @@ _NOISE = re.compile(r"^[\W\d_a-zA-Z]{0,1}$|^[\W\d_]+$")
 # 死鱼 a strong one.
 IDF_BASE = 6.5
 MIN_WEIGHT = 0.5
+# A sensitive signal of the analysis (着火/火灾/浓烟 → explosion, 自来水/水龙头 → drinking_water)
+# is added as a concept word "§explosion": posts that say one thing in different words share it.
+# (§ never starts a token of a text: those weigh as words.)
+CONCEPT = "§"
 
 
 @cache
@@ -44,15 +48,19 @@ def _idf_table() -> tuple[dict[str, float], float]:
 class Salience:
     """Word weights for event grouping: jieba's IDF, zero for generic words of the domain."""
 
-    def __init__(self, generic: Iterable[str] = ()) -> None:
+    def __init__(self, generic: Iterable[str] = (), concept_weight: float = 3.0) -> None:
         """``generic``: words that say nothing about which event a post is about here (the
-        pack's boilerplate list, the district's and units' own names)."""
+        pack's boilerplate list, the district's and units' own names); ``concept_weight``: the
+        weight of a concept word (a signal)."""
         self.idf, self.unknown = _idf_table()
         self.generic = frozenset(w.lower() for w in generic)
+        self.concept_weight = concept_weight
 
     def weight(self, word: str) -> float:
         """The word's weight: 0 for generic words, single characters and numbers; its IDF, or
         the median IDF for words jieba's table lacks (names of places, shops, slang)."""
+        if word.startswith(CONCEPT) and len(word) > 1:
+            return self.concept_weight
         word = word.strip().lower()
         if len(word) < 2 or word in self.generic or _NOISE.match(word):
             return 0.0
@@ -71,9 +79,10 @@ class Salience:
             previous = token
         return out
 
-    def event_words(self, tokens: Iterable[str], limit: int) -> list[str]:
-        """The distinct salient tokens of a text in order of appearance, at most ``limit``."""
-        out: list[str] = []
+    def event_words(self, tokens: Iterable[str], limit: int, concepts: Iterable[str] = ()) -> list[str]:
+        """The text's concept words (``§signal``), then its distinct salient tokens in order of
+        appearance; at most ``limit`` in all."""
+        out: list[str] = [CONCEPT + c for c in concepts][:limit]
         seen: set[str] = set()
         for token in self._with_joined(tokens):
             if token in seen:

@@ -10,17 +10,21 @@ import pytest
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.escalation import EscalationPolicy, EscalationState, acknowledge, evaluate, overdue_steps
 from alerts.grading import Reach, add_post, combine, effective_grade, grade_incident, source_tier
-from alerts.grouping import find_match, merge_keywords, overlap, same_place
+from alerts.grouping import find_match, grams, merge_keywords, overlap, same_place
 from alerts.notify_rules import backoff, quiet_until, recipients
 from alerts.rules import decide
 from alerts.workflow import check_extension, check_return, target_state
 from core.errors import WorkflowError
 from core.jurisdiction import load_jurisdiction
-from core.models import Analysis, Grade, Incident, Polarity, RawPost, State
+from core.models import Analysis, Grade, Incident, Polarity, PostRole, RawPost, State
 from core.timeutil import SHANGHAI
 
 PACK = load_jurisdiction("jiangbei")
-GRADING, GROUPING = PACK.grading, PACK.grouping
+GRADING = PACK.grading
+# The grouping mechanics with fixed numbers (the pack's are calibrated on data and may move).
+GROUPING = {"window_hours": 72, "followup_window_days": 30, "reopen_days": 30, "min_shared_weight": 8.0,
+            "min_score": 0.35, "same_place_bonus": 0.25, "other_place_penalty": 0.2, "other_topic_penalty": 0.15,
+            "unplaced_penalty": 0.1, "decay_per_day": 0.03, "recent_hours": 12, "recent_bonus": 0.1}
 
 
 def weight(word: str) -> float:
@@ -123,9 +127,12 @@ def test_override_holds_until_facts_exceed_it():
 
 def test_keywords_and_overlap():
     assert merge_keywords(["工地", "夜间"], ["夜间", "施工"]) == ["工地", "夜间", "施工"]
-    shared, ratio = overlap(["工地", "夜间", "打桩"], ["工地", "夜间", "施工", "噪音"], weight)
+    shared, ratio = overlap(grams(["工地", "夜间", "打桩"], weight), grams(["工地", "夜间", "施工", "噪音"], weight))
     assert shared == 10 and ratio == pytest.approx(10 / 15)  # over the smaller side
-    assert overlap([], ["工地"], weight) == (0.0, 0.0)
+    assert overlap({}, grams(["工地"], weight)) == (0.0, 0.0)
+    # Words meet by their character pairs: one spot written long and short, one machine two ways.
+    assert set(grams(["溉澜溪体育公园"], weight)) >= set(grams(["溉澜溪"], weight))
+    assert overlap(grams(["打桩"], weight), grams(["打桩机"], weight))[1] == 1.0
     assert same_place("鲜花港", "鲜花港社区") and not same_place("建新北路", "北城天街")
 
 
@@ -155,7 +162,7 @@ def test_text_similarity_decides_without_place_and_window_applies():
     late = local(2026, 12, 3, 9, 1)  # 72 h after the last post
     assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight) is None
     # ... but an official reply that late still finds its incident (follow-up window).
-    reply = find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight, followup=True)
+    reply = find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight, PostRole.OFFICIAL)
     assert reply is not None and reply.action == "attach"
     inc.last_post_at = local(2026, 12, 2, 9)  # a recent post keeps the window open
     assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight) is not None
@@ -169,7 +176,7 @@ def test_recently_closed_incident_is_reopened_old_one_is_not():
     assert match is not None and match.action == "reopen"
     assert find_match("500105006000", "noise", "建新北路", words, [closed], later, GROUPING, weight) is None
     # Praise after the clean-up attaches to the closed incident and does not reopen it.
-    praise = find_match("500105006000", "noise", "建新北路", words, [closed], soon, GROUPING, weight, followup=True)
+    praise = find_match("500105006000", "noise", "建新北路", words, [closed], soon, GROUPING, weight, PostRole.OFFICIAL)
     assert praise is not None and praise.action == "attach"
     # An open candidate wins over a closed one.
     open_one = incident(id=8, last_post_at=local(2026, 12, 9, 9))

@@ -79,7 +79,7 @@ def seeded(store, analyzer, config):
     较大, signed on time, responded late, resolved, closed), incident B (water, 石马河 returns it,
     reassigned to 观音桥 which never signs), a chat post. Weibo ran every 6 hours throughout."""
     ids = {}
-    ids["D"] = add(store, analyzer, config, "石马河街道鲜花港社区旁边的石马河又黑又臭，投诉多次没人管",
+    ids["D"] = add(store, analyzer, config, "石马河街道南桥寺社区的排污口往河沟里排黄水，投诉多次没人管",
                    local(2026, 11, 17, 9), "居民戊", "https://weibo.example/d")
     ids["chat47"] = add(store, analyzer, config, "周末去观音桥步行街逛街，人好多", local(2026, 11, 18, 20), "路人",
                         "https://weibo.example/c1")

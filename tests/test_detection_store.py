@@ -54,7 +54,7 @@ def test_rule_decides_the_same_on_summaries_as_on_whole_incidents(sql_store, ana
             for kw in (
                 dict(place=a.place, state=live, last=NOW - dt.timedelta(hours=5)),
                 dict(place="别处", state=State.SIGNED if n < 2 else State.CLOSED, last=NOW - dt.timedelta(hours=1)),
-                dict(place=None, state=State.RESPONDED, last=NOW - dt.timedelta(days=5)),  # out of the window
+                dict(place=None, state=State.RESPONDED, last=NOW - dt.timedelta(days=8)),  # out of the window
                 dict(place=a.place, state=State.CLOSED, last=NOW - dt.timedelta(days=9),
                      closed=NOW - dt.timedelta(days=8)),
                 dict(place=a.place, state=State.CLOSED, last=NOW - dt.timedelta(days=9),
