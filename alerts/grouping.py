@@ -17,6 +17,7 @@ to an open or recently closed incident: it never opens one.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -92,58 +93,79 @@ def same_place(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a))
 
 
-def score(unit_code: str | None, topic: str, place: str | None, post_grams: Mapping[str, float],
-          incident: Incident, now: dt.datetime, policy: Mapping[str, Any], weight: Weight) -> tuple[float, str] | None:
-    """How well a post (its :func:`grams`) fits one incident (higher is better) and the reason in
-    Chinese, or None when it cannot belong to it (another unit, nothing salient in common)."""
-    if not _units_compatible(unit_code, incident.unit_code):
+@dataclass(slots=True, frozen=True)
+class PostFacts:
+    """What the grouping rule reads of a post."""
+
+    unit_code: str | None  # the unit it may be assigned to (None: unplaced or not sure)
+    topic: str
+    place: str | None
+    words: Sequence[str]  # salient words and concept words (nlp.salience)
+    role: PostRole = PostRole.REPORT
+    relevant: bool = True  # False: an environmental post that names no place (may follow up only)
+
+
+# The pair features the model weighs, in order (tools/train_grouping.py fits their weights).
+FEATURES = ("overlap", "log_shared", "same_place", "other_place", "other_topic", "unplaced", "log_hours",
+            "followup", "relevant")
+_REASONS = {"same_place": "同地点", "other_place": "地点不同", "other_topic": "主题不同", "unplaced": "一方属地未定",
+            "followup": "后续回应类"}
+
+
+def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: Incident, now: dt.datetime,
+                  weight: Weight) -> dict[str, float] | None:
+    """The features of a (post, incident) pair, or None when they cannot be one event (another
+    unit, nothing salient in common). Shared with the training tool, so both see the same."""
+    if not _units_compatible(post.unit_code, incident.unit_code):
         return None
     shared, ratio = overlap(post_grams, grams(incident.keywords, weight))
-    if shared < float(policy.get("min_shared_weight", 8.0)):
+    if shared <= 0:
         return None
-    value, why = ratio, [f"共有要素词权重 {shared:.0f}，重合度 {ratio:.2f}"]
-    if place and incident.place:
-        if same_place(place, incident.place):
-            value += float(policy.get("same_place_bonus", 0.25))
-            why.append(f"同地点（{place}）")
-        else:
-            value -= float(policy.get("other_place_penalty", 0.2))
-            why.append(f"地点不同（{place}/{incident.place}）")
-    if topic != incident.topic and GENERIC_TOPIC not in (topic, incident.topic):
-        value -= float(policy.get("other_topic_penalty", 0.15))
-        why.append("主题不同")
-    if unit_code is None or incident.unit_code is None:
-        value -= float(policy.get("unplaced_penalty", 0.1))
-        why.append("一方属地未定")
-    idle_hours = max((now - last_activity(incident)).total_seconds(), 0.0) / 3600
-    value -= float(policy.get("decay_per_day", 0.03)) * idle_hours / 24
-    if idle_hours <= float(policy.get("recent_hours", 12)):
-        value += float(policy.get("recent_bonus", 0.1))
-        why.append("时间相近")
-    return value, "，".join(why)
+    places = bool(post.place and incident.place)
+    same = places and same_place(str(post.place), str(incident.place))
+    hours = max((now - last_activity(incident)).total_seconds(), 0.0) / 3600
+    return {"overlap": ratio, "log_shared": math.log1p(shared), "same_place": float(same),
+            "other_place": float(places and not same),
+            "other_topic": float(post.topic != incident.topic and GENERIC_TOPIC not in (post.topic, incident.topic)),
+            "unplaced": float(post.unit_code is None or incident.unit_code is None), "log_hours": math.log1p(hours),
+            "followup": float(post.role not in (PostRole.REPORT, PostRole.UNRESOLVED)),
+            "relevant": float(post.relevant)}
 
 
-def find_match(unit_code: str | None, topic: str, place: str | None, words: Sequence[str],
-               candidates: Sequence[Incident], now: dt.datetime, policy: Mapping[str, Any],
-               weight: Weight, role: PostRole = PostRole.REPORT) -> Match | None:
-    """The best incident among ``candidates`` for a post in ``role``, or None (a report then
-    opens a new incident; a follow-up is left alone).
+def probability(features: Mapping[str, float], model: Mapping[str, Any]) -> float:
+    """The model's probability that the pair is one event (logistic: intercept + Σ weight ×
+    feature; the pack's ``[grouping.model]``)."""
+    z = float(model.get("intercept", 0.0)) + sum(float(model.get(k, 0.0)) * v for k, v in features.items())
+    return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+
+
+def _reason(features: Mapping[str, float], p: float) -> str:
+    why = [f"同一事件概率 {p:.2f}（要素重合度 {features['overlap']:.2f}）"]
+    why += [label for key, label in _REASONS.items() if features.get(key)]
+    return "，".join(why)
+
+
+def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime, policy: Mapping[str, Any],
+               weight: Weight) -> Match | None:
+    """The best incident among ``candidates`` for a post, or None (a report then opens a new
+    incident; a follow-up is left alone).
 
     An open incident must have had a post within ``window_hours`` (``followup_window_days`` for
     any role but a report: an official reply, or "still not fixed", may come weeks after the
     complaint); a closed one must have closed within ``reopen_days``. A complaint (a report, or
     "still not fixed") joining a closed incident reopens it; a reply, progress or praise only
-    attaches. Open incidents are preferred to closed ones, then the best score; the score must
-    reach ``min_score``.
+    attaches. Open incidents are preferred to closed ones, then the most probable; the
+    probability (:func:`probability` of :func:`pair_features`) must reach ``min_probability``.
     """
-    followup = role not in (PostRole.REPORT, PostRole.UNRESOLVED)
+    followup = post.role not in (PostRole.REPORT, PostRole.UNRESOLVED)
     window = dt.timedelta(hours=float(policy.get("window_hours", 72)))
-    if role is not PostRole.REPORT:
+    if post.role is not PostRole.REPORT:
         window = max(window, dt.timedelta(days=float(policy.get("followup_window_days", 30))))
     reopen = dt.timedelta(days=float(policy.get("reopen_days", 30)))
-    bar = float(policy.get("min_score", 0.35))
+    bar = float(policy.get("min_probability", 0.5))
+    model = policy.get("model", {})
     best: tuple[tuple[int, float], Match] | None = None
-    post_grams = grams(words, weight)
+    post_grams = grams(post.words, weight)
     for incident in candidates:
         if incident.merged_into is not None:
             continue
@@ -154,12 +176,15 @@ def find_match(unit_code: str | None, topic: str, place: str | None, words: Sequ
                 continue
         elif now - last_activity(incident) > window:
             continue
-        fit = score(unit_code, topic, place, post_grams, incident, now, policy, weight)
-        if fit is None or fit[0] < bar:
+        features = pair_features(post, post_grams, incident, now, weight)
+        if features is None:
+            continue
+        p = probability(features, model)
+        if p < bar:
             continue
         action = "attach" if followup else ("reopen" if closed else "merge")
-        match = Match(incident, action, fit[1], fit[0])
-        key = (0 if closed else 1, fit[0])
+        match = Match(incident, action, _reason(features, p), p)
+        key = (0 if closed else 1, p)
         if best is None or key > best[0]:
             best = (key, match)
     return best[1] if best else None

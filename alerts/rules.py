@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from alerts.deadlines import compute_deadlines
 from alerts.followups import opens, post_role
 from alerts.grading import Reach, add_post, grade_incident, source_tier
-from alerts.grouping import Weight, find_match
+from alerts.grouping import PostFacts, Weight, find_match
 from core.jurisdiction import Jurisdiction
 from core.models import Analysis, Incident, Polarity, PostRole, RawPost, State
 
@@ -74,8 +74,8 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
         return Decision("ignore", reasons=["不相关"], tier=tier)
     role = post_role(post, analysis, jurisdiction.followups)
     unit_code = assigned_unit(analysis, jurisdiction)
-    match = find_match(unit_code, analysis.topic, analysis.place, words, candidates, now, jurisdiction.grouping,
-                       weight, role)
+    facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, analysis.relevant)
+    match = find_match(facts, candidates, now, jurisdiction.grouping, weight)
     if match is not None:
         if role is PostRole.UNRESOLVED and not answered(match.incident):
             role = PostRole.REPORT  # "又开始了" before anyone answered is one more complaint
