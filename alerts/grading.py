@@ -62,7 +62,13 @@ class Reach:
 
 
 def source_tier(post: RawPost, policy: Mapping[str, Any]) -> str:
-    """The media tier of a post's source: central, provincial, official, local or individual."""
+    """The media tier of a post's source: central, provincial, official, local or individual.
+
+    A letter on a message board (人民网领导留言板, a district's 问政 page, 12345) is a resident's,
+    whatever site hosts it (``boards``): counting it as central media or an official account made
+    every such letter 重大 or 较大."""
+    if any(word and word in (post.source or "") for word in policy.get("boards", [])):
+        return "individual"
     host = urlsplit(post.url).netloc.lower() if post.url else ""
     haystack = " ".join((post.source or "", post.author or "", host))
     for tier in ("central", "provincial", "official", "local"):
@@ -75,10 +81,15 @@ def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reac
     """Fold one post into the reach (mutates and returns it).
 
     Engagement figures are added, not maxed: a repeat complaint by another author is another
-    audience. The same post stored twice never gets here (the store de-duplicates it).
+    audience. Followers count only for people (individual and local tiers): a media or official
+    account's audience is what its tier already grades, and adding its millions of followers made
+    every report by a provincial outlet 重大. The same post stored twice never gets here (the
+    store de-duplicates it).
     """
     for key in _METRICS:
         value = int(post.engagement.get(key, 0) or 0)
+        if key == "followers" and tier not in ("individual", "local"):
+            continue
         setattr(reach, key, getattr(reach, key) + max(value, 0))
     author = (post.author or "").strip() or f"anon:{post.source}:{post.id}"
     if author not in reach.authors:
@@ -146,7 +157,7 @@ def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> 
     for combo in policy.get("combos", []):
         needs = list(combo.get("all", []))
         if all(s in reach.signals for s in needs) and reach.author_count >= int(combo.get("min_authors", 0)):
-            harm = True
+            harm = harm or bool(combo.get("harm", True))
             extra = f"，{reach.author_count} 个作者" if combo.get("min_authors") else ""
             lift(_grade(combo.get("grade")), f"信号组合: {'+'.join(needs)}{extra}")
     severe = [s for s in fired if s in policy.get("severe_signals", [])]

@@ -41,6 +41,7 @@ class Replay:
 
     posts: list[ReplayedPost]
     grades: dict[int, str]  # incident → grade
+    reasons: dict[int, list[str]]  # incident → the grading rules that fired
     openers: dict[int, int]  # incident → index of the line that opened it
 
 
@@ -76,7 +77,7 @@ def replay(rows: Iterable[Mapping[str, Any]], analyzer: Analyzer) -> Replay:
                 process_pending(store, analyzer, now=at, config=config)
             with store.read() as tx:
                 merged = dict(tx.conn.execute(select(incidents.c.id, incidents.c.merged_into)).all())
-                grades = dict(tx.conn.execute(select(incidents.c.id, incidents.c.grade)).all())
+                graded = tx.conn.execute(select(incidents.c.id, incidents.c.grade, incidents.c.grade_reasons)).all()
                 links = {r.post_id: (r.incident_id, r.role, r.added_at) for r in tx.conn.execute(
                     select(incident_posts.c.post_id, incident_posts.c.incident_id, incident_posts.c.role,
                            incident_posts.c.added_at))}
@@ -105,4 +106,5 @@ def replay(rows: Iterable[Mapping[str, Any]], analyzer: Analyzer) -> Replay:
             if link[0] not in first or key < first[link[0]][0]:
                 first[link[0]] = (key, i)
     openers = {incident_id: i for incident_id, (_, i) in first.items()}
-    return Replay(out, {int(k): str(v) for k, v in grades.items()}, openers)
+    return Replay(out, {int(r.id): str(r.grade) for r in graded},
+                  {int(r.id): list(r.grade_reasons or []) for r in graded}, openers)
