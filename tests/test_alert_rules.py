@@ -10,7 +10,7 @@ import pytest
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.escalation import EscalationPolicy, EscalationState, acknowledge, evaluate, overdue_steps
 from alerts.grading import Reach, add_post, combine, effective_grade, grade_incident, source_tier
-from alerts.grouping import find_match, grams, merge_keywords, overlap, same_place
+from alerts.grouping import PostFacts, find_match, grams, merge_keywords, overlap, same_place
 from alerts.notify_rules import backoff, quiet_until, recipients
 from alerts.rules import decide
 from alerts.workflow import check_extension, check_return, target_state
@@ -21,10 +21,14 @@ from core.timeutil import SHANGHAI
 
 PACK = load_jurisdiction("jiangbei")
 GRADING = PACK.grading
-# The grouping mechanics with fixed numbers (the pack's are calibrated on data and may move).
-GROUPING = {"window_hours": 72, "followup_window_days": 30, "reopen_days": 30, "min_shared_weight": 8.0,
-            "min_score": 0.35, "same_place_bonus": 0.25, "other_place_penalty": 0.2, "other_topic_penalty": 0.15,
-            "unplaced_penalty": 0.1, "decay_per_day": 0.03, "recent_hours": 12, "recent_bonus": 0.1}
+# The grouping mechanics with fixed numbers (the pack's model is fitted on data and may move).
+GROUPING = {"window_hours": 72, "followup_window_days": 30, "reopen_days": 30, "min_probability": 0.5,
+            "model": {"intercept": -2.0, "overlap": 4.0, "log_shared": 0.5, "same_place": 1.0, "other_place": -2.0,
+                      "other_topic": -1.0, "unplaced": -0.5, "log_hours": -0.3}}
+
+
+def facts(unit_code, topic, place, words, role=PostRole.REPORT):
+    return PostFacts(unit_code, topic, place, words, role)
 
 
 def weight(word: str) -> float:
@@ -102,7 +106,7 @@ def test_signals_velocity_authors_and_negativity():
     assert many.author_count == 20 and grade is Grade.ORANGE
     assert not any("负面程度" in r for r in reasons)  # mean negativity 0.5 < 0.85
     angry = Reach()
-    for i in range(3):
+    for i in range(5):  # the pack's min_posts: three angry neighbours are still 一般
         add_post(angry, post(author=f"v{i}"), analysis(sentiment=0.05), "individual")
     assert any("负面程度 0.95" in r for r in grade_incident(angry, 1, GRADING)[1])
 
@@ -139,17 +143,19 @@ def test_keywords_and_overlap():
 def test_shared_words_decide_place_and_unit_weigh_in():
     now = local(2026, 11, 30, 12)
     inc = incident()
-    match = find_match("500105006000", "noise", "建新北路", ["工地", "夜间", "打桩"], [inc], now, GROUPING, weight)
+    piling = facts("500105006000", "noise", "建新北路", ["工地", "夜间", "打桩"])
+    match = find_match(piling, [inc], now, GROUPING, weight)
     assert match is not None and match.action == "merge"
     # The same place with nothing salient in common is not the same event any more.
-    assert find_match("500105006000", "noise", "建新北路", ["完全", "不同"], [inc], now, GROUPING, weight) is None
+    other = facts("500105006000", "noise", "建新北路", ["完全", "不同"])
+    assert find_match(other, [inc], now, GROUPING, weight) is None
     # Another unit never; another named place only with much more in common.
-    assert find_match("500105003000", "noise", "建新北路", ["工地", "夜间", "施工"], [inc], now, GROUPING,
+    assert find_match(facts("500105003000", "noise", "建新北路", ["工地", "夜间", "施工"]), [inc], now, GROUPING,
                       weight) is None
-    assert find_match("500105006000", "noise", "北城天街", ["工地", "夜间", "广场", "舞蹈", "音响"], [inc], now,
-                      GROUPING, weight) is None
+    assert find_match(facts("500105006000", "noise", "北城天街", ["工地", "夜间", "广场", "舞蹈", "音响"]), [inc],
+                      now, GROUPING, weight) is None
     # One event told as air by one resident and as noise by another still joins.
-    assert find_match("500105006000", "air", "建新北路", ["工地", "夜间", "施工"], [inc], now, GROUPING,
+    assert find_match(facts("500105006000", "air", "建新北路", ["工地", "夜间", "施工"]), [inc], now, GROUPING,
                       weight) is not None
 
 
@@ -157,30 +163,32 @@ def test_text_similarity_decides_without_place_and_window_applies():
     inc = incident(place=None)
     now = local(2026, 11, 30, 12)
     similar = ["工地", "夜间", "施工", "噪音", "凌晨"]
-    assert find_match("500105006000", "noise", None, similar, [inc], now, GROUPING, weight).action == "merge"
-    assert find_match("500105006000", "noise", None, ["广场舞", "音响"], [inc], now, GROUPING, weight) is None
+    report = facts("500105006000", "noise", None, similar)
+    assert find_match(report, [inc], now, GROUPING, weight).action == "merge"
+    assert find_match(facts("500105006000", "noise", None, ["广场舞", "音响"]), [inc], now, GROUPING, weight) is None
     late = local(2026, 12, 3, 9, 1)  # 72 h after the last post
-    assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight) is None
+    assert find_match(report, [inc], late, GROUPING, weight) is None
     # ... but an official reply that late still finds its incident (follow-up window).
-    reply = find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight, PostRole.OFFICIAL)
+    reply = find_match(facts("500105006000", "noise", None, similar, PostRole.OFFICIAL), [inc], late, GROUPING, weight)
     assert reply is not None and reply.action == "attach"
     inc.last_post_at = local(2026, 12, 2, 9)  # a recent post keeps the window open
-    assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING, weight) is not None
+    assert find_match(report, [inc], late, GROUPING, weight) is not None
 
 
 def test_recently_closed_incident_is_reopened_old_one_is_not():
     closed = incident(state=State.CLOSED, milestones={"closed": local(2026, 12, 1, 9)})
     soon, later = local(2026, 12, 10, 9), local(2027, 1, 5, 9)
-    words = ["工地", "夜间", "施工"]
-    match = find_match("500105006000", "noise", "建新北路", words, [closed], soon, GROUPING, weight)
+    report = facts("500105006000", "noise", "建新北路", ["工地", "夜间", "施工"])
+    match = find_match(report, [closed], soon, GROUPING, weight)
     assert match is not None and match.action == "reopen"
-    assert find_match("500105006000", "noise", "建新北路", words, [closed], later, GROUPING, weight) is None
+    assert find_match(report, [closed], later, GROUPING, weight) is None
     # Praise after the clean-up attaches to the closed incident and does not reopen it.
-    praise = find_match("500105006000", "noise", "建新北路", words, [closed], soon, GROUPING, weight, PostRole.OFFICIAL)
+    thanks = facts("500105006000", "noise", "建新北路", ["工地", "夜间", "施工"], PostRole.PRAISE)
+    praise = find_match(thanks, [closed], soon, GROUPING, weight)
     assert praise is not None and praise.action == "attach"
     # An open candidate wins over a closed one.
     open_one = incident(id=8, last_post_at=local(2026, 12, 9, 9))
-    both = find_match("500105006000", "noise", "建新北路", words, [closed, open_one], soon, GROUPING, weight)
+    both = find_match(report, [closed, open_one], soon, GROUPING, weight)
     assert both.incident.id == 8
 
 
