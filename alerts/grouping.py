@@ -20,6 +20,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from core.models import Incident, PostRole, State
@@ -56,6 +57,17 @@ def grams(words: Iterable[str], weight: Weight) -> dict[str, float]:
             if value > out.get(part, 0.0):
                 out[part] = value
     return out
+
+
+@lru_cache(maxsize=8192)
+def _cached_grams(words: tuple[str, ...], weight: Weight) -> dict[str, float]:
+    return grams(words, weight)
+
+
+def incident_grams(incident: Incident, weight: Weight) -> Mapping[str, float]:
+    """:func:`grams` of an incident's keywords, remembered: the detection pass compares every
+    post with every candidate, and an incident's keywords change only when a report joins it."""
+    return _cached_grams(tuple(incident.keywords), weight)
 
 
 def overlap(post: Mapping[str, float], incident: Mapping[str, float]) -> tuple[float, float]:
@@ -118,7 +130,7 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     unit, nothing salient in common). Shared with the training tool, so both see the same."""
     if not _units_compatible(post.unit_code, incident.unit_code):
         return None
-    shared, ratio = overlap(post_grams, grams(incident.keywords, weight))
+    shared, ratio = overlap(post_grams, incident_grams(incident, weight))
     if shared <= 0:
         return None
     places = bool(post.place and incident.place)
@@ -145,6 +157,16 @@ def _reason(features: Mapping[str, float], p: float) -> str:
     return "，".join(why)
 
 
+def lookback(policy: Mapping[str, Any], role: PostRole) -> tuple[dt.timedelta, dt.timedelta]:
+    """How far back a post in ``role`` looks: (since the last post of an open incident, since the
+    closing of a closed one). A report looks ``window_hours`` back; anything else (an official
+    reply, progress, feedback, "still not fixed") ``followup_window_days``."""
+    window = dt.timedelta(hours=float(policy.get("window_hours", 72)))
+    if role is not PostRole.REPORT:
+        window = max(window, dt.timedelta(days=float(policy.get("followup_window_days", 30))))
+    return window, dt.timedelta(days=float(policy.get("reopen_days", 30)))
+
+
 def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime, policy: Mapping[str, Any],
                weight: Weight) -> Match | None:
     """The best incident among ``candidates`` for a post, or None (a report then opens a new
@@ -158,10 +180,7 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     probability (:func:`probability` of :func:`pair_features`) must reach ``min_probability``.
     """
     followup = post.role not in (PostRole.REPORT, PostRole.UNRESOLVED)
-    window = dt.timedelta(hours=float(policy.get("window_hours", 72)))
-    if post.role is not PostRole.REPORT:
-        window = max(window, dt.timedelta(days=float(policy.get("followup_window_days", 30))))
-    reopen = dt.timedelta(days=float(policy.get("reopen_days", 30)))
+    window, reopen = lookback(policy, post.role)
     bar = float(policy.get("min_probability", 0.5))
     model = policy.get("model", {})
     best: tuple[tuple[int, float], Match] | None = None

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alerts.deadlines import compute_deadlines
-from alerts.followups import opens, post_role
+from alerts.followups import opens
 from alerts.grading import Reach, add_post, grade_incident, source_tier
 from alerts.grouping import PostFacts, Weight, find_match
 from core.jurisdiction import Jurisdiction
@@ -62,17 +62,17 @@ def _title(post: RawPost) -> str:
 
 
 def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], jurisdiction: Jurisdiction,
-           now: dt.datetime, words: Sequence[str], weight: Weight) -> Decision:
+           now: dt.datetime, words: Sequence[str], weight: Weight, role: PostRole) -> Decision:
     """Decide whether a post opens an incident, joins, reopens or follows up one of
     ``candidates``, or is ignored.
 
     ``candidates`` are incidents the post's unit may share (see ``Tx.grouping_candidates``);
-    ``words`` the post's salient words and ``weight`` their weights (``nlp.salience``).
+    ``words`` the post's salient words and ``weight`` their weights (``nlp.salience``); ``role``
+    what the post is to an event (``alerts.followups.post_role``).
     """
     tier = source_tier(post, jurisdiction.grading)
     if not concerns_incidents(analysis):
         return Decision("ignore", reasons=["不相关"], tier=tier)
-    role = post_role(post, analysis, jurisdiction.followups)
     unit_code = assigned_unit(analysis, jurisdiction)
     facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, analysis.relevant)
     match = find_match(facts, candidates, now, jurisdiction.grouping, weight)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
+from alerts.followups import post_role
 from alerts.grading import Reach, add_post, effective_grade, grade_incident
-from alerts.grouping import MAX_KEYWORDS, merge_keywords
+from alerts.grouping import MAX_KEYWORDS, lookback, merge_keywords
 from alerts.notify import notify
 from alerts.rules import Decision, concerns_incidents, decide
 from core.errors import StoreError
@@ -148,9 +149,6 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
     doubled. A post whose analysis fails is marked with the error and skipped.
     """
     config = config or alerts_config(analyzer.jurisdiction)
-    window = dt.timedelta(hours=float(config.grouping.get("window_hours", 72)))
-    window = max(window, dt.timedelta(days=float(config.grouping.get("followup_window_days", 30))))
-    reopen = dt.timedelta(days=float(config.grouping.get("reopen_days", 30)))
     report = ProcessReport()
     while True:
         with store.read() as tx:
@@ -177,11 +175,13 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                         continue
                     tx.save_analysis(post.id, analysis, at)
                     candidates = []
+                    role = post_role(post, analysis, config.jurisdiction.followups)
                     if concerns_incidents(analysis):
                         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
+                        window, reopen = lookback(config.grouping, role)
                         candidates = tx.grouping_candidates(unit, at - window, at - reopen, summary=True)
                     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
-                                      analyzer.salience.weight)
+                                      analyzer.salience.weight, role)
                     if decision.action == "open":
                         _open(tx, config, post.id, decision, at)
                         report.opened += 1

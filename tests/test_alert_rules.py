@@ -194,10 +194,10 @@ def test_recently_closed_incident_is_reopened_old_one_is_not():
 
 def test_low_confidence_goes_to_triage():
     now = local(2026, 11, 30, 9)
-    decision = decide(post(), analysis(confidence=0.3), [], PACK, now, ["工地"], weight)
+    decision = decide(post(), analysis(confidence=0.3), [], PACK, now, ["工地"], weight, PostRole.REPORT)
     assert decision.action == "open" and decision.incident.state is State.NEW
     assert decision.incident.unit_code is None and "置信度低" in decision.reasons[0]
-    sure = decide(post(), analysis(), [], PACK, now, ["工地"], weight)
+    sure = decide(post(), analysis(), [], PACK, now, ["工地"], weight, PostRole.REPORT)
     assert sure.incident.state is State.ASSIGNED and sure.incident.department == "区住房城乡建委"
 
 

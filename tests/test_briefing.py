@@ -135,7 +135,8 @@ def test_every_figure_matches_the_records(store, seeded, jurisdiction):
     neg_now = sum(polarity[k] == "neg" for k in ("A1", "A2", "B"))
     assert totals["其中负面"] == (neg_now, int(polarity["D"] == "neg"))
     assert totals["新增舆情事件"] == (2, 1)
-    assert {c.label: (c.current, c.previous) for c in b.by_grade} == {"较大": (1, 0), "一般": (1, 1)}
+    # B's dead fish are visible pollution of a river: 较大, like A's spread.
+    assert {c.label: (c.current, c.previous) for c in b.by_grade} == {"较大": (2, 0), "一般": (0, 1)}
     assert {c.label: (c.current, c.previous) for c in b.by_topic} == {"水环境": (1, 1), "噪声": (1, 0)}
     assert {c.label: (c.current, c.previous) for c in b.by_unit} == {"观音桥街道": (2, 0), "石马河街道": (0, 1)}
 
@@ -174,7 +175,8 @@ def test_every_figure_matches_the_records(store, seeded, jurisdiction):
                    (d_id, "response"): round((WEEK_END - inc_d.deadlines["response"]).total_seconds() / 3600, 1),
                    (d_id, "closure"): round((WEEK_END - inc_d.deadlines["closure"]).total_seconds() / 3600, 1)}
     assert inc_d.deadlines["closure"] == local(2026, 11, 26, 9)  # 7 working days after Tuesday 17th
-    assert [a.id for a in b.attention] == [d_id, b_id] and all(a.overdue for a in b.attention)
+    # Both overdue; B (较大) before D (一般).
+    assert [a.id for a in b.attention] == [b_id, d_id] and all(a.overdue for a in b.attention)
 
     # Trend, topic mix and places.
     mon, tue = b.trend[0], b.trend[1]

@@ -15,7 +15,7 @@ from alerts.grouping import MAX_KEYWORDS
 from alerts.rules import decide
 from alerts.service import process_pending
 from core.jurisdiction import load_jurisdiction
-from core.models import Grade, Incident, RawPost, State
+from core.models import Grade, Incident, PostRole, RawPost, State
 from core.timeutil import SHANGHAI
 from storage.migrations import upgrade_to_head
 from storage.sql import open_store
@@ -76,8 +76,8 @@ def test_rule_decides_the_same_on_summaries_as_on_whole_incidents(sql_store, ana
                 for f in ("unit_code", "topic", "place", "state", "merged_into", "opened_at", "updated_at",
                           "last_post_at", "keywords", "milestones", "public_reply_at"):
                     assert getattr(s, f) == getattr(w, f), f
-            on_whole = decide(post, a, whole, pack, NOW, words, analyzer.salience.weight)
-            on_summary = decide(post, a, summaries, pack, NOW, words, analyzer.salience.weight)
+            on_whole = decide(post, a, whole, pack, NOW, words, analyzer.salience.weight, PostRole.REPORT)
+            on_summary = decide(post, a, summaries, pack, NOW, words, analyzer.salience.weight, PostRole.REPORT)
             assert dataclasses.replace(on_summary, incident=None) == dataclasses.replace(on_whole, incident=None)
             assert (on_summary.incident and on_summary.incident.id) == (on_whole.incident and on_whole.incident.id)
             seen.append((on_whole.action, len(whole)))

@@ -38,7 +38,6 @@ from nlp.classifiers import MODEL, Classifiers, LinearModel  # noqa: E402
 from nlp.evaluation import score  # noqa: E402
 
 TRAINING_SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "incidents_dev_a", "incidents_dev_b")
-SETS = [ROOT / "tests/data/eval" / f"{name}.jsonl" for name in TRAINING_SETS]
 C_GRID = (1.0, 3.0, 10.0)
 MIN_DF = 2  # a char gram seen in one training line only is noise, and bloats the model file
 SEED = 13
@@ -108,10 +107,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv-only", action="store_true", help="print CV figures, write nothing")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--sets", nargs="+", choices=TRAINING_SETS, default=list(TRAINING_SETS),
+                        help="train on these development sets only (default: all)")
+    parser.add_argument("--out", type=Path, default=MODEL, help="where to write the model")
     parser.add_argument("--c", nargs=3, type=float, metavar=("ENV", "TOPIC", "POLARITY"),
                         help="skip the C search and use these (the search is ~15 min on 2 busy cores)")
     args = parser.parse_args()
-    rows = read(SETS)
+    rows = read([ROOT / "tests/data/eval" / f"{name}.jsonl" for name in args.sets])
     analyzer = Analyzer(load_jurisdiction("jiangbei"), use_classifiers=False)
     feats = [analyzer.features(r["text"]) for r in rows]
     keys = ("relevance_f1", "unit_accuracy", "topic_accuracy", "negative_f1", "polarity_macro_f1")
@@ -143,8 +145,8 @@ def main() -> None:
     if args.cv_only:
         return
     models = fit_all(feats, rows, cs)
-    models.save(MODEL)
-    print(f"wrote {MODEL.relative_to(ROOT)} ({MODEL.stat().st_size // 1024} KB); C = {cs}")
+    models.save(args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB); C = {cs}")
 
 
 if __name__ == "__main__":
