@@ -11,7 +11,7 @@ it passed with the time each fell due.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -78,13 +78,25 @@ class Evaluation:
 
 
 def overdue_steps(incident: Incident, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
-    """The incident's steps whose deadline has passed and which are not done, earliest first."""
+    """The incident's steps whose deadline has passed and which are not done, earliest first.
+
+    The one overdue rule: the escalation job climbs on it and writes the console's ``overdue``
+    lines from it, and the API's per-incident ``overdue`` field and stats are
+    :func:`overdue_step_names` of it, so the console never shows another answer than the job acts
+    on. A step is done when its milestone is recorded (an action or 登记 sets it, 审核退回 clears
+    only the closure), not by the state alone; it is nobody's to do while paused (closed, or
+    sign-off while returned to the duty desk); a merged incident has none."""
     paused = _PAUSED.get(incident.state, frozenset())
     if incident.merged_into is not None:
         return []
     out = [(step, due) for step, due in incident.deadlines.items()
            if due <= now and step not in incident.milestones and step not in paused]
     return sorted(out, key=lambda item: item[1])
+
+
+def overdue_step_names(incident: Incident, now: dt.datetime) -> list[str]:
+    """The names of :func:`overdue_steps` (what the API lists as an incident's ``overdue``)."""
+    return [step for step, _ in overdue_steps(incident, now)]
 
 
 def target_rung(deadline: dt.datetime, now: dt.datetime, policy: EscalationPolicy) -> int:
@@ -123,7 +135,3 @@ def acknowledge(state: EscalationState, by: str, now: dt.datetime) -> Escalation
     """Acknowledge the current rung: its repeats stop (a later climb notifies again)."""
     return replace(state, acknowledged_rung=state.rung, acknowledged_at=now, acknowledged_by=by)
 
-
-def rung_roles(rung_name: str, routes: Mapping[str, Sequence[str]]) -> list[str]:
-    """Who hears about a rung, from the pack's ``[notify.routes]`` (the rung's own name)."""
-    return list(routes.get(rung_name, ["duty_desk"]))

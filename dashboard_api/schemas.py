@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from alerts.escalation import overdue_step_names
 from core.models import Analysis, Incident, RawPost
 from core.source_health import SourceHealth
-from dashboard_api.overdue import overdue_steps
 
 
 class IncidentPublic(BaseModel):
@@ -30,8 +30,8 @@ class IncidentPublic(BaseModel):
     updated_at: dt.datetime
     deadlines: dict[str, dt.datetime]
     post_count: int
-    overdue: list[str] = Field(default=[], description="steps whose deadline passed undone (sign_off, response, "
-                                                       "closure)")
+    overdue: list[str] = Field(default=[], description="steps whose deadline passed undone (report, sign_off, "
+                                                       "response, press, closure), earliest deadline first")
 
     @classmethod
     def of(cls, incident: Incident, now: dt.datetime | None = None) -> IncidentPublic:
@@ -42,7 +42,7 @@ class IncidentPublic(BaseModel):
                    grade=incident.grade.value, grade_label=incident.grade.label,
                    grade_reasons=incident.grade_reasons, state=incident.state.value,
                    opened_at=incident.opened_at, updated_at=incident.updated_at, deadlines=incident.deadlines,
-                   post_count=incident.post_count, overdue=overdue_steps(incident, now) if now else [])
+                   post_count=incident.post_count, overdue=overdue_step_names(incident, now) if now else [])
 
 
 class PostPublic(BaseModel):

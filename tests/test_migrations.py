@@ -4,6 +4,7 @@ databases are brought forward without losing rows."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
 from alembic import command
@@ -140,4 +141,30 @@ def test_database_from_before_migrations_with_feed_events_keeps_its_rows(sql_sto
     assert "feed_events" not in sa.inspect(engine).get_table_names()
     store = open_store(sql_store.url)
     assert _feed(store) == EXPECTED_FEED
+    store.dispose()
+
+
+def test_overdue_lines_written_before_the_once_key_get_it(sql_store):
+    """Revision overdue_once keys the ``overdue`` lines the API used to write (the first of any
+    duplicates), so the escalation job does not announce them again."""
+    from storage.events import add_event_once, overdue_key
+
+    engine = _empty_engine(sql_store)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0004")
+    deadline = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
+    line = {"step": "sign_off", "deadline": "2026-12-01T09:00:00+08:00"}
+    with engine.begin() as conn:
+        for payload in (line, line, {"step": "response"}):  # a duplicate from two workers; one without deadline
+            conn.execute(sa.text("INSERT INTO events (at, kind, incident_id, unit_code, payload) "
+                                 "VALUES (:at, 'overdue', 7, NULL, :p)"),
+                         {"at": deadline.replace(tzinfo=None), "p": json.dumps(payload)})
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        keys = [r[0] for r in conn.exec_driver_sql("SELECT once_key FROM events ORDER BY id")]
+    assert keys == [overdue_key(7, "sign_off", deadline), None, None]
+    store = open_store(sql_store.url)
+    with store.begin() as tx:
+        assert not add_event_once(tx, overdue_key(7, "sign_off", deadline), "overdue", 7, None, {}, deadline)
+        assert add_event_once(tx, overdue_key(7, "response", deadline), "overdue", 7, None, {}, deadline)
     store.dispose()

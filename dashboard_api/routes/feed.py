@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from dashboard_api.deps import ReaderDep, StoreDep
 from dashboard_api.errors import ERRORS
-from dashboard_api.feed import event_json, note_overdue, stream
+from dashboard_api.feed import event_json, stream
 from dashboard_api.schemas import EventPublic
 from storage.events import events_after, latest_events
 from storage.events import last_event_id as newest_event_id
@@ -31,8 +31,6 @@ async def feed(user: ReaderDep, store: StoreDep,
     With ``tail``, the newest ``tail`` events instead (what a console shows when it opens).
     With ``recipient``, that contact's in-app notifications (kind ``notification``) instead of
     the console's lines."""
-    await asyncio.to_thread(note_overdue, store)
-
     def read() -> list[EventPublic]:
         with store.read() as tx:
             found = (latest_events(tx, tail, unit_code=user.unit_scope, recipient=recipient) if tail is not None
