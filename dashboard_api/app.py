@@ -15,8 +15,8 @@ from core.jurisdiction import Jurisdiction
 from dashboard_api.deps import require_roles
 from dashboard_api.errors import ERRORS
 from dashboard_api.routes import actions, admin, auth, briefings, feed, incidents, search, stats, system
-from dashboard_api.search_index import SearchIndexer
 from dashboard_api.security import LoginLimiter
+from indexing.search_index import SearchIndexer
 from storage.search import ensure_index
 from storage.sql import SqlStore
 

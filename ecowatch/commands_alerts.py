@@ -8,17 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from core.settings import Settings
 from core.timeutil import parse_time
-from ecowatch.cli import _settings, _store, app
-
-
-def build_alerts_config(settings: Settings) -> Any:
-    """The alerting configuration: the jurisdiction pack plus the optional contacts file."""
-    from alerts.config import alerts_config
-    from core.jurisdiction import load_jurisdiction
-
-    return alerts_config(load_jurisdiction(settings.jurisdiction), settings.contacts_file)
+from ecowatch import context
+from ecowatch.cli import app
 
 
 def _when(value: str | None) -> Any:
@@ -38,8 +30,8 @@ def escalate(now: NowOption = None) -> None:
     """Escalate overdue steps (催办 → 督办 → 领导) as of --now, then print what was done."""
     from alerts.jobs import run_escalation
 
-    settings = _settings()
-    report = run_escalation(_store(settings), build_alerts_config(settings), _when(now))
+    settings = context.settings()
+    report = run_escalation(context.store(settings), context.alerts_config(settings), _when(now))
     typer.echo(json.dumps(asdict(report)))
 
 
@@ -49,9 +41,9 @@ def notify_(now: NowOption = None) -> None:
     from alerts.jobs import deliver
     from alerts.notifiers import build_notifiers
 
-    settings = _settings()
-    store = _store(settings)
-    report = deliver(store, build_notifiers(settings, store), build_alerts_config(settings), _when(now))
+    settings = context.settings()
+    store = context.store(settings)
+    report = deliver(store, build_notifiers(settings, store), context.alerts_config(settings), _when(now))
     typer.echo(json.dumps(asdict(report)))
     if report.failed:
         raise typer.Exit(1)
@@ -61,8 +53,8 @@ def notify_(now: NowOption = None) -> None:
 def notifications(status: Annotated[str | None, typer.Option(help="pending | sent | failed")] = None,
                   limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
     """Print outbox messages as JSON lines, newest first (failures show last_error)."""
-    settings = _settings()
-    with _store(settings).read() as tx:
+    settings = context.settings()
+    with context.store(settings).read() as tx:
         rows = tx.list_outbox(status=status, limit=limit)
     for row in rows:
         typer.echo(json.dumps({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()},
@@ -88,8 +80,8 @@ def act(action: Annotated[str, typer.Argument(help=" | ".join(ACTIONS))],
     """Apply one workflow action to an incident and print the incident's new state."""
     from alerts import actions
 
-    settings = _settings()
-    store, config, at = _store(settings), build_alerts_config(settings), _when(now)
+    settings = context.settings()
+    store, config, at = context.store(settings), context.alerts_config(settings), _when(now)
     if action not in ACTIONS:
         raise typer.BadParameter(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     if action == "assign":

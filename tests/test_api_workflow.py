@@ -13,8 +13,8 @@ from alerts.config import alerts_config
 from alerts.jobs import run_escalation
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, State
+from core.passwords import verify_password
 from core.timeutil import utcnow
-from dashboard_api.security import verify_password
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
 from tests.conftest import TEST_SECRET
 
@@ -179,7 +179,7 @@ def test_search_words_facets_highlights(env, store):
 
 
 def test_cli_user_add_reads_password_from_stdin(settings, monkeypatch):
-    from ecowatch.cli import app
+    from ecowatch.main import app
     from storage.sql import open_store
     from storage.users import get_user
 

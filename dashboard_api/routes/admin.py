@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from core.errors import StoreError
+from core.passwords import hash_password
 from core.timeutil import utcnow
 from dashboard_api.bodies import UserCreateBody, UserUpdateBody
 from dashboard_api.deps import AdminDep, JurisdictionDep, ReaderDep, StoreDep
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import DepartmentPublic, ErrorPublic, JurisdictionPublic, UnitPublic, UserPublic
-from dashboard_api.security import hash_password
 from storage import users as user_store
 
 router = APIRouter(tags=["admin"])
