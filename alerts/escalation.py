@@ -16,13 +16,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.errors import ConfigError
-from core.models import Incident, State
+from core.models import Incident, State, Step
 
 RUNG_LABELS = {"reminder": "催办", "supervision": "督办", "leader": "领导督办"}
 # States in which a step is nobody's to do: closed, or returned and waiting for the duty desk.
 _PAUSED: dict[State, frozenset[str]] = {
-    State.CLOSED: frozenset({"report", "sign_off", "response", "press", "closure"}),
-    State.RETURNED: frozenset({"sign_off"}),
+    State.CLOSED: frozenset(Step),
+    State.RETURNED: frozenset({Step.SIGN_OFF}),
 }
 
 

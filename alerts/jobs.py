@@ -20,14 +20,13 @@ from alerts.escalation import RUNG_LABELS, EscalationState, evaluate, overdue_st
 from alerts.notifiers import DeliveryError, Message, Notifier, StoredNotifier
 from alerts.notify import notify
 from alerts.notify_rules import backoff
-from core.models import AuditEntry, Incident
+from core.models import STEP_LABELS, AuditEntry, Incident
 from core.timeutil import to_local, utcnow
 from storage.events import add_event_once, overdue_key
 from storage.sql import SqlStore, Tx
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
-STEP_LABELS = {"report": "报告局领导", "sign_off": "签收", "response": "回应", "press": "新闻发布会", "closure": "办结"}
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from core.timeutil import parse_time
+from core.timeutil import parse_time, utcnow
 from ecowatch import context
 from ecowatch.cli import app
 
@@ -61,12 +61,10 @@ def notifications(status: Annotated[str | None, typer.Option(help="pending | sen
                               ensure_ascii=False))
 
 
-ACTIONS = ("assign", "sign", "respond", "resolve", "close", "reject", "return", "merge", "extend",
-           "grade", "record", "complex", "ack")
-
-
 @app.command()
-def act(action: Annotated[str, typer.Argument(help=" | ".join(ACTIONS))],
+def act(action: Annotated[str, typer.Argument(help="an action of alerts.registry: assign, sign, respond, resolve, "
+                                                   "close, reject, return, merge, extend, grade, record, complex, "
+                                                   "ack, reassign (an unknown one is answered with the list)")],
         incident_id: Annotated[int, typer.Argument(help="incident id")],
         actor: Annotated[str, typer.Option(help="who acts (recorded in the audit log)")],
         unit: Annotated[str | None, typer.Option(help="unit code (assign)")] = None,
@@ -77,41 +75,27 @@ def act(action: Annotated[str, typer.Argument(help=" | ".join(ACTIONS))],
         grade: Annotated[str | None, typer.Option(help="blue|yellow|orange|red (grade)")] = None,
         into: Annotated[int | None, typer.Option(help="target incident (merge)")] = None,
         now: NowOption = None) -> None:
-    """Apply one workflow action to an incident and print the incident's new state."""
-    from alerts import actions
+    """Apply one workflow action to an incident and print the incident's new state (the actions of
+    alerts.registry, as the API's; the operator acts as the duty desk)."""
+    # Imported here: the workflow loads the store layer, which every other command need not wait for.
+    from alerts.registry import CLI_ACTIONS, ActionInput, apply
 
+    spec = CLI_ACTIONS.get(action)
+    if spec is None:
+        raise typer.BadParameter(f"unknown action {action!r}; one of {', '.join(CLI_ACTIONS)}")
+    if spec.name == "merge" and into is None:
+        raise typer.BadParameter("merge needs --into")
+    if spec.name == "extend" and (not step or not until):
+        raise typer.BadParameter("extend needs --step and --until")
     settings = context.settings()
-    store, config, at = context.store(settings), context.alerts_config(settings), _when(now)
-    if action not in ACTIONS:
-        raise typer.BadParameter(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
-    if action == "assign":
-        result: Any = actions.assign(store, config, incident_id, unit, actor, department=department, reason=text,
-                                     now=at)
-    elif action == "sign":
-        result = actions.sign(store, config, incident_id, actor, now=at)
-    elif action == "close":
-        result = actions.close(store, config, incident_id, actor, text, now=at)
-    elif action in ("respond", "resolve", "reject"):
-        result = getattr(actions, action)(store, config, incident_id, actor, text, now=at)
-    elif action == "return":
-        result = actions.return_incident(store, config, incident_id, actor, text, now=at)
-    elif action == "merge":
-        if into is None:
-            raise typer.BadParameter("merge needs --into")
-        result = actions.merge(store, config, incident_id, into, actor, text, now=at)
-    elif action == "extend":
-        if not step or not until:
-            raise typer.BadParameter("extend needs --step and --until")
-        result = actions.extend(store, config, incident_id, step, _when(until), actor, text, now=at)
-    elif action == "grade":
-        result = actions.override_grade(store, config, incident_id, grade or "", actor, text, now=at)
-    elif action == "record":
-        result = actions.record_step(store, config, incident_id, step or "", actor, text, now=at)
-    elif action == "complex":
-        result = actions.set_complex(store, config, incident_id, actor, text, now=at)
-    else:
-        typer.echo(json.dumps({"acknowledged": actions.acknowledge(store, config, incident_id, actor, step, now=at)}))
+    at = _when(now) or utcnow()
+    inp = ActionInput(actor=actor, now=at, text=text, unit_code=unit, department=department, step=step,
+                      until=_when(until), grade=grade, into=into)
+    outcome = apply(context.store(settings), context.alerts_config(settings), spec.name, incident_id, inp)
+    if spec.name == "acknowledge":
+        typer.echo(json.dumps({"acknowledged": list(outcome.acknowledged)}))
         return
+    result = outcome.merged_into or outcome.incident  # a merge answers with the incident merged into
     typer.echo(json.dumps({"id": result.id, "state": result.state.value, "grade": result.grade.value,
                            "unit": result.unit, "department": result.department, "returns": result.returns,
                            "deadlines": {k: v.isoformat() for k, v in result.deadlines.items()}},

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, get_args
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from alerts.escalation import overdue_step_names
-from core.models import State
+from core.models import STEP_LABELS, State
 from core.timeutil import utcnow
 from dashboard_api.deps import IncidentId, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
@@ -20,7 +20,6 @@ router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 StateName = Literal["new", "assigned", "signed", "responded", "resolved", "closed", "returned"]
 GradeName = Literal["blue", "yellow", "orange", "red"]
 TopicName = Literal["water", "air", "noise", "waste", "soil", "ecology", "other"]
-STEP_LABELS = {"report": "报告", "sign_off": "签收", "response": "回应", "press": "发布", "closure": "办结"}
 
 
 _aware = aware_time

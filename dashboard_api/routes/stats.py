@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from alerts.escalation import overdue_step_names
-from core.models import TOPICS, Grade, Incident, State
+from core.models import TOPIC_LABELS, TOPICS, Grade, Incident, State
 from core.timeutil import SHANGHAI, utcnow
 from dashboard_api.deps import JurisdictionDep, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
@@ -18,10 +18,6 @@ from storage.incident_queries import IncidentFilters, find_incidents, first_reac
 
 router = APIRouter(prefix="/api/stats", tags=["stats"])
 
-TOPIC_LABELS = {"water": "水", "air": "大气", "noise": "噪声", "waste": "固废", "soil": "土壤", "ecology": "生态",
-                "other": "其他"}
-STATE_LABELS = {"new": "待分拣", "assigned": "已交办", "signed": "已签收", "responded": "已回应", "resolved": "已办结",
-                "closed": "已关闭", "returned": "已退单"}
 # The on-time rates read when an incident first reached a state that completes the step (from
 # the audit log); an incident counts as open until its unit has resolved it.
 _REACHED = {"sign_off": (State.SIGNED, State.RESPONDED, State.RESOLVED, State.CLOSED),
@@ -90,5 +86,5 @@ def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
         since=since, until=until, total=len(items), by_unit=units,
         by_topic=[CountPublic(key=t, label=TOPIC_LABELS.get(t, t), count=topics.get(t, 0)) for t in TOPICS],
         by_grade=[CountPublic(key=g.value, label=g.label, count=grades.get(g.value, 0)) for g in Grade],
-        by_state=[CountPublic(key=s.value, label=STATE_LABELS[s.value], count=states.get(s.value, 0)) for s in State],
+        by_state=[CountPublic(key=s.value, label=s.label, count=states.get(s.value, 0)) for s in State],
         by_day=day_list)
