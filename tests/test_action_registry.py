@@ -109,3 +109,12 @@ def test_the_console_lists_the_registry(env):
     assert actions["sign"] == {"name": "sign", "label": "签收", "roles": ["unit"], "states": ["assigned"]}
     assert actions["resolve"]["states"] == ["responded"]
     assert actions["extend"]["roles"] == ["duty", "unit"]
+
+
+def test_each_label_table_names_exactly_its_vocabulary():
+    from alerts.deadlines import STEPS
+    from core.models import STATE_LABELS, STEP_LABELS, TOPIC_LABELS, TOPICS, Step, Topic
+
+    assert list(STATE_LABELS) == [s.value for s in State] and State.CLOSED.label == "已审核办结"
+    assert list(STEP_LABELS) == [s.value for s in Step] == list(STEPS) and Step.PRESS.label == "新闻发布会"
+    assert list(TOPIC_LABELS) == [t.value for t in Topic] == list(TOPICS) and Topic.WATER.label == "水环境"
