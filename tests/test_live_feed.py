@@ -22,7 +22,7 @@ from core.jurisdiction import load_jurisdiction
 from core.models import State
 from core.timeutil import utcnow
 from dashboard_api.workflow_gateway import apply_action
-from storage.events import events, events_after
+from storage.events import events, events_after, notifications_after
 from storage.schema import audit_log, outbox
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
 from tests.conftest import TEST_SECRET
@@ -141,7 +141,7 @@ def test_in_app_notification_stored_once_with_its_outbox_mark(sql_store, config,
         first = deliver(store, feed, config, now=now)
     assert crashed and (first.sent, first.retrying) == (0, 1)
     with store.read() as tx:
-        assert tx.feed_since(0) == []  # the crash took the notification with it...
+        assert notifications_after(tx) == []  # the crash took the notification with it...
         (message,) = tx.list_outbox(incident_id=iid)
     assert message["status"] == "pending" and "CrashAtCommit" in message["last_error"]  # ...and it is retried
 
@@ -149,7 +149,7 @@ def test_in_app_notification_stored_once_with_its_outbox_mark(sql_store, config,
     assert (again.sent, again.retrying, again.failed) == (1, 0, 0)
     assert deliver(store, feed, config, now=now + dt.timedelta(hours=2)).sent == 0
     with store.read() as tx:
-        (note,) = tx.feed_since(0)
+        (note,) = notifications_after(tx)
         assert tx.list_outbox(incident_id=iid)[0]["status"] == "sent"
         (stored,) = events_after(tx, 0, recipient=UNIT_CONTACT)
     assert (note["recipient"], note["incident_id"], note["events"]) == (UNIT_CONTACT, iid, ["assigned"])

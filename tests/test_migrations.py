@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from core.models import RawPost
-from storage.events import events_after
+from storage.events import events_after, notifications_after
 from storage.migrations import alembic_config, upgrade_to_head
 from storage.schema import metadata
 from storage.sql import open_store
@@ -95,7 +95,7 @@ def _database_with_feed_events(sql_store) -> tuple[sa.Engine, int]:
     return engine, int(console)
 
 
-EXPECTED_FEED = [  # what the in-app feed held before the move, as Tx.feed_since shows it
+EXPECTED_FEED = [  # what the in-app feed held before the move, as storage.events.notifications_after shows it
     ("属地联系人", 7, "blue", "主题0", "第0条\n两行", ["opened"], 0),
     ("区生态环境局值班室", 7, "blue", "主题1", "第1条\n两行", ["opened", "reminder"], 1),
     ("区生态环境局值班室", None, None, "主题2", "第2条\n两行", [], 2)]
@@ -105,7 +105,7 @@ def _feed(store) -> list[tuple]:
     start = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
     with store.read() as tx:
         return [(f["recipient"], f["incident_id"], f["grade"], f["subject"], f["body"], f["events"],
-                 int((f["at"] - start).total_seconds() // 60)) for f in tx.feed_since(0, limit=100)]
+                 int((f["at"] - start).total_seconds() // 60)) for f in notifications_after(tx, 0, limit=100)]
 
 
 def test_feed_events_rows_move_into_the_one_live_feed_table(sql_store):
