@@ -1,7 +1,8 @@
 """The live feed as the API serves it: the JSON shape of a line and the server-sent-event stream.
 
 It only reads storage.events (the one live-feed table): every line is written by the change it
-reports, and ``overdue`` lines by the escalation job (alerts.jobs), never by a client reading."""
+reports, and ``overdue`` lines by the escalation job (alerts.jobs), never by a client reading.
+The wire format and the keep-alive are FastAPI's own (``fastapi.sse``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 
 from fastapi import Request
+from fastapi.sse import ServerSentEvent
 
 from storage.events import Event, events_after
 from storage.sql import SqlStore
@@ -26,34 +28,34 @@ def event_json(event: Event) -> dict:
             "recipient": event.recipient}
 
 
-def sse_frame(event: Event) -> str:
-    """One server-sent event: id (for Last-Event-ID), event name, JSON data."""
-    data = json.dumps(event_json(event), ensure_ascii=False)
-    return f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n"
+def sse_event(event: Event) -> ServerSentEvent:
+    """One server-sent event: id (for Last-Event-ID), event name, the JSON line as data (written
+    here with its Chinese as is, not \\u-escaped: the same bytes the feed always sent)."""
+    return ServerSentEvent(id=str(event.id), event=event.kind,
+                           raw_data=json.dumps(event_json(event), ensure_ascii=False))
 
 
 async def stream(request: Request, store: SqlStore, after: int, unit_scope: str | None,
-                 max_seconds: float, poll_seconds: float = 1.0, recipient: str | None = None) -> AsyncIterator[str]:
-    """Yield SSE frames for every event after ``after`` as it is written, until the client leaves or
-    ``max_seconds`` pass (the client then reconnects with Last-Event-ID and misses nothing).
-    The console's lines, or only ``recipient``'s in-app notifications when given."""
-    yield "retry: 2000\n\n"
+                 max_seconds: float, poll_seconds: float = 1.0,
+                 recipient: str | None = None) -> AsyncIterator[ServerSentEvent]:
+    """Every event after ``after`` as it is written, until the client leaves or ``max_seconds``
+    pass (the client then reconnects with Last-Event-ID and misses nothing). The console's lines,
+    or only ``recipient``'s in-app notifications when given. FastAPI's ``EventSourceResponse``
+    encodes the events and sends a keep-alive comment whenever nothing was sent for 15 s
+    (proxies close silent connections)."""
+    yield ServerSentEvent(retry=2000)
     deadline = time.monotonic() + max_seconds
-    last_beat = time.monotonic()
     while time.monotonic() < deadline:
         if await request.is_disconnected():
             return
+
         def read(after: int = after) -> list[Event]:
             with store.read() as tx:
                 return events_after(tx, after, unit_code=unit_scope, limit=500, recipient=recipient)
 
         batch = await asyncio.to_thread(read)
         for event in batch:
-            yield sse_frame(event)
+            yield sse_event(event)
             after = event.id or after
-        if batch:
-            continue
-        if time.monotonic() - last_beat > 15:
-            yield ": keep-alive\n\n"  # proxies close silent connections
-            last_beat = time.monotonic()
-        await asyncio.sleep(poll_seconds)
+        if not batch:
+            await asyncio.sleep(poll_seconds)
