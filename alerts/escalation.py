@@ -26,18 +26,23 @@ _PAUSED: dict[State, frozenset[str]] = {
 }
 
 
+# Module-level, not read through the class: with ``slots=True`` a dataclass field's class
+# attribute is the slot descriptor, not its default (a pack without ``ladder`` used to crash).
+_LADDER = ("reminder", "supervision", "leader")
+
+
 @dataclass(slots=True, frozen=True)
 class EscalationPolicy:
     """The ladder, when each rung starts after the deadline, and how often a rung repeats."""
 
-    ladder: tuple[str, ...] = ("reminder", "supervision", "leader")
+    ladder: tuple[str, ...] = _LADDER
     after: tuple[dt.timedelta, ...] = (dt.timedelta(0), dt.timedelta(hours=2), dt.timedelta(hours=8))
     repeat: dt.timedelta = dt.timedelta(hours=1)
 
     @classmethod
     def from_pack(cls, escalation: Mapping[str, Any]) -> EscalationPolicy:
         """Build from the pack's ``[escalation]`` table (defaults for what it leaves out)."""
-        ladder = tuple(escalation.get("ladder", cls.ladder))
+        ladder = tuple(escalation.get("ladder", _LADDER))
         minutes = list(escalation.get("rung_after_minutes", [0, 120, 480]))
         if len(minutes) != len(ladder) or minutes != sorted(minutes):
             raise ConfigError("pack [escalation]: rung_after_minutes needs one ascending value per ladder rung")

@@ -78,7 +78,7 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
                 report.announced += _announce_overdue(tx, incident, step, deadline, now)
             batch = work[start:start + chunk]
             # Escalation rows and audit entries are written in batches: same rows, same order.
-            tx.save_escalations([(incident.id, step, state) for incident, step, state, _ in batch])
+            tx.save_escalations([(_id(incident), step, state) for incident, step, state, _ in batch])
             audits: list[AuditEntry] = []
             for incident, step, state, events in batch:
                 assert incident.id is not None
@@ -98,6 +98,11 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
                         report.notified += notify(tx, config, incident, event.name, text, now)
             tx.add_audits(audits)
     return report
+
+
+def _id(incident: Incident) -> int:
+    assert incident.id is not None  # every incident the job reads is stored
+    return incident.id
 
 
 def _announce_overdue(tx: Tx, incident: Incident, step: str, deadline: dt.datetime, now: dt.datetime) -> bool:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ecowatch import context
 from ecowatch.cli import app
+
+if TYPE_CHECKING:
+    from core.jurisdiction import Jurisdiction
+    from storage.sql import SqlStore
 
 user_app = typer.Typer(no_args_is_help=True, help="Console users: duty, unit, leader, admin.")
 app.add_typer(user_app, name="user")
@@ -75,7 +79,7 @@ def list_() -> None:
 DEMO_PASSWORD = "ecowatch-demo"
 
 
-def seed_demo_users(store, jurisdiction) -> list[str]:  # type: ignore[no-untyped-def]
+def seed_demo_users(store: SqlStore, jurisdiction: Jurisdiction) -> list[str]:
     """In demo mode only (its own data folder, on 127.0.0.1): when there are no users yet, create
     duty, leader, admin and one user per unit (named after the unit), all with DEMO_PASSWORD."""
     from core.passwords import hash_password

@@ -83,9 +83,11 @@ _UNIT_OF_INCIDENT = select(incidents.c.unit_code).where(incidents.c.id == bindpa
 def add_event(tx: Tx, kind: str, incident_id: int | None, unit_code: str | None, payload: dict[str, Any],
               at: dt.datetime, recipient: str | None = None) -> int:
     """Append an event inside the caller's transaction (so it exists iff the change does)."""
-    return int(tx.conn.execute(_INSERT_EVENT, {"at": at, "kind": kind, "incident_id": incident_id,
-                                               "unit_code": unit_code, "payload": payload, "recipient": recipient})
-               .inserted_primary_key[0])
+    key = tx.conn.execute(_INSERT_EVENT, {"at": at, "kind": kind, "incident_id": incident_id,
+                                          "unit_code": unit_code, "payload": payload,
+                                          "recipient": recipient}).inserted_primary_key
+    assert key is not None  # an INSERT always has one
+    return int(key[0])
 
 
 def overdue_key(incident_id: int, step: str, deadline: dt.datetime) -> str:

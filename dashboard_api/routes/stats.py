@@ -76,7 +76,7 @@ def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
     days = Counter(i.opened_at.astimezone(SHANGHAI).date().isoformat() for i in items)
     first_day = since.astimezone(SHANGHAI).date()
     last_day = (until - dt.timedelta(microseconds=1)).astimezone(SHANGHAI).date()
-    day_list = []
+    day_list: list[CountPublic] = []
     day = first_day
     while day <= last_day and len(day_list) < 400:  # every day, zeros included, so trends draw straight
         day_list.append(CountPublic(key=day.isoformat(), label=f"{day.month}/{day.day}",
