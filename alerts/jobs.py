@@ -22,8 +22,8 @@ from alerts.notify import notify
 from alerts.notify_rules import backoff
 from core.models import STEP_LABELS, AuditEntry, Incident
 from core.timeutil import to_local, utcnow
-from storage.events import add_event_once, overdue_key
-from storage.sql import SqlStore, Tx
+from storage.events import OnceLine, add_events_once, overdue_key
+from storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
@@ -74,8 +74,8 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
         with store.begin() as tx:
             for incident_id, step in stale[start:start + chunk]:
                 report.ended += tx.end_escalations(incident_id, now, [step])
-            for incident, step, deadline in fresh[start:start + chunk]:
-                report.announced += _announce_overdue(tx, incident, step, deadline, now)
+            report.announced += add_events_once(tx, [_overdue_line(incident, step, deadline, now)
+                                                     for incident, step, deadline in fresh[start:start + chunk]])
             batch = work[start:start + chunk]
             # Escalation rows and audit entries are written in batches: same rows, same order.
             tx.save_escalations([(_id(incident), step, state) for incident, step, state, _ in batch])
@@ -105,13 +105,12 @@ def _id(incident: Incident) -> int:
     return incident.id
 
 
-def _announce_overdue(tx: Tx, incident: Incident, step: str, deadline: dt.datetime, now: dt.datetime) -> bool:
-    """The console's ``overdue`` line for one step's deadline, unless it was written before."""
-    assert incident.id is not None
+def _overdue_line(incident: Incident, step: str, deadline: dt.datetime, now: dt.datetime) -> OnceLine:
+    """The console's ``overdue`` line for one step's deadline (written unless it was before)."""
     payload = {"step": step, "deadline": deadline.isoformat(), "title": incident.title,
                "grade": incident.grade.value, "state": incident.state.value, "unit": incident.unit}
-    return add_event_once(tx, overdue_key(incident.id, step, deadline), "overdue", incident.id,
-                          incident.unit_code, payload, now)
+    return OnceLine(overdue_key(_id(incident), step, deadline), "overdue", incident.id, incident.unit_code, payload,
+                    now)
 
 
 @dataclass(slots=True)

@@ -96,16 +96,40 @@ def overdue_key(incident_id: int, step: str, deadline: dt.datetime) -> str:
     return f"overdue:{incident_id}:{step}:{deadline.astimezone(dt.UTC).isoformat()}"
 
 
-def add_event_once(tx: Tx, once_key: str, kind: str, incident_id: int | None, unit_code: str | None,
-                   payload: dict[str, Any], at: dt.datetime) -> bool:
-    """Append a console line that must exist at most once (``once_key`` names it); True when this
-    call wrote it. The unique key decides, not a read before the write, so concurrent writers in
-    separate transactions cannot both succeed (``ON CONFLICT DO NOTHING`` on both dialects)."""
-    dialect = postgresql if tx.conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(events).values(at=at, kind=kind, incident_id=incident_id, unit_code=unit_code,
-                                              payload=payload, once_key=once_key)
-    statement = statement.on_conflict_do_nothing(index_elements=["once_key"]).returning(events.c.id)
-    return tx.conn.execute(statement).first() is not None
+# ``INSERT … ON CONFLICT (once_key) DO NOTHING RETURNING id``, built once per dialect (both spell it
+# the same; SQLAlchemy builds it from the dialect's own insert).
+_INSERT_ONCE = {name: dialect.insert(events).on_conflict_do_nothing(index_elements=["once_key"]).returning(events.c.id)
+                for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
+@dataclass(slots=True, frozen=True)
+class OnceLine:
+    """A console line that must exist at most once: ``once_key`` names it."""
+
+    once_key: str
+    kind: str
+    incident_id: int | None
+    unit_code: str | None
+    payload: dict[str, Any]
+    at: dt.datetime
+
+
+def add_events_once(tx: Tx, lines: Sequence[OnceLine]) -> int:
+    """Append the lines not written before, in one statement; returns how many were new. The
+    unique key decides, not a read before the write, so concurrent writers in separate
+    transactions cannot both write a line (``ON CONFLICT DO NOTHING`` on both dialects)."""
+    if not lines:
+        return 0
+    statement = _INSERT_ONCE["postgresql" if tx.conn.dialect.name == "postgresql" else "sqlite"]
+    rows = [{"once_key": line.once_key, "kind": line.kind, "incident_id": line.incident_id,
+             "unit_code": line.unit_code, "payload": line.payload, "at": line.at, "recipient": None}
+            for line in lines]
+    return len(tx.conn.execute(statement, rows).all())
+
+
+def add_event_once(tx: Tx, line: OnceLine) -> bool:
+    """:func:`add_events_once` for one line; True when this call wrote it."""
+    return add_events_once(tx, [line]) == 1
 
 
 def announce_change(tx: Tx, incident: Incident, action: str, before: str, actor: str, at: dt.datetime,

@@ -147,7 +147,7 @@ def test_database_from_before_migrations_with_feed_events_keeps_its_rows(sql_sto
 def test_overdue_lines_written_before_the_once_key_get_it(sql_store):
     """Revision overdue_once keys the ``overdue`` lines the API used to write (the first of any
     duplicates), so the escalation job does not announce them again."""
-    from storage.events import add_event_once, overdue_key
+    from storage.events import OnceLine, add_event_once, overdue_key
 
     engine = _empty_engine(sql_store)
     cfg = alembic_config(engine)
@@ -165,6 +165,6 @@ def test_overdue_lines_written_before_the_once_key_get_it(sql_store):
     assert keys == [overdue_key(7, "sign_off", deadline), None, None]
     store = open_store(sql_store.url)
     with store.begin() as tx:
-        assert not add_event_once(tx, overdue_key(7, "sign_off", deadline), "overdue", 7, None, {}, deadline)
-        assert add_event_once(tx, overdue_key(7, "response", deadline), "overdue", 7, None, {}, deadline)
+        assert not add_event_once(tx, OnceLine(overdue_key(7, "sign_off", deadline), "overdue", 7, None, {}, deadline))
+        assert add_event_once(tx, OnceLine(overdue_key(7, "response", deadline), "overdue", 7, None, {}, deadline))
     store.dispose()

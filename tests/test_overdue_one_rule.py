@@ -140,3 +140,32 @@ def test_reading_the_feed_writes_no_row(env, store):
     body = http.get(f"{base}/api/feed/stream", params={"after": 0, "max_seconds": 1.5}, headers=headers).text
     assert "event: incident_new" in body and "event: overdue" not in body
     assert _every_row(store) == before
+
+
+def test_two_writers_at_once_write_an_overdue_line_once(sql_store):
+    """Two escalation jobs (two API processes, each with its scheduler) may announce the same step
+    at the same moment: the unique key lets one line through, on SQLite and PostgreSQL."""
+    import threading
+
+    from storage.events import OnceLine, add_events_once, overdue_key
+
+    now = utcnow()
+    line = OnceLine(overdue_key(1, "sign_off", now), "overdue", 1, UNIT_A, {"step": "sign_off"}, now)
+    results: list[int] = []
+    first_in = threading.Event()
+
+    def second() -> None:
+        first_in.wait(5)
+        with sql_store.begin() as tx:  # waits for the first transaction's lock, then finds the key taken
+            results.append(add_events_once(tx, [line]))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with sql_store.begin() as tx:
+        results.append(add_events_once(tx, [line]))
+        first_in.set()
+        thread.join(0.5)  # still waiting on our uncommitted row (PostgreSQL) or the write lock (SQLite)
+    thread.join(10)
+    assert sorted(results) == [0, 1]
+    with sql_store.read() as tx:
+        assert len(tx.conn.execute(select(events.c.id).where(events.c.kind == "overdue")).all()) == 1
