@@ -62,7 +62,13 @@ class Reach:
 
 
 def source_tier(post: RawPost, policy: Mapping[str, Any]) -> str:
-    """The media tier of a post's source: central, provincial, official, local or individual."""
+    """The media tier of a post's source: central, provincial, official, local or individual.
+
+    A letter on a message board (人民网领导留言板, a district's 问政 page, 12345) is a resident's,
+    whatever site hosts it (``boards``): counting it as central media or an official account made
+    every such letter 重大 or 较大."""
+    if any(word and word in (post.source or "") for word in policy.get("boards", [])):
+        return "individual"
     host = urlsplit(post.url).netloc.lower() if post.url else ""
     haystack = " ".join((post.source or "", post.author or "", host))
     for tier in ("central", "provincial", "official", "local"):
@@ -75,10 +81,15 @@ def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reac
     """Fold one post into the reach (mutates and returns it).
 
     Engagement figures are added, not maxed: a repeat complaint by another author is another
-    audience. The same post stored twice never gets here (the store de-duplicates it).
+    audience. Followers count only for people (individual and local tiers): a media or official
+    account's audience is what its tier already grades, and adding its millions of followers made
+    every report by a provincial outlet 重大. The same post stored twice never gets here (the
+    store de-duplicates it).
     """
     for key in _METRICS:
         value = int(post.engagement.get(key, 0) or 0)
+        if key == "followers" and tier not in ("individual", "local"):
+            continue
         setattr(reach, key, getattr(reach, key) + max(value, 0))
     author = (post.author or "").strip() or f"anon:{post.source}:{post.id}"
     if author not in reach.authors:
@@ -142,12 +153,31 @@ def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> 
     fired = {s: g for s, g in signal_grades.items() if g is not None}
     for signal, to in sorted(fired.items()):
         lift(to, f"敏感信号: {signal}")
+    harm = False  # a combination meaning harm to many or to children counts as severe
+    for combo in policy.get("combos", []):
+        needs = list(combo.get("all", []))
+        if all(s in reach.signals for s in needs) and reach.author_count >= int(combo.get("min_authors", 0)):
+            harm = harm or bool(combo.get("harm", True))
+            extra = f"，{reach.author_count} 个作者" if combo.get("min_authors") else ""
+            lift(_grade(combo.get("grade")), f"信号组合: {'+'.join(needs)}{extra}")
+    severe = [s for s in fired if s in policy.get("severe_signals", [])]
     cap = _grade(policy.get("combined_signals_cap"))
-    if len(fired) >= 2 and cap is not None:
+    if severe and len(fired) >= 2 and cap is not None:
         top = max(fired.values(), key=lambda g: g.rank)
         combined = list(Grade)[min(top.rank + 1, cap.rank)]
         if combined.rank > top.rank:
-            lift(combined, f"多个敏感信号叠加 ({', '.join(sorted(fired))})")
+            lift(combined, f"严重信号叠加 ({', '.join(sorted(fired))})")
+    # One low-reach complaint is never above the cap unless a severe signal or a harm combination
+    # says so: the sensitive-but-harmless signals (a school nearby, 12345, a reporter) only add up to it.
+    single = _grade(policy.get("single_complaint_cap"))
+    reach_limit = float(policy.get("reach", {}).get("orange", float("inf")))
+    followers_limit = float(policy.get("followers", {}).get("orange", float("inf")))
+    velocity_limit = float(policy.get("velocity", {}).get("orange", float("inf")))
+    if (single is not None and not severe and not harm and reach.author_count <= 1 and grade.rank > single.rank
+            and reach.total < reach_limit and reach.followers < followers_limit and velocity < velocity_limit
+            and "central" not in reach.tiers):
+        grade = single
+        reasons.append(f"单条低传播投诉，无严重信号 → 不高于{single.label}")
     return grade, reasons
 
 

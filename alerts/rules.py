@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alerts.deadlines import compute_deadlines
+from alerts.followups import opens, post_role
 from alerts.grading import Reach, add_post, grade_incident, source_tier
-from alerts.grouping import find_match
+from alerts.grouping import PostFacts, Weight, find_match
 from core.jurisdiction import Jurisdiction
-from core.models import Analysis, Incident, Polarity, RawPost, State
+from core.models import Analysis, Incident, Polarity, PostRole, RawPost, State
 
 MIN_UNIT_CONFIDENCE = 0.6  # default of [workflow] min_unit_confidence: below it the duty desk decides
 
@@ -23,15 +24,30 @@ MIN_UNIT_CONFIDENCE = 0.6  # default of [workflow] min_unit_confidence: below it
 class Decision:
     """What to do with one analysed post."""
 
-    action: str  # "ignore" | "open" | "merge" | "reopen"
-    incident: Incident | None = None  # the new incident (open) or the one joined (merge, reopen)
+    action: str  # "ignore" | "open" | "merge" | "reopen" | "attach" (a follow-up)
+    incident: Incident | None = None  # the new incident (open) or the one joined (merge, reopen, attach)
     reasons: list[str] = field(default_factory=list)
     tier: str = "individual"  # media tier of the post's source
+    role: PostRole = PostRole.REPORT
 
 
 def opens_incident(analysis: Analysis) -> bool:
     """A relevant, negative post is worth an incident."""
     return analysis.relevant and analysis.polarity is Polarity.NEG
+
+
+def concerns_incidents(analysis: Analysis) -> bool:
+    """Whether a post is matched against incidents: a relevant one may open, join or follow one
+    up; an environmental one that names no place at all (a comment under a thread, a reply that
+    says only "您反映的问题") may join or follow up one, never open it."""
+    return analysis.relevant or (bool(analysis.topics) and not analysis.elsewhere and analysis.unit_code is None)
+
+
+def answered(incident: Incident) -> bool:
+    """Whether the responsible side has answered: a public reply, a response or a resolution.
+    Only then is a "still not fixed" post feedback on the answer rather than one more report."""
+    return incident.public_reply_at is not None or incident.state in (State.RESPONDED, State.RESOLVED,
+                                                                        State.CLOSED)
 
 
 def assigned_unit(analysis: Analysis, jurisdiction: Jurisdiction) -> str | None:
@@ -46,19 +62,28 @@ def _title(post: RawPost) -> str:
 
 
 def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], jurisdiction: Jurisdiction,
-           now: dt.datetime, words: Sequence[str] = ()) -> Decision:
-    """Decide whether a post opens an incident, joins or reopens one of ``candidates``, or is ignored.
+           now: dt.datetime, words: Sequence[str], weight: Weight) -> Decision:
+    """Decide whether a post opens an incident, joins, reopens or follows up one of
+    ``candidates``, or is ignored.
 
-    ``candidates`` are incidents of the same unit and topic (see ``Tx.grouping_candidates``);
-    ``words`` the post's keywords (``alerts.grouping.keywords`` of its tokens).
+    ``candidates`` are incidents the post's unit may share (see ``Tx.grouping_candidates``);
+    ``words`` the post's salient words and ``weight`` their weights (``nlp.salience``).
     """
     tier = source_tier(post, jurisdiction.grading)
-    if not opens_incident(analysis):
-        return Decision("ignore", reasons=["不相关或非负面"], tier=tier)
+    if not concerns_incidents(analysis):
+        return Decision("ignore", reasons=["不相关"], tier=tier)
+    role = post_role(post, analysis, jurisdiction.followups)
     unit_code = assigned_unit(analysis, jurisdiction)
-    match = find_match(unit_code, analysis.topic, analysis.place, words, candidates, now, jurisdiction.grouping)
+    facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, analysis.relevant)
+    match = find_match(facts, candidates, now, jurisdiction.grouping, weight)
     if match is not None:
-        return Decision(match.action, match.incident, [match.reason], tier)
+        if role is PostRole.UNRESOLVED and not answered(match.incident):
+            role = PostRole.REPORT  # "又开始了" before anyone answered is one more complaint
+        return Decision(match.action, match.incident, [match.reason], tier, role)
+    if not analysis.relevant:
+        return Decision("ignore", reasons=["未提及地点，且未找到对应事件"], tier=tier, role=role)
+    if not opens(role):
+        return Decision("ignore", reasons=[f"{role.label}，未找到对应事件"], tier=tier, role=role)
     reach = add_post(Reach(), post, analysis, tier)
     grade, reasons = grade_incident(reach, 1.0, jurisdiction.grading)
     unit = jurisdiction.unit(unit_code)
@@ -84,4 +109,4 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
         why = "属地明确，直接交办"
     else:
         why = ("属地不明" if not analysis.unit_code else "属地置信度低") + "，进入值班台分拣"
-    return Decision("open", incident, [why], tier)
+    return Decision("open", incident, [why], tier, role)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.grading import Reach, add_post, effective_grade, grade_incident
-from alerts.grouping import keywords, merge_keywords
+from alerts.grouping import MAX_KEYWORDS, merge_keywords
 from alerts.notify import notify
-from alerts.rules import Decision, decide, opens_incident
+from alerts.rules import Decision, concerns_incidents, decide
 from core.errors import StoreError
-from core.models import Analysis, AuditEntry, Incident, RawPost, State
+from core.models import Analysis, AuditEntry, Incident, PostRole, RawPost, State
 from core.timeutil import utcnow
 from nlp.analyzer import Analyzer
 from storage.sql import SqlStore, Tx
@@ -35,6 +35,7 @@ class ProcessReport:
     failed: int = 0
     reopened: int = 0
     raised: int = 0
+    followups: int = 0  # official replies, progress and feedback attached to their incident
 
 
 def regrade(tx: Tx, config: AlertsConfig, incident: Incident, at: dt.datetime, actor: str = SYSTEM) -> bool:
@@ -62,7 +63,7 @@ def _open(tx: Tx, config: AlertsConfig, post_id: int, decision: Decision, at: dt
     incident = decision.incident
     assert incident is not None
     incident_id = tx.insert_incident(incident)
-    tx.attach_post(incident_id, post_id, at)
+    tx.attach_post(incident_id, post_id, at, decision.role)
     tx.add_audit(AuditEntry(incident_id, at, SYSTEM, "open", None, State.NEW.value,
                             {"post_id": post_id, "grade": incident.grade.value,
                              "reasons": incident.grade_reasons + decision.reasons}))
@@ -80,7 +81,7 @@ def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decis
           at: dt.datetime, report: ProcessReport) -> None:
     incident = decision.incident
     assert incident is not None and incident.id is not None and post.id is not None
-    if not tx.attach_post(incident.id, post.id, at):
+    if not tx.attach_post(incident.id, post.id, at, decision.role):
         return
     # The whole record, with the fresh post_count: the decision's incident is only the summary
     # the grouping rule read (Tx.grouping_candidates(summary=True)).
@@ -88,6 +89,10 @@ def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decis
     if fresh is None or fresh.id is None:
         raise StoreError(f"incident {incident.id} vanished while post {post.id} was joining it")
     incident = fresh
+    if decision.action == "attach":
+        _follow_up(tx, config, incident, post, decision, at)
+        report.followups += 1
+        return
     incident.reach = add_post(Reach.from_dict(incident.reach), post, analysis, decision.tier).to_dict()
     incident.keywords = merge_keywords(incident.keywords, words)
     incident.last_post_at = at
@@ -108,12 +113,29 @@ def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decis
         report.reopened += 1
     else:
         tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "add_post", incident.state.value, incident.state.value,
-                                {"post_id": post.id, "reason": decision.reasons[0]}))
+                                {"post_id": post.id, "reason": decision.reasons[0], "role": decision.role.value}))
+        if decision.role is PostRole.UNRESOLVED and incident.state is State.RESOLVED:
+            # The unit says it is done; the public says it is not. The duty desk decides (审核退回).
+            notify(tx, config, incident, "reopened", "已办结事件有群众反映仍未解决，请审核", at)
         report.merged += 1
     # One write after regrading: regrade reads only incident_posts and the incident in memory, so
     # writing the incident before it as well (as this did) only doubled the row update.
     if regrade(tx, config, incident, at):
         report.raised += 1
+    tx.update_incident(incident)
+
+
+def _follow_up(tx: Tx, config: AlertsConfig, incident: Incident, post: RawPost, decision: Decision,
+               at: dt.datetime) -> None:
+    """A follow-up joins the incident's public-response timeline: no reach, no regrade, no new
+    keywords (the centroid stays the reports'), no reopening; an official reply marks when the
+    responsible side first answered in public."""
+    assert incident.id is not None
+    if decision.role is PostRole.OFFICIAL and incident.public_reply_at is None:
+        incident.public_reply_at = post.published_at or at
+    incident.updated_at = at
+    tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "add_followup", incident.state.value, incident.state.value,
+                            {"post_id": post.id, "role": decision.role.value, "reason": decision.reasons[0]}))
     tx.update_incident(incident)
 
 
@@ -127,6 +149,7 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
     """
     config = config or alerts_config(analyzer.jurisdiction)
     window = dt.timedelta(hours=float(config.grouping.get("window_hours", 72)))
+    window = max(window, dt.timedelta(days=float(config.grouping.get("followup_window_days", 30))))
     reopen = dt.timedelta(days=float(config.grouping.get("reopen_days", 30)))
     report = ProcessReport()
     while True:
@@ -139,7 +162,8 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
             at = now or utcnow()
             try:
                 analysis, tokens = analyzer.analyze_with_tokens(post.full_text)
-                words = keywords(tokens) if opens_incident(analysis) else []
+                words = (analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
+                         if concerns_incidents(analysis) else [])
             except Exception as exc:  # one bad post must not stop the batch
                 log.exception("analysis failed for post %s", post.id)
                 with store.begin() as tx:
@@ -153,15 +177,15 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                         continue
                     tx.save_analysis(post.id, analysis, at)
                     candidates = []
-                    if opens_incident(analysis):
+                    if concerns_incidents(analysis):
                         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
-                        candidates = tx.grouping_candidates(unit, analysis.topic, at - window, at - reopen,
-                                                            summary=True)
-                    decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words)
+                        candidates = tx.grouping_candidates(unit, at - window, at - reopen, summary=True)
+                    decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
+                                      analyzer.salience.weight)
                     if decision.action == "open":
                         _open(tx, config, post.id, decision, at)
                         report.opened += 1
-                    elif decision.action in ("merge", "reopen"):
+                    elif decision.action in ("merge", "reopen", "attach"):
                         _join(tx, config, post, analysis, decision, words, at, report)
             except StoreError:
                 log.exception("storing the analysis of post %s failed; it stays pending", post.id)

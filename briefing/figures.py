@@ -17,7 +17,7 @@ from briefing.handling import OverdueItem, UnitHandling, handling_by_unit, state
 from briefing.period import Period
 from briefing.records import IncidentRecord, PostRecord, Records
 from briefing.summary import Quote, summarise
-from core.models import STATE_LABELS, STEP_LABELS, TOPIC_LABELS, Grade, State
+from core.models import STATE_LABELS, STEP_LABELS, TOPIC_LABELS, Grade, PostRole, State
 from core.timeutil import to_local
 
 POLARITY_LABELS = {"neg": "负面", "neu": "中性", "pos": "正面"}
@@ -79,6 +79,8 @@ class TopIncident:
     posts: int
     summary: list[Quote]
     links: list[PostLink]
+    public_reply_at: dt.datetime | None = None  # the responsible side's first public answer
+    responses: list[tuple[PostRole, PostLink]] = field(default_factory=list)  # replies, progress, feedback
 
     @property
     def state_label(self) -> str:
@@ -201,12 +203,17 @@ def top_incidents(records: Iterable[IncidentRecord], posts: Mapping[int, PostRec
         inc = record.incident
         assert inc.id is not None
         own = [posts[i] for i in record.post_ids if i in posts]
+        # What residents said is the reports; the replies and feedback are listed apart.
+        reports = [p for p in own if p.id not in record.roles]
+        followups = [p for p in own if p.id in record.roles]
         out.append(TopIncident(
             id=inc.id, title=inc.title, unit=inc.unit or NO_UNIT, grade=inc.grade,
             state=state_at(record, as_of) or inc.state, topic=TOPIC_LABELS.get(inc.topic, inc.topic),
             opened_at=inc.opened_at, reach_total=reach.total, reposts=reach.reposts, comments=reach.comments,
             likes=reach.likes, authors=reach.author_count, posts=len(own) or inc.post_count,
-            summary=summarise(own, inc.keywords), links=_links(own)))
+            summary=summarise(reports, inc.keywords), links=_links(reports),
+            public_reply_at=inc.public_reply_at,
+            responses=[(record.roles[link.post_id], link) for link in _links(followups)]))
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from briefing.figures import Briefing, Change
+from briefing.figures import Briefing, Change, PostLink
 from briefing.handling import UnitHandling
 from core.models import STEP_LABELS
 from core.timeutil import to_local
@@ -55,6 +55,12 @@ def handling_row(row: UnitHandling) -> list[str]:
             str(row.overdue), str(row.returned), pct(row.rate)]
 
 
+def _link_block(link: PostLink, prefix: str = "") -> Block:
+    # The snapshot's place under data_dir/snapshots (month/digest) is enough to find it.
+    snapshot = f"；快照：{'/'.join(Path(link.snapshot).parts[-2:])}" if link.snapshot else ""
+    return Block("link", f"{prefix}{link.source}：{link.title}{snapshot}", url=link.url, ref=f"帖 #{link.post_id}")
+
+
 def blocks(b: Briefing) -> list[Block]:
     """The whole document, in reading order."""
     prev = "上周" if b.kind == "week" else "前24小时"
@@ -84,12 +90,14 @@ def blocks(b: Briefing) -> list[Block]:
                               f"首发：{_local(inc.opened_at)}；相关帖文 {inc.posts} 条，{inc.authors} 位作者；"
                               f"传播量 {inc.reach_total}"
                               f"（转发 {inc.reposts}、评论 {inc.comments}、点赞 {inc.likes}）。"))
+        out.append(Block("p", f"属地公开回应：{_local(inc.public_reply_at)} 首次公开回应。" if inc.public_reply_at
+                         else "属地公开回应：截至统计时点，未见责任单位公开回应。"))
         for quote in inc.summary:
             out.append(Block("quote", quote.text, ref=f"帖 #{quote.post_id}"))
         for link in inc.links:
-            # The snapshot's place under data_dir/snapshots (month/digest) is enough to find it.
-            snapshot = f"；快照：{'/'.join(Path(link.snapshot).parts[-2:])}" if link.snapshot else ""
-            out.append(Block("link", f"{link.source}：{link.title}{snapshot}", url=link.url, ref=f"帖 #{link.post_id}"))
+            out.append(_link_block(link))
+        for role, link in inc.responses:
+            out.append(_link_block(link, f"{role.label}｜"))
 
     out.append(Block("h1", "三、属地办理情况"))
     out.append(Block("p", "交办：本期交办（含改派、重新打开）次数；"

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select
 from briefing.period import Period
 from briefing.records import Assignment, IncidentRecord, PostRecord, Records, SourceRun
 from core.jurisdiction import Jurisdiction
-from core.models import AuditEntry, State
+from core.models import AuditEntry, PostRole, State
 from storage.schema import analyses, assignments, audit_log, incident_posts, incidents, raw_posts, source_runs
 from storage.sql import SqlStore, Tx, _row_to_incident
 
@@ -53,9 +53,11 @@ def load_incidents(tx: Tx, since: dt.datetime, until: dt.datetime) -> list[Incid
     for r in tx.conn.execute(select(assignments).where(assignments.c.incident_id.in_(ids))
                              .order_by(assignments.c.assigned_at, assignments.c.id)):
         found[r.incident_id].assignments.append(Assignment(r.unit, r.unit_code, r.assigned_at, r.assigned_by))
-    for r in tx.conn.execute(select(incident_posts.c.incident_id, incident_posts.c.post_id)
+    for r in tx.conn.execute(select(incident_posts.c.incident_id, incident_posts.c.post_id, incident_posts.c.role)
                              .where(incident_posts.c.incident_id.in_(ids)).order_by(incident_posts.c.post_id)):
         found[r.incident_id].post_ids.append(r.post_id)
+        if r.role != PostRole.REPORT.value:
+            found[r.incident_id].roles[r.post_id] = PostRole(r.role)
     return list(found.values())
 
 

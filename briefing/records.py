@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from core.models import AuditEntry, Incident
+from core.models import AuditEntry, Incident, PostRole
 
 
 @dataclass(slots=True, frozen=True)
@@ -49,6 +49,7 @@ class IncidentRecord:
     audit: list[AuditEntry] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
     post_ids: list[int] = field(default_factory=list)
+    roles: dict[int, PostRole] = field(default_factory=dict)  # post id → its role (reports are left out)
 
 
 @dataclass(slots=True, frozen=True)

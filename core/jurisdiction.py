@@ -94,6 +94,7 @@ class Jurisdiction:
     sources_path: Path | None = None
     grading: dict[str, Any] = field(default_factory=dict)  # [grading]: thresholds, tiers, signals
     grouping: dict[str, Any] = field(default_factory=dict)  # [grouping]: merge window, similarity
+    followups: dict[str, Any] = field(default_factory=dict)  # [followups]: official/unresolved cue words
     workflow: dict[str, Any] = field(default_factory=dict)  # [workflow]: return limit, reopen window
     notify: dict[str, Any] = field(default_factory=dict)  # [notify]: routing by event, quiet hours
     contacts: list[dict[str, Any]] = field(default_factory=list)  # [[contacts]]: who gets what
@@ -108,6 +109,14 @@ class Jurisdiction:
             if name == unit.name or name in unit.aliases:
                 return unit
         return None
+
+    def own_names(self) -> list[str]:
+        """The district's and units' own names and aliases: words every post here may carry, so
+        they tell nothing about which event a post is about (see ``nlp.salience``)."""
+        names = [self.name, self.short_name, *self.aliases]
+        for unit in self.units.values():
+            names += [unit.name, *unit.aliases]
+        return [n for n in names if n]
 
     def route(self, topic: str, text: str) -> Department | None:
         """The competent department for a topic, given the post text (first matching rule)."""
@@ -206,6 +215,7 @@ def load_jurisdiction(name_or_path: str = "jiangbei") -> Jurisdiction:
             sources_path=sources if sources.is_file() else None,
             grading=meta.get("grading", {}),
             grouping=meta.get("grouping", {}),
+            followups=meta.get("followups", {}),
             workflow=meta.get("workflow", {}),
             notify=meta.get("notify", {}),
             contacts=meta.get("contacts", []),

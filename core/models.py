@@ -106,6 +106,32 @@ STATE_LABELS: dict[str, str] = {"new": "待分拣", "assigned": "已交办", "si
                                 "resolved": "已办结", "closed": "已审核办结", "returned": "已退单"}
 
 
+class PostRole(StrEnum):
+    """What a post is to the incident it belongs to.
+
+    A report tells of the matter (a complaint, a news report, a repost); the others are its
+    public-response timeline: what the responsible side said, what changed, what residents said
+    after. Only a report may open an incident.
+    """
+
+    REPORT = "report"
+    OFFICIAL = "official"  # 官方回应: a unit's or bureau's 通报/回复
+    PROGRESS = "progress"  # 进展: inspectors came, work started
+    PRAISE = "praise"  # 群众反馈: fixed, thanks
+    UNRESOLVED = "unresolved"  # 群众反馈: still not fixed after a reply or a resolution
+
+    @property
+    def label(self) -> str:
+        """The Chinese name shown on the incident page and in briefings."""
+        return {"report": "反映", "official": "官方回应", "progress": "进展", "praise": "群众反馈·好评",
+                "unresolved": "群众反馈·仍未解决"}[self.value]
+
+    @property
+    def is_followup(self) -> bool:
+        """True for the public-response timeline (everything but a report)."""
+        return self is not PostRole.REPORT
+
+
 _WS = re.compile(r"\s+")
 
 
@@ -182,6 +208,10 @@ class Analysis:
     evidence: list[Evidence] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)  # sensitive signals: casualty, leak, petition...
     place: str | None = None  # the most specific place named (community, landmark)
+    # The text points outside the jurisdiction (another district, another 江北). A text that names
+    # no place at all is neither inside nor elsewhere: a comment or a reply under a thread may
+    # still follow up one of our incidents (alerts.rules), though it never opens one.
+    elsewhere: bool = False
 
     @property
     def topic(self) -> str:
@@ -235,6 +265,7 @@ class Incident:
     parent_id: int | None = None  # the closed incident this one follows up
     last_post_at: dt.datetime | None = None
     reopened: int = 0
+    public_reply_at: dt.datetime | None = None  # first official follow-up attached (官方回应)
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from alerts.escalation import overdue_step_names
-from core.models import Analysis, Incident, RawPost
+from core.models import Analysis, Incident, PostRole, RawPost
 from core.source_health import SourceHealth
 
 
@@ -32,6 +32,9 @@ class IncidentPublic(BaseModel):
     post_count: int
     overdue: list[str] = Field(default=[], description="steps whose deadline passed undone (report, sign_off, "
                                                        "response, press, closure), earliest deadline first")
+    public_reply_at: dt.datetime | None = Field(
+        default=None, description="when the responsible side first answered in public (an official reply "
+                                  "attached to the incident); null = no public answer yet")
 
     @classmethod
     def of(cls, incident: Incident, now: dt.datetime | None = None) -> IncidentPublic:
@@ -42,7 +45,8 @@ class IncidentPublic(BaseModel):
                    grade=incident.grade.value, grade_label=incident.grade.label,
                    grade_reasons=incident.grade_reasons, state=incident.state.value,
                    opened_at=incident.opened_at, updated_at=incident.updated_at, deadlines=incident.deadlines,
-                   post_count=incident.post_count, overdue=overdue_step_names(incident, now) if now else [])
+                   post_count=incident.post_count, overdue=overdue_step_names(incident, now) if now else [],
+                   public_reply_at=incident.public_reply_at)
 
 
 class PostPublic(BaseModel):
@@ -63,10 +67,13 @@ class PostPublic(BaseModel):
     sentiment: float | None = None
     evidence: list[dict[str, Any]] = []
     signals: list[str] = []
+    role: str = Field(default="report", description="report (反映) or a follow-up: official (官方回应), progress "
+                                                     "(进展), praise / unresolved (群众反馈)")
+    role_label: str = "反映"
 
     @classmethod
-    def of(cls, post: RawPost, analysis: Analysis | None) -> PostPublic:
-        """Build from the stored post and analysis."""
+    def of(cls, post: RawPost, analysis: Analysis | None, role: PostRole = PostRole.REPORT) -> PostPublic:
+        """Build from the stored post, its analysis and its role in the incident."""
         assert post.id is not None
         extra: dict[str, Any] = {}
         if analysis is not None:
@@ -75,7 +82,7 @@ class PostPublic(BaseModel):
                          signals=analysis.signals)
         return cls(id=post.id, source=post.source, url=post.url, title=post.title, text=post.text,
                    author=post.author, published_at=post.published_at, fetched_at=post.fetched_at,
-                   engagement=post.engagement, **extra)
+                   engagement=post.engagement, role=role.value, role_label=role.label, **extra)
 
 
 class AuditPublic(BaseModel):
@@ -93,7 +100,8 @@ class TimelineItem(BaseModel):
     """One moment in an incident's life: a post, an action, a deadline."""
 
     at: dt.datetime
-    kind: str = Field(description="post | action | deadline")
+    kind: str = Field(description="post (a report) | response (a follow-up: official reply, progress, public "
+                                  "feedback) | action | deadline")
     text: str = Field(description="plain text (may quote crawled titles: escape when shown)")
 
 

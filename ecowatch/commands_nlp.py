@@ -35,8 +35,13 @@ def eval_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help
     """Score ``analyze`` against labelled lines (relevant, unit_code, topic(s), polarity).
 
     Prints relevance F1, unit accuracy, topic accuracy, negative-class F1, polarity macro-F1 and
-    the list of misses.
+    the list of misses. When lines carry ``event`` (incident sets), the lines are also imported
+    and processed in published-time order in a throwaway store, and the incident figures follow:
+    severe recall, B-cubed precision/recall/F1, follow-ups attached, incidents opened by
+    follow-ups, grade agreement.
     """
+    from alerts.evaluation import format_incident_report, score_incidents
+    from alerts.replay import replay
     from core.jurisdiction import load_jurisdiction
     from nlp.analyzer import Analyzer
     from nlp.evaluation import format_report, score
@@ -45,7 +50,18 @@ def eval_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help
     analyzer = Analyzer(load_jurisdiction(load_settings().jurisdiction))
     predicted = [analyzer.analyze(g["text"]).to_contract(g.get("id")) for g in gold]
     report = score(gold, predicted)
+    incidents = None
+    if any("event" in g for g in gold):
+        try:
+            incidents = score_incidents(gold, replay(gold, analyzer))
+        except ValueError as exc:
+            raise typer.BadParameter(f"{file}: {exc}") from exc
     if as_json:
-        typer.echo(json.dumps({"file": str(file), **report.to_dict()}, ensure_ascii=False, indent=1))
+        out = {"file": str(file), **report.to_dict()}
+        if incidents is not None:
+            out["incidents"] = incidents.to_dict()
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         typer.echo(format_report(report, str(file), None if misses < 0 else misses))
+        if incidents is not None:
+            typer.echo(format_incident_report(incidents))

@@ -11,6 +11,7 @@ from nlp.classifiers import Classifiers
 from nlp.classifiers import features as classifier_features
 from nlp.dedup import NearDuplicateIndex, clean
 from nlp.places import OWN_THRESHOLD, PlaceResolver, PlaceResult
+from nlp.salience import Salience
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentScorer, clamp_score
 from nlp.topics import TopicClassifier
@@ -23,6 +24,22 @@ LONG_TEXT = 200
 def points_inside(place: PlaceResult) -> bool:
     """True when a text points into the jurisdiction more strongly than out of it."""
     return place.own_score >= OWN_THRESHOLD and place.own_score > place.foreign_score
+
+
+def _other_places(jurisdiction: Jurisdiction) -> tuple[str, ...]:
+    """Other districts' and streets' names with their short stems (涪陵, 龙兴, 长寿): too common as
+    words for the place resolver to count as "elsewhere" (南岸 is also "the south bank"), but
+    enough to keep an unplaced severe post from being taken for ours (see ``analyze``)."""
+    own = set(jurisdiction.own_names())
+    names: set[str] = set()
+    for n in jurisdiction.neighbours:
+        if n.level == "shared_community" or n.name in own:
+            continue
+        stem = n.name
+        for suffix in ("街道", "镇", "乡", "区", "县"):
+            stem = stem.removesuffix(suffix)
+        names.update(x for x in (n.name, stem) if len(x) >= 2 and x not in own)
+    return tuple(sorted(names))
 
 
 class Analyzer:
@@ -38,6 +55,13 @@ class Analyzer:
         self.topics = TopicClassifier()
         self.sentiment = SentimentScorer()
         self.classifiers = (classifiers or Classifiers.load()) if use_classifiers else None
+        self.severe_signals = frozenset(self.jurisdiction.grading.get("severe_signals", ()))
+        self._elsewhere = _other_places(self.jurisdiction)
+        # Word weights for event grouping (alerts.grouping): the pack's boilerplate and the
+        # jurisdiction's own names weigh nothing.
+        self.salience = Salience([*self.jurisdiction.grouping.get("generic_words", []),
+                                  *self.jurisdiction.own_names()],
+                                 float(self.jurisdiction.grouping.get("concept_weight", 3.0)))
 
     def analyze(self, text: str) -> Analysis:
         """Analyse one text (title and body joined). Pure: same text, same answer."""
@@ -75,9 +99,15 @@ class Analyzer:
                 polarity = Polarity.NEG
             sentiment.polarity = polarity
             sentiment.score = clamp_score(polarity, sentiment.bayes)
-        # Ours when the text points into the district more strongly than out of it.
+        # Ours when the text points into the district more strongly than out of it. A severe
+        # environmental post (people hurt, a fire, a protest: the pack's severe signals) that
+        # names no place at all is also put before the duty desk, unplaced: a severe event is
+        # never dropped for want of a place name (a comment, "十几个娃娃送到医院了").
         ours = points_inside(place)
-        relevant = environmental and ours
+        severe_unplaced = (place.foreign_score == 0 and not place.unit_code
+                           and bool(self.severe_signals.intersection(sentiment.signals))
+                           and not any(name in text for name in self._elsewhere))
+        relevant = environmental and (ours or severe_unplaced)
         unit_code = place.unit_code if relevant else None
         unit = self.jurisdiction.units[unit_code].name if unit_code else None
         evidence = [*place.evidence, *topic_evidence, *sentiment.evidence]
@@ -93,6 +123,7 @@ class Analyzer:
             evidence=evidence,
             signals=sentiment.signals,
             place=place.place if relevant else None,
+            elsewhere=place.foreign_score > 0 and not ours,
         )
         return analysis, tokens
 
@@ -109,7 +140,3 @@ class Analyzer:
     def dedup_tokens(self, text: str) -> list[str]:
         """The tokens near-duplicate detection compares: repost furniture removed, jieba cut."""
         return self.segmenter.cut(clean(text))
-
-    def is_alarming(self, analysis: Analysis) -> bool:
-        """True when a post should open or feed an incident: relevant and negative."""
-        return analysis.relevant and analysis.polarity is Polarity.NEG

@@ -15,6 +15,7 @@ from nlp.bayes import NaiveBayes, features
 from nlp.lexicon import PhraseMatcher, load_lexicon
 
 MODEL = Path(__file__).parent / "models" / "sentiment.marshal"
+HEDGE_REACH = 4  # characters before (and after) a signal word searched for a hedge
 
 
 def _load_bayes(path: Path | None) -> NaiveBayes:
@@ -63,9 +64,19 @@ class SentimentScorer:
         frames += [(w, "personal") for w in lex["personal"]]
         self.frames: PhraseMatcher[str] = PhraseMatcher(frames)
         self.reporting = frozenset(lex["reporting"])
+        self.hedges = tuple(lex.get("signal_hedges", ()))
+        self.hedges_after = tuple(lex.get("signal_hedges_after", ()))
         self.signals: PhraseMatcher[str] = PhraseMatcher(
             (w, signal) for signal, words in lex["signals"].items() for w in words
         )
+
+    def _hedged(self, text: str, start: int, end: int) -> bool:
+        """True when a signal word is a risk or a drill, not an event: "极易起火", "担心泄漏",
+        "一旦爆炸" (``signal_hedges`` shortly before), "火灾隐患", "泄漏应急演练"
+        (``signal_hedges_after`` shortly after). A resident warning of a fire hazard is not
+        reporting a fire, and must not be graded as one."""
+        before, after = text[max(0, start - HEDGE_REACH):start], text[end:end + HEDGE_REACH]
+        return any(h in before for h in self.hedges) or any(h in after for h in self.hedges_after)
 
     def probability(self, tokens: list[str]) -> float:
         """snownlp Bayes probability that the tokens are positive."""
@@ -94,10 +105,12 @@ class SentimentScorer:
                 complaint_words.add(m.text)
             if m.value in ("esc", "sarcasm"):
                 evidence.append(Evidence("signal", m.text, m.start, m.end, m.value))
-        signals = sorted({m.value for m in self.signals.finditer(text)})
+        signals = sorted({m.value for m in self.signals.finditer(text) if not self._hedged(text, m.start, m.end)})
         if counts["esc"]:
             signals = sorted({*signals, "escalation"})
         prob = self.probability(tokens)
+        for signal in signals:  # the classifiers weigh the signals with the setting (nlp/classifiers.py)
+            counts[f"signal_{signal}"] = 1
         counts["complaint"] = len(complaint_words)  # a word in both lists counts once
         counts["vivid"] = len(complaint_words - self.reporting)
         polarity = self._decide(counts, prob, complaint_frame)

@@ -110,6 +110,9 @@ incidents = Table(
     Column("parent_id", Integer),
     Column("last_post_at", UtcDateTime(), index=True),
     Column("reopened", Integer),
+    # When the responsible side first answered in public (an official follow-up post attached,
+    # revision 0005): the inbox and the briefing show it without reading every post.
+    Column("public_reply_at", UtcDateTime()),
     # Grouping candidates are looked up by unit and topic for every post (revision 0004): with the
     # unit index alone each lookup read every incident the unit ever had.
     Index("ix_incidents_unit_topic", "unit_code", "topic"),
@@ -121,6 +124,9 @@ incident_posts = Table(
     Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
     Column("post_id", Integer, ForeignKey("raw_posts.id", ondelete="CASCADE"), nullable=False),
     Column("added_at", UtcDateTime(), nullable=False),
+    # What the post is to the incident (core.models.PostRole): a report, or a follow-up (official
+    # reply, progress, praise, still-not-fixed) on its public-response timeline (revision 0005).
+    Column("role", String(16), nullable=False, server_default="report"),
     UniqueConstraint("post_id", name="uq_incident_posts_post"),  # a post belongs to one incident
     Index("ix_incident_posts_incident", "incident_id"),
 )

@@ -26,6 +26,7 @@ from core.models import (
     Grade,
     Incident,
     Polarity,
+    PostRole,
     RawPost,
     State,
     content_fingerprint,
@@ -171,15 +172,19 @@ def _row_to_incident(row: Any) -> Incident:
         milestones={k: dt.datetime.fromisoformat(v) for k, v in (row.milestones or {}).items()},
         returns=row.returns or 0, complex=bool(row.complex), grade_override=row.grade_override,
         merged_into=row.merged_into, parent_id=row.parent_id, last_post_at=row.last_post_at,
-        reopened=row.reopened or 0,
+        reopened=row.reopened or 0, public_reply_at=row.public_reply_at,
     )
 
 
-def _row_to_analysis(row: Any) -> Analysis:
+def _row_to_analysis(row: Any, prefix: str = "") -> Analysis:
+    """An analysis from a row of ``analyses`` (``prefix``: its columns' label prefix in a join)."""
+    def get(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return Analysis(
-        relevant=row.relevant, unit=row.unit, unit_code=row.unit_code, confidence=row.confidence,
-        topics=list(row.topics), polarity=Polarity(row.polarity), sentiment=row.sentiment,
-        evidence=[Evidence(**e) for e in row.evidence], signals=list(row.signals), place=row.place,
+        relevant=get("relevant"), unit=get("unit"), unit_code=get("unit_code"), confidence=get("confidence"),
+        topics=list(get("topics")), polarity=Polarity(get("polarity")), sentiment=get("sentiment"),
+        evidence=[Evidence(**e) for e in get("evidence")], signals=list(get("signals")), place=get("place"),
     )
 
 
@@ -333,6 +338,7 @@ class Tx(WorkflowTx):
             milestones={k: v.isoformat() for k, v in incident.milestones.items()}, returns=incident.returns,
             complex=incident.complex, grade_override=incident.grade_override, merged_into=incident.merged_into,
             parent_id=incident.parent_id, last_post_at=incident.last_post_at, reopened=incident.reopened,
+            public_reply_at=incident.public_reply_at,
         )
 
     def update_incident(self, incident: Incident) -> None:
@@ -345,12 +351,14 @@ class Tx(WorkflowTx):
                       {**_event_payload(incident), "from_grade": old}, incident.updated_at)
         self.conn.execute(_UPDATE_INCIDENT, {"b_id": incident.id, **self._incident_values(incident)})
 
-    def attach_post(self, incident_id: int, post_id: int, now: dt.datetime) -> bool:
-        """Link a post to an incident; False if the post already belongs to one."""
+    def attach_post(self, incident_id: int, post_id: int, now: dt.datetime,
+                    role: PostRole = PostRole.REPORT) -> bool:
+        """Link a post to an incident as a report or a follow-up; False if the post already
+        belongs to one."""
         try:
             with self.conn.begin_nested():
                 self.conn.execute(_INSERT_INCIDENT_POST, {"incident_id": incident_id, "post_id": post_id,
-                                                          "added_at": now})
+                                                          "added_at": now, "role": role.value})
         except IntegrityError:
             return False
         self.conn.execute(_RECOUNT_POSTS, {"b_id": incident_id})
@@ -371,15 +379,16 @@ class Tx(WorkflowTx):
             query = query.where(incidents.c.state.in_(list(states)))
         return [_row_to_incident(r) for r in self.conn.execute(query.limit(limit).offset(offset))]
 
-    def incident_post_rows(self, incident_id: int) -> list[tuple[RawPost, Analysis | None]]:
-        """The posts of an incident with their analyses, oldest first."""
-        query = (select(raw_posts, analyses.c.post_id.label("a_post_id"))
+    def incident_post_rows(self, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
+        """The posts of an incident with their analyses and roles, oldest first (one query)."""
+        query = (select(raw_posts, incident_posts.c.role, *(c.label(f"a_{c.name}") for c in analyses.c))
                  .join(incident_posts, incident_posts.c.post_id == raw_posts.c.id)
                  .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
                  .where(incident_posts.c.incident_id == incident_id).order_by(raw_posts.c.id))
         out = []
         for row in self.conn.execute(query):
-            out.append((_row_to_post(row), self.get_analysis(row.id) if row.a_post_id else None))
+            analysis = _row_to_analysis(row, "a_") if row.a_post_id is not None else None
+            out.append((_row_to_post(row), analysis, PostRole(row.role)))
         return out
 
     def add_assignment(self, incident_id: int, unit_code: str | None, unit: str | None,

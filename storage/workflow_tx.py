@@ -82,15 +82,16 @@ _last_activity = func.coalesce(incidents.c.last_post_at, incidents.c.opened_at)
 # once a unit had a few hundred incidents in the window (bench/alerts.py --incidents 20000).
 _MATCH_COLUMNS = (incidents.c.id, incidents.c.unit_code, incidents.c.topic, incidents.c.place, incidents.c.state,
                   incidents.c.merged_into, incidents.c.opened_at, incidents.c.updated_at, incidents.c.last_post_at,
-                  incidents.c.keywords, incidents.c.milestones)
+                  incidents.c.keywords, incidents.c.milestones, incidents.c.public_reply_at)
 
 
 def _candidates(*columns: Any, unit: bool) -> Select[Any]:
     query = select(*columns).where(
-        incidents.c.topic == bindparam("b_topic"), incidents.c.merged_into.is_(None),
+        incidents.c.merged_into.is_(None),
         or_(and_(incidents.c.state != State.CLOSED.value, _last_activity >= bindparam("b_active_since")),
             and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since"))))
-    query = query.where(incidents.c.unit_code == bindparam("b_unit") if unit else incidents.c.unit_code.is_(None))
+    if unit:  # a placed post may join its unit's incidents and the unplaced ones in triage
+        query = query.where(or_(incidents.c.unit_code == bindparam("b_unit"), incidents.c.unit_code.is_(None)))
     return query.order_by(incidents.c.id)
 
 
@@ -117,6 +118,7 @@ def _summary(row: Any) -> Incident:
         opened_at=row.opened_at, updated_at=row.updated_at, place=row.place, id=row.id,
         keywords=list(row.keywords or []), merged_into=row.merged_into, last_post_at=row.last_post_at,
         milestones={k: dt.datetime.fromisoformat(v) for k, v in (row.milestones or {}).items()},
+        public_reply_at=row.public_reply_at,
     )
 
 
@@ -127,17 +129,19 @@ class WorkflowTx:
 
     # -- incidents -----------------------------------------------------------------------------
 
-    def grouping_candidates(self, unit_code: str | None, topic: str, active_since: dt.datetime,
+    def grouping_candidates(self, unit_code: str | None, active_since: dt.datetime,
                             closed_since: dt.datetime, *, summary: bool = False) -> list[Incident]:
-        """Incidents a post of this unit and topic may join: open ones with a post since
-        ``active_since``, closed ones closed since ``closed_since`` (to reopen).
+        """Incidents a post of this unit may join or follow up: open ones with a post since
+        ``active_since``, closed ones closed since ``closed_since`` (to reopen or follow up); of
+        the unit and unplaced ones, or of every unit for an unplaced post. Any topic: one event
+        may be told as water by one resident and as air by another (alerts.grouping weighs it).
 
         ``summary``: load only what the grouping rule reads (id, unit, topic, place, state,
-        merged_into, opened/updated/last-post times, keywords, milestones); every other field is a
+        merged_into, opened/updated/last-post times, keywords, milestones, public reply); every other field is a
         placeholder (empty title, grade blue, no deadlines or reach). For choosing among many: read
         the chosen one again with ``get_incident`` before using or writing it.
         """
-        params = {"b_topic": topic, "b_active_since": active_since, "b_closed_since": closed_since}
+        params = {"b_active_since": active_since, "b_closed_since": closed_since}
         if unit_code is not None:
             params["b_unit"] = unit_code
         rows = self.conn.execute(_CANDIDATES[summary, unit_code is not None], params)

@@ -10,17 +10,30 @@ import pytest
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.escalation import EscalationPolicy, EscalationState, acknowledge, evaluate, overdue_steps
 from alerts.grading import Reach, add_post, combine, effective_grade, grade_incident, source_tier
-from alerts.grouping import find_match, jaccard, keywords
+from alerts.grouping import PostFacts, find_match, grams, merge_keywords, overlap, same_place
 from alerts.notify_rules import backoff, quiet_until, recipients
 from alerts.rules import decide
 from alerts.workflow import check_extension, check_return, target_state
 from core.errors import WorkflowError
 from core.jurisdiction import load_jurisdiction
-from core.models import Analysis, Grade, Incident, Polarity, RawPost, State
+from core.models import Analysis, Grade, Incident, Polarity, PostRole, RawPost, State
 from core.timeutil import SHANGHAI
 
 PACK = load_jurisdiction("jiangbei")
-GRADING, GROUPING = PACK.grading, PACK.grouping
+GRADING = PACK.grading
+# The grouping mechanics with fixed numbers (the pack's model is fitted on data and may move).
+GROUPING = {"window_hours": 72, "followup_window_days": 30, "reopen_days": 30, "min_probability": 0.5,
+            "model": {"intercept": -2.0, "overlap": 4.0, "log_shared": 0.5, "same_place": 1.0, "other_place": -2.0,
+                      "other_topic": -1.0, "unplaced": -0.5, "log_hours": -0.3}}
+
+
+def facts(unit_code, topic, place, words, role=PostRole.REPORT):
+    return PostFacts(unit_code, topic, place, words, role)
+
+
+def weight(word: str) -> float:
+    """Plain weights for the pure grouping tests: every word of two characters or more weighs 5."""
+    return 5.0 if len(word) >= 2 else 0.0
 POLICY = EscalationPolicy.from_pack(PACK.escalation)
 
 
@@ -69,9 +82,22 @@ def test_source_tier_lifts_grade():
 def test_signals_velocity_authors_and_negativity():
     grade, reasons = grade_incident(add_post(Reach(), post(), analysis(signals=["leak"]), "individual"), 1, GRADING)
     assert grade is Grade.YELLOW and "敏感信号: leak → 较大" in reasons
-    # A leak near a school: two signals, one step further (capped at orange by the pack).
+    # A leak near a school: a harm combination of the pack.
     both = add_post(Reach(), post(), analysis(signals=["leak", "school"]), "individual")
     assert grade_incident(both, 1, GRADING)[0] is Grade.ORANGE
+    # A night-time noise complaint near a school, told to 12345 and a reporter: sensitive but
+    # harmless signals do not add up; one low-reach complaint stays at most 较大.
+    noisy = add_post(Reach(), post(), analysis(signals=["school", "petition", "media", "gathering"]), "individual")
+    grade, reasons = grade_incident(noisy, 1, GRADING)
+    assert grade is Grade.YELLOW and not any("叠加" in r for r in reasons)
+    # A fire with people hurt: severe signals add up.
+    fire = add_post(Reach(), post(), analysis(signals=["explosion", "casualty"]), "individual")
+    assert grade_incident(fire, 1, GRADING)[0] is Grade.ORANGE
+    # Tap water across several communities, and ill children: at least 重大.
+    water = add_post(Reach(), post(), analysis(signals=["drinking_water", "widespread"]), "individual")
+    assert grade_incident(water, 1, GRADING)[0] is Grade.ORANGE
+    kids = add_post(Reach(), post(), analysis(signals=["school", "illness"]), "individual")
+    assert grade_incident(kids, 1, GRADING)[0] is Grade.ORANGE
     assert grade_incident(Reach(), 25, GRADING)[0] is Grade.ORANGE  # 25 posts/hour
     many = Reach()
     for i in range(20):
@@ -80,7 +106,7 @@ def test_signals_velocity_authors_and_negativity():
     assert many.author_count == 20 and grade is Grade.ORANGE
     assert not any("负面程度" in r for r in reasons)  # mean negativity 0.5 < 0.85
     angry = Reach()
-    for i in range(3):
+    for i in range(5):  # the pack's min_posts: three angry neighbours are still 一般
         add_post(angry, post(author=f"v{i}"), analysis(sentiment=0.05), "individual")
     assert any("负面程度 0.95" in r for r in grade_incident(angry, 1, GRADING)[1])
 
@@ -103,53 +129,75 @@ def test_override_holds_until_facts_exceed_it():
 
 # -- grouping ----------------------------------------------------------------------------------
 
-def test_keywords_and_similarity():
-    words = keywords(["工地", "，", "12", "工地", "夜间", "a", "施工"])
-    assert words == ["工地", "夜间", "施工"]
-    assert jaccard(["a1", "b1"], ["b1", "c1"]) == pytest.approx(1 / 3)
-    assert jaccard([], ["x"]) == 0
+def test_keywords_and_overlap():
+    assert merge_keywords(["工地", "夜间"], ["夜间", "施工"]) == ["工地", "夜间", "施工"]
+    shared, ratio = overlap(grams(["工地", "夜间", "打桩"], weight), grams(["工地", "夜间", "施工", "噪音"], weight))
+    assert shared == 10 and ratio == pytest.approx(10 / 15)  # over the smaller side
+    assert overlap({}, grams(["工地"], weight)) == (0.0, 0.0)
+    # Words meet by their character pairs: one spot written long and short, one machine two ways.
+    assert set(grams(["溉澜溪体育公园"], weight)) >= set(grams(["溉澜溪"], weight))
+    assert overlap(grams(["打桩"], weight), grams(["打桩机"], weight))[1] == 1.0
+    assert same_place("鲜花港", "鲜花港社区") and not same_place("建新北路", "北城天街")
 
 
-def test_same_place_merges_different_place_does_not():
+def test_shared_words_decide_place_and_unit_weigh_in():
     now = local(2026, 11, 30, 12)
     inc = incident()
-    match = find_match("500105006000", "noise", "建新北路", ["完全", "不同"], [inc], now, GROUPING)
+    piling = facts("500105006000", "noise", "建新北路", ["工地", "夜间", "打桩"])
+    match = find_match(piling, [inc], now, GROUPING, weight)
     assert match is not None and match.action == "merge"
-    assert find_match("500105006000", "noise", "北城天街", ["工地", "夜间", "施工"], [inc], now, GROUPING) is None
-    assert find_match("500105003000", "noise", "建新北路", ["工地"], [inc], now, GROUPING) is None  # other unit
-    assert find_match("500105006000", "air", "建新北路", ["工地"], [inc], now, GROUPING) is None  # other topic
+    # The same place with nothing salient in common is not the same event any more.
+    other = facts("500105006000", "noise", "建新北路", ["完全", "不同"])
+    assert find_match(other, [inc], now, GROUPING, weight) is None
+    # Another unit never; another named place only with much more in common.
+    assert find_match(facts("500105003000", "noise", "建新北路", ["工地", "夜间", "施工"]), [inc], now, GROUPING,
+                      weight) is None
+    assert find_match(facts("500105006000", "noise", "北城天街", ["工地", "夜间", "广场", "舞蹈", "音响"]), [inc],
+                      now, GROUPING, weight) is None
+    # One event told as air by one resident and as noise by another still joins.
+    assert find_match(facts("500105006000", "air", "建新北路", ["工地", "夜间", "施工"]), [inc], now, GROUPING,
+                      weight) is not None
 
 
 def test_text_similarity_decides_without_place_and_window_applies():
     inc = incident(place=None)
     now = local(2026, 11, 30, 12)
     similar = ["工地", "夜间", "施工", "噪音", "凌晨"]
-    assert find_match("500105006000", "noise", None, similar, [inc], now, GROUPING).action == "merge"
-    assert find_match("500105006000", "noise", None, ["广场舞", "音响"], [inc], now, GROUPING) is None
+    report = facts("500105006000", "noise", None, similar)
+    assert find_match(report, [inc], now, GROUPING, weight).action == "merge"
+    assert find_match(facts("500105006000", "noise", None, ["广场舞", "音响"]), [inc], now, GROUPING, weight) is None
     late = local(2026, 12, 3, 9, 1)  # 72 h after the last post
-    assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING) is None
+    assert find_match(report, [inc], late, GROUPING, weight) is None
+    # ... but an official reply that late still finds its incident (follow-up window).
+    reply = find_match(facts("500105006000", "noise", None, similar, PostRole.OFFICIAL), [inc], late, GROUPING, weight)
+    assert reply is not None and reply.action == "attach"
     inc.last_post_at = local(2026, 12, 2, 9)  # a recent post keeps the window open
-    assert find_match("500105006000", "noise", None, similar, [inc], late, GROUPING) is not None
+    assert find_match(report, [inc], late, GROUPING, weight) is not None
 
 
 def test_recently_closed_incident_is_reopened_old_one_is_not():
     closed = incident(state=State.CLOSED, milestones={"closed": local(2026, 12, 1, 9)})
     soon, later = local(2026, 12, 10, 9), local(2027, 1, 5, 9)
-    match = find_match("500105006000", "noise", "建新北路", ["工地"], [closed], soon, GROUPING)
+    report = facts("500105006000", "noise", "建新北路", ["工地", "夜间", "施工"])
+    match = find_match(report, [closed], soon, GROUPING, weight)
     assert match is not None and match.action == "reopen"
-    assert find_match("500105006000", "noise", "建新北路", ["工地"], [closed], later, GROUPING) is None
+    assert find_match(report, [closed], later, GROUPING, weight) is None
+    # Praise after the clean-up attaches to the closed incident and does not reopen it.
+    thanks = facts("500105006000", "noise", "建新北路", ["工地", "夜间", "施工"], PostRole.PRAISE)
+    praise = find_match(thanks, [closed], soon, GROUPING, weight)
+    assert praise is not None and praise.action == "attach"
     # An open candidate wins over a closed one.
     open_one = incident(id=8, last_post_at=local(2026, 12, 9, 9))
-    both = find_match("500105006000", "noise", "建新北路", ["工地"], [closed, open_one], soon, GROUPING)
+    both = find_match(report, [closed, open_one], soon, GROUPING, weight)
     assert both.incident.id == 8
 
 
 def test_low_confidence_goes_to_triage():
     now = local(2026, 11, 30, 9)
-    decision = decide(post(), analysis(confidence=0.3), [], PACK, now, ["工地"])
+    decision = decide(post(), analysis(confidence=0.3), [], PACK, now, ["工地"], weight)
     assert decision.action == "open" and decision.incident.state is State.NEW
     assert decision.incident.unit_code is None and "置信度低" in decision.reasons[0]
-    sure = decide(post(), analysis(), [], PACK, now, ["工地"])
+    sure = decide(post(), analysis(), [], PACK, now, ["工地"], weight)
     assert sure.incident.state is State.ASSIGNED and sure.incident.department == "区住房城乡建委"
 
 

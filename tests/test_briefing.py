@@ -68,7 +68,7 @@ def runs(store, source, start, end, every_hours=6, ok_until=None):
 def incident_of(store, post_id):
     with store.read() as tx:
         for inc in tx.list_incidents(limit=100):
-            if post_id in [p.id for p, _ in tx.incident_post_rows(inc.id)]:
+            if post_id in [p.id for p, _, _ in tx.incident_post_rows(inc.id)]:
                 return inc
     raise AssertionError(f"post {post_id} in no incident")
 
@@ -79,7 +79,7 @@ def seeded(store, analyzer, config):
     较大, signed on time, responded late, resolved, closed), incident B (water, 石马河 returns it,
     reassigned to 观音桥 which never signs), a chat post. Weibo ran every 6 hours throughout."""
     ids = {}
-    ids["D"] = add(store, analyzer, config, "石马河街道鲜花港社区旁边的石马河又黑又臭，投诉多次没人管",
+    ids["D"] = add(store, analyzer, config, "石马河街道南桥寺社区的排污口往河沟里排黄水，投诉多次没人管",
                    local(2026, 11, 17, 9), "居民戊", "https://weibo.example/d")
     ids["chat47"] = add(store, analyzer, config, "周末去观音桥步行街逛街，人好多", local(2026, 11, 18, 20), "路人",
                         "https://weibo.example/c1")
@@ -151,7 +151,7 @@ def test_every_figure_matches_the_records(store, seeded, jurisdiction):
         for inc in b.top:
             for quote in inc.summary:  # verbatim: every quote is a piece of its own post
                 assert quote.text.rstrip("…") in tx.get_post(quote.post_id).text
-                assert quote.post_id in [p.id for p, _ in tx.incident_post_rows(inc.id)]
+                assert quote.post_id in [p.id for p, _, _ in tx.incident_post_rows(inc.id)]
 
     # Accountability: A signed on time, responded late (due Wed 09:00, done 10:00), resolved on time;
     # B returned by 石马河 before its sign-off fell due, reassigned to 观音桥 which never signed.

@@ -11,7 +11,7 @@ import threading
 import sqlalchemy as sa
 
 from alerts.config import alerts_config
-from alerts.grouping import keywords
+from alerts.grouping import MAX_KEYWORDS
 from alerts.rules import decide
 from alerts.service import process_pending
 from core.jurisdiction import load_jurisdiction
@@ -48,13 +48,13 @@ def test_rule_decides_the_same_on_summaries_as_on_whole_incidents(sql_store, ana
     with sql_store.begin() as tx:
         for n, text in enumerate(COMPLAINTS[::2]):  # incidents in every state the rule tells apart
             a = analyzer.analyze(text)
-            words = keywords(analyzer.segmenter.cut(text))
+            words = analyzer.salience.event_words(analyzer.segmenter.cut(text), MAX_KEYWORDS)
             # The last matter has no open incident in the window: its posts reopen a closed one.
             live = State.ASSIGNED if n < 2 else State.CLOSED
             for kw in (
                 dict(place=a.place, state=live, last=NOW - dt.timedelta(hours=5)),
                 dict(place="别处", state=State.SIGNED if n < 2 else State.CLOSED, last=NOW - dt.timedelta(hours=1)),
-                dict(place=None, state=State.RESPONDED, last=NOW - dt.timedelta(days=5)),  # out of the window
+                dict(place=None, state=State.RESPONDED, last=NOW - dt.timedelta(days=8)),  # out of the window
                 dict(place=a.place, state=State.CLOSED, last=NOW - dt.timedelta(days=9),
                      closed=NOW - dt.timedelta(days=8)),
                 dict(place=a.place, state=State.CLOSED, last=NOW - dt.timedelta(days=9),
@@ -66,18 +66,18 @@ def test_rule_decides_the_same_on_summaries_as_on_whole_incidents(sql_store, ana
         for text in COMPLAINTS:
             post = RawPost(source="weibo", text=text, url=f"https://x/{len(seen)}", published_at=NOW)
             a = analyzer.analyze(text)
-            words = keywords(analyzer.segmenter.cut(text))
+            words = analyzer.salience.event_words(analyzer.segmenter.cut(text), MAX_KEYWORDS)
             unit = a.unit_code if a.confidence >= config.min_unit_confidence else None
-            args = (unit, a.topic, NOW - window, NOW - reopen)
+            args = (unit, NOW - window, NOW - reopen)
             whole = tx.grouping_candidates(*args)
             summaries = tx.grouping_candidates(*args, summary=True)
             assert [s.id for s in summaries] == [w.id for w in whole] and whole
             for s, w in zip(summaries, whole, strict=True):  # what the rule reads is the real thing
                 for f in ("unit_code", "topic", "place", "state", "merged_into", "opened_at", "updated_at",
-                          "last_post_at", "keywords", "milestones"):
+                          "last_post_at", "keywords", "milestones", "public_reply_at"):
                     assert getattr(s, f) == getattr(w, f), f
-            on_whole = decide(post, a, whole, pack, NOW, words)
-            on_summary = decide(post, a, summaries, pack, NOW, words)
+            on_whole = decide(post, a, whole, pack, NOW, words, analyzer.salience.weight)
+            on_summary = decide(post, a, summaries, pack, NOW, words, analyzer.salience.weight)
             assert dataclasses.replace(on_summary, incident=None) == dataclasses.replace(on_whole, incident=None)
             assert (on_summary.incident and on_summary.incident.id) == (on_whole.incident and on_whole.incident.id)
             seen.append((on_whole.action, len(whole)))
@@ -95,7 +95,7 @@ class _Worker:
 
     def __init__(self, analyzer, before) -> None:
         self._analyzer, self._before = analyzer, before
-        self.jurisdiction, self.segmenter = analyzer.jurisdiction, analyzer.segmenter
+        self.jurisdiction, self.segmenter, self.salience = analyzer.jurisdiction, analyzer.segmenter, analyzer.salience
 
     def analyze_with_tokens(self, text):
         self._before(text)

@@ -151,7 +151,7 @@ def test_overdue_lines_written_before_the_once_key_get_it(sql_store):
 
     engine = _empty_engine(sql_store)
     cfg = alembic_config(engine)
-    command.upgrade(cfg, "0004")
+    command.upgrade(cfg, "0005")
     deadline = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
     line = {"step": "sign_off", "deadline": "2026-12-01T09:00:00+08:00"}
     with engine.begin() as conn:

@@ -4,8 +4,8 @@
     .venv/bin/python tools/train_classifiers.py            # CV table, then writes nlp/models/classifiers.json.gz
     .venv/bin/python tools/train_classifiers.py --cv-only  # CV table only
 
-Data: tests/data/eval/dev.jsonl, dev2.jsonl, dev3.jsonl, dev4.jsonl. NEVER holdout.jsonl or
-holdout2.jsonl (a test checks this file does not name them). Labels: ``environmental`` = the line
+Data: tests/data/eval/dev.jsonl ... dev6.jsonl and the incident development sets (incidents_dev_a/b).
+NEVER a held-out set (a test checks this file names none of them). Labels: ``environmental`` = the line
 has gold topics (other-江北 and other-district lines are labelled with topics too, so the model
 learns "is this about the environment" apart from "is it ours", which the place resolver
 decides); ``topic`` = gold main topic (lines with topics); ``polarity`` = gold neg / neu / pos.
@@ -37,7 +37,8 @@ from nlp.analyzer import Analyzer  # noqa: E402
 from nlp.classifiers import MODEL, Classifiers, LinearModel  # noqa: E402
 from nlp.evaluation import score  # noqa: E402
 
-SETS = [ROOT / "tests/data/eval" / f"{name}.jsonl" for name in ("dev", "dev2", "dev3", "dev4", "dev5")]
+TRAINING_SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "incidents_dev_a", "incidents_dev_b")
+SETS = [ROOT / "tests/data/eval" / f"{name}.jsonl" for name in TRAINING_SETS]
 C_GRID = (1.0, 3.0, 10.0)
 MIN_DF = 2  # a char gram seen in one training line only is noise, and bloats the model file
 SEED = 13

@@ -69,11 +69,12 @@ def get_incident(incident_id: IncidentId, user: ReaderDep, store: StoreDep) -> I
         incident = tx.get_incident(incident_id)
         if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
-        posts = [PostPublic.of(p, a) for p, a in tx.incident_post_rows(incident_id)]
+        posts = [PostPublic.of(p, a, role) for p, a, role in tx.incident_post_rows(incident_id)]
         audit = [AuditPublic(at=e.at, actor=e.actor, action=e.action, from_state=e.from_state,
                              to_state=e.to_state, detail=e.detail) for e in tx.audit_for(incident_id)]
-    timeline = [TimelineItem(at=p.published_at or p.fetched_at or incident.opened_at, kind="post",
-                             text=f"{p.source}：{p.title or p.text[:40]}") for p in posts]
+    timeline = [TimelineItem(at=p.published_at or p.fetched_at or incident.opened_at,
+                             kind="post" if p.role == "report" else "response",
+                             text=f"{p.role_label} · {p.source}：{p.title or p.text[:40]}") for p in posts]
     timeline += [TimelineItem(at=a.at, kind="action", text=f"{a.actor} {a.action}"
                               + (f" {a.from_state}→{a.to_state}" if a.from_state != a.to_state else ""))
                  for a in audit]

@@ -6,11 +6,11 @@ keyed ``overdue:<incident>:<step>:<deadline>`` in a new nullable, unique ``once_
 (NULL on every other line). Lines written before this revision get their key (the first of any
 duplicates), so the job does not announce again what the console already showed.
 
-Kept apart from the numbered revisions (id ``overdue_once``) so that it can be re-chained after
-a parallel revision 0005: only ``down_revision`` needs to change.
+Written alongside revision 0005 (post roles) and chained after it; its id is a name, not a
+number, because both were numbered 0005 when written.
 
 Revision ID: overdue_once
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-04 17:24:17
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "overdue_once"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,52 @@
+"""What a relevant post is to an event: a report of it, or a follow-up on its public-response
+timeline (official reply, progress, praise, "still not fixed") (pure).
+
+Why a separate rule: a street's 通报 ("经核查……已责令整改"), a resident's "终于清完了" and a
+"说好的处理呢，还是老样子" are part of the event an officer follows, and the seed asks the bureau
+to show whether the responsible unit answered in public. Left to the report rule, the neutral and
+positive ones were dropped and some opened incidents of their own. The cue words are the pack's
+``[followups]`` table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from core.models import Analysis, Polarity, PostRole, RawPost
+
+
+def _has(text: str, words: Any) -> bool:
+    return any(w and w in text for w in (words or ()))
+
+
+def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any]) -> PostRole:
+    """The role a relevant post takes in the incident it joins.
+
+    - An answer (``official_cues``: 经核查, 已责令, 情况通报…) by an official author
+      (``official_authors``: a street's or bureau's account; not any post on a government board:
+      residents write there too), or in an official voice (``official_voice``: 我街道, 我局…
+      anywhere, or an answering opening such as "网友您好", "关于网民反映" in the first
+      ``opening_chars`` characters), is ``official``,
+      whatever its tone. A resident's letter that asks the 街道办事处 to 督促 someone is not: the
+      voice decides, not the words. An official source's first report of an accident (no
+      answering words) stays a report, so it can open an incident.
+    - A negative post saying the promise or the fix did not hold (``unresolved_cues``) is
+      ``unresolved``; it still counts as a complaint (it may reopen a closed incident).
+    - Any other negative post is a ``report``.
+    - A positive one is ``praise``; a neutral one ``progress``.
+    """
+    text = post.full_text
+    opening = text[:int(policy.get("opening_chars", 40))]
+    voice = (_has(post.author or "", policy.get("official_authors")) or _has(text, policy.get("official_voice"))
+             or _has(opening, policy.get("answer_openings")))
+    if voice and _has(text, policy.get("official_cues")):
+        return PostRole.OFFICIAL
+    if analysis.polarity is Polarity.NEG:
+        return PostRole.UNRESOLVED if _has(text, policy.get("unresolved_cues")) else PostRole.REPORT
+    return PostRole.PRAISE if analysis.polarity is Polarity.POS else PostRole.PROGRESS
+
+
+def opens(role: PostRole) -> bool:
+    """Whether a post in this role may open an incident (only complaints and reports may)."""
+    return role in (PostRole.REPORT, PostRole.UNRESOLVED)

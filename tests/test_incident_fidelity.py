@@ -1,0 +1,216 @@
+"""Incidents as an officer sees them, on real-register posts through the real store and analyser:
+a severe event without a topic word reaches the desk, one event told many ways is one incident,
+two matters in one street stay apart, official replies and public feedback join the incident's
+timeline (never opening one), "still not fixed" after a resolution reopens or flags it, and one
+low-reach complaint is not over-graded. The texts here are written for these tests (none is in an
+evaluation set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from alerts import actions
+from alerts.config import alerts_config
+from alerts.evaluation import bcubed, score_incidents
+from alerts.replay import ReplayedPost, replay
+from alerts.service import process_pending
+from core.models import Grade, PostRole, RawPost, State
+from core.timeutil import SHANGHAI
+from storage.schema import incident_posts, outbox
+from tests.api_seed import login, seed_users
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def local(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=SHANGHAI)
+
+
+def post(store, analyzer, text: str, at: dt.datetime, *, author: str = "居民", source: str = "微博",
+         **engagement: int) -> int:
+    """Store one post and run the detection pass at its time; returns the post id."""
+    with store.begin() as tx:
+        new = tx.add_posts([RawPost(source=source, text=text, author=author, published_at=at, fetched_at=at,
+                                    url=f"https://weibo.example/{abs(hash((text, at)))}", engagement=engagement)],
+                           now=at).new_ids
+    process_pending(store, analyzer, now=at, config=alerts_config(analyzer.jurisdiction))
+    return new[0]
+
+
+def link(store, post_id: int) -> tuple[int, str] | None:
+    """(incident id, role) of a post, or None when it is in no incident."""
+    with store.read() as tx:
+        row = tx.conn.execute(select(incident_posts.c.incident_id, incident_posts.c.role)
+                              .where(incident_posts.c.post_id == post_id)).first()
+    return (row.incident_id, row.role) if row else None
+
+
+def test_severe_event_without_a_topic_word_reaches_the_desk_graded_at_least_major(store, analyzer):
+    text = "鱼嘴镇那边一个化工厂的仓库着火了，好几个工人被抬上救护车送到医院去了，消防车来了十几台"
+    analysis = analyzer.analyze(text)
+    assert analysis.relevant and analysis.polarity.value == "neg"
+    assert {"explosion", "casualty"} <= set(analysis.signals)
+    pid = post(store, analyzer, text, local(2026, 11, 3, 14))
+    found = link(store, pid)
+    assert found is not None
+    with store.read() as tx:
+        incident = tx.get_incident(found[0])
+    assert incident.grade.rank >= Grade.ORANGE.rank
+
+
+@pytest.mark.parametrize("text", [
+    "观音桥建新北路两辆车追尾，三个人受伤送医，路堵了半个小时",
+    "五里店一个小区业主拉横幅堵在售楼部门口，说是交房一年了还办不到房产证",
+    "郭家沱一户人家厨房着火了，老人被送到医院，幸好没得大事",
+])
+def test_alarming_words_in_a_non_environmental_setting_stay_off_the_desk(analyzer, text):
+    analysis = analyzer.analyze(text)
+    assert analysis.signals  # the signals fire...
+    assert not analysis.relevant  # ...but the setting is not environmental (learnt from dev6)
+
+
+def test_one_river_stretch_told_three_ways_in_a_morning_is_one_incident(store, analyzer):
+    first = post(store, analyzer, "石马河街道鲜花港社区旁边的小河沟今天早上漂起好多死鱼，水面上一层油污，臭得很",
+                 local(2026, 11, 2, 7, 40))
+    second = post(store, analyzer, "鲜花港这边河沟头死鱼翻白了一大片，油花花飘起，哪个在偷排嘛😡",
+                  local(2026, 11, 2, 8, 55), author="鲜花港老住户")
+    third = post(store, analyzer,
+                 "转发微博 //@鲜花港老住户: 鲜花港这边河沟头死鱼翻白了…… 我也看到了，石马河街道快点来取样",
+                 local(2026, 11, 2, 10, 5), author="路过的")
+    incidents = {link(store, p)[0] for p in (first, second, third)}
+    assert len(incidents) == 1
+
+
+def test_two_restaurants_in_one_street_in_one_week_stay_two_incidents(store, analyzer):
+    a = post(store, analyzer, "观音桥街道嘉陵一村楼下那家“老码头火锅”油烟直接往楼上灌，排烟管就对到我们窗子",
+             local(2026, 11, 9, 19))
+    b = post(store, analyzer, "观音桥建新东路“兄弟烧烤”每天晚上在人行道上烤串，炭火烟子熏得整栋楼都是，衣服都晾不出去",
+             local(2026, 11, 10, 21), author="建新东路住户")
+    a2 = post(store, analyzer, "嘉陵一村老码头火锅的排烟管还是对到居民楼，今天中午又是一股牛油味，窗子都不敢开",
+              local(2026, 11, 11, 12), author="嘉陵一村")
+    assert link(store, a)[0] == link(store, a2)[0] != link(store, b)[0]
+
+
+def test_official_reply_and_praise_join_the_timeline_and_never_open_an_incident(store, analyzer, api_server):
+    complaint = post(store, analyzer,
+                     "寸滩街道溉澜溪边上有人半夜偷倒建筑垃圾，碎砖烂瓦堆了一大坡，有的已经滚到溪沟里了",
+                     local(2026, 11, 4, 9))
+    incident_id = link(store, complaint)[0]
+    reply = post(store, analyzer, "网友您好：您反映的溉澜溪边建筑垃圾倾倒问题已收悉。经核查情况属实，我街道已安排清运，"
+                 "并在便道口设置监控，感谢您的监督。", local(2026, 11, 6, 16), author="寸滩街道办事处",
+                 source="江北区人民政府网-问政")
+    praise = post(store, analyzer, "今天去溉澜溪边看了，那堆建筑垃圾清干净了，还装了摄像头，给寸滩街道点赞👍",
+                  local(2026, 11, 8, 10), author="溉澜溪跑步的")
+    assert link(store, reply) == (incident_id, PostRole.OFFICIAL.value)
+    assert link(store, praise) == (incident_id, PostRole.PRAISE.value)
+    # A praise post about nothing open is left alone: it opens nothing.
+    lone = post(store, analyzer, "铁山坪森林公园今天空气好安逸，负氧离子爆表，推荐大家周末来走走",
+                local(2026, 11, 8, 11))
+    assert link(store, lone) is None
+    with store.read() as tx:
+        incident = tx.get_incident(incident_id)
+        assert len(tx.list_incidents()) == 1
+    assert incident.public_reply_at == local(2026, 11, 6, 16)
+    # The API shows the roles, the public answer and a response line on the timeline.
+    seed_users(store)
+    detail = httpx.get(f"{api_server}/api/incidents/{incident_id}", headers=login(api_server, "duty1")).json()
+    assert detail["public_reply_at"].startswith("2026-11-06T08:00")
+    roles = {p["id"]: (p["role"], p["role_label"]) for p in detail["posts"]}
+    assert roles[reply] == ("official", "官方回应") and roles[praise][0] == "praise"
+    assert any(t["kind"] == "response" and "官方回应" in t["text"] for t in detail["timeline"])
+
+
+def test_still_not_fixed_after_resolution_flags_it_and_after_closure_reopens_it(store, analyzer):
+    config = alerts_config(analyzer.jurisdiction)
+    first = post(store, analyzer, "郭家沱街道山水原著旁边的工地天天凌晨还在打桩，咚咚咚的，娃娃吓醒好几回",
+                 local(2026, 11, 12, 0, 30))
+    incident_id = link(store, first)[0]
+    unit = "郭家沱街道"
+    actions.sign(store, config, incident_id, unit, now=local(2026, 11, 12, 9))
+    actions.respond(store, config, incident_id, unit, "已要求工地夜间停工", now=local(2026, 11, 12, 15))
+    actions.resolve(store, config, incident_id, unit, "工地已停止夜间打桩", now=local(2026, 11, 13, 10))
+    again = post(store, analyzer, "说好的夜间停工呢？山水原著旁边那个工地今晚十二点又开始打桩了，还是老样子",
+                 local(2026, 11, 14, 0, 10), author="山水原著业主")
+    assert link(store, again) == (incident_id, PostRole.UNRESOLVED.value)
+    with store.read() as tx:
+        assert tx.get_incident(incident_id).state is State.RESOLVED  # flagged, not silently reopened
+        flagged = tx.conn.execute(select(outbox.c.lines).where(outbox.c.incident_id == incident_id)).scalars().all()
+    assert any("仍未解决" in json.dumps(lines, ensure_ascii=False) for lines in flagged)
+    actions.close(store, config, incident_id, "值班员", now=local(2026, 11, 14, 9))
+    third = post(store, analyzer, "山水原著旁边的工地昨晚又打了一夜的桩，投诉了一个月还是老样子",
+                 local(2026, 11, 16, 8), author="山水原著三栋")
+    assert link(store, third) == (incident_id, PostRole.UNRESOLVED.value)
+    with store.read() as tx:
+        reopened = tx.get_incident(incident_id)
+    assert reopened.state is State.ASSIGNED and reopened.reopened == 1
+
+
+def test_one_low_reach_night_noise_complaint_is_not_over_graded(store, analyzer):
+    pid = post(store, analyzer, "大石坝街道东原D7旁边工地凌晨一点还在浇混凝土，吵得娃娃睡不着，打了12345也没用，"
+               "学校明天还要考试", local(2026, 11, 20, 1, 10))
+    with store.read() as tx:
+        incident = tx.get_incident(link(store, pid)[0])
+    assert incident.grade.rank <= Grade.YELLOW.rank, incident.grade_reasons
+
+
+def test_bcubed_and_the_incident_figures():
+    assert bcubed(["a", "a", "b"], ["x", "x", "y"]) == (1.0, 1.0)
+    p, r = bcubed(["a", "a", "a", "b"], ["x", "x", "y", "y"])
+    assert p == pytest.approx(0.75) and r == pytest.approx((2 / 3 * 2 + 1 / 3 + 1) / 4)
+    rows = [{"id": 1, "event": "E", "severe": True, "grade": "orange", "polarity": "neg"},
+            {"id": 2, "event": "E", "followup": "official", "grade": "orange", "polarity": "neu"},
+            {"id": 3, "event": "F", "grade": "blue", "polarity": "pos", "followup": "praise"}]
+    result = type("R", (), {})()
+    result.posts = [ReplayedPost(True, "neg", 10, "report"), ReplayedPost(True, "neu", 10, "official"),
+                    ReplayedPost(True, "pos", 11, "report")]
+    result.grades, result.reasons, result.openers = {10: "yellow", 11: "red"}, {}, {10: 0, 11: 2}
+    report = score_incidents(rows, result)
+    f = report.figures()
+    assert f["severe_recall"] == 1.0 and f["severe_events_graded_orange_plus"] == 0.0
+    assert f["followups_attached"] == 1.0 and f["incidents_opened_by_followups"] == 1.0  # incident 11: praise
+    assert f["grade_within_one"] == 0.5 and f["grade_over_by_two"] == 1.0
+
+
+def test_eval_prints_the_incident_figures_for_incident_lines(tmp_path, analyzer):
+    lines = [
+        {"id": "t1", "text": "江北城街道桂花街社区楼下KTV天天唱到凌晨三点，音箱对到街上放，吵得睡不着",
+         "relevant": True,
+         "unit_code": "500105002000", "topic": "noise", "polarity": "neg", "event": "K", "followup": None,
+         "severe": False, "grade": "blue", "published_at": "2026-11-01T23:30:00+08:00"},
+        {"id": "t2", "text": "桂花街那家KTV今晚又唱到三点，音箱开得好大声，整条街都听得到", "relevant": True,
+         "unit_code": "500105002000", "topic": "noise", "polarity": "neg", "event": "K", "followup": None,
+         "severe": False, "grade": "blue", "published_at": "2026-11-02T23:50:00+08:00"},
+    ]
+    sample = tmp_path / "incidents.jsonl"
+    sample.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "ecowatch.cli", "eval", str(sample), "--json"], capture_output=True,
+                          text=True, timeout=300, check=False, cwd=ROOT, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)["incidents"]["figures"]
+    assert set(figures) >= {"severe_recall", "bcubed_precision", "bcubed_recall", "bcubed_f1", "followups_attached",
+                            "incidents_opened_by_followups", "grade_exact", "grade_within_one"}
+    # A line without a time is that line's clear error, not a traceback.
+    del lines[1]["published_at"]
+    sample.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "ecowatch.cli", "eval", str(sample)], capture_output=True, text=True,
+                         timeout=300, check=False, cwd=ROOT, env=dict(os.environ))
+    assert bad.returncode != 0 and "line 2" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_replay_matches_the_incidents_it_built(analyzer):
+    rows = [{"id": "a", "text": "华新街街道江湾城楼下火锅店油烟直排，熏得三楼以上都开不了窗", "published_at":
+             "2026-11-05T19:00:00+08:00"},
+            {"id": "b", "text": "今天天气真好，去北滨路散步", "published_at": "2026-11-05T20:00:00+08:00"}]
+    result = replay(rows, analyzer)
+    assert result.posts[0].incident is not None and result.posts[0].role == "report"
+    assert result.posts[1].incident is None and not result.posts[1].relevant
+    assert result.openers == {result.posts[0].incident: 0}
