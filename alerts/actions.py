@@ -208,6 +208,7 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
         refreshed = tx.get_incident(target.id)
         assert refreshed is not None
         target = refreshed
+        assert target.id is not None
         target.reach = combine(Reach.from_dict(target.reach), Reach.from_dict(source.reach)).to_dict()
         target.keywords = merge_keywords(target.keywords, source.keywords)
         target.last_post_at = max(t for t in (target.last_post_at, source.last_post_at, target.opened_at) if t)

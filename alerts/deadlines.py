@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 
 from alerts.workdays import add_workdays
-from core.models import Grade
+from core.models import Grade, Step
 
 # Step names, in the order they fall due.
-STEPS = ("report", "sign_off", "response", "press", "closure")
+STEPS = tuple(s.value for s in Step)
 
 
 def compute_deadlines(policy: Mapping[str, Mapping[str, float]], grade: Grade,

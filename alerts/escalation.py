@@ -11,33 +11,38 @@ it passed with the time each fell due.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.errors import ConfigError
-from core.models import Incident, State
+from core.models import Incident, State, Step
 
 RUNG_LABELS = {"reminder": "催办", "supervision": "督办", "leader": "领导督办"}
 # States in which a step is nobody's to do: closed, or returned and waiting for the duty desk.
 _PAUSED: dict[State, frozenset[str]] = {
-    State.CLOSED: frozenset({"report", "sign_off", "response", "press", "closure"}),
-    State.RETURNED: frozenset({"sign_off"}),
+    State.CLOSED: frozenset(Step),
+    State.RETURNED: frozenset({Step.SIGN_OFF}),
 }
+
+
+# Module-level, not read through the class: with ``slots=True`` a dataclass field's class
+# attribute is the slot descriptor, not its default (a pack without ``ladder`` used to crash).
+_LADDER = ("reminder", "supervision", "leader")
 
 
 @dataclass(slots=True, frozen=True)
 class EscalationPolicy:
     """The ladder, when each rung starts after the deadline, and how often a rung repeats."""
 
-    ladder: tuple[str, ...] = ("reminder", "supervision", "leader")
+    ladder: tuple[str, ...] = _LADDER
     after: tuple[dt.timedelta, ...] = (dt.timedelta(0), dt.timedelta(hours=2), dt.timedelta(hours=8))
     repeat: dt.timedelta = dt.timedelta(hours=1)
 
     @classmethod
     def from_pack(cls, escalation: Mapping[str, Any]) -> EscalationPolicy:
         """Build from the pack's ``[escalation]`` table (defaults for what it leaves out)."""
-        ladder = tuple(escalation.get("ladder", cls.ladder))
+        ladder = tuple(escalation.get("ladder", _LADDER))
         minutes = list(escalation.get("rung_after_minutes", [0, 120, 480]))
         if len(minutes) != len(ladder) or minutes != sorted(minutes):
             raise ConfigError("pack [escalation]: rung_after_minutes needs one ascending value per ladder rung")
@@ -78,13 +83,25 @@ class Evaluation:
 
 
 def overdue_steps(incident: Incident, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
-    """The incident's steps whose deadline has passed and which are not done, earliest first."""
+    """The incident's steps whose deadline has passed and which are not done, earliest first.
+
+    The one overdue rule: the escalation job climbs on it and writes the console's ``overdue``
+    lines from it, and the API's per-incident ``overdue`` field and stats are
+    :func:`overdue_step_names` of it, so the console never shows another answer than the job acts
+    on. A step is done when its milestone is recorded (an action or 登记 sets it, 审核退回 clears
+    only the closure), not by the state alone; it is nobody's to do while paused (closed, or
+    sign-off while returned to the duty desk); a merged incident has none."""
     paused = _PAUSED.get(incident.state, frozenset())
     if incident.merged_into is not None:
         return []
     out = [(step, due) for step, due in incident.deadlines.items()
            if due <= now and step not in incident.milestones and step not in paused]
     return sorted(out, key=lambda item: item[1])
+
+
+def overdue_step_names(incident: Incident, now: dt.datetime) -> list[str]:
+    """The names of :func:`overdue_steps` (what the API lists as an incident's ``overdue``)."""
+    return [step for step, _ in overdue_steps(incident, now)]
 
 
 def target_rung(deadline: dt.datetime, now: dt.datetime, policy: EscalationPolicy) -> int:
@@ -123,7 +140,3 @@ def acknowledge(state: EscalationState, by: str, now: dt.datetime) -> Escalation
     """Acknowledge the current rung: its repeats stop (a later climb notifies again)."""
     return replace(state, acknowledged_rung=state.rung, acknowledged_at=now, acknowledged_by=by)
 
-
-def rung_roles(rung_name: str, routes: Mapping[str, Sequence[str]]) -> list[str]:
-    """Who hears about a rung, from the pack's ``[notify.routes]`` (the rung's own name)."""
-    return list(routes.get(rung_name, ["duty_desk"]))

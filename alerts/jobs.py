@@ -1,5 +1,9 @@
 """The periodic jobs of alerting: escalate overdue steps, deliver the notification outbox.
 
+The escalation job is the only writer of the console's ``overdue`` lines: it decides what is
+overdue (:func:`alerts.escalation.overdue_steps`) and writes each step's line once per deadline
+(a unique key on the events table), so the API only reads the feed.
+
 Both work from stored timestamps only, so running them for a given ``now`` is repeatable and a
 run after downtime catches up: nothing is lost, nothing sent twice.
 """
@@ -16,13 +20,13 @@ from alerts.escalation import RUNG_LABELS, EscalationState, evaluate, overdue_st
 from alerts.notifiers import DeliveryError, Message, Notifier, StoredNotifier
 from alerts.notify import notify
 from alerts.notify_rules import backoff
-from core.models import AuditEntry, Incident
+from core.models import STEP_LABELS, AuditEntry, Incident
 from core.timeutil import to_local, utcnow
+from storage.events import OnceLine, add_events_once, overdue_key
 from storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
-STEP_LABELS = {"report": "报告局领导", "sign_off": "签收", "response": "回应", "press": "新闻发布会", "closure": "办结"}
 
 
 @dataclass(slots=True)
@@ -35,6 +39,7 @@ class EscalationReport:
     repeated: int = 0
     notified: int = 0
     ended: int = 0
+    announced: int = 0  # ``overdue`` console lines written
 
 
 def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | None = None,
@@ -47,6 +52,7 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
         rows = tx.active_escalations()
     report.incidents = len(incidents)
     work: list[tuple[Incident, str, EscalationState, list]] = []
+    fresh: list[tuple[Incident, str, dt.datetime]] = []  # overdue since the last pass: announce
     live: set[tuple[int, str]] = set()
     for incident in incidents:
         assert incident.id is not None
@@ -59,17 +65,20 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
                                         row.acknowledged_rung, row.acknowledged_at, row.acknowledged_by)
             else:  # first time overdue, or the deadline moved (grade raised, reassigned): start again
                 state = EscalationState(deadline)
+                fresh.append((incident, step, deadline))
             result = evaluate(state, now, config.escalation)
             if result.events:
                 work.append((incident, step, result.state, result.events))
     stale = [key for key in rows if key not in live]
-    for start in range(0, max(len(work), len(stale)), chunk):
+    for start in range(0, max(len(work), len(stale), len(fresh)), chunk):
         with store.begin() as tx:
             for incident_id, step in stale[start:start + chunk]:
                 report.ended += tx.end_escalations(incident_id, now, [step])
+            report.announced += add_events_once(tx, [_overdue_line(incident, step, deadline, now)
+                                                     for incident, step, deadline in fresh[start:start + chunk]])
             batch = work[start:start + chunk]
             # Escalation rows and audit entries are written in batches: same rows, same order.
-            tx.save_escalations([(incident.id, step, state) for incident, step, state, _ in batch])
+            tx.save_escalations([(_id(incident), step, state) for incident, step, state, _ in batch])
             audits: list[AuditEntry] = []
             for incident, step, state, events in batch:
                 assert incident.id is not None
@@ -89,6 +98,19 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
                         report.notified += notify(tx, config, incident, event.name, text, now)
             tx.add_audits(audits)
     return report
+
+
+def _id(incident: Incident) -> int:
+    assert incident.id is not None  # every incident the job reads is stored
+    return incident.id
+
+
+def _overdue_line(incident: Incident, step: str, deadline: dt.datetime, now: dt.datetime) -> OnceLine:
+    """The console's ``overdue`` line for one step's deadline (written unless it was before)."""
+    payload = {"step": step, "deadline": deadline.isoformat(), "title": incident.title,
+               "grade": incident.grade.value, "state": incident.state.value, "unit": incident.unit}
+    return OnceLine(overdue_key(_id(incident), step, deadline), "overdue", incident.id, incident.unit_code, payload,
+                    now)
 
 
 @dataclass(slots=True)

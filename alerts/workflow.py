@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from core.errors import WorkflowError
-from core.models import Grade, Incident, State
+from core.models import Grade, Incident, State, Step
 
 S = State
 # action → (states it is allowed from, state it leads to; None = stays where it is)
@@ -35,11 +35,9 @@ TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
 ACTION_LABELS = {"assign": "交办", "reassign": "改派", "sign": "签收", "respond": "回应", "resolve": "办结",
                  "close": "审核办结", "reject": "审核退回", "return": "退单", "merge": "并单", "reopen": "重新打开",
                  "extend": "延期", "override_grade": "调整等级", "record_step": "登记", "set_complex": "标记复杂"}
-STATE_LABELS = {S.NEW: "待分拣", S.ASSIGNED: "已交办", S.SIGNED: "已签收", S.RESPONDED: "已回应",
-                S.RESOLVED: "已办结", S.CLOSED: "已审核办结", S.RETURNED: "已退单"}
 # Steps whose deadline an action meets (see alerts.deadlines.STEPS).
 STEP_DONE_BY = {"sign": "sign_off", "respond": "response", "resolve": "closure"}
-RECORDABLE_STEPS = ("report", "press")  # done by recording them (报告领导, 新闻发布会)
+RECORDABLE_STEPS = (Step.REPORT.value, Step.PRESS.value)  # done by recording them (报告局领导, 新闻发布会)
 DEFAULT_MAX_RETURNS = 2
 
 
@@ -50,8 +48,8 @@ def target_state(action: str, incident: Incident) -> State:
         raise WorkflowError(f"未知操作 {action!r}")
     allowed, to = rule
     if incident.state not in allowed:
-        names = "、".join(STATE_LABELS[s] for s in State if s in allowed)
-        raise WorkflowError(f"事件 #{incident.id} 当前为「{STATE_LABELS[incident.state]}」，不能{ACTION_LABELS[action]}"
+        names = "、".join(s.label for s in State if s in allowed)
+        raise WorkflowError(f"事件 #{incident.id} 当前为「{incident.state.label}」，不能{ACTION_LABELS[action]}"
                             f"（仅限：{names}）")
     if action == "reopen":
         return S.ASSIGNED if incident.unit_code else S.NEW

@@ -28,9 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.jurisdiction import load_jurisdiction  # noqa: E402
+from core.passwords import hash_password  # noqa: E402
 from core.timeutil import utcnow  # noqa: E402
-from dashboard_api.search_index import SearchIndexer  # noqa: E402
-from dashboard_api.security import create_token, hash_password  # noqa: E402
+from dashboard_api.security import create_token  # noqa: E402
+from indexing.search_index import SearchIndexer  # noqa: E402
 from storage import search  # noqa: E402
 from storage.schema import analyses, audit_log, incident_posts, incidents, raw_posts  # noqa: E402
 from storage.sql import open_store  # noqa: E402

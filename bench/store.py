@@ -34,7 +34,7 @@ from sqlalchemy import insert
 
 from core.jurisdiction import load_jurisdiction
 from core.models import RawPost
-from dashboard_api.search_index import SearchIndexer, bigrams
+from indexing.search_index import SearchIndexer, bigrams
 from storage.es_posts import EsPostIndex
 from storage.schema import analyses
 from storage.search import SearchFilters, search_posts

@@ -12,17 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from alerts.grading import Reach
-from alerts.workflow import STATE_LABELS
 from briefing.coverage import SourceCoverage, coverage
-from briefing.handling import STEP_LABELS, OverdueItem, UnitHandling, handling_by_unit, state_at, total_row
+from briefing.handling import OverdueItem, UnitHandling, handling_by_unit, state_at, total_row
 from briefing.period import Period
 from briefing.records import IncidentRecord, PostRecord, Records
 from briefing.summary import Quote, summarise
-from core.models import Grade, PostRole, State
+from core.models import STATE_LABELS, STEP_LABELS, TOPIC_LABELS, Grade, PostRole, State
 from core.timeutil import to_local
 
-TOPIC_LABELS = {"water": "水环境", "air": "大气环境", "noise": "噪声", "waste": "固体废物", "soil": "土壤",
-                "ecology": "生态", "other": "其他"}
 POLARITY_LABELS = {"neg": "负面", "neu": "中性", "pos": "正面"}
 NO_UNIT = "未定属地"
 TOP_N = 5

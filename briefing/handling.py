@@ -21,8 +21,6 @@ from core.models import AuditEntry, Grade, State
 
 # Step → the action that does it.
 UNIT_STEPS = {"sign_off": "sign", "response": "respond", "closure": "resolve"}
-STEP_LABELS = {"sign_off": "签收", "response": "回应", "closure": "办结", "report": "报告局领导",
-               "press": "新闻发布会"}
 STARTS = ("assign", "reassign")
 
 

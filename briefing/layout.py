@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.figures import Briefing, Change, PostLink
-from briefing.handling import STEP_LABELS, UnitHandling
+from briefing.handling import UnitHandling
+from core.models import STEP_LABELS
 from core.timeutil import to_local
 
 

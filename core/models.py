@@ -13,7 +13,48 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-TOPICS = ("water", "air", "noise", "waste", "soil", "ecology", "other")
+
+class Topic(StrEnum):
+    """What a post or incident is about; ``label`` is the name the bureau's reports use."""
+
+    WATER = "water"
+    AIR = "air"
+    NOISE = "noise"
+    WASTE = "waste"
+    SOIL = "soil"
+    ECOLOGY = "ecology"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name (the weekly briefing's: 水环境, 大气环境, 固体废物, …)."""
+        return TOPIC_LABELS[self.value]
+
+
+# The labels, by code (plain strings: what stored rows and JSON hold). The only copy: the API
+# serves them to the console (GET /api/vocabulary), the briefing and messages read them here.
+TOPIC_LABELS: dict[str, str] = {"water": "水环境", "air": "大气环境", "noise": "噪声", "waste": "固体废物",
+                                "soil": "土壤", "ecology": "生态", "other": "其他"}
+TOPICS = tuple(t.value for t in Topic)
+
+
+class Step(StrEnum):
+    """A step of handling an incident, each with its own deadline (``Incident.deadlines``)."""
+
+    REPORT = "report"  # 报告局领导 (red incidents)
+    SIGN_OFF = "sign_off"  # 签收
+    RESPONSE = "response"  # 回应
+    PRESS = "press"  # 新闻发布会
+    CLOSURE = "closure"  # 办结
+
+    @property
+    def label(self) -> str:
+        """The Chinese name, as the escalation messages and the briefing say it."""
+        return STEP_LABELS[self.value]
+
+
+STEP_LABELS: dict[str, str] = {"report": "报告局领导", "sign_off": "签收", "response": "回应", "press": "新闻发布会",
+                               "closure": "办结"}
 
 
 class Polarity(StrEnum):
@@ -53,6 +94,16 @@ class State(StrEnum):
     RESOLVED = "resolved"  # 办结
     CLOSED = "closed"  # reviewed by the bureau
     RETURNED = "returned"  # 退单, waiting for the duty desk
+
+    @property
+    def label(self) -> str:
+        """The Chinese name. ``closed`` is 已审核办结: the bureau's review (审核办结) closes an
+        incident (a merged one, 并单, is closed too and says so in its audit log)."""
+        return STATE_LABELS[self.value]
+
+
+STATE_LABELS: dict[str, str] = {"new": "待分拣", "assigned": "已交办", "signed": "已签收", "responded": "已回应",
+                                "resolved": "已办结", "closed": "已审核办结", "returned": "已退单"}
 
 
 class PostRole(StrEnum):

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         """Where each post's original text/HTML is kept at first sight."""
         return self.data_dir / "snapshots"
 
+    @property
+    def briefings_dir(self) -> Path:
+        """Where generated briefings are kept: the scheduler writes there, the CLI's ``brief``
+        by default, and the API serves the kept files from there."""
+        return self.data_dir / "briefings"
+
     def token_secret(self) -> str:
         """The token-signing secret: ``secret_key`` if set, else one generated at first use and kept
         (mode 0600) in the data folder, so tokens survive a restart and differ per deployment."""

@@ -56,8 +56,8 @@ def parse_relative_time(text: str | None, now: dt.datetime) -> dt.datetime | Non
         return (now - dt.timedelta(**{_AGO_UNITS[m.group(2)]: int(m.group(1))})).astimezone(dt.UTC)
     m = _DAY_WORD.match(text)
     if m:
-        day = local_now.date() - dt.timedelta(days=_DAYS_BACK[m.group(1)])
-        return _local(day.year, day.month, day.day, int(m.group(2)), int(m.group(3)))
+        when = local_now.date() - dt.timedelta(days=_DAYS_BACK[m.group(1)])
+        return _local(when.year, when.month, when.day, int(m.group(2)), int(m.group(3)))
     m = _CLOCK.match(text)
     if m:
         return _local(local_now.year, local_now.month, local_now.day, int(m.group(1)), int(m.group(2)))

@@ -95,6 +95,7 @@ def main(argv: list[str]) -> int:
     process.crawl(crawler, source=source)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    assert isinstance(crawler.spider, SourceSpider)  # created by process.crawl above
     print(json.dumps(summarise(crawler.spider, stats), ensure_ascii=False))
     return 0
 

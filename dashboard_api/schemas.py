@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from alerts.escalation import overdue_step_names
 from core.models import Analysis, Incident, PostRole, RawPost
 from core.source_health import SourceHealth
-from dashboard_api.overdue import overdue_steps
 
 
 class IncidentPublic(BaseModel):
@@ -30,8 +30,8 @@ class IncidentPublic(BaseModel):
     updated_at: dt.datetime
     deadlines: dict[str, dt.datetime]
     post_count: int
-    overdue: list[str] = Field(default=[], description="steps whose deadline passed undone (sign_off, response, "
-                                                       "closure)")
+    overdue: list[str] = Field(default=[], description="steps whose deadline passed undone (report, sign_off, "
+                                                       "response, press, closure), earliest deadline first")
     public_reply_at: dt.datetime | None = Field(
         default=None, description="when the responsible side first answered in public (an official reply "
                                   "attached to the incident); null = no public answer yet")
@@ -45,7 +45,7 @@ class IncidentPublic(BaseModel):
                    grade=incident.grade.value, grade_label=incident.grade.label,
                    grade_reasons=incident.grade_reasons, state=incident.state.value,
                    opened_at=incident.opened_at, updated_at=incident.updated_at, deadlines=incident.deadlines,
-                   post_count=incident.post_count, overdue=overdue_steps(incident, now) if now else [],
+                   post_count=incident.post_count, overdue=overdue_step_names(incident, now) if now else [],
                    public_reply_at=incident.public_reply_at)
 
 

@@ -1,35 +1,16 @@
-"""Passwords (argon2id), signed expiring tokens (JWT, HS256) and the login rate limiter."""
+"""Signed expiring tokens (JWT, HS256) and the login rate limiter (passwords: core.passwords)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 ALGORITHM = "HS256"
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password`` (salted, self-describing)."""
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches ``password_hash``; a missing hash still costs one verification."""
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,11 @@
-"""The ``ecowatch`` command line. Scriptable: JSON on stdout where asked, exit status tells."""
+"""The ``ecowatch`` command line: the root Typer app and the core commands (serve, import,
+collect, process, incidents, analyze). Scriptable: JSON on stdout where asked, exit status tells.
+
+Command modules (``ecowatch.commands_*``) import this module's ``app`` and register onto it, as
+FastAPI routers are included; this module imports none of them, so there is no import cycle.
+``ecowatch.main`` imports every one and is the entry point (``ecowatch``, ``python -m ecowatch``).
+Shared helpers (settings, store, sources, alerts config) are in ``ecowatch.context``.
+"""
 
 from __future__ import annotations
 
@@ -10,34 +17,11 @@ from typing import Annotated, Any
 
 import typer
 
-from core.errors import ConfigError, EcowatchError
-from core.settings import Settings, load_settings
+from core.settings import load_settings
+from ecowatch import context
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="ecowatch: environmental public-opinion monitoring for a district ecology bureau.")
-
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except Exception as exc:  # pydantic's message names the bad field
-        raise typer.BadParameter(f"configuration: {exc}") from exc
-    settings.ensure_dirs()
-    return settings
-
-
-def _store(settings: Settings):
-    from storage.sql import open_store
-
-    return open_store(settings.sqlalchemy_url, settings.snapshot_dir)
-
-
-def _sources(settings: Settings, variables: dict[str, str] | None = None, path: Path | None = None):
-    from core.jurisdiction import load_jurisdiction
-    from crawlers.sources import load_sources
-
-    path = path or settings.sources_file or load_jurisdiction(settings.jurisdiction).sources_path
-    return load_sources(path, variables) if path else []
 
 
 @app.command()
@@ -47,24 +31,23 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
     """Start the API, the console and the scheduler (collect, process)."""
     import uvicorn
 
-    from alerts.config import alerts_config
     from core.jurisdiction import load_jurisdiction
     from dashboard_api import create_app
     from ecowatch.scheduler import Pipeline, build_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = _settings(host=host, port=port)
+    settings = context.settings(host=host, port=port)
     if demo:
         from ecowatch.demo.server import serve_demo_sources
 
         # Demo data lives apart from real data, so trying the demo never pollutes a deployment.
-        settings = _settings(host=host, port=port, data_dir=settings.data_dir / "demo")
+        settings = context.settings(host=host, port=port, data_dir=settings.data_dir / "demo")
         _server, base = serve_demo_sources()
-        sources = _sources(settings, {"base": base}, Path(__file__).parent / "demo" / "sources.toml")
+        sources = context.sources(settings, {"base": base}, Path(__file__).parent / "demo" / "sources.toml")
         typer.echo(f"demo sources served at {base}")
     else:
-        sources = _sources(settings)
-    store = _store(settings)
+        sources = context.sources(settings)
+    store = context.store(settings)
     jurisdiction = load_jurisdiction(settings.jurisdiction)
     if demo:
         from ecowatch.commands_users import DEMO_PASSWORD, seed_demo_users
@@ -76,11 +59,11 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
     scheduler.start()
     typer.echo(f"ecowatch console: http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     try:
-        api = create_app(store, jurisdiction, {s.name: s.expected_every_hours for s in sources if s.enabled},
+        api = create_app(store, jurisdiction, context.expected_hours(sources),
                          secret_key=settings.token_secret(), token_minutes=settings.token_minutes,
                          login_attempts=settings.login_attempts, login_window_seconds=settings.login_window_seconds,
-                         alerts=alerts_config(jurisdiction, settings.contacts_file))
-        api.state.briefings_dir = settings.data_dir / "briefings"  # where the scheduler keeps them
+                         alerts=context.alerts_config(settings))
+        api.state.briefings_dir = context.briefings_dir(settings)  # where the scheduler keeps them
         uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning")
     finally:
         scheduler.shutdown(wait=False)
@@ -92,9 +75,9 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
     """Store posts from JSON Lines, JSON or CSV (MediaCrawler exports too); importing twice adds nothing."""
     from crawlers.imports import read_file
 
-    settings = _settings()
+    settings = context.settings()
     parsed = read_file(file)
-    store = _store(settings)
+    store = context.store(settings)
     with store.begin() as tx:
         result = tx.add_posts(parsed.posts)
     for err in parsed.errors:
@@ -112,10 +95,10 @@ def collect(source: Annotated[str | None, typer.Option(help="only this source")]
 
     from crawlers.collect import collect as run
 
-    settings = _settings()
-    store = _store(settings)
+    settings = context.settings()
+    store = context.store(settings)
     failed = False
-    for src in _sources(settings):
+    for src in context.sources(settings):
         if (source and src.name != source) or (not source and not src.enabled):
             continue
         report = run(src, store, settings)
@@ -134,8 +117,8 @@ def process() -> None:
     from core.jurisdiction import load_jurisdiction
     from nlp.analyzer import Analyzer
 
-    settings = _settings()
-    report = process_pending(_store(settings), Analyzer(load_jurisdiction(settings.jurisdiction)))
+    settings = context.settings()
+    report = process_pending(context.store(settings), Analyzer(load_jurisdiction(settings.jurisdiction)))
     typer.echo(json.dumps(asdict(report)))
 
 
@@ -143,8 +126,8 @@ def process() -> None:
 def incidents(as_json: Annotated[bool, typer.Option("--json", help="one JSON array")] = False,
               limit: Annotated[int, typer.Option(min=1)] = 1000) -> None:
     """Print the incidents, newest first."""
-    settings = _settings()
-    with _store(settings).read() as tx:
+    settings = context.settings()
+    with context.store(settings).read() as tx:
         items = tx.list_incidents(limit=limit)
     rows = [{"id": i.id, "title": i.title, "unit": i.unit, "unit_code": i.unit_code, "department": i.department,
              "topic": i.topic, "grade": i.grade.value, "state": i.state.value,
@@ -193,25 +176,9 @@ def analyze() -> None:
         raise typer.Exit(1)
 
 
-import ecowatch.commands_alerts  # noqa: E402  (registers escalate, notify, notifications, act)
-import ecowatch.commands_brief  # noqa: E402  (registers `brief`)
-import ecowatch.commands_crawl  # noqa: E402  (registers `crawl-worker`)
-import ecowatch.commands_nlp  # noqa: E402  (registers `eval`)
-import ecowatch.commands_users  # noqa: E402, F401  (registers `ecowatch user`)
-
-
-def main() -> None:
-    """Console-script entry point: clear one-line errors instead of tracebacks."""
-    try:
-        app()
-    except (ConfigError, EcowatchError) as exc:
-        typer.echo(f"ecowatch: {exc}", err=True)
-        raise SystemExit(2) from exc
-
-
 if __name__ == "__main__":
     # Under `python -m ecowatch.cli` this file is __main__, a second copy of the module: command
-    # modules register on the importable ecowatch.cli.app, so run that one.
-    from ecowatch.cli import main as _main
+    # modules register on the importable ecowatch.cli.app, which ecowatch.main assembles and runs.
+    from ecowatch.main import main
 
-    _main()
+    main()

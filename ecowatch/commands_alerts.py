@@ -8,17 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from core.settings import Settings
-from core.timeutil import parse_time
-from ecowatch.cli import _settings, _store, app
-
-
-def build_alerts_config(settings: Settings) -> Any:
-    """The alerting configuration: the jurisdiction pack plus the optional contacts file."""
-    from alerts.config import alerts_config
-    from core.jurisdiction import load_jurisdiction
-
-    return alerts_config(load_jurisdiction(settings.jurisdiction), settings.contacts_file)
+from core.timeutil import parse_time, utcnow
+from ecowatch import context
+from ecowatch.cli import app
 
 
 def _when(value: str | None) -> Any:
@@ -38,8 +30,8 @@ def escalate(now: NowOption = None) -> None:
     """Escalate overdue steps (催办 → 督办 → 领导) as of --now, then print what was done."""
     from alerts.jobs import run_escalation
 
-    settings = _settings()
-    report = run_escalation(_store(settings), build_alerts_config(settings), _when(now))
+    settings = context.settings()
+    report = run_escalation(context.store(settings), context.alerts_config(settings), _when(now))
     typer.echo(json.dumps(asdict(report)))
 
 
@@ -49,9 +41,9 @@ def notify_(now: NowOption = None) -> None:
     from alerts.jobs import deliver
     from alerts.notifiers import build_notifiers
 
-    settings = _settings()
-    store = _store(settings)
-    report = deliver(store, build_notifiers(settings, store), build_alerts_config(settings), _when(now))
+    settings = context.settings()
+    store = context.store(settings)
+    report = deliver(store, build_notifiers(settings, store), context.alerts_config(settings), _when(now))
     typer.echo(json.dumps(asdict(report)))
     if report.failed:
         raise typer.Exit(1)
@@ -61,20 +53,18 @@ def notify_(now: NowOption = None) -> None:
 def notifications(status: Annotated[str | None, typer.Option(help="pending | sent | failed")] = None,
                   limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
     """Print outbox messages as JSON lines, newest first (failures show last_error)."""
-    settings = _settings()
-    with _store(settings).read() as tx:
+    settings = context.settings()
+    with context.store(settings).read() as tx:
         rows = tx.list_outbox(status=status, limit=limit)
     for row in rows:
         typer.echo(json.dumps({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()},
                               ensure_ascii=False))
 
 
-ACTIONS = ("assign", "sign", "respond", "resolve", "close", "reject", "return", "merge", "extend",
-           "grade", "record", "complex", "ack")
-
-
 @app.command()
-def act(action: Annotated[str, typer.Argument(help=" | ".join(ACTIONS))],
+def act(action: Annotated[str, typer.Argument(help="an action of alerts.registry: assign, sign, respond, resolve, "
+                                                   "close, reject, return, merge, extend, grade, record, complex, "
+                                                   "ack, reassign (an unknown one is answered with the list)")],
         incident_id: Annotated[int, typer.Argument(help="incident id")],
         actor: Annotated[str, typer.Option(help="who acts (recorded in the audit log)")],
         unit: Annotated[str | None, typer.Option(help="unit code (assign)")] = None,
@@ -85,41 +75,27 @@ def act(action: Annotated[str, typer.Argument(help=" | ".join(ACTIONS))],
         grade: Annotated[str | None, typer.Option(help="blue|yellow|orange|red (grade)")] = None,
         into: Annotated[int | None, typer.Option(help="target incident (merge)")] = None,
         now: NowOption = None) -> None:
-    """Apply one workflow action to an incident and print the incident's new state."""
-    from alerts import actions
+    """Apply one workflow action to an incident and print the incident's new state (the actions of
+    alerts.registry, as the API's; the operator acts as the duty desk)."""
+    # Imported here: the workflow loads the store layer, which every other command need not wait for.
+    from alerts.registry import CLI_ACTIONS, ActionInput, apply
 
-    settings = _settings()
-    store, config, at = _store(settings), build_alerts_config(settings), _when(now)
-    if action not in ACTIONS:
-        raise typer.BadParameter(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
-    if action == "assign":
-        result: Any = actions.assign(store, config, incident_id, unit, actor, department=department, reason=text,
-                                     now=at)
-    elif action == "sign":
-        result = actions.sign(store, config, incident_id, actor, now=at)
-    elif action == "close":
-        result = actions.close(store, config, incident_id, actor, text, now=at)
-    elif action in ("respond", "resolve", "reject"):
-        result = getattr(actions, action)(store, config, incident_id, actor, text, now=at)
-    elif action == "return":
-        result = actions.return_incident(store, config, incident_id, actor, text, now=at)
-    elif action == "merge":
-        if into is None:
-            raise typer.BadParameter("merge needs --into")
-        result = actions.merge(store, config, incident_id, into, actor, text, now=at)
-    elif action == "extend":
-        if not step or not until:
-            raise typer.BadParameter("extend needs --step and --until")
-        result = actions.extend(store, config, incident_id, step, _when(until), actor, text, now=at)
-    elif action == "grade":
-        result = actions.override_grade(store, config, incident_id, grade or "", actor, text, now=at)
-    elif action == "record":
-        result = actions.record_step(store, config, incident_id, step or "", actor, text, now=at)
-    elif action == "complex":
-        result = actions.set_complex(store, config, incident_id, actor, text, now=at)
-    else:
-        typer.echo(json.dumps({"acknowledged": actions.acknowledge(store, config, incident_id, actor, step, now=at)}))
+    spec = CLI_ACTIONS.get(action)
+    if spec is None:
+        raise typer.BadParameter(f"unknown action {action!r}; one of {', '.join(CLI_ACTIONS)}")
+    if spec.name == "merge" and into is None:
+        raise typer.BadParameter("merge needs --into")
+    if spec.name == "extend" and (not step or not until):
+        raise typer.BadParameter("extend needs --step and --until")
+    settings = context.settings()
+    at = _when(now) or utcnow()
+    inp = ActionInput(actor=actor, now=at, text=text, unit_code=unit, department=department, step=step,
+                      until=_when(until), grade=grade, into=into)
+    outcome = apply(context.store(settings), context.alerts_config(settings), spec.name, incident_id, inp)
+    if spec.name == "acknowledge":
+        typer.echo(json.dumps({"acknowledged": list(outcome.acknowledged)}))
         return
+    result = outcome.merged_into or outcome.incident  # a merge answers with the incident merged into
     typer.echo(json.dumps({"id": result.id, "state": result.state.value, "grade": result.grade.value,
                            "unit": result.unit, "department": result.department, "returns": result.returns,
                            "deadlines": {k: v.isoformat() for k, v in result.deadlines.items()}},

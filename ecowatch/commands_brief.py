@@ -8,21 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from core.settings import Settings
-from ecowatch.cli import _settings, _sources, _store, app
-
-
-def expected_hours(settings: Settings) -> dict[str, float]:
-    """Per configured source, the hours without a successful run after which it counts as blind."""
-    try:
-        return {s.name: float(s.expected_every_hours) for s in _sources(settings) if s.enabled}
-    except Exception:  # a broken sources file must not stop the briefing; coverage then uses runs only
-        return {}
-
-
-def briefings_dir(settings: Settings) -> Path:
-    """Where generated briefings are kept (data_dir/briefings)."""
-    return settings.data_dir / "briefings"
+from ecowatch import context
+from ecowatch.cli import app
 
 
 @app.command()
@@ -54,9 +41,10 @@ def brief(week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48
                   else iso_week(week) if week else last_full_week(at))
     except PeriodError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    settings = _settings()
-    b = build_briefing(_store(settings), load_jurisdiction(settings.jurisdiction), period, at, expected_hours(settings))
-    target = out or briefings_dir(settings) / file_name(period, fmt)
+    settings = context.settings()
+    b = build_briefing(context.store(settings), load_jurisdiction(settings.jurisdiction), period, at,
+                       context.configured_expected_hours(settings))
+    target = out or context.briefings_dir(settings) / file_name(period, fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(render(b, fmt))
     summary: dict[str, Any] = {"file": str(target), "period": period.key, "format": fmt,

@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from core.errors import ConfigError
-from ecowatch.cli import _settings, _sources, app
+from ecowatch import context
+from ecowatch.cli import app
 
 
 @app.command("crawl-worker")
@@ -25,10 +26,10 @@ def crawl_worker(
     from crawlers.collect import crawl_in_subprocess
     from crawlers.distributed import DISTRIBUTED_KINDS, current_run
 
-    settings = _settings()
+    settings = context.settings()
     if not settings.redis_url:
         raise ConfigError("crawl-worker needs ECOWATCH_REDIS_URL (the Redis shared by the crawler hosts)")
-    matches = [s for s in _sources(settings) if s.name == source]
+    matches = [s for s in context.sources(settings) if s.name == source]
     if not matches:
         raise ConfigError(f"no source named {source!r} in the sources file")
     src = matches[0]

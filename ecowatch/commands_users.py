@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ecowatch.cli import _settings, _store, app
+from ecowatch import context
+from ecowatch.cli import app
+
+if TYPE_CHECKING:
+    from core.jurisdiction import Jurisdiction
+    from storage.sql import SqlStore
 
 user_app = typer.Typer(no_args_is_help=True, help="Console users: duty, unit, leader, admin.")
 app.add_typer(user_app, name="user")
@@ -30,13 +35,13 @@ def add(name: Annotated[str, typer.Argument(help="login name")],
     """Add a user; the password is read from standard input (at least 8 characters)."""
     from core.errors import StoreError
     from core.jurisdiction import load_jurisdiction
+    from core.passwords import hash_password
     from core.timeutil import utcnow
-    from dashboard_api.security import hash_password
     from storage.users import ROLES, add_user
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
-    settings = _settings()
+    settings = context.settings()
     unit_code = None
     if role == "unit":
         jurisdiction = load_jurisdiction(settings.jurisdiction)
@@ -52,7 +57,7 @@ def add(name: Annotated[str, typer.Argument(help="login name")],
         typer.echo("ecowatch: password must have at least 8 characters", err=True)
         raise typer.Exit(2)
     try:
-        with _store(settings).begin() as tx:
+        with context.store(settings).begin() as tx:
             add_user(tx, name, role, unit_code, hash_password(password), utcnow())
     except StoreError as exc:
         typer.echo(f"ecowatch: {exc}", err=True)
@@ -65,7 +70,7 @@ def list_() -> None:
     """Print the users as JSON lines (never their password hashes)."""
     from storage.users import list_users
 
-    with _store(_settings()).read() as tx:
+    with context.store(context.settings()).read() as tx:
         for u in list_users(tx):
             typer.echo(json.dumps({"name": u.name, "role": u.role, "unit_code": u.unit_code, "active": u.active},
                                   ensure_ascii=False))
@@ -74,11 +79,11 @@ def list_() -> None:
 DEMO_PASSWORD = "ecowatch-demo"
 
 
-def seed_demo_users(store, jurisdiction) -> list[str]:  # type: ignore[no-untyped-def]
+def seed_demo_users(store: SqlStore, jurisdiction: Jurisdiction) -> list[str]:
     """In demo mode only (its own data folder, on 127.0.0.1): when there are no users yet, create
     duty, leader, admin and one user per unit (named after the unit), all with DEMO_PASSWORD."""
+    from core.passwords import hash_password
     from core.timeutil import utcnow
-    from dashboard_api.security import hash_password
     from storage.users import add_user, list_users
 
     with store.begin() as tx:

@@ -12,12 +12,15 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from alerts.config import AlertsConfig
 from alerts.jobs import deliver, run_escalation
+from alerts.notifiers import Notifier
 from alerts.service import process_pending
 from core.settings import Settings
 from core.timeutil import utcnow
 from crawlers.collect import collect
 from crawlers.sources import Source
+from ecowatch import context
 from nlp.analyzer import Analyzer
 from storage.sql import SqlStore
 
@@ -34,7 +37,7 @@ class Pipeline:
         self._analyzer: Analyzer | None = None
         self._lock = threading.Lock()
         self._process_lock = threading.Lock()  # one processing pass at a time in this process
-        self._alerts: tuple[Any, dict[str, Any]] | None = None
+        self._alerts: tuple[AlertsConfig, dict[str, Notifier]] | None = None
         self._es: Any = None  # storage.es_posts.EsPostIndex once ECOWATCH_ES_URL is used
 
     @property
@@ -56,14 +59,13 @@ class Pipeline:
             self.process()
 
     @property
-    def alerts(self) -> tuple[Any, dict[str, Any]]:
+    def alerts(self) -> tuple[AlertsConfig, dict[str, Notifier]]:
         """The alerting configuration and the configured notification channels (built once)."""
         with self._lock:
             if self._alerts is None:
                 from alerts.notifiers import build_notifiers
-                from ecowatch.commands_alerts import build_alerts_config
 
-                self._alerts = (build_alerts_config(self.settings), build_notifiers(self.settings, self.store))
+                self._alerts = (context.alerts_config(self.settings), build_notifiers(self.settings, self.store))
             return self._alerts
 
     def escalate(self) -> None:
@@ -93,10 +95,10 @@ class Pipeline:
 
         now = utcnow()
         period = last_full_week(now) if kind == "week" else daily(f"{to_local(now):%Y-%m-%d}")
-        expected = {s.name: float(s.expected_every_hours) for s in self.sources if s.enabled}
+        expected = context.expected_hours(self.sources)
         try:
             b = build_briefing(self.store, load_jurisdiction(self.settings.jurisdiction), period, now, expected)
-            paths = keep(self.settings.data_dir / "briefings", b)
+            paths = keep(context.briefings_dir(self.settings), b)
         except Exception:
             log.exception("briefing %s failed", period.key)
             return
@@ -110,13 +112,12 @@ class Pipeline:
             log.info("processed %s posts: %s relevant, %s opened, %s merged, %s failed", report.processed,
                      report.relevant, report.opened, report.merged, report.failed)
 
-
     def index(self) -> None:
         """Job: keep the full-text index current, and the Elasticsearch copy when configured.
 
         Each is a catch-up from the store, so a failure (Elasticsearch down) only delays: the
         next run replays what was not acknowledged."""
-        from dashboard_api.search_index import SearchIndexer, bigrams
+        from indexing.search_index import SearchIndexer, bigrams
 
         indexer = SearchIndexer(self.analyzer.jurisdiction)
         added = indexer.catch_up(self.store, max_posts=20_000)

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, Index, Integer, Select, String, Table, and_, bindparam, func, select
+from sqlalchemy import JSON, Column, Index, Integer, Select, String, Table, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.schema import UtcDateTime, incidents, metadata
 
@@ -38,8 +39,13 @@ events = Table(
     Column("payload", JSON, nullable=False, default=dict),
     # Added in revision 0003 (the in-app feed moved here from feed_events): NULL for console lines.
     Column("recipient", String(100)),
+    # A line that must exist at most once names itself here (an ``overdue`` line: incident, step
+    # and deadline); NULL for every other line. Unique, so two escalation jobs running at once
+    # (two API processes on PostgreSQL) cannot both write it.
+    Column("once_key", String(200)),
     Index("ix_events_unit_id", "unit_code", "id"),
     Index("ix_events_recipient_id", "recipient", "id"),
+    Index("ux_events_once_key", "once_key", unique=True),
 )
 
 
@@ -77,9 +83,53 @@ _UNIT_OF_INCIDENT = select(incidents.c.unit_code).where(incidents.c.id == bindpa
 def add_event(tx: Tx, kind: str, incident_id: int | None, unit_code: str | None, payload: dict[str, Any],
               at: dt.datetime, recipient: str | None = None) -> int:
     """Append an event inside the caller's transaction (so it exists iff the change does)."""
-    return int(tx.conn.execute(_INSERT_EVENT, {"at": at, "kind": kind, "incident_id": incident_id,
-                                               "unit_code": unit_code, "payload": payload, "recipient": recipient})
-               .inserted_primary_key[0])
+    key = tx.conn.execute(_INSERT_EVENT, {"at": at, "kind": kind, "incident_id": incident_id,
+                                          "unit_code": unit_code, "payload": payload,
+                                          "recipient": recipient}).inserted_primary_key
+    assert key is not None  # an INSERT always has one
+    return int(key[0])
+
+
+def overdue_key(incident_id: int, step: str, deadline: dt.datetime) -> str:
+    """The ``once_key`` of the ``overdue`` line of one step's deadline: a deadline that moves (a
+    reassignment restarts sign-off, a grade raised tightens the clock) is announced again."""
+    return f"overdue:{incident_id}:{step}:{deadline.astimezone(dt.UTC).isoformat()}"
+
+
+# ``INSERT … ON CONFLICT (once_key) DO NOTHING RETURNING id``, built once per dialect (both spell it
+# the same; SQLAlchemy builds it from the dialect's own insert).
+_INSERT_ONCE = {name: dialect.insert(events).on_conflict_do_nothing(index_elements=["once_key"]).returning(events.c.id)
+                for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
+@dataclass(slots=True, frozen=True)
+class OnceLine:
+    """A console line that must exist at most once: ``once_key`` names it."""
+
+    once_key: str
+    kind: str
+    incident_id: int | None
+    unit_code: str | None
+    payload: dict[str, Any]
+    at: dt.datetime
+
+
+def add_events_once(tx: Tx, lines: Sequence[OnceLine]) -> int:
+    """Append the lines not written before, in one statement; returns how many were new. The
+    unique key decides, not a read before the write, so concurrent writers in separate
+    transactions cannot both write a line (``ON CONFLICT DO NOTHING`` on both dialects)."""
+    if not lines:
+        return 0
+    statement = _INSERT_ONCE["postgresql" if tx.conn.dialect.name == "postgresql" else "sqlite"]
+    rows = [{"once_key": line.once_key, "kind": line.kind, "incident_id": line.incident_id,
+             "unit_code": line.unit_code, "payload": line.payload, "at": line.at, "recipient": None}
+            for line in lines]
+    return len(tx.conn.execute(statement, rows).all())
+
+
+def add_event_once(tx: Tx, line: OnceLine) -> bool:
+    """:func:`add_events_once` for one line; True when this call wrote it."""
+    return add_events_once(tx, [line]) == 1
 
 
 def announce_change(tx: Tx, incident: Incident, action: str, before: str, actor: str, at: dt.datetime,
@@ -144,10 +194,3 @@ def last_event_id(tx: Tx) -> int:
     """The highest event id (0 when empty)."""
     return int(tx.conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
 
-
-def has_event(tx: Tx, kind: str, incident_id: int, key: str, value: Any) -> bool:
-    """True when a console event of ``kind`` for the incident with ``payload[key] == value`` exists."""
-    rows = tx.conn.execute(select(events.c.payload).where(and_(events.c.kind == kind,
-                                                               events.c.incident_id == incident_id,
-                                                               events.c.recipient.is_(None))))
-    return any((r.payload or {}).get(key) == value for r in rows)

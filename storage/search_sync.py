@@ -61,7 +61,7 @@ def sync_posts(store: SqlStore, index: EsPostIndex, tokenize: Tokenize, *, batch
     """Send analysed posts not yet in Elasticsearch, a batch at a time, marking only what it took.
 
     ``tokenize`` gives the words of a text and ``grams`` its character bigrams (optional), the
-    same functions the SQLite index uses (``dashboard_api.search_index``)."""
+    same functions the SQLite index uses (``indexing.search_index``)."""
     search_sync.create(store.engine, checkfirst=True)
     report = SyncReport()
     query = (select(raw_posts, analyses.c.relevant, analyses.c.unit_code, analyses.c.unit, analyses.c.topic,

@@ -7,8 +7,8 @@ import datetime as dt
 import httpx
 
 from core.models import Analysis, AuditEntry, Evidence, Grade, Incident, Polarity, RawPost, State
+from core.passwords import hash_password
 from core.timeutil import utcnow
-from dashboard_api.security import hash_password
 from storage.sql import SqlStore
 from storage.users import add_user
 

@@ -344,3 +344,10 @@ def test_quiet_hours_hold_non_red_pushes_only():
 def test_backoff_doubles_up_to_a_cap():
     assert [backoff(n, 30).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
     assert backoff(20, 30).total_seconds() == 3600
+
+
+def test_escalation_policy_defaults_for_what_the_pack_leaves_out():
+    # The defaults are read from module constants: a slotted dataclass's class attribute is its slot.
+    policy = EscalationPolicy.from_pack({})
+    assert policy.ladder == ("reminder", "supervision", "leader") and policy.repeat == dt.timedelta(hours=1)
+    assert [a.total_seconds() / 60 for a in policy.after] == [0, 120, 480]

@@ -47,6 +47,7 @@ ALL_OK = dict.fromkeys(ROLES, 200)
 READ_MATRIX = {
     ("GET", "/api/auth/me"): ALL_OK,
     ("GET", "/api/jurisdiction"): ALL_OK,
+    ("GET", "/api/vocabulary"): ALL_OK,
     ("GET", "/api/incidents"): ALL_OK,
     ("GET", "/api/incidents/{A}"): {**ALL_OK, "unit_b": 404},
     ("GET", "/api/search?q=黑臭"): ALL_OK,

@@ -9,9 +9,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from alerts.config import alerts_config
+from alerts.jobs import run_escalation
+from core.jurisdiction import load_jurisdiction
 from core.models import Grade, State
+from core.passwords import verify_password
 from core.timeutil import utcnow
-from dashboard_api.security import verify_password
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
 from tests.conftest import TEST_SECRET
 
@@ -111,9 +114,11 @@ def test_list_filters_and_overdue(env, store):
     assert http.get(f"{base}/api/incidents?limit=1", headers=h["duty1"]).headers["x-total-count"] == "2"
     listed = http.get(f"{base}/api/incidents?overdue=true", headers=h["duty1"]).json()[0]
     assert listed["overdue"] == ["sign_off", "response"]
-    # the overdue event is written once, to the unit's feed too
-    for _ in range(2):
-        http.get(f"{base}/api/feed", headers=h["unit_a"])
+    # reading the feed writes nothing; the escalation job writes each overdue line once, to the unit's feed too
+    assert [e for e in http.get(f"{base}/api/feed", headers=h["unit_a"]).json() if e["kind"] == "overdue"] == []
+    config = alerts_config(load_jurisdiction("jiangbei"))
+    assert run_escalation(store, config).announced == 2
+    assert run_escalation(store, config).announced == 0
     overdue = [e for e in http.get(f"{base}/api/feed", headers=h["unit_a"]).json() if e["kind"] == "overdue"]
     assert sorted(e["payload"]["step"] for e in overdue) == ["response", "sign_off"]
     stats = http.get(f"{base}/api/stats", headers=h["leader1"]).json()
@@ -174,7 +179,7 @@ def test_search_words_facets_highlights(env, store):
 
 
 def test_cli_user_add_reads_password_from_stdin(settings, monkeypatch):
-    from ecowatch.cli import app
+    from ecowatch.main import app
     from storage.sql import open_store
     from storage.users import get_user
 

@@ -319,7 +319,7 @@ def test_api_lists_and_serves_briefings(store, seeded, api_server, tmp_path, mon
 def test_cli_brief(store, seeded, settings, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from ecowatch.cli import app
+    from ecowatch.main import app
 
     monkeypatch.setenv("ECOWATCH_DATA_DIR", str(settings.data_dir))
     out = tmp_path / "w48.docx"

@@ -145,7 +145,7 @@ def test_killed_mid_bulk_then_restarted_loses_and_doubles_nothing(sql_store, ana
 def test_same_answers_as_the_sqlite_full_text_index(store, index):
     """Elasticsearch and the SQLite FTS5 index, fed the same tokens, find the same posts and facets."""
     from core.jurisdiction import load_jurisdiction
-    from dashboard_api.search_index import SearchIndexer, bigrams
+    from indexing.search_index import SearchIndexer, bigrams
     from storage.search import SearchFilters, search_posts
 
     with store.begin() as tx:

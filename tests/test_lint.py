@@ -1,4 +1,5 @@
-"""The code base stays ruff clean (the rules are in pyproject.toml)."""
+"""The code base stays ruff clean and type-checks under mypy (the rules and the checked modules are
+in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -18,4 +19,14 @@ def test_ruff_clean():
         pytest.fail("ruff is not installed: pip install -e '.[test]'")
     proc = subprocess.run([ruff, "check", "--output-format", "concise", str(ROOT)], capture_output=True, text=True,
                           check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_clean():
+    # The files mypy checks are [tool.mypy] files; run from the root so it reads that configuration.
+    mypy = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    if not Path(mypy).exists():
+        pytest.fail("mypy is not installed: pip install -e '.[test]'")
+    proc = subprocess.run([mypy, "--no-error-summary", "--no-color-output"], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -5,6 +5,7 @@ the console and a recipient's inbox read the same table over the real server."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,7 +23,7 @@ from core.jurisdiction import load_jurisdiction
 from core.models import State
 from core.timeutil import utcnow
 from dashboard_api.workflow_gateway import apply_action
-from storage.events import events, events_after
+from storage.events import events, events_after, notifications_after
 from storage.schema import audit_log, outbox
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
 from tests.conftest import TEST_SECRET
@@ -141,7 +142,7 @@ def test_in_app_notification_stored_once_with_its_outbox_mark(sql_store, config,
         first = deliver(store, feed, config, now=now)
     assert crashed and (first.sent, first.retrying) == (0, 1)
     with store.read() as tx:
-        assert tx.feed_since(0) == []  # the crash took the notification with it...
+        assert notifications_after(tx) == []  # the crash took the notification with it...
         (message,) = tx.list_outbox(incident_id=iid)
     assert message["status"] == "pending" and "CrashAtCommit" in message["last_error"]  # ...and it is retried
 
@@ -149,7 +150,7 @@ def test_in_app_notification_stored_once_with_its_outbox_mark(sql_store, config,
     assert (again.sent, again.retrying, again.failed) == (1, 0, 0)
     assert deliver(store, feed, config, now=now + dt.timedelta(hours=2)).sent == 0
     with store.read() as tx:
-        (note,) = tx.feed_since(0)
+        (note,) = notifications_after(tx)
         assert tx.list_outbox(incident_id=iid)[0]["status"] == "sent"
         (stored,) = events_after(tx, 0, recipient=UNIT_CONTACT)
     assert (note["recipient"], note["incident_id"], note["events"]) == (UNIT_CONTACT, iid, ["assigned"])
@@ -187,6 +188,33 @@ def test_console_and_inbox_read_the_one_table(store, api_server, config):
     # The stream serves the inbox with the same ids, resumable after the first one.
     body = http.get(f"{base}/api/feed/stream", params={"recipient": UNIT_CONTACT, "max_seconds": 1},
                     headers={**h["duty1"], "Last-Event-ID": str(inbox[0]["id"])}).text
-    assert f"id: {inbox[1]['id']}\nevent: notification\n" in body and f"id: {inbox[0]['id']}\n" not in body
+    frames = [dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
+              for block in body.split("\n\n") if "data: " in block]
+    assert [(f["id"], f["event"]) for f in frames] == [(str(inbox[1]["id"]), "notification")]
     with store.read() as tx:
         assert tx.conn.execute(select(func.count()).select_from(events)).scalar_one() == 7
+
+
+def test_stream_keeps_a_quiet_connection_alive_and_resumes(store, api_server, monkeypatch):
+    """FastAPI's EventSourceResponse sends a comment line whenever nothing was sent for its ping
+    interval (15 s; shortened here in the server's own process) so proxies keep the connection;
+    the frames carry ids a reconnect resumes after."""
+    import fastapi.routing
+
+    monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.3)
+    seed_users(store)
+    base, http = api_server, httpx.Client(timeout=10)
+    h = token_headers("duty1", TEST_SECRET)
+    quiet = http.get(f"{base}/api/feed/stream", params={"max_seconds": 1.5}, headers=h)
+    assert quiet.headers["content-type"].startswith("text/event-stream")
+    assert quiet.headers["cache-control"] == "no-cache" and quiet.headers["x-accel-buffering"] == "no"
+    assert quiet.text.startswith("retry: 2000\n\n") and ": ping\n\n" in quiet.text and "data: " not in quiet.text
+    a = add_incident(store, title="石马河污水", text="石马河污水", unit_code=UNIT_A, unit="石马河街道")
+    body = http.get(f"{base}/api/feed/stream", params={"after": 0, "max_seconds": 1}, headers=h).text
+    (frame,) = [b for b in body.split("\n\n") if "data: " in b]
+    fields = dict(line.split(": ", 1) for line in frame.splitlines())
+    assert fields["event"] == "incident_new" and json.loads(fields["data"])["incident_id"] == a
+    assert "石马河污水" in fields["data"]  # Chinese as is, not \u-escaped
+    again = http.get(f"{base}/api/feed/stream", params={"max_seconds": 0.5},
+                     headers={**h, "Last-Event-ID": fields["id"]}).text
+    assert "data: " not in again

@@ -4,6 +4,7 @@ databases are brought forward without losing rows."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
 from alembic import command
@@ -11,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from core.models import RawPost
-from storage.events import events_after
+from storage.events import events_after, notifications_after
 from storage.migrations import alembic_config, upgrade_to_head
 from storage.schema import metadata
 from storage.sql import open_store
@@ -94,7 +95,7 @@ def _database_with_feed_events(sql_store) -> tuple[sa.Engine, int]:
     return engine, int(console)
 
 
-EXPECTED_FEED = [  # what the in-app feed held before the move, as Tx.feed_since shows it
+EXPECTED_FEED = [  # what the in-app feed held before the move, as storage.events.notifications_after shows it
     ("属地联系人", 7, "blue", "主题0", "第0条\n两行", ["opened"], 0),
     ("区生态环境局值班室", 7, "blue", "主题1", "第1条\n两行", ["opened", "reminder"], 1),
     ("区生态环境局值班室", None, None, "主题2", "第2条\n两行", [], 2)]
@@ -104,7 +105,7 @@ def _feed(store) -> list[tuple]:
     start = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
     with store.read() as tx:
         return [(f["recipient"], f["incident_id"], f["grade"], f["subject"], f["body"], f["events"],
-                 int((f["at"] - start).total_seconds() // 60)) for f in tx.feed_since(0, limit=100)]
+                 int((f["at"] - start).total_seconds() // 60)) for f in notifications_after(tx, 0, limit=100)]
 
 
 def test_feed_events_rows_move_into_the_one_live_feed_table(sql_store):
@@ -140,4 +141,30 @@ def test_database_from_before_migrations_with_feed_events_keeps_its_rows(sql_sto
     assert "feed_events" not in sa.inspect(engine).get_table_names()
     store = open_store(sql_store.url)
     assert _feed(store) == EXPECTED_FEED
+    store.dispose()
+
+
+def test_overdue_lines_written_before_the_once_key_get_it(sql_store):
+    """Revision overdue_once keys the ``overdue`` lines the API used to write (the first of any
+    duplicates), so the escalation job does not announce them again."""
+    from storage.events import OnceLine, add_event_once, overdue_key
+
+    engine = _empty_engine(sql_store)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0005")
+    deadline = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
+    line = {"step": "sign_off", "deadline": "2026-12-01T09:00:00+08:00"}
+    with engine.begin() as conn:
+        for payload in (line, line, {"step": "response"}):  # a duplicate from two workers; one without deadline
+            conn.execute(sa.text("INSERT INTO events (at, kind, incident_id, unit_code, payload) "
+                                 "VALUES (:at, 'overdue', 7, NULL, :p)"),
+                         {"at": deadline.replace(tzinfo=None), "p": json.dumps(payload)})
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        keys = [r[0] for r in conn.exec_driver_sql("SELECT once_key FROM events ORDER BY id")]
+    assert keys == [overdue_key(7, "sign_off", deadline), None, None]
+    store = open_store(sql_store.url)
+    with store.begin() as tx:
+        assert not add_event_once(tx, OnceLine(overdue_key(7, "sign_off", deadline), "overdue", 7, None, {}, deadline))
+        assert add_event_once(tx, OnceLine(overdue_key(7, "response", deadline), "overdue", 7, None, {}, deadline))
     store.dispose()

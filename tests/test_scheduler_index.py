@@ -24,7 +24,7 @@ def test_index_job_feeds_fts_and_elasticsearch(settings, store, es_target, analy
     pipeline.index()  # a second run adds nothing and doubles nothing
     pipeline._es.refresh()
     assert pipeline._es.search([("污水", ["污水"])]).total == 1
-    from dashboard_api.search_index import SearchIndexer
+    from indexing.search_index import SearchIndexer
     from storage.search import SearchFilters, search_posts
 
     indexer = SearchIndexer(analyzer.jurisdiction)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from core.jurisdiction import load_jurisdiction
 from core.models import Analysis, Polarity, RawPost
-from dashboard_api.search_index import SearchIndexer
+from indexing.search_index import SearchIndexer
 from storage.search import FACETS, SearchFilters, match_expression, search_posts
 
 T0 = dt.datetime(2026, 3, 1, 15, 30, tzinfo=dt.UTC)  # 23:30 in Shanghai: posts straddle midnight

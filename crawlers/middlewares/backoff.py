@@ -28,10 +28,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
         return result
 
-    async def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+    # Scrapy (2.13+) awaits a middleware method that returns a coroutine; its stubs declare only
+    # the synchronous form, hence the override ignores.
+    async def process_response(  # type: ignore[override]
+            self, request: Request, response: Response, spider: Spider | None = None) -> Any:
         """Retry (after the backoff) what RetryMiddleware would retry."""
         return await self._wait(super().process_response(request, response))
 
-    async def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> Any:
+    async def process_exception(  # type: ignore[override]
+            self, request: Request, exception: Exception, spider: Spider | None = None) -> Any:
         """Retry (after the backoff) a failed download RetryMiddleware would retry."""
         return await self._wait(super().process_exception(request, exception))

@@ -20,18 +20,18 @@ class LoopReportingRedirectMiddleware(RedirectMiddleware):
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
         """Follow redirects; on too many, tell the spider (``fail``) and drop the request."""
-        owner = self.crawler.spider
+        fail = getattr(self.crawler.spider, "fail", None)  # a SourceSpider records why it failed
         first = (request.meta.get("redirect_urls") or [request.url])[0]
         try:
             result = super().process_response(request, response)
         except IgnoreRequest:
-            if hasattr(owner, "fail"):
-                owner.fail(f"redirect loop (more than {self.max_redirect_times} redirects): {first}")
+            if fail is not None:
+                fail(f"redirect loop (more than {self.max_redirect_times} redirects): {first}")
             raise RedirectLoop("max redirections reached") from None
         # A redirect back to a URL of its own chain would be dropped by the duplicate filter,
         # silently; that is a loop too.
         if isinstance(result, Request) and result.url in result.meta.get("redirect_urls", []):
-            if hasattr(owner, "fail"):
-                owner.fail(f"redirect loop ({result.url} redirects back to itself): {first}")
+            if fail is not None:
+                fail(f"redirect loop ({result.url} redirects back to itself): {first}")
             raise RedirectLoop("redirect loop")
         return result

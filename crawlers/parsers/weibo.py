@@ -61,7 +61,9 @@ def parse_search(data: Any, source: str, now: dt.datetime, keyword: str | None =
         text = mblog_text(mblog.get("text"))
         if not (mid and text):
             continue
-        user = mblog.get("user") if isinstance(mblog.get("user"), dict) else {}
+        user = mblog.get("user")
+        if not isinstance(user, dict):
+            user = {}
         counts = engagement(reposts=mblog.get("reposts_count"), comments=mblog.get("comments_count"),
                             likes=mblog.get("attitudes_count"), followers=user.get("followers_count"))
         items.append({

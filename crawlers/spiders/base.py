@@ -91,7 +91,7 @@ class SourceSpider(scrapy.Spider):
     def page_text(response: Response) -> str:
         """The page as text, surviving wrong declared charsets."""
         charset = None
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
         if "charset=" in ctype:
             charset = ctype.split("charset=")[-1].split(";")[0].strip()
         return decode_html(response.body, charset)

@@ -5,18 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from core.errors import StoreError
+from core.jurisdiction import Jurisdiction
+from core.passwords import hash_password
 from core.timeutil import utcnow
 from dashboard_api.bodies import UserCreateBody, UserUpdateBody
 from dashboard_api.deps import AdminDep, JurisdictionDep, ReaderDep, StoreDep
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import DepartmentPublic, ErrorPublic, JurisdictionPublic, UnitPublic, UserPublic
-from dashboard_api.security import hash_password
 from storage import users as user_store
 
 router = APIRouter(tags=["admin"])
 
 
-def _public(user: user_store.User, jurisdiction) -> UserPublic:  # type: ignore[no-untyped-def]
+def _public(user: user_store.User, jurisdiction: Jurisdiction) -> UserPublic:
     unit = jurisdiction.unit(user.unit_code)
     return UserPublic(name=user.name, role=user.role, unit_code=user.unit_code, unit=unit.name if unit else None,
                       active=user.active)

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from core.passwords import verify_password
 from core.timeutil import utcnow
 from dashboard_api.deps import JurisdictionDep, PrincipalDep, StoreDep
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import ErrorPublic, TokenPublic, UserPublic
-from dashboard_api.security import create_token, verify_password
+from dashboard_api.security import create_token
 from storage.users import get_user
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])

@@ -1,6 +1,7 @@
 """Briefings: the kept weekly briefings and daily duty reports, and any period on demand.
 
-Auth is not wired here yet: the console's role checks are added where routers are mounted.
+The role check (duty, leader, admin: briefings cover every unit) is a dependency of the whole
+router, added where it is mounted (``dashboard_api.app.create_app``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ router = APIRouter(tags=["briefings"])
 def get_briefings_dir(request: Request) -> Path:
     """Where the scheduler keeps briefings: app.state.briefings_dir, else data_dir/briefings."""
     configured = getattr(request.app.state, "briefings_dir", None)
-    return Path(configured) if configured else load_settings().data_dir / "briefings"
+    return Path(configured) if configured else load_settings().briefings_dir
 
 
 BriefingsDirDep = Annotated[Path, Depends(get_briefings_dir)]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from dashboard_api.deps import ReaderDep, StoreDep
 from dashboard_api.errors import ERRORS
-from dashboard_api.feed import event_json, note_overdue, stream
+from dashboard_api.feed import event_json, stream
 from dashboard_api.schemas import EventPublic
 from storage.events import events_after, latest_events
 from storage.events import last_event_id as newest_event_id
@@ -31,8 +32,6 @@ async def feed(user: ReaderDep, store: StoreDep,
     With ``tail``, the newest ``tail`` events instead (what a console shows when it opens).
     With ``recipient``, that contact's in-app notifications (kind ``notification``) instead of
     the console's lines."""
-    await asyncio.to_thread(note_overdue, store)
-
     def read() -> list[EventPublic]:
         with store.read() as tx:
             found = (latest_events(tx, tail, unit_code=user.unit_scope, recipient=recipient) if tail is not None
@@ -42,16 +41,15 @@ async def feed(user: ReaderDep, store: StoreDep,
     return await asyncio.to_thread(read)
 
 
-@router.get("/stream", responses={**ERRORS, 200: {"content": {"text/event-stream": {}},
-                                                   "description": "a stream of server-sent events"}},
-            response_class=StreamingResponse)
+@router.get("/stream", responses={**ERRORS, 200: {"description": "a stream of server-sent events"}},
+            response_class=EventSourceResponse)
 async def feed_stream(request: Request, user: ReaderDep, store: StoreDep,
                       last_event_id: Annotated[str | None, Header(max_length=20,
                                                                   description="resume after this id")] = None,
                       after: Annotated[int | None, Query(ge=0, le=2**53, description="resume after this id (when the "
                                                          "client cannot set Last-Event-ID)")] = None,
                       max_seconds: Annotated[float, Query(gt=0, le=3600)] = 300,
-                      recipient: Recipient = None) -> StreamingResponse:
+                      recipient: Recipient = None) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events: ``incident_new``, ``grade_raised``, ``overdue``, ``incident_changed``.
 
     Each frame has an ``id``; reconnect with ``Last-Event-ID`` (or ``?after=``) to get everything
@@ -62,9 +60,10 @@ async def feed_stream(request: Request, user: ReaderDep, store: StoreDep,
     if last_event_id is not None and last_event_id.strip().isdigit() and int(last_event_id) < 2**53:
         start = int(last_event_id.strip())
     if start is None:
-        with store.read() as tx:
-            start = newest_event_id(tx)
-    return StreamingResponse(stream(request, store, start, user.unit_scope, max_seconds, recipient=recipient),
-                             media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        def newest() -> int:
+            with store.read() as tx:
+                return newest_event_id(tx)
 
+        start = await asyncio.to_thread(newest)
+    async for item in stream(request, store, start, user.unit_scope, max_seconds, recipient=recipient):
+        yield item

@@ -7,10 +7,11 @@ from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from alerts.escalation import overdue_step_names
+from core.models import STEP_LABELS, State
 from core.timeutil import utcnow
 from dashboard_api.deps import IncidentId, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
-from dashboard_api.overdue import FINISHED, overdue_steps
 from dashboard_api.schemas import AuditPublic, IncidentDetailPublic, IncidentPublic, PostPublic, TimelineItem
 from storage.incident_queries import IncidentFilters, count_incidents, find_incidents
 
@@ -19,7 +20,6 @@ router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 StateName = Literal["new", "assigned", "signed", "responded", "resolved", "closed", "returned"]
 GradeName = Literal["blue", "yellow", "orange", "red"]
 TopicName = Literal["water", "air", "noise", "waste", "soil", "ecology", "other"]
-STEP_LABELS = {"report": "报告", "sign_off": "签收", "response": "回应", "press": "发布", "closure": "办结"}
 
 
 _aware = aware_time
@@ -52,9 +52,9 @@ def list_incidents(
         else:
             # Overdue depends on the clock and the state together: filter in Python over the candidates.
             if overdue:
-                open_states = [s for s in (filters.states or get_args(StateName)) if s not in FINISHED]
+                open_states = [s for s in (filters.states or get_args(StateName)) if s != State.CLOSED]
                 filters.states = open_states or ["-"]
-            every = [i for i in find_incidents(tx, filters, None) if bool(overdue_steps(i, now)) == overdue]
+            every = [i for i in find_incidents(tx, filters, None) if bool(overdue_step_names(i, now)) == overdue]
             total, items = len(every), every[offset:offset + limit]
     response.headers["X-Total-Count"] = str(total)
     return [IncidentPublic.of(i, now) for i in items]

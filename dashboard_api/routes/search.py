@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from dashboard_api.deps import ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import SearchHitPublic, SearchPublic
-from dashboard_api.search_index import SearchIndexer, highlight
+from indexing.search_index import SearchIndexer, highlight
 from storage import search
 
 router = APIRouter(prefix="/api/search", tags=["search"])

@@ -8,20 +8,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from core.models import TOPICS, Grade, Incident, State
+from alerts.escalation import overdue_step_names
+from core.models import TOPIC_LABELS, TOPICS, Grade, Incident, State
 from core.timeutil import SHANGHAI, utcnow
 from dashboard_api.deps import JurisdictionDep, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
-from dashboard_api.overdue import DONE_IN, FINISHED, overdue_steps
 from dashboard_api.schemas import CountPublic, StatsPublic, UnitStatsPublic
 from storage.incident_queries import IncidentFilters, find_incidents, first_reached
 
 router = APIRouter(prefix="/api/stats", tags=["stats"])
 
-TOPIC_LABELS = {"water": "水", "air": "大气", "noise": "噪声", "waste": "固废", "soil": "土壤", "ecology": "生态",
-                "other": "其他"}
-STATE_LABELS = {"new": "待分拣", "assigned": "已交办", "signed": "已签收", "responded": "已回应", "resolved": "已办结",
-                "closed": "已关闭", "returned": "已退单"}
+# The on-time rates read when an incident first reached a state that completes the step (from
+# the audit log); an incident counts as open until its unit has resolved it.
+_REACHED = {"sign_off": (State.SIGNED, State.RESPONDED, State.RESOLVED, State.CLOSED),
+            "response": (State.RESPONDED, State.RESOLVED, State.CLOSED)}
+_FINISHED = frozenset({State.RESOLVED, State.CLOSED})
 
 
 def on_time_rate(items: list[Incident], step: str, reached: dict[int, dt.datetime], now: dt.datetime) -> float | None:
@@ -55,8 +56,8 @@ def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
     filters = IncidentFilters(unit_code=scoped_unit(user, unit_code), since=since, until=until)
     with store.read() as tx:
         items = find_incidents(tx, filters, None)
-        signed = first_reached(tx, [s.value for s in DONE_IN["sign_off"]], filters)
-        responded = first_reached(tx, [s.value for s in DONE_IN["response"]], filters)
+        signed = first_reached(tx, [s.value for s in _REACHED["sign_off"]], filters)
+        responded = first_reached(tx, [s.value for s in _REACHED["response"]], filters)
     by_unit: dict[str | None, list[Incident]] = {}
     for incident in items:
         by_unit.setdefault(incident.unit_code, []).append(incident)
@@ -65,8 +66,8 @@ def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
         unit = jurisdiction.unit(code)
         units.append(UnitStatsPublic(
             unit_code=code, unit=unit.name if unit else "待分拣（属地不明）", total=len(group),
-            open=sum(i.state not in FINISHED for i in group),
-            overdue=sum(bool(overdue_steps(i, now)) for i in group),
+            open=sum(i.state not in _FINISHED for i in group),
+            overdue=sum(bool(overdue_step_names(i, now)) for i in group),
             sign_off_on_time_rate=on_time_rate(group, "sign_off", signed, now),
             response_on_time_rate=on_time_rate(group, "response", responded, now)))
     topics = Counter(i.topic for i in items)
@@ -75,7 +76,7 @@ def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
     days = Counter(i.opened_at.astimezone(SHANGHAI).date().isoformat() for i in items)
     first_day = since.astimezone(SHANGHAI).date()
     last_day = (until - dt.timedelta(microseconds=1)).astimezone(SHANGHAI).date()
-    day_list = []
+    day_list: list[CountPublic] = []
     day = first_day
     while day <= last_day and len(day_list) < 400:  # every day, zeros included, so trends draw straight
         day_list.append(CountPublic(key=day.isoformat(), label=f"{day.month}/{day.day}",
@@ -85,5 +86,5 @@ def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
         since=since, until=until, total=len(items), by_unit=units,
         by_topic=[CountPublic(key=t, label=TOPIC_LABELS.get(t, t), count=topics.get(t, 0)) for t in TOPICS],
         by_grade=[CountPublic(key=g.value, label=g.label, count=grades.get(g.value, 0)) for g in Grade],
-        by_state=[CountPublic(key=s.value, label=STATE_LABELS[s.value], count=states.get(s.value, 0)) for s in State],
+        by_state=[CountPublic(key=s.value, label=s.label, count=states.get(s.value, 0)) for s in State],
         by_day=day_list)

@@ -1,0 +1,203 @@
+"""The one registry of workflow actions people take: name, Chinese label, who may take it, the
+states it is allowed in, and its typed handler over :mod:`alerts.actions`.
+
+The API's action routes (``dashboard_api.routes.actions``), the CLI's ``ecowatch act`` and the
+console's action list (``GET /api/vocabulary``) all read this table, so an action cannot be
+allowed in one place and refused or missing in another. Each handler takes one
+:class:`ActionInput` (what an HTTP body or the CLI options carry, by meaning rather than by
+field name) and returns an :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from alerts import actions
+from alerts.config import AlertsConfig
+from alerts.workflow import ACTION_LABELS, TRANSITIONS, require_text
+from core.errors import NotFoundError, WorkflowError
+from core.models import Incident, State
+from storage.sql import SqlStore
+
+DUTY, UNIT = "duty", "unit"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInput:
+    """What the caller gives an action. ``text`` is its one free text (the reason, note, response
+    or feedback: which one is the action's :attr:`ActionSpec.text_field`). ``role`` is the
+    console role of the actor; None at the command line, where an operator acts as the duty desk."""
+
+    actor: str
+    now: dt.datetime
+    role: str | None = None
+    text: str | None = None
+    unit_code: str | None = None
+    department: str | None = None
+    step: str | None = None
+    hours: float | None = None  # extend: how much later (the API)
+    until: dt.datetime | None = None  # extend: the new deadline (the CLI)
+    grade: str | None = None
+    into: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The incident acted on, as it now is; for a merge also the incident it went into; for an
+    acknowledgement the steps acknowledged."""
+
+    incident: Incident
+    merged_into: Incident | None = None
+    acknowledged: tuple[str, ...] = ()
+
+
+Handler = Callable[[SqlStore, AlertsConfig, int, ActionInput], Outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """One action: ``name`` is its API path segment and its ``ecowatch act`` name (``cli_names``
+    adds the CLI's own spellings); ``http`` False for the command line only."""
+
+    name: str
+    label: str
+    roles: tuple[str, ...]
+    states: frozenset[State]
+    handler: Handler
+    text_field: str | None = None
+    http: bool = True
+    cli_names: tuple[str, ...] = field(default=())
+
+
+def _reload(store: SqlStore, incident_id: int) -> Incident:
+    with store.read() as tx:
+        incident = tx.get_incident(incident_id)
+    if incident is None:
+        raise NotFoundError(f"事件 #{incident_id} 不存在")
+    return incident
+
+
+def _assign(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    # 交办 carries an optional instruction; alerts records it as the assignment's reason (required
+    # when the incident is already assigned, which makes it a 改派).
+    return Outcome(actions.assign(store, config, incident_id, inp.unit_code, inp.actor, department=inp.department,
+                                  reason=inp.text, now=inp.now, announce_as="assign"))
+
+
+def _reassign(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.assign(store, config, incident_id, inp.unit_code, inp.actor, department=inp.department,
+                                  reason=require_text(inp.text, "改派理由"), now=inp.now, announce_as="reassign"))
+
+
+def _sign(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.sign(store, config, incident_id, inp.actor, inp.now))
+
+
+def _respond(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.respond(store, config, incident_id, inp.actor, inp.text, inp.now))
+
+
+def _resolve(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.resolve(store, config, incident_id, inp.actor, inp.text, inp.now))
+
+
+def _return(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.return_incident(store, config, incident_id, inp.actor, inp.text, inp.now))
+
+
+def _close(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.close(store, config, incident_id, inp.actor, inp.text, inp.now))
+
+
+def _reject(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.reject(store, config, incident_id, inp.actor, inp.text, inp.now))
+
+
+def _merge(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    if inp.into is None:
+        raise WorkflowError("并单需要指定目标事件")
+    _reload(store, incident_id)  # the incident acted on must exist: 404, not a bad target
+    try:
+        target = actions.merge(store, config, incident_id, inp.into, inp.actor, inp.text, inp.now)
+    except NotFoundError as exc:  # the acted-on incident exists; a missing target is a bad request
+        raise WorkflowError(f"目标事件 #{inp.into} 不存在") from exc
+    return Outcome(_reload(store, incident_id), merged_into=target)
+
+
+def _extend(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    step = str(inp.step or "")
+    until = inp.until
+    if until is None:
+        current = _reload(store, incident_id).deadlines.get(step)
+        if current is None:
+            raise WorkflowError(f"事件 #{incident_id} 没有「{step}」时限")
+        until = current + dt.timedelta(hours=float(inp.hours or 0))
+    if inp.role == UNIT:
+        # A unit only asks: the duty desk sees the request in its feed and grants it with its own extend.
+        return Outcome(actions.request_extension(store, config, incident_id, step, until, inp.actor, inp.text,
+                                                 inp.now))
+    return Outcome(actions.extend(store, config, incident_id, step, until, inp.actor, inp.text, inp.now))
+
+
+def _grade(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.override_grade(store, config, incident_id, inp.grade or "", inp.actor, inp.text, inp.now))
+
+
+def _acknowledge(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    steps = actions.acknowledge(store, config, incident_id, inp.actor, inp.step, inp.now)
+    return Outcome(_reload(store, incident_id), acknowledged=tuple(steps))
+
+
+def _record(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.record_step(store, config, incident_id, inp.step or "", inp.actor, inp.text, inp.now))
+
+
+def _complex(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(actions.set_complex(store, config, incident_id, inp.actor, inp.text, inp.now))
+
+
+def _allowed(workflow_action: str) -> frozenset[State]:
+    return TRANSITIONS[workflow_action][0]
+
+
+_OPEN = frozenset(set(State) - {State.CLOSED})
+
+ACTIONS: Mapping[str, ActionSpec] = {spec.name: spec for spec in (
+    ActionSpec("assign", ACTION_LABELS["assign"], (DUTY,), _allowed("assign"), _assign, "note"),
+    ActionSpec("reassign", ACTION_LABELS["reassign"], (DUTY,), _allowed("reassign"), _reassign, "reason"),
+    ActionSpec("sign", ACTION_LABELS["sign"], (UNIT,), _allowed("sign"), _sign, "note"),
+    ActionSpec("respond", ACTION_LABELS["respond"], (UNIT,), _allowed("respond"), _respond, "response"),
+    ActionSpec("resolve", ACTION_LABELS["resolve"], (UNIT,), _allowed("resolve"), _resolve, "feedback"),
+    ActionSpec("return", ACTION_LABELS["return"], (UNIT,), _allowed("return"), _return, "reason"),
+    ActionSpec("close", ACTION_LABELS["close"], (DUTY,), _allowed("close"), _close, "note"),
+    ActionSpec("reject", ACTION_LABELS["reject"], (DUTY,), _allowed("reject"), _reject, "reason"),
+    ActionSpec("merge", ACTION_LABELS["merge"], (DUTY,), _allowed("merge"), _merge, "reason"),
+    ActionSpec("grade", ACTION_LABELS["override_grade"], (DUTY,), _allowed("override_grade"), _grade, "reason"),
+    ActionSpec("extend", ACTION_LABELS["extend"], (DUTY, UNIT), _allowed("extend"), _extend, "reason"),
+    ActionSpec("acknowledge", "确认催办/督办", (DUTY,), _OPEN, _acknowledge, None, cli_names=("ack",)),
+    ActionSpec("record", ACTION_LABELS["record_step"], (DUTY,), _allowed("record_step"), _record, "note",
+               http=False),
+    ActionSpec("complex", ACTION_LABELS["set_complex"], (DUTY,), _allowed("set_complex"), _complex, "reason",
+               http=False),
+)}
+
+# The names ``ecowatch act`` takes (its historical spellings: ``ack``, not ``acknowledge``).
+CLI_ACTIONS: Mapping[str, ActionSpec] = {
+    name: spec for spec in ACTIONS.values() for name in (spec.cli_names or (spec.name,))
+}
+
+
+def http_actions() -> list[ActionSpec]:
+    """The actions the API serves, one POST route each."""
+    return [spec for spec in ACTIONS.values() if spec.http]
+
+
+def apply(store: SqlStore, config: AlertsConfig, name: str, incident_id: int, inp: ActionInput) -> Outcome:
+    """Run action ``name`` (a registry name) on the incident. Raises WorkflowError for an unknown
+    action or one the workflow refuses, NotFoundError for an unknown incident."""
+    spec = ACTIONS.get(name)
+    if spec is None:
+        raise WorkflowError(f"未知操作 {name!r}")
+    return spec.handler(store, config, incident_id, inp)

@@ -1,0 +1,48 @@
+"""The domain's words in Chinese, for the console: states, steps, topics, grades (core.models) and
+the workflow actions with who may take them in which states (alerts.registry).
+
+The console reads them here instead of keeping its own copies, so a label or a rule changed in
+one place changes on every page, in the briefing and in the messages alike.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from alerts.registry import http_actions
+from core.models import STATE_LABELS, STEP_LABELS, TOPIC_LABELS, Grade, State
+from dashboard_api.deps import ReaderDep
+from dashboard_api.errors import ERRORS
+
+router = APIRouter(tags=["system"])
+
+
+class ActionPublic(BaseModel):
+    """A workflow action: its path segment (``POST /api/incidents/{id}/<name>``), label, the roles
+    that may take it and the states it is allowed in."""
+
+    name: str
+    label: str
+    roles: list[str]
+    states: list[str]
+
+
+class VocabularyPublic(BaseModel):
+    """Code → Chinese label, per kind; and the actions."""
+
+    states: dict[str, str] = Field(examples=[{"new": "待分拣", "closed": "已审核办结"}])
+    steps: dict[str, str] = Field(examples=[{"sign_off": "签收", "press": "新闻发布会"}])
+    topics: dict[str, str] = Field(examples=[{"water": "水环境"}])
+    grades: dict[str, str] = Field(examples=[{"blue": "一般", "red": "特别重大"}])
+    actions: list[ActionPublic]
+
+
+@router.get("/api/vocabulary", response_model=VocabularyPublic, responses=ERRORS)
+def vocabulary(_user: ReaderDep) -> VocabularyPublic:
+    """The labels of states, steps, topics and grades, and the workflow actions."""
+    return VocabularyPublic(
+        states=dict(STATE_LABELS), steps=dict(STEP_LABELS), topics=dict(TOPIC_LABELS),
+        grades={g.value: g.label for g in Grade},
+        actions=[ActionPublic(name=a.name, label=a.label, roles=list(a.roles),
+                              states=[s.value for s in State if s in a.states]) for a in http_actions()])

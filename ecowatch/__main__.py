@@ -1,0 +1,5 @@
+"""``python -m ecowatch``: the assembled command line (ecowatch.main)."""
+
+from ecowatch.main import main
+
+main()

@@ -1,0 +1,73 @@
+"""What every entry point builds from the settings: the store, the sources, the alerting
+configuration, the briefings folder and each source's expected hours.
+
+One module, imported by the CLI's commands and the scheduler, so ``serve``, ``escalate``,
+``brief`` and the scheduler's jobs cannot drift apart in how they open the store or which
+sources count. The API package does not import the CLI package: ``serve`` hands it what is built
+here (``dashboard_api.create_app``), and the briefings folder is ``Settings.briefings_dir``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from alerts.config import AlertsConfig
+from alerts.config import alerts_config as build_config
+from core.jurisdiction import load_jurisdiction
+from core.settings import Settings, load_settings
+from crawlers.sources import Source, load_sources
+
+if TYPE_CHECKING:
+    from storage.sql import SqlStore
+
+
+def settings(**overrides: Any) -> Settings:
+    """The settings (environment, ``ECOWATCH_CONFIG``, then ``overrides`` that are not None), with
+    their folders made; a bad value is a usage error naming the field, not a traceback."""
+    try:
+        loaded = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except Exception as exc:  # pydantic's message names the bad field
+        raise typer.BadParameter(f"configuration: {exc}") from exc
+    loaded.ensure_dirs()
+    return loaded
+
+
+def store(settings: Settings) -> SqlStore:
+    """The configured store, upgraded to the newest schema."""
+    from storage.sql import open_store  # SQLAlchemy takes ~0.3 s to import: only commands that need it
+
+    return open_store(settings.sqlalchemy_url, settings.snapshot_dir)
+
+
+def sources(settings: Settings, variables: Mapping[str, str] | None = None, path: Path | None = None) -> list[Source]:
+    """The sources to watch: ``path``, else ``ECOWATCH_SOURCES_FILE``, else the pack's own."""
+    path = path or settings.sources_file or load_jurisdiction(settings.jurisdiction).sources_path
+    return load_sources(path, dict(variables) if variables else None) if path else []
+
+
+def alerts_config(settings: Settings) -> AlertsConfig:
+    """The alerting configuration: the jurisdiction pack plus the optional contacts file."""
+    return build_config(load_jurisdiction(settings.jurisdiction), settings.contacts_file)
+
+
+def briefings_dir(settings: Settings) -> Path:
+    """Where generated briefings are kept (``Settings.briefings_dir``)."""
+    return settings.briefings_dir
+
+
+def expected_hours(configured: Iterable[Source]) -> dict[str, float]:
+    """Per enabled source, the hours without a successful run after which it counts as blind."""
+    return {s.name: float(s.expected_every_hours) for s in configured if s.enabled}
+
+
+def configured_expected_hours(settings: Settings) -> dict[str, float]:
+    """:func:`expected_hours` of the configured sources; empty when the sources file is broken
+    (a briefing must not fail on it: coverage then goes by the recorded runs only)."""
+    try:
+        return expected_hours(sources(settings))
+    except Exception:
+        return {}
