@@ -197,7 +197,7 @@ def score_incidents(rows: Sequence[Mapping[str, Any]], result: Replay) -> Incide
         report.grade_over_two += int(diff >= 2)
         if diff:
             report.misses.append({"kind": "grade", "event": event, "gold": gold_grade, "predicted": got,
-                                  "incident": target, "reasons": result.reasons.get(target, [])[1:]})
+                                  "incident": target, "reasons": result.reasons.get(int(target or 0), [])[1:]})
     return report
 
 

@@ -90,6 +90,7 @@ def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decis
     if fresh is None or fresh.id is None:
         raise StoreError(f"incident {incident.id} vanished while post {post.id} was joining it")
     incident = fresh
+    assert incident.id is not None  # checked on fresh above; mypy does not carry it over
     if decision.action == "attach":
         _follow_up(tx, config, incident, post, decision, at)
         report.followups += 1
@@ -104,8 +105,8 @@ def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decis
         incident.reopened += 1
         for step in REDO_ON_REOPEN:
             incident.milestones.pop(step, None)
-        fresh = compute_deadlines(config.jurisdiction.deadlines, incident.grade, at, incident.complex)
-        incident.deadlines.update({k: v for k, v in fresh.items() if k in REDO_ON_REOPEN})
+        redone = compute_deadlines(config.jurisdiction.deadlines, incident.grade, at, incident.complex)
+        incident.deadlines.update({k: v for k, v in redone.items() if k in REDO_ON_REOPEN})
         tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "reopen", before.value, incident.state.value,
                                 {"post_id": post.id, "reason": decision.reasons[0]}))
         if incident.unit_code:

@@ -94,7 +94,7 @@ class SentimentScorer:
         counts = {"neg": 0, "pos": 0, "neu": 0, "esc": 0, "sarcasm": 0,
                   "problem": 0, "official": 0, "improvement": 0, "question": 0, "personal": 0}
         evidence: list[Evidence] = []
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         complaint_words: set[str] = set()
         for m in [*self.cues.finditer(text), *self.frames.finditer(text)]:
             if (m.text, m.value) in seen:
