@@ -10,7 +10,7 @@ from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.followups import post_role
 from alerts.grading import Reach, add_post, effective_grade, grade_incident
-from alerts.grouping import MAX_KEYWORDS, lookback, merge_keywords
+from alerts.grouping import MAX_KEYWORDS, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
 from alerts.rules import Decision, concerns_incidents, decide
 from core.errors import StoreError
@@ -180,7 +180,9 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                     if concerns_incidents(analysis):
                         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
                         window, reopen = lookback(config.grouping, role)
-                        candidates = tx.grouping_candidates(unit, at - window, at - reopen, summary=True)
+                        candidates = tx.grouping_candidates(
+                            unit, analysis.topic, at - window, at - reopen, summary=True,
+                            probes=probes(words_grams(words, analyzer.salience.weight)))
                     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                                       analyzer.salience.weight, role)
                     if decision.action == "open":

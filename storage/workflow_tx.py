@@ -5,14 +5,16 @@ table). Mixed into :class:`storage.sql.Tx`."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Select, Text, and_, bindparam, case, cast, func, or_, select, type_coerce, update
 
-from core.models import Grade, Incident, State
+from core.models import Grade, Incident, State, Topic
 from storage import events as journal
-from storage.schema import escalations, incident_posts, incidents, outbox, raw_posts
+from storage.schema import UtcDateTime, escalations, incident_posts, incidents, outbox, raw_posts
 
 # Statements built once with bound parameters: the escalation pass runs them tens of thousands of
 # times, and building a fresh SQLAlchemy statement per call cost ~1 ms each (measured in
@@ -76,28 +78,36 @@ _MESSAGE_FAILED = (update(outbox).where(outbox.c.id == bindparam("b_id"))
 # The detection pass asks for grouping candidates and velocity once per post (bench/alerts.py).
 # Column expressions stay on the left of each comparison (lower-case names keep ruff's SIM300 from
 # flipping them): an untyped bindparam takes its type, UtcDateTime, from there.
-_last_activity = func.coalesce(incidents.c.last_post_at, incidents.c.opened_at)
+_last_activity = type_coerce(func.coalesce(incidents.c.last_post_at, incidents.c.opened_at), UtcDateTime())
 # What the grouping rule (alerts.grouping.find_match) reads of a candidate; the summary loads only
 # these: decoding every JSON and time column of every candidate was most of the detection pass
 # once a unit had a few hundred incidents in the window (bench/alerts.py --incidents 20000).
+# Only a closed incident's milestones are read (when it closed), and only when the incident last
+# had a post, so the rest is not decoded: with a week's window and every unit's triage queue, a
+# post is compared with tens of candidates and decoding was most of the pass (bench/alerts.py).
 _MATCH_COLUMNS = (incidents.c.id, incidents.c.unit_code, incidents.c.topic, incidents.c.place, incidents.c.state,
-                  incidents.c.merged_into, incidents.c.opened_at, incidents.c.updated_at, incidents.c.last_post_at,
-                  incidents.c.keywords, incidents.c.milestones, incidents.c.public_reply_at)
+                  incidents.c.merged_into, _last_activity.label("last_activity"), incidents.c.updated_at,
+                  cast(incidents.c.keywords, Text).label("keywords_text"), incidents.c.public_reply_at,
+                  type_coerce(case((incidents.c.state == State.CLOSED.value, incidents.c.milestones), else_=None),
+                              incidents.c.milestones.type).label("milestones"))
 
 
-def _candidates(*columns: Any, unit: bool) -> Select[Any]:
+def _candidates(*columns: Any, unit: bool, topic: bool) -> Select[Any]:
     query = select(*columns).where(
         incidents.c.merged_into.is_(None),
         or_(and_(incidents.c.state != State.CLOSED.value, _last_activity >= bindparam("b_active_since")),
             and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since"))))
     if unit:  # a placed post may join its unit's incidents and the unplaced ones in triage
         query = query.where(or_(incidents.c.unit_code == bindparam("b_unit"), incidents.c.unit_code.is_(None)))
+    if topic:  # the grouping rule's topic family (alerts.grouping.topics_compatible)
+        query = query.where(incidents.c.topic.in_([bindparam("b_topic"), Topic.OTHER.value]))
     return query.order_by(incidents.c.id)
 
 
-# (summary, of a unit) -> statement
-_CANDIDATES = {(summary, unit): _candidates(*(_MATCH_COLUMNS if summary else (incidents,)), unit=unit)
-               for summary in (False, True) for unit in (False, True)}
+# (summary, of a unit, of a topic family) -> statement
+_CANDIDATES = {(summary, unit, topic): _candidates(*(_MATCH_COLUMNS if summary else (incidents,)), unit=unit,
+                                                   topic=topic)
+               for summary in (False, True) for unit in (False, True) for topic in (False, True)}
 _post_time = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
 _POSTS_BETWEEN = (select(func.count()).select_from(incident_posts.join(raw_posts,
                                                                       raw_posts.c.id == incident_posts.c.post_id))
@@ -112,11 +122,13 @@ def _incident(row: Any) -> Incident:
 
 
 def _summary(row: Any) -> Incident:
-    # Only the _MATCH_COLUMNS are real; the rest are placeholders (see grouping_candidates).
+    # Only what the rule reads is real (see grouping_candidates): the last activity stands for
+    # both the opening and the last post, milestones are a closed incident's only.
     return Incident(
         title="", unit=None, unit_code=row.unit_code, topic=row.topic, grade=Grade.BLUE, state=State(row.state),
-        opened_at=row.opened_at, updated_at=row.updated_at, place=row.place, id=row.id,
-        keywords=list(row.keywords or []), merged_into=row.merged_into, last_post_at=row.last_post_at,
+        opened_at=row.last_activity, updated_at=row.updated_at, place=row.place, id=row.id,
+        keywords=list(json.loads(row.keywords_text or "null") or []), merged_into=row.merged_into,
+        last_post_at=row.last_activity,
         milestones={k: dt.datetime.fromisoformat(v) for k, v in (row.milestones or {}).items()},
         public_reply_at=row.public_reply_at,
     )
@@ -129,23 +141,38 @@ class WorkflowTx:
 
     # -- incidents -----------------------------------------------------------------------------
 
-    def grouping_candidates(self, unit_code: str | None, active_since: dt.datetime,
-                            closed_since: dt.datetime, *, summary: bool = False) -> list[Incident]:
-        """Incidents a post of this unit may join or follow up: open ones with a post since
-        ``active_since``, closed ones closed since ``closed_since`` (to reopen or follow up); of
-        the unit and unplaced ones, or of every unit for an unplaced post. Any topic: one event
-        may be told as water by one resident and as air by another (alerts.grouping weighs it).
+    def grouping_candidates(self, unit_code: str | None, topic: str, active_since: dt.datetime,
+                            closed_since: dt.datetime, *, summary: bool = False,
+                            probes: Sequence[str] = ()) -> list[Incident]:
+        """Incidents a post of this unit and topic may join or follow up: open ones with a post
+        since ``active_since``, closed ones closed since ``closed_since`` (to reopen or follow
+        up); of the unit and unplaced ones, or of every unit for an unplaced post; of the same
+        topic or "other" (every topic for a post of topic "other").
 
         ``summary``: load only what the grouping rule reads (id, unit, topic, place, state,
-        merged_into, opened/updated/last-post times, keywords, milestones, public reply); every other field is a
-        placeholder (empty title, grade blue, no deadlines or reach). For choosing among many: read
-        the chosen one again with ``get_incident`` before using or writing it.
+        merged_into, last activity, updated time, keywords, a closed one's milestones, public
+        reply); every other field is a placeholder (empty title, grade blue, no deadlines or
+        reach). For choosing among many: read the chosen one again with ``get_incident`` before
+        using or writing it. ``probes`` (with ``summary``): only incidents whose keywords contain
+        one of these strings (the post's salient character pairs, alerts.grouping.probes): one
+        sharing none of them cannot be the post's event, and not decoding it is what keeps a
+        week's window cheap (the keywords' JSON text is searched as stored).
         """
         params = {"b_active_since": active_since, "b_closed_since": closed_since}
         if unit_code is not None:
             params["b_unit"] = unit_code
-        rows = self.conn.execute(_CANDIDATES[summary, unit_code is not None], params)
-        return [_summary(r) if summary else _incident(r) for r in rows]
+        by_topic = topic != Topic.OTHER.value
+        if by_topic:
+            params["b_topic"] = topic
+        rows = self.conn.execute(_CANDIDATES[summary, unit_code is not None, by_topic], params)
+        if not summary:
+            return [_incident(r) for r in rows]
+        if not probes:
+            return [_summary(r) for r in rows]
+        # The keywords' JSON text as stored holds non-ASCII as \uXXXX escapes (SQLAlchemy's
+        # serializer); look for both forms, and decode only the rows that hold one.
+        wanted = re.compile("|".join(re.escape(w) for p in probes for w in {p, json.dumps(p)[1:-1]}))
+        return [_summary(r) for r in rows if r.keywords_text and wanted.search(r.keywords_text)]
 
     def incident_post_count_between(self, incident_id: int, since: dt.datetime, until: dt.datetime) -> int:
         """Posts of an incident published (or fetched, when undated) in [since, until]: velocity."""
