@@ -24,7 +24,7 @@ GRADING = PACK.grading
 # The grouping mechanics with fixed numbers (the pack's model is fitted on data and may move).
 GROUPING = {"window_hours": 72, "followup_window_days": 30, "reopen_days": 30, "min_probability": 0.5,
             "model": {"intercept": -2.0, "overlap": 4.0, "log_shared": 0.5, "same_place": 1.0, "other_place": -2.0,
-                      "other_topic": -1.0, "unplaced": -0.5, "log_hours": -0.3}}
+                      "unplaced": -0.5, "log_hours": -0.3}}
 
 
 def facts(unit_code, topic, place, words, role=PostRole.REPORT):
@@ -154,8 +154,10 @@ def test_shared_words_decide_place_and_unit_weigh_in():
                       weight) is None
     assert find_match(facts("500105006000", "noise", "北城天街", ["工地", "夜间", "广场", "舞蹈", "音响"]), [inc],
                       now, GROUPING, weight) is None
-    # One event told as air by one resident and as noise by another still joins.
+    # One topic family: another topic never joins, "other" (a fire told without a medium) may.
     assert find_match(facts("500105006000", "air", "建新北路", ["工地", "夜间", "施工"]), [inc], now, GROUPING,
+                      weight) is None
+    assert find_match(facts("500105006000", "other", "建新北路", ["工地", "夜间", "施工"]), [inc], now, GROUPING,
                       weight) is not None
 
 
