@@ -22,7 +22,7 @@ from alerts.notify import notify
 from alerts.notify_rules import backoff
 from core.models import STEP_LABELS, AuditEntry, Incident
 from core.timeutil import to_local, utcnow
-from storage.events import OnceLine, add_events_once, overdue_key
+from storage.events import OnceLine, overdue_key
 from storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
         with store.begin() as tx:
             for incident_id, step in stale[start:start + chunk]:
                 report.ended += tx.end_escalations(incident_id, now, [step])
-            report.announced += add_events_once(tx, [_overdue_line(incident, step, deadline, now)
+            report.announced += tx.add_events_once([_overdue_line(incident, step, deadline, now)
                                                      for incident, step, deadline in fresh[start:start + chunk]])
             batch = work[start:start + chunk]
             # Escalation rows and audit entries are written in batches: same rows, same order.

@@ -11,8 +11,9 @@ from briefing.period import Period
 from briefing.records import Assignment, IncidentRecord, PostRecord, Records, SourceRun
 from core.jurisdiction import Jurisdiction
 from core.models import AuditEntry, PostRole, State
+from storage.rows import row_to_incident
 from storage.schema import analyses, assignments, audit_log, incident_posts, incidents, raw_posts, source_runs
-from storage.sql import SqlStore, Tx, _row_to_incident
+from storage.sql import SqlStore, Tx
 
 
 def _post(row: object) -> PostRecord:
@@ -43,7 +44,7 @@ def load_incidents(tx: Tx, since: dt.datetime, until: dt.datetime) -> list[Incid
     """Incidents opened before ``until`` that were opened, touched or still open since ``since``."""
     query = select(incidents).where(incidents.c.opened_at < until, or_(
         incidents.c.opened_at >= since, incidents.c.updated_at >= since, incidents.c.state != State.CLOSED.value))
-    found = {r.id: IncidentRecord(_row_to_incident(r)) for r in tx.conn.execute(query.order_by(incidents.c.id))}
+    found = {r.id: IncidentRecord(row_to_incident(r)) for r in tx.conn.execute(query.order_by(incidents.c.id))}
     if not found:
         return []
     ids = list(found)
