@@ -17,12 +17,12 @@ from typing import Any
 
 from alerts.config import AlertsConfig
 from alerts.deadlines import compute_deadlines, raise_deadlines, restart_step
+from alerts.detection import regrade
 from alerts.escalation import EscalationState
 from alerts.escalation import acknowledge as ack_state
 from alerts.grading import Reach, combine
 from alerts.grouping import merge_keywords
 from alerts.notify import notify
-from alerts.service import regrade
 from alerts.workflow import (
     ACTION_LABELS,
     RECORDABLE_STEPS,

@@ -1,7 +1,7 @@
 """The live feed as the API serves it: the JSON shape of a line and the server-sent-event stream.
 
 It only reads storage.events (the one live-feed table): every line is written by the change it
-reports, and ``overdue`` lines by the escalation job (alerts.jobs), never by a client reading.
+reports, and ``overdue`` lines by the escalation job (alerts.escalation_job), never by a client reading.
 The wire format and the keep-alive are FastAPI's own (``fastapi.sse``)."""
 
 from __future__ import annotations

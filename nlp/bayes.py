@@ -4,7 +4,7 @@ snownlp stores a model as gzip(marshal({"total": n, "d": {"neg": {...}, "pos": {
 class an add-one frequency table. Importing ``snownlp`` itself loads its segmenter, tagger and
 sentiment models (~4 s, most of the analyser's start-up), so the analyser reads the same file here
 and precomputes one log-odds weight per word: classifying is then one dict lookup per token, and
-the probabilities equal ``snownlp.classification.bayes.Bayes.classify`` (see tests/test_sentiment.py).
+the probabilities equal ``snownlp.classification.bayes.Bayes.classify`` (see tests/test_nlp_eval.py).
 Training stays with snownlp (``tools/train_sentiment.py``).
 """
 

@@ -1,7 +1,7 @@
 """Near-duplicate detection: reposts and lightly edited copies of one story.
 
 MinHash over shingles of jieba tokens, indexed with datasketch's LSH, all in memory. The index is
-a pure component: the alerts service decides what to do with a match (e.g. count reach once).
+a pure component: the detection pass (alerts.detection) decides what to do with a match (e.g. count reach once).
 
     index = NearDuplicateIndex(threshold=0.5)
     index.add("post-1", tokens)

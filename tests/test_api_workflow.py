@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from alerts.config import alerts_config
-from alerts.jobs import run_escalation
+from alerts.escalation_job import run_escalation
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, State
 from core.passwords import verify_password

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 
 from alerts import actions
 from alerts.config import alerts_config
-from alerts.jobs import deliver
+from alerts.delivery import deliver
 from alerts.notifiers.feed import FeedNotifier
 from core.errors import StoreError
 from core.jurisdiction import load_jurisdiction

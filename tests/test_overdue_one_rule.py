@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from alerts.config import alerts_config
 from alerts.escalation import overdue_step_names
-from alerts.jobs import run_escalation
+from alerts.escalation_job import run_escalation
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, Incident, State
 from core.timeutil import utcnow

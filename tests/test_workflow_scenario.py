@@ -10,9 +10,10 @@ import pytest
 
 from alerts import actions
 from alerts.config import alerts_config
-from alerts.jobs import deliver, run_escalation
+from alerts.delivery import deliver
+from alerts.detection import process_pending
+from alerts.escalation_job import run_escalation
 from alerts.notifiers.feed import FeedNotifier
-from alerts.service import process_pending
 from core.errors import NotFoundError, WorkflowError
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, RawPost, State
