@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from briefing.period import Period
 from briefing.records import Assignment, IncidentRecord, PostRecord, Records, SourceRun
@@ -16,7 +17,7 @@ from storage.schema import analyses, assignments, audit_log, incident_posts, inc
 from storage.sql import SqlStore, Tx
 
 
-def _post(row: object) -> PostRecord:
+def _post(row: Any) -> PostRecord:
     r = row  # SQLAlchemy Row with raw_posts columns and the analysis columns (labelled a_*)
     return PostRecord(
         id=r.id, source=r.source, title=r.title or "", text=r.text, fetched_at=r.fetched_at, url=r.url,
@@ -25,7 +26,7 @@ def _post(row: object) -> PostRecord:
         place=r.a_place, incident_id=r.incident_id)
 
 
-def _post_query():  # type: ignore[no-untyped-def]
+def _post_query() -> Select[Any]:
     return (select(raw_posts, analyses.c.relevant.label("a_relevant"), analyses.c.unit.label("a_unit"),
                    analyses.c.topic.label("a_topic"), analyses.c.polarity.label("a_polarity"),
                    analyses.c.sentiment.label("a_sentiment"), analyses.c.place.label("a_place"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from storage.schema import escalations
 
@@ -25,30 +25,47 @@ _ESCALATION_KEYS = select(escalations.c.incident_id, escalations.c.step).where(
     escalations.c.incident_id.in_(bindparam("b_ids", expanding=True)))
 
 
+class EscalationFields(Protocol):
+    """What is stored of one step's escalation: ``alerts.escalation.EscalationState`` has these
+    fields (described here, not imported: storage sits below alerts)."""
+
+    @property
+    def deadline(self) -> dt.datetime: ...
+    @property
+    def rung(self) -> int: ...
+    @property
+    def last_notified_at(self) -> dt.datetime | None: ...
+    @property
+    def notify_count(self) -> int: ...
+    @property
+    def acknowledged_rung(self) -> int: ...
+    @property
+    def acknowledged_at(self) -> dt.datetime | None: ...
+    @property
+    def acknowledged_by(self) -> str | None: ...
+
+
 class EscalationsTx:
     """Escalation operations of :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection."""
 
     conn: Connection
 
-    def active_escalations(self, incident_ids: Iterable[int] | None = None) -> dict[tuple[int, str], Any]:
+    def active_escalations(self, incident_ids: Iterable[int] | None = None) -> dict[tuple[int, str], Row[Any]]:
         """Active escalation rows keyed by (incident id, step)."""
         query = select(escalations).where(escalations.c.active.is_(True))
         if incident_ids is not None:
             query = query.where(escalations.c.incident_id.in_(list(incident_ids)))
         return {(r.incident_id, r.step): r for r in self.conn.execute(query)}
 
-    def save_escalation(self, incident_id: int, step: str, state: Any) -> None:
-        """Insert or update the escalation state of one step (re-activating an ended one).
-
-        ``state`` is an ``alerts.escalation.EscalationState`` (not imported: storage sits below alerts).
-        """
+    def save_escalation(self, incident_id: int, step: str, state: EscalationFields) -> None:
+        """Insert or update the escalation state of one step (re-activating an ended one)."""
         values = {f: getattr(state, f) for f in _ESC_FIELDS}
         done = self.conn.execute(_UPDATE_ESCALATION, {"b_incident_id": incident_id, "b_step": step, **values})
         if done.rowcount == 0:
             self.conn.execute(_INSERT_ESCALATION, {"incident_id": incident_id, "step": step, "active": True,
                                                    "ended_at": None, **values})
 
-    def save_escalations(self, states: Sequence[tuple[int, str, Any]]) -> None:
+    def save_escalations(self, states: Sequence[tuple[int, str, EscalationFields]]) -> None:
         """:meth:`save_escalation` for many (incident id, step, state) at once, with the same result:
         one read of which rows exist, then one batch of updates and one of inserts (per-step
         statements were a third of the escalation pass, bench/alerts.py)."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.rows import Event, row_to_event
+from storage.rows import Event, inserted_id, row_to_event
 from storage.schema import events, incidents
 
 if TYPE_CHECKING:
@@ -75,11 +75,9 @@ class EventsTx:
     def add_event(self, kind: str, incident_id: int | None, unit_code: str | None, payload: dict[str, Any],
                   at: dt.datetime, recipient: str | None = None) -> int:
         """Append an event inside the caller's transaction (so it exists iff the change does)."""
-        key = self.conn.execute(_INSERT_EVENT, {"at": at, "kind": kind, "incident_id": incident_id,
-                                              "unit_code": unit_code, "payload": payload,
-                                              "recipient": recipient}).inserted_primary_key
-        assert key is not None  # an INSERT always has one
-        return int(key[0])
+        return inserted_id(self.conn.execute(_INSERT_EVENT, {"at": at, "kind": kind, "incident_id": incident_id,
+                                                             "unit_code": unit_code, "payload": payload,
+                                                             "recipient": recipient}))
 
     def add_events_once(self, lines: Sequence[OnceLine]) -> int:
         """Append the lines not written before, in one statement; returns how many were new. The

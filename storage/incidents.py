@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import StoreError
 from core.models import Analysis, AuditEntry, Grade, Incident, PostRole, RawPost, State, Topic
 from storage.events import EventsTx
-from storage.rows import row_to_analysis, row_to_audit, row_to_incident, row_to_post, row_to_summary
+from storage.rows import inserted_id, row_to_analysis, row_to_audit, row_to_incident, row_to_post, row_to_summary
 from storage.schema import UtcDateTime, analyses, assignments, audit_log, incident_posts, incidents, raw_posts
 
 _INSERT_AUDIT = audit_log.insert()
@@ -91,8 +91,8 @@ class IncidentsTx(EventsTx):
 
     def insert_incident(self, incident: Incident) -> int:
         """Store a new incident; returns its id."""
-        new_id = self.conn.execute(_INSERT_INCIDENT, self._incident_values(incident)).inserted_primary_key[0]
-        incident.id = int(new_id)
+        new_id = inserted_id(self.conn.execute(_INSERT_INCIDENT, self._incident_values(incident)))
+        incident.id = new_id
         # The live feed's journal entry is written in the same transaction as the incident.
         self.add_event("incident_new", incident.id, incident.unit_code, _event_payload(incident),
                   incident.opened_at)
@@ -209,7 +209,7 @@ class IncidentsTx(EventsTx):
         sharing none of them cannot be the post's event, and not decoding it is what keeps a
         week's window cheap (the keywords' JSON text is searched as stored).
         """
-        params = {"b_active_since": active_since, "b_closed_since": closed_since}
+        params: dict[str, Any] = {"b_active_since": active_since, "b_closed_since": closed_since}
         if unit_code is not None:
             params["b_unit"] = unit_code
         by_topic = topic != Topic.OTHER.value

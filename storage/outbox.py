@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from core.models import Grade
+from storage.rows import inserted_id
 from storage.schema import outbox
 
 _GROUP_KEY = (outbox.c.incident_id == bindparam("b_incident_id"), outbox.c.channel == bindparam("b_channel"),
@@ -101,12 +102,12 @@ class OutboxTx:
             last_sent = max(last_sent, now) if last_sent is not None else now  # being sent right now
         if last_sent is not None:
             not_before = max(not_before, last_sent + group)
-        new_id = self.conn.execute(_INSERT_MESSAGE, {
+        new_id = inserted_id(self.conn.execute(_INSERT_MESSAGE, {
             "incident_id": incident_id, "channel": channel, "recipient": recipient, "address": address,
             "grade": grade, "subject": subject, "lines": [line], "events": [event], "created_at": now,
             "not_before": not_before, "next_attempt_at": not_before, "attempts": 0, "status": "pending",
-            "locked_until": None, "sent_at": None, "last_error": None}).inserted_primary_key[0]
-        return int(new_id)
+            "locked_until": None, "sent_at": None, "last_error": None}))
+        return new_id
 
     def claim_outbox(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[dict[str, Any]]:
         """Take up to ``limit`` due messages for delivery; a lease keeps another worker off them

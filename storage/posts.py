@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.models import Analysis, RawPost, content_fingerprint
 from core.timeutil import utcnow
-from storage.rows import row_to_analysis, row_to_post
+from storage.rows import inserted_id, row_to_analysis, row_to_post
 from storage.schema import analyses, post_replies, raw_posts
 
 
@@ -73,7 +73,8 @@ class PostsTx:
         """Store posts; one seen before (same URL, or same author and text) is not stored again,
         but its engagement figures are refreshed."""
         now = now or utcnow()
-        result = AddResult(new_ids=[])
+        new_ids: list[int] = []
+        result = AddResult(new_ids=new_ids)
         for post in posts:
             fp, chash = post.fingerprint, _content_hash(post)
             # Two indexed lookups with bound parameters: an OR of both columns, built per post,
@@ -92,18 +93,18 @@ class PostsTx:
                 continue
             try:
                 with self.conn.begin_nested():
-                    new_id = self.conn.execute(_INSERT_POST, {
+                    new_id = inserted_id(self.conn.execute(_INSERT_POST, {
                         "fingerprint": fp, "content_hash": chash, "source": post.source, "url": post.url,
                         "title": post.title or "", "text": post.text, "author": post.author,
                         "published_at": post.published_at, "fetched_at": post.fetched_at or now,
                         "engagement": dict(post.engagement), "snapshot": self._snapshot(post, now),
                         "processed_at": None, "process_error": None,
-                    }).inserted_primary_key[0]
+                    }))
             except IntegrityError:
                 result.duplicate += 1  # the same post twice in one batch
                 continue
             result.new += 1
-            result.new_ids.append(int(new_id))
+            new_ids.append(new_id)
         return result
 
     def known_urls(self, source: str) -> set[str]:

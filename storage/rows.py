@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import CursorResult
+
 from core.models import Analysis, AuditEntry, Evidence, Grade, Incident, Polarity, RawPost, State
 
 
@@ -105,3 +107,10 @@ def row_to_user(row: Any) -> User:
     """A user from a row of ``users``."""
     return User(name=row.name, role=row.role, unit_code=row.unit_code, password_hash=row.password_hash,
                 active=row.active, created_at=row.created_at, id=row.id)
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key an INSERT of one row gave it."""
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row always has one
+    return int(key[0])

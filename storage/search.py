@@ -158,6 +158,7 @@ def _generic_matches(conn: Connection, base: str, params: dict[str, Any], *, lim
     matches = conn.execute(text(
         f"SELECT r.id, a.unit_code, a.topic, r.source, a.polarity, {day} AS day, "
         f"coalesce(r.published_at, r.fetched_at) AS at {base}"), params).all()
+    matches = list(matches)
     columns = list(zip(*matches, strict=True)) if matches else [()] * 7
     facets = {name: {("" if v is None else str(v)): n for v, n in Counter(columns[i]).most_common(50)}
               for i, name in enumerate(FACETS, start=1)}

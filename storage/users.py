@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import StoreError
-from storage.rows import User, row_to_user
+from storage.rows import User, inserted_id, row_to_user
 from storage.schema import users
 
 ROLES = ("duty", "unit", "leader", "admin")
@@ -30,12 +30,12 @@ class UsersTx:
             raise StoreError("a unit user needs a unit code, and only a unit user has one")
         try:
             with self.conn.begin_nested():
-                new_id = self.conn.execute(users.insert().values(
+                new_id = inserted_id(self.conn.execute(users.insert().values(
                     name=name, role=role, unit_code=unit_code, password_hash=password_hash, active=True,
-                    created_at=now)).inserted_primary_key[0]
+                    created_at=now)))
         except IntegrityError as exc:
             raise StoreError(f"user {name!r} already exists") from exc
-        return User(name, role, unit_code, password_hash, True, now, int(new_id))
+        return User(name, role, unit_code, password_hash, True, now, new_id)
 
     def get_user(self, name: str) -> User | None:
         """The user with this name, or None."""
