@@ -75,9 +75,8 @@ def load_posts_by_id(tx: Tx, ids: list[int]) -> list[PostRecord]:
 def load_runs(tx: Tx, start: dt.datetime, end: dt.datetime) -> list[SourceRun]:
     """Runs that finished in [start, end), plus each source's last successful run before ``start``
     (a source that last worked an hour before the week began was not blind at its start)."""
-    def run(r: object) -> SourceRun:
-        return SourceRun(r.source, r.started_at, r.finished_at, bool(r.ok), r.items or 0,  # type: ignore[attr-defined]
-                         r.new_items or 0, r.error)  # type: ignore[attr-defined]
+    def run(r: Any) -> SourceRun:  # a row of source_runs
+        return SourceRun(r.source, r.started_at, r.finished_at, bool(r.ok), r.items or 0, r.new_items or 0, r.error)
 
     inside = tx.conn.execute(select(source_runs).where(
         or_(and_(source_runs.c.finished_at >= start, source_runs.c.finished_at < end),
