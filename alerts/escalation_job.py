@@ -74,7 +74,7 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
             for incident_id, step in stale[start:start + chunk]:
                 report.ended += tx.end_escalations(incident_id, now, [step])
             report.announced += tx.add_events_once([_overdue_line(incident, step, deadline, now)
-                                                     for incident, step, deadline in fresh[start:start + chunk]])
+                                                    for incident, step, deadline in fresh[start:start + chunk]])
             batch = work[start:start + chunk]
             # Escalation rows and audit entries are written in batches: same rows, same order.
             tx.save_escalations([(_id(incident), step, state) for incident, step, state, _ in batch])

@@ -95,7 +95,7 @@ class IncidentsTx(EventsTx):
         incident.id = new_id
         # The live feed's journal entry is written in the same transaction as the incident.
         self.add_event("incident_new", incident.id, incident.unit_code, _event_payload(incident),
-                  incident.opened_at)
+                       incident.opened_at)
         return incident.id
 
     @staticmethod
@@ -120,7 +120,7 @@ class IncidentsTx(EventsTx):
         old = self.conn.execute(_INCIDENT_GRADE, {"b_id": incident.id}).scalar()
         if old is not None and Grade(old).rank < incident.grade.rank:
             self.add_event("grade_raised", incident.id, incident.unit_code,
-                      {**_event_payload(incident), "from_grade": old}, incident.updated_at)
+                           {**_event_payload(incident), "from_grade": old}, incident.updated_at)
         self.conn.execute(_UPDATE_INCIDENT, {"b_id": incident.id, **self._incident_values(incident)})
 
     def attach_post(self, incident_id: int, post_id: int, now: dt.datetime,

@@ -198,7 +198,7 @@ class SearchTx:
             return []
         mark = self.indexed_up_to()
         rows = self.conn.execute(text("SELECT id, title, text FROM raw_posts WHERE id > :mark ORDER BY id LIMIT :n"),
-                               {"mark": mark, "n": limit})
+                                 {"mark": mark, "n": limit})
         return [(r.id, f"{r.title}\n{r.text}") for r in rows]
 
     def max_post_id(self) -> int:

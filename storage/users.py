@@ -49,7 +49,7 @@ class UsersTx:
     def set_user_password(self, name: str, password_hash: str) -> bool:
         """Replace a user's password hash; False if there is no such user."""
         return self.conn.execute(update(users).where(users.c.name == name)
-                               .values(password_hash=password_hash)).rowcount == 1
+                                 .values(password_hash=password_hash)).rowcount == 1
 
     def set_user_active(self, name: str, active: bool) -> bool:
         """Enable or disable a user (disabled users cannot log in; their tokens stop working)."""

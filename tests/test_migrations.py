@@ -94,7 +94,7 @@ def _database_with_feed_events(sql_store) -> tuple[sa.Engine, int]:
     return engine, int(console)
 
 
-EXPECTED_FEED = [  # what the in-app feed held before the move, as storage.events.notifications_after shows it
+EXPECTED_FEED = [  # what the in-app feed held before the move, as Tx.notifications_after (storage.events) shows it
     ("属地联系人", 7, "blue", "主题0", "第0条\n两行", ["opened"], 0),
     ("区生态环境局值班室", 7, "blue", "主题1", "第1条\n两行", ["opened", "reminder"], 1),
     ("区生态环境局值班室", None, None, "主题2", "第2条\n两行", [], 2)]

@@ -41,8 +41,7 @@ def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdi
         raise HTTPException(status_code=422, detail="only a unit user has a unit_code")
     try:
         with store.begin() as tx:
-            user = tx.add_user(body.name, body.role, body.unit_code, hash_password(body.password),
-                                       utcnow())
+            user = tx.add_user(body.name, body.role, body.unit_code, hash_password(body.password), utcnow())
     except StoreError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return _public(user, jurisdiction)
