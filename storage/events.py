@@ -8,6 +8,7 @@ everything after the last id it saw (SSE ``Last-Event-ID``) and misses nothing.
 
 ``recipient`` is NULL for console lines (everyone allowed to see the unit sees them) and names a
 contact for an in-app notification (kind ``notification``; what the ``feed`` channel delivers).
+The table is declared in :mod:`storage.schema` with every other; this module holds its operations.
 """
 
 from __future__ import annotations
