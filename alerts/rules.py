@@ -16,6 +16,7 @@ from alerts.grading import Reach, add_post, grade_incident, source_tier
 from alerts.grouping import PostFacts, Weight, find_match
 from core.jurisdiction import Jurisdiction
 from core.models import Analysis, Incident, Polarity, PostRole, RawPost, State
+from nlp.reposts import clean
 
 MIN_UNIT_CONFIDENCE = 0.6  # default of [workflow] min_unit_confidence: below it the duty desk decides
 
@@ -57,7 +58,8 @@ def assigned_unit(analysis: Analysis, jurisdiction: Jurisdiction) -> str | None:
 
 
 def _title(post: RawPost) -> str:
-    text = (post.title or post.text).strip()
+    """The first line of the story (a repost's furniture, "转发微博 //@某人:", left out)."""
+    text = clean(post.title or post.text)
     return text.splitlines()[0][:80] if text else "(无标题)"
 
 

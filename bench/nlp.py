@@ -4,7 +4,7 @@
 
 Prints: analyser start-up time; posts/s of the full ``Analyzer.analyze`` path; posts/s of bare
 ``jieba.lcut`` (the baseline: the analyser has to cut every text anyway); their ratio (target
->= 0.5); posts/s of the near-duplicate index (add_or_match); and the peak RSS of this process
+>= 0.5); and the peak RSS of this process
 (target <= 400 MB). Texts: the public Weibo and review sets and the 问政 complaints in
 ../shared/data (>= 10,000 texts).
 """
@@ -84,16 +84,11 @@ def main() -> None:
             cpu_used[name] += time.process_time() - c0
     jieba_rate, analyze_rate = len(texts) / wall["jieba"], len(texts) / wall["analyze"]
 
-    index = analyzer.near_duplicate_index()
-    started = time.perf_counter()
-    duplicates = sum(index.add_or_match(i, analyzer.dedup_tokens(t)) is not None for i, t in enumerate(texts))
-    dedup_rate = len(texts) / (time.perf_counter() - started)
 
     print(f"bare jieba.lcut:      {jieba_rate:8.0f} posts/s")
     print(f"full analyze:         {analyze_rate:8.0f} posts/s")
     print(f"ratio analyze/jieba:  {analyze_rate / jieba_rate:8.2f}   (target >= 0.5; wall time, loops interleaved)")
     print(f"ratio by CPU time:    {cpu_used['jieba'] / cpu_used['analyze']:8.2f}   (this process's CPU only)")
-    print(f"near-duplicate index: {dedup_rate:8.0f} posts/s ({duplicates} near-duplicates among {len(texts)})")
     print(f"peak RSS:             {peak_rss_mb():8.0f} MB  (target <= 400)")
 
 

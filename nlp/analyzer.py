@@ -9,7 +9,6 @@ from core.jurisdiction import Jurisdiction, load_jurisdiction
 from core.models import Analysis, Polarity
 from nlp.classifiers import Classifiers
 from nlp.classifiers import features as classifier_features
-from nlp.dedup import NearDuplicateIndex, clean
 from nlp.places import OWN_THRESHOLD, PlaceResolver, PlaceResult
 from nlp.salience import Salience
 from nlp.segment import Segmenter
@@ -137,11 +136,3 @@ class Analyzer:
         topics, _evidence, scores = self.topics.classify(text)
         sentiment = self.sentiment.score(text, self.segmenter.cut(text), complaint_frame=bool(topics))
         return classifier_features(text, scores, sentiment.counts, sentiment.bayes, sentiment.polarity.value)
-
-    def near_duplicate_index(self, threshold: float = 0.5) -> NearDuplicateIndex:
-        """A fresh near-duplicate index; feed it ``dedup_tokens(text)`` of each post."""
-        return NearDuplicateIndex(threshold=threshold)
-
-    def dedup_tokens(self, text: str) -> list[str]:
-        """The tokens near-duplicate detection compares: repost furniture removed, jieba cut."""
-        return self.segmenter.cut(clean(text))

@@ -4,7 +4,7 @@ snownlp stores a model as gzip(marshal({"total": n, "d": {"neg": {...}, "pos": {
 class an add-one frequency table. Importing ``snownlp`` itself loads its segmenter, tagger and
 sentiment models (~4 s, most of the analyser's start-up), so the analyser reads the same file here
 and precomputes one log-odds weight per word: classifying is then one dict lookup per token, and
-the probabilities equal ``snownlp.classification.bayes.Bayes.classify`` (see tests/test_nlp_eval.py).
+the probabilities equal ``snownlp.classification.bayes.Bayes.classify`` (checked in tests/test_nlp_eval.py).
 Training stays with snownlp (``tools/train_sentiment.py``).
 """
 
@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 # Tokens that carry no sentiment and only dilute the counts.
 _STOP = frozenset(
@@ -46,7 +47,7 @@ class NaiveBayes:
         self.prior = prior  # log p(pos) - log p(neg)
 
     @classmethod
-    def from_tables(cls, total: float, tables: dict[str, dict]) -> NaiveBayes:
+    def from_tables(cls, total: float, tables: dict[str, dict[str, Any]]) -> NaiveBayes:
         """Build from snownlp's tables: {"pos": {"d": {word: count}, "total": n, "none": 1}, "neg": ...}."""
         pos, neg = tables["pos"], tables["neg"]
         lp_total, ln_total = math.log(pos["total"]), math.log(neg["total"])

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 LEXICONS = Path(__file__).parent / "lexicons"
 
@@ -52,6 +52,6 @@ class PhraseMatcher(Generic[T]):
 
 
 @lru_cache(maxsize=16)
-def load_lexicon(name: str) -> dict:
+def load_lexicon(name: str) -> dict[str, Any]:
     """Read ``nlp/lexicons/<name>.toml`` (cached)."""
     return tomllib.loads((LEXICONS / f"{name}.toml").read_text(encoding="utf-8"))

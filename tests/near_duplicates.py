@@ -1,28 +1,13 @@
-"""Near-duplicate detection: reposts and lightly edited copies of one story.
-
-MinHash over shingles of jieba tokens, indexed with datasketch's LSH, all in memory. The index is
-a pure component: the detection pass (alerts.detection) decides what to do with a match (e.g. count reach once).
-
-    index = NearDuplicateIndex(threshold=0.5)
-    index.add("post-1", tokens)
-    index.query(tokens_of_a_repost)  # -> [("post-1", 0.82)]
+"""A MinHash LSH index of token sets (datasketch), for the test that no held-out line was copied or
+lightly edited into a development set. Only the tests use it: production groups reposts of one
+event by their salient words (alerts.grouping), so datasketch is a test dependency.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Sequence
 
 from datasketch import MinHash, MinHashLSH
-
-# Repost furniture that says nothing about the story: "//@某人:", "转发微博", URLs, #话题#.
-_NOISE = re.compile(r"//@[^:：\s]{1,30}[:：]|@[^\s:：,，]{1,30}|https?://\S+|转发微博|#")
-_WS = re.compile(r"\s+")
-
-
-def clean(text: str) -> str:
-    """The story text without repost furniture (mentions, URLs, "转发微博", hashtags marks)."""
-    return _WS.sub(" ", _NOISE.sub(" ", text)).strip()
 
 
 def shingles(tokens: Sequence[str], size: int = 1) -> set[str]:
