@@ -17,12 +17,12 @@ from typing import Any
 
 from alerts.config import AlertsConfig
 from alerts.deadlines import compute_deadlines, raise_deadlines, restart_step
+from alerts.detection import regrade
 from alerts.escalation import EscalationState
 from alerts.escalation import acknowledge as ack_state
 from alerts.grading import Reach, combine
 from alerts.grouping import merge_keywords
 from alerts.notify import notify
-from alerts.service import regrade
 from alerts.workflow import (
     ACTION_LABELS,
     RECORDABLE_STEPS,
@@ -38,7 +38,6 @@ from alerts.workflow import (
 from core.errors import NotFoundError, WorkflowError
 from core.models import AuditEntry, Incident, State
 from core.timeutil import utcnow
-from storage.events import announce_change
 from storage.sql import SqlStore, Tx
 
 
@@ -111,7 +110,7 @@ def assign(store: SqlStore, config: AlertsConfig, incident_id: int, unit_code: s
                                                           "unit_code": unit.code, "department": incident.department,
                                                           "reason": reason})
         notify(tx, config, incident, "assigned", f"{ACTION_LABELS[action]}至{unit.name}（{incident.department}）", now)
-        announce_change(tx, incident, announce_as or action, before.value, actor, now, old_unit=old_code)
+        tx.announce_change(incident, announce_as or action, before.value, actor, now, old_unit=old_code)
         return incident
 
 
@@ -133,7 +132,7 @@ def _simple(store: SqlStore, config: AlertsConfig, incident_id: int, action: str
         _audit(tx, incident, actor, action, before, now, detail)
         if event:
             notify(tx, config, incident, event, text or ACTION_LABELS[action], now)
-        announce_change(tx, incident, action, before.value, actor, now)
+        tx.announce_change(incident, action, before.value, actor, now)
         return incident
 
 
@@ -185,7 +184,7 @@ def return_incident(store: SqlStore, config: AlertsConfig, incident_id: int, act
         _audit(tx, incident, actor, "return", before, now, {"reason": text, "unit": incident.unit,
                                                             "returns": incident.returns})
         notify(tx, config, incident, "returned", f"{incident.unit}退单: {text}", now)
-        announce_change(tx, incident, "return", before.value, actor, now)
+        tx.announce_change(incident, "return", before.value, actor, now)
         return incident
 
 
@@ -220,7 +219,7 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
                                 {"from": source.id, "posts": moved, "reason": detail["reason"]}))
         regrade(tx, config, target, now, actor)
         tx.update_incident(target)
-        announce_change(tx, source, "merge", before.value, actor, now)
+        tx.announce_change(source, "merge", before.value, actor, now)
         return target
 
 
@@ -239,7 +238,7 @@ def extend(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, u
         tx.update_incident(incident)
         _audit(tx, incident, actor, "extend", incident.state, now,
                {"step": step, "from": old.isoformat() if old else None, "to": until.isoformat(), "reason": text})
-        announce_change(tx, incident, "extend", incident.state.value, actor, now)
+        tx.announce_change(incident, "extend", incident.state.value, actor, now)
         return incident
 
 
@@ -259,7 +258,7 @@ def request_extension(store: SqlStore, config: AlertsConfig, incident_id: int, s
         _audit(tx, incident, actor, "extend_request", incident.state, now,
                {"step": step, "hours": hours, "reason": text, "deadline": current.isoformat(),
                 "until": until.isoformat()})
-        announce_change(tx, incident, "extend_request", incident.state.value, actor, now)
+        tx.announce_change(incident, "extend_request", incident.state.value, actor, now)
         return incident
 
 
@@ -292,7 +291,7 @@ def override_grade(store: SqlStore, config: AlertsConfig, incident_id: int, grad
                {"from_grade": old.value, "to_grade": new.value, "reason": text})
         if new.rank > old.rank:
             notify(tx, config, incident, "grade_raised", f"等级由{old.label}人工调整为{new.label}: {text}", now)
-        announce_change(tx, incident, "grade", incident.state.value, actor, now)
+        tx.announce_change(incident, "grade", incident.state.value, actor, now)
         return incident
 
 
@@ -310,7 +309,7 @@ def record_step(store: SqlStore, config: AlertsConfig, incident_id: int, step: s
         tx.end_escalations(incident.id, now, [step])
         tx.update_incident(incident)
         _audit(tx, incident, actor, "record_step", incident.state, now, {"step": step, "note": note})
-        announce_change(tx, incident, "record_step", incident.state.value, actor, now)
+        tx.announce_change(incident, "record_step", incident.state.value, actor, now)
         return incident
 
 
@@ -334,7 +333,7 @@ def set_complex(store: SqlStore, config: AlertsConfig, incident_id: int, actor: 
         tx.update_incident(incident)
         _audit(tx, incident, actor, "set_complex", incident.state, now,
                {"reason": text, "closure": incident.deadlines.get("closure", old).isoformat() if old else None})
-        announce_change(tx, incident, "set_complex", incident.state.value, actor, now)
+        tx.announce_change(incident, "set_complex", incident.state.value, actor, now)
         return incident
 
 
@@ -354,7 +353,7 @@ def acknowledge(store: SqlStore, config: AlertsConfig, incident_id: int, actor: 
             tx.save_escalation(incident.id, row.step, state)
             done.append(row.step)
         _audit(tx, incident, actor, "acknowledge", incident.state, now, {"steps": sorted(done)})
-        announce_change(tx, incident, "acknowledge", incident.state.value, actor, now)
+        tx.announce_change(incident, "acknowledge", incident.state.value, actor, now)
         return sorted(done)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from alerts.config import alerts_config
-from alerts.service import process_pending
+from alerts.detection import process_pending
 from core.models import RawPost
 from core.timeutil import parse_time
 from nlp.analyzer import Analyzer

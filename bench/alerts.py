@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerts.config import alerts_config
 from alerts.deadlines import compute_deadlines
-from alerts.jobs import deliver, run_escalation
+from alerts.delivery import deliver
+from alerts.detection import process_pending
+from alerts.escalation_job import run_escalation
 from alerts.notifiers.feed import FeedNotifier
-from alerts.service import process_pending
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, Incident, State, content_fingerprint
 from core.timeutil import SHANGHAI

@@ -32,10 +32,8 @@ from core.passwords import hash_password  # noqa: E402
 from core.timeutil import utcnow  # noqa: E402
 from dashboard_api.security import create_token  # noqa: E402
 from indexing.search_index import SearchIndexer  # noqa: E402
-from storage import search  # noqa: E402
 from storage.schema import analyses, audit_log, incident_posts, incidents, raw_posts  # noqa: E402
 from storage.sql import open_store  # noqa: E402
-from storage.users import add_user  # noqa: E402
 
 SECRET = "bench-secret-0123456789-0123456789-abcdef"
 TOPIC_WORDS = {"water": ["黑臭", "污水直排", "河水发绿", "死鱼", "排污口"], "air": ["油烟", "异味", "烧垃圾", "粉尘"],
@@ -95,14 +93,14 @@ def generate(url: str, n_posts: int, n_incidents: int, seed: int = 7) -> tuple[l
                             (incident_posts, link_rows), (audit_log, audit_rows)):
             for i in range(0, len(rows), 5000):
                 tx.conn.execute(table.insert(), rows[i:i + 5000])
-        add_user(tx, "duty", "duty", None, hash_password("bench-password"), now)
+        tx.add_user("duty", "duty", None, hash_password("bench-password"), now)
     gen_s = time.perf_counter() - started
     t0 = time.perf_counter()
     indexer = SearchIndexer(jurisdiction)
     indexed = indexer.catch_up(store, max_posts=n_posts + 1)
     index_s = time.perf_counter() - t0
     with store.read() as tx:
-        assert search.count_unindexed(tx) == 0
+        assert tx.count_unindexed() == 0
     store.dispose()
     print(f"generated {len(post_rows)} posts / {len(incident_rows)} incidents in {gen_s:.1f} s; "
           f"indexed {indexed} posts in {index_s:.1f} s ({indexed / index_s:.0f} posts/s)")

@@ -37,7 +37,7 @@ from core.models import RawPost
 from indexing.search_index import SearchIndexer, bigrams
 from storage.es_posts import EsPostIndex
 from storage.schema import analyses
-from storage.search import SearchFilters, search_posts
+from storage.search import SearchFilters
 from storage.sql import open_store
 
 TOPICS = {
@@ -117,7 +117,7 @@ def main() -> None:
         def lite(query: str) -> None:
             terms = indexer.query_terms(indexer.query_tokens(query))
             with store.read() as tx:
-                search_posts(tx, terms, SearchFilters(), limit=20)
+                tx.search_posts(terms, SearchFilters(), limit=20)
 
         for kind, queries in (("search 1 word", QUERIES_1), ("search 2 words", QUERIES_2), ("facets", BROAD)):
             lat = [t for q in queries for t in timed(lambda q=q: lite(q), max(1, args.queries // len(queries)))]

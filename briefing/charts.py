@@ -12,6 +12,7 @@ import threading
 import warnings
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
 import matplotlib
 
@@ -19,6 +20,8 @@ matplotlib.use("Agg")  # no display on a server
 
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
+from matplotlib.ticker import MaxNLocator
+from matplotlib.typing import RcKeyType
 
 from briefing.figures import Briefing
 from core.errors import EcowatchError
@@ -53,7 +56,7 @@ def cjk_font() -> tuple[str, str]:
     raise FontError(f"no CJK font found for charts: {INSTALL_HINT}")
 
 
-def _style() -> dict[str, object]:
+def _style() -> dict[RcKeyType, Any]:
     family, _ = cjk_font()
     return {"font.family": "sans-serif", "font.sans-serif": [family, "DejaVu Sans"],
             "axes.unicode_minus": False, "figure.dpi": 150, "savefig.dpi": 150}
@@ -84,7 +87,8 @@ def trend_chart(b: Briefing) -> bytes:
         ax.bar([x + 0.2 for x in xs], [p.relevant for p in b.trend], width=0.4, label="涉生态环境", color="#2f6da3")
         ax.set_xticks(list(xs), labels, fontsize=8 if b.kind == "week" else 6)
         ax.set_ylabel("条数")
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        # The default major locator (AutoLocator) is a MaxNLocator: only counts, no half posts.
+        cast(MaxNLocator, ax.yaxis.get_major_locator()).set_params(integer=True)
         share = ax.twinx()
         share.plot(list(xs), [(p.neg_share or 0) * 100 for p in b.trend], color="#c0392b", marker="o",
                    markersize=3, label="负面占比 %")
@@ -104,7 +108,7 @@ def _barh(title: str, rows: list[tuple[str, int]], color: str) -> bytes:
         ax.barh(names, values, color=color)
         for y, v in enumerate(values):
             ax.text(v, y, f" {v}", va="center", fontsize=8)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        cast(MaxNLocator, ax.xaxis.get_major_locator()).set_params(integer=True)
         ax.set_title(title, fontsize=10)
         ax.tick_params(axis="y", labelsize=8)
         return _png(fig)

@@ -6,6 +6,7 @@ the tests read the tables back against the figures once.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +38,8 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def _local(at: object) -> str:
-    return f"{to_local(at):%m-%d %H:%M}" if at is not None else "—"  # type: ignore[arg-type]
+def _local(at: dt.datetime | None) -> str:
+    return f"{to_local(at):%m-%d %H:%M}" if at is not None else "—"
 
 
 def _change_rows(items: list[Change]) -> list[list[str]]:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from briefing.period import Period
 from briefing.records import Assignment, IncidentRecord, PostRecord, Records, SourceRun
 from core.jurisdiction import Jurisdiction
 from core.models import AuditEntry, PostRole, State
+from storage.rows import row_to_incident
 from storage.schema import analyses, assignments, audit_log, incident_posts, incidents, raw_posts, source_runs
-from storage.sql import SqlStore, Tx, _row_to_incident
+from storage.sql import SqlStore, Tx
 
 
-def _post(row: object) -> PostRecord:
+def _post(row: Any) -> PostRecord:
     r = row  # SQLAlchemy Row with raw_posts columns and the analysis columns (labelled a_*)
     return PostRecord(
         id=r.id, source=r.source, title=r.title or "", text=r.text, fetched_at=r.fetched_at, url=r.url,
@@ -24,7 +26,7 @@ def _post(row: object) -> PostRecord:
         place=r.a_place, incident_id=r.incident_id)
 
 
-def _post_query():  # type: ignore[no-untyped-def]
+def _post_query() -> Select[Any]:
     return (select(raw_posts, analyses.c.relevant.label("a_relevant"), analyses.c.unit.label("a_unit"),
                    analyses.c.topic.label("a_topic"), analyses.c.polarity.label("a_polarity"),
                    analyses.c.sentiment.label("a_sentiment"), analyses.c.place.label("a_place"),
@@ -43,7 +45,7 @@ def load_incidents(tx: Tx, since: dt.datetime, until: dt.datetime) -> list[Incid
     """Incidents opened before ``until`` that were opened, touched or still open since ``since``."""
     query = select(incidents).where(incidents.c.opened_at < until, or_(
         incidents.c.opened_at >= since, incidents.c.updated_at >= since, incidents.c.state != State.CLOSED.value))
-    found = {r.id: IncidentRecord(_row_to_incident(r)) for r in tx.conn.execute(query.order_by(incidents.c.id))}
+    found = {r.id: IncidentRecord(row_to_incident(r)) for r in tx.conn.execute(query.order_by(incidents.c.id))}
     if not found:
         return []
     ids = list(found)
@@ -73,9 +75,8 @@ def load_posts_by_id(tx: Tx, ids: list[int]) -> list[PostRecord]:
 def load_runs(tx: Tx, start: dt.datetime, end: dt.datetime) -> list[SourceRun]:
     """Runs that finished in [start, end), plus each source's last successful run before ``start``
     (a source that last worked an hour before the week began was not blind at its start)."""
-    def run(r: object) -> SourceRun:
-        return SourceRun(r.source, r.started_at, r.finished_at, bool(r.ok), r.items or 0,  # type: ignore[attr-defined]
-                         r.new_items or 0, r.error)  # type: ignore[attr-defined]
+    def run(r: Any) -> SourceRun:  # a row of source_runs
+        return SourceRun(r.source, r.started_at, r.finished_at, bool(r.ok), r.items or 0, r.new_items or 0, r.error)
 
     inside = tx.conn.execute(select(source_runs).where(
         or_(and_(source_runs.c.finished_at >= start, source_runs.c.finished_at < end),

@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.styles.style import CharacterStyle
+from docx.text.run import Run
 
 from briefing.figures import Briefing
 from briefing.layout import blocks
@@ -20,14 +23,14 @@ HEADING_FONT = "黑体"
 TITLE_FONT = "方正小标宋简体"
 
 
-def _font(run_or_style: object, name: str, size: float | None = None, bold: bool | None = None) -> None:
-    font = run_or_style.font  # type: ignore[attr-defined]
+def _font(run_or_style: Run | CharacterStyle, name: str, size: float | None = None, bold: bool | None = None) -> None:
+    font = run_or_style.font
     font.name = name
     if size:
         font.size = Pt(size)
     if bold is not None:
         font.bold = bold
-    element = run_or_style.element  # type: ignore[attr-defined]
+    element = run_or_style.element
     rpr = element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
@@ -50,7 +53,7 @@ def _widths(header: list[str], rows: list[list[str]]) -> list[float]:
     return [TABLE_WIDTH_CM * w / sum(weights) for w in weights]
 
 
-def _table(doc: Document, header: list[str], rows: list[list[str]]) -> None:
+def _table(doc: DocxDocument, header: list[str], rows: list[list[str]]) -> None:
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER

@@ -17,7 +17,6 @@ from dashboard_api.errors import ERRORS
 from dashboard_api.routes import actions, admin, auth, briefings, feed, incidents, search, stats, system, vocabulary
 from dashboard_api.security import LoginLimiter
 from indexing.search_index import SearchIndexer
-from storage.search import ensure_index
 from storage.sql import SqlStore
 
 STATIC = Path(__file__).parent / "static"
@@ -52,7 +51,7 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
     app.state.login_limiter = LoginLimiter(login_attempts, login_window_seconds)
     app.state.search_indexer = SearchIndexer(jurisdiction)
     with store.begin() as tx:
-        ensure_index(tx)
+        tx.ensure_index()
     for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary):
         app.include_router(module.router)
     # Briefings cover every unit: the duty desk, leaders and admins read them, unit users do not.

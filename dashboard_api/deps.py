@@ -14,7 +14,6 @@ from alerts.config import AlertsConfig
 from core.jurisdiction import Jurisdiction
 from dashboard_api.security import read_token
 from storage.sql import SqlStore
-from storage.users import get_user
 
 
 def get_store(request: Request) -> SqlStore:
@@ -79,7 +78,7 @@ def get_principal(request: Request, store: StoreDep,
     if claims is None:
         raise _unauthorized("invalid or expired token: log in again")
     with store.read() as tx:
-        user = get_user(tx, claims.name)
+        user = tx.get_user(claims.name)
     if user is None or not user.active or user.role != claims.role or user.unit_code != claims.unit_code:
         raise _unauthorized("this account is disabled or has changed: log in again")
     return Principal(user.name, user.role, user.unit_code)

@@ -1,7 +1,7 @@
 """The live feed as the API serves it: the JSON shape of a line and the server-sent-event stream.
 
 It only reads storage.events (the one live-feed table): every line is written by the change it
-reports, and ``overdue`` lines by the escalation job (alerts.jobs), never by a client reading.
+reports, and ``overdue`` lines by the escalation job (alerts.escalation_job), never by a client reading.
 The wire format and the keep-alive are FastAPI's own (``fastapi.sse``)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from fastapi.sse import ServerSentEvent
 
-from storage.events import Event, events_after
+from storage.rows import Event
 from storage.sql import SqlStore
 
 KINDS = {"incident_new": "新事件", "grade_raised": "等级上调", "overdue": "超期", "incident_changed": "处置进展",
@@ -51,7 +51,7 @@ async def stream(request: Request, store: SqlStore, after: int, unit_scope: str 
 
         def read(after: int = after) -> list[Event]:
             with store.read() as tx:
-                return events_after(tx, after, unit_code=unit_scope, limit=500, recipient=recipient)
+                return tx.events_after(after, unit_code=unit_scope, limit=500, recipient=recipient)
 
         batch = await asyncio.to_thread(read)
         for event in batch:

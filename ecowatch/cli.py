@@ -113,7 +113,7 @@ def process() -> None:
     """Analyse what is stored but not yet processed, and open or feed incidents."""
     from dataclasses import asdict
 
-    from alerts.service import process_pending
+    from alerts.detection import process_pending
     from core.jurisdiction import load_jurisdiction
     from nlp.analyzer import Analyzer
 

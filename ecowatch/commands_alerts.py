@@ -28,7 +28,7 @@ NowOption = Annotated[str | None, typer.Option("--now", help="run as of this tim
 @app.command()
 def escalate(now: NowOption = None) -> None:
     """Escalate overdue steps (催办 → 督办 → 领导) as of --now, then print what was done."""
-    from alerts.jobs import run_escalation
+    from alerts.escalation_job import run_escalation
 
     settings = context.settings()
     report = run_escalation(context.store(settings), context.alerts_config(settings), _when(now))
@@ -38,7 +38,7 @@ def escalate(now: NowOption = None) -> None:
 @app.command("notify")
 def notify_(now: NowOption = None) -> None:
     """Deliver the due notifications of the outbox once (email, WeCom, DingTalk, in-app feed)."""
-    from alerts.jobs import deliver
+    from alerts.delivery import deliver
     from alerts.notifiers import build_notifiers
 
     settings = context.settings()

@@ -37,7 +37,7 @@ def add(name: Annotated[str, typer.Argument(help="login name")],
     from core.jurisdiction import load_jurisdiction
     from core.passwords import hash_password
     from core.timeutil import utcnow
-    from storage.users import ROLES, add_user
+    from storage.users import ROLES
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
@@ -58,7 +58,7 @@ def add(name: Annotated[str, typer.Argument(help="login name")],
         raise typer.Exit(2)
     try:
         with context.store(settings).begin() as tx:
-            add_user(tx, name, role, unit_code, hash_password(password), utcnow())
+            tx.add_user(name, role, unit_code, hash_password(password), utcnow())
     except StoreError as exc:
         typer.echo(f"ecowatch: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -68,10 +68,9 @@ def add(name: Annotated[str, typer.Argument(help="login name")],
 @user_app.command("list")
 def list_() -> None:
     """Print the users as JSON lines (never their password hashes)."""
-    from storage.users import list_users
 
     with context.store(context.settings()).read() as tx:
-        for u in list_users(tx):
+        for u in tx.list_users():
             typer.echo(json.dumps({"name": u.name, "role": u.role, "unit_code": u.unit_code, "active": u.active},
                                   ensure_ascii=False))
 
@@ -84,15 +83,14 @@ def seed_demo_users(store: SqlStore, jurisdiction: Jurisdiction) -> list[str]:
     duty, leader, admin and one user per unit (named after the unit), all with DEMO_PASSWORD."""
     from core.passwords import hash_password
     from core.timeutil import utcnow
-    from storage.users import add_user, list_users
 
     with store.begin() as tx:
-        if list_users(tx):
+        if tx.list_users():
             return []
         hashed, now = hash_password(DEMO_PASSWORD), utcnow()
         names = []
         for name, role, unit in [("duty", "duty", None), ("leader", "leader", None), ("admin", "admin", None),
                                  *[(u.name, "unit", u.code) for u in jurisdiction.units.values()]]:
-            add_user(tx, name, role, unit, hashed, now)
+            tx.add_user(name, role, unit, hashed, now)
             names.append(name)
     return names

@@ -13,9 +13,10 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts.config import AlertsConfig
-from alerts.jobs import deliver, run_escalation
+from alerts.delivery import deliver
+from alerts.detection import process_pending
+from alerts.escalation_job import run_escalation
 from alerts.notifiers import Notifier
-from alerts.service import process_pending
 from core.settings import Settings
 from core.timeutil import utcnow
 from crawlers.collect import collect

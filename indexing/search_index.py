@@ -12,7 +12,6 @@ import threading
 from core.jurisdiction import Jurisdiction
 from nlp.places import PlaceResolver
 from nlp.segment import Segmenter
-from storage import search
 from storage.sql import SqlStore
 
 _WORDISH = re.compile(r"\w", re.UNICODE)
@@ -68,17 +67,17 @@ class SearchIndexer:
     def catch_up(self, store: SqlStore, max_posts: int = 2000, batch: int = 500) -> int:
         """Index up to ``max_posts`` posts not yet indexed; returns how many were added."""
         with store.read() as tx:  # the common case, nothing new, must not take the write lock
-            if search.indexed_up_to(tx) >= search.max_post_id(tx):
+            if tx.indexed_up_to() >= tx.max_post_id():
                 return 0
         done = 0
         with self._index_lock:
             while done < max_posts:
                 # Read and write in one write transaction: two processes cannot index the same post.
                 with store.begin() as tx:
-                    pending = search.posts_to_index(tx, limit=min(batch, max_posts - done))
+                    pending = tx.posts_to_index(limit=min(batch, max_posts - done))
                     if not pending:
                         break
-                    search.index_tokens(tx, [(pid, *self.document_tokens(text)) for pid, text in pending])
+                    tx.index_tokens([(pid, *self.document_tokens(text)) for pid, text in pending])
                 done += len(pending)
         return done
 

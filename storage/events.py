@@ -8,62 +8,26 @@ everything after the last id it saw (SSE ``Last-Event-ID``) and misses nothing.
 
 ``recipient`` is NULL for console lines (everyone allowed to see the unit sees them) and names a
 contact for an in-app notification (kind ``notification``; what the ``feed`` channel delivers).
+The table is declared in :mod:`storage.schema` with every other; this module holds its operations.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, Index, Integer, Select, String, Table, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.schema import UtcDateTime, incidents, metadata
+from storage.rows import Event, inserted_id, row_to_event
+from storage.schema import events, incidents
 
 if TYPE_CHECKING:
     from core.models import Incident
-    from storage.sql import Tx
 
 NOTIFICATION = "notification"
-
-events = Table(
-    "events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", UtcDateTime(), nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("incident_id", Integer, index=True),
-    Column("unit_code", String(20)),
-    Column("payload", JSON, nullable=False, default=dict),
-    # Added in revision 0003 (the in-app feed moved here from feed_events): NULL for console lines.
-    Column("recipient", String(100)),
-    # A line that must exist at most once names itself here (an ``overdue`` line: incident, step
-    # and deadline); NULL for every other line. Unique, so two escalation jobs running at once
-    # (two API processes on PostgreSQL) cannot both write it.
-    Column("once_key", String(200)),
-    Index("ix_events_unit_id", "unit_code", "id"),
-    Index("ix_events_recipient_id", "recipient", "id"),
-    Index("ux_events_once_key", "once_key", unique=True),
-)
-
-
-@dataclass(slots=True)
-class Event:
-    """One journal entry."""
-
-    at: dt.datetime
-    kind: str
-    incident_id: int | None
-    unit_code: str | None
-    payload: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None
-    recipient: str | None = None
-
-
-def _event(row: Any) -> Event:
-    return Event(row.at, row.kind, row.incident_id, row.unit_code, dict(row.payload or {}), row.id, row.recipient)
 
 
 def _addressed(query: Select, unit_code: str | None, recipient: str | None) -> Select:
@@ -78,16 +42,6 @@ def _addressed(query: Select, unit_code: str | None, recipient: str | None) -> S
 # (bench/alerts.py writes one per opened incident and per notification).
 _INSERT_EVENT = events.insert()
 _UNIT_OF_INCIDENT = select(incidents.c.unit_code).where(incidents.c.id == bindparam("b_id"))
-
-
-def add_event(tx: Tx, kind: str, incident_id: int | None, unit_code: str | None, payload: dict[str, Any],
-              at: dt.datetime, recipient: str | None = None) -> int:
-    """Append an event inside the caller's transaction (so it exists iff the change does)."""
-    key = tx.conn.execute(_INSERT_EVENT, {"at": at, "kind": kind, "incident_id": incident_id,
-                                          "unit_code": unit_code, "payload": payload,
-                                          "recipient": recipient}).inserted_primary_key
-    assert key is not None  # an INSERT always has one
-    return int(key[0])
 
 
 def overdue_key(incident_id: int, step: str, deadline: dt.datetime) -> str:
@@ -114,83 +68,88 @@ class OnceLine:
     at: dt.datetime
 
 
-def add_events_once(tx: Tx, lines: Sequence[OnceLine]) -> int:
-    """Append the lines not written before, in one statement; returns how many were new. The
-    unique key decides, not a read before the write, so concurrent writers in separate
-    transactions cannot both write a line (``ON CONFLICT DO NOTHING`` on both dialects)."""
-    if not lines:
-        return 0
-    statement = _INSERT_ONCE["postgresql" if tx.conn.dialect.name == "postgresql" else "sqlite"]
-    rows = [{"once_key": line.once_key, "kind": line.kind, "incident_id": line.incident_id,
-             "unit_code": line.unit_code, "payload": line.payload, "at": line.at, "recipient": None}
-            for line in lines]
-    return len(tx.conn.execute(statement, rows).all())
+class EventsTx:
+    """Live-feed operations of :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection."""
 
+    conn: Connection
 
-def add_event_once(tx: Tx, line: OnceLine) -> bool:
-    """:func:`add_events_once` for one line; True when this call wrote it."""
-    return add_events_once(tx, [line]) == 1
+    def add_event(self, kind: str, incident_id: int | None, unit_code: str | None, payload: dict[str, Any],
+                  at: dt.datetime, recipient: str | None = None) -> int:
+        """Append an event inside the caller's transaction (so it exists iff the change does)."""
+        return inserted_id(self.conn.execute(_INSERT_EVENT, {"at": at, "kind": kind, "incident_id": incident_id,
+                                                             "unit_code": unit_code, "payload": payload,
+                                                             "recipient": recipient}))
 
+    def add_events_once(self, lines: Sequence[OnceLine]) -> int:
+        """Append the lines not written before, in one statement; returns how many were new. The
+        unique key decides, not a read before the write, so concurrent writers in separate
+        transactions cannot both write a line (``ON CONFLICT DO NOTHING`` on both dialects)."""
+        if not lines:
+            return 0
+        statement = _INSERT_ONCE["postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"]
+        rows = [{"once_key": line.once_key, "kind": line.kind, "incident_id": line.incident_id,
+                 "unit_code": line.unit_code, "payload": line.payload, "at": line.at, "recipient": None}
+                for line in lines]
+        return len(self.conn.execute(statement, rows).all())
 
-def announce_change(tx: Tx, incident: Incident, action: str, before: str, actor: str, at: dt.datetime,
-                    old_unit: str | None = None) -> None:
-    """The console's ``incident_changed`` line for a workflow action, in the action's transaction.
+    def add_event_once(self, line: OnceLine) -> bool:
+        """:meth:`add_events_once` for one line; True when this call wrote it."""
+        return self.add_events_once([line]) == 1
 
-    ``before`` is the state before the action; when the action moved the incident away from
-    ``old_unit``, that unit's feed is told too (it left its inbox).
-    """
-    payload = {"action": action, "from_state": before, "to_state": incident.state.value, "title": incident.title,
-               "grade": incident.grade.value, "unit": incident.unit, "actor": actor}
-    add_event(tx, "incident_changed", incident.id, incident.unit_code, payload, at)
-    if old_unit is not None and old_unit != incident.unit_code:
-        add_event(tx, "incident_changed", incident.id, old_unit, payload, at)
+    def announce_change(self, incident: Incident, action: str, before: str, actor: str, at: dt.datetime,
+                        old_unit: str | None = None) -> None:
+        """The console's ``incident_changed`` line for a workflow action, in the action's transaction.
 
+        ``before`` is the state before the action; when the action moved the incident away from
+        ``old_unit``, that unit's feed is told too (it left its inbox).
+        """
+        payload = {"action": action, "from_state": before, "to_state": incident.state.value, "title": incident.title,
+                   "grade": incident.grade.value, "unit": incident.unit, "actor": actor}
+        self.add_event("incident_changed", incident.id, incident.unit_code, payload, at)
+        if old_unit is not None and old_unit != incident.unit_code:
+            self.add_event("incident_changed", incident.id, old_unit, payload, at)
 
-def add_notification(tx: Tx, *, at: dt.datetime, incident_id: int | None, recipient: str, grade: str | None,
-                     subject: str, body: str, events: Sequence[str]) -> int:
-    """Store one in-app notification for ``recipient`` (kind ``notification``), scoped to the
-    incident's current unit so a unit user reading it sees only its own unit's."""
-    unit_code = None
-    if incident_id is not None:
-        unit_code = tx.conn.execute(_UNIT_OF_INCIDENT, {"b_id": incident_id}).scalar()
-    payload = {"grade": grade, "subject": subject, "body": body, "events": list(events)}
-    return add_event(tx, NOTIFICATION, incident_id, unit_code, payload, at, recipient=recipient)
+    def add_feed_event(self, *, at: dt.datetime, incident_id: int | None, recipient: str, grade: str | None,
+                       subject: str, body: str, events: Sequence[str]) -> int:
+        """Store one in-app notification for ``recipient`` (kind ``notification``; what the ``feed``
+        channel delivers), scoped to the incident's current unit so a unit user reading it sees
+        only its own unit's."""
+        unit_code = None
+        if incident_id is not None:
+            unit_code = self.conn.execute(_UNIT_OF_INCIDENT, {"b_id": incident_id}).scalar()
+        payload = {"grade": grade, "subject": subject, "body": body, "events": list(events)}
+        return self.add_event(NOTIFICATION, incident_id, unit_code, payload, at, recipient=recipient)
 
+    def notifications_after(self, after_id: int = 0, recipient: str | None = None,
+                            limit: int = 100) -> list[dict[str, Any]]:
+        """In-app notifications after ``after_id`` (every recipient's, or one's), oldest first, as
+        dicts with the fields the in-app feed always had: id, at, incident_id, recipient, grade,
+        subject, body, events."""
+        query = (select(events).where(events.c.id > after_id, events.c.kind == NOTIFICATION,
+                                      events.c.recipient.is_not(None))
+                 .order_by(events.c.id).limit(limit))
+        if recipient:
+            query = query.where(events.c.recipient == recipient)
+        out = []
+        for r in self.conn.execute(query):
+            p = r.payload or {}
+            out.append({"id": r.id, "at": r.at, "incident_id": r.incident_id, "recipient": r.recipient,
+                        "grade": p.get("grade"), "subject": p.get("subject", ""), "body": p.get("body", ""),
+                        "events": list(p.get("events", []))})
+        return out
 
-def notifications_after(tx: Tx, after_id: int = 0, recipient: str | None = None,
-                        limit: int = 100) -> list[dict[str, Any]]:
-    """In-app notifications after ``after_id`` (every recipient's, or one's), oldest first, as
-    dicts with the fields the in-app feed always had: id, at, incident_id, recipient, grade,
-    subject, body, events."""
-    query = (select(events).where(events.c.id > after_id, events.c.kind == NOTIFICATION,
-                                  events.c.recipient.is_not(None))
-             .order_by(events.c.id).limit(limit))
-    if recipient:
-        query = query.where(events.c.recipient == recipient)
-    out = []
-    for r in tx.conn.execute(query):
-        p = r.payload or {}
-        out.append({"id": r.id, "at": r.at, "incident_id": r.incident_id, "recipient": r.recipient,
-                    "grade": p.get("grade"), "subject": p.get("subject", ""), "body": p.get("body", ""),
-                    "events": list(p.get("events", []))})
-    return out
+    def events_after(self, after_id: int, *, unit_code: str | None = None, limit: int = 200,
+                     recipient: str | None = None) -> list[Event]:
+        """Events with id > ``after_id``, oldest first: the console lines, or ``recipient``'s
+        notifications when given; only one unit's when ``unit_code`` is given."""
+        query = _addressed(select(events).where(events.c.id > after_id), unit_code, recipient)
+        return [row_to_event(r) for r in self.conn.execute(query.order_by(events.c.id).limit(limit))]
 
+    def latest_events(self, count: int, *, unit_code: str | None = None, recipient: str | None = None) -> list[Event]:
+        """The newest ``count`` events (addressed as in :meth:`events_after`), oldest first."""
+        query = _addressed(select(events), unit_code, recipient).order_by(events.c.id.desc()).limit(count)
+        return [row_to_event(r) for r in list(self.conn.execute(query))[::-1]]
 
-def events_after(tx: Tx, after_id: int, *, unit_code: str | None = None, limit: int = 200,
-                 recipient: str | None = None) -> list[Event]:
-    """Events with id > ``after_id``, oldest first: the console lines, or ``recipient``'s
-    notifications when given; only one unit's when ``unit_code`` is given."""
-    query = _addressed(select(events).where(events.c.id > after_id), unit_code, recipient)
-    return [_event(r) for r in tx.conn.execute(query.order_by(events.c.id).limit(limit))]
-
-
-def latest_events(tx: Tx, count: int, *, unit_code: str | None = None, recipient: str | None = None) -> list[Event]:
-    """The newest ``count`` events (addressed as in :func:`events_after`), oldest first."""
-    query = _addressed(select(events), unit_code, recipient).order_by(events.c.id.desc()).limit(count)
-    return [_event(r) for r in list(tx.conn.execute(query))[::-1]]
-
-
-def last_event_id(tx: Tx) -> int:
-    """The highest event id (0 when empty)."""
-    return int(tx.conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
-
+    def last_event_id(self) -> int:
+        """The highest event id (0 when empty)."""
+        return int(self.conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())

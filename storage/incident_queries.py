@@ -1,20 +1,19 @@
-"""Read-side queries over incidents for the console: filtered lists, first times a state was
-reached (for on-time rates). Kept apart from sql.py so the write path stays small."""
+"""The console's read side of the incidents aggregate: filtered lists and counts, and when each
+incident first reached a state (for on-time rates). Kept apart from :mod:`storage.incidents` so
+the write path stays small."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Select, func, select
 
+from core.models import Incident
+from storage.rows import row_to_incident
 from storage.schema import audit_log, incidents
-
-if TYPE_CHECKING:
-    from core.models import Incident
-    from storage.sql import Tx
 
 
 @dataclass(slots=True)
@@ -29,7 +28,7 @@ class IncidentFilters:
     until: dt.datetime | None = None  # opened before
 
 
-def _where(query, f: IncidentFilters):  # type: ignore[no-untyped-def]
+def _where(query: Select[Any], f: IncidentFilters) -> Select[Any]:
     if f.unit_code is not None:
         query = query.where(incidents.c.unit_code == f.unit_code)
     if f.states:
@@ -45,31 +44,32 @@ def _where(query, f: IncidentFilters):  # type: ignore[no-untyped-def]
     return query
 
 
-def find_incidents(tx: Tx, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
-    """Incidents matching ``f``, newest first (all of them when ``limit`` is None)."""
-    from storage.sql import _row_to_incident
+class IncidentQueriesTx:
+    """The console's incident queries on :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection."""
 
-    query = _where(select(incidents), f).order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    return [_row_to_incident(r) for r in tx.conn.execute(query)]
+    conn: Connection
 
+    def find_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
+        """Incidents matching ``f``, newest first (all of them when ``limit`` is None)."""
+        query = _where(select(incidents), f).order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
+        return [row_to_incident(r) for r in self.conn.execute(query)]
 
-def count_incidents(tx: Tx, f: IncidentFilters) -> int:
-    """How many incidents match ``f``."""
-    return int(tx.conn.execute(_where(select(func.count()).select_from(incidents), f)).scalar_one())
+    def count_incidents(self, f: IncidentFilters) -> int:
+        """How many incidents match ``f``."""
+        return int(self.conn.execute(_where(select(func.count()).select_from(incidents), f)).scalar_one())
 
-
-def first_reached(tx: Tx, states: Sequence[str], f: IncidentFilters) -> dict[int, dt.datetime]:
-    """Per incident matching ``f``, when it first entered one of ``states`` (from the audit log)."""
-    ids = _where(select(incidents.c.id), f).scalar_subquery()
-    query = (select(audit_log.c.incident_id, func.min(audit_log.c.at).label("at"))
-             .where(audit_log.c.to_state.in_(list(states)), audit_log.c.incident_id.in_(ids))
-             .group_by(audit_log.c.incident_id))
-    out: dict[int, dt.datetime] = {}
-    for row in tx.conn.execute(query):
-        at = row.at
-        if isinstance(at, str):
-            at = dt.datetime.fromisoformat(at)
-        out[row.incident_id] = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
-    return out
+    def first_reached(self, states: Sequence[str], f: IncidentFilters) -> dict[int, dt.datetime]:
+        """Per incident matching ``f``, when it first entered one of ``states`` (from the audit log)."""
+        ids = _where(select(incidents.c.id), f).scalar_subquery()
+        query = (select(audit_log.c.incident_id, func.min(audit_log.c.at).label("at"))
+                 .where(audit_log.c.to_state.in_(list(states)), audit_log.c.incident_id.in_(ids))
+                 .group_by(audit_log.c.incident_id))
+        out: dict[int, dt.datetime] = {}
+        for row in self.conn.execute(query):
+            at = row.at
+            if isinstance(at, str):
+                at = dt.datetime.fromisoformat(at)
+            out[row.incident_id] = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
+        return out

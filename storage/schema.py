@@ -222,8 +222,6 @@ outbox = Table(
     Index("ix_outbox_group", "incident_id", "channel", "address", "status"),
 )
 
-# The in-app feed (per-recipient notifications) lives in storage.events with the console's lines:
-# one live-feed table since revision 0003, which moved feed_events there.
 
 # The official answer to a message-board post (网络问政), kept apart from the post's own text so
 # analysis reads what the citizen said. A new table rather than new columns: create_all adds it
@@ -236,4 +234,49 @@ post_replies = Table(
     Column("replied_at", UtcDateTime()),
     Column("replied_by", String(200)),
     Column("seen_at", UtcDateTime(), nullable=False),
+)
+
+# The one live-feed table (storage.events): console lines (new incident, grade raised, overdue,
+# state changes) and, since revision 0003 moved feed_events here, the in-app notifications
+# addressed to one recipient (``recipient`` set, kind ``notification``).
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("incident_id", Integer, index=True),
+    Column("unit_code", String(20)),
+    Column("payload", JSON, nullable=False, default=dict),
+    # Added in revision 0003 (the in-app feed moved here from feed_events): NULL for console lines.
+    Column("recipient", String(100)),
+    # A line that must exist at most once names itself here (an ``overdue`` line: incident, step
+    # and deadline); NULL for every other line. Unique, so two escalation jobs running at once
+    # (two API processes on PostgreSQL) cannot both write it.
+    Column("once_key", String(200)),
+    Index("ix_events_unit_id", "unit_code", "id"),
+    Index("ix_events_recipient_id", "recipient", "id"),
+    Index("ux_events_once_key", "once_key", unique=True),
+)
+
+# Console users (storage.users): the password hash is computed by the caller; storage only keeps it.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("unit_code", String(20)),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# Which posts the Elasticsearch copy has acknowledged (storage.search_sync): marked only after the
+# cluster took them, so an outage leaves the rest to replay.
+search_sync = Table(
+    "search_sync",
+    metadata,
+    Column("post_id", Integer, primary_key=True),
+    Column("indexed_at", UtcDateTime(), nullable=False),
 )

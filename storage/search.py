@@ -20,12 +20,9 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import text
-
-if TYPE_CHECKING:
-    from storage.sql import Tx
+from sqlalchemy import Connection, text
 
 FACETS = ("unit_code", "topic", "source", "polarity", "day")
 
@@ -67,58 +64,8 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def _sqlite(tx: Tx) -> bool:
-    return tx.conn.dialect.name == "sqlite"
-
-
-def ensure_index(tx: Tx) -> None:
-    """Create the FTS5 table if missing (SQLite only; a no-op elsewhere)."""
-    if _sqlite(tx):
-        tx.conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(tokens, grams)")
-
-
-def indexed_up_to(tx: Tx) -> int:
-    """The highest post id in the index (posts are indexed in id order)."""
-    if not _sqlite(tx):
-        return 0
-    ensure_index(tx)
-    row = tx.conn.exec_driver_sql("SELECT rowid FROM post_fts ORDER BY rowid DESC LIMIT 1").first()
-    return int(row[0]) if row else 0
-
-
-def posts_to_index(tx: Tx, limit: int = 1000) -> list[tuple[int, str]]:
-    """(post id, title + text) of the posts not indexed yet, oldest first."""
-    if not _sqlite(tx):
-        return []
-    mark = indexed_up_to(tx)
-    rows = tx.conn.execute(text("SELECT id, title, text FROM raw_posts WHERE id > :mark ORDER BY id LIMIT :n"),
-                           {"mark": mark, "n": limit})
-    return [(r.id, f"{r.title}\n{r.text}") for r in rows]
-
-
-def max_post_id(tx: Tx) -> int:
-    """The highest stored post id (0 when there are none)."""
-    return int(tx.conn.execute(text("SELECT coalesce(max(id), 0) FROM raw_posts")).scalar_one())
-
-
-def count_unindexed(tx: Tx) -> int:
-    """How many stored posts the index does not cover yet."""
-    if not _sqlite(tx):
-        return 0
-    mark = indexed_up_to(tx)
-    return int(tx.conn.execute(text("SELECT count(*) FROM raw_posts WHERE id > :mark"), {"mark": mark}).scalar_one())
-
-
-def index_tokens(tx: Tx, rows: Iterable[tuple[int, Sequence[str], Sequence[str]]]) -> int:
-    """Add posts to the index as (post id, word tokens, bigrams); returns how many were added."""
-    if not _sqlite(tx):
-        return 0
-    ensure_index(tx)
-    params = [{"id": pid, "tokens": " ".join(t.replace('"', " ") for t in tokens),
-               "grams": " ".join(g.replace('"', " ") for g in grams)} for pid, tokens, grams in rows]
-    if params:
-        tx.conn.execute(text("INSERT INTO post_fts(rowid, tokens, grams) VALUES (:id, :tokens, :grams)"), params)
-    return len(params)
+def _sqlite(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
 
 
 def _quote(term: str) -> str:
@@ -149,58 +96,7 @@ _FACET_SQL = {
 }
 
 
-def search_posts(tx: Tx, terms: Sequence[tuple[str, Sequence[str]]], filters: SearchFilters, *, limit: int = 20,
-                 offset: int = 0, sort: str = "relevance") -> SearchResult:
-    """Posts matching every term (word, bigrams), filtered, with facet counts over all matches."""
-    where: list[str] = ["1=1"]
-    params: dict[str, Any] = {}
-    for name in ("unit_code", "topic", "polarity"):
-        value = getattr(filters, name)
-        if value is not None:
-            where.append(f"a.{name} = :{name}")
-            params[name] = value
-    if filters.source is not None:
-        where.append("r.source = :source")
-        params["source"] = filters.source
-    # Stored datetimes on SQLite are naive UTC text; compare in the same form.
-    for name, op in (("since", ">="), ("until", "<")):
-        value = getattr(filters, name)
-        if value is not None:
-            where.append(f"coalesce(r.published_at, r.fetched_at) {op} :{name}")
-            params[name] = value.astimezone(dt.UTC).replace(tzinfo=None) if _sqlite(tx) else value
-    if _sqlite(tx):
-        expr = match_expression(terms)
-        if not expr:
-            return SearchResult(0, [], {f: {} for f in FACETS})
-        ensure_index(tx)
-        params["q"] = expr
-        source = "(SELECT rowid AS pid, rank FROM post_fts WHERE post_fts MATCH :q) m JOIN raw_posts r ON r.id = m.pid"
-    else:
-        words = [w for w, _grams in terms if w.strip()]
-        if not words:
-            return SearchResult(0, [], {f: {} for f in FACETS})
-        for i, word in enumerate(words):
-            where.append(f"(r.title || ' ' || r.text) LIKE :w{i}")
-            params[f"w{i}"] = "%" + word.replace("%", r"\%").replace("_", r"\_") + "%"
-        source = "raw_posts r"
-    base = (f"FROM {source} LEFT JOIN analyses a ON a.post_id = r.id "
-            f"LEFT JOIN incident_posts ip ON ip.post_id = r.id WHERE {' AND '.join(where)}")
-    if _sqlite(tx):
-        total, facets, page = _sqlite_matches(tx, base, params, limit=limit, offset=offset, sort=sort)
-    else:
-        total, facets, page = _generic_matches(tx, base, params, limit=limit, offset=offset, sort=sort)
-    hits_by_id = {}
-    if page:
-        rows = tx.conn.execute(text(
-            "SELECT r.id, r.source, r.url, r.title, r.text, r.published_at, a.unit_code, a.topic, a.polarity, "
-            "ip.incident_id FROM raw_posts r LEFT JOIN analyses a ON a.post_id = r.id "
-            "LEFT JOIN incident_posts ip ON ip.post_id = r.id WHERE r.id IN (" + ",".join(map(str, page)) + ")"))
-        hits_by_id = {r.id: SearchHit(r.id, r.source, r.url, r.title, r.text, _aware(r.published_at), r.unit_code,
-                                      r.topic, r.polarity, r.incident_id) for r in rows}
-    return SearchResult(total, [hits_by_id[i] for i in page if i in hits_by_id], facets)
-
-
-def _sqlite_matches(tx: Tx, base: str, params: dict[str, Any], *, limit: int, offset: int,
+def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limit: int, offset: int,
                     sort: str) -> tuple[int, dict[str, dict[str, int]], list[int]]:
     """Total, facet counts and the page's post ids from one pass over every match (SQLite).
 
@@ -212,16 +108,16 @@ def _sqlite_matches(tx: Tx, base: str, params: dict[str, Any], *, limit: int, of
     order = "m.rank" if sort == "relevance" else "coalesce(r.published_at, r.fetched_at)"
     sql = (f"SELECT r.id, a.unit_code, a.topic, r.source, a.polarity, "
            f"substr(coalesce(r.published_at, r.fetched_at), 1, 13), {order} {base}")
-    raw = tx.conn.connection.driver_connection
+    raw = conn.connection.driver_connection
     assert raw is not None
-    compiled = tx.conn.dialect.statement_compiler(tx.conn.dialect, text(sql))  # :name -> ? in bound order
+    compiled = conn.dialect.statement_compiler(conn.dialect, text(sql))  # :name -> ? in bound order
     args = [_driver_value(params[name]) for name in compiled.positiontup or []]
     rows = raw.execute(compiled.string, args).fetchall()
     if not rows:
         return 0, {f: {} for f in FACETS}, []
     ids, units, topics, sources, polarities, hours, keys = zip(*rows, strict=True)
     by_hour = Counter(hours)
-    day_of = _shanghai_days(tx, list(by_hour))
+    day_of = _shanghai_days(conn, list(by_hour))
     days: Counter[str | None] = Counter()
     for hour, n in by_hour.items():
         days[day_of[hour]] += n
@@ -243,25 +139,26 @@ def _driver_value(value: Any) -> Any:
     return value.isoformat(" ") if isinstance(value, dt.datetime) else value
 
 
-def _shanghai_days(tx: Tx, hours: list[str | None]) -> dict[str | None, str | None]:
+def _shanghai_days(conn: Connection, hours: list[str | None]) -> dict[str | None, str | None]:
     """Asia/Shanghai day of each 'YYYY-MM-DD HH' UTC hour prefix, by SQLite's date() (one statement)."""
     out: dict[str | None, str | None] = {None: None}
     keys = [h for h in hours if h is not None]
     if keys:
-        rows = tx.conn.execute(text(
+        rows = conn.execute(text(
             "SELECT value, date(CASE WHEN length(value) = 13 THEN value || ':00:00' ELSE value END, '+8 hours') "
             "FROM json_each(:keys)"), {"keys": json.dumps(keys)})
         out.update((r[0], r[1]) for r in rows)
     return out
 
 
-def _generic_matches(tx: Tx, base: str, params: dict[str, Any], *, limit: int, offset: int,
+def _generic_matches(conn: Connection, base: str, params: dict[str, Any], *, limit: int, offset: int,
                      sort: str) -> tuple[int, dict[str, dict[str, int]], list[int]]:
     """Total, facet counts and the page's post ids on another database (substring search)."""
     day = "CAST(coalesce(r.published_at, r.fetched_at) AS DATE)"
-    matches = tx.conn.execute(text(
+    matches = conn.execute(text(
         f"SELECT r.id, a.unit_code, a.topic, r.source, a.polarity, {day} AS day, "
         f"coalesce(r.published_at, r.fetched_at) AS at {base}"), params).all()
+    matches = list(matches)
     columns = list(zip(*matches, strict=True)) if matches else [()] * 7
     facets = {name: {("" if v is None else str(v)): n for v, n in Counter(columns[i]).most_common(50)}
               for i, name in enumerate(FACETS, start=1)}
@@ -275,3 +172,105 @@ def _aware(value: Any) -> dt.datetime | None:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class SearchTx:
+    """Full-text search operations of :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection."""
+
+    conn: Connection
+
+    def ensure_index(self) -> None:
+        """Create the FTS5 table if missing (SQLite only; a no-op elsewhere)."""
+        if _sqlite(self.conn):
+            self.conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(tokens, grams)")
+
+    def indexed_up_to(self) -> int:
+        """The highest post id in the index (posts are indexed in id order)."""
+        if not _sqlite(self.conn):
+            return 0
+        self.ensure_index()
+        row = self.conn.exec_driver_sql("SELECT rowid FROM post_fts ORDER BY rowid DESC LIMIT 1").first()
+        return int(row[0]) if row else 0
+
+    def posts_to_index(self, limit: int = 1000) -> list[tuple[int, str]]:
+        """(post id, title + text) of the posts not indexed yet, oldest first."""
+        if not _sqlite(self.conn):
+            return []
+        mark = self.indexed_up_to()
+        rows = self.conn.execute(text("SELECT id, title, text FROM raw_posts WHERE id > :mark ORDER BY id LIMIT :n"),
+                                 {"mark": mark, "n": limit})
+        return [(r.id, f"{r.title}\n{r.text}") for r in rows]
+
+    def max_post_id(self) -> int:
+        """The highest stored post id (0 when there are none)."""
+        return int(self.conn.execute(text("SELECT coalesce(max(id), 0) FROM raw_posts")).scalar_one())
+
+    def count_unindexed(self) -> int:
+        """How many stored posts the index does not cover yet."""
+        if not _sqlite(self.conn):
+            return 0
+        mark = self.indexed_up_to()
+        query = text("SELECT count(*) FROM raw_posts WHERE id > :mark")
+        return int(self.conn.execute(query, {"mark": mark}).scalar_one())
+
+    def index_tokens(self, rows: Iterable[tuple[int, Sequence[str], Sequence[str]]]) -> int:
+        """Add posts to the index as (post id, word tokens, bigrams); returns how many were added."""
+        if not _sqlite(self.conn):
+            return 0
+        self.ensure_index()
+        params = [{"id": pid, "tokens": " ".join(t.replace('"', " ") for t in tokens),
+                   "grams": " ".join(g.replace('"', " ") for g in grams)} for pid, tokens, grams in rows]
+        if params:
+            self.conn.execute(text("INSERT INTO post_fts(rowid, tokens, grams) VALUES (:id, :tokens, :grams)"), params)
+        return len(params)
+
+    def search_posts(self, terms: Sequence[tuple[str, Sequence[str]]], filters: SearchFilters, *, limit: int = 20,
+                     offset: int = 0, sort: str = "relevance") -> SearchResult:
+        """Posts matching every term (word, bigrams), filtered, with facet counts over all matches."""
+        where: list[str] = ["1=1"]
+        params: dict[str, Any] = {}
+        for name in ("unit_code", "topic", "polarity"):
+            value = getattr(filters, name)
+            if value is not None:
+                where.append(f"a.{name} = :{name}")
+                params[name] = value
+        if filters.source is not None:
+            where.append("r.source = :source")
+            params["source"] = filters.source
+        # Stored datetimes on SQLite are naive UTC text; compare in the same form.
+        for name, op in (("since", ">="), ("until", "<")):
+            value = getattr(filters, name)
+            if value is not None:
+                where.append(f"coalesce(r.published_at, r.fetched_at) {op} :{name}")
+                params[name] = value.astimezone(dt.UTC).replace(tzinfo=None) if _sqlite(self.conn) else value
+        if _sqlite(self.conn):
+            expr = match_expression(terms)
+            if not expr:
+                return SearchResult(0, [], {f: {} for f in FACETS})
+            self.ensure_index()
+            params["q"] = expr
+            source = ("(SELECT rowid AS pid, rank FROM post_fts WHERE post_fts MATCH :q) m "
+                      "JOIN raw_posts r ON r.id = m.pid")
+        else:
+            words = [w for w, _grams in terms if w.strip()]
+            if not words:
+                return SearchResult(0, [], {f: {} for f in FACETS})
+            for i, word in enumerate(words):
+                where.append(f"(r.title || ' ' || r.text) LIKE :w{i}")
+                params[f"w{i}"] = "%" + word.replace("%", r"\%").replace("_", r"\_") + "%"
+            source = "raw_posts r"
+        base = (f"FROM {source} LEFT JOIN analyses a ON a.post_id = r.id "
+                f"LEFT JOIN incident_posts ip ON ip.post_id = r.id WHERE {' AND '.join(where)}")
+        if _sqlite(self.conn):
+            total, facets, page = _sqlite_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
+        else:
+            total, facets, page = _generic_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
+        hits_by_id = {}
+        if page:
+            rows = self.conn.execute(text(
+                "SELECT r.id, r.source, r.url, r.title, r.text, r.published_at, a.unit_code, a.topic, a.polarity, "
+                "ip.incident_id FROM raw_posts r LEFT JOIN analyses a ON a.post_id = r.id "
+                "LEFT JOIN incident_posts ip ON ip.post_id = r.id WHERE r.id IN (" + ",".join(map(str, page)) + ")"))
+            hits_by_id = {r.id: SearchHit(r.id, r.source, r.url, r.title, r.text, _aware(r.published_at), r.unit_code,
+                                          r.topic, r.polarity, r.incident_id) for r in rows}
+        return SearchResult(total, [hits_by_id[i] for i in page if i in hits_by_id], facets)

@@ -14,20 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Integer, Table, func, select
+from sqlalchemy import func, select
 
 from core.errors import StoreError
 from core.timeutil import utcnow
 from storage.es_posts import EsPostIndex
-from storage.schema import UtcDateTime, analyses, metadata, raw_posts
+from storage.schema import analyses, raw_posts, search_sync
 from storage.sql import SqlStore
-
-search_sync = Table(
-    "search_sync",
-    metadata,
-    Column("post_id", Integer, primary_key=True),
-    Column("indexed_at", UtcDateTime(), nullable=False),
-)
 
 Tokenize = Callable[[str], list[str]]
 Grams = Callable[[str], list[str]]

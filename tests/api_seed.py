@@ -10,7 +10,6 @@ from core.models import Analysis, AuditEntry, Evidence, Grade, Incident, Polarit
 from core.passwords import hash_password
 from core.timeutil import utcnow
 from storage.sql import SqlStore
-from storage.users import add_user
 
 UNIT_A = "500105003000"  # 石马河街道
 UNIT_B = "500105006000"  # 观音桥街道
@@ -24,7 +23,7 @@ def seed_users(store: SqlStore) -> None:
     """The five users of the matrix, all with PASSWORD."""
     with store.begin() as tx:
         for name, (role, unit) in USERS.items():
-            add_user(tx, name, role, unit, _HASH, utcnow())
+            tx.add_user(name, role, unit, _HASH, utcnow())
 
 
 def add_incident(store: SqlStore, *, title: str, text: str, unit_code: str | None, unit: str | None,

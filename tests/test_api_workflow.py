@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from alerts.config import alerts_config
-from alerts.jobs import run_escalation
+from alerts.escalation_job import run_escalation
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, State
 from core.passwords import verify_password
@@ -181,7 +181,6 @@ def test_search_words_facets_highlights(env, store):
 def test_cli_user_add_reads_password_from_stdin(settings, monkeypatch):
     from ecowatch.main import app
     from storage.sql import open_store
-    from storage.users import get_user
 
     monkeypatch.setenv("ECOWATCH_DATA_DIR", str(settings.data_dir))
     runner = CliRunner()
@@ -195,7 +194,7 @@ def test_cli_user_add_reads_password_from_stdin(settings, monkeypatch):
     assert runner.invoke(app, ["user", "add", "x", "--role", "boss"], input="a-good-password\n").exit_code == 2
     assert runner.invoke(app, ["user", "add", "y", "--role", "duty"], input="short\n").exit_code == 2
     with open_store(settings.sqlalchemy_url).read() as tx:
-        user = get_user(tx, "shimahe")
+        user = tx.get_user("shimahe")
     assert user is not None and user.password_hash.startswith("$argon2id$")
     assert verify_password(user.password_hash, "a-good-password") and not verify_password(user.password_hash, "x")
 
@@ -203,12 +202,11 @@ def test_cli_user_add_reads_password_from_stdin(settings, monkeypatch):
 def test_demo_users_only_when_there_are_none(store):
     from core.jurisdiction import load_jurisdiction
     from ecowatch.commands_users import seed_demo_users
-    from storage.users import get_user
 
     names = seed_demo_users(store, load_jurisdiction("jiangbei"))
     assert {"duty", "leader", "admin", "石马河街道"} <= set(names)
     with store.read() as tx:
-        assert get_user(tx, "石马河街道").unit_code == UNIT_A
+        assert tx.get_user("石马河街道").unit_code == UNIT_A
     assert seed_demo_users(store, load_jurisdiction("jiangbei")) == []
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from alerts import actions
 from alerts.config import alerts_config
-from alerts.service import process_pending
+from alerts.detection import process_pending
 from briefing import charts as charts_mod
 from briefing.figures import Briefing
 from briefing.layout import HANDLING_HEADER

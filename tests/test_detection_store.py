@@ -11,9 +11,9 @@ import threading
 import sqlalchemy as sa
 
 from alerts.config import alerts_config
+from alerts.detection import process_pending
 from alerts.grouping import MAX_KEYWORDS, last_activity
 from alerts.rules import decide
-from alerts.service import process_pending
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, Incident, PostRole, RawPost, State
 from core.timeutil import SHANGHAI

@@ -6,7 +6,7 @@ import shutil
 
 import httpx
 
-from alerts.service import process_pending
+from alerts.detection import process_pending
 from crawlers.collect import collect
 from crawlers.sources import Source
 from tests.api_seed import login, seed_users

@@ -146,7 +146,7 @@ def test_same_answers_as_the_sqlite_full_text_index(store, index):
     """Elasticsearch and the SQLite FTS5 index, fed the same tokens, find the same posts and facets."""
     from core.jurisdiction import load_jurisdiction
     from indexing.search_index import SearchIndexer, bigrams
-    from storage.search import SearchFilters, search_posts
+    from storage.search import SearchFilters
 
     with store.begin() as tx:
         tx.add_posts([RawPost(source="weibo" if i % 2 else "news", text=t, url=f"http://p/{i}",
@@ -160,7 +160,7 @@ def test_same_answers_as_the_sqlite_full_text_index(store, index):
     for query in ["污水", "油烟", "排污", "社区 油烟", "黑臭", "施工噪音", "石马河"]:
         terms = indexer.query_terms(indexer.query_tokens(query))
         with store.read() as tx:
-            lite = search_posts(tx, terms, SearchFilters(), limit=50)
+            lite = tx.search_posts(terms, SearchFilters(), limit=50)
         es = index.search(terms, size=50)
         assert {h.post_id for h in es.hits} == {h.post_id for h in lite.hits}, query
         assert es.total == lite.total, query

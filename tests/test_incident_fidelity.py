@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from alerts import actions
 from alerts.config import alerts_config
+from alerts.detection import process_pending
 from alerts.evaluation import bcubed, score_incidents
 from alerts.replay import ReplayedPost, replay
-from alerts.service import process_pending
 from core.models import Grade, PostRole, RawPost, State
 from core.timeutil import SHANGHAI
 from storage.schema import incident_posts, outbox

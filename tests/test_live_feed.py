@@ -16,15 +16,14 @@ from sqlalchemy import event, func, select
 
 from alerts import actions
 from alerts.config import alerts_config
-from alerts.jobs import deliver
+from alerts.delivery import deliver
 from alerts.notifiers.feed import FeedNotifier
 from core.errors import StoreError
 from core.jurisdiction import load_jurisdiction
 from core.models import State
 from core.timeutil import utcnow
 from dashboard_api.workflow_gateway import apply_action
-from storage.events import events, events_after, notifications_after
-from storage.schema import audit_log, outbox
+from storage.schema import audit_log, events, outbox
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
 from tests.conftest import TEST_SECRET
 
@@ -77,7 +76,7 @@ def crash_at_commit(store, when: Callable[[str, Any], bool] | None = None) -> It
 
 def _counts(store, incident_id):
     with store.read() as tx:
-        lines = [e for e in events_after(tx, 0, limit=500) if e.incident_id == incident_id]
+        lines = [e for e in tx.events_after(0, limit=500) if e.incident_id == incident_id]
         audits = tx.conn.execute(select(func.count()).select_from(audit_log)
                                  .where(audit_log.c.incident_id == incident_id)).scalar_one()
         queued = tx.conn.execute(select(func.count()).select_from(outbox)
@@ -107,7 +106,7 @@ def test_action_and_its_feed_line_commit_or_roll_back_together(sql_store, config
     state, kinds, audits, queued = _counts(store, iid)
     assert (state, kinds, audits) == (State.ASSIGNED, ["incident_new", "incident_changed"], 2) and queued > 0
     with store.read() as tx:
-        line = events_after(tx, 0, unit_code=UNIT_A)[-1]
+        line = tx.events_after(0, unit_code=UNIT_A)[-1]
     assert (line.payload["action"], line.payload["from_state"], line.payload["to_state"], line.payload["actor"]) == (
         "assign", "new", "assigned", "duty1")
 
@@ -142,7 +141,7 @@ def test_in_app_notification_stored_once_with_its_outbox_mark(sql_store, config,
         first = deliver(store, feed, config, now=now)
     assert crashed and (first.sent, first.retrying) == (0, 1)
     with store.read() as tx:
-        assert notifications_after(tx) == []  # the crash took the notification with it...
+        assert tx.notifications_after() == []  # the crash took the notification with it...
         (message,) = tx.list_outbox(incident_id=iid)
     assert message["status"] == "pending" and "CrashAtCommit" in message["last_error"]  # ...and it is retried
 
@@ -150,9 +149,9 @@ def test_in_app_notification_stored_once_with_its_outbox_mark(sql_store, config,
     assert (again.sent, again.retrying, again.failed) == (1, 0, 0)
     assert deliver(store, feed, config, now=now + dt.timedelta(hours=2)).sent == 0
     with store.read() as tx:
-        (note,) = notifications_after(tx)
+        (note,) = tx.notifications_after()
         assert tx.list_outbox(incident_id=iid)[0]["status"] == "sent"
-        (stored,) = events_after(tx, 0, recipient=UNIT_CONTACT)
+        (stored,) = tx.events_after(0, recipient=UNIT_CONTACT)
     assert (note["recipient"], note["incident_id"], note["events"]) == (UNIT_CONTACT, iid, ["assigned"])
     assert "交办至石马河街道" in note["body"] and note["subject"].endswith("来历不明的污水")
     assert (stored.kind, stored.unit_code, stored.id) == ("notification", UNIT_A, note["id"])

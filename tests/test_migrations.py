@@ -12,7 +12,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from core.models import RawPost
-from storage.events import events_after, notifications_after
 from storage.migrations import alembic_config, upgrade_to_head
 from storage.schema import metadata
 from storage.sql import open_store
@@ -95,7 +94,7 @@ def _database_with_feed_events(sql_store) -> tuple[sa.Engine, int]:
     return engine, int(console)
 
 
-EXPECTED_FEED = [  # what the in-app feed held before the move, as storage.events.notifications_after shows it
+EXPECTED_FEED = [  # what the in-app feed held before the move, as Tx.notifications_after (storage.events) shows it
     ("属地联系人", 7, "blue", "主题0", "第0条\n两行", ["opened"], 0),
     ("区生态环境局值班室", 7, "blue", "主题1", "第1条\n两行", ["opened", "reminder"], 1),
     ("区生态环境局值班室", None, None, "主题2", "第2条\n两行", [], 2)]
@@ -105,7 +104,7 @@ def _feed(store) -> list[tuple]:
     start = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
     with store.read() as tx:
         return [(f["recipient"], f["incident_id"], f["grade"], f["subject"], f["body"], f["events"],
-                 int((f["at"] - start).total_seconds() // 60)) for f in notifications_after(tx, 0, limit=100)]
+                 int((f["at"] - start).total_seconds() // 60)) for f in tx.notifications_after(0, limit=100)]
 
 
 def test_feed_events_rows_move_into_the_one_live_feed_table(sql_store):
@@ -115,8 +114,8 @@ def test_feed_events_rows_move_into_the_one_live_feed_table(sql_store):
     store = open_store(sql_store.url)
     assert _feed(store) == EXPECTED_FEED  # every row, in order, with its time
     with store.read() as tx:
-        (kept,) = events_after(tx, 0)  # the console's line: same id, same fields, no recipient
-        moved = events_after(tx, 0, recipient="区生态环境局值班室")
+        (kept,) = tx.events_after(0)  # the console's line: same id, same fields, no recipient
+        moved = tx.events_after(0, recipient="区生态环境局值班室")
     assert (kept.id, kept.kind, kept.incident_id, kept.recipient) == (console, "incident_new", 7, None)
     assert [(e.kind, e.unit_code, e.id > console) for e in moved] == [("notification", "500105003000", True),
                                                                       ("notification", None, True)]
@@ -147,7 +146,7 @@ def test_database_from_before_migrations_with_feed_events_keeps_its_rows(sql_sto
 def test_overdue_lines_written_before_the_once_key_get_it(sql_store):
     """Revision overdue_once keys the ``overdue`` lines the API used to write (the first of any
     duplicates), so the escalation job does not announce them again."""
-    from storage.events import OnceLine, add_event_once, overdue_key
+    from storage.events import OnceLine, overdue_key
 
     engine = _empty_engine(sql_store)
     cfg = alembic_config(engine)
@@ -165,6 +164,6 @@ def test_overdue_lines_written_before_the_once_key_get_it(sql_store):
     assert keys == [overdue_key(7, "sign_off", deadline), None, None]
     store = open_store(sql_store.url)
     with store.begin() as tx:
-        assert not add_event_once(tx, OnceLine(overdue_key(7, "sign_off", deadline), "overdue", 7, None, {}, deadline))
-        assert add_event_once(tx, OnceLine(overdue_key(7, "response", deadline), "overdue", 7, None, {}, deadline))
+        assert not tx.add_event_once(OnceLine(overdue_key(7, "sign_off", deadline), "overdue", 7, None, {}, deadline))
+        assert tx.add_event_once(OnceLine(overdue_key(7, "response", deadline), "overdue", 7, None, {}, deadline))
     store.dispose()

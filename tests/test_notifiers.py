@@ -18,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alerts.config import alerts_config
-from alerts.jobs import deliver
+from alerts.delivery import deliver
 from alerts.notifiers import build_notifiers
 from alerts.notifiers.email import EmailNotifier
 from alerts.notifiers.webhooks import DingTalkNotifier, WeComNotifier

@@ -17,12 +17,11 @@ from sqlalchemy import select
 
 from alerts.config import alerts_config
 from alerts.escalation import overdue_step_names
-from alerts.jobs import run_escalation
+from alerts.escalation_job import run_escalation
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, Incident, State
 from core.timeutil import utcnow
-from storage.events import events
-from storage.schema import escalations, metadata
+from storage.schema import escalations, events, metadata
 from storage.tables import register_all_tables
 from tests.api_seed import UNIT_A, seed_users, token_headers
 from tests.conftest import TEST_SECRET
@@ -147,7 +146,7 @@ def test_two_writers_at_once_write_an_overdue_line_once(sql_store):
     at the same moment: the unique key lets one line through, on SQLite and PostgreSQL."""
     import threading
 
-    from storage.events import OnceLine, add_events_once, overdue_key
+    from storage.events import OnceLine, overdue_key
 
     now = utcnow()
     line = OnceLine(overdue_key(1, "sign_off", now), "overdue", 1, UNIT_A, {"step": "sign_off"}, now)
@@ -157,12 +156,12 @@ def test_two_writers_at_once_write_an_overdue_line_once(sql_store):
     def second() -> None:
         first_in.wait(5)
         with sql_store.begin() as tx:  # waits for the first transaction's lock, then finds the key taken
-            results.append(add_events_once(tx, [line]))
+            results.append(tx.add_events_once([line]))
 
     thread = threading.Thread(target=second)
     thread.start()
     with sql_store.begin() as tx:
-        results.append(add_events_once(tx, [line]))
+        results.append(tx.add_events_once([line]))
         first_in.set()
         thread.join(0.5)  # still waiting on our uncommitted row (PostgreSQL) or the write lock (SQLite)
     thread.join(10)

@@ -25,9 +25,9 @@ def test_index_job_feeds_fts_and_elasticsearch(settings, store, es_target, analy
     pipeline._es.refresh()
     assert pipeline._es.search([("污水", ["污水"])]).total == 1
     from indexing.search_index import SearchIndexer
-    from storage.search import SearchFilters, search_posts
+    from storage.search import SearchFilters
 
     indexer = SearchIndexer(analyzer.jurisdiction)
     with store.read() as tx:
-        found = search_posts(tx, indexer.query_terms(indexer.query_tokens("污水")), SearchFilters())
+        found = tx.search_posts(indexer.query_terms(indexer.query_tokens("污水")), SearchFilters())
     assert [h.post_id for h in found.hits] == [1]

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from core.jurisdiction import load_jurisdiction
 from core.models import Analysis, Polarity, RawPost
 from indexing.search_index import SearchIndexer
-from storage.search import FACETS, SearchFilters, match_expression, search_posts
+from storage.search import FACETS, SearchFilters, match_expression
 
 T0 = dt.datetime(2026, 3, 1, 15, 30, tzinfo=dt.UTC)  # 23:30 in Shanghai: posts straddle midnight
 UNITS = ["500105003000", "500105004000", None]
@@ -81,7 +81,7 @@ def test_search_matches_the_plain_sql_reference(filled):
                 case = (query, sort, filters)
                 with store.read() as tx:
                     total, order, facets = reference(tx, terms, filters, sort)
-                    pages = [search_posts(tx, terms, filters, limit=25, offset=off, sort=sort) for off in (0, 25, 390)]
+                    pages = [tx.search_posts(terms, filters, limit=25, offset=off, sort=sort) for off in (0, 25, 390)]
                 assert pages[0].total == total and pages[0].facets == facets, case
                 assert [h.post_id for p in pages[:2] for h in p.hits] == order[:50], case
                 assert [h.post_id for h in pages[2].hits] == order[390:415], case

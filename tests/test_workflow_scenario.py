@@ -10,14 +10,14 @@ import pytest
 
 from alerts import actions
 from alerts.config import alerts_config
-from alerts.jobs import deliver, run_escalation
+from alerts.delivery import deliver
+from alerts.detection import process_pending
+from alerts.escalation_job import run_escalation
 from alerts.notifiers.feed import FeedNotifier
-from alerts.service import process_pending
 from core.errors import NotFoundError, WorkflowError
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, RawPost, State
 from core.timeutil import SHANGHAI
-from storage.events import notifications_after
 from storage.sql import open_store
 
 GYQ, SMH = "500105006000", "500105003000"  # 观音桥街道, 石马河街道
@@ -107,7 +107,7 @@ def test_full_workflow(sql_store, analyzer, config):
     sent = deliver(store, {"feed": FeedNotifier(store)}, config, now=local(2026, 12, 2, 16))
     assert sent.sent > 0 and sent.failed == 0
     with store.read() as tx:
-        feed = notifications_after(tx, 0, limit=500)
+        feed = tx.notifications_after(0, limit=500)
     mine = [f for f in feed if f["incident_id"] == inc.id]
     by_recipient = {(f["recipient"], "催办" in f["body"], "督办" in f["body"]) for f in mine}
     # Grouped: one feed message per recipient for everything that happened before delivery.

@@ -36,7 +36,7 @@ def main(out: Path) -> None:
     """Build the demo store, write the briefings, render the DOCX pages to PNG."""
     from alerts import actions
     from alerts.config import alerts_config
-    from alerts.service import process_pending
+    from alerts.detection import process_pending
     from briefing.period import daily, week_of
     from briefing.service import build_briefing, file_name, render
     from core.jurisdiction import load_jurisdiction

@@ -3,7 +3,7 @@
 Each channel is a class with ``from_settings(settings, store)`` that raises
 :class:`core.errors.NotConfigured` when the channel is switched off, and ``send(message)`` that
 delivers one grouped message or raises :class:`DeliveryError`. The outbox job
-(``alerts.jobs.deliver``) calls them; the pipeline never does, so a slow or broken channel
+(``alerts.delivery.deliver``) calls them; the pipeline never does, so a slow or broken channel
 never holds up detection. A channel that delivers by writing to the store (the in-app feed) also
 has ``send_in(tx, message, at)``, which the job calls in the transaction that marks it sent.
 """

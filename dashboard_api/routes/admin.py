@@ -12,12 +12,12 @@ from dashboard_api.bodies import UserCreateBody, UserUpdateBody
 from dashboard_api.deps import AdminDep, JurisdictionDep, ReaderDep, StoreDep
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import DepartmentPublic, ErrorPublic, JurisdictionPublic, UnitPublic, UserPublic
-from storage import users as user_store
+from storage.rows import User
 
 router = APIRouter(tags=["admin"])
 
 
-def _public(user: user_store.User, jurisdiction: Jurisdiction) -> UserPublic:
+def _public(user: User, jurisdiction: Jurisdiction) -> UserPublic:
     unit = jurisdiction.unit(user.unit_code)
     return UserPublic(name=user.name, role=user.role, unit_code=user.unit_code, unit=unit.name if unit else None,
                       active=user.active)
@@ -27,7 +27,7 @@ def _public(user: user_store.User, jurisdiction: Jurisdiction) -> UserPublic:
 def list_users(_admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep) -> list[UserPublic]:
     """Every console user."""
     with store.read() as tx:
-        return [_public(u, jurisdiction) for u in user_store.list_users(tx)]
+        return [_public(u, jurisdiction) for u in tx.list_users()]
 
 
 @router.post("/api/users", response_model=UserPublic, status_code=201,
@@ -41,8 +41,7 @@ def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdi
         raise HTTPException(status_code=422, detail="only a unit user has a unit_code")
     try:
         with store.begin() as tx:
-            user = user_store.add_user(tx, body.name, body.role, body.unit_code, hash_password(body.password),
-                                       utcnow())
+            user = tx.add_user(body.name, body.role, body.unit_code, hash_password(body.password), utcnow())
     except StoreError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return _public(user, jurisdiction)
@@ -55,13 +54,13 @@ def update_user(name: str, body: UserUpdateBody, admin: AdminDep, store: StoreDe
     if body.active is False and name == admin.name:
         raise HTTPException(status_code=422, detail="an admin cannot disable itself")
     with store.begin() as tx:
-        if user_store.get_user(tx, name) is None:
+        if tx.get_user(name) is None:
             raise HTTPException(status_code=404, detail=f"user {name!r} not found")
         if body.active is not None:
-            user_store.set_active(tx, name, body.active)
+            tx.set_user_active(name, body.active)
         if body.password is not None:
-            user_store.set_password(tx, name, hash_password(body.password))
-        user = user_store.get_user(tx, name)
+            tx.set_user_password(name, hash_password(body.password))
+        user = tx.get_user(name)
     assert user is not None
     return _public(user, jurisdiction)
 

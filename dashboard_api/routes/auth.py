@@ -13,7 +13,6 @@ from dashboard_api.deps import JurisdictionDep, PrincipalDep, StoreDep
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import ErrorPublic, TokenPublic, UserPublic
 from dashboard_api.security import create_token
-from storage.users import get_user
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -35,7 +34,7 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
         raise HTTPException(status_code=429, detail=f"too many failed logins; try again in {wait} s",
                             headers={"Retry-After": str(wait)})
     with store.read() as tx:
-        user = get_user(tx, name)
+        user = tx.get_user(name)
     ok = verify_password(user.password_hash if user else None, form.password)
     if not ok or user is None or not user.active:
         limiter.failed(name, address)

@@ -13,8 +13,6 @@ from dashboard_api.deps import ReaderDep, StoreDep
 from dashboard_api.errors import ERRORS
 from dashboard_api.feed import event_json, stream
 from dashboard_api.schemas import EventPublic
-from storage.events import events_after, latest_events
-from storage.events import last_event_id as newest_event_id
 
 router = APIRouter(prefix="/api/feed", tags=["feed"])
 # An in-app inbox: one contact's notifications (the pack's contact name) instead of the console's lines.
@@ -34,8 +32,8 @@ async def feed(user: ReaderDep, store: StoreDep,
     the console's lines."""
     def read() -> list[EventPublic]:
         with store.read() as tx:
-            found = (latest_events(tx, tail, unit_code=user.unit_scope, recipient=recipient) if tail is not None
-                     else events_after(tx, after, unit_code=user.unit_scope, limit=limit, recipient=recipient))
+            found = (tx.latest_events(tail, unit_code=user.unit_scope, recipient=recipient) if tail is not None
+                     else tx.events_after(after, unit_code=user.unit_scope, limit=limit, recipient=recipient))
             return [EventPublic(**event_json(e)) for e in found]
 
     return await asyncio.to_thread(read)
@@ -62,7 +60,7 @@ async def feed_stream(request: Request, user: ReaderDep, store: StoreDep,
     if start is None:
         def newest() -> int:
             with store.read() as tx:
-                return newest_event_id(tx)
+                return tx.last_event_id()
 
         start = await asyncio.to_thread(newest)
     async for item in stream(request, store, start, user.unit_scope, max_seconds, recipient=recipient):

@@ -13,7 +13,7 @@ from core.timeutil import utcnow
 from dashboard_api.deps import IncidentId, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import AuditPublic, IncidentDetailPublic, IncidentPublic, PostPublic, TimelineItem
-from storage.incident_queries import IncidentFilters, count_incidents, find_incidents
+from storage.incident_queries import IncidentFilters
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -47,14 +47,14 @@ def list_incidents(
     now = utcnow()
     with store.read() as tx:
         if overdue is None:
-            items = find_incidents(tx, filters, limit, offset)
-            total = count_incidents(tx, filters)
+            items = tx.find_incidents(filters, limit, offset)
+            total = tx.count_incidents(filters)
         else:
             # Overdue depends on the clock and the state together: filter in Python over the candidates.
             if overdue:
                 open_states = [s for s in (filters.states or get_args(StateName)) if s != State.CLOSED]
                 filters.states = open_states or ["-"]
-            every = [i for i in find_incidents(tx, filters, None) if bool(overdue_step_names(i, now)) == overdue]
+            every = [i for i in tx.find_incidents(filters, None) if bool(overdue_step_names(i, now)) == overdue]
             total, items = len(every), every[offset:offset + limit]
     response.headers["X-Total-Count"] = str(total)
     return [IncidentPublic.of(i, now) for i in items]

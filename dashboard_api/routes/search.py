@@ -44,8 +44,8 @@ async def search_posts(
         tokens = indexer.query_tokens(q)
         with store.read() as tx:
             terms = indexer.query_terms(tokens)
-            result = search.search_posts(tx, terms, filters, limit=limit, offset=offset, sort=sort)
-            unindexed = search.count_unindexed(tx)
+            result = tx.search_posts(terms, filters, limit=limit, offset=offset, sort=sort)
+            unindexed = tx.count_unindexed()
         hits = []
         for h in result.hits:
             snippet, spans = highlight(h.text, tokens)

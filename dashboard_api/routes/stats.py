@@ -14,7 +14,7 @@ from core.timeutil import SHANGHAI, utcnow
 from dashboard_api.deps import JurisdictionDep, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import CountPublic, StatsPublic, UnitStatsPublic
-from storage.incident_queries import IncidentFilters, find_incidents, first_reached
+from storage.incident_queries import IncidentFilters
 
 router = APIRouter(prefix="/api/stats", tags=["stats"])
 
@@ -55,9 +55,9 @@ def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
         raise HTTPException(status_code=422, detail="since must be before until")
     filters = IncidentFilters(unit_code=scoped_unit(user, unit_code), since=since, until=until)
     with store.read() as tx:
-        items = find_incidents(tx, filters, None)
-        signed = first_reached(tx, [s.value for s in _REACHED["sign_off"]], filters)
-        responded = first_reached(tx, [s.value for s in _REACHED["response"]], filters)
+        items = tx.find_incidents(filters, None)
+        signed = tx.first_reached([s.value for s in _REACHED["sign_off"]], filters)
+        responded = tx.first_reached([s.value for s in _REACHED["response"]], filters)
     by_unit: dict[str | None, list[Incident]] = {}
     for incident in items:
         by_unit.setdefault(incident.unit_code, []).append(incident)

@@ -45,7 +45,7 @@ def _chunks(conn: sa.Connection, query: sa.Select, key: Any) -> Iterator[list[An
     last = None
     while True:
         page = query if last is None else query.where(key > last)
-        rows = conn.execute(page.order_by(key).limit(CHUNK)).all()
+        rows = list(conn.execute(page.order_by(key).limit(CHUNK)))
         if not rows:
             return
         yield rows

@@ -1,28 +1,27 @@
-"""The periodic jobs of alerting: escalate overdue steps, deliver the notification outbox.
+"""The escalation job: climbs each overdue step's escalation ladder, notifies the rung's contacts
+through the outbox and writes the console's ``overdue`` lines.
 
 The escalation job is the only writer of the console's ``overdue`` lines: it decides what is
 overdue (:func:`alerts.escalation.overdue_steps`) and writes each step's line once per deadline
 (a unique key on the events table), so the API only reads the feed.
 
-Both work from stored timestamps only, so running them for a given ``now`` is repeatable and a
-run after downtime catches up: nothing is lost, nothing sent twice.
+It works from stored timestamps only, so running it for a given ``now`` is repeatable and a run
+after downtime catches up: nothing is lost, nothing sent twice. Delivering what it queued is
+:mod:`alerts.delivery`'s job.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from alerts.config import AlertsConfig
 from alerts.escalation import RUNG_LABELS, EscalationState, evaluate, overdue_steps
-from alerts.notifiers import DeliveryError, Message, Notifier, StoredNotifier
 from alerts.notify import notify
-from alerts.notify_rules import backoff
 from core.models import STEP_LABELS, AuditEntry, Incident
 from core.timeutil import to_local, utcnow
-from storage.events import OnceLine, add_events_once, overdue_key
+from storage.events import OnceLine, overdue_key
 from storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -74,8 +73,8 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
         with store.begin() as tx:
             for incident_id, step in stale[start:start + chunk]:
                 report.ended += tx.end_escalations(incident_id, now, [step])
-            report.announced += add_events_once(tx, [_overdue_line(incident, step, deadline, now)
-                                                     for incident, step, deadline in fresh[start:start + chunk]])
+            report.announced += tx.add_events_once([_overdue_line(incident, step, deadline, now)
+                                                    for incident, step, deadline in fresh[start:start + chunk]])
             batch = work[start:start + chunk]
             # Escalation rows and audit entries are written in batches: same rows, same order.
             tx.save_escalations([(_id(incident), step, state) for incident, step, state, _ in batch])
@@ -111,60 +110,3 @@ def _overdue_line(incident: Incident, step: str, deadline: dt.datetime, now: dt.
                "grade": incident.grade.value, "state": incident.state.value, "unit": incident.unit}
     return OnceLine(overdue_key(_id(incident), step, deadline), "overdue", incident.id, incident.unit_code, payload,
                     now)
-
-
-@dataclass(slots=True)
-class DeliveryReport:
-    """What one outbox pass did."""
-
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-
-def deliver(store: SqlStore, notifiers: Mapping[str, Notifier], config: AlertsConfig,
-            now: dt.datetime | None = None, limit: int = 200,
-            lease: dt.timedelta = dt.timedelta(minutes=5)) -> DeliveryReport:
-    """Send due outbox messages; a failure is retried with backoff, then recorded as failed."""
-    now = now or utcnow()
-    report = DeliveryReport()
-    with store.begin() as tx:
-        claimed = tx.claim_outbox(now, limit, lease)
-    for row in claimed:
-        message = Message(id=row["id"], channel=row["channel"], recipient=row["recipient"], address=row["address"],
-                          subject=row["subject"], lines=list(row["lines"]), grade=row["grade"],
-                          incident_id=row["incident_id"], events=list(row["events"]))
-        notifier = notifiers.get(message.channel)
-        error: str | None = None
-        if notifier is None:
-            error = f"channel {message.channel} is not configured"
-        else:
-            try:
-                if isinstance(notifier, StoredNotifier):
-                    # Stored and marked sent in one transaction: never twice, never lost.
-                    with store.begin() as tx:
-                        notifier.send_in(tx, message, now)
-                        tx.outbox_sent(message.id, now)
-                    report.sent += 1
-                    continue
-                notifier.send(message)
-            except DeliveryError as exc:
-                error = str(exc)
-            except Exception as exc:  # a bug in one channel must not stop the others
-                log.exception("notifier %s crashed", message.channel)
-                error = f"{type(exc).__name__}: {exc}"
-        with store.begin() as tx:
-            if error is None:
-                tx.outbox_sent(message.id, now)
-                report.sent += 1
-                continue
-            attempts = int(row["attempts"]) + 1
-            final = notifier is None or attempts >= config.max_attempts
-            tx.outbox_failed(message.id, error, None if final else now + backoff(attempts, config.backoff_seconds))
-            log.warning("notification %s via %s to %s failed (attempt %s%s): %s", message.id, message.channel,
-                        message.recipient, attempts, ", giving up" if final else "", error)
-            if final:
-                report.failed += 1
-            else:
-                report.retrying += 1
-    return report

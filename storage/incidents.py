@@ -1,0 +1,246 @@
+"""The incidents aggregate: incidents, the posts linked to them (reports and follow-ups), their
+assignments and audit log, and the grouping candidates the detection pass compares a post with.
+Opening an incident or raising its grade writes its live-feed line in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, Text, and_, bindparam, case, cast, func, or_, select, type_coerce, update
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import StoreError
+from core.models import Analysis, AuditEntry, Grade, Incident, PostRole, RawPost, State, Topic
+from storage.events import EventsTx
+from storage.rows import inserted_id, row_to_analysis, row_to_audit, row_to_incident, row_to_post, row_to_summary
+from storage.schema import UtcDateTime, analyses, assignments, audit_log, incident_posts, incidents, raw_posts
+
+_INSERT_AUDIT = audit_log.insert()
+# The per-post detection path (alerts.detection.process_pending) runs these once or more per post:
+# built once with bound parameters, since building a statement with ``.values()`` per call cost
+# more than SQLite's own work (profile in bench/alerts.py's README section).
+_INSERT_INCIDENT = incidents.insert()
+_INCIDENT_BY_ID = select(incidents).where(incidents.c.id == bindparam("b_id"))
+_INCIDENT_GRADE = select(incidents.c.grade).where(incidents.c.id == bindparam("b_id"))
+# No .values(): the SET columns are the keys of the parameters given (all of _incident_values).
+_UPDATE_INCIDENT = update(incidents).where(incidents.c.id == bindparam("b_id"))
+_INSERT_INCIDENT_POST = incident_posts.insert()
+# One statement instead of a count then an update: the count is still taken from incident_posts.
+_RECOUNT_POSTS = (update(incidents).where(incidents.c.id == bindparam("b_id"))
+                  .values(post_count=select(func.count()).select_from(incident_posts)
+                          .where(incident_posts.c.incident_id == incidents.c.id).scalar_subquery()))
+_DEACTIVATE_ASSIGNMENTS = (update(assignments).where(assignments.c.incident_id == bindparam("b_id"))
+                           .values(active=False))
+_INSERT_ASSIGNMENT = assignments.insert()
+
+# The detection pass asks for grouping candidates and velocity once per post (bench/alerts.py).
+# Column expressions stay on the left of each comparison (lower-case names keep ruff's SIM300 from
+# flipping them): an untyped bindparam takes its type, UtcDateTime, from there.
+_last_activity = type_coerce(func.coalesce(incidents.c.last_post_at, incidents.c.opened_at), UtcDateTime())
+# What the grouping rule (alerts.grouping.find_match) reads of a candidate; the summary loads only
+# these: decoding every JSON and time column of every candidate was most of the detection pass
+# once a unit had a few hundred incidents in the window (bench/alerts.py --incidents 20000).
+# Only a closed incident's milestones are read (when it closed), and only when the incident last
+# had a post, so the rest is not decoded: with a week's window and every unit's triage queue, a
+# post is compared with tens of candidates and decoding was most of the pass (bench/alerts.py).
+_MATCH_COLUMNS = (incidents.c.id, incidents.c.unit_code, incidents.c.topic, incidents.c.place, incidents.c.state,
+                  incidents.c.merged_into, _last_activity.label("last_activity"), incidents.c.updated_at,
+                  cast(incidents.c.keywords, Text).label("keywords_text"), incidents.c.public_reply_at,
+                  type_coerce(case((incidents.c.state == State.CLOSED.value, incidents.c.milestones), else_=None),
+                              incidents.c.milestones.type).label("milestones"))
+
+
+def _candidates(*columns: Any, unit: bool, topic: bool) -> Select[Any]:
+    query = select(*columns).where(
+        incidents.c.merged_into.is_(None),
+        or_(and_(incidents.c.state != State.CLOSED.value, _last_activity >= bindparam("b_active_since")),
+            and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since"))))
+    if unit:  # a placed post may join its unit's incidents and the unplaced ones in triage
+        query = query.where(or_(incidents.c.unit_code == bindparam("b_unit"), incidents.c.unit_code.is_(None)))
+    if topic:  # the grouping rule's topic family (alerts.grouping.topics_compatible)
+        query = query.where(incidents.c.topic.in_([bindparam("b_topic"), Topic.OTHER.value]))
+    return query.order_by(incidents.c.id)
+
+
+# (summary, of a unit, of a topic family) -> statement
+_CANDIDATES = {(summary, unit, topic): _candidates(*(_MATCH_COLUMNS if summary else (incidents,)), unit=unit,
+                                                   topic=topic)
+               for summary in (False, True) for unit in (False, True) for topic in (False, True)}
+_post_time = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
+_POSTS_BETWEEN = (select(func.count()).select_from(incident_posts.join(raw_posts,
+                                                                      raw_posts.c.id == incident_posts.c.post_id))
+                  .where(incident_posts.c.incident_id == bindparam("b_id"), _post_time >= bindparam("b_since"),
+                         _post_time <= bindparam("b_until")))
+
+
+
+def _event_payload(incident: Incident) -> dict[str, Any]:
+    return {"title": incident.title, "grade": incident.grade.value, "state": incident.state.value,
+            "unit": incident.unit, "topic": incident.topic}
+
+
+class IncidentsTx(EventsTx):
+    """Incident operations of :class:`storage.sql.Tx`; ``self.conn`` is the transaction's
+    connection. Built on :class:`storage.events.EventsTx` for the lines it writes."""
+
+    conn: Connection
+
+    def insert_incident(self, incident: Incident) -> int:
+        """Store a new incident; returns its id."""
+        new_id = inserted_id(self.conn.execute(_INSERT_INCIDENT, self._incident_values(incident)))
+        incident.id = new_id
+        # The live feed's journal entry is written in the same transaction as the incident.
+        self.add_event("incident_new", incident.id, incident.unit_code, _event_payload(incident),
+                       incident.opened_at)
+        return incident.id
+
+    @staticmethod
+    def _incident_values(incident: Incident) -> dict[str, Any]:
+        return dict(
+            title=incident.title, unit=incident.unit, unit_code=incident.unit_code,
+            department=incident.department, topic=incident.topic, place=incident.place,
+            grade=incident.grade.value, grade_reasons=incident.grade_reasons, state=incident.state.value,
+            opened_at=incident.opened_at, updated_at=incident.updated_at,
+            deadlines={k: v.isoformat() for k, v in incident.deadlines.items()}, post_count=incident.post_count,
+            reach=incident.reach, keywords=incident.keywords,
+            milestones={k: v.isoformat() for k, v in incident.milestones.items()}, returns=incident.returns,
+            complex=incident.complex, grade_override=incident.grade_override, merged_into=incident.merged_into,
+            parent_id=incident.parent_id, last_post_at=incident.last_post_at, reopened=incident.reopened,
+            public_reply_at=incident.public_reply_at,
+        )
+
+    def update_incident(self, incident: Incident) -> None:
+        """Write back every field of an incident."""
+        if incident.id is None:
+            raise StoreError("update_incident needs an incident with an id")
+        old = self.conn.execute(_INCIDENT_GRADE, {"b_id": incident.id}).scalar()
+        if old is not None and Grade(old).rank < incident.grade.rank:
+            self.add_event("grade_raised", incident.id, incident.unit_code,
+                           {**_event_payload(incident), "from_grade": old}, incident.updated_at)
+        self.conn.execute(_UPDATE_INCIDENT, {"b_id": incident.id, **self._incident_values(incident)})
+
+    def attach_post(self, incident_id: int, post_id: int, now: dt.datetime,
+                    role: PostRole = PostRole.REPORT) -> bool:
+        """Link a post to an incident as a report or a follow-up; False if the post already
+        belongs to one."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(_INSERT_INCIDENT_POST, {"incident_id": incident_id, "post_id": post_id,
+                                                          "added_at": now, "role": role.value})
+        except IntegrityError:
+            return False
+        self.conn.execute(_RECOUNT_POSTS, {"b_id": incident_id})
+        return True
+
+    def get_incident(self, incident_id: int) -> Incident | None:
+        """One incident, or None."""
+        row = self.conn.execute(_INCIDENT_BY_ID, {"b_id": incident_id}).first()
+        return row_to_incident(row) if row else None
+
+    def list_incidents(self, *, unit_code: str | None = None, states: Sequence[str] | None = None,
+                       limit: int = 100, offset: int = 0) -> list[Incident]:
+        """Incidents, newest first, optionally filtered."""
+        query = select(incidents).order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+        if unit_code:
+            query = query.where(incidents.c.unit_code == unit_code)
+        if states:
+            query = query.where(incidents.c.state.in_(list(states)))
+        return [row_to_incident(r) for r in self.conn.execute(query.limit(limit).offset(offset))]
+
+    def incident_post_rows(self, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
+        """The posts of an incident with their analyses and roles, oldest first (one query)."""
+        query = (select(raw_posts, incident_posts.c.role, *(c.label(f"a_{c.name}") for c in analyses.c))
+                 .join(incident_posts, incident_posts.c.post_id == raw_posts.c.id)
+                 .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
+                 .where(incident_posts.c.incident_id == incident_id).order_by(raw_posts.c.id))
+        out = []
+        for row in self.conn.execute(query):
+            analysis = row_to_analysis(row, "a_") if row.a_post_id is not None else None
+            out.append((row_to_post(row), analysis, PostRole(row.role)))
+        return out
+
+    def add_assignment(self, incident_id: int, unit_code: str | None, unit: str | None,
+                       department: str | None, by: str, now: dt.datetime) -> None:
+        """Record a (re)assignment; earlier ones become inactive."""
+        self.conn.execute(_DEACTIVATE_ASSIGNMENTS, {"b_id": incident_id})
+        self.conn.execute(_INSERT_ASSIGNMENT, {"incident_id": incident_id, "unit_code": unit_code, "unit": unit,
+                                               "department": department, "assigned_at": now, "assigned_by": by,
+                                               "active": True})
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        """Append to the audit log."""
+        # Parameters, not .values(): the statement compiles once and is reused (hot in escalation).
+        self.conn.execute(_INSERT_AUDIT, {"incident_id": entry.incident_id, "at": entry.at, "actor": entry.actor,
+                                          "action": entry.action, "from_state": entry.from_state,
+                                          "to_state": entry.to_state, "detail": entry.detail})
+
+    def add_audits(self, entries: Sequence[AuditEntry]) -> None:
+        """Append many entries to the audit log, in order, in one batch (the escalation pass
+        writes one per rung climbed)."""
+        if entries:
+            self.conn.execute(_INSERT_AUDIT, [{"incident_id": e.incident_id, "at": e.at, "actor": e.actor,
+                                               "action": e.action, "from_state": e.from_state,
+                                               "to_state": e.to_state, "detail": e.detail} for e in entries])
+
+    def audit_for(self, incident_id: int) -> list[AuditEntry]:
+        """An incident's audit log, oldest first."""
+        rows = self.conn.execute(select(audit_log).where(audit_log.c.incident_id == incident_id)
+                                 .order_by(audit_log.c.id))
+        return [row_to_audit(r) for r in rows]
+
+    def grouping_candidates(self, unit_code: str | None, topic: str, active_since: dt.datetime,
+                            closed_since: dt.datetime, *, summary: bool = False,
+                            probes: Sequence[str] = ()) -> list[Incident]:
+        """Incidents a post of this unit and topic may join or follow up: open ones with a post
+        since ``active_since``, closed ones closed since ``closed_since`` (to reopen or follow
+        up); of the unit and unplaced ones, or of every unit for an unplaced post; of the same
+        topic or "other" (every topic for a post of topic "other").
+
+        ``summary``: load only what the grouping rule reads (id, unit, topic, place, state,
+        merged_into, last activity, updated time, keywords, a closed one's milestones, public
+        reply); every other field is a placeholder (empty title, grade blue, no deadlines or
+        reach). For choosing among many: read the chosen one again with ``get_incident`` before
+        using or writing it. ``probes`` (with ``summary``): only incidents whose keywords contain
+        one of these strings (the post's salient character pairs, alerts.grouping.probes): one
+        sharing none of them cannot be the post's event, and not decoding it is what keeps a
+        week's window cheap (the keywords' JSON text is searched as stored).
+        """
+        params: dict[str, Any] = {"b_active_since": active_since, "b_closed_since": closed_since}
+        if unit_code is not None:
+            params["b_unit"] = unit_code
+        by_topic = topic != Topic.OTHER.value
+        if by_topic:
+            params["b_topic"] = topic
+        rows = self.conn.execute(_CANDIDATES[summary, unit_code is not None, by_topic], params)
+        if not summary:
+            return [row_to_incident(r) for r in rows]
+        if not probes:
+            return [row_to_summary(r) for r in rows]
+        # The keywords' JSON text as stored holds non-ASCII as \uXXXX escapes (SQLAlchemy's
+        # serializer); look for both forms, and decode only the rows that hold one.
+        wanted = re.compile("|".join(re.escape(w) for p in probes for w in {p, json.dumps(p)[1:-1]}))
+        return [row_to_summary(r) for r in rows if r.keywords_text and wanted.search(r.keywords_text)]
+
+    def incident_post_count_between(self, incident_id: int, since: dt.datetime, until: dt.datetime) -> int:
+        """Posts of an incident published (or fetched, when undated) in [since, until]: velocity."""
+        params = {"b_id": incident_id, "b_since": since, "b_until": until}
+        return int(self.conn.execute(_POSTS_BETWEEN, params).scalar_one())
+
+    def active_incidents(self) -> list[Incident]:
+        """Every incident not closed and not merged away: what the escalation job looks at."""
+        query = select(incidents).where(incidents.c.state != State.CLOSED.value, incidents.c.merged_into.is_(None))
+        return [row_to_incident(r) for r in self.conn.execute(query.order_by(incidents.c.id))]
+
+    def move_posts(self, from_id: int, to_id: int) -> int:
+        """Move every post of one incident to another (并单); returns how many moved."""
+        moved = self.conn.execute(update(incident_posts).where(incident_posts.c.incident_id == from_id)
+                                  .values(incident_id=to_id)).rowcount
+        for iid in (from_id, to_id):
+            count = self.conn.execute(select(func.count()).select_from(incident_posts)
+                                      .where(incident_posts.c.incident_id == iid)).scalar_one()
+            self.conn.execute(update(incidents).where(incidents.c.id == iid).values(post_count=count))
+        return int(moved)

@@ -1,0 +1,165 @@
+"""The posts aggregate: raw posts (deduplicated by URL, or by author and text), their snapshots
+on disk, their analyses and the official replies to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.models import Analysis, RawPost, content_fingerprint
+from core.timeutil import utcnow
+from storage.rows import inserted_id, row_to_analysis, row_to_post
+from storage.schema import analyses, post_replies, raw_posts
+
+
+@dataclass(slots=True)
+class AddResult:
+    """What storing a batch of posts did."""
+
+    new: int = 0
+    updated: int = 0  # seen before; engagement figures refreshed
+    duplicate: int = 0  # seen before, nothing to change
+    new_ids: list[int] | None = None
+
+
+def _content_hash(post: RawPost) -> str:
+    # The same text by the same author at two addresses is one post; by two authors it is two
+    # voices, and reach counts both.
+    return hashlib.sha1(f"{post.author or ''}\x00{content_fingerprint(post.title, post.text)}".encode()).hexdigest()
+
+
+_INSERT_POST = raw_posts.insert()
+_POST_BY_FINGERPRINT = select(raw_posts.c.id, raw_posts.c.engagement).where(
+    raw_posts.c.fingerprint == bindparam("fp")).limit(1)
+_POST_BY_CONTENT = select(raw_posts.c.id, raw_posts.c.engagement).where(
+    raw_posts.c.content_hash == bindparam("ch")).limit(1)
+# The per-post detection path (alerts.detection.process_pending) runs these once or more per post:
+# built once with bound parameters, since building a statement with ``.values()`` per call cost
+# more than SQLite's own work (profile in bench/alerts.py's README section).
+_CLAIM_POST = (update(raw_posts).where(raw_posts.c.id == bindparam("b_id"), raw_posts.c.processed_at.is_(None))
+               .values(processed_at=bindparam("processed_at"), process_error=bindparam("process_error")))
+_DELETE_ANALYSIS = analyses.delete().where(analyses.c.post_id == bindparam("b_id"))
+_INSERT_ANALYSIS = analyses.insert()
+
+
+class PostsTx:
+    """Post operations of :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection
+    and ``self.snapshot_dir`` where originals are kept (None: not kept)."""
+
+    conn: Connection
+    snapshot_dir: Path | None
+
+    def _snapshot(self, post: RawPost, now: dt.datetime) -> str | None:
+        """Keep the original at first sight, so a post deleted later remains evidence."""
+        if self.snapshot_dir is None:
+            return None
+        digest = hashlib.sha1(post.fingerprint.encode()).hexdigest()
+        path = self.snapshot_dir / now.strftime("%Y-%m") / f"{digest}.txt"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            body = post.raw if post.raw is not None else f"{post.title}\n\n{post.text}"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(f"{post.url or ''}\n{now.isoformat()}\n\n{body}", encoding="utf-8")
+            tmp.replace(path)
+        return str(path)
+
+    def add_posts(self, posts: Iterable[RawPost], now: dt.datetime | None = None) -> AddResult:
+        """Store posts; one seen before (same URL, or same author and text) is not stored again,
+        but its engagement figures are refreshed."""
+        now = now or utcnow()
+        new_ids: list[int] = []
+        result = AddResult(new_ids=new_ids)
+        for post in posts:
+            fp, chash = post.fingerprint, _content_hash(post)
+            # Two indexed lookups with bound parameters: an OR of both columns, built per post,
+            # cost more than the insert itself (bench/store.py).
+            row = (self.conn.execute(_POST_BY_FINGERPRINT, {"fp": fp}).first()
+                   or self.conn.execute(_POST_BY_CONTENT, {"ch": chash}).first())
+            if row is not None:
+                merged = dict(row.engagement or {})
+                for key, value in post.engagement.items():
+                    merged[key] = max(int(value), int(merged.get(key, 0)))
+                if merged != (row.engagement or {}):
+                    self.conn.execute(update(raw_posts).where(raw_posts.c.id == row.id).values(engagement=merged))
+                    result.updated += 1
+                else:
+                    result.duplicate += 1
+                continue
+            try:
+                with self.conn.begin_nested():
+                    new_id = inserted_id(self.conn.execute(_INSERT_POST, {
+                        "fingerprint": fp, "content_hash": chash, "source": post.source, "url": post.url,
+                        "title": post.title or "", "text": post.text, "author": post.author,
+                        "published_at": post.published_at, "fetched_at": post.fetched_at or now,
+                        "engagement": dict(post.engagement), "snapshot": self._snapshot(post, now),
+                        "processed_at": None, "process_error": None,
+                    }))
+            except IntegrityError:
+                result.duplicate += 1  # the same post twice in one batch
+                continue
+            result.new += 1
+            new_ids.append(new_id)
+        return result
+
+    def known_urls(self, source: str) -> set[str]:
+        """Normalised URLs already stored for ``source`` (incremental crawling skips them)."""
+        rows = self.conn.execute(select(raw_posts.c.fingerprint).where(raw_posts.c.source == source,
+                                                                      raw_posts.c.fingerprint.like("url:%")))
+        return {r.fingerprint[4:] for r in rows}
+
+    def set_reply(self, post: RawPost, text: str, replied_at: dt.datetime | None, replied_by: str | None,
+                  now: dt.datetime | None = None) -> bool:
+        """Record (or update) the official reply to a stored post; False if the post is unknown."""
+        row = self.conn.execute(select(raw_posts.c.id).where((raw_posts.c.fingerprint == post.fingerprint)
+                                                             | (raw_posts.c.content_hash == _content_hash(post)))
+                                .limit(1)).first()
+        if row is None:
+            return False
+        self.conn.execute(post_replies.delete().where(post_replies.c.post_id == row.id))
+        self.conn.execute(post_replies.insert().values(post_id=row.id, text=text, replied_at=replied_at,
+                                                       replied_by=replied_by, seen_at=now or utcnow()))
+        return True
+
+    def unprocessed_posts(self, limit: int = 500) -> list[RawPost]:
+        """Posts stored but not yet analysed, oldest first."""
+        rows = self.conn.execute(
+            select(raw_posts).where(raw_posts.c.processed_at.is_(None)).order_by(raw_posts.c.id).limit(limit)
+        )
+        return [row_to_post(r) for r in rows]
+
+    def get_post(self, post_id: int) -> RawPost | None:
+        """One stored post, or None."""
+        row = self.conn.execute(select(raw_posts).where(raw_posts.c.id == post_id)).first()
+        return row_to_post(row) if row else None
+
+    def count_posts(self) -> int:
+        """How many posts are stored."""
+        return int(self.conn.execute(select(func.count()).select_from(raw_posts)).scalar_one())
+
+    def claim_post(self, post_id: int, now: dt.datetime, error: str | None = None) -> bool:
+        """Mark a post processed (with the error, if analysis failed); False if another worker
+        already did, in which case the caller must roll back what it did for this post."""
+        done = self.conn.execute(_CLAIM_POST, {"b_id": post_id, "processed_at": now, "process_error": error})
+        return done.rowcount == 1
+
+    def save_analysis(self, post_id: int, analysis: Analysis, now: dt.datetime) -> None:
+        """Store (or replace) a post's analysis."""
+        self.conn.execute(_DELETE_ANALYSIS, {"b_id": post_id})
+        self.conn.execute(_INSERT_ANALYSIS, dict(
+            post_id=post_id, relevant=analysis.relevant, unit=analysis.unit, unit_code=analysis.unit_code,
+            confidence=analysis.confidence, topics=analysis.topics, topic=analysis.topic,
+            polarity=analysis.polarity.value, sentiment=analysis.sentiment,
+            evidence=[e.to_dict() for e in analysis.evidence], signals=analysis.signals,
+            place=analysis.place, analysed_at=now,
+        ))
+
+    def get_analysis(self, post_id: int) -> Analysis | None:
+        """A post's stored analysis, or None."""
+        row = self.conn.execute(select(analyses).where(analyses.c.post_id == post_id)).first()
+        return row_to_analysis(row) if row else None
