@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from alerts.config import AlertsConfig
-from alerts.escalation import RUNG_LABELS, EscalationState, evaluate, overdue_steps
+from alerts.escalation import RUNG_LABELS, EscalationEvent, EscalationState, evaluate, overdue_steps
 from alerts.notify import notify
 from core.models import STEP_LABELS, AuditEntry, Incident
 from core.timeutil import to_local, utcnow
@@ -50,7 +50,7 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
         incidents = tx.active_incidents()
         rows = tx.active_escalations()
     report.incidents = len(incidents)
-    work: list[tuple[Incident, str, EscalationState, list]] = []
+    work: list[tuple[Incident, str, EscalationState, list[EscalationEvent]]] = []
     fresh: list[tuple[Incident, str, dt.datetime]] = []  # overdue since the last pass: announce
     live: set[tuple[int, str]] = set()
     for incident in incidents:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 NOTIFICATION = "notification"
 
 
-def _addressed(query: Select, unit_code: str | None, recipient: str | None) -> Select:
+def _addressed(query: Select[Any], unit_code: str | None, recipient: str | None) -> Select[Any]:
     # Console lines by default; one recipient's notifications when asked. A unit user stays in its unit.
     query = query.where(events.c.recipient.is_(None) if recipient is None else events.c.recipient == recipient)
     if unit_code is not None:

@@ -12,7 +12,7 @@ config = context.config
 engine = config.attributes["engine"]
 
 
-def include_object(obj, name, type_, reflected, compare_to):
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """Leave alone what the code does not declare (full-text index shadow tables, for one)."""
     return not (type_ == "table" and reflected and compare_to is None)
 

@@ -40,7 +40,7 @@ _feed_events = sa.table("feed_events", sa.column("id", sa.Integer), sa.column("a
 _incidents = sa.table("incidents", sa.column("id", sa.Integer), sa.column("unit_code", sa.String))
 
 
-def _chunks(conn: sa.Connection, query: sa.Select, key: Any) -> Iterator[list[Any]]:
+def _chunks(conn: sa.Connection, query: sa.Select[Any], key: Any) -> Iterator[list[Any]]:
     """Rows of ``query`` in ``key`` order, CHUNK at a time (keyset paging: big tables fit in memory)."""
     last = None
     while True:
