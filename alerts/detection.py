@@ -183,8 +183,9 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                         candidates = tx.grouping_candidates(
                             unit, analysis.topic, at - window, at - reopen, summary=True,
                             probes=probes(words_grams(words, analyzer.salience.weight)))
+                    thread = tx.thread_incident(post.reply_to) if post.reply_to else None
                     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
-                                      analyzer.salience.weight, role)
+                                      analyzer.salience.weight, role, thread)
                     if decision.action == "open":
                         _open(tx, config, post.id, decision, at)
                         report.opened += 1

@@ -180,6 +180,23 @@ def lookback(policy: Mapping[str, Any], role: PostRole) -> tuple[dt.timedelta, d
     return window, dt.timedelta(days=float(policy.get("reopen_days", 30)))
 
 
+def thread_match(incident: Incident, role: PostRole, now: dt.datetime, policy: Mapping[str, Any]) -> Match | None:
+    """A reply joins the incident of the post it answers (its thread), whatever its words, while
+    that incident is within reach: open with a post in the follow-up window, or closed within
+    ``reopen_days``. A complaint reopens a closed one; anything else attaches."""
+    if incident.merged_into is not None:
+        return None
+    window, reopen = lookback(policy, PostRole.OFFICIAL)  # a thread stays open as long as follow-ups
+    closed = incident.state is State.CLOSED
+    if closed and now - incident.milestones.get("closed", incident.updated_at) > reopen:
+        return None
+    if not closed and now - last_activity(incident) > window:
+        return None
+    followup = role not in (PostRole.REPORT, PostRole.UNRESOLVED)
+    action = "attach" if followup else ("reopen" if closed else "merge")
+    return Match(incident, action, "同一话题下的回复/评论", 1.0)
+
+
 def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime, policy: Mapping[str, Any],
                weight: Weight) -> Match | None:
     """The best incident among ``candidates`` for a post, or None (a report then opens a new

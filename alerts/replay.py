@@ -52,7 +52,8 @@ def _post(row: Mapping[str, Any], number: int) -> RawPost:
     engagement = {k: int(row.get(k) or 0) for k in ("reposts", "comments", "likes", "followers")}
     return RawPost(source=str(row.get("source") or "eval"), text=str(row["text"]), title=str(row.get("title") or ""),
                    url=str(row.get("url") or f"https://eval.invalid/{row.get('id', number)}"),
-                   author=row.get("author"), published_at=when, fetched_at=when, engagement=engagement)
+                   author=row.get("author"), published_at=when, fetched_at=when, engagement=engagement,
+                   reply_to=str(row["reply_to"]) if row.get("reply_to") else None)
 
 
 def replay(rows: Iterable[Mapping[str, Any]], analyzer: Analyzer) -> Replay:

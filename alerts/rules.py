@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from alerts.deadlines import compute_deadlines
 from alerts.followups import opens
 from alerts.grading import Reach, add_post, grade_incident, source_tier
-from alerts.grouping import PostFacts, Weight, find_match
+from alerts.grouping import PostFacts, Weight, find_match, thread_match
 from core.jurisdiction import Jurisdiction
 from core.models import Analysis, Incident, Polarity, PostRole, RawPost, State
 from nlp.reposts import clean
@@ -64,15 +64,22 @@ def _title(post: RawPost) -> str:
 
 
 def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], jurisdiction: Jurisdiction,
-           now: dt.datetime, words: Sequence[str], weight: Weight, role: PostRole) -> Decision:
+           now: dt.datetime, words: Sequence[str], weight: Weight, role: PostRole,
+           thread: Incident | None = None) -> Decision:
     """Decide whether a post opens an incident, joins, reopens or follows up one of
     ``candidates``, or is ignored.
 
     ``candidates`` are incidents the post's unit may share (see ``Tx.grouping_candidates``);
     ``words`` the post's salient words and ``weight`` their weights (``nlp.salience``); ``role``
-    what the post is to an event (``alerts.followups.post_role``).
+    what the post is to an event (``alerts.followups.post_role``); ``thread`` the incident of the
+    post this one answers (``Tx.thread_incident``), which it joins whatever its words say.
     """
     tier = source_tier(post, jurisdiction.grading)
+    in_thread = thread_match(thread, role, now, jurisdiction.grouping) if thread is not None else None
+    if in_thread is not None:
+        if role is PostRole.UNRESOLVED and not answered(in_thread.incident):
+            role = PostRole.REPORT
+        return Decision(in_thread.action, in_thread.incident, [in_thread.reason], tier, role)
     if not concerns_incidents(analysis):
         return Decision("ignore", reasons=["不相关"], tier=tier)
     unit_code = assigned_unit(analysis, jurisdiction)

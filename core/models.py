@@ -162,6 +162,9 @@ class RawPost:
     engagement: dict[str, int] = field(default_factory=dict)  # reposts, comments, likes, followers
     raw: str | None = None  # original HTML/XML of the item, kept as a snapshot
     id: int | None = None
+    # The post this one answers, comments on or reposts (its URL), when the collector knows the
+    # thread: a comment that names nothing ("娃娃才好小啊") belongs where its thread belongs.
+    reply_to: str | None = None
 
     @property
     def fingerprint(self) -> str:

@@ -38,6 +38,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "comments": ("comments", "comments_count", "comment_count", "total_replay_num"),
     "likes": ("likes", "liked_count", "attitudes_count", "digg_count"),
     "followers": ("followers", "fans", "followers_count"),
+    # The post this one answers (a comment's or reply's thread), as a URL.
+    "reply_to": ("reply_to", "in_reply_to", "parent_url", "thread_url"),
 }
 # What a MediaCrawler row says about where it came from (its files carry no "source" column).
 _PLATFORM_HINTS = (("aweme_id", "douyin"), ("tieba_name", "tieba"), ("note_id", "weibo"))
@@ -104,6 +106,7 @@ def to_post(obj: dict[str, Any], default_source: str) -> RawPost:
         source=_source(obj, default_source), title=title if title != text else "", text=text or title,
         url=str(_first(obj, "url") or "") or None, author=str(_first(obj, "author") or "") or None,
         published_at=parse_when(_first(obj, "published_at")), engagement=counts,
+        reply_to=str(_first(obj, "reply_to") or "") or None,
     )
 
 

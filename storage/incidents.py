@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Select, Text, and_, bindparam, case, cast, fu
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import StoreError
-from core.models import Analysis, AuditEntry, Grade, Incident, PostRole, RawPost, State, Topic
+from core.models import Analysis, AuditEntry, Grade, Incident, PostRole, RawPost, State, Topic, normalise_url
 from storage.events import EventsTx
 from storage.rows import inserted_id, row_to_analysis, row_to_audit, row_to_incident, row_to_post, row_to_summary
 from storage.schema import UtcDateTime, analyses, assignments, audit_log, incident_posts, incidents, raw_posts
@@ -83,6 +83,12 @@ def _event_payload(incident: Incident) -> dict[str, Any]:
             "unit": incident.unit, "topic": incident.topic}
 
 
+# A reply's thread: the incident holding the post it answers (by that post's URL fingerprint).
+_THREAD_INCIDENT = (select(incident_posts.c.incident_id)
+                    .join(raw_posts, raw_posts.c.id == incident_posts.c.post_id)
+                    .where(raw_posts.c.fingerprint == bindparam("b_fp")))
+
+
 class IncidentsTx(EventsTx):
     """Incident operations of :class:`storage.sql.Tx`; ``self.conn`` is the transaction's
     connection. Built on :class:`storage.events.EventsTx` for the lines it writes."""
@@ -135,6 +141,19 @@ class IncidentsTx(EventsTx):
             return False
         self.conn.execute(_RECOUNT_POSTS, {"b_id": incident_id})
         return True
+
+    def thread_incident(self, reply_to: str) -> Incident | None:
+        """The incident the post at ``reply_to`` (a URL) ended in, after merges (并单), or None
+        when that post is not stored or in no incident: where a reply to it belongs."""
+        found = self.conn.execute(_THREAD_INCIDENT, {"b_fp": "url:" + normalise_url(reply_to)}).scalar()
+        seen: set[int] = set()
+        while found is not None and found not in seen:
+            seen.add(found)
+            incident = self.get_incident(found)
+            if incident is None or incident.merged_into is None:
+                return incident
+            found = incident.merged_into
+        return None
 
     def get_incident(self, incident_id: int) -> Incident | None:
         """One incident, or None."""

@@ -98,7 +98,7 @@ class PostsTx:
                         "title": post.title or "", "text": post.text, "author": post.author,
                         "published_at": post.published_at, "fetched_at": post.fetched_at or now,
                         "engagement": dict(post.engagement), "snapshot": self._snapshot(post, now),
-                        "processed_at": None, "process_error": None,
+                        "processed_at": None, "process_error": None, "reply_to": post.reply_to,
                     }))
             except IntegrityError:
                 result.duplicate += 1  # the same post twice in one batch

@@ -49,7 +49,7 @@ def row_to_post(row: Any) -> RawPost:
     """A post from a row of ``raw_posts`` (or a join carrying its columns unprefixed)."""
     return RawPost(source=row.source, text=row.text, title=row.title, url=row.url, author=row.author,
                    published_at=row.published_at, fetched_at=row.fetched_at,
-                   engagement=dict(row.engagement or {}), id=row.id)
+                   engagement=dict(row.engagement or {}), id=row.id, reply_to=getattr(row, "reply_to", None))
 
 
 def row_to_incident(row: Any) -> Incident:

@@ -60,6 +60,7 @@ raw_posts = Table(
     Column("fetched_at", UtcDateTime(), nullable=False),
     Column("engagement", JSON, nullable=False, default=dict),
     Column("snapshot", Text),  # path of the original text/HTML kept at first sight
+    Column("reply_to", Text),  # URL of the post this one answers (its thread), revision 0006
     Column("processed_at", UtcDateTime(), index=True),
     Column("process_error", Text),
 )

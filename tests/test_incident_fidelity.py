@@ -214,3 +214,35 @@ def test_replay_matches_the_incidents_it_built(analyzer):
     assert result.posts[0].incident is not None and result.posts[0].role == "report"
     assert result.posts[1].incident is None and not result.posts[1].relevant
     assert result.openers == {result.posts[0].incident: 0}
+
+
+def test_a_reply_that_names_nothing_joins_its_threads_incident(store, analyzer, tmp_path):
+    """A comment under a complaint ("娃娃才好小啊") shares no place and no telling word with it; when
+    the collector knows the thread (``reply_to``), the comment goes where the complaint went."""
+    lines = [
+        {"url": "https://weibo.example/k1", "source": "微博", "author": "幼儿园家长",
+         "text": "江北城街道桂花街社区幼儿园隔壁工地在刷防水涂料，一股刺鼻的味道，好几个娃娃咳嗽",
+         "published_at": "2026-11-18T08:30:00+08:00"},
+        {"url": "https://weibo.example/k1/c1", "source": "微博", "author": "路人",
+         "reply_to": "https://weibo.example/k1", "text": "娃娃才好小啊😭 到底是啥子东西要查清楚！",
+         "published_at": "2026-11-18T09:10:00+08:00"},
+        {"url": "https://weibo.example/k2", "source": "微博", "author": "路人",
+         "text": "娃娃才好小啊😭 到底是啥子东西要查清楚！！", "published_at": "2026-11-18T09:20:00+08:00"},
+    ]
+    path = tmp_path / "thread.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
+    from crawlers.imports import read_file
+
+    parsed = read_file(path)
+    assert not parsed.errors and parsed.posts[1].reply_to == "https://weibo.example/k1"
+    ids = []
+    for p in sorted(parsed.posts, key=lambda p: p.published_at):
+        with store.begin() as tx:
+            ids += tx.add_posts([p], now=p.published_at).new_ids
+        process_pending(store, analyzer, now=p.published_at, config=alerts_config(analyzer.jurisdiction))
+    complaint, reply, lone = (link(store, i) for i in ids)
+    assert complaint is not None and reply is not None and reply[0] == complaint[0]
+    assert lone is None  # the same words without the thread link join nothing
+    with store.read() as tx:
+        audit = [a for a in tx.audit_for(complaint[0]) if a.detail.get("post_id") == ids[1]]
+    assert audit and "同一话题" in audit[0].detail["reason"]
