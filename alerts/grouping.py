@@ -4,10 +4,12 @@ An event is told by where it is (the unit, the named place), what it is about (t
 above all, the words that belong to it and not to every complaint (死鱼, 油污, 喷漆房, a named KTV
 or worksite, a landmark). Posts about one event differ in length, register and the names they
 use for the spot; two matters in one street and topic share the boilerplate and the street's
-name. So the rule scores each candidate incident by the salient words it shares with the post
-(weighted by :class:`nlp.salience.Salience`), adds or subtracts for the named place and the
-topic, loses a little with every day of silence, and takes the best one above the bar. The
-numbers are the pack's ``[grouping]`` table.
+name. So the rule compares the post with each candidate incident of its unit and topic family
+by the character pairs of the salient words they share (weighted by :class:`nlp.salience.Salience`),
+turns that overlap, the named places, an unplaced side and the hours since the incident's last
+post into a probability (a logistic model, the pack's ``[grouping.model]``, fitted by
+``tools/train_grouping.py``), and takes the most probable incident above ``min_probability``.
+A post whose thread is known (``reply_to``) joins its thread's incident instead.
 
 A report (a complaint, a news item) joins an open incident, reopens a recently closed one, or
 opens a new one. A follow-up (official reply, progress, praise, "still not fixed") only attaches

@@ -15,7 +15,7 @@ from alerts.followups import opens
 from alerts.grading import Reach, add_post, grade_incident, source_tier
 from alerts.grouping import PostFacts, Weight, find_match, thread_match
 from core.jurisdiction import Jurisdiction
-from core.models import Analysis, Incident, Polarity, PostRole, RawPost, State
+from core.models import Analysis, Incident, PostRole, RawPost, State
 from nlp.reposts import clean
 
 MIN_UNIT_CONFIDENCE = 0.6  # default of [workflow] min_unit_confidence: below it the duty desk decides
@@ -30,11 +30,6 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     tier: str = "individual"  # media tier of the post's source
     role: PostRole = PostRole.REPORT
-
-
-def opens_incident(analysis: Analysis) -> bool:
-    """A relevant, negative post is worth an incident."""
-    return analysis.relevant and analysis.polarity is Polarity.NEG
 
 
 def concerns_incidents(analysis: Analysis) -> bool:
