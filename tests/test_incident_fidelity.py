@@ -246,3 +246,21 @@ def test_a_reply_that_names_nothing_joins_its_threads_incident(store, analyzer, 
     with store.read() as tx:
         audit = [a for a in tx.audit_for(complaint[0]) if a.detail.get("post_id") == ids[1]]
     assert audit and "同一话题" in audit[0].detail["reason"]
+
+
+def test_a_unit_user_cannot_act_on_an_incident_reassigned_away_meanwhile(store, analyzer):
+    """The unit is checked in the transaction that writes, not only by the console beforehand:
+    the duty desk may reassign the incident between the console's check and the unit's click."""
+    from core.errors import NotFoundError
+    from tests.api_seed import UNIT_A, UNIT_B, add_incident
+
+    seed_users(store)
+    config = alerts_config(analyzer.jurisdiction)
+    incident_id = add_incident(store, title="t", text="石马河又黑又臭", unit_code=UNIT_A,
+                               unit=analyzer.jurisdiction.units[UNIT_A].name)
+    actions.assign(store, config, incident_id, UNIT_B, "duty1", reason="属地有误")  # the desk moves it
+    with pytest.raises(NotFoundError):
+        actions.sign(store, config, incident_id, "unit_a")  # unit_a's sign, checked before the move
+    with store.read() as tx:
+        assert tx.get_incident(incident_id).state is State.ASSIGNED  # nothing changed
+    actions.sign(store, config, incident_id, "unit_b")  # its new unit may
