@@ -21,7 +21,7 @@ from alerts.detection import process_pending
 from core.models import RawPost
 from core.timeutil import parse_time
 from nlp.analyzer import Analyzer
-from storage.schema import analyses, incident_posts, incidents, raw_posts
+from storage.schema import analyses, incident_posts, incidents
 from storage.sql import open_store
 
 
@@ -72,9 +72,10 @@ def replay(rows: Iterable[Mapping[str, Any]], analyzer: Analyzer) -> Replay:
                 at = posts[i].published_at
                 assert at is not None
                 with store.begin() as tx:
-                    tx.add_posts([posts[i]], now=at)
-                    ids[i] = int(tx.conn.execute(select(raw_posts.c.id).where(
-                        raw_posts.c.fingerprint == posts[i].fingerprint)).scalar_one())
+                    new = tx.add_posts([posts[i]], now=at).new_ids
+                if not new:  # the store took it for an earlier line: same URL, or same author and text
+                    raise ValueError(f"line {i + 1}: a copy of an earlier line (same URL, or same author and text)")
+                ids[i] = new[0]
                 process_pending(store, analyzer, now=at, config=config)
             with store.read() as tx:
                 merged = dict(tx.conn.execute(select(incidents.c.id, incidents.c.merged_into)).all())

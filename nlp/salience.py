@@ -52,7 +52,6 @@ class Salience:
         """``generic``: words that say nothing about which event a post is about here (the
         pack's boilerplate list, the district's and units' own names); ``concept_weight``: the
         weight of a concept word (a signal)."""
-        self.idf, self.unknown = _idf_table()
         self.generic = frozenset(w.lower() for w in generic)
         self.concept_weight = concept_weight
 
@@ -64,7 +63,8 @@ class Salience:
         word = word.strip().lower()
         if len(word) < 2 or word in self.generic or _NOISE.match(word):
             return 0.0
-        return max(self.idf.get(word, self.unknown) - IDF_BASE, 0.0)
+        idf, unknown = _idf_table()  # read on first use: `ecowatch analyze` never groups (0.5 s)
+        return max(idf.get(word, unknown) - IDF_BASE, 0.0)
 
     def _with_joined(self, tokens: Iterable[str]) -> list[str]:
         """The tokens, plus each pair of neighbouring single characters that jieba's table knows as
@@ -74,7 +74,7 @@ class Salience:
         for token in tokens:
             token = token.strip().lower()
             out.append(token)
-            if len(token) == 1 and len(previous) == 1 and previous + token in self.idf:
+            if len(token) == 1 and len(previous) == 1 and previous + token in _idf_table()[0]:
                 out.append(previous + token)
             previous = token
         return out
