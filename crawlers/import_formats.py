@@ -94,9 +94,13 @@ FORMATS: tuple[ImportFormat, ...] = (
         "published_at": ("create_time",), "likes": ("liked_count",)}),
     # store/xhs/__init__.py: a note's address carries a per-session token, so comments keep no thread
     _mc("xhs comments", ("comment_id", "note_id", "pictures"), _MC_COMMENT),
+    # model/m_baidu_tieba.py (TiebaComment, TiebaNote): a comment names its post's own address
+    _mc("tieba comments", ("comment_id", "note_id", "tieba_name"), {
+        "text": ("content",), "author": ("user_nickname",), "published_at": ("publish_time",),
+        "comments": ("sub_comment_count",), "reply_to": ("note_url",)}),
     # store/weibo/__init__.py: update_weibo_note_comment, update_weibo_note
-    _mc("weibo comments", ("comment_id", "note_id"), _MC_COMMENT, thread_from=("note_id", WEIBO_URL)),
-    # model/m_baidu_tieba.py (TiebaNote)
+    _mc("weibo comments", ("comment_id", "note_id", "comment_like_count"), _MC_COMMENT,
+        thread_from=("note_id", WEIBO_URL)),
     _mc("tieba", ("note_id", "tieba_name"), {
         "url": ("note_url",), "title": ("title",), "text": ("desc",), "author": ("user_nickname",),
         "published_at": ("publish_time",), "comments": ("total_replay_num",)}),
@@ -123,12 +127,14 @@ FORMATS: tuple[ImportFormat, ...] = (
         "text": ("微博正文",), "published_at": ("发布时间",), "author": ("用户昵称",),
         "likes": ("点赞数",), "comments": ("评论数",), "reposts": ("转发数",)},
         source="weibo-search", url_from=("id", WEIBO_URL)),
-    # dataabc/weiboSpider weibo_spider/writer/csv_writer.py (Chinese) and json_writer.py (English)
+    # dataabc/weiboSpider weibo_spider/writer/csv_writer.py (Chinese) and json_writer.py (English keys,
+    # under {"user": {"nickname"...}, "weibo": [...]}); the address is the one weiboSpider prints
+    # (weibo_spider/weibo.py: https://weibo.cn/comment/<id>)
     ImportFormat("weiboSpider CSV", ("微博id", "微博正文", "发布时间"), {
         "text": ("微博正文",), "published_at": ("发布时间",), "likes": ("点赞数",), "comments": ("评论数",),
         "reposts": ("转发数",)}, source="weiboSpider", url_from=("微博id", "https://weibo.cn/comment/{}")),
     ImportFormat("weiboSpider JSON", ("content", "publish_time", "up_num"), {
-        "text": ("content",), "published_at": ("publish_time",), "likes": ("up_num",),
+        "text": ("content",), "published_at": ("publish_time",), "author": ("nickname",), "likes": ("up_num",),
         "comments": ("comment_num",), "reposts": ("retweet_num",)},
         source="weiboSpider", url_from=("id", "https://weibo.cn/comment/{}")),
     # 12345 / 问政 work-order spreadsheets: the address is the title, so analysis sees where it is
