@@ -213,26 +213,37 @@ def test_map_option_and_mapping_file_read_any_layout(tmp_path):
     assert unknown.returncode == 2 and "unknown field(s) in the mapping: body" in unknown.stderr
 
 
-def test_progress_bar_on_a_terminal_and_quiet_when_piped(tmp_path):
-    path = tmp_path / "many.jsonl"
-    path.write_text("".join(json.dumps({"url": f"https://x.test/{i}", "text": f"第{i}条"}) + "\n" for i in range(300)),
-                    encoding="utf-8")
-    piped = _cli(["import", str(path)], tmp_path / "a")
-    assert piped.stderr == "" and json.loads(piped.stdout)["new"] == 300
-    main, worker = pty.openpty()  # stderr on a terminal, stdout still a pipe
-    env = {"ECOWATCH_DATA_DIR": str(tmp_path / "b"), "PATH": "/usr/bin:/bin", "COLUMNS": "120", "TERM": "xterm"}
-    proc = subprocess.run([sys.executable, "-m", "ecowatch.cli", "import", str(path)], env=env, stderr=worker,
+def _on_a_terminal(args, data_dir) -> tuple[str, bytes]:
+    """Run the CLI with stderr on a pseudo-terminal (stdout still a pipe): stdout, what was drawn."""
+    main, worker = pty.openpty()
+    env = {"ECOWATCH_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin", "COLUMNS": "120", "TERM": "xterm"}
+    proc = subprocess.run([sys.executable, "-m", "ecowatch.cli", *args], env=env, stderr=worker,
                           stdout=subprocess.PIPE, text=True, timeout=300)
     os.close(worker)
     drawn = b""
     try:
         while chunk := os.read(main, 65536):
             drawn += chunk
-    except OSError:
+    except OSError:  # the terminal's other end is closed: all was read
         pass
     os.close(main)
-    assert json.loads(proc.stdout)["new"] == 300
+    return proc.stdout, drawn
+
+
+def test_progress_bars_on_a_terminal_and_quiet_when_piped(tmp_path):
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps({"url": f"https://x.test/{i}", "text": f"第{i}条"}) + "\n" for i in range(300)),
+                    encoding="utf-8")
+    piped = _cli(["import", str(path)], tmp_path / "a")
+    assert piped.stderr == "" and json.loads(piped.stdout)["new"] == 300
+    piped = _cli(["process"], tmp_path / "a")
+    assert piped.stderr == "" and json.loads(piped.stdout)["processed"] == 300
+    out, drawn = _on_a_terminal(["import", str(path)], tmp_path / "b")
+    assert json.loads(out)["new"] == 300
     assert b"importing many.jsonl" in drawn and b"300/300" in drawn
+    out, drawn = _on_a_terminal(["process"], tmp_path / "b")
+    assert json.loads(out)["processed"] == 300
+    assert b"processing" in drawn and b"300/300" in drawn
 
 
 def test_a_comment_that_names_nothing_joins_its_posts_incident(tmp_path):
