@@ -210,12 +210,11 @@ def _json_document(decoded: DecodedLines) -> Iterator[Record]:
     if stripped.startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError as exc:
-            yield 1, None, f"not JSON: {exc}"
-            return
+        except ValueError:
+            data = None
         items = data.get("weibo") if isinstance(data, dict) else None
-        if not isinstance(items, list):
-            yield 1, None, 'a JSON file must hold an array of objects (or {"weibo": [...]})'
+        if not isinstance(items, list):  # objects one per line, saved as .json
+            yield from _json_lines(decoded)
             return
         user = data.get("user") if isinstance(data.get("user"), dict) else {}
         defaults = {k: user[k] for k in ("screen_name", "nickname") if user.get(k)}
