@@ -249,11 +249,20 @@ def _json_document(decoded: DecodedLines) -> Iterator[Record]:
 
 
 def _csv_rows(decoded: DecodedLines) -> Iterator[Record]:
-    lines = iter(decoded.lines)
-    reader = csv.reader(lines)
+    # A post's text may well exceed csv's default 128 KiB cell limit (it is cut at max_chars later).
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))
+    reader = csv.reader(iter(decoded.lines))
     header: list[str] | None = None
     last = 0
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # that row is unreadable; the reader goes on with the next line
+            first, last = last + 1, reader.line_num
+            yield first, None, f"unreadable CSV row: {exc}"
+            continue
         first, last = last + 1, reader.line_num
         if header is None:
             header = [h.strip().lstrip("\ufeff") for h in row]

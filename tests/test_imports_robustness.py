@@ -162,3 +162,11 @@ def test_a_killed_import_keeps_its_batches_and_leaves_no_orphan_snapshots(tmp_pa
     assert len(files) == total
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM raw_posts").fetchone()[0] == total
+
+
+def test_a_csv_cell_beyond_csvs_default_limit_is_read_and_cut(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("url,text\nhttps://x.test/1,石马河发臭\nhttps://x.test/2," + "臭" * 200_000 + "\n"
+                    "https://x.test/3,寸滩异味\n", encoding="utf-8")
+    parsed = read_file(path, ImportOptions(now=NOW, max_chars=20_000))
+    assert [len(p.text) for p in parsed.posts] == [5, 20_000, 4] and not parsed.errors and parsed.truncated == 1
