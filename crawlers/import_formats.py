@@ -112,6 +112,14 @@ FORMATS: tuple[ImportFormat, ...] = (
         "url": ("note_url",), "text": ("content",), "author": ("nickname",),
         "published_at": ("create_date_time", "create_time"), "likes": ("liked_count",),
         "comments": ("comments_count",), "reposts": ("shared_count",)}, url_from=("note_id", WEIBO_URL)),
+    # model/m_zhihu.py ZhihuContent, ZhihuComment: a comment names only its content's id, whose
+    # address depends on the content type (an answer's needs the question id), so it keeps no thread
+    _mc("zhihu comments", ("comment_id", "content_id"), {
+        "text": ("content",), "author": ("user_nickname",), "published_at": ("publish_time",),
+        "likes": ("like_count",), "comments": ("sub_comment_count",)}),
+    _mc("zhihu", ("content_id", "content_text", "content_url"), {
+        "url": ("content_url",), "title": ("title",), "text": ("content_text", "desc"), "author": ("user_nickname",),
+        "published_at": ("created_time",), "likes": ("voteup_count",), "comments": ("comment_count",)}),
     # dataabc/weibo-crawler weibo.py get_result_headers (CSV, Chinese headers; 头条文章url since 2020)
     ImportFormat("weibo-crawler CSV", ("bid", "正文", "日期"), {
         "text": ("正文",), "published_at": ("日期", "发布时间"), "author": ("用户昵称", "发布者"),

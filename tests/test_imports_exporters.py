@@ -94,6 +94,14 @@ EXPECTED = {
         source="mediacrawler:tieba", url=None, author="寸滩老住户", text="我也闻到了，像烧塑料",
         published_at=at(2026, 11, 26, 9, 30), engagement={"comments": 0},
         reply_to="https://tieba.baidu.com/p/9000000001")),
+    "mediacrawler_zhihu_search_contents.csv": ("MediaCrawler zhihu", "utf-8-sig", 1, [], dict(
+        source="mediacrawler:zhihu:江北 空气", url="https://www.zhihu.com/question/600000001/answer/3300000001",
+        author="五里店住户", title="重庆江北区空气质量怎么样？",
+        text="住在五里店，晚上总有一股焚烧垃圾的味道，不知道哪里来的",
+        published_at=at(2026, 11, 28, 12), engagement={"comments": 9, "likes": 64}, reply_to=None)),
+    "mediacrawler_zhihu_search_comments.csv": ("MediaCrawler zhihu comments", "utf-8-sig", 1, [], dict(
+        source="mediacrawler:zhihu", url=None, author="邻居乙", text="我也闻到过", published_at=at(2026, 11, 28, 13),
+        engagement={"comments": 0, "likes": 2}, reply_to=None)),  # an answer's address needs its question id
     "舆情导出_2026W48.csv": ("舆情系统导出", "gb18030", 2, [4], dict(
         source="重庆晨报", url="https://news.example.cn/2026/1124/a1.html", author="记者 张三",
         title="石马河污水直排引关注", text="网友反映石马河街道一排污口向河道直排污水，河水发黑发臭。",
