@@ -104,7 +104,8 @@ FORMATS: tuple[ImportFormat, ...] = (
     _mc("tieba", ("note_id", "tieba_name"), {
         "url": ("note_url",), "title": ("title",), "text": ("desc",), "author": ("user_nickname",),
         "published_at": ("publish_time",), "comments": ("total_replay_num",)}),
-    _mc("xhs", ("note_id", "xsec_token"), {
+    # Recognised by columns it has had all along (xsec_token came later), so older exports match too.
+    _mc("xhs", ("note_id", "image_list", "tag_list"), {
         "url": ("note_url",), "title": ("title",), "text": ("desc",), "author": ("nickname",),
         "published_at": ("time",), "likes": ("liked_count",), "comments": ("comment_count",),
         "reposts": ("share_count",)}),
