@@ -149,6 +149,7 @@ class Briefing:
     coverage: list[SourceCoverage]
     attention: list[AttentionItem]
     notes: list[str] = field(default_factory=list)
+    late_posts: int = 0  # counted in this period (published in it) but imported after it ended
 
     @property
     def title(self) -> str:
@@ -218,12 +219,13 @@ def top_incidents(records: Iterable[IncidentRecord], posts: Mapping[int, PostRec
 
 
 def trend(posts: Iterable[PostRecord], period: Period) -> list[TrendPoint]:
-    """Per day (or hour): posts collected, relevant ones, and their polarity."""
+    """Per day (or hour): posts counted there (collected, or published for a backfill), relevant
+    ones, and their polarity."""
     buckets = period.buckets()
     rows = [[0, 0, 0, 0, 0] for _ in buckets]
     for post in posts:
         for i, (_label, start, end) in enumerate(buckets):
-            if start <= post.fetched_at < end:
+            if start <= post.counts_at < end:
                 rows[i][0] += 1
                 if post.relevant:
                     rows[i][1] += 1
@@ -260,8 +262,8 @@ def compute(records: Records, period: Period, as_of: dt.datetime,
     progress). ``policy`` is the jurisdiction's deadline policy (to judge earlier assignments)."""
     as_of = min(as_of, period.end)
     previous = period.previous()
-    now_posts = [p for p in records.posts if _in(p.fetched_at, period.start, as_of)]
-    before_posts = [p for p in records.posts if _in(p.fetched_at, previous.start, previous.end)]
+    now_posts = [p for p in records.posts if _in(p.counts_at, period.start, as_of)]
+    before_posts = [p for p in records.posts if _in(p.counts_at, previous.start, previous.end)]
     now_inc = counted(records.incidents, period.start, as_of)
     before_inc = counted(records.incidents, previous.start, previous.end)
 
@@ -299,7 +301,8 @@ def compute(records: Records, period: Period, as_of: dt.datetime,
         handling_total=total_row(handling), overdue=overdue, trend=trend(now_posts, period),
         topic_mix=topic_mix, hot_units=sorted(hot_units, key=lambda x: (-x[1], x[0])),
         hot_places=sorted(hot_places, key=lambda x: (-x[1], x[0])), coverage=sources,
-        attention=attention(records.incidents, as_of))
+        attention=attention(records.incidents, as_of),
+        late_posts=sum(1 for p in now_posts if p.fetched_at >= period.end))
     briefing.notes = notes(briefing)
     return briefing
 
@@ -315,6 +318,8 @@ def notes(b: Briefing) -> list[str]:
     elif blind:
         parts = "；".join(f"{c.source} 失明 {c.blind_hours:g} 小时（{c.note}）" for c in blind)
         out.append(f"采集覆盖不完整：{parts}。失明期间的舆情未被采集，数字可能偏低，不代表无舆情。")
+    if b.late_posts:
+        out.append(f"本期有 {b.late_posts} 条信息在本期结束后才补录（导入），已按发布时间计入本期。")
     if b.totals[0].current == 0:
         out.append("本期未采集到任何信息。" + ("" if blind or not b.coverage else "各来源运行正常。"))
     elif b.totals[3].current == 0:

@@ -23,7 +23,7 @@ def _post(row: Any) -> PostRecord:
         id=r.id, source=r.source, title=r.title or "", text=r.text, fetched_at=r.fetched_at, url=r.url,
         author=r.author, published_at=r.published_at, snapshot=r.snapshot, engagement=dict(r.engagement or {}),
         relevant=r.a_relevant, unit=r.a_unit, topic=r.a_topic, polarity=r.a_polarity, sentiment=r.a_sentiment,
-        place=r.a_place, incident_id=r.incident_id)
+        place=r.a_place, incident_id=r.incident_id, counted_at=r.counted_at)
 
 
 def _post_query() -> Select[Any]:
@@ -36,8 +36,12 @@ def _post_query() -> Select[Any]:
 
 
 def load_posts(tx: Tx, start: dt.datetime, end: dt.datetime) -> list[PostRecord]:
-    """Posts collected (first stored) in [start, end)."""
-    query = _post_query().where(raw_posts.c.fetched_at >= start, raw_posts.c.fetched_at < end)
+    """Posts counted in [start, end): imported backfills by publish time, live posts by collection
+    time (``raw_posts.counted_at``; a row from before that column counts when collected)."""
+    counted = raw_posts.c.counted_at
+    query = _post_query().where(or_(and_(counted >= start, counted < end),
+                                    and_(counted.is_(None), raw_posts.c.fetched_at >= start,
+                                         raw_posts.c.fetched_at < end)))
     return [_post(r) for r in tx.conn.execute(query.order_by(raw_posts.c.id))]
 
 

@@ -29,6 +29,13 @@ class PostRecord:
     sentiment: float | None = None
     place: str | None = None
     incident_id: int | None = None
+    counted_at: dt.datetime | None = None  # storage.posts.counted_at; None on rows from before it
+
+    @property
+    def counts_at(self) -> dt.datetime:
+        """When the briefing counts this post: a backfill in its published period, a live post
+        when collected (the rule is :func:`storage.posts.counted_at`, stored with the post)."""
+        return self.counted_at or self.fetched_at
 
 
 @dataclass(slots=True, frozen=True)

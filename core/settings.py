@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=480, ge=1, description="how long a login token is valid")
     login_attempts: int = Field(default=5, ge=1, description="failed logins per user and address per window")
     login_window_seconds: int = Field(default=300, ge=1)
+    import_batch_size: int = Field(
+        default=500, ge=1, description="posts per transaction of ecowatch import (a killed import keeps its batches)"
+    )
+    import_future_tolerance_hours: float = Field(
+        default=24.0, ge=0, description="an imported post published further ahead than this is refused"
+    )
+    max_post_chars: int = Field(
+        default=20_000, ge=100, description="text of one post kept by import and read by analyze; the rest is cut"
+    )
+    max_evidence_spans: int = Field(default=50, ge=1, description="evidence spans listed per ecowatch analyze line")
 
     @classmethod
     def settings_customise_sources(

@@ -71,19 +71,68 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
 
 @app.command("import")
 def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
-                                                 help="JSON Lines, JSON array or CSV file")]) -> None:
-    """Store posts from JSON Lines, JSON or CSV (MediaCrawler exports too); importing twice adds nothing."""
-    from crawlers.imports import read_file
+                                                 help="JSON Lines, JSON, CSV or XLSX export")],
+            map_: Annotated[str | None, typer.Option("--map", help="field=column pairs, e.g. "
+                                                     "text=内容,published_at=发布时间,url=链接")] = None,
+            mapping: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
+                                                         help='TOML file of field = "column" pairs')] = None,
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="show how the first rows read; store nothing")]
+            = False) -> None:
+    """Store posts from another collector's export (weibo-crawler, weiboSpider, MediaCrawler, 舆情
+    system exports, 12345 work orders, or ecowatch's own JSON Lines); importing twice adds nothing.
+
+    Prints one JSON report; each refused line goes to stderr as FILE:LINE: [column] reason, and
+    the exit status is 1 if any line was refused (2 if the file as a whole could not be read).
+    """
+    import datetime as dt
+
+    from core.errors import EcowatchError
+    from core.timeutil import utcnow
+    from crawlers.import_formats import parse_map_option, read_mapping_file
+    from crawlers.imports import ImportOptions, read_file
+    from ecowatch.progress import progress
 
     settings = context.settings()
-    parsed = read_file(file)
+    now = utcnow()
+    try:
+        columns = read_mapping_file(mapping.read_text(encoding="utf-8")) if mapping else {}
+        columns.update(parse_map_option(map_) if map_ else {})
+        options = ImportOptions(now=now, future_tolerance=dt.timedelta(hours=settings.import_future_tolerance_hours),
+                                max_chars=settings.max_post_chars, mapping=columns)
+        parsed = read_file(file, options)
+    except (EcowatchError, ValueError, OSError) as exc:
+        typer.echo(f"{file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for err in parsed.errors:
+        typer.echo(f"{file}:{err.line}: {err.column + ': ' if err.column else ''}{err.error}", err=True)
+    report: dict[str, Any] = {"read": len(parsed.posts), "errors": len(parsed.errors),
+                              "formats": dict(parsed.formats), "encoding": parsed.encoding,
+                              "truncated": parsed.truncated}
+    if dry_run:
+        report["columns"] = parsed.columns
+        report["first"] = [{"line": line, "source": p.source, "url": p.url, "title": p.title, "text": p.text[:200],
+                            "author": p.author, "published_at": p.published_at.isoformat() if p.published_at else None,
+                            "engagement": p.engagement, "reply_to": p.reply_to}
+                           for line, p in zip(parsed.lines[:5], parsed.posts[:5], strict=True)]
+        report["first_errors"] = [str(e) for e in parsed.errors[:5]]
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
     store = context.store(settings)
     with store.begin() as tx:
-        result = tx.add_posts(parsed.posts)
-    for err in parsed.errors:
-        typer.echo(f"{file}:{err.line}: {err.error}", err=True)
-    typer.echo(json.dumps({"read": len(parsed.posts), "new": result.new, "updated": result.updated,
-                           "duplicate": result.duplicate, "errors": len(parsed.errors)}))
+        report["snapshots_swept"] = tx.sweep_snapshots(now)
+    new = updated = duplicate = 0
+    size = settings.import_batch_size
+    # One transaction per batch: a killed import keeps every batch it committed, and running it
+    # again stores the rest (what was stored counts as duplicate).
+    with progress(len(parsed.posts), f"importing {file.name}") as advance:
+        for i in range(0, len(parsed.posts), size):
+            batch = parsed.posts[i:i + size]
+            with store.begin() as tx:
+                result = tx.add_posts(batch, now, backfill=True)
+            new, updated, duplicate = new + result.new, updated + result.updated, duplicate + result.duplicate
+            advance(len(batch))
+    report.update(new=new, updated=updated, duplicate=duplicate)
+    typer.echo(json.dumps(report, ensure_ascii=False))
     if parsed.errors:
         raise typer.Exit(1)
 
@@ -111,15 +160,43 @@ def collect(source: Annotated[str | None, typer.Option(help="only this source")]
 @app.command()
 def process() -> None:
     """Analyse what is stored but not yet processed, and open or feed incidents."""
+    import threading
     from dataclasses import asdict
 
-    from alerts.detection import process_pending
+    from alerts.detection import ProcessReport, process_pending
     from core.jurisdiction import load_jurisdiction
+    from ecowatch.progress import progress
     from nlp.analyzer import Analyzer
 
     settings = context.settings()
-    report = process_pending(context.store(settings), Analyzer(load_jurisdiction(settings.jurisdiction)))
-    typer.echo(json.dumps(asdict(report)))
+    store = context.store(settings)
+    analyzer = Analyzer(load_jurisdiction(settings.jurisdiction))
+    with store.read() as tx:
+        backlog = tx.count_pending()
+    done: list[ProcessReport | BaseException] = []
+
+    def work() -> None:
+        try:
+            done.append(process_pending(store, analyzer))
+        except BaseException as exc:  # handed to the main thread, which raises it
+            done.append(exc)
+
+    # The pass runs in a thread; this one reads how much of the backlog is left, so the progress
+    # shown is what the store says, not a count kept beside it.
+    worker = threading.Thread(target=work, daemon=True)
+    with progress(backlog, "processing") as advance:
+        worker.start()
+        seen = 0
+        while worker.is_alive():
+            worker.join(0.5)
+            with store.read() as tx:
+                now_done = max(0, backlog - tx.count_pending())
+            advance(now_done - seen)
+            seen = now_done
+    outcome = done[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    typer.echo(json.dumps(asdict(outcome)))
 
 
 @app.command()
@@ -145,7 +222,9 @@ def incidents(as_json: Annotated[bool, typer.Option("--json", help="one JSON arr
 def analyze() -> None:
     """Read JSON Lines ({"id", "text"}) on stdin, write one analysis line per input on stdout.
 
-    A malformed line gets {"id": ..., "error": ...}; the exit status is 1 if any line failed.
+    A malformed line (bad JSON, no "text" string, invalid UTF-8) gets {"id": ..., "error": ...};
+    the exit status is 1 if any line failed. A text longer than ``max_post_chars`` is analysed up
+    to that length ("truncated": true), and at most ``max_evidence_spans`` spans are listed.
     """
     from core.jurisdiction import load_jurisdiction
     from nlp.analyzer import Analyzer
@@ -154,11 +233,17 @@ def analyze() -> None:
     analyzer = Analyzer(load_jurisdiction(settings.jurisdiction))
     failed = False
     out = sys.stdout
-    for number, line in enumerate(sys.stdin, 1):
-        if not line.strip():
+    # Bytes, whatever the locale: each line is decoded on its own, so one invalid byte is that
+    # line's error and not a traceback that loses every line after it.
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        if not raw.strip():
             continue
         post_id: Any = None
         try:
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
             obj = json.loads(line)
             if not isinstance(obj, dict):
                 raise ValueError("line is not a JSON object")
@@ -166,7 +251,10 @@ def analyze() -> None:
             text = obj.get("text")
             if not isinstance(text, str):
                 raise ValueError('missing "text" string')
-            result = analyzer.analyze(text).to_contract(post_id)
+            result = analyzer.analyze(text[:settings.max_post_chars]).to_contract(post_id)
+            result["evidence"] = result["evidence"][:settings.max_evidence_spans]
+            if len(text) > settings.max_post_chars:
+                result["truncated"] = True
         except (ValueError, TypeError) as exc:
             failed = True
             result = {"id": post_id, "error": f"line {number}: {exc}"}

@@ -28,6 +28,16 @@ class AddResult:
     new_ids: list[int] | None = None
 
 
+def counted_at(published_at: dt.datetime | None, collected_at: dt.datetime, backfill: bool) -> dt.datetime:
+    """When briefings count a post (the one rule; README "Briefing periods"): a backfill (an
+    import of another collector's export) in the period it was published, a live-collected post
+    when it was collected. A backfill without a publish time, or dated after its collection,
+    counts when collected. Pure."""
+    if backfill and published_at is not None:
+        return min(published_at, collected_at)
+    return collected_at
+
+
 def _content_hash(post: RawPost) -> str:
     # The same text by the same author at two addresses is one post; by two authors it is two
     # voices, and reach counts both.
@@ -69,9 +79,11 @@ class PostsTx:
             tmp.replace(path)
         return str(path)
 
-    def add_posts(self, posts: Iterable[RawPost], now: dt.datetime | None = None) -> AddResult:
+    def add_posts(self, posts: Iterable[RawPost], now: dt.datetime | None = None,
+                  backfill: bool = False) -> AddResult:
         """Store posts; one seen before (same URL, or same author and text) is not stored again,
-        but its engagement figures are refreshed."""
+        but its engagement figures are refreshed. ``backfill``: the posts come from an import and
+        count in briefings when they were published (:func:`counted_at`)."""
         now = now or utcnow()
         new_ids: list[int] = []
         result = AddResult(new_ids=new_ids)
@@ -97,6 +109,7 @@ class PostsTx:
                         "fingerprint": fp, "content_hash": chash, "source": post.source, "url": post.url,
                         "title": post.title or "", "text": post.text, "author": post.author,
                         "published_at": post.published_at, "fetched_at": post.fetched_at or now,
+                        "counted_at": counted_at(post.published_at, post.fetched_at or now, backfill),
                         "engagement": dict(post.engagement), "snapshot": self._snapshot(post, now),
                         "processed_at": None, "process_error": None, "reply_to": post.reply_to,
                     }))
@@ -106,6 +119,31 @@ class PostsTx:
             result.new += 1
             new_ids.append(new_id)
         return result
+
+    def sweep_snapshots(self, now: dt.datetime, min_age: dt.timedelta = dt.timedelta(hours=1)) -> int:
+        """Delete snapshot files no stored post refers to, older than ``min_age``; how many.
+
+        A snapshot is written before its post's transaction commits, so a killed import (or
+        collection) leaves the files of its last, uncommitted batch behind; ``ecowatch import``
+        sweeps them at start. Younger files may belong to a transaction still running elsewhere."""
+        if self.snapshot_dir is None or not self.snapshot_dir.exists():
+            return 0
+        # By file name (the SHA-1 of the post's fingerprint): the stored path may have been written
+        # under another spelling of the data folder.
+        kept = {Path(p).name for (p,) in self.conn.execute(select(raw_posts.c.snapshot)
+                                                           .where(raw_posts.c.snapshot.is_not(None)))}
+        cutoff = (now - min_age).timestamp()
+        swept = 0
+        for path in self.snapshot_dir.rglob("*"):
+            if path.suffix in (".txt", ".tmp") and path.name not in kept and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                swept += 1
+        return swept
+
+    def count_pending(self) -> int:
+        """How many stored posts are not yet processed (the progress of ``ecowatch process``)."""
+        return int(self.conn.execute(select(func.count()).select_from(raw_posts)
+                                     .where(raw_posts.c.processed_at.is_(None))).scalar_one())
 
     def known_urls(self, source: str) -> set[str]:
         """Normalised URLs already stored for ``source`` (incremental crawling skips them)."""

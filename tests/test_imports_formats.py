@@ -64,7 +64,9 @@ def test_cli_import_csv_twice_adds_nothing(tmp_path):
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     assert json.loads(first.stdout)["new"] == 2
-    assert json.loads(again.stdout) == {"read": 2, "new": 0, "updated": 0, "duplicate": 2, "errors": 0}
+    report = json.loads(again.stdout)
+    assert {k: report[k] for k in ("read", "new", "updated", "duplicate", "errors")} == \
+        {"read": 2, "new": 0, "updated": 0, "duplicate": 2, "errors": 0}
 
 
 def test_jsonl_contract_unchanged(tmp_path):
@@ -77,3 +79,12 @@ def test_jsonl_contract_unchanged(tmp_path):
     assert (post.source, post.title, post.text) == ("other", "t", "正文")
     assert post.engagement == {"reposts": 2, "followers": 10}
     assert [e.line for e in parsed.errors] == [2]
+
+
+def test_json_lines_saved_as_dot_json_are_read_as_lines(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text('{"url": "https://x.test/1", "text": "石马河发臭"}\n{"text": ["x"]}\n'
+                    '{"url": "https://x.test/3", "text": "工地噪音"}\n', encoding="utf-8")
+    parsed = read_file(path)
+    assert [p.text for p in parsed.posts] == ["石马河发臭", "工地噪音"]
+    assert [(e.line, e.column) for e in parsed.errors] == [(2, "text")]
