@@ -114,11 +114,9 @@ def process() -> None:
     from dataclasses import asdict
 
     from alerts.detection import process_pending
-    from core.jurisdiction import load_jurisdiction
-    from nlp.analyzer import Analyzer
 
     settings = context.settings()
-    report = process_pending(context.store(settings), Analyzer(load_jurisdiction(settings.jurisdiction)))
+    report = process_pending(context.store(settings), context.analyzer(settings))
     typer.echo(json.dumps(asdict(report)))
 
 
@@ -147,11 +145,7 @@ def analyze() -> None:
 
     A malformed line gets {"id": ..., "error": ...}; the exit status is 1 if any line failed.
     """
-    from core.jurisdiction import load_jurisdiction
-    from nlp.analyzer import Analyzer
-
-    settings = load_settings()
-    analyzer = Analyzer(load_jurisdiction(settings.jurisdiction))
+    analyzer = context.analyzer(load_settings())
     failed = False
     out = sys.stdout
     for number, line in enumerate(sys.stdin, 1):
