@@ -7,10 +7,11 @@
 Data: tests/data/eval/dev.jsonl ... dev6.jsonl and the incident development sets (incidents_dev_a/b)
 (``nlp.training.TRAINING_SETS``), plus the duty desk's labels given with ``--labels`` (``ecowatch
 labels export``). NEVER a held-out set (a test checks the list). ``ecowatch retrain`` is the safe
-way to put labels to use in a deployment: it judges the new models before they go live. Labels: ``environmental`` = the line
-has gold topics (other-江北 and other-district lines are labelled with topics too, so the model
-learns "is this about the environment" apart from "is it ours", which the place resolver
-decides); ``topic`` = gold main topic (lines with topics); ``polarity`` = gold neg / neu / pos.
+way to put labels to use in a deployment: it judges the new models before they go live.
+Labels: ``environmental`` = the line has gold topics (other-江北 and other-district lines are
+labelled with topics too, so the model learns "is this about the environment" apart from "is it
+ours", which the place resolver decides); ``topic`` = gold main topic (lines with topics);
+``polarity`` = gold neg / neu / pos.
 
 Cross-validation: stratified k-fold over all dev sets; each fold's models are exported to the same
 pure-Python form the analyser uses and the out-of-fold predictions are scored with

@@ -1,0 +1,181 @@
+"""Learning from the duty desk: corrections through the API become labels, the labels export in
+the ``ecowatch eval`` format and score there, reads write none, and every correction is undone
+cleanly (issue 14)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from core.models import Analysis, Polarity, RawPost, State
+from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
+from tests.conftest import TEST_SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENED = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
+
+
+def add_post(store, incident_id: int, text: str, *, topic: str = "water", unit_code: str | None = UNIT_A,
+             author: str = "居民", at: dt.datetime = OPENED) -> int:
+    """Another analysed post in an incident."""
+    post = RawPost(source="test-feed", text=text, url=f"https://example.invalid/{abs(hash(text))}", author=author,
+                   published_at=at, fetched_at=at, engagement={"comments": 3})
+    analysis = Analysis(relevant=True, unit="石马河街道" if unit_code == UNIT_A else None, unit_code=unit_code,
+                        confidence=0.9, topics=[topic], polarity=Polarity.NEG, sentiment=0.1)
+    with store.begin() as tx:
+        post_id = tx.add_posts([post], at).new_ids[0]
+        tx.claim_post(post_id, at)
+        tx.save_analysis(post_id, analysis, at)
+        tx.attach_post(incident_id, post_id, at)
+    return post_id
+
+
+def labels_of(store):
+    with store.read() as tx:
+        return tx.live_labels()
+
+
+def post_ids(base, headers, incident_id):
+    return [p["id"] for p in httpx.get(f"{base}/api/incidents/{incident_id}", headers=headers).json()["posts"]]
+
+
+def _cli(args, data_dir):
+    env = dict(os.environ, ECOWATCH_DATA_DIR=str(data_dir))
+    return subprocess.run([sys.executable, "-m", "ecowatch.cli", *args], capture_output=True, text=True,
+                          timeout=300, check=False, env=env, cwd=ROOT)
+
+
+def test_corrections_through_the_api_become_labels_that_round_trip_into_eval(store, api_server, settings,
+                                                                            tmp_path):
+    seed_users(store)
+    base = api_server
+    duty, leader = token_headers("duty1", TEST_SECRET), token_headers("leader1", TEST_SECRET)
+    unit_b = token_headers("unit_b", TEST_SECRET)
+
+    wrong_unit = add_incident(store, title="观音桥北城天街油烟", text="观音桥北城天街楼下餐馆油烟熏人", unit_code=UNIT_A,
+                              unit="石马河街道", topic="air", opened_at=OPENED)
+    elsewhere = add_incident(store, title="江北区姚江边臭味", text="宁波江北区姚江边上臭味好大", unit_code=UNIT_A,
+                             unit="石马河街道", opened_at=OPENED)
+    mixed = add_incident(store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
+                         opened_at=OPENED)
+    other_matter = add_post(store, mixed, "石马河立交工地半夜打桩吵死人", topic="noise", author="睡不着",
+                            at=OPENED + dt.timedelta(hours=1))
+    add_post(store, mixed, "石马河排污口还在冒黑水，臭", author="河边住户", at=OPENED + dt.timedelta(hours=2))
+    regraded = add_incident(store, title="石马河死鱼", text="石马河一大片死鱼", unit_code=UNIT_A, unit="石马河街道",
+                            opened_at=OPENED)
+
+    # A leader reads everything: no label is written by reading.
+    for path in (f"/api/incidents/{wrong_unit}", "/api/incidents", "/api/stats"):
+        assert httpx.get(base + path, headers=leader).status_code == 200
+    assert labels_of(store) == []
+
+    # 改派 (wrong unit), 误报 (not in this jurisdiction), 拆分, 调整等级: each through its endpoint.
+    r = httpx.post(f"{base}/api/incidents/{wrong_unit}/reassign", headers=duty,
+                   json={"unit_code": UNIT_B, "reason": "北城天街属观音桥街道"})
+    assert r.status_code == 200, r.text
+    r = httpx.post(f"{base}/api/incidents/{elsewhere}/dismiss", headers=duty,
+                   json={"scope": "jurisdiction", "reason": "说的是宁波市江北区"})
+    assert r.status_code == 200 and r.json()["state"] == "closed", r.text
+    r = httpx.post(f"{base}/api/incidents/{mixed}/split", headers=duty,
+                   json={"post_ids": [other_matter], "reason": "工地噪声是另一件事"})
+    assert r.status_code == 200, r.text
+    detail = httpx.get(f"{base}/api/incidents/{mixed}", headers=duty).json()
+    split_entry = next(a for a in detail["audit"] if a["action"] == "split")
+    new = split_entry["detail"]["into"]
+    assert other_matter not in [p["id"] for p in detail["posts"]] and post_ids(base, duty, new) == [other_matter]
+    assert httpx.post(f"{base}/api/incidents/{regraded}/grade", headers=duty,
+                      json={"grade": "orange", "reason": "大面积死鱼"}).status_code == 200
+    # The unit now responsible puts the topic of its post right: a unit's correction counts too.
+    (bad_topic,) = post_ids(base, unit_b, wrong_unit)
+    r = httpx.post(f"{base}/api/incidents/{wrong_unit}/edit", headers=unit_b,
+                   json={"post_id": bad_topic, "polarity": "neg", "topic": "air"})
+    assert r.status_code == 200, r.text
+
+    by_kind: dict[str, list] = {}
+    for label in labels_of(store):
+        by_kind.setdefault(label.kind, []).append(label)
+    assert set(by_kind) == {"wrong_unit", "not_relevant", "split", "regraded", "edited"}
+    (unit_label,) = by_kind["wrong_unit"]
+    assert unit_label.fields["unit_code"] == UNIT_B and unit_label.actor == "duty1" and unit_label.at is not None
+    (dismissed,) = by_kind["not_relevant"]
+    assert dismissed.fields["relevant"] is False and dismissed.fields["event"] is None
+    split_events = {lab.post_id: lab.fields["event"] for lab in by_kind["split"]}
+    assert split_events[other_matter] == f"incident-{new}" and len(set(split_events.values())) == 2
+    assert {lab.fields["grade"] for lab in by_kind["regraded"]} == {"orange"}
+    assert by_kind["edited"][0].actor == "unit_b"
+
+    # Export: one line per post, in the eval format, and scored by ``ecowatch eval``.
+    out = tmp_path / "labels.jsonl"
+    proc = _cli(["labels", "export", "--out", str(out)], settings.data_dir)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == len({lab.post_id for lab in labels_of(store)})
+    line = next(x for x in lines if x["post_id"] == bad_topic)
+    assert line["unit_code"] == UNIT_B and line["topic"] == "air" and set(line["fields"]) >= {"unit_code", "topic"}
+    assert line["by"] == ["duty1", "unit_b"] and line["predicted"]["unit_code"] == UNIT_A
+    assert next(x for x in lines if x["incident_id"] == elsewhere)["relevant"] is False
+    for x in lines:
+        assert {"text", "relevant", "unit_code", "topic", "polarity", "event", "grade"} <= x.keys()
+    proc = _cli(["eval", "--json", str(out)], settings.data_dir)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["lines"] == len(lines) and "incidents" in report  # lines with events are replayed too
+
+    # Anonymised: no author, address or officer; contact data never leaves.
+    anon = _cli(["labels", "export", "--anonymise"], settings.data_dir)
+    assert anon.returncode == 0, anon.stderr
+    rows = [json.loads(x) for x in anon.stdout.splitlines()]
+    assert rows and all("by" not in x and "author" not in x and "url" not in x for x in rows)
+    assert "duty1" not in anon.stdout and "password" not in anon.stdout
+
+
+def test_each_correction_is_undone_and_its_labels_retracted(store, api_server):
+    seed_users(store)
+    base, duty = api_server, token_headers("duty1", TEST_SECRET)
+    iid = add_incident(store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
+                       state=State.SIGNED, opened_at=OPENED)
+    extra = add_post(store, iid, "石马河立交工地半夜打桩", topic="noise")
+    other = add_incident(store, title="石马河噪声", text="石马河工地夜间施工", unit_code=UNIT_A, unit="石马河街道",
+                         topic="noise", opened_at=OPENED)
+
+    def act(incident_id, action, body=None):
+        return httpx.post(f"{base}/api/incidents/{incident_id}/{action}", headers=duty, json=body)
+
+    assert act(iid, "undo").status_code == 409  # nothing to undo yet, in Chinese
+    assert "没有可以撤销的更正" in act(iid, "undo").json()["detail"]
+    # Refused corrections change nothing: all posts split off, a post of another incident.
+    assert act(iid, "split", {"post_ids": post_ids(base, duty, iid), "reason": "x"}).status_code == 409
+    assert act(iid, "move", {"post_ids": post_ids(base, duty, other), "into": other}).status_code == 409
+    assert labels_of(store) == []
+
+    # 误报 of the whole incident, undone: the state comes back, the label goes.
+    assert act(iid, "dismiss", {"scope": "environment", "reason": "不是环境问题"}).json()["state"] == "closed"
+    assert {lab.kind for lab in labels_of(store)} == {"not_relevant"}
+    assert act(iid, "undo", {"reason": "看错了"}).json()["state"] == "signed"
+    assert labels_of(store) == []
+    # 误报 of one post, 移帖, 拆分, 修正: each undone in turn, latest first.
+    assert act(iid, "dismiss", {"scope": "environment", "reason": "无关", "post_ids": [extra]}).status_code == 200
+    assert extra not in post_ids(base, duty, iid)
+    assert act(iid, "undo").status_code == 200 and extra in post_ids(base, duty, iid)
+    assert act(iid, "move", {"post_ids": [extra], "into": other}).status_code == 200
+    assert extra in post_ids(base, duty, other)
+    assert act(iid, "undo").status_code == 200 and extra in post_ids(base, duty, iid)
+    assert act(iid, "split", {"post_ids": [extra], "reason": "另一件事"}).status_code == 200
+    new = next(a for a in httpx.get(f"{base}/api/incidents/{iid}", headers=duty).json()["audit"]
+               if a["action"] == "split")["detail"]["into"]
+    assert act(iid, "undo").status_code == 200 and extra in post_ids(base, duty, iid)
+    gone = httpx.get(f"{base}/api/incidents/{new}", headers=duty).json()
+    assert gone["state"] == "closed" and gone["posts"] == []
+    assert act(iid, "edit", {"post_id": extra, "topic": "noise"}).status_code == 200
+    assert act(iid, "undo").status_code == 200
+    assert labels_of(store) == []
+    # A unit may correct a post (修正) but not mark 误报 or undo.
+    unit_a = token_headers("unit_a", TEST_SECRET)
+    assert httpx.post(f"{base}/api/incidents/{iid}/dismiss", headers=unit_a,
+                      json={"scope": "environment", "reason": "x"}).status_code == 403
