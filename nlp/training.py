@@ -105,9 +105,11 @@ def predict(analyzer: Analyzer, models: Classifiers | None, rows: Sequence[Mappi
     return [analyzer.analyze(str(r["text"])).to_contract(r.get("id")) for r in rows]
 
 
-def label_figures(rows: Sequence[Mapping[str, Any]], predicted: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+def label_figures(rows: Sequence[Mapping[str, Any]], predicted: Sequence[Mapping[str, Any]]
+                  ) -> tuple[dict[str, float], dict[str, int]]:
     """Accuracy on desk labels, each field over the lines whose label asserts it (the rest of a
-    label line is the old analysis and proves nothing): relevance, unit, main topic, polarity."""
+    label line is the old analysis and proves nothing): relevance, unit, main topic, polarity;
+    and how many lines each figure counts."""
     right: Counter[str] = Counter()
     total: Counter[str] = Counter()
     for g, p in zip(rows, predicted, strict=True):
@@ -120,7 +122,8 @@ def label_figures(rows: Sequence[Mapping[str, Any]], predicted: Sequence[Mapping
             if name in asserted and (name == "relevant" or g.get("relevant")):
                 total[name] += 1
                 right[name] += ok
-    return {f"labels_{name}_accuracy": round(right[name] / total[name], 4) for name in total}
+    return ({f"labels_{name}_accuracy": round(right[name] / total[name], 4) for name in total},
+            {f"labels_{name}_accuracy": total[name] for name in total})
 
 
 @dataclass(slots=True)
@@ -130,15 +133,22 @@ class Judgement:
     old: dict[str, float] = field(default_factory=dict)
     new: dict[str, float] = field(default_factory=dict)
     margin: float = DEFAULT_MARGIN
+    sizes: dict[str, int] = field(default_factory=dict)  # lines behind a label figure
     trained_lines: int = 0
     trained_labels: int = 0
     recent_labels: int = 0
 
+    def allowed(self, figure: str) -> float:
+        """How far ``figure`` may fall: the margin, or one line's worth on a figure over few
+        labels (on 28 recent labels one line moves it by 0.036: one line is noise, not a trend)."""
+        size = self.sizes.get(figure)
+        return max(self.margin, 1 / size) if size else self.margin
+
     @property
     def drops(self) -> dict[str, float]:
-        """Figures that fell by more than the margin, by how much."""
+        """Figures that fell by more than allowed, by how much."""
         return {k: round(self.old[k] - self.new[k], 4) for k in self.new
-                if k in self.old and self.old[k] - self.new[k] > self.margin}
+                if k in self.old and self.old[k] - self.new[k] > self.allowed(k) + 1e-3}  # figures are rounded to 4 places
 
     @property
     def promotable(self) -> bool:
@@ -147,7 +157,8 @@ class Judgement:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the report kept beside the model)."""
-        return {"old": self.old, "new": self.new, "margin": self.margin, "drops": self.drops,
+        return {"old": self.old, "new": self.new, "margin": self.margin, "label_lines": self.sizes,
+                "drops": self.drops,
                 "promotable": self.promotable, "trained_lines": self.trained_lines,
                 "trained_labels": self.trained_labels, "recent_labels": self.recent_labels}
 
@@ -185,7 +196,8 @@ def retrain(analyzer: Analyzer, live: Classifiers | None, labels: Sequence[dict[
             side.update({f"{name}:{k}": v for k, v in score(gold, predict(analyzer, which, gold)).figures().items()
                          if k in JUDGED})
     if newest:
-        judgement.old.update(label_figures(newest, predict(analyzer, live, newest)))
-        judgement.new.update(label_figures(newest, predict(analyzer, models, newest)))
+        old, judgement.sizes = label_figures(newest, predict(analyzer, live, newest))
+        judgement.old.update(old)
+        judgement.new.update(label_figures(newest, predict(analyzer, models, newest))[0])
     analyzer.classifiers = models
     return models, judgement
