@@ -146,9 +146,9 @@ class Judgement:
 
     @property
     def drops(self) -> dict[str, float]:
-        """Figures that fell by more than allowed, by how much."""
+        """Figures that fell by more than allowed (give or take the rounding to 4 places), by how much."""
         return {k: round(self.old[k] - self.new[k], 4) for k in self.new
-                if k in self.old and self.old[k] - self.new[k] > self.allowed(k) + 1e-3}  # figures are rounded to 4 places
+                if k in self.old and self.old[k] - self.new[k] > self.allowed(k) + 1e-3}
 
     @property
     def promotable(self) -> bool:

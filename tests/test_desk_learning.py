@@ -58,8 +58,8 @@ def test_corrections_through_the_api_become_labels_that_round_trip_into_eval(sto
     duty, leader = token_headers("duty1", TEST_SECRET), token_headers("leader1", TEST_SECRET)
     unit_b = token_headers("unit_b", TEST_SECRET)
 
-    wrong_unit = add_incident(store, title="观音桥北城天街油烟", text="观音桥北城天街楼下餐馆油烟熏人", unit_code=UNIT_A,
-                              unit="石马河街道", topic="air", opened_at=OPENED)
+    wrong_unit = add_incident(store, title="观音桥北城天街油烟", text="观音桥北城天街楼下餐馆油烟熏人",
+                              unit_code=UNIT_A, unit="石马河街道", topic="air", opened_at=OPENED)
     elsewhere = add_incident(store, title="江北区姚江边臭味", text="宁波江北区姚江边上臭味好大", unit_code=UNIT_A,
                              unit="石马河街道", opened_at=OPENED)
     mixed = add_incident(store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
