@@ -108,3 +108,31 @@ class LabelsTx:
         order = {pid: n for n, pid in enumerate(by_post)}
         out.sort(key=lambda lp: order[lp.post.id or 0])
         return out
+
+    def labels_of(self, post_ids: Sequence[int]) -> dict[int, list[Label]]:
+        """The live labels of these posts, by post, oldest first."""
+        out: dict[int, list[Label]] = {}
+        ids = list(post_ids)
+        for start in range(0, len(ids), 500):
+            query = select(labels).where(labels.c.retracted_at.is_(None), labels.c.post_id.in_(ids[start:start + 500]))
+            for row in self.conn.execute(query.order_by(labels.c.id)):
+                out.setdefault(row.post_id, []).append(_label(row))
+        return out
+
+    def posts_of_incidents(self, incident_ids: Sequence[int]) -> list[tuple[int, int, Analysis | None]]:
+        """(incident, post, its analysis) for every post now in these incidents or labelled as
+        taken out of them (a post's 误报 detaches it): what the desk's corrections are measured on."""
+        out: list[tuple[int, int, Analysis | None]] = []
+        ids = list(incident_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            held = (select(incident_posts.c.incident_id, incident_posts.c.post_id)
+                    .where(incident_posts.c.incident_id.in_(chunk)))
+            left = (select(labels.c.incident_id, labels.c.post_id)
+                    .where(labels.c.incident_id.in_(chunk), labels.c.retracted_at.is_(None))
+                    .where(labels.c.post_id.not_in(select(incident_posts.c.post_id))))
+            pairs = {(r.post_id, r.incident_id) for q in (held, left) for r in self.conn.execute(q)}
+            found = {r.post_id: row_to_analysis(r) for r in self.conn.execute(
+                select(analyses).where(analyses.c.post_id.in_([p for p, _i in pairs])))}
+            out += [(iid, pid, found.get(pid)) for pid, iid in sorted(pairs)]
+        return out
