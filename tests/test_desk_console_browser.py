@@ -22,8 +22,8 @@ def test_statistics_page_shows_correction_counts(browser, store, api_server):  #
     opened = utcnow() - dt.timedelta(days=1)  # inside the page's default 30 days
     moved = add_incident(store, title="北城天街油烟", text="观音桥北城天街楼下餐馆油烟熏人", unit_code=UNIT_A,
                          unit="石马河街道", topic="air", opened_at=opened)
-    elsewhere = add_incident(store, title="姚江臭味", text="宁波江北区姚江边上臭味好大", unit_code=UNIT_A, unit="石马河街道",
-                             opened_at=opened)
+    elsewhere = add_incident(store, title="姚江臭味", text="宁波江北区姚江边上臭味好大", unit_code=UNIT_A,
+                             unit="石马河街道", opened_at=opened)
     mixed = add_incident(store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
                          opened_at=opened)
     noise = add_post(store, mixed, "石马河立交工地半夜打桩吵死人", topic="noise", at=opened)
@@ -43,7 +43,8 @@ def test_statistics_page_shows_correction_counts(browser, store, api_server):  #
     def count(kind):
         return _text(d, f'#ov-corrections tr[data-kind="{kind}"] td.num')
 
-    assert [count(k) for k in ("wrong_unit", "not_relevant", "split", "regraded", "merged")] == ["1", "1", "1", "1", "0"]
+    kinds = ("wrong_unit", "not_relevant", "split", "regraded", "merged")
+    assert [count(k) for k in kinds] == ["1", "1", "1", "1", "0"]
     assert "属地错误" in _text(d, "#ov-corrections") and "误报/不相关" in _text(d, "#ov-corrections")
     summary = _text(d, "#ov-corrected")
     # 5 posts of the period's incidents; the desk said otherwise on 2 (the unit of one, the relevance of another).
