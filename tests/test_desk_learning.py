@@ -179,3 +179,42 @@ def test_each_correction_is_undone_and_its_labels_retracted(store, api_server):
     unit_a = token_headers("unit_a", TEST_SECRET)
     assert httpx.post(f"{base}/api/incidents/{iid}/dismiss", headers=unit_a,
                       json={"scope": "environment", "reason": "x"}).status_code == 403
+
+
+def test_weekly_briefing_tells_what_the_desk_corrected_and_where_the_machine_was_weak(store):
+    from alerts.actions import assign, override_grade
+    from alerts.config import alerts_config
+    from alerts.corrections import dismiss
+    from briefing.period import daily, iso_week
+    from briefing.service import build_briefing, render
+    from core.jurisdiction import load_jurisdiction
+
+    jurisdiction = load_jurisdiction("jiangbei")
+    config = alerts_config(jurisdiction)
+    week = iso_week("2026-W49")  # Mon 30 Nov – Sun 6 Dec 2026, Beijing time
+    at = week.start + dt.timedelta(days=1)
+    moved = add_incident(store, title="北城天街油烟", text="观音桥北城天街楼下餐馆油烟熏人", unit_code=UNIT_A,
+                         unit="石马河街道", topic="air", opened_at=at)
+    elsewhere = add_incident(store, title="姚江臭味", text="宁波江北区姚江边上臭味好大", unit_code=UNIT_A,
+                             unit="石马河街道", opened_at=at)
+    kept = add_incident(store, title="石马河黑水", text="石马河排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
+                        opened_at=at)
+    later = at + dt.timedelta(hours=3)
+    assign(store, config, moved, UNIT_B, "duty1", reason="属观音桥街道", now=later)
+    dismiss(store, config, elsewhere, "duty1", "jurisdiction", "宁波", now=later)
+    override_grade(store, config, kept, "yellow", "duty1", "多人反映", now=later)
+
+    b = build_briefing(store, jurisdiction, week, week.end)
+    assert b.learning is not None
+    found = b.learning.accuracy
+    assert found.corrections["wrong_unit"] == 1 and found.corrections["not_relevant"] == 1
+    assert found.corrections["regraded"] == 1 and found.corrections["split"] == 0
+    assert found.corrected_incidents == 3 and found.posts == 3
+    assert found.field_accuracy()["unit_code"] == round(2 / 3, 4)
+    html = render(b, "html").decode("utf-8")
+    assert "七、人工更正与研判准确性" in html and "属地错误" in html and "研判准确率（按属地）" in html
+    assert "观音桥街道" in html
+    # A week without corrections says so; a daily report has no such section.
+    quiet = build_briefing(store, jurisdiction, iso_week("2026-W40"), iso_week("2026-W40").end)
+    assert quiet.learning is not None and "本期无人工更正" in quiet.learning.summary()
+    assert build_briefing(store, jurisdiction, daily("2026-12-01"), week.end).learning is None
