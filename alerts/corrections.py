@@ -199,7 +199,7 @@ def undo(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, re
     with _acting(store, incident_id, actor) as (tx, incident):
         assert incident.id is not None
         target_state("undo", incident)
-        entry = last_undoable(tx.audit_for(incident.id))
+        entry = last_undoable(incident, tx.audit_for(incident.id))
         assert entry.id is not None
         before = incident.state
         posts = [int(p) for p in entry.detail.get("post_ids", [])]

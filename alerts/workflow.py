@@ -36,8 +36,10 @@ TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
     "dismiss_posts": (frozenset(set(State) - {S.CLOSED}), None),  # 误报: some of its posts
     "split": (frozenset(set(State) - {S.CLOSED}), None),
     "move": (frozenset(set(State) - {S.CLOSED}), None),
-    "edit": (frozenset(State), None),  # a label only: a closed incident's posts can be put right too
-    "undo": (frozenset(State), None),  # where it leads is the undone correction's business
+    "edit": (frozenset(set(State) - {S.CLOSED}), None),
+    # Where it leads is the undone correction's business; from closed only to take back the 误报
+    # that closed it (check_undo).
+    "undo": (frozenset(State), None),
 }
 ACTION_LABELS = {"assign": "交办", "reassign": "改派", "sign": "签收", "respond": "回应", "resolve": "办结",
                  "close": "审核办结", "reject": "审核退回", "return": "退单", "merge": "并单", "reopen": "重新打开",
@@ -164,10 +166,15 @@ def check_edit(unit_code: str | None, topic: str | None, polarity: str | None,
     return out
 
 
-def last_undoable(entries: Sequence[AuditEntry]) -> AuditEntry:
-    """The incident's latest correction not yet undone (its audit entry), or WorkflowError."""
+def last_undoable(incident: Incident, entries: Sequence[AuditEntry]) -> AuditEntry:
+    """The incident's latest correction not yet undone (its audit entry), or WorkflowError. A
+    closed incident stays closed unless the correction to undo is the 误报 that closed it."""
     undone = {e.detail.get("undid") for e in entries if e.action == "undo"}
     for entry in reversed(entries):
         if entry.action in UNDOABLE and entry.id not in undone:
+            if incident.state is S.CLOSED and entry.action != "dismiss":
+                break
             return entry
+    if incident.state is S.CLOSED:
+        raise WorkflowError(f"事件 #{incident.id} 已关闭，只能撤销使它关闭的误报")
     raise WorkflowError("没有可以撤销的更正（误报、拆分、移帖、修正）")
