@@ -218,3 +218,46 @@ def test_weekly_briefing_tells_what_the_desk_corrected_and_where_the_machine_was
     quiet = build_briefing(store, jurisdiction, iso_week("2026-W40"), iso_week("2026-W40").end)
     assert quiet.learning is not None and "本期无人工更正" in quiet.learning.summary()
     assert build_briefing(store, jurisdiction, daily("2026-12-01"), week.end).learning is None
+
+
+def test_the_models_version_is_in_the_analysis_and_the_audit_log(store, analyzer):
+    from alerts.detection import process_pending
+
+    assert analyzer.classifiers is not None and analyzer.classifiers.version.startswith("clf-")
+    assert analyzer.analyze("石马河边排污口冒黑水").to_contract(1)["model"] == analyzer.classifiers.version
+    with store.begin() as tx:
+        tx.add_posts([RawPost(source="weibo", text="石马河街道鲜花港社区旁边的小河沟又黑又臭，排污口天天冒黑水",
+                              url="https://weibo.example/1", published_at=OPENED, fetched_at=OPENED)], OPENED)
+    assert process_pending(store, analyzer, now=OPENED).opened == 1
+    with store.read() as tx:
+        (incident,) = tx.list_incidents()
+        opened = next(e for e in tx.audit_for(incident.id) if e.action == "open")
+    assert opened.detail["model"] == analyzer.classifiers.version
+
+
+def test_cli_corrections_and_export_since(store, settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from ecowatch.main import app
+
+    monkeypatch.setenv("ECOWATCH_DATA_DIR", str(settings.data_dir))
+    iid = add_incident(store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
+                       opened_at=OPENED)
+    extra = add_post(store, iid, "石马河立交工地半夜打桩", topic="noise")
+    runner = CliRunner()
+    at = "2026-11-30T12:00:00+00:00"
+    split = runner.invoke(app, ["act", "split", str(iid), "--actor", "值班员", "--post", str(extra),
+                                "--text", "另一件事", "--now", at])
+    assert split.exit_code == 0, split.output
+    assert json.loads(split.output)["id"] != iid  # a split answers with the new incident
+    edited = runner.invoke(app, ["act", "edit", str(iid), "--actor", "值班员", "--post", str(extra), "--topic", "air",
+                                 "--now", at])
+    assert edited.exit_code != 0  # the post left this incident: refused, nothing written
+    with store.read() as tx:
+        assert {lab.kind for lab in tx.live_labels()} == {"split"}
+    everything = runner.invoke(app, ["labels", "export"])
+    assert everything.exit_code == 0 and len(everything.stdout.splitlines()) == 2
+    later = runner.invoke(app, ["labels", "export", "--since", "2026-12-01"])
+    assert later.exit_code == 0 and later.stdout == ""
+    bad = runner.invoke(app, ["labels", "export", "--since", "last week"])
+    assert bad.exit_code == 2 and "not an ISO date" in bad.output
