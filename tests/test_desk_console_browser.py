@@ -11,7 +11,7 @@ from core.timeutil import utcnow
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
 from tests.conftest import TEST_SECRET
 from tests.test_browser import _click, _login, _text, _wait, browser, pytestmark  # noqa: F401
-from tests.test_desk_learning import add_post
+from tests.test_desk_learning import three_incidents
 
 
 def test_statistics_page_shows_correction_counts(browser, store, api_server):  # noqa: F811
@@ -20,13 +20,8 @@ def test_statistics_page_shows_correction_counts(browser, store, api_server):  #
     seed_users(store)
     base, duty = api_server, token_headers("duty1", TEST_SECRET)
     opened = utcnow() - dt.timedelta(days=1)  # inside the page's default 30 days
-    moved = add_incident(store, title="北城天街油烟", text="观音桥北城天街楼下餐馆油烟熏人", unit_code=UNIT_A,
-                         unit="石马河街道", topic="air", opened_at=opened)
-    elsewhere = add_incident(store, title="姚江臭味", text="宁波江北区姚江边上臭味好大", unit_code=UNIT_A,
-                             unit="石马河街道", opened_at=opened)
-    mixed = add_incident(store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
-                         opened_at=opened)
-    noise = add_post(store, mixed, "石马河立交工地半夜打桩吵死人", topic="noise", at=opened)
+    ids = three_incidents(store, opened)
+    moved, elsewhere, mixed, noise = ids["moved"], ids["elsewhere"], ids["mixed"], ids["noise"]
     add_incident(store, title="石马河又有黑水", text="石马河排污口又在冒黑水", unit_code=UNIT_A, unit="石马河街道",
                  opened_at=opened)  # let stand: right on every field
     for path, body in ((f"{moved}/reassign", {"unit_code": UNIT_B, "reason": "北城天街属观音桥街道"}),

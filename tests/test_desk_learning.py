@@ -36,6 +36,19 @@ def add_post(store, incident_id: int, text: str, *, topic: str = "water", unit_c
     return post_id
 
 
+def three_incidents(store, at: dt.datetime) -> dict[str, int]:
+    """A street's wrong incident (北城天街 is 观音桥's), one that is not ours (宁波's 江北), and one
+    with two posts of which one is another matter (工地噪声): ids by name, and the noise post's."""
+    ids = {"moved": add_incident(store, title="北城天街油烟", text="观音桥北城天街楼下餐馆油烟熏人", unit_code=UNIT_A,
+                                 unit="石马河街道", topic="air", opened_at=at),
+           "elsewhere": add_incident(store, title="姚江臭味", text="宁波江北区姚江边上臭味好大", unit_code=UNIT_A,
+                                     unit="石马河街道", opened_at=at),
+           "mixed": add_incident(store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A,
+                                 unit="石马河街道", opened_at=at)}
+    ids["noise"] = add_post(store, ids["mixed"], "石马河立交工地半夜打桩吵死人", topic="noise", at=at)
+    return ids
+
+
 def labels_of(store):
     with store.read() as tx:
         return tx.live_labels()
@@ -193,12 +206,8 @@ def test_weekly_briefing_tells_what_the_desk_corrected_and_where_the_machine_was
     config = alerts_config(jurisdiction)
     week = iso_week("2026-W49")  # Mon 30 Nov – Sun 6 Dec 2026, Beijing time
     at = week.start + dt.timedelta(days=1)
-    moved = add_incident(store, title="北城天街油烟", text="观音桥北城天街楼下餐馆油烟熏人", unit_code=UNIT_A,
-                         unit="石马河街道", topic="air", opened_at=at)
-    elsewhere = add_incident(store, title="姚江臭味", text="宁波江北区姚江边上臭味好大", unit_code=UNIT_A,
-                             unit="石马河街道", opened_at=at)
-    kept = add_incident(store, title="石马河黑水", text="石马河排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
-                        opened_at=at)
+    ids = three_incidents(store, at)
+    moved, elsewhere, kept = ids["moved"], ids["elsewhere"], ids["mixed"]
     later = at + dt.timedelta(hours=3)
     assign(store, config, moved, UNIT_B, "duty1", reason="属观音桥街道", now=later)
     dismiss(store, config, elsewhere, "duty1", "jurisdiction", "宁波", now=later)
@@ -209,8 +218,8 @@ def test_weekly_briefing_tells_what_the_desk_corrected_and_where_the_machine_was
     found = b.learning.accuracy
     assert found.corrections["wrong_unit"] == 1 and found.corrections["not_relevant"] == 1
     assert found.corrections["regraded"] == 1 and found.corrections["split"] == 0
-    assert found.corrected_incidents == 3 and found.posts == 3
-    assert found.field_accuracy()["unit_code"] == round(2 / 3, 4)
+    assert found.corrected_incidents == 3 and found.posts == 4
+    assert found.field_accuracy()["unit_code"] == 0.75 and found.field_accuracy()["relevant"] == 0.75
     html = render(b, "html").decode("utf-8")
     assert "七、人工更正与研判准确性" in html and "属地错误" in html and "研判准确率（按属地）" in html
     assert "观音桥街道" in html
