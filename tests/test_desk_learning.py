@@ -270,3 +270,22 @@ def test_cli_corrections_and_export_since(store, settings, monkeypatch):
     assert later.exit_code == 0 and later.stdout == ""
     bad = runner.invoke(app, ["labels", "export", "--since", "last week"])
     assert bad.exit_code == 2 and "not an ISO date" in bad.output
+
+
+def test_a_return_then_assignment_elsewhere_labels_the_unit_and_back_to_the_same_unit_does_not(store):
+    from alerts.actions import assign, return_incident
+    from alerts.config import alerts_config
+    from core.jurisdiction import load_jurisdiction
+
+    config = alerts_config(load_jurisdiction("jiangbei"))
+    wrong = add_incident(store, title="北城天街油烟", text="观音桥北城天街楼下餐馆油烟熏人", unit_code=UNIT_A,
+                         unit="石马河街道", topic="air", opened_at=OPENED)
+    right = add_incident(store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
+                         opened_at=OPENED)
+    at = OPENED + dt.timedelta(hours=1)
+    for iid, to in ((wrong, UNIT_B), (right, UNIT_A)):
+        return_incident(store, config, iid, "石马河街道", "不属于本街道", now=at)
+        assign(store, config, iid, to, "duty1", now=at)
+    (label,) = labels_of(store)
+    assert label.kind == "wrong_unit" and label.incident_id == wrong and label.fields["unit"] == "观音桥街道"
+    assert label.actor == "duty1" and label.at == at
