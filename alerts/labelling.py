@@ -60,11 +60,14 @@ def incident_post_ids(tx: Tx, incident_id: int) -> list[int]:
 
 
 def label_unit(tx: Tx, incident: Incident, old_unit_code: str | None, actor: str, at: dt.datetime) -> int:
-    """改派, or 交办 after a 退单, to another unit than the one it had: the unit was wrong."""
+    """改派, or 交办 after a 退单, to another unit than the one it had: the unit was wrong. Only the
+    posts that named a place (the analysis found a unit) learn it: a comment naming none keeps
+    ``unit_code`` null, as LABELLING.md has it."""
     if old_unit_code is None or old_unit_code == incident.unit_code or incident.id is None:
         return 0
+    placed = [p.id for p, a, _r in tx.incident_post_rows(incident.id) if p.id is not None and a and a.unit_code]
     fields = {"relevant": True, "unit_code": incident.unit_code, "unit": incident.unit, **in_incident(incident)}
-    return write_labels(tx, Correction.WRONG_UNIT, incident, incident_post_ids(tx, incident.id), fields, actor, at)
+    return write_labels(tx, Correction.WRONG_UNIT, incident, placed, fields, actor, at)
 
 
 def label_incident(tx: Tx, kind: Correction, incident: Incident, actor: str, at: dt.datetime,
