@@ -77,7 +77,8 @@ def test_corrections_through_the_api_become_labels_that_round_trip_into_eval(sto
                              unit="石马河街道", opened_at=OPENED)
     mixed = add_incident(store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A, unit="石马河街道",
                          opened_at=OPENED)
-    other_matter = add_post(store, mixed, "石马河立交工地半夜打桩吵死人", topic="noise", author="睡不着",
+    other_matter = add_post(store, mixed, "石马河立交工地半夜打桩吵死人，我电话13812345678，邮箱 shui@example.com",
+                            topic="noise", author="睡不着",
                             at=OPENED + dt.timedelta(hours=1))
     add_post(store, mixed, "石马河排污口还在冒黑水，臭", author="河边住户", at=OPENED + dt.timedelta(hours=2))
     regraded = add_incident(store, title="石马河死鱼", text="石马河一大片死鱼", unit_code=UNIT_A, unit="石马河街道",
@@ -145,7 +146,10 @@ def test_corrections_through_the_api_become_labels_that_round_trip_into_eval(sto
     assert anon.returncode == 0, anon.stderr
     rows = [json.loads(x) for x in anon.stdout.splitlines()]
     assert rows and all("by" not in x and "author" not in x and "url" not in x for x in rows)
-    assert "duty1" not in anon.stdout and "password" not in anon.stdout
+    assert "duty1" not in anon.stdout and "睡不着" not in anon.stdout
+    # Contact data never leaves, anonymised or not.
+    assert "13812345678" not in out.read_text(encoding="utf-8") + anon.stdout and "shui@" not in anon.stdout
+    assert "[电话]" in anon.stdout and "[邮箱]" in anon.stdout
 
 
 def test_each_correction_is_undone_and_its_labels_retracted(store, api_server):
