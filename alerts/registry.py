@@ -216,7 +216,7 @@ ACTIONS: Mapping[str, ActionSpec] = {spec.name: spec for spec in (
     ActionSpec("grade", ACTION_LABELS["override_grade"], (DUTY,), _allowed("override_grade"), _grade, "reason"),
     ActionSpec("extend", ACTION_LABELS["extend"], (DUTY, UNIT), _allowed("extend"), _extend, "reason"),
     ActionSpec("acknowledge", "确认催办/督办", (DUTY,), _OPEN, _acknowledge, None, cli_names=("ack",)),
-    ActionSpec("dismiss", "误报/不相关", (DUTY,), _allowed("dismiss"), _dismiss, "reason"),
+    ActionSpec("dismiss", ACTION_LABELS["dismiss"], (DUTY,), _allowed("dismiss"), _dismiss, "reason"),
     ActionSpec("edit", ACTION_LABELS["edit"], (DUTY, UNIT), _allowed("edit"), _edit, "reason"),
     ActionSpec("split", ACTION_LABELS["split"], (DUTY,), _allowed("split"), _split, "reason"),
     ActionSpec("move", ACTION_LABELS["move"], (DUTY,), _allowed("move"), _move, "reason"),

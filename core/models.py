@@ -67,6 +67,7 @@ class Polarity(StrEnum):
 
 POLARITIES = tuple(p.value for p in Polarity)
 
+
 class Grade(StrEnum):
     """Incident grade, lowest first: 一般/较大/重大/特别重大."""
 

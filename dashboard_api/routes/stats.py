@@ -89,7 +89,8 @@ def stats(user: ReaderDep, store: StoreDep, jurisdiction: JurisdictionDep,
         posts = tx.posts_of_incidents(ids)
         post_labels = tx.labels_of([p for _i, p, _a in posts])
     if filters.unit_code is not None:  # a unit sees the corrections of its own incidents only
-        period_labels = [lab for lab in period_labels if lab.incident_id in set(ids)]
+        scoped = set(ids)
+        period_labels = [lab for lab in period_labels if lab.incident_id in scoped]
     learning = desk_accuracy(period_labels, posts, post_labels, {i.id: i.unit_code for i in items if i.id})
     by_unit: dict[str | None, list[Incident]] = {}
     for incident in items:
