@@ -44,8 +44,8 @@ TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
 ACTION_LABELS = {"assign": "交办", "reassign": "改派", "sign": "签收", "respond": "回应", "resolve": "办结",
                  "close": "审核办结", "reject": "审核退回", "return": "退单", "merge": "并单", "reopen": "重新打开",
                  "extend": "延期", "override_grade": "调整等级", "record_step": "登记", "set_complex": "标记复杂",
-                 "dismiss": "误报/不相关", "dismiss_posts": "误报/不相关", "split": "拆分", "move": "移帖", "edit": "修正分析",
-                 "undo": "撤销更正"}
+                 "dismiss": "误报/不相关", "dismiss_posts": "误报/不相关", "split": "拆分", "move": "移帖",
+                 "edit": "修正分析", "undo": "撤销更正"}
 # The audit actions of corrections ``undo`` can take back (the latest first).
 UNDOABLE = ("dismiss", "dismiss_posts", "split", "move", "edit")
 # Steps whose deadline an action meets (see alerts.deadlines.STEPS).
