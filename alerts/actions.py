@@ -22,6 +22,7 @@ from alerts.escalation import EscalationState
 from alerts.escalation import acknowledge as ack_state
 from alerts.grading import Reach, combine
 from alerts.grouping import merge_keywords
+from alerts.labelling import label_incident, label_unit
 from alerts.notify import notify
 from alerts.workflow import (
     ACTION_LABELS,
@@ -36,7 +37,7 @@ from alerts.workflow import (
     target_state,
 )
 from core.errors import NotFoundError, WorkflowError
-from core.models import AuditEntry, Incident, State
+from core.models import AuditEntry, Correction, Incident, State
 from core.timeutil import utcnow
 from storage.sql import SqlStore, Tx
 
@@ -115,6 +116,7 @@ def assign(store: SqlStore, config: AlertsConfig, incident_id: int, unit_code: s
         _audit(tx, incident, actor, action, before, now, {"from_unit": old_unit, "unit": unit.name,
                                                           "unit_code": unit.code, "department": incident.department,
                                                           "reason": reason})
+        label_unit(tx, incident, old_code, actor, now)  # to another unit than it had: a label
         notify(tx, config, incident, "assigned", f"{ACTION_LABELS[action]}至{unit.name}（{incident.department}）", now)
         tx.announce_change(incident, announce_as or action, before.value, actor, now, old_unit=old_code)
         return incident
@@ -225,6 +227,7 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
                                 {"from": source.id, "posts": moved, "reason": detail["reason"]}))
         regrade(tx, config, target, now, actor)
         tx.update_incident(target)
+        label_incident(tx, Correction.MERGED, target, actor, now, audit_of=source.id)
         tx.announce_change(source, "merge", before.value, actor, now)
         return target
 
@@ -295,6 +298,8 @@ def override_grade(store: SqlStore, config: AlertsConfig, incident_id: int, grad
         tx.update_incident(incident)
         _audit(tx, incident, actor, "grade_override", incident.state, now,
                {"from_grade": old.value, "to_grade": new.value, "reason": text})
+        if new is not old:
+            label_incident(tx, Correction.REGRADED, incident, actor, now)
         if new.rank > old.rank:
             notify(tx, config, incident, "grade_raised", f"等级由{old.label}人工调整为{new.label}: {text}", now)
         tx.announce_change(incident, "grade", incident.state.value, actor, now)

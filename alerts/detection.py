@@ -60,14 +60,15 @@ def regrade(tx: Tx, config: AlertsConfig, incident: Incident, at: dt.datetime, a
     return True
 
 
-def _open(tx: Tx, config: AlertsConfig, post_id: int, decision: Decision, at: dt.datetime) -> None:
+def _open(tx: Tx, config: AlertsConfig, post_id: int, decision: Decision, at: dt.datetime,
+          model: str | None) -> None:
     incident = decision.incident
     assert incident is not None
     incident_id = tx.insert_incident(incident)
     tx.attach_post(incident_id, post_id, at, decision.role)
     tx.add_audit(AuditEntry(incident_id, at, SYSTEM, "open", None, State.NEW.value,
                             {"post_id": post_id, "grade": incident.grade.value,
-                             "reasons": incident.grade_reasons + decision.reasons}))
+                             "reasons": incident.grade_reasons + decision.reasons, "model": model}))
     if incident.state is State.ASSIGNED:
         tx.add_assignment(incident_id, incident.unit_code, incident.unit, incident.department, SYSTEM, at)
         tx.add_audit(AuditEntry(incident_id, at, SYSTEM, "assign", State.NEW.value, State.ASSIGNED.value,
@@ -115,7 +116,8 @@ def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decis
         report.reopened += 1
     else:
         tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "add_post", incident.state.value, incident.state.value,
-                                {"post_id": post.id, "reason": decision.reasons[0], "role": decision.role.value}))
+                                {"post_id": post.id, "reason": decision.reasons[0], "role": decision.role.value,
+                                 "model": analysis.model}))
         if decision.role is PostRole.UNRESOLVED and incident.state is State.RESOLVED:
             # The unit says it is done; the public says it is not. The duty desk decides (审核退回).
             notify(tx, config, incident, "reopened", "已办结事件有群众反映仍未解决，请审核", at)
@@ -187,7 +189,7 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                                       analyzer.salience.weight, role, thread)
                     if decision.action == "open":
-                        _open(tx, config, post.id, decision, at)
+                        _open(tx, config, post.id, decision, at, analysis.model)
                         report.opened += 1
                     elif decision.action in ("merge", "reopen", "attach"):
                         _join(tx, config, post, analysis, decision, words, at, report)

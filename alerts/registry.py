@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from alerts import actions
+from alerts import actions, corrections
 from alerts.config import AlertsConfig
 from alerts.workflow import ACTION_LABELS, TRANSITIONS, require_text
 from core.errors import NotFoundError, WorkflowError
@@ -41,16 +41,23 @@ class ActionInput:
     until: dt.datetime | None = None  # extend: the new deadline (the CLI)
     grade: str | None = None
     into: int | None = None
+    # Corrections (alerts.corrections): the posts concerned, a post's topic and polarity, and why
+    # a 误报 is not ours (``scope``: environment | jurisdiction).
+    post_ids: tuple[int, ...] = ()
+    topic: str | None = None
+    polarity: str | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The incident acted on, as it now is; for a merge also the incident it went into; for an
-    acknowledgement the steps acknowledged."""
+    """The incident acted on, as it now is; for a merge (or a move of posts) also the incident
+    they went into; for a split the new incident; for an acknowledgement the steps acknowledged."""
 
     incident: Incident
     merged_into: Incident | None = None
     acknowledged: tuple[str, ...] = ()
+    created: Incident | None = None  # a split's new incident
 
 
 Handler = Callable[[SqlStore, AlertsConfig, int, ActionInput], Outcome]
@@ -158,6 +165,38 @@ def _complex(store: SqlStore, config: AlertsConfig, incident_id: int, inp: Actio
     return Outcome(actions.set_complex(store, config, incident_id, inp.actor, inp.text, inp.now))
 
 
+def _dismiss(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(corrections.dismiss(store, config, incident_id, inp.actor, inp.scope, inp.text,
+                                       list(inp.post_ids), inp.now))
+
+
+def _edit(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    post_id = inp.post_ids[0] if len(inp.post_ids) == 1 else None
+    if len(inp.post_ids) > 1:
+        raise WorkflowError("修正一次只针对一条帖子")
+    return Outcome(corrections.edit_post(store, config, incident_id, post_id, inp.actor, unit_code=inp.unit_code,
+                                         topic=inp.topic, polarity=inp.polarity, reason=inp.text, now=inp.now))
+
+
+def _split(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    created = corrections.split(store, config, incident_id, list(inp.post_ids), inp.actor, inp.text, inp.now)
+    return Outcome(_reload(store, incident_id), created=created)
+
+
+def _move(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    _reload(store, incident_id)  # the incident acted on must exist: 404, not a bad target
+    try:
+        target = corrections.move(store, config, incident_id, list(inp.post_ids), inp.into, inp.actor, inp.text,
+                                  inp.now)
+    except NotFoundError as exc:  # as for a merge: a missing target is a bad request
+        raise WorkflowError(f"目标事件 #{inp.into} 不存在") from exc
+    return Outcome(_reload(store, incident_id), merged_into=target)
+
+
+def _undo(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(corrections.undo(store, config, incident_id, inp.actor, inp.text, inp.now))
+
+
 def _allowed(workflow_action: str) -> frozenset[State]:
     return TRANSITIONS[workflow_action][0]
 
@@ -177,6 +216,11 @@ ACTIONS: Mapping[str, ActionSpec] = {spec.name: spec for spec in (
     ActionSpec("grade", ACTION_LABELS["override_grade"], (DUTY,), _allowed("override_grade"), _grade, "reason"),
     ActionSpec("extend", ACTION_LABELS["extend"], (DUTY, UNIT), _allowed("extend"), _extend, "reason"),
     ActionSpec("acknowledge", "确认催办/督办", (DUTY,), _OPEN, _acknowledge, None, cli_names=("ack",)),
+    ActionSpec("dismiss", ACTION_LABELS["dismiss"], (DUTY,), _allowed("dismiss"), _dismiss, "reason"),
+    ActionSpec("edit", ACTION_LABELS["edit"], (DUTY, UNIT), _allowed("edit"), _edit, "reason"),
+    ActionSpec("split", ACTION_LABELS["split"], (DUTY,), _allowed("split"), _split, "reason"),
+    ActionSpec("move", ACTION_LABELS["move"], (DUTY,), _allowed("move"), _move, "reason"),
+    ActionSpec("undo", ACTION_LABELS["undo"], (DUTY,), _allowed("undo"), _undo, "reason"),
     ActionSpec("record", ACTION_LABELS["record_step"], (DUTY,), _allowed("record_step"), _record, "note",
                http=False),
     ActionSpec("complex", ACTION_LABELS["set_complex"], (DUTY,), _allowed("set_complex"), _complex, "reason",

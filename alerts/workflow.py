@@ -9,10 +9,10 @@ raises :class:`core.errors.WorkflowError` with a message an officer can read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from core.errors import WorkflowError
-from core.models import Grade, Incident, State, Step
+from core.models import DISMISS_SCOPES, POLARITIES, TOPICS, AuditEntry, Grade, Incident, State, Step
 
 S = State
 # action → (states it is allowed from, state it leads to; None = stays where it is)
@@ -31,10 +31,23 @@ TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
     "override_grade": (frozenset(set(State) - {S.CLOSED}), None),
     "record_step": (frozenset(set(State) - {S.CLOSED}), None),
     "set_complex": (frozenset(set(State) - {S.CLOSED, S.RESOLVED}), None),
+    # Corrections (alerts.corrections): what the machine got wrong, set right by the duty desk.
+    "dismiss": (frozenset(set(State) - {S.CLOSED}), S.CLOSED),  # 误报: the whole incident
+    "dismiss_posts": (frozenset(set(State) - {S.CLOSED}), None),  # 误报: some of its posts
+    "split": (frozenset(set(State) - {S.CLOSED}), None),
+    "move": (frozenset(set(State) - {S.CLOSED}), None),
+    "edit": (frozenset(set(State) - {S.CLOSED}), None),
+    # Where it leads is the undone correction's business; from closed only to take back the 误报
+    # that closed it (last_undoable).
+    "undo": (frozenset(State), None),
 }
 ACTION_LABELS = {"assign": "交办", "reassign": "改派", "sign": "签收", "respond": "回应", "resolve": "办结",
                  "close": "审核办结", "reject": "审核退回", "return": "退单", "merge": "并单", "reopen": "重新打开",
-                 "extend": "延期", "override_grade": "调整等级", "record_step": "登记", "set_complex": "标记复杂"}
+                 "extend": "延期", "override_grade": "调整等级", "record_step": "登记", "set_complex": "标记复杂",
+                 "dismiss": "误报/不相关", "dismiss_posts": "误报/不相关", "split": "拆分", "move": "移帖",
+                 "edit": "修正分析", "undo": "撤销更正"}
+# The audit actions of corrections ``undo`` can take back (the latest first).
+UNDOABLE = ("dismiss", "dismiss_posts", "split", "move", "edit")
 # Steps whose deadline an action meets (see alerts.deadlines.STEPS).
 STEP_DONE_BY = {"sign": "sign_off", "respond": "response", "resolve": "closure"}
 RECORDABLE_STEPS = (Step.REPORT.value, Step.PRESS.value)  # done by recording them (报告局领导, 新闻发布会)
@@ -111,3 +124,57 @@ def check_grade(value: str) -> Grade:
         if value in (grade.value, grade.label):
             return grade
     raise WorkflowError(f"未知等级 {value!r}（可选 blue/yellow/orange/red）")
+
+
+def check_scope(scope: str | None) -> str:
+    """Why a 误报 is not ours: ``environment`` (not about it) or ``jurisdiction`` (elsewhere)."""
+    if scope not in DISMISS_SCOPES:
+        raise WorkflowError(f"误报需说明原因类别：{'、'.join(f'{k}（{v}）' for k, v in DISMISS_SCOPES.items())}")
+    return scope
+
+
+def check_posts(post_ids: Sequence[int] | None, held: Sequence[int], what: str, *, keep_one: bool) -> list[int]:
+    """The posts a correction names: at least one, each of this incident; ``keep_one``: not every
+    post (a split or a move leaves the incident something to be about)."""
+    chosen = sorted(set(post_ids or ()))
+    if not chosen:
+        raise WorkflowError(f"{what}需要指定帖子")
+    foreign = [p for p in chosen if p not in held]
+    if foreign:
+        raise WorkflowError(f"帖子 {'、'.join(f'#{p}' for p in foreign)} 不属于本事件")
+    if keep_one and len(chosen) >= len(set(held)):
+        raise WorkflowError(f"不能{what}事件的全部帖子（整件误报请用「误报」，整件并入请用「并单」）")
+    return chosen
+
+
+def check_edit(unit_code: str | None, topic: str | None, polarity: str | None,
+               known_units: Mapping[str, object]) -> dict[str, str]:
+    """A post edit sets at least one of unit, topic, polarity, each a known value."""
+    out: dict[str, str] = {}
+    if unit_code:
+        out["unit_code"] = check_assignee(unit_code, known_units)
+    if topic:
+        if topic not in TOPICS:
+            raise WorkflowError(f"未知类别 {topic!r}（可选 {'/'.join(TOPICS)}）")
+        out["topic"] = topic
+    if polarity:
+        if polarity not in POLARITIES:
+            raise WorkflowError(f"未知情感 {polarity!r}（可选 {'/'.join(POLARITIES)}）")
+        out["polarity"] = polarity
+    if not out:
+        raise WorkflowError("修正需要指定属地、类别或情感中的至少一项")
+    return out
+
+
+def last_undoable(incident: Incident, entries: Sequence[AuditEntry]) -> AuditEntry:
+    """The incident's latest correction not yet undone (its audit entry), or WorkflowError. A
+    closed incident stays closed unless the correction to undo is the 误报 that closed it."""
+    undone = {e.detail.get("undid") for e in entries if e.action == "undo"}
+    for entry in reversed(entries):
+        if entry.action in UNDOABLE and entry.id not in undone:
+            if incident.state is S.CLOSED and entry.action != "dismiss":
+                break
+            return entry
+    if incident.state is S.CLOSED:
+        raise WorkflowError(f"事件 #{incident.id} 已关闭，只能撤销使它关闭的误报")
+    raise WorkflowError("没有可以撤销的更正（误报、拆分、移帖、修正）")

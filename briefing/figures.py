@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from alerts.grading import Reach
 from briefing.coverage import SourceCoverage, coverage
 from briefing.handling import OverdueItem, UnitHandling, handling_by_unit, state_at, total_row
+from briefing.learning import DeskLearning
 from briefing.period import Period
 from briefing.records import IncidentRecord, PostRecord, Records
 from briefing.summary import Quote, summarise
@@ -150,6 +151,7 @@ class Briefing:
     attention: list[AttentionItem]
     notes: list[str] = field(default_factory=list)
     late_posts: int = 0  # counted in this period (published in it) but imported after it ended
+    learning: DeskLearning | None = None  # the desk's corrections (briefing.learning); weekly only
 
     @property
     def title(self) -> str:

@@ -152,6 +152,10 @@ def blocks(b: Briefing) -> list[Block]:
                            _local(a.next_deadline), "是" if a.overdue else "否"] for a in b.attention]))
     else:
         out.append(Block("p", "截至统计时点，无未办结事件。"))
+    if b.learning is not None:
+        out.append(Block("h1", "七、人工更正与研判准确性"))
+        out.append(Block("p", b.learning.summary()))
+        out += [Block("table", t.caption, t.header, t.rows) for t in b.learning.tables()]
     out.append(Block("p", "说明：本报告所有数字由系统根据已存储的帖文、事件及操作日志自动统计；"
                           "事件摘要均为原帖原文摘录，"
                           "可按帖文编号在系统中核对原文及快照。"))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefing.figures import Briefing, compute
+from briefing.learning import load_learning
 from briefing.loader import load_records
 from briefing.period import Period, PeriodError, daily, iso_week
 from core.jurisdiction import Jurisdiction
@@ -25,7 +26,10 @@ def build_briefing(store: SqlStore, jurisdiction: Jurisdiction, period: Period, 
                    expected_hours: Mapping[str, float] | None = None) -> Briefing:
     """Read the store and compute the briefing of ``period`` as of ``now`` (default: now)."""
     records = load_records(store, jurisdiction, period, expected_hours)
-    return compute(records, period, now or utcnow(), jurisdiction.deadlines)
+    briefing = compute(records, period, now or utcnow(), jurisdiction.deadlines)
+    if period.kind == "week":  # the weekly briefing tells the bureau where the machine is weak
+        briefing.learning = load_learning(store, jurisdiction, period)
+    return briefing
 
 
 def render(b: Briefing, fmt: str) -> bytes:

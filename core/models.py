@@ -65,6 +65,9 @@ class Polarity(StrEnum):
     POS = "pos"
 
 
+POLARITIES = tuple(p.value for p in Polarity)
+
+
 class Grade(StrEnum):
     """Incident grade, lowest first: 一般/较大/重大/特别重大."""
 
@@ -104,6 +107,30 @@ class State(StrEnum):
 
 STATE_LABELS: dict[str, str] = {"new": "待分拣", "assigned": "已交办", "signed": "已签收", "responded": "已回应",
                                 "resolved": "已办结", "closed": "已审核办结", "returned": "已退单"}
+
+
+class Correction(StrEnum):
+    """How the duty desk corrected what the machine concluded (从值班台学习): each correction of a
+    post becomes a label (storage.labels) that the statistics, the briefing and retraining read."""
+
+    WRONG_UNIT = "wrong_unit"  # 改派, or 退单「不属于本街道」then 交办 elsewhere
+    NOT_RELEVANT = "not_relevant"  # 误报/不相关: not about the environment, or not ours
+    MERGED = "merged"  # 并单: the same matter as another incident
+    SPLIT = "split"  # 拆分: posts about another matter taken out of an incident
+    MOVED = "moved"  # 移帖: a post put into the incident it belongs to
+    REGRADED = "regraded"  # 调整等级
+    EDITED = "edited"  # 修正: a post's unit, topic or polarity set by hand
+
+    @property
+    def label(self) -> str:
+        """The Chinese name, as the statistics page and the briefing say it."""
+        return CORRECTION_LABELS[self.value]
+
+
+CORRECTION_LABELS: dict[str, str] = {"wrong_unit": "属地错误", "not_relevant": "误报/不相关", "merged": "并单",
+                                     "split": "拆分", "moved": "移帖", "regraded": "调整等级", "edited": "修正分析"}
+# Why a post or an incident is not ours to handle (误报): not about the environment, or elsewhere.
+DISMISS_SCOPES: dict[str, str] = {"environment": "与生态环境无关", "jurisdiction": "不在本辖区"}
 
 
 class PostRole(StrEnum):
@@ -215,6 +242,9 @@ class Analysis:
     # no place at all is neither inside nor elsewhere: a comment or a reply under a thread may
     # still follow up one of our incidents (alerts.rules), though it never opens one.
     elsewhere: bool = False
+    # Which trained models made it (nlp.classifiers.Classifiers.version; "rules" without models),
+    # so an analysis, its audit entry and a label can say which models were right or wrong.
+    model: str | None = None
 
     @property
     def topic(self) -> str:
@@ -235,6 +265,7 @@ class Analysis:
             "confidence": round(self.confidence, 3),
             "place": self.place,
             "signals": self.signals,
+            "model": self.model,
         }
 
 
@@ -282,4 +313,20 @@ class AuditEntry:
     from_state: str | None
     to_state: str | None
     detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Label:
+    """What the duty desk asserted about one post by one correction (storage.labels): ``fields``
+    by their ``ecowatch eval`` names (relevant, unit, unit_code, topic, topics, polarity, event,
+    grade); ``kind`` a :class:`Correction`; ``audit_id`` the correction's audit entry."""
+
+    post_id: int
+    incident_id: int | None
+    kind: str
+    fields: dict[str, Any]
+    actor: str
+    at: dt.datetime
+    audit_id: int | None = None
     id: int | None = None

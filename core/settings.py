@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         return self.data_dir / "snapshots"
 
     @property
+    def models_dir(self) -> Path:
+        """The deployment's trained models (``nlp.classifiers.ModelStore``): ``ecowatch retrain``
+        keeps every version there and ``--promote`` makes one live. In the data folder, not in
+        the installed package, so an upgrade keeps what the desk taught and a read-only install works."""
+        return self.data_dir / "models"
+
+    @property
     def briefings_dir(self) -> Path:
         """Where generated briefings are kept: the scheduler writes there, the CLI's ``brief``
         by default, and the API serves the kept files from there."""

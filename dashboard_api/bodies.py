@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -100,3 +100,46 @@ class AcknowledgeBody(_Body):
 
     step: Literal["report", "sign_off", "response", "press", "closure"] | None = Field(default=None,
                                                                                      examples=["sign_off"])
+
+
+PostIds = list[Annotated[int, Field(ge=1, le=2**53)]]
+
+
+class DismissBody(_Body):
+    """误报/不相关: the incident, or only some of its posts, is not about the environment or not
+    in this jurisdiction."""
+
+    scope: Literal["environment", "jurisdiction"] = Field(examples=["jurisdiction"])
+    reason: str = Field(min_length=1, max_length=2000, examples=["说的是宁波市江北区"])
+    post_ids: PostIds | None = Field(default=None, max_length=1000, examples=[[41, 42]])
+
+
+class EditBody(_Body):
+    """修正: set one post's unit, topic or polarity (at least one)."""
+
+    post_id: int = Field(ge=1, le=2**53, examples=[41])
+    unit_code: str | None = Field(default=None, min_length=1, max_length=20, examples=["500105006000"])
+    topic: Literal["water", "air", "noise", "waste", "soil", "ecology", "other"] | None = None
+    polarity: Literal["neg", "neu", "pos"] | None = None
+    reason: str | None = Field(default=None, max_length=2000, examples=["说的是油烟，不是污水"])
+
+
+class SplitBody(_Body):
+    """拆分: these posts are another matter; they leave for a new incident in triage."""
+
+    post_ids: PostIds = Field(min_length=1, max_length=1000, examples=[[42]])
+    reason: str = Field(min_length=1, max_length=2000, examples=["另一处工地的噪声"])
+
+
+class MoveBody(_Body):
+    """移帖: these posts belong to another open incident."""
+
+    post_ids: PostIds = Field(min_length=1, max_length=1000, examples=[[42]])
+    into: int = Field(ge=1, le=2**53, examples=[12])
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class UndoBody(_Body):
+    """撤销更正: take back the latest correction (误报, 拆分, 移帖, 修正) of this incident."""
+
+    reason: str | None = Field(default=None, max_length=2000)

@@ -236,6 +236,16 @@ class UnitStatsPublic(BaseModel):
     response_on_time_rate: float | None = Field(description="share of due or met response deadlines met in time")
 
 
+class AccuracyPublic(BaseModel):
+    """The analysis against the duty desk's corrections, for the posts of one unit or topic."""
+
+    key: str | None
+    label: str
+    posts: int
+    corrected: int = Field(description="posts where the desk said otherwise on relevance, unit, topic or polarity")
+    accuracy: float | None = Field(description="share of posts the desk let stand; null without posts")
+
+
 class StatsPublic(BaseModel):
     """Counts and trends of incidents opened in [since, until)."""
 
@@ -247,6 +257,15 @@ class StatsPublic(BaseModel):
     by_grade: list[CountPublic]
     by_state: list[CountPublic]
     by_day: list[CountPublic] = Field(description="days in Asia/Shanghai, oldest first")
+    # Learning from the desk (alerts.desk_accuracy): corrections made in [since, until), and the
+    # analysis' accuracy against them over the posts of the incidents above.
+    corrections: list[CountPublic] = Field(default=[], description="corrections made in the period, by kind "
+                                                                   "(wrong_unit, not_relevant, merged, split, ...)")
+    corrected_incidents: int = 0
+    accuracy: dict[str, float | None] = Field(default={}, description="relevant, unit_code, topic, polarity: share "
+                                                                      "of posts the desk let stand")
+    accuracy_by_unit: list[AccuracyPublic] = []
+    accuracy_by_topic: list[AccuracyPublic] = []
 
 
 class UnitPublic(BaseModel):

@@ -27,10 +27,13 @@ def action_input(action: str, params: dict[str, Any], *, actor: str, role: str, 
     text = params.get(text_field) if text_field else None
     into = params.get("into")
     hours = params.get("hours")
+    posts = [*params.get("post_ids", ()), *([params["post_id"]] if params.get("post_id") is not None else [])]
     return ActionInput(actor=actor, now=now, role=role, text=str(text) if text is not None else None,
                        unit_code=params.get("unit_code"), department=params.get("department"),
                        step=params.get("step"), hours=float(hours) if hours is not None else None,
-                       grade=params.get("grade"), into=int(into) if into is not None else None)
+                       grade=params.get("grade"), into=int(into) if into is not None else None,
+                       post_ids=tuple(int(p) for p in posts), topic=params.get("topic"),
+                       polarity=params.get("polarity"), scope=params.get("scope"))
 
 
 def apply_action(store: SqlStore, config: AlertsConfig, incident_id: int, action: str, *, actor: str, role: str,

@@ -164,13 +164,11 @@ def process() -> None:
     from dataclasses import asdict
 
     from alerts.detection import ProcessReport, process_pending
-    from core.jurisdiction import load_jurisdiction
     from ecowatch.progress import progress
-    from nlp.analyzer import Analyzer
 
     settings = context.settings()
     store = context.store(settings)
-    analyzer = Analyzer(load_jurisdiction(settings.jurisdiction))
+    analyzer = context.analyzer(settings)
     with store.read() as tx:
         backlog = tx.count_pending()
     done: list[ProcessReport | BaseException] = []
@@ -226,11 +224,7 @@ def analyze() -> None:
     the exit status is 1 if any line failed. A text longer than ``max_post_chars`` is analysed up
     to that length ("truncated": true), and at most ``max_evidence_spans`` spans are listed.
     """
-    from core.jurisdiction import load_jurisdiction
-    from nlp.analyzer import Analyzer
-
-    settings = load_settings()
-    analyzer = Analyzer(load_jurisdiction(settings.jurisdiction))
+    analyzer = context.analyzer(load_settings())
     failed = False
     out = sys.stdout
     # Bytes, whatever the locale: each line is decoded on its own, so one invalid byte is that

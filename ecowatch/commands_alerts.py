@@ -64,7 +64,8 @@ def notifications(status: Annotated[str | None, typer.Option(help="pending | sen
 @app.command()
 def act(action: Annotated[str, typer.Argument(help="an action of alerts.registry: assign, sign, respond, resolve, "
                                                    "close, reject, return, merge, extend, grade, record, complex, "
-                                                   "ack, reassign (an unknown one is answered with the list)")],
+                                                   "ack, reassign; corrections: dismiss, edit, split, move, undo "
+                                                   "(an unknown one is answered with the list)")],
         incident_id: Annotated[int, typer.Argument(help="incident id")],
         actor: Annotated[str, typer.Option(help="who acts (recorded in the audit log)")],
         unit: Annotated[str | None, typer.Option(help="unit code (assign)")] = None,
@@ -73,7 +74,12 @@ def act(action: Annotated[str, typer.Argument(help="an action of alerts.registry
         step: Annotated[str | None, typer.Option(help="step (extend, record, ack)")] = None,
         until: Annotated[str | None, typer.Option(help="new deadline (extend)")] = None,
         grade: Annotated[str | None, typer.Option(help="blue|yellow|orange|red (grade)")] = None,
-        into: Annotated[int | None, typer.Option(help="target incident (merge)")] = None,
+        into: Annotated[int | None, typer.Option(help="target incident (merge, move)")] = None,
+        post: Annotated[list[int] | None, typer.Option(help="a post concerned (dismiss, edit, split, move; "
+                                                            "repeatable)")] = None,
+        topic: Annotated[str | None, typer.Option(help="a post's topic (edit)")] = None,
+        polarity: Annotated[str | None, typer.Option(help="neg|neu|pos (edit)")] = None,
+        scope: Annotated[str | None, typer.Option(help="environment|jurisdiction: why not ours (dismiss)")] = None,
         now: NowOption = None) -> None:
     """Apply one workflow action to an incident and print the incident's new state (the actions of
     alerts.registry, as the API's; the operator acts as the duty desk)."""
@@ -90,12 +96,14 @@ def act(action: Annotated[str, typer.Argument(help="an action of alerts.registry
     settings = context.settings()
     at = _when(now) or utcnow()
     inp = ActionInput(actor=actor, now=at, text=text, unit_code=unit, department=department, step=step,
-                      until=_when(until), grade=grade, into=into)
+                      until=_when(until), grade=grade, into=into, post_ids=tuple(post or ()), topic=topic,
+                      polarity=polarity, scope=scope)
     outcome = apply(context.store(settings), context.alerts_config(settings), spec.name, incident_id, inp)
     if spec.name == "acknowledge":
         typer.echo(json.dumps({"acknowledged": list(outcome.acknowledged)}))
         return
-    result = outcome.merged_into or outcome.incident  # a merge answers with the incident merged into
+    # A merge (or a move) answers with the incident merged into, a split with the new incident.
+    result = outcome.merged_into or outcome.created or outcome.incident
     typer.echo(json.dumps({"id": result.id, "state": result.state.value, "grade": result.grade.value,
                            "unit": result.unit, "department": result.department, "returns": result.returns,
                            "deadlines": {k: v.isoformat() for k, v in result.deadlines.items()}},

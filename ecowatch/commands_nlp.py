@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from core.settings import load_settings
+from ecowatch import context
 from ecowatch.cli import app
 
 
@@ -42,12 +43,10 @@ def eval_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help
     """
     from alerts.evaluation import format_incident_report, score_incidents
     from alerts.replay import replay
-    from core.jurisdiction import load_jurisdiction
-    from nlp.analyzer import Analyzer
     from nlp.evaluation import format_report, score
 
     gold = read_labelled(file)
-    analyzer = Analyzer(load_jurisdiction(load_settings().jurisdiction))
+    analyzer = context.analyzer(load_settings())
     predicted = [analyzer.analyze(g["text"]).to_contract(g.get("id")) for g in gold]
     report = score(gold, predicted)
     incidents = None

@@ -22,6 +22,7 @@ from core.settings import Settings, load_settings
 from crawlers.sources import Source, load_sources
 
 if TYPE_CHECKING:
+    from nlp.analyzer import Analyzer
     from storage.sql import SqlStore
 
 
@@ -41,6 +42,15 @@ def store(settings: Settings) -> SqlStore:
     from storage.sql import open_store  # SQLAlchemy takes ~0.3 s to import: only commands that need it
 
     return open_store(settings.sqlalchemy_url, settings.snapshot_dir)
+
+
+def analyzer(settings: Settings) -> Analyzer:
+    """The analyser with the deployment's live models (``Settings.models_dir``; the bundled ones
+    until ``ecowatch retrain --promote`` made others live)."""
+    from nlp.analyzer import Analyzer
+    from nlp.classifiers import ModelStore
+
+    return Analyzer(load_jurisdiction(settings.jurisdiction), ModelStore(settings.models_dir).live())
 
 
 def sources(settings: Settings, variables: Mapping[str, str] | None = None, path: Path | None = None) -> list[Source]:

@@ -46,9 +46,7 @@ class Pipeline:
         """Built on first use (jieba takes a few seconds to load)."""
         with self._lock:
             if self._analyzer is None:
-                from core.jurisdiction import load_jurisdiction
-
-                self._analyzer = Analyzer(load_jurisdiction(self.settings.jurisdiction))
+                self._analyzer = context.analyzer(self.settings)
             return self._analyzer
 
     def collect_one(self, source: Source) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from core.jurisdiction import Jurisdiction, load_jurisdiction
 from core.models import Analysis, Polarity
-from nlp.classifiers import Classifiers
+from nlp.classifiers import RULES_ONLY, Classifiers
 from nlp.classifiers import features as classifier_features
 from nlp.places import OWN_THRESHOLD, PlaceResolver, PlaceResult
 from nlp.salience import Salience
@@ -128,6 +128,7 @@ class Analyzer:
             signals=sentiment.signals,
             place=place.place if relevant else None,
             elsewhere=place.foreign_score > 0 and not ours,
+            model=(self.classifiers.version or None) if self.classifiers is not None else RULES_ONLY,
         )
         return analysis, tokens
 

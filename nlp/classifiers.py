@@ -13,8 +13,10 @@ scoring, so both see exactly the same inputs.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import add
@@ -24,6 +26,8 @@ from typing import Any
 import numpy as np
 
 MODEL = Path(__file__).parent / "models" / "classifiers.json.gz"  # gzip: 2 MB of JSON is ~0.4 MB
+MODEL_FILE = MODEL.name
+RULES_ONLY = "rules"  # the version an analysis names when no trained model took part
 # Lexicon topic scores are capped: past a few hits more words say nothing new.
 _TOPIC_CAP = 6.0
 _CUE_CAP = 3
@@ -186,6 +190,9 @@ class Classifiers:
     environmental: LinearModel
     topic: LinearModel
     polarity: LinearModel
+    # Which weights these are (``model_version`` of the file they were read from): every analysis
+    # names it, so an audit entry or a label says which models concluded what.
+    version: str = field(default="", compare=False)
     _table: _Table | None = field(default=None, init=False, repr=False, compare=False)
 
     def predict(self, text: str, topic_scores: Mapping[str, float], cue_counts: Mapping[str, int],
@@ -219,13 +226,90 @@ class Classifiers:
         """Read exported weights; None when the file is absent (the analyser then uses rules only)."""
         if not path.exists():
             return None
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        return cls.from_dict(json.loads(raw.decode("utf-8")))
+        stored = path.read_bytes()
+        raw = gzip.decompress(stored) if stored[:2] == b"\x1f\x8b" else stored
+        models = cls.from_dict(json.loads(raw.decode("utf-8")))
+        models.version = model_version(raw)
+        return models
 
-    def save(self, path: Path = MODEL) -> None:
+    def save(self, path: Path = MODEL) -> str:
         """Write the weights (gzip-compressed JSON when the name ends in .gz; mtime 0 keeps the bytes
-        reproducible, so retraining on the same data changes nothing in git)."""
+        reproducible, so retraining on the same data changes nothing in git); returns their version."""
         raw = json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         path.write_bytes(gzip.compress(raw, 9, mtime=0) if path.suffix == ".gz" else raw)
+        self.version = model_version(raw)
+        return self.version
+
+
+def model_version(raw: bytes) -> str:
+    """The version of a model file: a digest of its weights (the same weights, the same version,
+    wherever the file lies)."""
+    return "clf-" + hashlib.sha1(raw).hexdigest()[:10]
+
+
+class ModelStore:
+    """A deployment's models, under its data folder (``Settings.models_dir``), never inside the
+    installed package (an upgrade would overwrite them, and the package may be read-only):
+
+    - ``versions/<version>/classifiers.json.gz`` and ``report.json``: every model ``ecowatch
+      retrain`` made, with the figures it was judged by; none is ever deleted by ecowatch;
+    - ``LIVE``: the version in use (absent: the model bundled with the package);
+    - ``HISTORY``: the versions that were live before, oldest first (``--rollback`` goes back one).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _read(self, name: str) -> list[str]:
+        path = self.root / name
+        return path.read_text(encoding="utf-8").split() if path.exists() else []
+
+    def _write(self, name: str, lines: list[str]) -> None:
+        # Written aside and renamed: an analyser starting meanwhile reads the old or the new, whole.
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".{name}.{os.getpid()}"
+        tmp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        tmp.replace(self.root / name)
+
+    def live_version(self) -> str | None:
+        """The version in use, or None for the bundled model."""
+        live = self._read("LIVE")
+        return live[0] if live else None
+
+    def path_of(self, version: str | None) -> Path:
+        """The model file of a version (the bundled one for None)."""
+        return MODEL if version is None else self.root / "versions" / version / MODEL_FILE
+
+    def live(self) -> Classifiers | None:
+        """The models in use (the bundled ones until a version is promoted)."""
+        return Classifiers.load(self.path_of(self.live_version()))
+
+    def add(self, models: Classifiers, report: Mapping[str, Any]) -> str:
+        """Keep a newly trained model beside the others, with its report; returns its version."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".new.{os.getpid()}{MODEL_FILE}"
+        version = models.save(tmp)
+        folder = self.root / "versions" / version
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.replace(folder / MODEL_FILE)
+        (folder / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        return version
+
+    def promote(self, version: str) -> None:
+        """Make a kept version live; the one live before goes on the history."""
+        if not self.path_of(version).exists():
+            raise FileNotFoundError(f"no model version {version} under {self.root}")
+        current = self.live_version()
+        self._write("HISTORY", [*self._read("HISTORY"), current or "bundled"])
+        self._write("LIVE", [version])
+
+    def rollback(self) -> str | None:
+        """Put the previously live version back; returns it (None: the bundled model). Raises
+        LookupError when nothing was ever promoted."""
+        history = self._read("HISTORY")
+        if not history:
+            raise LookupError("no earlier model to roll back to")
+        previous = history.pop()
+        self._write("HISTORY", history)
+        self._write("LIVE", [] if previous == "bundled" else [previous])
+        return None if previous == "bundled" else previous

@@ -24,7 +24,9 @@ from storage.escalations import EscalationsTx
 from storage.events import EventsTx
 from storage.incident_queries import IncidentQueriesTx
 from storage.incidents import IncidentsTx
+from storage.labels import LabelsTx
 from storage.outbox import OutboxTx
+from storage.post_moves import PostMovesTx
 from storage.posts import PostsTx
 from storage.search import SearchTx
 from storage.sources import SourcesTx
@@ -95,7 +97,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
-         SourcesTx):
+         SourcesTx, LabelsTx, PostMovesTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

@@ -1,12 +1,13 @@
 """The hook that makes every table known to the shared metadata before migrations or schema
-checks compare it with a database: every table is declared in :mod:`storage.schema`."""
+checks compare it with a database: every table is declared in :mod:`storage.schema`, but the
+duty desk's labels in :mod:`storage.labels`, next to their operations."""
 
 from __future__ import annotations
 
 import importlib
 
 # Modules that declare tables on storage.schema.metadata: one, so a table cannot be missed.
-TABLE_MODULES = ("storage.schema",)
+TABLE_MODULES = ("storage.schema", "storage.labels")
 
 
 def register_all_tables() -> None:

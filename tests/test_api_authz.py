@@ -64,9 +64,13 @@ ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "r
            "return": {"reason": "不属本辖区"}, "close": {}, "merge": {"into": 1, "reason": "同一事"},
            "grade": {"grade": "orange", "reason": "涉及饮用水"},
            "extend": {"step": "response", "hours": 12, "reason": "等监测数据"},
-           "reject": {"reason": "整改不到位"}, "acknowledge": {}}
-DUTY_ACTIONS = {"assign", "reassign", "close", "merge", "grade", "extend", "reject", "acknowledge"}
-UNIT_ACTIONS = {"sign", "respond", "resolve", "return", "extend"}
+           "reject": {"reason": "整改不到位"}, "acknowledge": {},
+           # the duty desk's corrections (alerts.corrections); a unit may 修正 a post of its own incident
+           "dismiss": {"scope": "jurisdiction", "reason": "宁波"}, "edit": {"post_id": 1, "topic": "air"},
+           "split": {"post_ids": [1], "reason": "另一件事"}, "move": {"post_ids": [1], "into": 1}, "undo": {}}
+DUTY_ACTIONS = {"assign", "reassign", "close", "merge", "grade", "extend", "reject", "acknowledge", "dismiss", "edit",
+                "split", "move", "undo"}
+UNIT_ACTIONS = {"sign", "respond", "resolve", "return", "extend", "edit"}
 OTHER = {("POST", "/api/auth/token"), ("GET", "/healthz"), ("POST", "/api/users"), ("PATCH", "/api/users/{name}")}
 
 

@@ -62,7 +62,7 @@ def test_shipped_model_loads_and_was_trained_without_the_holdout():
     assert models is not None
     assert set(models.topic.classes) <= {"water", "air", "noise", "waste", "soil", "ecology", "other"}
     assert set(models.polarity.classes) == {"neg", "neu", "pos"}
-    source = (ROOT / "tools" / "train_classifiers.py").read_text(encoding="utf-8")
+    source = (ROOT / "nlp" / "training.py").read_text(encoding="utf-8")
     sets = next(line for line in source.splitlines() if line.startswith("TRAINING_SETS ="))
     expected = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6")
     assert all(f'"{name}"' in sets for name in expected) and "holdout" not in sets

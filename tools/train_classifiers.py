@@ -4,11 +4,14 @@
     .venv/bin/python tools/train_classifiers.py            # CV table, then writes nlp/models/classifiers.json.gz
     .venv/bin/python tools/train_classifiers.py --cv-only  # CV table only
 
-Data: tests/data/eval/dev.jsonl ... dev6.jsonl and the incident development sets (incidents_dev_a/b).
-NEVER a held-out set (a test checks this file names none of them). Labels: ``environmental`` = the line
-has gold topics (other-江北 and other-district lines are labelled with topics too, so the model
-learns "is this about the environment" apart from "is it ours", which the place resolver
-decides); ``topic`` = gold main topic (lines with topics); ``polarity`` = gold neg / neu / pos.
+Data: tests/data/eval/dev.jsonl ... dev6.jsonl and the incident development sets (incidents_dev_a/b)
+(``nlp.training.TRAINING_SETS``), plus the duty desk's labels given with ``--labels`` (``ecowatch
+labels export``). NEVER a held-out set (a test checks the list). ``ecowatch retrain`` is the safe
+way to put labels to use in a deployment: it judges the new models before they go live.
+Labels: ``environmental`` = the line has gold topics (other-江北 and other-district lines are
+labelled with topics too, so the model learns "is this about the environment" apart from "is it
+ours", which the place resolver decides); ``topic`` = gold main topic (lines with topics);
+``polarity`` = gold neg / neu / pos.
 
 Cross-validation: stratified k-fold over all dev sets; each fold's models are exported to the same
 pure-Python form the analyser uses and the out-of-fold predictions are scored with
@@ -19,14 +22,10 @@ lexicons were tuned on dev only, so the dev2–dev4 rows are the out-of-sample o
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,59 +33,18 @@ sys.path.insert(0, str(ROOT))
 
 from core.jurisdiction import load_jurisdiction  # noqa: E402
 from nlp.analyzer import Analyzer  # noqa: E402
-from nlp.classifiers import MODEL, Classifiers, LinearModel  # noqa: E402
+from nlp.classifiers import MODEL  # noqa: E402
 from nlp.evaluation import score  # noqa: E402
+from nlp.training import EVAL_DIR, TRAINING_SETS, fit_all, read_sets  # noqa: E402
 
-TRAINING_SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "incidents_dev_a", "incidents_dev_b")
 C_GRID = (1.0, 3.0, 10.0)
-MIN_DF = 2  # a char gram seen in one training line only is noise, and bloats the model file
 SEED = 13
-
-
-def read(paths: list[Path]) -> list[dict[str, Any]]:
-    """Labelled lines of the given files, each tagged with its file stem."""
-    rows = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                row["_set"] = path.stem
-                rows.append(row)
-    return rows
-
-
-def fit(feats: list[dict[str, float]], labels: list[Any], c: float) -> LinearModel:
-    """Logistic regression on the features seen in ≥ MIN_DF lines, exported to a LinearModel."""
-    df = Counter(k for f in feats for k in f)
-    kept = [{k: v for k, v in f.items() if df[k] >= MIN_DF} for f in feats]
-    vec = DictVectorizer()
-    x = vec.fit_transform(kept)
-    clf = LogisticRegression(C=c, max_iter=5000)
-    clf.fit(x, labels)
-    names = vec.get_feature_names_out()
-    coef = clf.coef_
-    weights = {}
-    for j, name in enumerate(names):
-        w = [round(float(coef[i, j]), 3) for i in range(coef.shape[0])]
-        if any(abs(v) >= 1e-2 for v in w):  # smaller weights change no decision measurably
-            weights[str(name)] = w
-    classes = [c.item() if hasattr(c, "item") else c for c in clf.classes_]
-    return LinearModel(classes, [round(float(b), 5) for b in clf.intercept_], weights)
-
-
-def fit_all(feats: list[dict[str, float]], rows: list[dict[str, Any]], cs: dict[str, float]) -> Classifiers:
-    """Fit the three models on the given lines."""
-    env = fit(feats, [bool(r.get("topics")) for r in rows], cs["environmental"])
-    on_topic = [i for i, r in enumerate(rows) if r.get("topics")]
-    topic = fit([feats[i] for i in on_topic], [rows[i].get("topic") or "other" for i in on_topic], cs["topic"])
-    pol = fit(feats, [r["polarity"] for r in rows], cs["polarity"])
-    return Classifiers(env, topic, pol)
 
 
 def cross_validate(analyzer: Analyzer, rows: list[dict[str, Any]], feats: list[dict[str, float]],
                    cs: dict[str, float], folds: int) -> list[dict[str, Any]]:
     """Out-of-fold ``analyze`` contract dicts for every line."""
-    strata = [f"{r['polarity']}:{bool(r.get('topics'))}" for r in rows]
+    strata = [f"{r['polarity']}:{bool(r.get('topics'))}:{'fields' in r}" for r in rows]
     predicted: list[dict[str, Any]] = [{}] * len(rows)
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(rows, strata):
         models = fit_all([feats[i] for i in train], [rows[i] for i in train], cs)
@@ -110,10 +68,13 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", choices=TRAINING_SETS, default=list(TRAINING_SETS),
                         help="train on these development sets only (default: all)")
     parser.add_argument("--out", type=Path, default=MODEL, help="where to write the model")
+    parser.add_argument("--labels", type=Path, nargs="*", default=[],
+                        help="the duty desk's labels (ecowatch labels export): trained on too, each only by "
+                             "the models of the fields it asserts (nlp/training.py)")
     parser.add_argument("--c", nargs=3, type=float, metavar=("ENV", "TOPIC", "POLARITY"),
                         help="skip the C search and use these (the search is ~15 min on 2 busy cores)")
     args = parser.parse_args()
-    rows = read([ROOT / "tests/data/eval" / f"{name}.jsonl" for name in args.sets])
+    rows = read_sets([EVAL_DIR / f"{name}.jsonl" for name in args.sets]) + read_sets(args.labels)
     analyzer = Analyzer(load_jurisdiction("jiangbei"), use_classifiers=False)
     feats = [analyzer.features(r["text"]) for r in rows]
     keys = ("relevance_f1", "unit_accuracy", "topic_accuracy", "negative_f1", "polarity_macro_f1")
@@ -131,7 +92,7 @@ def main() -> None:
     if args.c:
         cs = dict(zip(target, args.c, strict=True))
     for model, metric in ([] if args.c else target.items()):
-        best = None
+        best: tuple[float, float] | None = None
         for c in C_GRID:
             trial = {**cs, model: c}
             predicted = cross_validate(analyzer, rows, feats, trial, args.folds)
@@ -139,6 +100,7 @@ def main() -> None:
             print(f"  {model} C={c:<5} CV {metric} = {value:.4f}")
             if best is None or value > best[0]:
                 best = (value, c)
+        assert best is not None
         cs[model] = best[1]
     predicted = cross_validate(analyzer, rows, feats, cs, args.folds)
     show(f"classifiers, {args.folds}-fold CV, C={cs}", predicted)

@@ -20,15 +20,20 @@ from core.timeutil import utcnow
 from dashboard_api.bodies import (
     AcknowledgeBody,
     AssignBody,
+    DismissBody,
+    EditBody,
     ExtendBody,
     GradeBody,
     MergeBody,
+    MoveBody,
     NoteBody,
     ReassignBody,
     RejectBody,
     ResolveBody,
     RespondBody,
     ReturnBody,
+    SplitBody,
+    UndoBody,
 )
 from dashboard_api.deps import AlertsDep, IncidentId, Principal, PrincipalDep, StoreDep, require_roles
 from dashboard_api.errors import ACTION_ERRORS
@@ -67,6 +72,12 @@ BODIES: dict[str, tuple[type, str]] = {
     "reject": (RejectBody, "Send a resolution back (审核退回) to the unit, with the reason."),
     "acknowledge": (AcknowledgeBody, "Acknowledge (确认) the current 催办/督办 so its repeats stop."),
     "extend": (ExtendBody, "Extend a deadline: a unit requests, the duty desk grants."),
+    # Corrections (alerts.corrections): each is audited, labels the posts concerned, and is undoable.
+    "dismiss": (DismissBody, "Mark the incident, or some of its posts, 误报/不相关 (not environmental or not ours)."),
+    "edit": (EditBody, "Set a post's unit, topic or polarity (修正): a label; the incident does not move."),
+    "split": (SplitBody, "Split (拆分) posts out into a new incident in the triage queue."),
+    "move": (MoveBody, "Move (移帖) posts into another open incident."),
+    "undo": (UndoBody, "Undo (撤销) the latest correction: 误报, 拆分, 移帖 or 修正."),
 }
 WHO = {"duty": "duty", "unit": "the unit it is assigned to"}
 
@@ -78,7 +89,7 @@ def _route(action: str) -> None:
     # ``body_type`` is a variable used as an annotation: FastAPI reads it at run time to validate
     # the body; a type checker cannot (hence the valid-type ignores).
     endpoint: Callable[..., IncidentPublic]
-    if body_type in (NoteBody, AcknowledgeBody):  # every field is optional, and so is the body
+    if body_type in (NoteBody, AcknowledgeBody, UndoBody):  # every field is optional, and so is the body
         def optional_body(incident_id: IncidentId, user: PrincipalDep, store: StoreDep, config: AlertsDep,
                           body: body_type | None = None) -> IncidentPublic:  # type: ignore[valid-type]
             return _act(action, incident_id, body, user, store, config)
