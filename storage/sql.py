@@ -5,7 +5,7 @@ Writes go through ``store.begin()``, which yields a :class:`Tx`; everything done
 block commits or rolls back together, so a crash mid-batch loses or doubles nothing.
 
 ``Tx`` holds no operation of its own: each aggregate's module (posts, incidents, incident
-queries, escalations, outbox, live feed, users, search, sources) contributes a small class of
+queries, escalations, outbox, live feed, users, search, sources, duty) contributes a small class of
 methods over ``self.conn``, and ``Tx`` composes them, so every caller writes ``tx.method(...)``.
 """
 
@@ -26,6 +26,7 @@ from storage.incident_queries import IncidentQueriesTx
 from storage.incidents import IncidentsTx
 from storage.outbox import OutboxTx
 from storage.posts import PostsTx
+from storage.rota import RotaTx
 from storage.search import SearchTx
 from storage.sources import SourcesTx
 from storage.users import UsersTx
@@ -95,7 +96,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
-         SourcesTx):
+         SourcesTx, RotaTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import importlib
 
-# Modules that declare tables on storage.schema.metadata: one, so a table cannot be missed.
-TABLE_MODULES = ("storage.schema",)
+# Modules that declare tables on storage.schema.metadata, so a table cannot be missed: the
+# shared schema, and the duty aggregate's own (rota, pages, hand-overs, duty log).
+TABLE_MODULES = ("storage.schema", "storage.rota")
 
 
 def register_all_tables() -> None:
