@@ -39,6 +39,7 @@ class RotaPolicy:
     page_grade_night: Grade = Grade.ORANGE  # 重大 and above page at night
     ack_minutes: float = 15.0  # unacknowledged this long: the next tier is paged
     handover_ack_minutes: float = 30.0  # a hand-over not taken this long pages the backup
+    handover_window_hours: float = 4.0  # a hand-over note is written only this early in a shift
     gap_warn_days: int = 7  # gaps in the rota are warned this many days ahead
     lookback_hours: float = 24.0  # an incident graded longer ago than this is not paged (first start)
 
@@ -58,13 +59,18 @@ class RotaPolicy:
         start, end = _hm(day[0], "day start"), _hm(day[1], "day end")
         if not start < end:
             raise ConfigError("pack [rota] day: the day desk must end after it starts")
-        return cls(start, end, grades[0], grades[1], ack, handover, int(table.get("gap_warn_days", 7)),
-                   float(table.get("lookback_hours", 24)))
+        return cls(start, end, grades[0], grades[1], ack, handover, float(table.get("handover_window_hours", 4)),
+                   int(table.get("gap_warn_days", 7)), float(table.get("lookback_hours", 24)))
 
     @property
     def ack_timeout(self) -> dt.timedelta:
         """How long a tier has to acknowledge before the next is paged."""
         return dt.timedelta(minutes=self.ack_minutes)
+
+    def handover_due(self, starts_at: dt.datetime, now: dt.datetime) -> bool:
+        """True while a shift that started at ``starts_at`` should still get its hand-over note:
+        a first start, or a restart late in a shift, writes none (missed hand-overs are not replayed)."""
+        return starts_at <= now < starts_at + dt.timedelta(hours=self.handover_window_hours)
 
     @property
     def handover_timeout(self) -> dt.timedelta:

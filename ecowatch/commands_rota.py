@@ -161,3 +161,59 @@ def override_(shift: Annotated[int, typer.Option(help="the shift's id (rota show
         typer.echo(f"ecowatch: {exc}", err=True)
         raise typer.Exit(1) from exc
     _echo(changed.to_dict())
+
+
+@rota_app.command("run")
+def run_(now: Annotated[str | None, typer.Option(help="as of this time (ISO 8601; default: now)")] = None) -> None:
+    """One pass of the duty job (the scheduler runs it every minute): page, climb unacknowledged
+    pages, write and chase hand-overs. Repeatable for a given --now."""
+    from alerts.duty_job import run_duty
+    from alerts.notifiers import build_notifiers
+    from alerts.paging import link_maker
+
+    at = _at(now)
+    settings = context.settings()
+    config = context.alerts_config(settings)
+    store = context.store(settings)
+    channels = build_notifiers(settings, store).keys()
+    paging, handovers = run_duty(store, config, channels, at, link_maker(settings.token_secret(),
+                                                                          settings.public_url))
+    _echo({"pages_opened": paging.opened, "paged": paging.paged, "to_leaders": paging.to_leaders,
+           "messages": paging.messages, "handovers": handovers.written, "handovers_late": handovers.late_paged})
+
+
+@rota_app.command("ack")
+def ack(page: Annotated[int, typer.Argument(help="the page's id")],
+        actor: Annotated[str, typer.Option(help="who takes it (a duty or leader user)")]) -> None:
+    """Acknowledge a page: it stops, and the audit and duty logs say who took it."""
+    from alerts.paging import acknowledge
+    from core.timeutil import utcnow
+
+    settings = context.settings()
+    with context.store(settings).begin() as tx:
+        user = tx.get_user(actor)
+        if user is None or not user.active or user.role not in ("duty", "leader"):
+            typer.echo(f"ecowatch: {actor!r} is not an active duty or leader user", err=True)
+            raise typer.Exit(1)
+        done = acknowledge(tx, page, actor, "cli", utcnow())
+    if not done:
+        typer.echo(f"ecowatch: page {page} is not waiting for acknowledgement", err=True)
+        raise typer.Exit(1)
+    _echo({"page": page, "acknowledged_by": actor})
+
+
+@rota_app.command("log")
+def log_(month: Annotated[str, typer.Option(help="the month, e.g. 2026-10")],
+         out: Annotated[Path, typer.Option(help="file to write: .docx or .xlsx")]) -> None:
+    """Export the duty log (值班日志) of a month: shifts, pages, acknowledgements, hand-overs, overrides."""
+    from briefing.duty_log import build_duty_log, render_duty_log
+
+    start, end = _month(month)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("docx", "xlsx"):
+        raise typer.BadParameter("the file must end in .docx or .xlsx", param_hint="--out")
+    settings = context.settings()
+    with context.store(settings).read() as tx:
+        log = build_duty_log(tx, month, start, end)
+    out.write_bytes(render_duty_log(log, fmt))
+    _echo({"file": str(out), "month": month, "shifts": len(log.shifts), "entries": len(log.entries)})
