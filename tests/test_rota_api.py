@@ -16,7 +16,7 @@ from alerts.duty import import_rota
 from alerts.duty_job import run_duty
 from alerts.paging import sign_ack
 from alerts.rota import day_kinds
-from core.duty import ShiftKind
+from core.duty import Shift, ShiftKind
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, State
 from core.timeutil import to_local, utcnow
@@ -43,23 +43,30 @@ def rota_around(store: SqlStore, tmp_path: Path, now: dt.datetime) -> None:
     assert parsed.errors == []
 
 
-def headers_of(name: str, role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_token(TEST_SECRET, name, role, None, utcnow(), 60)[0]}"}
-
-
-def test_duty_board_pages_and_hand_over_over_http(store, api_server, tmp_path):
+def paged_world(store: SqlStore, tmp_path: Path, title: str, text: str) -> tuple[dt.datetime, Shift, int]:
+    """Users, a rota around now, the hand-over into the shift on duty, and a 特别重大 incident paged
+    to duty1: (now, that shift, the incident's id)."""
     seed_users(store)
     add_people(store)
     now = utcnow()
     rota_around(store, tmp_path, now)
     config = alerts_config(load_jurisdiction("jiangbei"))
     with store.read() as tx:
-        shift = next(s for s in tx.shifts_between(now, now + dt.timedelta(seconds=1)))
+        shift = tx.shifts_between(now, now + dt.timedelta(seconds=1))[0]
     # The duty job's pass at the start of this shift wrote its hand-over; now's pass pages the desk.
     assert run_duty(store, config, ("feed",), shift.starts_at)[1].written == 1
-    incident = add_incident(store, title="化工园区爆炸 <script>x</script>", text="石马河 爆炸", unit_code=None,
-                            unit=None, state=State.NEW, grade=Grade.RED, opened_at=now)
+    incident = add_incident(store, title=title, text=text, unit_code=None, unit=None, state=State.NEW,
+                            grade=Grade.RED, opened_at=now)
     assert run_duty(store, config, ("feed",), now)[0].paged == 1
+    return now, shift, incident
+
+
+def headers_of(name: str, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_token(TEST_SECRET, name, role, None, utcnow(), 60)[0]}"}
+
+
+def test_duty_board_pages_and_hand_over_over_http(store, api_server, tmp_path):
+    now, shift, incident = paged_world(store, tmp_path, "化工园区爆炸 <script>x</script>", "石马河 爆炸")
     base = api_server
     duty, leader, unit = (token_headers(n, TEST_SECRET) for n in ("duty1", "leader1", "unit_a"))
 

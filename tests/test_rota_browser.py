@@ -5,37 +5,20 @@ shows the same panel. The incident's crawled title stays inert text."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 import httpx
 
-from alerts.config import alerts_config
-from alerts.duty_job import run_duty
-from core.jurisdiction import load_jurisdiction
-from core.models import Grade, State
-from core.timeutil import utcnow
-from tests.api_seed import add_incident, seed_users, token_headers
+from tests.api_seed import token_headers
 from tests.conftest import TEST_SECRET
 from tests.test_browser import EVIL, _click, _login, _text, _wait, browser, pytestmark  # noqa: F401
-from tests.test_rota import add_people
-from tests.test_rota_api import rota_around
+from tests.test_rota_api import paged_world
 
 
 def test_desk_shows_who_is_on_duty_and_takes_a_page(browser, store, api_server, tmp_path):  # noqa: F811
     from selenium.webdriver.common.by import By
 
-    seed_users(store)
-    add_people(store)
-    now = utcnow()
-    rota_around(store, tmp_path, now)
-    config = alerts_config(load_jurisdiction("jiangbei"))
-    with store.read() as tx:
-        shift = tx.shifts_between(now, now + dt.timedelta(seconds=1))[0]
-    run_duty(store, config, ("feed",), shift.starts_at)  # the hand-over into this shift
-    incident = add_incident(store, title="化工园区爆炸", text=EVIL, unit_code=None, unit=None, state=State.NEW,
-                            grade=Grade.RED, opened_at=now)
-    assert run_duty(store, config, ("feed",), now)[0].paged == 1
+    _, shift, incident = paged_world(store, tmp_path, "化工园区爆炸", EVIL)
     base, d = api_server, browser
 
     _login(d, base, "duty1")

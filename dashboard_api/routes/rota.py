@@ -107,15 +107,20 @@ def ack_page(page_id: PageId, user: TakerDep, store: StoreDep) -> PagePublic:
         return _pages(tx, [page])[0]
 
 
+def _pending_handover(tx: Tx, handover_id: int) -> None:
+    """404 for no such hand-over, 409 for one taken already (the write re-checks the state)."""
+    found = tx.get_handover(handover_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no hand-over {handover_id}")
+    if found["state"] != HandoverState.PENDING.value:
+        raise HTTPException(status_code=409, detail="this hand-over was taken already")
+
+
 @router.post("/api/rota/handovers/{handover_id}/accept", response_model=HandoverPublic, responses=ACTION_ERRORS)
 def accept_handover(handover_id: HandoverId, user: OfficerDep, store: StoreDep) -> HandoverPublic:
     """Take the hand-over (接班): only the incoming officer or the shift's backup, once."""
     with store.begin() as tx:
-        found = tx.get_handover(handover_id)
-        if found is None:
-            raise HTTPException(status_code=404, detail=f"no hand-over {handover_id}")
-        if found["state"] != HandoverState.PENDING.value:
-            raise HTTPException(status_code=409, detail="this hand-over was taken already")
+        _pending_handover(tx, handover_id)
         if not accept(tx, handover_id, user.name, utcnow()):
             raise HTTPException(status_code=403, detail="only the incoming officer or the shift's backup takes it")
         taken = tx.get_handover(handover_id)
@@ -127,11 +132,7 @@ def accept_handover(handover_id: HandoverId, user: OfficerDep, store: StoreDep) 
 def handover_remarks(handover_id: HandoverId, body: RemarksBody, user: OfficerDep, store: StoreDep) -> HandoverPublic:
     """The outgoing officer's remarks (交班备注), until the hand-over is taken."""
     with store.begin() as tx:
-        found = tx.get_handover(handover_id)
-        if found is None:
-            raise HTTPException(status_code=404, detail=f"no hand-over {handover_id}")
-        if found["state"] != HandoverState.PENDING.value:
-            raise HTTPException(status_code=409, detail="this hand-over was taken already")
+        _pending_handover(tx, handover_id)
         if not tx.handover_remarks(handover_id, body.remarks, user.name):
             raise HTTPException(status_code=403, detail="only the outgoing officer writes the remarks")
         written = tx.get_handover(handover_id)
