@@ -13,10 +13,11 @@ import pytest
 from alerts.duty import DutyError, duty_board, import_rota, override
 from alerts.rota import RotaPolicy, gaps, page_threshold
 from core.duty import ShiftKind, Tier
-from core.models import Grade
+from core.models import Grade, State
 from core.passwords import hash_password
 from core.timeutil import SHANGHAI
 from storage.sql import SqlStore, open_store
+from tests.api_seed import add_incident
 from tests.test_cli import run
 
 EXAMPLE = Path(__file__).parent.parent / "deploy" / "config" / "rota.example.csv"
@@ -213,3 +214,16 @@ def test_rota_from_the_command_line(tmp_path):
     out = tmp_path / "back.xlsx"
     assert json.loads(run(["rota", "export", str(out), "--month", "2026-10"], data).stdout)["shifts"] == 22
     assert json.loads(run(["rota", "import", str(out), "--dry-run"], data).stdout)["shifts"] == 22
+    # One pass of the duty job at 02:10 pages the night officer; they take it; the log says so.
+    store = open_store(f"sqlite:///{data / 'ecowatch.db'}")
+    add_incident(store, title="河面死鱼", text="石马河 死鱼", unit_code=None, unit=None, state=State.NEW,
+                 grade=Grade.ORANGE, opened_at=bj("2026-10-10T02:10"))
+    store.dispose()
+    passed = json.loads(run(["rota", "run", "--now", "2026-10-10T02:10:00+08:00"], data).stdout)
+    assert passed["pages_opened"] == 1 and passed["paged"] == 1 and passed["messages"] == 1  # the feed
+    assert run(["rota", "ack", "1", "--actor", "石马河街道"], data).returncode == 1  # a unit user may not
+    assert json.loads(run(["rota", "ack", "1", "--actor", "王强"], data).stdout)["acknowledged_by"] == "王强"
+    again = run(["rota", "ack", "1", "--actor", "王强"], data)
+    assert again.returncode == 1 and "not waiting" in again.stderr
+    log = json.loads(run(["rota", "log", "--month", "2026-10", "--out", str(tmp_path / "log.docx")], data).stdout)
+    assert log["shifts"] == 22 and (tmp_path / "log.docx").read_bytes()[:2] == b"PK"
