@@ -77,6 +77,8 @@ def run_handovers(tx: Tx, config: AlertsConfig, channels: Collection[str], now: 
                       else None, "to": incoming.primary.name if incoming.primary else None,
                       "open_items": content["open_count"], "unacked_pages": len(content["unacked_pages"])}
             tx.add_duty_log("handover", SYSTEM, now, shift_id=incoming.id, detail=detail)
+            if content["gaps"]:  # warned at every shift change until the rota is filled
+                tx.add_duty_log("gap", SYSTEM, now, shift_id=incoming.id, detail={"gaps": content["gaps"]})
             if incoming.primary is not None:
                 _tell(tx, config, channels, incoming, Tier.PRIMARY, handover_id,
                       f"【交接班】{incoming.kind.label}开始：待办 {content['open_count']} 件，未确认呼叫 "

@@ -69,6 +69,10 @@ def describe(kind: str, detail: dict[str, Any], incident_id: int | None) -> str:
     if kind == "handover":
         return (f"{detail.get('from') or '（无）'} → {detail.get('to') or '（无人值班）'}：待办 "
                 f"{detail.get('open_items')} 件，未确认呼叫 {detail.get('unacked_pages')} 个")
+    if kind == "gap":
+        return "排班空缺：" + "；".join(f"{to_local(dt.datetime.fromisoformat(g['from'])):%m-%d %H:%M} 至 "
+                                    f"{to_local(dt.datetime.fromisoformat(g['until'])):%m-%d %H:%M}"
+                                    for g in detail.get("gaps", [])) + " 无人值班"
     if kind == "handover_ack":
         return f"已接班（交班后 {detail.get('after_minutes')} 分钟）"
     if kind == "handover_late":

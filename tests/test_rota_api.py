@@ -128,5 +128,5 @@ def test_duty_board_pages_and_hand_over_over_http(store, api_server, tmp_path):
     kinds = [row[1] for row in entries[1:]]
     # (the rota was imported after this shift began; the hand-over was late unless the shift is young)
     late = ["接班超时"] if now >= shift.starts_at + POLICY.handover_timeout else []
-    assert kinds == ["交班", "导入排班", "呼叫", *late, "代班/换班", "确认呼叫", "接班"]
+    assert kinds == ["交班", "排班空缺", "导入排班", "呼叫", *late, "代班/换班", "确认呼叫", "接班"]
     assert entries[-2][2] == "leader1" and "控制台" in entries[-2][3]
