@@ -11,7 +11,7 @@ from pathlib import Path
 from alerts.rota import RotaPolicy, gaps, next_shift, on_duty
 from alerts.rota_file import ROLES_FOR, ParsedRota, normalise_phone, parse_rota, read_rows
 from core.duty import Person, Shift, Tier
-from core.errors import EcowatchError, StoreError
+from core.errors import EcowatchError, NotFoundError, StoreError
 from storage.sql import SqlStore, Tx
 
 
@@ -62,7 +62,8 @@ def duty_board(tx: Tx, policy: RotaPolicy, now: dt.datetime) -> DutyBoard:
 
 def override(tx: Tx, shift_id: int, tier: Tier, name: str, phone: str | None, *, approved_by: str, reason: str,
              actor: str, now: dt.datetime) -> Shift:
-    """代班/换班 on one shift, checked like an imported line; DutyError when refused."""
+    """代班/换班 on one shift, checked like an imported line; DutyError when refused, NotFoundError
+    when there is no such shift."""
     roles = people(tx)
     if roles.get(name) is None:
         raise DutyError(f"{name!r} is not an active console user")
@@ -76,7 +77,7 @@ def override(tx: Tx, shift_id: int, tier: Tier, name: str, phone: str | None, *,
         raise DutyError(f"{phone!r} is not a mobile or landline number")
     shift = tx.get_shift(shift_id)
     if shift is None:
-        raise DutyError(f"no shift {shift_id}")
+        raise NotFoundError(f"no shift {shift_id}")
     kept = shift.person(tier)
     if normal is None and kept is not None and kept.name == name:
         normal = kept.phone

@@ -165,7 +165,7 @@ def run_paging(store: SqlStore, config: AlertsConfig, channels: Collection[str],
             report.opened += 1
             target = next_target(None, False, shift)
             assert target is not None
-            _page(tx, config, channels, incident, page_id, target, now, link, report, first=True)
+            _page(tx, config, channels, incident, page_id, target, now, link, report, last_paged_at=now)
         for page in tx.list_pages(PageState.PAGING):
             if page["incident_id"] not in paged or not climb_due(page["paged_at"], now, policy):
                 continue  # opened in this pass, or still within its time to acknowledge
@@ -174,17 +174,20 @@ def run_paging(store: SqlStore, config: AlertsConfig, channels: Collection[str],
             found = tx.get_incident(page["incident_id"])
             if target is None or found is None or found.state in HANDLED:
                 continue
-            _page(tx, config, channels, found, page["id"], target, now, link, report, first=False)
+            _page(tx, config, channels, found, page["id"], target, now, link, report,
+                  last_paged_at=page["paged_at"])
     return report
 
 
 def _page(tx: Tx, config: AlertsConfig, channels: Collection[str], incident: Incident, page_id: int,
-          target: Target, now: dt.datetime, link: Linker | None, report: PagingReport, *, first: bool) -> None:
+          target: Target, now: dt.datetime, link: Linker | None, report: PagingReport, *,
+          last_paged_at: dt.datetime) -> None:
     """Send one tier's page: messages through the outbox, the page's tier, audit and duty-log lines."""
     assert incident.id is not None
     shift_id = target.shift.id if target.shift else None
-    if not tx.page_climbed(page_id, target.tier, target.person.name if target.person else None, shift_id, now):
-        return  # acknowledged meanwhile
+    if not tx.page_climbed(page_id, target.tier, target.person.name if target.person else None, shift_id, now,
+                           last_paged_at):
+        return  # acknowledged meanwhile, or paged by another worker
     report.paged += 1
     when = f"{to_local(now):%m-%d %H:%M}"
     if target.person is not None and target.tier is not None:
@@ -207,7 +210,7 @@ def _page(tx: Tx, config: AlertsConfig, channels: Collection[str], incident: Inc
                            not_before=now, group=dt.timedelta(0))
         report.messages += 1
     detail = {"page_id": page_id, "tier": target.tier.value if target.tier else None, "person": who,
-              "shift_id": shift_id, "grade": incident.grade.value, "first": first, "addresses": len(rcpts)}
+              "shift_id": shift_id, "grade": incident.grade.value, "addresses": len(rcpts)}
     tx.add_audits([AuditEntry(incident.id, now, SYSTEM, "page", incident.state.value, incident.state.value, detail)])
     tx.add_duty_log("page", SYSTEM, now, shift_id=shift_id, incident_id=incident.id, detail=detail)
 

@@ -146,6 +146,7 @@ def override_(shift: Annotated[int, typer.Option(help="the shift's id (rota show
     """代班/换班: put someone else in one shift, recorded with who approved it."""
     from alerts.duty import DutyError, override
     from core.duty import Tier
+    from core.errors import NotFoundError
     from core.timeutil import utcnow
 
     try:
@@ -157,7 +158,7 @@ def override_(shift: Annotated[int, typer.Option(help="the shift's id (rota show
         with context.store(settings).begin() as tx:
             changed = override(tx, shift, which, person, phone, approved_by=approved_by, reason=reason, actor=actor,
                                now=utcnow())
-    except DutyError as exc:
+    except (DutyError, NotFoundError) as exc:
         typer.echo(f"ecowatch: {exc}", err=True)
         raise typer.Exit(1) from exc
     _echo(changed.to_dict())

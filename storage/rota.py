@@ -218,9 +218,11 @@ class RotaTx:
         return dict(row._mapping) if row else None
 
     def page_climbed(self, page_id: int, tier: Tier | None, person: str | None, shift_id: int | None,
-                     now: dt.datetime) -> bool:
-        """Record that a page went to ``tier``; False when it was acknowledged meanwhile."""
-        return self.conn.execute(update(pages).where(pages.c.id == page_id, pages.c.state == PageState.PAGING.value)
+                     now: dt.datetime, last_paged_at: dt.datetime) -> bool:
+        """Record that a page went to ``tier``; False when it was acknowledged meanwhile, or another
+        worker paged it since ``last_paged_at`` (two duty jobs never send the same tier twice)."""
+        return self.conn.execute(update(pages).where(pages.c.id == page_id, pages.c.state == PageState.PAGING.value,
+                                                     pages.c.paged_at == last_paged_at)
                                  .values(tier=tier.value if tier else None, person=person, shift_id=shift_id,
                                          paged_at=now)).rowcount == 1
 

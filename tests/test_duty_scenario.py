@@ -23,7 +23,7 @@ from alerts.handover import accept
 from alerts.notifiers import build_notifiers
 from alerts.paging import acknowledge, link_maker, read_ack
 from briefing.duty_log import build_duty_log, month_bounds, render_duty_log
-from core.duty import PageState
+from core.duty import PageState, Tier
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade, State
 from core.settings import Settings
@@ -222,3 +222,22 @@ def test_after_downtime_the_missed_page_goes_once_and_nobody_on_the_rota_reaches
         lonely_page = next(p for p in tx.list_pages() if p["incident_id"] == lonely)
     assert told == ["局领导"] and lonely_page["tier"] is None
     assert run_duty(store, config, channels, bj("2026-10-20T04:00"))[0].paged == 0  # the ladder ends there
+
+
+def test_two_duty_jobs_never_page_the_same_tier_twice(sql_store):
+    """Two API processes on one PostgreSQL each run the duty job: the page is opened once and each
+    climb is written by one of them (the other's write finds the page moved on)."""
+    incident = add_incident(sql_store, title="t", text="石马河 黑臭", unit_code=None, unit=None, state=State.NEW,
+                            grade=Grade.ORANGE)
+    t0, t1 = NOW, NOW + dt.timedelta(minutes=15)
+    with sql_store.begin() as tx:
+        page = tx.open_page(incident, "orange", t0)
+        assert page is not None and tx.open_page(incident, "orange", t0) is None
+        assert tx.page_climbed(page, Tier.PRIMARY, "王强", None, t0, last_paged_at=t0)
+    with sql_store.begin() as tx:
+        assert tx.page_climbed(page, Tier.BACKUP, "刘洋", None, t1, last_paged_at=t0)
+        assert not tx.page_climbed(page, Tier.LEADER, "陈建国", None, t1, last_paged_at=t0)
+        assert tx.ack_page(page, "刘洋", "console", t1)
+        assert not tx.page_climbed(page, Tier.LEADER, "陈建国", None, t1, last_paged_at=t1)
+    with sql_store.read() as tx:
+        assert (tx.get_page(page)["person"], tx.get_page(page)["state"]) == ("刘洋", "acknowledged")

@@ -20,6 +20,7 @@ from alerts.handover import accept
 from alerts.paging import acknowledge, read_ack
 from briefing.duty_log import build_duty_log, month_bounds, render_duty_log
 from core.duty import HandoverState, PageState, Tier
+from core.errors import NotFoundError
 from core.timeutil import utcnow
 from dashboard_api.bodies import OverrideBody, RemarksBody
 from dashboard_api.deps import MAX_ID, AlertsDep, OverviewDep, Principal, StoreDep, require_roles
@@ -88,9 +89,10 @@ def override_shift(shift_id: ShiftId, body: OverrideBody, user: DeskDep, store: 
         with store.begin() as tx:
             changed = override(tx, shift_id, Tier(body.tier), body.person.strip(), body.phone,
                                approved_by=body.approved_by, reason=body.reason, actor=user.name, now=utcnow())
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
     except DutyError as exc:
-        status = 404 if str(exc).startswith("no shift") else 422
-        raise HTTPException(status_code=status, detail=str(exc)) from exc
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     return ShiftPublic.of(changed)
 
 
