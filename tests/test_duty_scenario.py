@@ -241,3 +241,26 @@ def test_two_duty_jobs_never_page_the_same_tier_twice(sql_store):
         assert not tx.page_climbed(page, Tier.LEADER, "陈建国", None, t1, last_paged_at=t1)
     with sql_store.read() as tx:
         assert (tx.get_page(page)["person"], tx.get_page(page)["state"]) == ("刘洋", "acknowledged")
+
+
+def test_a_failing_sms_gateway_is_retried_and_dingtalk_mentions_the_officer(store, receivers):
+    """The SMS gateway answers 500 once: the page's SMS is retried with backoff and then sent; the
+    DingTalk group message @-mentions the officer's mobile."""
+    add_people(store)
+    import_rota(store, EXAMPLE, POLICY, "admin", NOW)
+    sms, robot = Receiver(fail_first=1), Receiver()
+    receivers += [sms, robot]
+    config = alerts_config(load_jurisdiction("jiangbei"))
+    config.contacts = [*config.contacts, {"name": "王强", "roles": ["rota"], "dingtalk": robot.url}]
+    notifiers = build_notifiers(Settings(dingtalk_enabled=True, sms_gateway_url=sms.url), store)
+    at = bj("2026-10-10T02:10")
+    add_incident(store, title="死鱼", text="石马河 死鱼", unit_code=None, unit=None, state=State.NEW,
+                 grade=Grade.ORANGE, opened_at=at)
+    assert run_duty(store, config, notifiers.keys(), at)[0].messages == 3  # feed, DingTalk, SMS
+    first = deliver(store, notifiers, config, at)
+    assert (first.sent, first.retrying) == (2, 1)
+    again = deliver(store, notifiers, config, at + dt.timedelta(seconds=config.backoff_seconds))
+    assert (again.sent, again.failed) == (1, 0)
+    assert [body["phone"] for _, body in sms.requests] == ["13800000003", "13800000003"]
+    (_, body), = robot.requests
+    assert body["at"] == {"atMobiles": ["13800000003"], "isAtAll": False} and "@13800000003" in body["markdown"]["text"]
