@@ -26,7 +26,7 @@ from typing import Any
 
 from alerts.config import AlertsConfig
 from alerts.notify import subject_of
-from alerts.notify_rules import PUSH_CHANNELS, Recipient, recipients
+from alerts.notify_rules import FEED, PUSH_CHANNELS, SMS, Recipient, recipients
 from alerts.rota import RotaPolicy, on_duty, page_threshold
 from core.duty import TIERS, PageState, Person, Shift, Tier
 from core.models import AuditEntry, Incident, State
@@ -34,8 +34,6 @@ from core.timeutil import to_local
 from storage.sql import SqlStore, Tx
 
 SYSTEM = "system"
-SMS = "sms"
-FEED = "feed"
 # Incidents past these states have been taken care of: nobody is woken for them, and a hand-over
 # does not list them as open.
 HANDLED = (State.RESOLVED, State.CLOSED)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.duty import LOG_LABELS, TIER_LABELS, Shift
+from core.duty import ACK_VIA_LABELS, LOG_LABELS, TIER_LABELS, Shift
 from core.timeutil import SHANGHAI, to_local
 from storage.sql import Tx
 
@@ -64,7 +64,7 @@ def describe(kind: str, detail: dict[str, Any], incident_id: int | None) -> str:
             return f"{about}无人值班，呼叫带班领导 {detail.get('person')}"
         return f"{about}呼叫{tier} {detail.get('person')}（{detail.get('addresses')} 个渠道）"
     if kind == "page_ack":
-        via = {"console": "控制台", "link": "短信/消息链接", "cli": "命令行"}.get(detail.get("via") or "", "")
+        via = ACK_VIA_LABELS.get(detail.get("via") or "", "")
         return f"{about}已确认（{via}，呼叫后 {detail.get('after_minutes')} 分钟，当时呼叫{tier}）"
     if kind == "handover":
         return (f"{detail.get('from') or '（无）'} → {detail.get('to') or '（无人值班）'}：待办 "

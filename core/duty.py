@@ -79,6 +79,9 @@ class HandoverState(StrEnum):
 
 HANDOVER_STATE_LABELS: dict[str, str] = {"pending": "待接班", "accepted": "已接班"}
 
+# Where a page was acknowledged from.
+ACK_VIA_LABELS: dict[str, str] = {"console": "控制台", "link": "消息中的链接", "cli": "命令行"}
+
 # Kinds of duty-log (值班日志) entries, with the label the exported log prints.
 LOG_LABELS: dict[str, str] = {"import": "导入排班", "override": "代班/换班", "page": "呼叫", "page_ack": "确认呼叫",
                               "handover": "交班", "handover_ack": "接班", "handover_late": "接班超时",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts.notify_rules import SMS
 from core.errors import NotConfigured
 from core.settings import Settings
 from storage.sql import SqlStore
@@ -20,7 +21,7 @@ from .webhooks import _Webhook
 class SmsNotifier(_Webhook):
     """POSTs each message to the SMS gateway for the message's phone number."""
 
-    channel = "sms"
+    channel = SMS
 
     def __init__(self, gateway: str, timeout: float = 10.0) -> None:
         super().__init__(timeout)
