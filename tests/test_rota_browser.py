@@ -54,3 +54,5 @@ def test_desk_shows_who_is_on_duty_and_takes_a_page(browser, store, api_server, 
     _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, f'#rota-shifts tr[data-shift="{shift.id}"]'))
     row = _text(d, f'#rota-shifts tr[data-shift="{shift.id}"]')
     assert "duty1" in row and "张伟" in row and "leader1" in row
+    if os.environ.get("ECOWATCH_SCREENSHOTS"):
+        d.save_screenshot(os.environ["ECOWATCH_SCREENSHOTS"] + "/duty-month.png")
