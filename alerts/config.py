@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.escalation import EscalationPolicy
+from alerts.rota import RotaPolicy
 from core.errors import ConfigError
 from core.jurisdiction import Jurisdiction
 
@@ -29,6 +30,7 @@ class AlertsConfig:
     max_attempts: int
     backoff_seconds: float
     channels: tuple[str, ...] = field(default=("feed", "email", "wecom", "dingtalk"))
+    rota: RotaPolicy = field(default_factory=RotaPolicy)  # the pack's [rota]: shift hours, paging
 
     @property
     def min_unit_confidence(self) -> float:
@@ -68,4 +70,5 @@ def alerts_config(jurisdiction: Jurisdiction, contacts_file: Path | None = None)
         group=dt.timedelta(minutes=float(notify.get("group_minutes", 10))),
         max_attempts=int(notify.get("max_attempts", 6)),
         backoff_seconds=float(notify.get("backoff_seconds", 30)),
+        rota=RotaPolicy.from_pack(jurisdiction.rota),
     )

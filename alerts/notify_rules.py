@@ -12,6 +12,7 @@ from core.timeutil import SHANGHAI
 
 PUSH_CHANNELS = ("email", "wecom", "dingtalk")
 FEED = "feed"
+SMS = "sms"  # the SMS gateway: pages only, to the phone on the rota (alerts.paging)
 
 
 @dataclass(slots=True, frozen=True)

@@ -33,6 +33,15 @@ def is_workday(day: dt.date) -> bool:
         return day.weekday() < 5
 
 
+def calendar_knows(year: int) -> bool:
+    """True if the holiday calendar has ``year``'s arrangement (else weekdays are assumed)."""
+    try:
+        chinese_calendar.is_workday(dt.date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 def add_workdays(start: dt.datetime, days: float) -> dt.datetime:
     """The moment ``days`` working days after ``start`` (aware), counted in Asia/Shanghai.
 

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = Field(default=10.0, gt=0)
     notify_interval_seconds: int = Field(default=30, ge=1, description="how often the outbox is delivered")
     contacts_file: Path | None = Field(default=None, description="TOML [[contacts]] added to the pack's")
+    sms_gateway_url: str | None = Field(
+        default=None, description="SMS gateway webhook: pages are POSTed as {phone, text}; unset = no SMS")
+    public_url: str | None = Field(
+        default=None, description="the console's address as officers reach it (signed ack links in pages)")
     user_agent: str = "ecowatch/0.1 (+environmental opinion monitoring; contact: your bureau)"
     secret_key: str | None = Field(
         default=None, description="signs login tokens; default: generated once and kept in <data_dir>/secret_key"

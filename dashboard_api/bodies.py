@@ -143,3 +143,19 @@ class UndoBody(_Body):
     """撤销更正: take back the latest correction (误报, 拆分, 移帖, 修正) of this incident."""
 
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class OverrideBody(_Body):
+    """代班/换班: someone else stands in one slot of one shift, with who approved it."""
+
+    tier: Literal["primary", "backup", "leader"] = Field(default="primary", examples=["primary"])
+    person: str = Field(min_length=1, max_length=100, examples=["张伟"])
+    phone: str | None = Field(default=None, max_length=30, examples=["13800000001"])
+    approved_by: str = Field(min_length=1, max_length=100, examples=["陈建国"])
+    reason: str = Field(default="", max_length=2000, examples=["代班：王强病假"])
+
+
+class RemarksBody(_Body):
+    """The outgoing officer's remarks on a hand-over (交班备注)."""
+
+    remarks: str = Field(max_length=4000, examples=["死鱼一事已报带班领导，待属地核实"])

@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from alerts.escalation import overdue_step_names
-from core.models import Analysis, Incident, PostRole, RawPost
+from core.duty import HandoverState, PageState, Person, Shift, Tier
+from core.models import Analysis, Grade, Incident, PostRole, RawPost
 from core.source_health import SourceHealth
 
 
@@ -295,3 +296,114 @@ class ErrorPublic(BaseModel):
     """Every error: a human-readable ``detail`` (a list of field problems for invalid input)."""
 
     detail: Any
+
+
+# --- the duty rota (值班排班), pages and hand-overs (dashboard_api.routes.rota) -----------------------
+
+class PersonPublic(BaseModel):
+    """Someone on the rota."""
+
+    name: str
+    phone: str | None
+
+
+class ShiftPublic(BaseModel):
+    """One shift of the rota; times are aware (shown in Asia/Shanghai)."""
+
+    id: int
+    date: dt.date = Field(description="the day the shift starts (a night shift belongs to its evening)")
+    shift: str = Field(description="day | night | full (白班/夜班/全天)")
+    shift_label: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    primary: PersonPublic | None = Field(description="值班员; null = nobody on the rota")
+    backup: PersonPublic | None = Field(description="备班")
+    leader: PersonPublic | None = Field(description="带班领导")
+    note: str
+
+    @classmethod
+    def of(cls, shift: Shift) -> ShiftPublic:
+        """Build from the stored shift."""
+        assert shift.id is not None
+
+        def who(person: Person | None) -> PersonPublic | None:
+            return PersonPublic(name=person.name, phone=person.phone) if person else None
+
+        return cls(id=shift.id, date=shift.duty_date, shift=shift.kind.value, shift_label=shift.kind.label,
+                   starts_at=shift.starts_at, ends_at=shift.ends_at, primary=who(shift.primary),
+                   backup=who(shift.backup), leader=who(shift.leader), note=shift.note)
+
+
+class GapPublic(BaseModel):
+    """A stretch with nobody on the rota."""
+
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+class PagePublic(BaseModel):
+    """A page (呼叫) of an incident and where it stands."""
+
+    id: int
+    incident_id: int
+    title: str | None = Field(description="the incident's title (crawled text: escape when shown)")
+    grade: str
+    grade_label: str
+    state: str = Field(description="paging | acknowledged (呼叫中/已确认)")
+    state_label: str
+    tier: str | None = Field(description="primary | backup | leader paged last; null = nobody on the rota, "
+                                         "the pack's leaders were told")
+    tier_label: str | None
+    person: str | None
+    opened_at: dt.datetime
+    paged_at: dt.datetime
+    acked_at: dt.datetime | None
+    acked_by: str | None
+
+    @classmethod
+    def of(cls, page: dict[str, Any], title: str | None) -> PagePublic:
+        """Build from a stored page row."""
+        tier = Tier(page["tier"]) if page["tier"] else None
+        state = PageState(page["state"])
+        return cls(id=page["id"], incident_id=page["incident_id"], title=title, grade=page["grade"],
+                   grade_label=Grade(page["grade"]).label, state=state.value, state_label=state.label,
+                   tier=tier.value if tier else None, tier_label=tier.label if tier else None, person=page["person"],
+                   opened_at=page["opened_at"], paged_at=page["paged_at"], acked_at=page["acked_at"],
+                   acked_by=page["acked_by"])
+
+
+class HandoverPublic(BaseModel):
+    """A hand-over (交接班) note."""
+
+    id: int
+    state: str = Field(description="pending | accepted (待接班/已接班)")
+    state_label: str
+    from_name: str | None
+    to_name: str | None
+    created_at: dt.datetime
+    content: dict[str, Any] = Field(description="report (daily report key and URL), open_items, open_count, "
+                                                "opened_in_shift, unacked_pages, gaps")
+    remarks: str
+    accepted_at: dt.datetime | None
+    accepted_by: str | None
+    late_paged_at: dt.datetime | None = Field(description="when the backup was paged because nobody took it")
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> HandoverPublic:
+        """Build from a stored hand-over row."""
+        state = HandoverState(row["state"])
+        return cls(id=row["id"], state=state.value, state_label=state.label, from_name=row["from_name"],
+                   to_name=row["to_name"], created_at=row["created_at"], content=row["content"],
+                   remarks=row["remarks"], accepted_at=row["accepted_at"], accepted_by=row["accepted_by"],
+                   late_paged_at=row["late_paged_at"])
+
+
+class DutyNowPublic(BaseModel):
+    """Who is on duty now, what waits for them, and where the rota ahead is empty."""
+
+    at: dt.datetime
+    on_duty: ShiftPublic | None = Field(description="the shift running now; null = nobody (pages go to the leaders)")
+    next: ShiftPublic | None
+    gaps: list[GapPublic] = Field(description="stretches of the coming days with nobody on the rota")
+    pages: list[PagePublic] = Field(description="pages nobody has acknowledged yet, oldest first")
+    handover: HandoverPublic | None = Field(description="the hand-over into the shift on duty, if written")

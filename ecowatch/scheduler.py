@@ -76,6 +76,21 @@ class Pipeline:
             log.info("escalation: %s climbed, %s repeated, %s notifications queued", report.climbed,
                      report.repeated, report.notified)
 
+    def duty(self) -> None:
+        """Job: page the officer on duty for major incidents, climb pages nobody acknowledged,
+        write and chase hand-overs (alerts.duty_job). From stored times and the rota, so the
+        first run after a restart acts once for the shift on duty then."""
+        from alerts.duty_job import run_duty
+        from alerts.paging import link_maker
+
+        config, notifiers = self.alerts
+        paging, handovers = run_duty(self.store, config, notifiers.keys(), utcnow(),
+                                     link_maker(self.settings.token_secret(), self.settings.public_url))
+        if paging.paged or handovers.written or handovers.late_paged:
+            log.info("duty: %s pages opened, %s tiers paged (%s to the leaders), %s hand-overs written, "
+                     "%s late hand-overs paged", paging.opened, paging.paged, paging.to_leaders, handovers.written,
+                     handovers.late_paged)
+
     def deliver(self) -> None:
         """Job: send due notifications (retries with backoff; failures stay visible in the outbox)."""
         config, notifiers = self.alerts
@@ -151,6 +166,8 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
                       name="full-text index and Elasticsearch copy")
     scheduler.add_job(pipeline.escalate, "interval", seconds=pipeline.settings.escalate_interval_seconds,
                       next_run_time=now, id="escalate", name="escalate overdue steps")
+    scheduler.add_job(pipeline.duty, "interval", seconds=60, next_run_time=now, id="duty",
+                      name="page the officer on duty, hand-overs")
     scheduler.add_job(pipeline.deliver, "interval", seconds=pipeline.settings.notify_interval_seconds,
                       next_run_time=now, id="deliver", name="deliver notifications")
     # Briefings at fixed local times (the scheduler's zone is Asia/Shanghai): the weekly one for the

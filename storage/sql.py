@@ -5,7 +5,7 @@ Writes go through ``store.begin()``, which yields a :class:`Tx`; everything done
 block commits or rolls back together, so a crash mid-batch loses or doubles nothing.
 
 ``Tx`` holds no operation of its own: each aggregate's module (posts, incidents, incident
-queries, escalations, outbox, live feed, users, search, sources) contributes a small class of
+queries, escalations, outbox, live feed, users, search, sources, duty) contributes a small class of
 methods over ``self.conn``, and ``Tx`` composes them, so every caller writes ``tx.method(...)``.
 """
 
@@ -28,6 +28,7 @@ from storage.labels import LabelsTx
 from storage.outbox import OutboxTx
 from storage.post_moves import PostMovesTx
 from storage.posts import PostsTx
+from storage.rota import RotaTx
 from storage.search import SearchTx
 from storage.sources import SourcesTx
 from storage.users import UsersTx
@@ -97,7 +98,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
-         SourcesTx, LabelsTx, PostMovesTx):
+         SourcesTx, LabelsTx, PostMovesTx, RotaTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

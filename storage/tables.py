@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import importlib
 
-# Modules that declare tables on storage.schema.metadata: one, so a table cannot be missed.
-TABLE_MODULES = ("storage.schema", "storage.labels")
+# Modules that declare tables on storage.schema.metadata, so a table cannot be missed: the
+# shared schema, the desk's labels, and the duty aggregate's own (rota, pages, hand-overs, log).
+TABLE_MODULES = ("storage.schema", "storage.labels", "storage.rota")
 
 
 def register_all_tables() -> None:

@@ -58,6 +58,9 @@ READ_MATRIX = {
     ("GET", "/api/users"): {**dict.fromkeys(ROLES, 403), "admin1": 200},
     ("GET", "/api/briefings"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
     ("GET", "/api/briefings/2026-W01?format=html"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/rota/now"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/rota/month?month=2026-10"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/rota/log?month=2026-10&format=xlsx"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
 }
 ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "reason": "地点核实"},
            "sign": {}, "respond": {"response": "已核查"}, "resolve": {"feedback": "已整改"},
@@ -72,6 +75,9 @@ DUTY_ACTIONS = {"assign", "reassign", "close", "merge", "grade", "extend", "reje
                 "split", "move", "undo"}
 UNIT_ACTIONS = {"sign", "respond", "resolve", "return", "extend", "edit"}
 OTHER = {("POST", "/api/auth/token"), ("GET", "/healthz"), ("POST", "/api/users"), ("PATCH", "/api/users/{name}")}
+# The rota's writes: their roles are checked in tests/test_rota_api.py.
+OTHER |= {("POST", "/api/rota/shifts/{shift_id}/override"), ("POST", "/api/rota/pages/{page_id}/ack"),
+          ("POST", "/api/rota/handovers/{handover_id}/accept"), ("POST", "/api/rota/handovers/{handover_id}/remarks")}
 
 
 def test_matrix_covers_every_endpoint(world):

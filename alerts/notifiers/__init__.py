@@ -79,11 +79,12 @@ def build_notifiers(settings: Settings, store: SqlStore) -> dict[str, Notifier]:
     """Every configured channel by name; switched-off ones are logged and left out."""
     from alerts.notifiers.email import EmailNotifier
     from alerts.notifiers.feed import FeedNotifier
+    from alerts.notifiers.sms import SmsNotifier
     from alerts.notifiers.webhooks import DingTalkNotifier, WeComNotifier
 
     out: dict[str, Notifier] = {}
     cls: Any
-    for cls in (FeedNotifier, EmailNotifier, WeComNotifier, DingTalkNotifier):
+    for cls in (FeedNotifier, EmailNotifier, WeComNotifier, DingTalkNotifier, SmsNotifier):
         try:
             out[cls.channel] = cls.from_settings(settings, store)
         except NotConfigured as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 import urllib.parse
 from typing import Any
@@ -20,6 +21,14 @@ from core.settings import Settings
 from storage.sql import SqlStore
 
 from . import DeliveryError, Message, markdown_escape
+
+# A page names the person it calls as "@13812345678" (alerts.paging): the robots notify that member.
+_MENTION = re.compile(r"@(1[3-9]\d{9})\b")
+
+
+def mentions(message: Message) -> list[str]:
+    """The mobiles a message @-mentions, in order, once each."""
+    return list(dict.fromkeys(m for line in message.lines for m in _MENTION.findall(line)))
 
 
 def _markdown(message: Message) -> str:
@@ -75,7 +84,12 @@ class WeComNotifier(_Webhook):
     enabled_setting = "wecom_enabled"
 
     def payload(self, message: Message) -> dict[str, Any]:
-        """The robot's markdown message body."""
+        """The robot's markdown message body; a text message when it @-mentions someone (WeCom
+        notifies a member by mobile only in text messages)."""
+        mobiles = mentions(message)
+        if mobiles:
+            return {"msgtype": "text", "text": {"content": f"{message.subject}\n{message.body}",
+                                                "mentioned_mobile_list": mobiles}}
         return {"msgtype": "markdown", "markdown": {"content": _markdown(message)}}
 
 
@@ -95,7 +109,12 @@ class DingTalkNotifier(_Webhook):
 
     def payload(self, message: Message) -> dict[str, Any]:
         """The robot's markdown message body."""
-        return {"msgtype": "markdown", "markdown": {"title": message.subject, "text": _markdown(message)}}
+        body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": message.subject,
+                                                                    "text": _markdown(message)}}
+        mobiles = mentions(message)
+        if mobiles:
+            body["at"] = {"atMobiles": mobiles, "isAtAll": False}
+        return body
 
     def url(self, message: Message) -> str:
         """The webhook URL, with timestamp and HMAC-SHA256 signature when signing is on."""
