@@ -224,7 +224,8 @@ def analyze() -> None:
     the exit status is 1 if any line failed. A text longer than ``max_post_chars`` is analysed up
     to that length ("truncated": true), and at most ``max_evidence_spans`` spans are listed.
     """
-    analyzer = context.analyzer(load_settings())
+    settings = load_settings()
+    analyzer = context.analyzer(settings)
     failed = False
     out = sys.stdout
     # Bytes, whatever the locale: each line is decoded on its own, so one invalid byte is that

@@ -61,7 +61,7 @@ raw_posts = Table(
     Column("engagement", JSON, nullable=False, default=dict),
     Column("snapshot", Text),  # path of the original text/HTML kept at first sight
     Column("reply_to", Text),  # URL of the post this one answers (its thread), revision 0006
-    # When briefings count it: a backfill (import) when published, a live post when collected (0007_imports).
+    # When briefings count it: a backfill (import) when published, a live post when collected (revision 0007).
     Column("counted_at", UtcDateTime(), index=True),
     Column("processed_at", UtcDateTime(), index=True),
     Column("process_error", Text),

@@ -2,8 +2,8 @@
 
 Four new tables of the duty aggregate (storage.rota); nothing existing changes.
 
-Revision ID: 0007_rota
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-04 20:10:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from storage.schema import UtcDateTime
 
-revision = "0007_rota"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

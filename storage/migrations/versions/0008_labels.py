@@ -4,8 +4,8 @@ One row per post and correction (改派, 误报, 并单, 拆分, 移帖, 调整�
 asserted, who, when, and the audit entry of the correction (undo retracts its rows). Existing
 databases start with no labels: corrections made before this revision taught nothing.
 
-Revision ID: 0007_desk
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-04 20:10:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from storage.schema import UtcDateTime
 
-revision = "0007_desk"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

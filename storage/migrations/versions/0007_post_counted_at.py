@@ -4,7 +4,7 @@ An imported post (a backfill from another collector's export) is counted in the 
 published in; a live-collected one when it was collected. Existing posts count when they were
 collected, as before (counted_at = fetched_at).
 
-Revision ID: 0007_imports
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-04 20:30:00
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 import storage.schema
 
-revision = "0007_imports"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
