@@ -1,0 +1,131 @@
+"""Which addresses a crawler may fetch: http(s) only, and only public hosts unless a source says
+``allow_private = true``.
+
+A sources.toml entry, a redirect or a link on a crawled page could otherwise point the crawler at
+the bureau's own network (``http://10.0.0.5/admin``, ``http://127.0.0.1:6379/``, the cloud
+metadata address ``169.254.169.254``) or at local files (``file:///etc/passwd``) and store what
+comes back as a post. So every URL is checked before it is fetched (source URLs, redirects and
+followed links alike): the scheme must be http or https, and every address the host resolves to
+must be global. Checking *every* resolved address, and checking again at connect time on the
+address actually dialled (``PolicyBackend`` for the feed reader, ``PolicyResolver`` for Scrapy),
+keeps a name that answers a public address first and a private one next (DNS rebinding) out.
+
+Loopback fixture sites (tests, the demo) are reached through the explicit per-source allowance,
+never by relaxing the default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+SCHEMES = ("http", "https")
+NOT_ALLOWED = "not allowed for this source"  # every refusal says it (describe_failure looks for it)
+
+
+class AddressNotAllowed(ValueError):
+    """A URL the address policy refuses; the message says which URL and why."""
+
+
+def refusal(ip: str) -> str | None:
+    """Why an IP address may not be fetched by default ("a loopback address"...), or None if it is
+    a public (global unicast) address."""
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
+    except ValueError:
+        return "not an IP address"
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    for kind, flag in (("a loopback", addr.is_loopback), ("a link-local", addr.is_link_local),
+                       ("a private", addr.is_private), ("an unspecified", addr.is_unspecified),
+                       ("a multicast", addr.is_multicast), ("a reserved", addr.is_reserved)):
+        if flag:
+            return f"{kind} address"
+    return None if addr.is_global else "a non-public address"
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise OSError(f"could not resolve {host}: {exc}") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def vetted_addresses(host: str, port: int, allow_private: bool) -> list[str]:
+    """The addresses ``host`` resolves to, all of them checked; raises AddressNotAllowed if any is
+    not public and the source does not allow private addresses (OSError if it does not resolve)."""
+    addresses = _resolve(host, port)
+    if not allow_private:
+        for ip in addresses:
+            why = refusal(ip)
+            if why:
+                raise AddressNotAllowed(f"{host} resolves to {ip}, {why}: {NOT_ALLOWED} "
+                                        "(set allow_private = true on the source to allow it)")
+    return addresses
+
+
+def check_url(url: str, allow_private: bool) -> None:
+    """Raise AddressNotAllowed unless ``url`` is http(s) and (unless private addresses are allowed)
+    every address of its host is public. A host that does not resolve passes: fetching it fails
+    on its own, with the usual "could not connect"."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in SCHEMES:
+        raise AddressNotAllowed(f"only http and https URLs are fetched, not {parts.scheme or 'a relative'} URL: {url}")
+    if not parts.hostname:
+        raise AddressNotAllowed(f"no host in URL: {url}")
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError as exc:
+        raise AddressNotAllowed(f"bad port in URL: {url}") from exc
+    try:
+        vetted_addresses(parts.hostname, port, allow_private)
+    except AddressNotAllowed as exc:
+        raise AddressNotAllowed(f"{exc}: {url}") from None
+    except OSError:
+        return
+
+
+class PolicyBackend(httpcore.SyncBackend):
+    """httpcore's network backend, dialling only vetted addresses: the check and the connection
+    use the same resolution, so the host cannot answer differently in between. TLS still
+    verifies the certificate against the host name (httpcore passes it as the server name)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        """Connect to the first vetted address of ``host`` that answers."""
+        try:
+            addresses = vetted_addresses(host, port, self.allow_private)
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        error: Exception = httpcore.ConnectError(f"no address for {host}")
+        for ip in addresses:
+            try:
+                return super().connect_tcp(ip, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error
+
+
+def policy_client(allow_private: bool, max_redirects: int = 5) -> httpx.Client:
+    """An httpx client following redirects under the address policy: every request (the first
+    and each redirect) is checked before it is sent, and connections go to vetted addresses only.
+    Proxies from the environment are not used: through a proxy the address dialled is not ours
+    to check."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    pool = transport._pool  # httpx has no public way to choose httpcore's network backend
+    pool._network_backend = PolicyBackend(allow_private)
+
+    def check(request: httpx.Request) -> None:
+        check_url(str(request.url), allow_private)
+
+    return httpx.Client(transport=transport, follow_redirects=True, max_redirects=max_redirects,
+                        trust_env=False, event_hooks={"request": [check]})
