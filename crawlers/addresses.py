@@ -10,14 +10,16 @@ must be global. Checking *every* resolved address, and checking again at connect
 address actually dialled (``PolicyBackend`` for the feed reader, ``PolicyResolver`` for Scrapy),
 keeps a name that answers a public address first and a private one next (DNS rebinding) out.
 
-Loopback fixture sites (tests, the demo) are reached through the explicit per-source allowance,
-never by relaxing the default.
+``allow_private = true`` lets a source's own host and port be private (a self-hosted RSSHub, an
+intranet site, the loopback fixture sites of the tests and the demo); links and redirects to any
+other internal host or port stay refused.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,8 +44,8 @@ def refusal(ip: str) -> str | None:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     for kind, flag in (("a loopback", addr.is_loopback), ("a link-local", addr.is_link_local),
-                       ("a private", addr.is_private), ("an unspecified", addr.is_unspecified),
-                       ("a multicast", addr.is_multicast), ("a reserved", addr.is_reserved)):
+                       ("an unspecified", addr.is_unspecified), ("a multicast", addr.is_multicast),
+                       ("a reserved", addr.is_reserved), ("a private", addr.is_private)):
         if flag:
             return f"{kind} address"
     return None if addr.is_global else "a non-public address"
@@ -57,38 +59,59 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def vetted_addresses(host: str, port: int, allow_private: bool) -> list[str]:
-    """The addresses ``host`` resolves to, all of them checked; raises AddressNotAllowed if any is
-    not public and the source does not allow private addresses (OSError if it does not resolve)."""
-    addresses = _resolve(host, port)
-    if not allow_private:
+def _origin(url: str) -> tuple[str, int] | None:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return None
+    return ((parts.hostname or "").lower(), port) if parts.hostname else None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPolicy:
+    """The policy of one source. ``private_origin``: the (host, port) that may be non-public —
+    the source's own, when it says ``allow_private = true``; links and redirects to *other*
+    internal hosts or ports stay refused."""
+
+    private_origin: tuple[str, int] | None = None
+
+    @classmethod
+    def for_source(cls, url: str, allow_private: bool) -> AddressPolicy:
+        """The policy of a source at ``url`` (its own origin allowed to be private if it says so)."""
+        return cls(_origin(url) if allow_private else None)
+
+    def vetted_addresses(self, host: str, port: int) -> list[str]:
+        """The addresses ``host`` resolves to, every one checked; raises AddressNotAllowed if one
+        is not public and (host, port) is not the allowed origin (OSError if it does not resolve)."""
+        addresses = _resolve(host, port)
+        if (host.lower().strip("[]"), port) == self.private_origin:
+            return addresses
         for ip in addresses:
             why = refusal(ip)
             if why:
-                raise AddressNotAllowed(f"{host} resolves to {ip}, {why}: {NOT_ALLOWED} "
-                                        "(set allow_private = true on the source to allow it)")
-    return addresses
+                allowed = ("only the source's own address may be private" if self.private_origin
+                           else "set allow_private = true on the source to allow it")
+                raise AddressNotAllowed(f"{host} resolves to {ip}, {why}: {NOT_ALLOWED} ({allowed})")
+        return addresses
 
-
-def check_url(url: str, allow_private: bool) -> None:
-    """Raise AddressNotAllowed unless ``url`` is http(s) and (unless private addresses are allowed)
-    every address of its host is public. A host that does not resolve passes: fetching it fails
-    on its own, with the usual "could not connect"."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in SCHEMES:
-        raise AddressNotAllowed(f"only http and https URLs are fetched, not {parts.scheme or 'a relative'} URL: {url}")
-    if not parts.hostname:
-        raise AddressNotAllowed(f"no host in URL: {url}")
-    try:
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    except ValueError as exc:
-        raise AddressNotAllowed(f"bad port in URL: {url}") from exc
-    try:
-        vetted_addresses(parts.hostname, port, allow_private)
-    except AddressNotAllowed as exc:
-        raise AddressNotAllowed(f"{exc}: {url}") from None
-    except OSError:
-        return
+    def check_url(self, url: str) -> None:
+        """Raise AddressNotAllowed unless ``url`` is http(s) and every address of its host is
+        public (or it is the allowed origin). A host that does not resolve passes: fetching it
+        fails on its own, with the usual "could not connect"."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in SCHEMES:
+            raise AddressNotAllowed(f"only http and https URLs are fetched, not {parts.scheme or 'a relative'} "
+                                    f"URL: {url}")
+        origin = _origin(url)
+        if origin is None:
+            raise AddressNotAllowed(f"no host or a bad port in URL: {url}")
+        try:
+            self.vetted_addresses(*origin)
+        except AddressNotAllowed as exc:
+            raise AddressNotAllowed(f"{exc}: {url}") from None
+        except OSError:
+            return
 
 
 class PolicyBackend(httpcore.SyncBackend):
@@ -96,14 +119,14 @@ class PolicyBackend(httpcore.SyncBackend):
     use the same resolution, so the host cannot answer differently in between. TLS still
     verifies the certificate against the host name (httpcore passes it as the server name)."""
 
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Any = None) -> httpcore.NetworkStream:
         """Connect to the first vetted address of ``host`` that answers."""
         try:
-            addresses = vetted_addresses(host, port, self.allow_private)
+            addresses = self.policy.vetted_addresses(host, port)
         except OSError as exc:
             raise httpcore.ConnectError(str(exc)) from exc
         error: Exception = httpcore.ConnectError(f"no address for {host}")
@@ -115,17 +138,17 @@ class PolicyBackend(httpcore.SyncBackend):
         raise error
 
 
-def policy_client(allow_private: bool, max_redirects: int = 5) -> httpx.Client:
+def policy_client(policy: AddressPolicy, max_redirects: int = 5) -> httpx.Client:
     """An httpx client following redirects under the address policy: every request (the first
     and each redirect) is checked before it is sent, and connections go to vetted addresses only.
     Proxies from the environment are not used: through a proxy the address dialled is not ours
     to check."""
     transport = httpx.HTTPTransport(trust_env=False)
     pool = transport._pool  # httpx has no public way to choose httpcore's network backend
-    pool._network_backend = PolicyBackend(allow_private)
+    pool._network_backend = PolicyBackend(policy)
 
     def check(request: httpx.Request) -> None:
-        check_url(str(request.url), allow_private)
+        policy.check_url(str(request.url))
 
     return httpx.Client(transport=transport, follow_redirects=True, max_redirects=max_redirects,
                         trust_env=False, event_hooks={"request": [check]})

@@ -17,7 +17,7 @@ from scrapy.crawler import CrawlerProcess
 
 from core.settings import load_settings
 from crawlers.distributed import distributed_settings
-from crawlers.middlewares.addresses import ALLOW_SETTING
+from crawlers.middlewares.addresses import PRIVATE_SETTING
 from crawlers.spiders.base import SourceSpider
 from crawlers.spiders.board import BoardSpider
 from crawlers.spiders.site import SiteSpider
@@ -28,12 +28,13 @@ SPIDERS: dict[str, type[SourceSpider]] = {"site": SiteSpider, "board": BoardSpid
 
 
 def crawl_settings(user_agent: str, database_url: str, snapshot_dir: str, timeout: float,
-                   rules: dict[str, Any] | None = None, allow_private: bool = False) -> dict:
+                   rules: dict[str, Any] | None = None, private_source_url: str = "") -> dict:
     """Scrapy settings: polite (robots.txt, AutoThrottle, per-domain concurrency and delay, retries
     with backoff, an honest User-Agent), bounded (timeout, size cap, redirect cap), confined (http
-    and https only, public addresses only unless the source has ``allow_private``: see
-    crawlers/addresses.py), stored and incremental. A source may slow itself down (or, for a local
-    benchmark, speed up) with the rules ``delay_seconds``, ``concurrency`` and ``autothrottle``."""
+    and https only, public addresses only but the origin of ``private_source_url``, a source
+    with ``allow_private``: see crawlers/addresses.py), stored and incremental. A source may slow
+    itself down (or, for a local benchmark, speed up) with the rules ``delay_seconds``,
+    ``concurrency`` and ``autothrottle``."""
     rules = rules or {}
     return {
         "USER_AGENT": user_agent,
@@ -54,7 +55,7 @@ def crawl_settings(user_agent: str, database_url: str, snapshot_dir: str, timeou
         # No download handler but http(s): a file://, ftp:// or s3:// URL cannot be read at all.
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "TWISTED_DNS_RESOLVER": "crawlers.middlewares.addresses.PolicyResolver",
-        ALLOW_SETTING: allow_private,
+        PRIVATE_SETTING: private_source_url,
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
@@ -96,7 +97,7 @@ def main(argv: list[str]) -> int:
     spider_cls = SPIDERS[source.get("kind", "site")]
     scrapy_settings = crawl_settings(settings.user_agent, settings.sqlalchemy_url, str(settings.snapshot_dir),
                                      settings.fetch_timeout_seconds, source.get("rules"),
-                                     bool(source.get("allow_private")))
+                                     source["url"] if source.get("allow_private") else "")
     scrapy_settings.update(distributed_settings(settings.redis_url, source, argv[1] if len(argv) > 1 else None))
     process = CrawlerProcess(scrapy_settings)
     crawler = process.create_crawler(spider_cls)

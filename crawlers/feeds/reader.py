@@ -14,7 +14,7 @@ import httpx
 
 from core.errors import FetchError
 from core.models import RawPost
-from crawlers.addresses import SCHEMES, AddressNotAllowed, check_url, policy_client
+from crawlers.addresses import SCHEMES, AddressNotAllowed, AddressPolicy, policy_client
 from crawlers.dates import find_date
 from crawlers.feeds.decode import as_utf8_document, decode_feed
 from crawlers.feeds.robots import RobotsRules
@@ -41,7 +41,7 @@ class FeedRequest:
 
     timeout: float = 20.0
     user_agent: str = "ecowatch"
-    allow_private: bool = False  # the source's explicit allowance (crawlers.addresses)
+    allow_private: bool = False  # the source's own address may be private (crawlers.addresses)
     charset: str | None = None  # the source's own charset rule, trusted before any declaration
 
 
@@ -148,11 +148,12 @@ def fetch_feed(url: str, source: str, *, etag: str | None = None, last_modified:
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     first = url
+    policy = AddressPolicy.for_source(url, req.allow_private)
     try:
-        with policy_client(req.allow_private, MAX_REDIRECTS) as client:
+        with policy_client(policy, MAX_REDIRECTS) as client:
             robots = RobotsRules(client, req.user_agent, req.timeout)
             for _hop in range(MAX_REDIRECTS + 1):
-                check_url(url, req.allow_private)
+                policy.check_url(url)
                 if not robots.allows(url):
                     raise FetchError(f"forbidden by robots.txt: {url}")
                 with client.stream("GET", url, headers=headers, timeout=req.timeout, follow_redirects=False) as resp:

@@ -13,9 +13,16 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
-from crawlers.addresses import NOT_ALLOWED, AddressNotAllowed, check_url, refusal
+from crawlers.addresses import NOT_ALLOWED, AddressNotAllowed, AddressPolicy, refusal
 
-ALLOW_SETTING = "ECOWATCH_ALLOW_PRIVATE"  # the crawled source's allow_private, as a Scrapy setting
+# The crawled source's URL if it says allow_private = true, else "": its origin may be private.
+PRIVATE_SETTING = "ECOWATCH_PRIVATE_SOURCE_URL"
+
+
+def policy_of(crawler: Crawler) -> AddressPolicy:
+    """The address policy of the crawl's source, from the ECOWATCH_PRIVATE_SOURCE_URL setting."""
+    url = crawler.settings.get(PRIVATE_SETTING) or ""
+    return AddressPolicy.for_source(url, bool(url))
 
 
 class AddressRefused(IgnoreRequest):
@@ -25,18 +32,18 @@ class AddressRefused(IgnoreRequest):
 class AddressPolicyMiddleware:
     """Refuses requests the address policy forbids before they reach a download handler."""
 
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressPolicyMiddleware:
-        """Built from the ECOWATCH_ALLOW_PRIVATE setting (the source's ``allow_private``)."""
-        return cls(crawler.settings.getbool(ALLOW_SETTING, False))
+        """Built with the crawled source's policy (``policy_of``)."""
+        return cls(policy_of(crawler))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Any:
         """Raise AddressRefused for a URL the policy forbids; let everything else through."""
         try:
-            check_url(request.url, self.allow_private)
+            self.policy.check_url(request.url)
         except AddressNotAllowed as exc:
             raise AddressRefused(str(exc)) from None
         return None
@@ -44,15 +51,18 @@ class AddressPolicyMiddleware:
 
 class PolicyResolver(CachingThreadedResolver):
     """Scrapy's default resolver, failing a lookup whose answer is not a public address (unless
-    the source allows private addresses). The address checked is the address dialled."""
+    it is the host of a source allowing private addresses; a lookup has no port, so here the
+    whole host is allowed: the middleware checked the port). The address checked is the
+    address dialled."""
 
-    allow_private = False
+    private_host: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: Any) -> Any:  # Scrapy passes the reactor
         """Scrapy's resolver, told whether the crawled source allows private addresses."""
         resolver = super().from_crawler(crawler, reactor)
-        resolver.allow_private = crawler.settings.getbool(ALLOW_SETTING, False)
+        origin = policy_of(crawler).private_origin
+        resolver.private_host = origin[0] if origin else None
         return resolver
 
     def getHostByName(self, name: str, timeout: Any = ()) -> Any:
@@ -60,7 +70,7 @@ class PolicyResolver(CachingThreadedResolver):
         return super().getHostByName(name, timeout).addCallback(self._vet, name)
 
     def _vet(self, address: str, name: str) -> str:
-        why = None if self.allow_private else refusal(address)
+        why = None if name.lower() == self.private_host else refusal(address)
         if why:
             raise DNSLookupError(f"{name} resolves to {address}, {why}: {NOT_ALLOWED}")
         return address
