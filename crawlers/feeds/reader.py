@@ -88,11 +88,10 @@ def parse_feed(data: bytes, source: str, http_charset: str | None = None, base_u
     """Parse feed bytes into posts; relative links are resolved against ``base_url`` (the feed's
     address, or its Content-Location). Raises FetchError, saying what was read, when nothing
     usable is in them or their encoding cannot be told."""
-    if not data.strip():
-        raise FetchError("empty feed: the answer had no content")
     decoded = decode_feed(data, http_charset, source_charset)
-    parsed = feedparser.parse(as_utf8_document(decoded.text),
-                              response_headers={"content-location": base_url} if base_url else None)
+    # Re-encoded as UTF-8, so that is the honest content type; the base resolves relative links.
+    headers = {"content-type": "application/xml; charset=utf-8", **({"content-location": base_url} if base_url else {})}
+    parsed = feedparser.parse(as_utf8_document(decoded.text), response_headers=headers)
     result = FeedResult()
     if parsed.bozo and not parsed.entries:
         raise FetchError(f"not a readable feed (invalid XML, no item): {parsed.get('bozo_exception')!s:.200}")
