@@ -5,6 +5,7 @@ a hanging crawl killed at its limit, politeness (robots.txt, honest User-Agent).
 from __future__ import annotations
 
 import datetime as dt
+import random
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -16,6 +17,7 @@ from crawlers.collect import collect
 from crawlers.sources import Source
 from storage.schema import post_replies, raw_posts
 from tests.fixture_sites import BOARD_POSTS, GOV_ARTICLES, serve_fixture_sites
+from tests.route_server import Answer, serve_routes
 
 # Politeness is for real sites, not loopback.
 # The fixture sites are on 127.0.0.1: every source here allows private addresses explicitly.
@@ -169,3 +171,26 @@ def test_a_hanging_crawl_is_killed_at_its_limit(sites, settings, store):
         (run,) = tx.source_runs("hang")
     assert not run["ok"] and run["error"] == report.error
     assert (run["finished_at"] - run["started_at"]).total_seconds() < 30
+
+
+def test_undeclared_page_encodings_are_detected_or_refused(settings, store):
+    korean = "서울시 환경부는 오늘 대기 오염 경보를 발령했습니다. 시민들은 외출을 자제해 주시기 바랍니다."
+    rnd = random.Random(0)
+    junk = bytes(rnd.randrange(0x80, 0x100) for _ in range(400))
+
+    def page(title: bytes, body: bytes) -> Answer:  # no charset in the header, none in the markup
+        return Answer(b"<html><head><title>" + title + b"</title></head><body><h1>" + title + b"</h1><p>" + body
+                      + b"</p></body></html>", headers={"Content-Type": "text/html"})
+
+    routes = {"/list.html": Answer(b'<a href="/art/1.html">1</a><a href="/art/2.html">2</a>',
+                                   headers={"Content-Type": "text/html"}),
+              "/art/1.html": page(korean[:12].encode("euc-kr"), (korean * 4).encode("euc-kr")),
+              "/art/2.html": page(junk[:20], junk)}
+    with serve_routes(routes) as site:
+        report = collect(Local("undeclared", "site", f"{site.base}/list.html", rules={**FAST, "link": "a::attr(href)"}),
+                         store, settings)
+    assert report.new == 1 and not report.ok
+    assert report.error == f"could not tell the character encoding of {site.base}/art/2.html (none declared, not UTF-8)"
+    with store.read() as tx:
+        (text,) = tx.conn.exec_driver_sql("SELECT text FROM raw_posts WHERE source = 'undeclared'").scalars().all()
+    assert korean[:20] in text

@@ -88,11 +88,11 @@ def decode_detected(data: bytes, *charsets: str | None) -> Decoded:
     return _detect(data)
 
 
-def decode_bytes(data: bytes, *charsets: str | None) -> str:
-    """Bytes → text (``decode_detected``'s best reading, confident or not). Shared by pages and feeds."""
-    return decode_detected(data, *charsets).text
+def decode_page(body: bytes, http_charset: str | None = None) -> Decoded:
+    """A page's bytes → text: the HTTP charset, then the ``<meta>`` one (see ``decode_detected``)."""
+    return decode_detected(body, http_charset, declared_html_charset(body))
 
 
 def decode_html(body: bytes, http_charset: str | None = None) -> str:
-    """A page's bytes → text: the HTTP charset, then the ``<meta>`` one (see ``decode_bytes``)."""
-    return decode_bytes(body, http_charset, declared_html_charset(body))
+    """``decode_page``'s text, sure or not."""
+    return decode_page(body, http_charset).text

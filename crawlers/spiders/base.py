@@ -18,7 +18,7 @@ from crawlers.addresses import NOT_ALLOWED
 from crawlers.middlewares.addresses import AddressRefused
 from crawlers.middlewares.redirects import RedirectLoop
 from crawlers.middlewares.seen import AlreadySeen
-from crawlers.parsers.charset import decode_html
+from crawlers.parsers.charset import Decoded, decode_page
 
 BLOCKED = {401: "login required", 403: "forbidden", 418: "rate-limited (HTTP 418)", 429: "too many requests"}
 
@@ -94,13 +94,18 @@ class SourceSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_error, **kwargs)
 
     @staticmethod
-    def page_text(response: Response) -> str:
-        """The page as text, surviving wrong declared charsets."""
+    def page_decoded(response: Response) -> Decoded:
+        """The page as text, surviving wrong declared charsets, and whether that reading is sure."""
         charset = None
         ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
         if "charset=" in ctype:
             charset = ctype.split("charset=")[-1].split(";")[0].strip()
-        return decode_html(response.body, charset)
+        return decode_page(response.body, charset)
+
+    @classmethod
+    def page_text(cls, response: Response) -> str:
+        """The page as text (the best reading, sure or not: good enough to find links)."""
+        return cls.page_decoded(response).text
 
     def json_body(self, response: Response) -> Any:
         """The response as JSON; records "garbage JSON" and returns None when it is not."""
