@@ -4,6 +4,10 @@ reader and the spiders alike. And the feed reader obeys robots.txt as the spider
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from core.errors import ConfigError, FetchError
@@ -137,3 +141,33 @@ def test_spider_follows_no_link_or_redirect_to_another_internal_host(store, sett
     assert report.ok and report.new == 1, report
     with store.read() as tx:
         assert tx.known_urls("gov") == {f"{site.base}/art/1.html"}
+
+
+RESOLVER_PROBE = """
+import json, sys
+from scrapy.crawler import CrawlerProcess
+from crawlers.run_spider import crawl_settings, summarise
+from crawlers.spiders.site import SiteSpider
+settings = crawl_settings("ecowatch-test", "", sys.argv[2], 5, {"retries": 0})
+# Without the middleware's check, as if the name had answered a public address then (rebinding):
+settings["DOWNLOADER_MIDDLEWARES"] = {k: v for k, v in settings["DOWNLOADER_MIDDLEWARES"].items()
+                                      if "addresses" not in k and "seen" not in k}
+settings["ITEM_PIPELINES"] = {}
+process = CrawlerProcess(settings)
+crawler = process.create_crawler(SiteSpider)
+process.crawl(crawler, source={"name": "x", "kind": "site", "url": sys.argv[1], "rules": {"retries": 0}})
+process.start()
+print(json.dumps(summarise(crawler.spider, crawler.stats.get_stats())))
+"""
+
+
+def test_spider_resolver_refuses_private_answers_at_connect_time(tmp_path):
+    root = FIXTURES.parents[1]
+    listing = Answer(b"<a href='/a/1.html'>x</a>", headers={"Content-Type": "text/html"})
+    with serve_routes({"/list.html": listing}) as site:
+        url = site.base.replace("127.0.0.1", "localhost") + "/list.html"
+        proc = subprocess.run([sys.executable, "-c", RESOLVER_PROBE, url, str(tmp_path)], cwd=root,
+                              capture_output=True, text=True, timeout=120, check=False)
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert not report["ok"] and site.hits == []
+    assert "localhost resolves to 127.0.0.1, a loopback address: not allowed for this source" in proc.stderr

@@ -5,6 +5,7 @@ resolver refuses, at connect time, a name that resolves to a non-public address 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy import Request, Spider
@@ -15,6 +16,7 @@ from twisted.internet.error import DNSLookupError
 
 from crawlers.addresses import NOT_ALLOWED, AddressNotAllowed, AddressPolicy, refusal
 
+log = logging.getLogger(__name__)
 # The crawled source's URL if it says allow_private = true, else "": its origin may be private.
 PRIVATE_SETTING = "ECOWATCH_PRIVATE_SOURCE_URL"
 
@@ -71,6 +73,7 @@ class PolicyResolver(CachingThreadedResolver):
 
     def _vet(self, address: str, name: str) -> str:
         why = None if name.lower() == self.private_host else refusal(address)
-        if why:
+        if why:  # Twisted reports a failed lookup as "no results": say why here
+            log.warning("refused: %s resolves to %s, %s: %s", name, address, why, NOT_ALLOWED)
             raise DNSLookupError(f"{name} resolves to {address}, {why}: {NOT_ALLOWED}")
         return address
