@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,6 +69,13 @@ def _origin(url: str) -> tuple[str, int] | None:
     return ((parts.hostname or "").lower(), port) if parts.hostname else None
 
 
+def proxy_origins() -> set[tuple[str, int]]:
+    """The (host, port) of each proxy the environment names (``http_proxy``...): dialled on
+    purpose by the operator, so allowed wherever it is. Through a proxy the proxy resolves the
+    target: the URL is still checked here, the address the proxy dials cannot be."""
+    return {o for url in urllib.request.getproxies().values() if (o := _origin(url))}
+
+
 @dataclass(frozen=True, slots=True)
 class AddressPolicy:
     """The policy of one source. ``private_origin``: the (host, port) that may be non-public —
@@ -85,7 +93,8 @@ class AddressPolicy:
         """The addresses ``host`` resolves to, every one checked; raises AddressNotAllowed if one
         is not public and (host, port) is not the allowed origin (OSError if it does not resolve)."""
         addresses = _resolve(host, port)
-        if (host.lower().strip("[]"), port) == self.private_origin:
+        origin = (host.lower().strip("[]"), port)
+        if origin == self.private_origin or origin in proxy_origins():
             return addresses
         for ip in addresses:
             why = refusal(ip)
@@ -140,15 +149,17 @@ class PolicyBackend(httpcore.SyncBackend):
 
 def policy_client(policy: AddressPolicy, max_redirects: int = 5) -> httpx.Client:
     """An httpx client following redirects under the address policy: every request (the first
-    and each redirect) is checked before it is sent, and connections go to vetted addresses only.
-    Proxies from the environment are not used: through a proxy the address dialled is not ours
-    to check."""
-    transport = httpx.HTTPTransport(trust_env=False)
-    pool = transport._pool  # httpx has no public way to choose httpcore's network backend
-    pool._network_backend = PolicyBackend(policy)
+    and each redirect) is checked before it is sent, and connections go to vetted addresses only
+    (or to the environment's proxy, see ``proxy_origins``)."""
 
     def check(request: httpx.Request) -> None:
         policy.check_url(str(request.url))
 
-    return httpx.Client(transport=transport, follow_redirects=True, max_redirects=max_redirects,
-                        trust_env=False, event_hooks={"request": [check]})
+    client = httpx.Client(follow_redirects=True, max_redirects=max_redirects, event_hooks={"request": [check]})
+    # httpx has no public way to choose httpcore's network backend; each transport (the direct
+    # one and any proxy's) holds a pool that dials through it.
+    for transport in [client._transport, *client._mounts.values()]:
+        pool = getattr(transport, "_pool", None)
+        if pool is not None:
+            pool._network_backend = PolicyBackend(policy)
+    return client

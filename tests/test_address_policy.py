@@ -171,3 +171,15 @@ def test_spider_resolver_refuses_private_answers_at_connect_time(tmp_path):
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert not report["ok"] and site.hits == []
     assert "localhost resolves to 127.0.0.1, a loopback address: not allowed for this source" in proc.stderr
+
+
+def test_feeds_still_go_through_the_operators_proxy(monkeypatch):
+    # A proxy named by the environment is dialled on purpose: allowed although it is on loopback
+    # (the source itself is not allowed any private address).
+    with serve_routes({"http://news.example.invalid/feed.xml": Answer(FEED)}) as proxy:
+        monkeypatch.setenv("http_proxy", proxy.base)
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        result = fetch_feed("http://news.example.invalid/feed.xml", "x", request=FeedRequest(timeout=5))
+    assert len(result.posts) == 3
+    assert proxy.hits == ["http://news.example.invalid/robots.txt", "http://news.example.invalid/feed.xml"]

@@ -14,7 +14,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
-from crawlers.addresses import NOT_ALLOWED, AddressNotAllowed, AddressPolicy, refusal
+from crawlers.addresses import NOT_ALLOWED, AddressNotAllowed, AddressPolicy, proxy_origins, refusal
 
 log = logging.getLogger(__name__)
 # The crawled source's URL if it says allow_private = true, else "": its origin may be private.
@@ -72,7 +72,8 @@ class PolicyResolver(CachingThreadedResolver):
         return super().getHostByName(name, timeout).addCallback(self._vet, name)
 
     def _vet(self, address: str, name: str) -> str:
-        why = None if name.lower() == self.private_host else refusal(address)
+        allowed = name.lower() == self.private_host or name.lower() in {host for host, _ in proxy_origins()}
+        why = None if allowed else refusal(address)
         if why:  # Twisted reports a failed lookup as "no results": say why here
             log.warning("refused: %s resolves to %s, %s: %s", name, address, why, NOT_ALLOWED)
             raise DNSLookupError(f"{name} resolves to {address}, {why}: {NOT_ALLOWED}")
