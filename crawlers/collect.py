@@ -11,14 +11,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.errors import FetchError, StoreError
+from core.models import RawPost, normalise_url
 from core.settings import Settings
 from core.timeutil import utcnow
 from crawlers.distributed import DISTRIBUTED_KINDS, end_run, start_run
-from crawlers.feeds.reader import fetch_feed
+from crawlers.feeds.reader import FeedRequest, fetch_feed
 from crawlers.sources import Source
-from storage.sql import SqlStore
+from storage.posts import AddResult
+from storage.sql import SqlStore, Tx
 
 log = logging.getLogger(__name__)
+
+FEED_MAX_ITEMS = 1000  # new items stored per feed per run unless the source's rules say max_items
 
 
 @dataclass(slots=True)
@@ -35,27 +39,53 @@ class RunReport:
 
 
 def collect_feed(source: Source, store: SqlStore, settings: Settings) -> RunReport:
-    """Fetch one feed conditionally and store its new posts."""
+    """Fetch one feed conditionally and store its new posts, at most ``max_items`` (a source
+    rule, FEED_MAX_ITEMS by default) per run. Items held back by the cap are carried to the next
+    run: the feed's validators are not saved (so the next run reads it whole again) and the
+    items stored now are skipped then."""
     started = utcnow()
+    cap = max(1, int(source.rules.get("max_items", FEED_MAX_ITEMS)))
     with store.read() as tx:
         etag, last_modified = tx.get_source_state(source.name)
+    request = FeedRequest(timeout=settings.fetch_timeout_seconds, user_agent=settings.user_agent,
+                          allow_private=source.allow_private, charset=source.rules.get("charset"))
     try:
-        result = fetch_feed(source.url, source.name, etag=etag, last_modified=last_modified,
-                            timeout=settings.fetch_timeout_seconds, user_agent=settings.user_agent)
+        result = fetch_feed(source.url, source.name, etag=etag, last_modified=last_modified, request=request)
     except FetchError as exc:
         report = RunReport(source.name, False, error=str(exc))
     else:
         with store.begin() as tx:
-            added = tx.add_posts(result.posts)
-            tx.set_source_state(source.name, result.etag, result.last_modified)
-        if result.warning and not result.posts and not result.not_modified:
-            # Malformed and nothing salvaged: the source is blind, not quiet.
-            report = RunReport(source.name, False, error=f"invalid XML, no item could be read: {result.warning}")
-        else:
-            report = RunReport(source.name, True, len(result.posts), added.new, result.warning, added.updated)
+            added, left = _add_capped(tx, source.name, result.posts, cap)
+            if not left:
+                tx.set_source_state(source.name, result.etag, result.last_modified)
+        warning = result.warning
+        if left:
+            warning = "; ".join(filter(None, [warning, f"{added.new} new items stored, {left} more left for the "
+                                                       f"next run (max_items = {cap} per run)"]))
+        report = RunReport(source.name, True, len(result.posts), added.new, warning, added.updated)
     with store.begin() as tx:
         tx.record_source_run(source.name, started, utcnow(), report.ok, report.items, report.new, report.error)
     return report
+
+
+def _add_capped(tx: Tx, source: str, posts: list[RawPost], cap: int) -> tuple[AddResult, int]:
+    """Store posts not stored yet, in feed order, until ``cap`` of them are new; returns what
+    was added and how many candidates were left over. Posts known by URL are skipped without a
+    lookup each (one query for the source's URLs)."""
+    known = tx.known_urls(source)
+    candidates = [p for p in posts if not (p.url and normalise_url(p.url) in known)]
+    new_ids: list[int] = []
+    total = AddResult(new_ids=new_ids)
+    start = 0
+    while start < len(candidates) and total.new < cap:
+        batch = candidates[start:start + cap - total.new]
+        start += len(batch)
+        added = tx.add_posts(batch)
+        total.new += added.new
+        total.updated += added.updated
+        total.duplicate += added.duplicate
+        new_ids.extend(added.new_ids or [])
+    return total, len(candidates) - start
 
 
 def collect_site(source: Source, store: SqlStore, settings: Settings) -> RunReport:

@@ -17,6 +17,7 @@ from scrapy.crawler import CrawlerProcess
 
 from core.settings import load_settings
 from crawlers.distributed import distributed_settings
+from crawlers.middlewares.addresses import PRIVATE_SETTING
 from crawlers.spiders.base import SourceSpider
 from crawlers.spiders.board import BoardSpider
 from crawlers.spiders.site import SiteSpider
@@ -27,11 +28,13 @@ SPIDERS: dict[str, type[SourceSpider]] = {"site": SiteSpider, "board": BoardSpid
 
 
 def crawl_settings(user_agent: str, database_url: str, snapshot_dir: str, timeout: float,
-                   rules: dict[str, Any] | None = None) -> dict:
+                   rules: dict[str, Any] | None = None, private_source_url: str = "") -> dict:
     """Scrapy settings: polite (robots.txt, AutoThrottle, per-domain concurrency and delay, retries
-    with backoff, an honest User-Agent), bounded (timeout, size cap, redirect cap), stored and
-    incremental. A source may slow itself down (or, for a local benchmark, speed up) with the rules
-    ``delay_seconds``, ``concurrency`` and ``autothrottle``."""
+    with backoff, an honest User-Agent), bounded (timeout, size cap, redirect cap), confined (http
+    and https only, public addresses only but the origin of ``private_source_url``, a source
+    with ``allow_private``: see crawlers/addresses.py), stored and incremental. A source may slow
+    itself down (or, for a local benchmark, speed up) with the rules ``delay_seconds``,
+    ``concurrency`` and ``autothrottle``."""
     rules = rules or {}
     return {
         "USER_AGENT": user_agent,
@@ -49,12 +52,17 @@ def crawl_settings(user_agent: str, database_url: str, snapshot_dir: str, timeou
         "REDIRECT_MAX_TIMES": 5,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
+        # No download handler but http(s): a file://, ftp:// or s3:// URL cannot be read at all.
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
+        "TWISTED_DNS_RESOLVER": "crawlers.middlewares.addresses.PolicyResolver",
+        PRIVATE_SETTING: private_source_url,
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
             "crawlers.middlewares.redirects.LoopReportingRedirectMiddleware": 600,
             "crawlers.middlewares.backoff.BackoffRetryMiddleware": 550,
             "crawlers.middlewares.seen.SeenUrlsMiddleware": 120,
+            "crawlers.middlewares.addresses.AddressPolicyMiddleware": 50,  # before robots.txt (100)
         },
         "ITEM_PIPELINES": {"crawlers.pipelines.store.StorePipeline": 300},
         "ECOWATCH_DATABASE_URL": database_url,
@@ -88,7 +96,8 @@ def main(argv: list[str]) -> int:
     settings.ensure_dirs()
     spider_cls = SPIDERS[source.get("kind", "site")]
     scrapy_settings = crawl_settings(settings.user_agent, settings.sqlalchemy_url, str(settings.snapshot_dir),
-                                     settings.fetch_timeout_seconds, source.get("rules"))
+                                     settings.fetch_timeout_seconds, source.get("rules"),
+                                     source["url"] if source.get("allow_private") else "")
     scrapy_settings.update(distributed_settings(settings.redis_url, source, argv[1] if len(argv) > 1 else None))
     process = CrawlerProcess(scrapy_settings)
     crawler = process.create_crawler(spider_cls)

@@ -5,7 +5,9 @@ a hanging crawl killed at its limit, politeness (robots.txt, honest User-Agent).
 from __future__ import annotations
 
 import datetime as dt
+import random
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -15,8 +17,11 @@ from crawlers.collect import collect
 from crawlers.sources import Source
 from storage.schema import post_replies, raw_posts
 from tests.fixture_sites import BOARD_POSTS, GOV_ARTICLES, serve_fixture_sites
+from tests.route_server import Answer, serve_routes
 
 # Politeness is for real sites, not loopback.
+# The fixture sites are on 127.0.0.1: every source here allows private addresses explicitly.
+Local = partial(Source, allow_private=True)
 FAST = {"delay_seconds": 0, "autothrottle": False, "retry_backoff_seconds": 0.2}
 GOV_RULES = {**FAST, "link": "ul.list a::attr(href)", "next": "a.next::attr(href)",
              "title": "h1.detail-title::text", "body": "div.detail-content p::text", "date": "span.time::text",
@@ -41,7 +46,7 @@ def _posts(store, source):
 
 def test_government_site_with_rules_then_incremental(sites, settings, store):
     base, app = sites
-    source = Source("江北区政府", "site", f"{base}/gov/list.html", rules=GOV_RULES)
+    source = Local("江北区政府", "site", f"{base}/gov/list.html", rules=GOV_RULES)
     first = collect(source, store, settings)
     assert first.ok and first.new == 4, first
     posts = {p["title"]: p for p in _posts(store, source.name)}
@@ -61,13 +66,13 @@ def test_government_site_with_rules_then_incremental(sites, settings, store):
 
 def test_site_without_rules_extracts_real_pages_and_odd_charsets(sites, settings, store):
     base, _ = sites
-    real = collect(Source("real", "site", f"{base}/real/list.html", rules={**FAST, "max_articles": 40}),
+    real = collect(Local("real", "site", f"{base}/real/list.html", rules={**FAST, "max_articles": 40}),
                    store, settings)
     assert real.ok and real.new == 13, real
     titles = [p["title"] for p in _posts(store, "real")]
     assert any("郑板桥" in t for t in titles) and any("山西品牌丝路行" in t for t in titles)
-    gbk = collect(Source("gbk", "site", f"{base}/gbk/list.html", rules=FAST), store, settings)
-    wrong = collect(Source("wrongcs", "site", f"{base}/wrongcs/list.html", rules={**FAST, "link": "a::attr(href)"}),
+    gbk = collect(Local("gbk", "site", f"{base}/gbk/list.html", rules=FAST), store, settings)
+    wrong = collect(Local("wrongcs", "site", f"{base}/wrongcs/list.html", rules={**FAST, "link": "a::attr(href)"}),
                     store, settings)
     assert gbk.new == 1
     # The mis-declared page decodes to the very post already stored from /real/: one post, not two.
@@ -80,7 +85,7 @@ def test_site_without_rules_extracts_real_pages_and_odd_charsets(sites, settings
 
 def test_message_board_with_replies_and_paging(sites, settings, store):
     base, app = sites
-    source = Source("问政", "board", f"{base}/board/list?page={{page}}", rules=BOARD_RULES)
+    source = Local("问政", "board", f"{base}/board/list?page={{page}}", rules=BOARD_RULES)
     first = collect(source, store, settings)
     assert first.ok and first.new == 3, first
     posts = {p["url"].rsplit("/", 1)[1]: p for p in _posts(store, "问政")}
@@ -101,7 +106,7 @@ def test_message_board_with_replies_and_paging(sites, settings, store):
 
 def test_weibo_keyword_search_updates_engagement(sites, settings, store):
     base, app = sites
-    source = Source("微博搜索 | 江北 臭", "weibo", f"{base}/weibo/api?q=x&page={{page}}", rules=FAST,
+    source = Local("微博搜索 | 江北 臭", "weibo", f"{base}/weibo/api?q=x&page={{page}}", rules=FAST,
                     keyword="江北 臭", group="微博搜索")
     first = collect(source, store, settings)
     assert first.ok and first.new == 3, first
@@ -119,32 +124,32 @@ def test_weibo_keyword_search_updates_engagement(sites, settings, store):
 
 def test_tieba_list_by_keyword(sites, settings, store):
     base, _ = sites
-    source = Source("贴吧 | 江北", "tieba", f"{base}/tieba/f?kw=x&pn={{pn}}", rules=FAST, keyword="江北")
+    source = Local("贴吧 | 江北", "tieba", f"{base}/tieba/f?kw=x&pn={{pn}}", rules=FAST, keyword="江北")
     first = collect(source, store, settings)
     assert first.ok and first.new >= 45, first
     assert collect(source, store, settings).new == 0
 
 
 FAULTS = [
-    ("timeout", Source("f-timeout", "site", "{base}/fault/list/timeout", rules={**FAST, "retries": 0}), "timed out"),
-    ("5xx", Source("f-500", "site", "{base}/fault/list/500", rules=FAST), "HTTP 500"),
-    ("truncated", Source("f-trunc", "site", "{base}/fault/list/truncated", rules=FAST), "truncated body"),
-    ("loop", Source("f-loop", "site", "{base}/fault/list/loop", rules=FAST), "redirect loop"),
-    ("20MB", Source("f-huge", "site", "{base}/fault/list/huge", rules=FAST), "page too large"),
-    ("garbage JSON", Source("f-json", "board", "{base}/fault/garbage", rules=FAST), "garbage JSON"),
-    ("418", Source("f-418", "weibo", "{base}/fault/418", rules=FAST), "HTTP 418"),
-    ("login", Source("f-login", "weibo", "{base}/weibo/login?page={{page}}", rules=FAST), "login expired"),
-    ("robots", Source("f-robots", "site", "{base}/blocked/1.html", rules=FAST), "robots.txt"),
-    ("invalid XML", Source("f-xml", "rss", "{base}/feeds/invalid.xml"), "invalid XML"),
+    ("timeout", Local("f-timeout", "site", "{base}/fault/list/timeout", rules={**FAST, "retries": 0}), "timed out"),
+    ("5xx", Local("f-500", "site", "{base}/fault/list/500", rules=FAST), "HTTP 500"),
+    ("truncated", Local("f-trunc", "site", "{base}/fault/list/truncated", rules=FAST), "truncated body"),
+    ("loop", Local("f-loop", "site", "{base}/fault/list/loop", rules=FAST), "redirect loop"),
+    ("20MB", Local("f-huge", "site", "{base}/fault/list/huge", rules=FAST), "page too large"),
+    ("garbage JSON", Local("f-json", "board", "{base}/fault/garbage", rules=FAST), "garbage JSON"),
+    ("418", Local("f-418", "weibo", "{base}/fault/418", rules=FAST), "HTTP 418"),
+    ("login", Local("f-login", "weibo", "{base}/weibo/login?page={{page}}", rules=FAST), "login expired"),
+    ("robots", Local("f-robots", "site", "{base}/blocked/1.html", rules=FAST), "robots.txt"),
+    ("invalid XML", Local("f-xml", "rss", "{base}/feeds/invalid.xml"), "invalid XML"),
 ]
 
 
 def test_each_fault_is_recorded_and_the_other_sources_land(sites, settings, store):
     base, _ = sites
-    faulty = [Source(s.name, s.kind, s.url.replace("{base}", base).replace("{{page}}", "{page}"), rules=s.rules)
+    faulty = [Local(s.name, s.kind, s.url.replace("{base}", base).replace("{{page}}", "{page}"), rules=s.rules)
               for _, s, _ in FAULTS]
-    good = [Source("good-gov", "site", f"{base}/gov/list.html", rules=GOV_RULES),
-            Source("good-feed", "rss", f"{base}/feeds/qq_tech_gb2312_short.xml")]
+    good = [Local("good-gov", "site", f"{base}/gov/list.html", rules=GOV_RULES),
+            Local("good-feed", "rss", f"{base}/feeds/qq_tech_gb2312_short.xml")]
     with ThreadPoolExecutor(4) as pool:  # sources run side by side, as the scheduler runs them
         reports = {r.source: r for r in pool.map(lambda s: collect(s, store, settings), faulty + good)}
     for (label, src, words), _ in zip(FAULTS, faulty, strict=True):
@@ -160,9 +165,32 @@ def test_each_fault_is_recorded_and_the_other_sources_land(sites, settings, stor
 def test_a_hanging_crawl_is_killed_at_its_limit(sites, settings, store):
     base, _ = sites
     slow = settings.model_copy(update={"crawl_time_limit_seconds": 4, "fetch_timeout_seconds": 120})
-    report = collect(Source("hang", "site", f"{base}/fault/list/hang", rules=FAST), store, slow)
+    report = collect(Local("hang", "site", f"{base}/fault/list/hang", rules=FAST), store, slow)
     assert not report.ok and "killed after the 4s time limit" in report.error
     with store.read() as tx:
         (run,) = tx.source_runs("hang")
     assert not run["ok"] and run["error"] == report.error
     assert (run["finished_at"] - run["started_at"]).total_seconds() < 30
+
+
+def test_undeclared_page_encodings_are_detected_or_refused(settings, store):
+    korean = "서울시 환경부는 오늘 대기 오염 경보를 발령했습니다. 시민들은 외출을 자제해 주시기 바랍니다."
+    rnd = random.Random(0)
+    junk = bytes(rnd.randrange(0x80, 0x100) for _ in range(400))
+
+    def page(title: bytes, body: bytes) -> Answer:  # no charset in the header, none in the markup
+        return Answer(b"<html><head><title>" + title + b"</title></head><body><h1>" + title + b"</h1><p>" + body
+                      + b"</p></body></html>", headers={"Content-Type": "text/html"})
+
+    routes = {"/list.html": Answer(b'<a href="/art/1.html">1</a><a href="/art/2.html">2</a>',
+                                   headers={"Content-Type": "text/html"}),
+              "/art/1.html": page(korean[:12].encode("euc-kr"), (korean * 4).encode("euc-kr")),
+              "/art/2.html": page(junk[:20], junk)}
+    with serve_routes(routes) as site:
+        report = collect(Local("undeclared", "site", f"{site.base}/list.html", rules={**FAST, "link": "a::attr(href)"}),
+                         store, settings)
+    assert report.new == 1 and not report.ok
+    assert report.error == f"could not tell the character encoding of {site.base}/art/2.html (none declared, not UTF-8)"
+    with store.read() as tx:
+        (text,) = tx.conn.exec_driver_sql("SELECT text FROM raw_posts WHERE source = 'undeclared'").scalars().all()
+    assert korean[:20] in text

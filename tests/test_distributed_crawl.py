@@ -111,13 +111,14 @@ def test_two_workers_share_one_run_and_the_next_run_lists_again(redis_url, many_
     name = "江北信访"
     sources_file = tmp_path / "sources.toml"
     sources_file.write_text(f'[[source]]\nname = "{name}"\nkind = "site"\nurl = "{base}/many/list_1.html"\n'
+                            'allow_private = true\n'
                             f"[source.rules]\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') if isinstance(v, str)
                                                           else f"{k} = {str(v).lower()}\n" if isinstance(v, bool)
                                                           else f"{k} = {v}\n" for k, v in RULES.items()),
                             encoding="utf-8")
     coordinator = Settings(**{**settings.model_dump(), "redis_url": redis_url, "sources_file": sources_file,
                               "user_agent": "ecowatch-test/host-a"})
-    source = Source(name, "site", f"{base}/many/list_1.html", rules=RULES)
+    source = Source(name, "site", f"{base}/many/list_1.html", rules=RULES, allow_private=True)
     env = dict(os.environ, ECOWATCH_REDIS_URL=redis_url, ECOWATCH_DATABASE_URL=coordinator.sqlalchemy_url,
                ECOWATCH_DATA_DIR=str(coordinator.data_dir), ECOWATCH_SOURCES_FILE=str(sources_file),
                ECOWATCH_FETCH_TIMEOUT_SECONDS="5", ECOWATCH_USER_AGENT="ecowatch-test/host-b")
@@ -186,7 +187,7 @@ def test_unreachable_redis_crawls_on_this_host_and_says_so(settings, store):
         dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
     with serve_fixture_sites() as (base, _app):
         rules = {**{k: v for k, v in RULES.items() if k != "max_pages"}, "max_pages": 3}
-        report = collect(Source("江北区政府", "site", f"{base}/gov/list.html", rules=rules), store,
+        report = collect(Source("江北区政府", "site", f"{base}/gov/list.html", rules=rules, allow_private=True), store,
                          Settings(**{**settings.model_dump(), "redis_url": dead}))
     assert report.new == 4, report  # nothing lost for want of Redis
     assert "distributed crawling unavailable" in (report.error or "")

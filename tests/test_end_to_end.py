@@ -16,7 +16,7 @@ from tests.conftest import FIXTURES
 def test_feed_to_assigned_incident_over_http(static_server, settings, store, analyzer, api_server):
     base, root = static_server
     shutil.copy(FIXTURES / "jiangbei_feed.xml", root / "feed.xml")
-    source = Source(name="test-feed", kind="rss", url=f"{base}/feed.xml")
+    source = Source(name="test-feed", kind="rss", url=f"{base}/feed.xml", allow_private=True)
 
     first = collect(source, store, settings)
     assert first.ok and first.items == 3 and first.new == 3

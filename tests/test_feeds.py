@@ -12,7 +12,7 @@ import pytest
 
 from core.errors import FetchError
 from crawlers.collect import collect
-from crawlers.feeds.reader import fetch_feed, parse_feed
+from crawlers.feeds.reader import FeedRequest, fetch_feed, parse_feed
 from crawlers.sources import Source
 from tests.conftest import FIXTURES
 
@@ -84,7 +84,7 @@ def feed_server():
 
 
 def test_conditional_get_uses_etag(feed_server, settings, store):
-    source = Source("cond", "rss", f"{feed_server}/feed")
+    source = Source("cond", "rss", f"{feed_server}/feed", allow_private=True)
     assert collect(source, store, settings).new == 3
     again = collect(source, store, settings)
     assert again.ok and again.items == 0 and again.new == 0
@@ -95,14 +95,14 @@ def test_conditional_get_uses_etag(feed_server, settings, store):
                                         ("/loop", "redirect loop"), ("/slow", "timed out")])
 def test_faults_are_clear_errors(feed_server, path, words):
     with pytest.raises(FetchError, match=words):
-        fetch_feed(feed_server + path, "x", timeout=1.0)
+        fetch_feed(feed_server + path, "x", request=FeedRequest(timeout=1.0, allow_private=True))
 
 
 def test_a_failing_source_is_recorded_and_others_still_land(feed_server, static_server, settings, store):
     base, root = static_server
     shutil.copy(FIXTURES / "jiangbei_feed.xml", root / "ok.xml")
-    bad = collect(Source("bad", "rss", f"{feed_server}/500"), store, settings)
-    good = collect(Source("good", "rss", f"{base}/ok.xml"), store, settings)
+    bad = collect(Source("bad", "rss", f"{feed_server}/500", allow_private=True), store, settings)
+    good = collect(Source("good", "rss", f"{base}/ok.xml", allow_private=True), store, settings)
     assert not bad.ok and "HTTP 500" in bad.error
     assert good.ok and good.new == 3
     with store.read() as tx:

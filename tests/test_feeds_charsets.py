@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import FetchError
 from crawlers.collect import collect
-from crawlers.feeds.reader import fetch_feed, parse_feed
+from crawlers.feeds.reader import FeedRequest, fetch_feed, parse_feed
 from crawlers.sources import Source
 from tests.conftest import FIXTURES
 
@@ -87,7 +87,7 @@ def lm_server():
 
 
 def test_last_modified_conditional_get(lm_server, settings, store):
-    source = Source("lm", "rss", f"{lm_server}/feed")
+    source = Source("lm", "rss", f"{lm_server}/feed", allow_private=True)
     assert collect(source, store, settings).new == 3
     again = collect(source, store, settings)
     assert again.ok and again.items == 0 and _LastModified.seen[-1] == "Sat, 28 Nov 2026 01:00:00 GMT"
@@ -95,4 +95,4 @@ def test_last_modified_conditional_get(lm_server, settings, store):
 
 def test_truncated_feed_is_a_clear_error(lm_server):
     with pytest.raises(FetchError):
-        fetch_feed(f"{lm_server}/truncated", "t", timeout=2)
+        fetch_feed(f"{lm_server}/truncated", "t", request=FeedRequest(timeout=2, allow_private=True))

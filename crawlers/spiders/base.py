@@ -14,9 +14,11 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
 from core.timeutil import utcnow
+from crawlers.addresses import NOT_ALLOWED
+from crawlers.middlewares.addresses import AddressRefused
 from crawlers.middlewares.redirects import RedirectLoop
 from crawlers.middlewares.seen import AlreadySeen
-from crawlers.parsers.charset import decode_html
+from crawlers.parsers.charset import Decoded, decode_page
 
 BLOCKED = {401: "login required", 403: "forbidden", 418: "rate-limited (HTTP 418)", 429: "too many requests"}
 
@@ -26,6 +28,8 @@ def describe_failure(failure: Failure, url: str, timeout: float | None = None) -
     exc = failure.value
     if isinstance(exc, AlreadySeen | RedirectLoop):  # not a failure / recorded where it happened
         return None
+    if isinstance(exc, AddressRefused) or NOT_ALLOWED in str(exc):  # the middleware's or the resolver's
+        return f"address refused: {str(exc)[:300]}"
     if isinstance(exc, HttpError):
         status = exc.response.status
         if status in BLOCKED:
@@ -77,8 +81,10 @@ class SourceSpider(scrapy.Spider):
             return
         gone = isinstance(failure.value, HttpError) and failure.value.response.status in (404, 410)
         is_list = request is not None and ("list_page" in request.meta or "page" in request.meta)
-        if message.startswith("forbidden by robots.txt") or (gone and not is_list):
-            # A robots-forbidden link, or a post deleted since it was listed, is not a broken source.
+        refused_link = message.startswith("address refused") and not is_list
+        if message.startswith("forbidden by robots.txt") or refused_link or (gone and not is_list):
+            # A link robots.txt or the address policy forbids, or a post deleted since it was
+            # listed, is not a broken source (a list page refused is: nothing can be read).
             self.notes.append(message)
             return
         self.fail(message)
@@ -88,13 +94,18 @@ class SourceSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_error, **kwargs)
 
     @staticmethod
-    def page_text(response: Response) -> str:
-        """The page as text, surviving wrong declared charsets."""
+    def page_decoded(response: Response) -> Decoded:
+        """The page as text, surviving wrong declared charsets, and whether that reading is sure."""
         charset = None
         ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
         if "charset=" in ctype:
             charset = ctype.split("charset=")[-1].split(";")[0].strip()
-        return decode_html(response.body, charset)
+        return decode_page(response.body, charset)
+
+    @classmethod
+    def page_text(cls, response: Response) -> str:
+        """The page as text (the best reading, sure or not: good enough to find links)."""
+        return cls.page_decoded(response).text
 
     def json_body(self, response: Response) -> Any:
         """The response as JSON; records "garbage JSON" and returns None when it is not."""

@@ -83,7 +83,11 @@ class SiteSpider(SourceSpider):
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         """An article page → one item (title, text, date, author, original HTML)."""
-        text = self.page_text(response)
+        decoded = self.page_decoded(response)
+        if not decoded.confident:  # a guessed reading would be stored as the author's words
+            self.fail(f"could not tell the character encoding of {response.url} (none declared, not UTF-8)")
+            return
+        text = decoded.text
         article = extract_article(text, response.url, self.rules)
         yield {"source": self.source["name"], "url": response.url, "title": article.title, "text": article.text,
                "author": article.author, "published_at": article.published_at, "raw": text}
