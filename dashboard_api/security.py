@@ -21,26 +21,34 @@ class TokenClaims:
     role: str
     unit_code: str | None
     expires_at: dt.datetime
+    version: int  # the user's token version when it was issued (storage.users)
 
 
 def create_token(secret: str, name: str, role: str, unit_code: str | None, now: dt.datetime,
-                 minutes: int) -> tuple[str, dt.datetime]:
-    """A signed token for a user, valid ``minutes`` from ``now``; returns (token, expiry)."""
+                 minutes: int, *, version: int = 0) -> tuple[str, dt.datetime]:
+    """A signed token for a user, valid ``minutes`` from ``now``; returns (token, expiry).
+
+    ``version`` is the user's token version: raising it (a password reset, a disable or enable)
+    invalidates every token issued before."""
     expires = now + dt.timedelta(minutes=minutes)
-    token = jwt.encode({"sub": name, "role": role, "unit": unit_code, "iat": int(now.timestamp()),
+    token = jwt.encode({"sub": name, "role": role, "unit": unit_code, "ver": version, "iat": int(now.timestamp()),
                         "exp": int(expires.timestamp())}, secret, algorithm=ALGORITHM)
     return token, expires
 
 
 def read_token(secret: str, token: str) -> TokenClaims | None:
-    """The claims of a valid, unexpired token signed with ``secret``; None otherwise."""
+    """The claims of a valid, unexpired token signed with ``secret``; None otherwise (a token
+    without a version, issued before versions existed, too)."""
     try:
-        data = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "role"]})
+        data = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                          options={"require": ["sub", "exp", "role", "ver"]})
     except jwt.PyJWTError:
         return None
-    if not isinstance(data.get("sub"), str) or not isinstance(data.get("role"), str):
+    if not isinstance(data.get("sub"), str) or not isinstance(data.get("role"), str) \
+            or type(data.get("ver")) is not int:
         return None
-    return TokenClaims(data["sub"], data["role"], data.get("unit"), dt.datetime.fromtimestamp(data["exp"], dt.UTC))
+    return TokenClaims(data["sub"], data["role"], data.get("unit"), dt.datetime.fromtimestamp(data["exp"], dt.UTC),
+                       data["ver"])
 
 
 class LoginLimiter:
