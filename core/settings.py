@@ -71,7 +71,15 @@ class Settings(BaseSettings):
     )
     token_minutes: int = Field(default=480, ge=1, description="how long a login token is valid")
     login_attempts: int = Field(default=5, ge=1, description="failed logins per user and address per window")
+    login_address_attempts: int = Field(
+        default=20, ge=1, description="failed logins per address per window, whatever the user names (spraying)"
+    )
     login_window_seconds: int = Field(default=300, ge=1)
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated, "
+        "as uvicorn's forwarded_allow_ips); unset = none: the client is the connection's address",
+    )
 
     @field_validator("secret_key")
     @classmethod

@@ -62,9 +62,13 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
         api = create_app(store, jurisdiction, context.expected_hours(sources),
                          secret_key=settings.token_secret(), token_minutes=settings.token_minutes,
                          login_attempts=settings.login_attempts, login_window_seconds=settings.login_window_seconds,
+                         login_address_attempts=settings.login_address_attempts,
                          alerts=context.alerts_config(settings))
         api.state.briefings_dir = context.briefings_dir(settings)  # where the scheduler keeps them
-        uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning")
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: a local client could
+        # then pick any address and slip past the login limiter. Only a configured proxy is believed.
+        uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning",
+                    proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or "")
     finally:
         scheduler.shutdown(wait=False)
 

@@ -25,7 +25,8 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     """Exchange a user name and password (form fields ``username``, ``password``) for a bearer token.
 
     Failed attempts are limited per user name and client address (``ECOWATCH_LOGIN_ATTEMPTS`` per
-    ``ECOWATCH_LOGIN_WINDOW_SECONDS``); past that the answer is 429 with ``Retry-After``."""
+    ``ECOWATCH_LOGIN_WINDOW_SECONDS``) and per client address across names
+    (``ECOWATCH_LOGIN_ADDRESS_ATTEMPTS``); past that the answer is 429 with ``Retry-After``."""
     limiter = request.app.state.login_limiter
     address = request.client.host if request.client else "?"
     name = form.username[:100]
