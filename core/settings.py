@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         default=20, ge=1, description="failed logins per address per window, whatever the user names (spraying)"
     )
     login_window_seconds: int = Field(default=300, ge=1)
+    min_free_mb: int = Field(
+        default=64, ge=0, description="/healthz answers 503 when the data folder's disk has less free space"
+    )
     trusted_proxies: str | None = Field(
         default=None,
         description="addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated, "

@@ -35,7 +35,7 @@ Errors are JSON `{"detail": ...}` with the status saying what went wrong.
 def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict[str, float] | None = None, *,
                secret_key: str | None = None, token_minutes: int = 480, login_attempts: int = 5,
                login_window_seconds: float = 300.0, login_address_attempts: int = 20,
-               alerts: AlertsConfig | None = None) -> FastAPI:
+               min_free_mb: int = 64, alerts: AlertsConfig | None = None) -> FastAPI:
     """Build the API and console over an open store.
 
     ``secret_key`` signs login tokens (``Settings.token_secret()``); without one a random key is
@@ -50,6 +50,7 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
     app.state.secret_key = secret_key or secrets.token_urlsafe(48)
     app.state.token_minutes = token_minutes
     app.state.login_limiter = LoginLimiter(login_attempts, login_window_seconds, login_address_attempts)
+    app.state.min_free_bytes = min_free_mb * 2**20  # /healthz: less free disk than this is unhealthy
     app.state.search_indexer = SearchIndexer(jurisdiction)
     with store.begin() as tx:
         tx.ensure_index()

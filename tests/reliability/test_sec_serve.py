@@ -21,7 +21,7 @@ from storage.sql import open_store
 from tests.api_seed import PASSWORD, seed_users
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -39,7 +39,7 @@ def serve_env(data: Path, **extra: str) -> dict[str, str]:
 @contextmanager
 def served(data: Path, **extra: str) -> Iterator[str]:
     """``ecowatch serve`` in a subprocess on a free loopback port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "ecowatch.cli", "serve", "--port", str(port)],
                             env=serve_env(data, **extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -96,3 +96,47 @@ def test_spraying_one_password_over_many_names_is_limited_per_address(store, api
                        timeout=30).status_code for n in names} == {400}
     blocked = httpx.post(f"{api_server}/api/auth/token", data={"username": "duty1", "password": PASSWORD}, timeout=30)
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+
+
+def _fill_and_checkpoint(store, posts: int = 800) -> None:
+    """Enough posts that the database spans many pages, all of them written into the main file."""
+    from core.models import RawPost
+
+    with store.begin() as tx:
+        tx.add_posts([RawPost(source="s", text="石马河污水" * 40 + str(i), url=f"http://x/{i}") for i in range(posts)])
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _break(database: Path, how: str) -> None:
+    if how == "corrupt":
+        with database.open("r+b") as f:
+            f.write(b"\x00" * 100)  # the header gone, as a stray write or a bad copy leaves it
+    else:
+        with database.open("r+b") as f:
+            f.truncate(database.stat().st_size // 2)  # a copy cut short, a disk that filled during it
+
+
+@pytest.mark.parametrize("how", ["corrupt", "truncated"])
+def test_healthz_says_when_the_database_is_broken(settings, store, api_server, how):
+    _fill_and_checkpoint(store)
+    assert httpx.get(f"{api_server}/healthz", timeout=10).json()["posts"] == 800
+    _break(settings.data_dir / "ecowatch.db", how)
+    resp = httpx.get(f"{api_server}/healthz", timeout=10)
+    assert resp.status_code == 503, resp.text
+    assert ("not an SQLite database" if how == "corrupt" else "is truncated") in resp.json()["detail"]
+
+
+@pytest.mark.parametrize("how", ["corrupt", "truncated"])
+def test_serve_refuses_a_broken_database_in_one_line(settings, store, how):
+    _fill_and_checkpoint(store)
+    store.dispose()
+    database = settings.data_dir / "ecowatch.db"
+    _break(database, how)
+    before = database.read_bytes()
+    done = subprocess.run([sys.executable, "-m", "ecowatch.cli", "serve", "--port", str(free_port())],
+                          capture_output=True, text=True, timeout=120, env=serve_env(settings.data_dir))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("ecowatch: the database ") and line.endswith("; not starting"), line
+    assert database.read_bytes() == before  # refused before anything wrote to it
