@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     min_free_mb: int = Field(
         default=64, ge=0, description="/healthz answers 503 when the data folder's disk has less free space"
     )
+    public_api_schema: bool = Field(
+        default=True, description="/openapi.json answers without a login (false: logged-in users only)"
+    )
     trusted_proxies: str | None = Field(
         default=None,
         description="addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated, "
