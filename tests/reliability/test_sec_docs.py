@@ -5,16 +5,12 @@ for logged-in users only when ECOWATCH_PUBLIC_API_SCHEMA=false."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 
 import httpx
-import uvicorn
 
 from core.jurisdiction import load_jurisdiction
 from tests.api_seed import seed_users, token_headers
-from tests.conftest import TEST_SECRET
-from tests.reliability.test_sec_serve import free_port
+from tests.conftest import TEST_SECRET, serving
 from tests.test_browser import pytestmark as browser_available
 
 
@@ -37,26 +33,13 @@ def test_schema_for_logged_in_users_only_when_configured(store):
     from dashboard_api import create_app
 
     seed_users(store)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, load_jurisdiction("jiangbei"), secret_key=TEST_SECRET,
-                                                      public_api_schema=False),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            if server.started:
-                break
-            time.sleep(0.05)
+    with serving(create_app(store, load_jurisdiction("jiangbei"), secret_key=TEST_SECRET,
+                            public_api_schema=False)) as base:
         anonymous = httpx.get(base + "/openapi.json")
         assert anonymous.status_code == 401 and "paths" not in anonymous.text
         for user in ("unit_a", "duty1"):
             schema = httpx.get(base + "/openapi.json", headers=token_headers(user, TEST_SECRET)).json()
             assert "/api/incidents" in schema["paths"]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
 
 
 @browser_available

@@ -5,10 +5,8 @@ believed), and per address across user names (password spraying)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,12 +17,8 @@ import pytest
 from core.settings import Settings
 from storage.sql import open_store
 from tests.api_seed import PASSWORD, seed_users
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import _free_port as free_port
+from tests.conftest import wait_until_answering
 
 
 def serve_env(data: Path, **extra: str) -> dict[str, str]:
@@ -44,14 +38,9 @@ def served(data: Path, **extra: str) -> Iterator[str]:
                             env=serve_env(data, **extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            if proc.poll() is not None:
-                pytest.fail(f"serve exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
-            try:
-                httpx.get(base + "/healthz", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_until_answering(base, tries=1200)  # ~60 s: serve imports the analyser first
+        if proc.poll() is not None:
+            pytest.fail(f"serve exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
         yield base
     finally:
         proc.terminate()
