@@ -80,6 +80,7 @@ def _store_or_exit(settings: Settings) -> SqlStore:
     """The store ``serve`` runs on; when it cannot be opened (a corrupt or truncated SQLite file,
     a folder it cannot write to, a server that refuses), one line saying so and exit status 1:
     a service manager's log then shows the cause, not a traceback, and nothing is started."""
+    from sqlalchemy import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from core.errors import StoreError
@@ -91,8 +92,9 @@ def _store_or_exit(settings: Settings) -> SqlStore:
         try:
             return context.store(settings)
         except (SQLAlchemyError, StoreError, OSError) as exc:
-            problem = f"cannot open the database {path or settings.sqlalchemy_url}: {error_text(exc)}"
-    typer.echo(f"ecowatch: {problem}; not starting", err=True)
+            problem = f"the database cannot be opened: {error_text(exc)}"
+    where = path or make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
+    typer.echo(f"ecowatch: {where}: {problem}; not starting", err=True)
     raise typer.Exit(1)
 
 

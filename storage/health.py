@@ -32,15 +32,15 @@ def sqlite_file_problem(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        return f"cannot read the database {path}: {exc.strerror}"
+        return f"the database file cannot be read: {exc.strerror}"
     if len(header) < 100 or not header.startswith(_MAGIC):
-        return f"the database {path} is not an SQLite database (corrupt or overwritten)"
+        return "the database file is not an SQLite database (corrupt or overwritten)"
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     # The page count is valid when the "version valid for" number matches the change counter.
     if header[24:28] == header[92:96] and size < pages * page_size:
-        return f"the database {path} is truncated: {size} bytes of {pages * page_size}"
+        return f"the database file is truncated: {size} bytes of {pages * page_size}"
     return None
 
 
@@ -48,29 +48,29 @@ def disk_problem(store: SqlStore, min_free_bytes: int) -> str | None:
     """Why the store's files cannot take writes, or None: a broken SQLite file, a read-only folder
     (SQLite writes its journal beside the database), a disk with less than ``min_free_bytes`` free.
     The snapshot folder is checked too; a server database's own disk is its server's business."""
-    folders: list[Path] = []
+    folders: list[tuple[str, Path]] = []
     if store.engine.dialect.name == "sqlite" and store.engine.url.database not in (None, "", ":memory:"):
         database = Path(str(store.engine.url.database))
         problem = sqlite_file_problem(database)
         if problem is not None:
             return problem
         if database.exists() and not os.access(database, os.W_OK):
-            return f"the database {database} is read-only: nothing new can be stored"
-        folders.append(database.parent)
+            return "the database file is read-only: nothing new can be stored"
+        folders.append(("data folder", database.parent))
     if store.snapshot_dir is not None:
-        folders.append(store.snapshot_dir)
-    for folder in folders:
+        folders.append(("snapshot folder", store.snapshot_dir))
+    for name, folder in folders:  # named, not shown: /healthz answers anyone, paths are not its business
         try:
             fs = os.statvfs(folder)
         except FileNotFoundError:
             continue
         except OSError as exc:
-            return f"cannot check the folder {folder}: {exc.strerror}"
+            return f"the {name} cannot be checked: {exc.strerror}"
         if fs.f_flag & os.ST_RDONLY or not os.access(folder, os.W_OK):
-            return f"the folder {folder} is read-only: nothing new can be stored"
+            return f"the {name} is read-only: nothing new can be stored"
         free = fs.f_bavail * fs.f_frsize
         if free < min_free_bytes:
-            return f"disk full: {free // 2**20} MB free for {folder} (at least {min_free_bytes // 2**20} MB needed)"
+            return f"disk full: {free // 2**20} MB free for the {name} (at least {min_free_bytes // 2**20} MB needed)"
     return None
 
 

@@ -57,6 +57,7 @@ def test_healthz_says_when_the_disk_is_full(settings, api_server):
     assert full.value.errno == errno.ENOSPC  # really full
     code, body = _health(api_server)
     assert code == 503 and body["detail"].startswith("disk full: 0 MB free") and body["status"] == "unavailable"
+    assert str(settings.data_dir) not in body["detail"]  # anyone may ask: the reason, not the paths
     filler.unlink()
     assert _health(api_server) == (200, {"status": "ok", "posts": 0, "database": "sqlite"})
 

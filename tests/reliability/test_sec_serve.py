@@ -127,5 +127,5 @@ def test_serve_refuses_a_broken_database_in_one_line(settings, store, how):
                           capture_output=True, text=True, timeout=120, env=serve_env(settings.data_dir))
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
     (line,) = done.stderr.strip().splitlines()
-    assert line.startswith("ecowatch: the database ") and line.endswith("; not starting"), line
+    assert line.startswith(f"ecowatch: {database}: the database file is ") and line.endswith("; not starting"), line
     assert database.read_bytes() == before  # refused before anything wrote to it
