@@ -16,6 +16,9 @@ from core.timeutil import SHANGHAI, UTC
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 # The morning hand-over the daily duty report is made for (值班日报 covers the 24 hours before it).
 HANDOVER = dt.time(7, 30)
+# Years a briefing can be about: its bounds and the period before it (week-on-week) must stay within
+# what datetime and the store hold (year 1 minus a day, or 9999 plus a week, overflow).
+YEARS = range(1970, 9999)
 
 
 class PeriodError(EcowatchError):
@@ -38,11 +41,11 @@ class Period:
 
     def previous(self) -> Period:
         """The period of the same length just before this one (for week-on-week change)."""
+        start = self.start - self.length  # Asia/Shanghai has no daylight saving: a week is 7 × 24 h
         if self.kind == "week":
-            year, week, _ = (self.start.astimezone(SHANGHAI) - dt.timedelta(days=7)).isocalendar()
-            return iso_week(f"{year}-W{week:02d}")
-        local = self.end.astimezone(SHANGHAI) - dt.timedelta(days=1)
-        return daily(local.date().isoformat(), local.time())
+            year, week, _ = start.astimezone(SHANGHAI).isocalendar()
+            return Period("week", f"{year}-W{week:02d}", start, self.start)
+        return Period("day", self.start.astimezone(SHANGHAI).date().isoformat(), start, self.start)
 
     @property
     def label(self) -> str:
@@ -71,12 +74,18 @@ def iso_week(text: str) -> Period:
     if not match:
         raise PeriodError(f"not an ISO week: {text!r} (use e.g. 2026-W48)")
     year, week = int(match.group(1)), int(match.group(2))
+    _check_year(year, text)
     try:
         monday = dt.date.fromisocalendar(year, week, 1)
     except ValueError as exc:
         raise PeriodError(f"no week {week} in {year}: {exc}") from exc
     start = dt.datetime.combine(monday, dt.time(0), tzinfo=SHANGHAI)
     return Period("week", f"{year}-W{week:02d}", start.astimezone(UTC), (start + dt.timedelta(days=7)).astimezone(UTC))
+
+
+def _check_year(year: int, text: str) -> None:
+    if year not in YEARS:
+        raise PeriodError(f"{text.strip()!r} is out of range: years {YEARS.start}-{YEARS.stop - 1}")
 
 
 def week_of(moment: dt.datetime) -> Period:
@@ -96,5 +105,6 @@ def daily(date_text: str, handover: dt.time = HANDOVER) -> Period:
         day = dt.date.fromisoformat(date_text.strip())
     except ValueError as exc:
         raise PeriodError(f"not a date: {date_text!r} (use e.g. 2026-11-29)") from exc
+    _check_year(day.year, date_text)
     end = dt.datetime.combine(day, handover, tzinfo=SHANGHAI)
     return Period("day", day.isoformat(), (end - dt.timedelta(days=1)).astimezone(UTC), end.astimezone(UTC))

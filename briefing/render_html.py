@@ -1,13 +1,20 @@
-"""The briefing as one self-contained HTML page (charts inline); every text from the store is escaped."""
+"""The briefing as one self-contained HTML page (charts inline); every text from the store is escaped
+and made inert (``core.display_text``: no bidi override can reverse a title)."""
 
 from __future__ import annotations
 
 import base64
-from html import escape
+import html
 from urllib.parse import urlsplit
 
 from briefing.figures import Briefing
 from briefing.layout import blocks
+from core.display_text import displayable
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """``text`` as HTML text, without the invisible characters that reorder what is shown."""
+    return html.escape(displayable(text), quote)
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;

@@ -11,13 +11,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+# HS256 keys shorter than the hash's 32-byte output can be brute-forced offline from any one token.
+MIN_SECRET_BYTES = 32
 
 
 def _default_data_dir() -> Path:
@@ -72,6 +75,9 @@ class Settings(BaseSettings):
     )
     token_minutes: int = Field(default=480, ge=1, description="how long a login token is valid")
     login_attempts: int = Field(default=5, ge=1, description="failed logins per user and address per window")
+    login_address_attempts: int = Field(
+        default=20, ge=1, description="failed logins per address per window, whatever the user names (spraying)"
+    )
     login_window_seconds: int = Field(default=300, ge=1)
     import_batch_size: int = Field(
         default=500, ge=1, description="posts per transaction of ecowatch import (a killed import keeps its batches)"
@@ -83,6 +89,29 @@ class Settings(BaseSettings):
         default=20_000, ge=100, description="text of one post kept by import and read by analyze; the rest is cut"
     )
     max_evidence_spans: int = Field(default=50, ge=1, description="evidence spans listed per ecowatch analyze line")
+    min_free_mb: int = Field(
+        default=64, ge=0, description="/healthz answers 503 when the data folder's disk has less free space"
+    )
+    public_api_schema: bool = Field(
+        default=True, description="/openapi.json answers without a login (false: logged-in users only)"
+    )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated, "
+        "as uvicorn's forwarded_allow_ips); unset = none: the client is the connection's address",
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_long_enough(cls, value: str | None) -> str | None:
+        """Refuse a token-signing key an attacker could guess from one token (empty = unset)."""
+        if not value:
+            return None
+        if len(value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"ECOWATCH_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (it has "
+                             f"{len(value.encode())}); unset it to use the generated key file, or make one with "
+                             f"python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -125,17 +154,21 @@ class Settings(BaseSettings):
 
     def token_secret(self) -> str:
         """The token-signing secret: ``secret_key`` if set, else one generated at first use and kept
-        (mode 0600) in the data folder, so tokens survive a restart and differ per deployment."""
+        in the data folder, so tokens survive a restart and differ per deployment.
+
+        The file is created with mode 0600 by ``os.open`` itself: written first and chmod-ed after,
+        it would be readable by everyone for a moment."""
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret_key"
         if not path.exists():
             import secrets
 
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.ensure_dirs()
             tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
-            tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
-            tmp.chmod(0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(secrets.token_urlsafe(48))
             try:
                 os.link(tmp, path)  # atomic and exclusive: two processes starting together agree
             except FileExistsError:
@@ -144,9 +177,41 @@ class Settings(BaseSettings):
                 tmp.unlink()
         return path.read_text(encoding="ascii").strip()
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, when the store is one (None for a server database)."""
+        url = self.sqlalchemy_url
+        if not url.startswith("sqlite:///") or ":memory:" in url:
+            return None
+        return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+
     def ensure_dirs(self) -> None:
-        """Create the data folders (idempotent)."""
-        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        """Create the data folders (idempotent), private to the user running ecowatch: the data
+        folder 0700, the SQLite database (password hashes, every post) and its journal files 0600,
+        including those an older version left readable to all."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.snapshot_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private(self.data_dir, 0o700)
+        database = self.sqlite_path
+        if database is None or not database.parent.is_dir():
+            return
+        try:  # created empty here with its final mode (SQLite takes an empty file as a new database)
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError:
+            return  # a read-only folder: opening the store says so (ecowatch serve, /healthz)
+        for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+            _private(path, 0o600)
+
+
+def _private(path: Path, mode: int) -> None:
+    """Take group and other permissions off ``path`` if it has any (and is ours to change)."""
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(mode)
+    except OSError:
+        pass  # missing, or not ours: nothing to tighten
 
 
 def load_settings(**overrides: Any) -> Settings:

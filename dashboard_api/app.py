@@ -19,6 +19,7 @@ from dashboard_api.routes import (
     admin,
     auth,
     briefings,
+    docs,
     feed,
     incidents,
     rota,
@@ -46,25 +47,31 @@ Errors are JSON `{"detail": ...}` with the status saying what went wrong.
 
 def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict[str, float] | None = None, *,
                secret_key: str | None = None, token_minutes: int = 480, login_attempts: int = 5,
-               login_window_seconds: float = 300.0, alerts: AlertsConfig | None = None) -> FastAPI:
+               login_window_seconds: float = 300.0, login_address_attempts: int = 20,
+               min_free_mb: int = 64, public_api_schema: bool = True,
+               alerts: AlertsConfig | None = None) -> FastAPI:
     """Build the API and console over an open store.
 
     ``secret_key`` signs login tokens (``Settings.token_secret()``); without one a random key is
     used, valid for this process only. ``alerts`` is the workflow configuration the actions use
     (built from the jurisdiction's pack when not given; the CLI adds the contacts file).
     """
-    app = FastAPI(title="ecowatch", version="0.1.0", description=DESCRIPTION)
+    # The schema and the interactive pages come from routes.docs (assets served here, not a CDN).
+    app = FastAPI(title="ecowatch", version="0.1.0", description=DESCRIPTION, openapi_url=None, docs_url=None,
+                  redoc_url=None)
     app.state.store = store
     app.state.jurisdiction = jurisdiction
     app.state.alerts_config = alerts or alerts_config(jurisdiction)
     app.state.expected_hours = expected_hours or {}
     app.state.secret_key = secret_key or secrets.token_urlsafe(48)
     app.state.token_minutes = token_minutes
-    app.state.login_limiter = LoginLimiter(login_attempts, login_window_seconds)
+    app.state.login_limiter = LoginLimiter(login_attempts, login_window_seconds, login_address_attempts)
+    app.state.min_free_bytes = min_free_mb * 2**20  # /healthz: less free disk than this is unhealthy
+    app.state.public_api_schema = public_api_schema
     app.state.search_indexer = SearchIndexer(jurisdiction)
     with store.begin() as tx:
         tx.ensure_index()
-    for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, rota):
+    for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, rota, docs):
         app.include_router(module.router)
     # Briefings cover every unit: the duty desk, leaders and admins read them, unit users do not.
     app.include_router(briefings.router, dependencies=[Depends(require_roles("duty", "leader", "admin"))],

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.passwords import MIN_PASSWORD_LENGTH
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -79,14 +81,16 @@ class UserCreateBody(_Body):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\-@]+$", examples=["shimahe"])
     role: Literal["duty", "unit", "leader", "admin"] = Field(examples=["unit"])
     unit_code: str | None = Field(default=None, max_length=20, examples=["500105003000"])
-    password: str = Field(min_length=8, max_length=200, examples=["a-long-passphrase"])
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200, examples=["a-long-passphrase"],
+                          description="at least 12 characters, not a common password, not the user name")
 
 
 class UserUpdateBody(_Body):
     """Enable/disable a user or set a new password."""
 
     active: bool | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=200)
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200,
+                                 description="as for a new user")
 
 
 class RejectBody(_Body):

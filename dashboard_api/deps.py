@@ -12,7 +12,9 @@ from fastapi.security import OAuth2PasswordBearer
 
 from alerts.config import AlertsConfig
 from core.jurisdiction import Jurisdiction
+from core.timeutil import utcnow
 from dashboard_api.security import read_token
+from storage.rows import User
 from storage.sql import SqlStore
 
 
@@ -57,11 +59,30 @@ class Principal:
     name: str
     role: str  # duty | unit | leader | admin
     unit_code: str | None  # set for (and only for) unit users
+    token_version: int  # the user's token version the token was issued under
+    expires_at: dt.datetime  # when the token stops working
 
     @property
     def unit_scope(self) -> str | None:
         """The only unit this user may see, or None for users who see every unit."""
         return self.unit_code if self.role == "unit" else None
+
+    def lapsed(self, user: User | None, now: dt.datetime) -> str | None:
+        """Why the token no longer stands for ``user`` as stored now, or None while it does.
+
+        The one rule, asked at every request and at every poll of an open live-feed stream: the
+        token has expired, or its user is gone, disabled, has another role or unit, or had its
+        password reset or was disabled and enabled since (another token version)."""
+        if now >= self.expires_at:
+            return "expired"
+        if user is None or not user.active or user.role != self.role or user.unit_code != self.unit_code \
+                or user.token_version != self.token_version:
+            return "revoked"
+        return None
+
+
+LAPSED = {"expired": "invalid or expired token: log in again",
+          "revoked": "this account is disabled or has changed: log in again"}
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -71,17 +92,19 @@ def _unauthorized(detail: str) -> HTTPException:
 def get_principal(request: Request, store: StoreDep,
                   token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
     """The user the bearer token names; 401 when the token is missing, forged, expired, or its user
-    was disabled or changed role since it was issued."""
+    was disabled, changed role or unit, or had its password reset since it was issued."""
     if not token:
         raise _unauthorized("not logged in: send Authorization: Bearer <token> from /api/auth/token")
     claims = read_token(request.app.state.secret_key, token)
     if claims is None:
-        raise _unauthorized("invalid or expired token: log in again")
+        raise _unauthorized(LAPSED["expired"])
+    principal = Principal(claims.name, claims.role, claims.unit_code, claims.version, claims.expires_at)
     with store.read() as tx:
         user = tx.get_user(claims.name)
-    if user is None or not user.active or user.role != claims.role or user.unit_code != claims.unit_code:
-        raise _unauthorized("this account is disabled or has changed: log in again")
-    return Principal(user.name, user.role, user.unit_code)
+    reason = principal.lapsed(user, utcnow())
+    if reason is not None:
+        raise _unauthorized(LAPSED[reason])
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -13,12 +13,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from core.settings import load_settings
+from core.settings import Settings, load_settings
 from ecowatch import context
+
+if TYPE_CHECKING:
+    from storage.sql import SqlStore
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="ecowatch: environmental public-opinion monitoring for a district ecology bureau.")
@@ -35,7 +38,6 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
     from dashboard_api import create_app
     from ecowatch.scheduler import Pipeline, build_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = context.settings(host=host, port=port)
     if demo:
         from ecowatch.demo.server import serve_demo_sources
@@ -47,7 +49,8 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
         typer.echo(f"demo sources served at {base}")
     else:
         sources = context.sources(settings)
-    store = context.store(settings)
+    store = _store_or_exit(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jurisdiction = load_jurisdiction(settings.jurisdiction)
     if demo:
         from ecowatch.commands_users import DEMO_PASSWORD, seed_demo_users
@@ -62,11 +65,37 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
         api = create_app(store, jurisdiction, context.expected_hours(sources),
                          secret_key=settings.token_secret(), token_minutes=settings.token_minutes,
                          login_attempts=settings.login_attempts, login_window_seconds=settings.login_window_seconds,
-                         alerts=context.alerts_config(settings))
+                         login_address_attempts=settings.login_address_attempts, min_free_mb=settings.min_free_mb,
+                         public_api_schema=settings.public_api_schema, alerts=context.alerts_config(settings))
         api.state.briefings_dir = context.briefings_dir(settings)  # where the scheduler keeps them
-        uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning")
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: a local client could
+        # then pick any address and slip past the login limiter. Only a configured proxy is believed.
+        uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning",
+                    proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or "")
     finally:
         scheduler.shutdown(wait=False)
+
+
+def _store_or_exit(settings: Settings) -> SqlStore:
+    """The store ``serve`` runs on; when it cannot be opened (a corrupt or truncated SQLite file,
+    a folder it cannot write to, a server that refuses), one line saying so and exit status 1:
+    a service manager's log then shows the cause, not a traceback, and nothing is started."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.errors import StoreError
+    from storage.health import error_text, sqlite_file_problem
+
+    path = settings.sqlite_path
+    problem = sqlite_file_problem(path) if path else None  # before SQLite or a migration writes to it
+    if problem is None:
+        try:
+            return context.store(settings)
+        except (SQLAlchemyError, StoreError, OSError) as exc:
+            problem = f"the database cannot be opened: {error_text(exc)}"
+    where = path or make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
+    typer.echo(f"ecowatch: {where}: {problem}; not starting", err=True)
+    raise typer.Exit(1)
 
 
 @app.command("import")

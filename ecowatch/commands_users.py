@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,6 +15,7 @@ from ecowatch.cli import app
 if TYPE_CHECKING:
     from core.jurisdiction import Jurisdiction
     from storage.sql import SqlStore
+    from storage.users import UsersTx
 
 user_app = typer.Typer(no_args_is_help=True, help="Console users: duty, unit, leader, admin.")
 app.add_typer(user_app, name="user")
@@ -28,11 +30,33 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _acceptable_password(name: str) -> str:
+    """The password read from standard input, if the policy (``core.passwords``) accepts it for
+    ``name``; otherwise say why and exit with status 2, changing nothing."""
+    from core.passwords import password_problem
+
+    password = _read_password()
+    problem = password_problem(password, name)
+    if problem is not None:
+        typer.echo(f"ecowatch: {problem}", err=True)
+        raise typer.Exit(2)
+    return password
+
+
+def _change(name: str, change: Callable[[UsersTx], bool]) -> None:
+    """Apply ``change`` to the user ``name`` in one transaction; exit 1 when there is no such user."""
+    with context.store(context.settings()).begin() as tx:
+        if not change(tx):
+            typer.echo(f"ecowatch: no user {name!r}", err=True)
+            raise typer.Exit(1)
+
+
 @user_app.command("add")
 def add(name: Annotated[str, typer.Argument(help="login name")],
         role: Annotated[str, typer.Option(help="duty | unit | leader | admin")],
         unit: Annotated[str | None, typer.Option(help="unit code (or name) of a unit user")] = None) -> None:
-    """Add a user; the password is read from standard input (at least 8 characters)."""
+    """Add a user; the password is read from standard input (at least 12 characters, not a common
+    password, not containing the user name)."""
     from core.errors import StoreError
     from core.jurisdiction import load_jurisdiction
     from core.passwords import hash_password
@@ -52,10 +76,7 @@ def add(name: Annotated[str, typer.Argument(help="login name")],
         unit_code = found.code
     elif unit:
         raise typer.BadParameter("only a unit user has --unit", param_hint="--unit")
-    password = _read_password()
-    if len(password) < 8:
-        typer.echo("ecowatch: password must have at least 8 characters", err=True)
-        raise typer.Exit(2)
+    password = _acceptable_password(name)
     try:
         with context.store(settings).begin() as tx:
             tx.add_user(name, role, unit_code, hash_password(password), utcnow())
@@ -63,6 +84,31 @@ def add(name: Annotated[str, typer.Argument(help="login name")],
         typer.echo(f"ecowatch: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(json.dumps({"name": name, "role": role, "unit_code": unit_code}, ensure_ascii=False))
+
+
+@user_app.command("password")
+def password(name: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Set a user's password, read from standard input (the policy of ``user add``); every token
+    the user had stops working."""
+    from core.passwords import hash_password
+
+    hashed = hash_password(_acceptable_password(name))
+    _change(name, lambda tx: tx.set_user_password(name, hashed))
+    typer.echo(json.dumps({"name": name, "password": "changed"}))
+
+
+@user_app.command("disable")
+def disable(name: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Disable a user: it cannot log in and every token it had stops working at once."""
+    _change(name, lambda tx: tx.set_user_active(name, False))
+    typer.echo(json.dumps({"name": name, "active": False}))
+
+
+@user_app.command("enable")
+def enable(name: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Enable a user again; it logs in anew (tokens from before it was disabled stay dead)."""
+    _change(name, lambda tx: tx.set_user_active(name, True))
+    typer.echo(json.dumps({"name": name, "active": True}))
 
 
 @user_app.command("list")

@@ -28,11 +28,19 @@ if TYPE_CHECKING:
 
 def settings(**overrides: Any) -> Settings:
     """The settings (environment, ``ECOWATCH_CONFIG``, then ``overrides`` that are not None), with
-    their folders made; a bad value is a usage error naming the field, not a traceback."""
+    their folders made; a bad value is one line naming the field (exit status 2), not a traceback."""
+    from pydantic import ValidationError
+
     try:
         loaded = load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except Exception as exc:  # pydantic's message names the bad field
-        raise typer.BadParameter(f"configuration: {exc}") from exc
+    except ValidationError as exc:  # one line naming each bad field, never echoing its value (a secret)
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                             for e in exc.errors(include_url=False, include_input=False))
+        typer.echo(f"ecowatch: configuration: {problems}", err=True)
+        raise typer.Exit(2) from exc
+    except Exception as exc:  # a broken ECOWATCH_CONFIG file
+        typer.echo(f"ecowatch: configuration: {exc}", err=True)
+        raise typer.Exit(2) from exc
     loaded.ensure_dirs()
     return loaded
 

@@ -38,6 +38,7 @@ class User:
     active: bool
     created_at: dt.datetime
     id: int | None = None
+    token_version: int = 0  # tokens carrying another version are refused (storage.users)
 
 
 def _times(stored: dict[str, str] | None) -> dict[str, dt.datetime]:
@@ -106,7 +107,8 @@ def row_to_event(row: Any) -> Event:
 def row_to_user(row: Any) -> User:
     """A user from a row of ``users``."""
     return User(name=row.name, role=row.role, unit_code=row.unit_code, password_hash=row.password_hash,
-                active=row.active, created_at=row.created_at, id=row.id)
+                active=row.active, created_at=row.created_at, id=row.id,
+                token_version=row.token_version)
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

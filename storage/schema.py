@@ -273,6 +273,9 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    # Written into each login token; a password change or a disable/enable raises it, so every
+    # token issued before stops working (storage.users, dashboard_api.deps).
+    Column("token_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 # Which posts the Elasticsearch copy has acknowledged (storage.search_sync): marked only after the

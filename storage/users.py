@@ -1,6 +1,7 @@
 """Console users: name, role, the unit a street/town user is bound to, and a password hash.
 
-The hash is computed by the caller (``dashboard_api.security``); storage only keeps it.
+The hash is computed by the caller (``core.passwords``); storage only keeps it, and the token
+version that login tokens carry (``dashboard_api.security``).
 """
 
 from __future__ import annotations
@@ -47,10 +48,17 @@ class UsersTx:
         return [row_to_user(r) for r in self.conn.execute(select(users).order_by(users.c.name))]
 
     def set_user_password(self, name: str, password_hash: str) -> bool:
-        """Replace a user's password hash; False if there is no such user."""
-        return self.conn.execute(update(users).where(users.c.name == name)
-                                 .values(password_hash=password_hash)).rowcount == 1
+        """Replace a user's password hash; False if there is no such user.
+
+        A reset is how a leaked password is answered, so every token issued before it stops
+        working too (the token version goes up)."""
+        return self.conn.execute(update(users).where(users.c.name == name).values(
+            password_hash=password_hash, token_version=users.c.token_version + 1)).rowcount == 1
 
     def set_user_active(self, name: str, active: bool) -> bool:
-        """Enable or disable a user (disabled users cannot log in; their tokens stop working)."""
-        return self.conn.execute(update(users).where(users.c.name == name).values(active=active)).rowcount == 1
+        """Enable or disable a user (disabled users cannot log in; their tokens stop working).
+
+        Either way the token version goes up: re-enabling a user must not revive the tokens it
+        had when it was disabled (it logs in again)."""
+        return self.conn.execute(update(users).where(users.c.name == name).values(
+            active=active, token_version=users.c.token_version + 1)).rowcount == 1

@@ -6,9 +6,11 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -70,27 +72,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_answering(base: str, tries: int = 100) -> None:
+    """Wait until the server at ``base`` answers HTTP (whatever the status)."""
+    for _ in range(tries):
+        try:
+            httpx.get(base + "/healthz", timeout=0.5)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn on a free 127.0.0.1 port, in a thread; yields its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    wait_until_answering(base)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def api_server(store: SqlStore) -> Iterator[str]:
     """The real FastAPI app under uvicorn on 127.0.0.1; yields its base URL."""
     from dashboard_api import create_app
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, load_jurisdiction("jiangbei"), secret_key=TEST_SECRET,
-                                                      login_attempts=5, login_window_seconds=60),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/healthz", timeout=0.5)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=5)
+    with serving(create_app(store, load_jurisdiction("jiangbei"), secret_key=TEST_SECRET, login_attempts=5,
+                            login_window_seconds=60)) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

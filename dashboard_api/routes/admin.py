@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException
 
 from core.errors import StoreError
 from core.jurisdiction import Jurisdiction
-from core.passwords import hash_password
+from core.passwords import hash_password, password_problem
 from core.timeutil import utcnow
 from dashboard_api.bodies import UserCreateBody, UserUpdateBody
 from dashboard_api.deps import AdminDep, JurisdictionDep, ReaderDep, StoreDep
@@ -23,6 +23,12 @@ def _public(user: User, jurisdiction: Jurisdiction) -> UserPublic:
                       active=user.active)
 
 
+def _acceptable(password: str, name: str) -> None:
+    problem = password_problem(password, name)
+    if problem is not None:
+        raise HTTPException(status_code=422, detail=problem)
+
+
 @router.get("/api/users", response_model=list[UserPublic], responses=ERRORS)
 def list_users(_admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep) -> list[UserPublic]:
     """Every console user."""
@@ -33,7 +39,10 @@ def list_users(_admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep)
 @router.post("/api/users", response_model=UserPublic, status_code=201,
              responses={**ERRORS, 409: {"model": ErrorPublic, "description": "the name is taken"}})
 def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep) -> UserPublic:
-    """Add a user; a unit user must name a unit code of the jurisdiction."""
+    """Add a user; a unit user must name a unit code of the jurisdiction. The password must pass
+    the policy (``core.passwords.password_problem``: 12 characters or more, not common, not the
+    user name), else 422 saying why."""
+    _acceptable(body.password, body.name)
     if body.role == "unit" and jurisdiction.unit(body.unit_code) is None:
         raise HTTPException(status_code=422, detail=f"unit_code {body.unit_code!r} is not a unit of "
                                                     f"{jurisdiction.name}")
@@ -50,9 +59,12 @@ def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdi
 @router.patch("/api/users/{name}", response_model=UserPublic, responses=ERRORS)
 def update_user(name: str, body: UserUpdateBody, admin: AdminDep, store: StoreDep,
                 jurisdiction: JurisdictionDep) -> UserPublic:
-    """Disable/enable a user (a disabled user's tokens stop working at once) or set a password."""
+    """Disable/enable a user or set a password (the policy of ``POST /api/users``). Either ends
+    every session the user had: its tokens stop working at once, re-enabling revives none."""
     if body.active is False and name == admin.name:
         raise HTTPException(status_code=422, detail="an admin cannot disable itself")
+    if body.password is not None:
+        _acceptable(body.password, name)
     with store.begin() as tx:
         if tx.get_user(name) is None:
             raise HTTPException(status_code=404, detail=f"user {name!r} not found")

@@ -25,7 +25,8 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     """Exchange a user name and password (form fields ``username``, ``password``) for a bearer token.
 
     Failed attempts are limited per user name and client address (``ECOWATCH_LOGIN_ATTEMPTS`` per
-    ``ECOWATCH_LOGIN_WINDOW_SECONDS``); past that the answer is 429 with ``Retry-After``."""
+    ``ECOWATCH_LOGIN_WINDOW_SECONDS``) and per client address across names
+    (``ECOWATCH_LOGIN_ADDRESS_ATTEMPTS``); past that the answer is 429 with ``Retry-After``."""
     limiter = request.app.state.login_limiter
     address = request.client.host if request.client else "?"
     name = form.username[:100]
@@ -41,7 +42,7 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
         raise HTTPException(status_code=400, detail="wrong user name or password")
     limiter.succeeded(name, address)
     token, expires = create_token(request.app.state.secret_key, user.name, user.role, user.unit_code, utcnow(),
-                                  request.app.state.token_minutes)
+                                  request.app.state.token_minutes, version=user.token_version)
     unit = jurisdiction.unit(user.unit_code)
     return TokenPublic(access_token=token, expires_at=expires,
                        user=UserPublic(name=user.name, role=user.role, unit_code=user.unit_code,

@@ -53,7 +53,9 @@ async def feed_stream(request: Request, user: ReaderDep, store: StoreDep,
     Each frame has an ``id``; reconnect with ``Last-Event-ID`` (or ``?after=``) to get everything
     missed. Without either, the stream starts from now. It ends after ``max_seconds``; clients
     reconnect (EventSource does so on its own). With ``recipient``, that contact's in-app
-    ``notification`` events instead (same ids, same resumption)."""
+    ``notification`` events instead (same ids, same resumption). When the token expires or its
+    user is disabled or changed while the stream is open, a last ``closed`` event (data
+    ``{"reason": "expired" | "revoked", "detail": ...}``) ends it; reconnecting then gets 401."""
     start = after
     if last_event_id is not None and last_event_id.strip().isdigit() and int(last_event_id) < 2**53:
         start = int(last_event_id.strip())
@@ -63,5 +65,5 @@ async def feed_stream(request: Request, user: ReaderDep, store: StoreDep,
                 return tx.last_event_id()
 
         start = await asyncio.to_thread(newest)
-    async for item in stream(request, store, start, user.unit_scope, max_seconds, recipient=recipient):
+    async for item in stream(request, store, user, start, max_seconds, recipient=recipient):
         yield item

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from core.source_health import assess
 from core.timeutil import utcnow
 from dashboard_api.deps import ExpectedHoursDep, OverviewDep, StoreDep
 from dashboard_api.errors import ERRORS
-from dashboard_api.schemas import HealthPublic, SourceHealthPublic
+from dashboard_api.schemas import ErrorPublic, HealthPublic, SourceHealthPublic
+from storage.health import count_or_problem, disk_problem
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/healthz", response_model=HealthPublic)
-def healthz(store: StoreDep) -> HealthPublic:
-    """Liveness: the store answers."""
-    with store.read() as tx:
-        posts = tx.count_posts()
+@router.get("/healthz", response_model=HealthPublic,
+            responses={503: {"model": ErrorPublic, "description": "the store cannot work; detail says why"}})
+def healthz(request: Request, store: StoreDep) -> HealthPublic | JSONResponse:
+    """Health: 200 when the store answers and its files can take writes; 503 with the reason
+    otherwise (a corrupt or truncated database, a read-only data folder, a full disk, a database
+    that does not answer), so a monitor or load balancer sees a server that can only fail."""
+    problem = disk_problem(store, request.app.state.min_free_bytes)
+    posts = None
+    if problem is None:
+        posts, problem = count_or_problem(store)
+    if problem is not None or posts is None:
+        return JSONResponse(status_code=503, content={"detail": problem, "status": "unavailable",
+                                                      "database": store.engine.dialect.name})
     return HealthPublic(status="ok", posts=posts, database=store.engine.dialect.name)
 
 
