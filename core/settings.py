@@ -187,22 +187,30 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         """Create the data folders (idempotent), private to the user running ecowatch: the data
-        folder 0700, the SQLite database (password hashes, every post) and its journal files 0600,
-        including those an older version left readable to all."""
+        folder 0700, and the SQLite database (password hashes, every post) and its journal files
+        0600 where an older version left them readable to all. The database itself is not made
+        here: a command refused before it opens the store leaves none (:meth:`create_database`)."""
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.snapshot_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         _private(self.data_dir, 0o700)
         database = self.sqlite_path
+        if database is None:
+            return
+        for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+            _private(path, 0o600)
+
+    def create_database(self) -> None:
+        """Create the SQLite database empty with its final mode 0600 before SQLite opens it (SQLite
+        takes an empty file as a new database, and would make it with the umask's mode)."""
+        database = self.sqlite_path
         if database is None or not database.parent.is_dir():
             return
-        try:  # created empty here with its final mode (SQLite takes an empty file as a new database)
+        try:
             os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
             pass
         except OSError:
             return  # a read-only folder: opening the store says so (ecowatch serve, /healthz)
-        for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
-            _private(path, 0o600)
 
 
 def _private(path: Path, mode: int) -> None:

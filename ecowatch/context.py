@@ -46,9 +46,10 @@ def settings(**overrides: Any) -> Settings:
 
 
 def store(settings: Settings) -> SqlStore:
-    """The configured store, upgraded to the newest schema."""
+    """The configured store, upgraded to the newest schema (a new SQLite database made private)."""
     from storage.sql import open_store  # SQLAlchemy takes ~0.3 s to import: only commands that need it
 
+    settings.create_database()
     return open_store(settings.sqlalchemy_url, settings.snapshot_dir)
 
 
