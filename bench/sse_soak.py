@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,6 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.api import start_server  # noqa: E402
 from core.models import Grade, Incident, State  # noqa: E402
 from core.passwords import hash_password  # noqa: E402
 from core.timeutil import utcnow  # noqa: E402
@@ -37,23 +36,6 @@ from storage.sql import open_store  # noqa: E402
 
 SECRET = "bench-secret-0123456789-0123456789-abcdef"
 UNITS = {"500105003000": "石马河街道", "500105006000": "观音桥街道"}
-SERVER = """
-import sys, uvicorn
-sys.path.insert(0, {root!r})
-from core.jurisdiction import load_jurisdiction
-from dashboard_api import create_app
-from storage.sql import open_store
-app = create_app(open_store({url!r}), load_jurisdiction("jiangbei"), secret_key={secret!r})
-uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def process_figures(pid: int) -> tuple[float, int, int]:
     """Resident memory (MiB), threads and open file descriptors of a process (Linux /proc)."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -149,20 +131,11 @@ def main() -> None:
             for code in UNITS:
                 tx.add_user(f"unit{code}", "unit", code, password, utcnow())
         store.dispose()
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, secret=SECRET,
-                                                                     port=port)], env=os.environ.copy())
-        base = f"http://127.0.0.1:{port}"
+        proc, base = start_server(url, SECRET)
         stop = threading.Event()
         written = [0]
         feeder = threading.Thread(target=writer, args=(url, args.every, stop, written), daemon=True)
         try:
-            for _ in range(300):
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
             print(f"{args.clients} SSE clients for {args.minutes:g} min, a new incident every {args.every:g} s, "
                   f"streams of {args.stream_seconds:g} s, server: 1 uvicorn process (pid {proc.pid})\n", flush=True)
             feeder.start()
