@@ -102,3 +102,18 @@ def test_roles_that_read_cannot_act_even_past_the_console(store, analyzer, role_
             apply(store, config, action, incident_id, inp)
     with store.read() as tx:
         assert [a.action for a in tx.audit_for(incident_id)] == ["open"]
+
+
+def test_a_user_disabled_meanwhile_cannot_act(store, analyzer):
+    """The console checked the token before the admin disabled the user; the action, checked
+    again where it writes, is refused and changes nothing."""
+    config = alerts_config(analyzer.jurisdiction)
+    seed_users(store)
+    incident_id = add_incident(store, title="t", text="石马河又黑又臭", unit_code=UNIT_A,
+                               unit=analyzer.jurisdiction.units[UNIT_A].name)
+    with store.begin() as tx:
+        tx.set_user_active("unit_a", False)
+    with pytest.raises(WorkflowError, match="停用"):
+        apply(store, config, "sign", incident_id, ActionInput(actor="unit_a", now=utcnow(), role="unit"))
+    with store.read() as tx:
+        assert tx.get_incident(incident_id).state is State.ASSIGNED
