@@ -31,10 +31,10 @@ from bench.api import start_server  # noqa: E402
 from core.models import Grade, Incident, State  # noqa: E402
 from core.passwords import hash_password  # noqa: E402
 from core.timeutil import utcnow  # noqa: E402
-from dashboard_api.security import create_token  # noqa: E402
 from storage.sql import open_store  # noqa: E402
 
 SECRET = "bench-secret-0123456789-0123456789-abcdef"
+PASSWORD = "soak-password-0123"
 UNITS = {"500105003000": "石马河街道", "500105006000": "观音桥街道"}
 def process_figures(pid: int) -> tuple[float, int, int]:
     """Resident memory (MiB), threads and open file descriptors of a process (Linux /proc)."""
@@ -91,11 +91,11 @@ async def client(base: str, headers: dict[str, str], stream_seconds: float, dead
 
 async def soak(base: str, pid: int, args: argparse.Namespace, written: list[int]) -> list[tuple[float, float]]:
     tally = Tally()
-    now = utcnow()
-    minutes = int(args.minutes) + 60
-    users = [("duty", "duty", None)] + [(f"unit{code}", "unit", code) for code in UNITS]
-    headers = [{"Authorization": "Bearer " + create_token(SECRET, name, role, unit, now, minutes)[0]}
-               for name, role, unit in users]
+    headers = []
+    for name in ["duty", *(f"unit{code}" for code in UNITS)]:  # logged in as a console does (tokens last 8 h)
+        resp = httpx.post(f"{base}/api/auth/token", data={"username": name, "password": PASSWORD}, timeout=60)
+        resp.raise_for_status()
+        headers.append({"Authorization": f"Bearer {resp.json()['access_token']}"})
     started = time.monotonic()
     deadline = started + args.minutes * 60
     tasks = [asyncio.create_task(client(base, headers[0] if i % 2 == 0 else headers[1 + (i // 2) % 2],
@@ -126,7 +126,7 @@ def main() -> None:
         url = f"sqlite:///{tmp}/soak.db"
         store = open_store(url)
         with store.begin() as tx:
-            password = hash_password("soak-password-0123")
+            password = hash_password(PASSWORD)
             tx.add_user("duty", "duty", None, password, utcnow())
             for code in UNITS:
                 tx.add_user(f"unit{code}", "unit", code, password, utcnow())
@@ -145,11 +145,11 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=30)
     if len(memory) >= 2:
-        first_half = [m for t, m in memory if t <= memory[-1][0] / 2]
-        second_half = [m for t, m in memory if t > memory[-1][0] / 2]
+        half = len(memory) // 2
+        first_half, second_half = [m for _, m in memory[:half]], [m for _, m in memory[half:]]
         print(f"\nresident memory: first {memory[0][1]:.1f} MiB, last {memory[-1][1]:.1f} MiB, "
               f"max {max(m for _, m in memory):.1f} MiB; mean of the first half {sum(first_half) / len(first_half):.1f}"
-              f" MiB, of the second half {sum(second_half) / max(1, len(second_half)):.1f} MiB")
+              f" MiB, of the second half {sum(second_half) / len(second_half):.1f} MiB")
 
 
 if __name__ == "__main__":
