@@ -33,6 +33,7 @@ from alerts.workflow import (
     check_grade,
     check_merge,
     check_return,
+    check_role,
     require_text,
     target_state,
 )
@@ -42,23 +43,29 @@ from core.timeutil import utcnow
 from storage.sql import SqlStore, Tx
 
 
-def _load(tx: Tx, incident_id: int, actor: str) -> Incident:
-    """The incident, read in the transaction that will write it, checked against the actor: a
-    console unit user may act only on its own unit's incidents (another's is "not found", so its
-    existence does not leak). Checked here and not only before: the duty desk may reassign the
-    incident between the console's check and this write. Actors that are no console user (the
-    command line, the system) act as the duty desk."""
-    incident = tx.get_incident(incident_id)
-    user = tx.get_user(actor) if incident is not None else None
+def _load(tx: Tx, incident_id: int, actor: str, action: str) -> Incident:
+    """The incident, read and locked in the transaction that will write it, checked against the
+    actor: a console user must be active and of a role that may take ``action``; a unit user may
+    act only on its own unit's incidents (another's is "not found", so its existence does not
+    leak). Checked here and not only before, and under the row lock: the duty desk may reassign
+    the incident between the console's check and this write, and that reassign either commits
+    before this read (and is seen) or waits for this transaction to end. Actors that are no
+    console user (the command line, the system) act as the duty desk."""
+    user = tx.get_user(actor)
+    if user is not None:
+        if not user.active:
+            raise WorkflowError(f"用户 {actor} 已停用")
+        check_role(action, user.role)
+    incident = tx.get_incident_for_update(incident_id)
     if incident is None or (user is not None and user.role == "unit" and incident.unit_code != user.unit_code):
         raise NotFoundError(f"事件 #{incident_id} 不存在")
     return incident
 
 
 @contextmanager
-def _acting(store: SqlStore, incident_id: int, actor: str) -> Iterator[tuple[Tx, Incident]]:
+def _acting(store: SqlStore, incident_id: int, actor: str, action: str) -> Iterator[tuple[Tx, Incident]]:
     with store.begin() as tx:
-        yield tx, _load(tx, incident_id, actor)
+        yield tx, _load(tx, incident_id, actor, action)
 
 
 def _audit(tx: Tx, incident: Incident, actor: str, action: str, before: State, at: dt.datetime,
@@ -95,7 +102,7 @@ def assign(store: SqlStore, config: AlertsConfig, incident_id: int, unit_code: s
     signed incident. The new unit's sign-off clock starts now. ``announce_as`` names the action on
     the live feed when the caller calls it otherwise (the API's 改派 of a returned incident)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "assign") as (tx, incident):
         action = "assign" if incident.state in (State.NEW, State.RETURNED) else "reassign"
         target_state(action, incident)
         code = check_assignee(unit_code, config.jurisdiction.units)
@@ -125,7 +132,7 @@ def assign(store: SqlStore, config: AlertsConfig, incident_id: int, unit_code: s
 def _simple(store: SqlStore, config: AlertsConfig, incident_id: int, action: str, actor: str, now: dt.datetime | None,
             detail: dict[str, Any], event: str | None = None, text: str = "") -> Incident:
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, action) as (tx, incident):
         to = target_state(action, incident)
         before = incident.state
         incident.state, incident.updated_at = to, now
@@ -180,7 +187,7 @@ def return_incident(store: SqlStore, config: AlertsConfig, incident_id: int, act
                     now: dt.datetime | None = None) -> Incident:
     """退单: the unit says it is not theirs (reason required; limited per incident)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "return") as (tx, incident):
         to = target_state("return", incident)
         text = check_return(incident, reason, config.workflow)
         before = incident.state
@@ -202,7 +209,10 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
     source as merged. Returns the target (its grade may rise)."""
     now = now or utcnow()
     with store.begin() as tx:
-        source, target = _load(tx, source_id, actor), _load(tx, target_id, actor)
+        # Locked in id order, so two merges of the same pair in opposite directions cannot deadlock.
+        first, second = sorted((source_id, target_id))
+        locked = {first: _load(tx, first, actor, "merge"), second: _load(tx, second, actor, "merge")}
+        source, target = locked[source_id], locked[target_id]
         target_state("merge", source)
         check_merge(source, target)
         assert source.id is not None and target.id is not None
@@ -236,7 +246,7 @@ def extend(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, u
            reason: str | None, now: dt.datetime | None = None) -> Incident:
     """延期: move a step's deadline later; only before it has passed, with a reason."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "extend") as (tx, incident):
         target_state("extend", incident)
         text = require_text(reason, "延期理由")
         old = incident.deadlines.get(step)
@@ -256,7 +266,7 @@ def request_extension(store: SqlStore, config: AlertsConfig, incident_id: int, s
     """申请延期: a unit asks for a later deadline. Checked like a grant, recorded in the audit log
     and the feed (the duty desk grants it with :func:`extend`); the deadline does not move."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "extend_request") as (tx, incident):
         target_state("extend", incident)
         text = require_text(reason, "延期理由")
         current = incident.deadlines.get(step)
@@ -276,7 +286,7 @@ def override_grade(store: SqlStore, config: AlertsConfig, incident_id: int, grad
     """调整等级: an officer sets the grade (up or down) with a reason. It holds until the facts
     justify a higher grade than the officer's."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "override_grade") as (tx, incident):
         target_state("override_grade", incident)
         text = require_text(reason, "调整等级理由")
         new = check_grade(grade)
@@ -312,7 +322,7 @@ def record_step(store: SqlStore, config: AlertsConfig, incident_id: int, step: s
     now = now or utcnow()
     if step not in RECORDABLE_STEPS:
         raise WorkflowError(f"只能登记 {', '.join(RECORDABLE_STEPS)}，不能登记 {step!r}")
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "record_step") as (tx, incident):
         target_state("record_step", incident)
         incident.milestones[step] = now
         incident.updated_at = now
@@ -328,7 +338,7 @@ def set_complex(store: SqlStore, config: AlertsConfig, incident_id: int, actor: 
                 now: dt.datetime | None = None) -> Incident:
     """标记复杂: the closure deadline becomes the complex one (e.g. 15 working days)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "set_complex") as (tx, incident):
         target_state("set_complex", incident)
         text = require_text(reason, "复杂案件理由")
         if incident.complex:
@@ -352,7 +362,7 @@ def acknowledge(store: SqlStore, config: AlertsConfig, incident_id: int, actor: 
                 now: dt.datetime | None = None) -> list[str]:
     """Acknowledge the current escalation (of one step, or all): its repeats stop. Returns the steps."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "acknowledge") as (tx, incident):
         assert incident.id is not None
         rows = [r for (_, s), r in tx.active_escalations([incident.id]).items() if step in (None, s)]
         rows = [r for r in rows if r.rung >= 0 and r.acknowledged_rung < r.rung]

@@ -57,7 +57,7 @@ def dismiss(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str,
     is closed and its clocks stop; dismissed posts leave it. Every post concerned is labelled
     not relevant."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "dismiss") as (tx, incident):
         assert incident.id is not None
         why = check_scope(scope)
         text = require_text(reason, "误报理由")
@@ -93,7 +93,7 @@ def edit_post(store: SqlStore, config: AlertsConfig, incident_id: int, post_id: 
     """修正: set a post's unit, topic or polarity. Only a label (the analysis stays what the
     machine said, so its accuracy can be measured); the incident does not move (改派 does that)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "edit") as (tx, incident):
         assert incident.id is not None
         target_state("edit", incident)
         check_posts([post_id] if post_id else [], list(_roles(tx, incident.id)), "修正", keep_one=False)
@@ -114,7 +114,7 @@ def split(store: SqlStore, config: AlertsConfig, incident_id: int, post_ids: lis
     """拆分: ``post_ids`` are about another matter; they leave for a new incident in the triage
     queue (the duty desk assigns it). Returns the new incident."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, source):
+    with _acting(store, incident_id, actor, "split") as (tx, source):
         assert source.id is not None
         target_state("split", source)
         text = require_text(reason, "拆分理由")
@@ -163,7 +163,9 @@ def move(store: SqlStore, config: AlertsConfig, incident_id: int, post_ids: list
     if into is None:
         raise WorkflowError("移帖需要指定目标事件")
     with store.begin() as tx:
-        source, target = _load(tx, incident_id, actor), _load(tx, into, actor)
+        # Locked in id order, as merge does, so two moves between a pair cannot deadlock.
+        locked = {i: _load(tx, i, actor, "move") for i in sorted({incident_id, into})}
+        source, target = locked[incident_id], locked[into]
         assert source.id is not None and target.id is not None
         target_state("move", source)
         check_merge(source, target)
@@ -196,7 +198,7 @@ def undo(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, re
     """撤销更正: take back the incident's latest correction (误报, 拆分, 移帖, 修正) not yet undone:
     the incident and its posts are as before it, and its labels are retracted (they teach nothing)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor) as (tx, incident):
+    with _acting(store, incident_id, actor, "undo") as (tx, incident):
         assert incident.id is not None
         target_state("undo", incident)
         entry = last_undoable(incident, tx.audit_for(incident.id))

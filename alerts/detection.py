@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
@@ -37,6 +37,11 @@ class ProcessReport:
     reopened: int = 0
     raised: int = 0
     followups: int = 0  # official replies, progress and feedback attached to their incident
+
+    def add(self, other: ProcessReport) -> None:
+        """Add ``other``'s counts to this report's."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 def regrade(tx: Tx, config: AlertsConfig, incident: Incident, at: dt.datetime, actor: str = SYSTEM) -> bool:
@@ -171,6 +176,9 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                     tx.claim_post(post.id, at, error=f"{type(exc).__name__}: {exc}")
                 report.failed += 1
                 continue
+            # This post's counts join the pass's only once its transaction has committed: a rolled
+            # back post opened, fed or reopened nothing, and the report must not say it did.
+            counted = ProcessReport()
             try:
                 with store.begin() as tx:
                     # Claim first: if another worker got here before us, this post is theirs.
@@ -190,12 +198,13 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                                       analyzer.salience.weight, role, thread)
                     if decision.action == "open":
                         _open(tx, config, post.id, decision, at, analysis.model)
-                        report.opened += 1
+                        counted.opened += 1
                     elif decision.action in ("merge", "reopen", "attach"):
-                        _join(tx, config, post, analysis, decision, words, at, report)
+                        _join(tx, config, post, analysis, decision, words, at, counted)
             except StoreError:
                 log.exception("storing the analysis of post %s failed; it stays pending", post.id)
                 report.failed += 1
                 return report  # the store is unwell: stop this pass, retry on the next
+            report.add(counted)
             report.processed += 1
             report.relevant += int(analysis.relevant)

@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 
 from alerts import actions, corrections
 from alerts.config import AlertsConfig
-from alerts.workflow import ACTION_LABELS, TRANSITIONS, require_text
+from alerts.workflow import ACTION_LABELS, ROLES, TRANSITIONS, UNIT, require_text
 from core.errors import NotFoundError, WorkflowError
 from core.models import Incident, State
 from storage.sql import SqlStore
-
-DUTY, UNIT = "duty", "unit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,27 +202,30 @@ def _allowed(workflow_action: str) -> frozenset[State]:
 _OPEN = frozenset(set(State) - {State.CLOSED})
 
 ACTIONS: Mapping[str, ActionSpec] = {spec.name: spec for spec in (
-    ActionSpec("assign", ACTION_LABELS["assign"], (DUTY,), _allowed("assign"), _assign, "note"),
-    ActionSpec("reassign", ACTION_LABELS["reassign"], (DUTY,), _allowed("reassign"), _reassign, "reason"),
-    ActionSpec("sign", ACTION_LABELS["sign"], (UNIT,), _allowed("sign"), _sign, "note"),
-    ActionSpec("respond", ACTION_LABELS["respond"], (UNIT,), _allowed("respond"), _respond, "response"),
-    ActionSpec("resolve", ACTION_LABELS["resolve"], (UNIT,), _allowed("resolve"), _resolve, "feedback"),
-    ActionSpec("return", ACTION_LABELS["return"], (UNIT,), _allowed("return"), _return, "reason"),
-    ActionSpec("close", ACTION_LABELS["close"], (DUTY,), _allowed("close"), _close, "note"),
-    ActionSpec("reject", ACTION_LABELS["reject"], (DUTY,), _allowed("reject"), _reject, "reason"),
-    ActionSpec("merge", ACTION_LABELS["merge"], (DUTY,), _allowed("merge"), _merge, "reason"),
-    ActionSpec("grade", ACTION_LABELS["override_grade"], (DUTY,), _allowed("override_grade"), _grade, "reason"),
-    ActionSpec("extend", ACTION_LABELS["extend"], (DUTY, UNIT), _allowed("extend"), _extend, "reason"),
-    ActionSpec("acknowledge", "确认催办/督办", (DUTY,), _OPEN, _acknowledge, None, cli_names=("ack",)),
-    ActionSpec("dismiss", ACTION_LABELS["dismiss"], (DUTY,), _allowed("dismiss"), _dismiss, "reason"),
-    ActionSpec("edit", ACTION_LABELS["edit"], (DUTY, UNIT), _allowed("edit"), _edit, "reason"),
-    ActionSpec("split", ACTION_LABELS["split"], (DUTY,), _allowed("split"), _split, "reason"),
-    ActionSpec("move", ACTION_LABELS["move"], (DUTY,), _allowed("move"), _move, "reason"),
-    ActionSpec("undo", ACTION_LABELS["undo"], (DUTY,), _allowed("undo"), _undo, "reason"),
-    ActionSpec("record", ACTION_LABELS["record_step"], (DUTY,), _allowed("record_step"), _record, "note",
+    ActionSpec("assign", ACTION_LABELS["assign"], ROLES["assign"], _allowed("assign"), _assign, "note"),
+    ActionSpec("reassign", ACTION_LABELS["reassign"], ROLES["reassign"], _allowed("reassign"), _reassign, "reason"),
+    ActionSpec("sign", ACTION_LABELS["sign"], ROLES["sign"], _allowed("sign"), _sign, "note"),
+    ActionSpec("respond", ACTION_LABELS["respond"], ROLES["respond"], _allowed("respond"), _respond, "response"),
+    ActionSpec("resolve", ACTION_LABELS["resolve"], ROLES["resolve"], _allowed("resolve"), _resolve, "feedback"),
+    ActionSpec("return", ACTION_LABELS["return"], ROLES["return"], _allowed("return"), _return, "reason"),
+    ActionSpec("close", ACTION_LABELS["close"], ROLES["close"], _allowed("close"), _close, "note"),
+    ActionSpec("reject", ACTION_LABELS["reject"], ROLES["reject"], _allowed("reject"), _reject, "reason"),
+    ActionSpec("merge", ACTION_LABELS["merge"], ROLES["merge"], _allowed("merge"), _merge, "reason"),
+    ActionSpec("grade", ACTION_LABELS["override_grade"], ROLES["override_grade"], _allowed("override_grade"), _grade,
+               "reason"),
+    # The duty desk extends; a unit asks for an extension (see _extend).
+    ActionSpec("extend", ACTION_LABELS["extend"], ROLES["extend"] + ROLES["extend_request"], _allowed("extend"),
+               _extend, "reason"),
+    ActionSpec("acknowledge", "确认催办/督办", ROLES["acknowledge"], _OPEN, _acknowledge, None, cli_names=("ack",)),
+    ActionSpec("dismiss", ACTION_LABELS["dismiss"], ROLES["dismiss"], _allowed("dismiss"), _dismiss, "reason"),
+    ActionSpec("edit", ACTION_LABELS["edit"], ROLES["edit"], _allowed("edit"), _edit, "reason"),
+    ActionSpec("split", ACTION_LABELS["split"], ROLES["split"], _allowed("split"), _split, "reason"),
+    ActionSpec("move", ACTION_LABELS["move"], ROLES["move"], _allowed("move"), _move, "reason"),
+    ActionSpec("undo", ACTION_LABELS["undo"], ROLES["undo"], _allowed("undo"), _undo, "reason"),
+    ActionSpec("record", ACTION_LABELS["record_step"], ROLES["record_step"], _allowed("record_step"), _record, "note",
                http=False),
-    ActionSpec("complex", ACTION_LABELS["set_complex"], (DUTY,), _allowed("set_complex"), _complex, "reason",
-               http=False),
+    ActionSpec("complex", ACTION_LABELS["set_complex"], ROLES["set_complex"], _allowed("set_complex"), _complex,
+               "reason", http=False),
 )}
 
 # The names ``ecowatch act`` takes (its historical spellings: ``ack``, not ``acknowledge``).

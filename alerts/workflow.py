@@ -48,6 +48,17 @@ ACTION_LABELS = {"assign": "交办", "reassign": "改派", "sign": "签收", "re
                  "edit": "修正分析", "undo": "撤销更正"}
 # The audit actions of corrections ``undo`` can take back (the latest first).
 UNDOABLE = ("dismiss", "dismiss_posts", "split", "move", "edit")
+# Who may take each action at the console (duty: 值班室; unit: the street/town it is assigned to). Leaders
+# and admins read. Checked by alerts.actions in the transaction that writes; the registry's routes and
+# the console's action list read the same table. "extend_request" is a unit asking for an extension.
+DUTY, UNIT = "duty", "unit"
+ROLES: dict[str, tuple[str, ...]] = {
+    "assign": (DUTY,), "reassign": (DUTY,), "close": (DUTY,), "reject": (DUTY,), "merge": (DUTY,),
+    "extend": (DUTY,), "override_grade": (DUTY,), "record_step": (DUTY,), "set_complex": (DUTY,),
+    "acknowledge": (DUTY,), "sign": (UNIT,), "respond": (UNIT,), "resolve": (UNIT,), "return": (UNIT,),
+    "extend_request": (UNIT,), "dismiss": (DUTY,), "dismiss_posts": (DUTY,), "split": (DUTY,), "move": (DUTY,),
+    "undo": (DUTY,), "edit": (DUTY, UNIT),
+}
 # Steps whose deadline an action meets (see alerts.deadlines.STEPS).
 STEP_DONE_BY = {"sign": "sign_off", "respond": "response", "resolve": "closure"}
 RECORDABLE_STEPS = (Step.REPORT.value, Step.PRESS.value)  # done by recording them (报告局领导, 新闻发布会)
@@ -67,6 +78,12 @@ def target_state(action: str, incident: Incident) -> State:
     if action == "reopen":
         return S.ASSIGNED if incident.unit_code else S.NEW
     return to if to is not None else incident.state
+
+
+def check_role(action: str, role: str) -> None:
+    """A console user of ``role`` may take ``action``; WorkflowError otherwise."""
+    if role not in ROLES.get(action, ()):
+        raise WorkflowError(f"角色 {role!r} 不能{ACTION_LABELS.get(action, action)}")
 
 
 def require_text(value: str | None, what: str) -> str:

@@ -124,6 +124,21 @@ uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
 """
 
 
+def start_server(url: str, secret: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The real app over ``url`` in a child uvicorn process; returns it and its base URL once it answers."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, secret=secret, port=port)],
+                            env=os.environ.copy())
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(base + "/healthz", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return proc, base
+
+
 async def drive(base: str, paths: list[str], clients: int, headers: dict[str, str]) -> list[float]:
     """Send every path once, ``clients`` at a time; returns latencies in ms."""
     queue: asyncio.Queue[str] = asyncio.Queue()
@@ -160,17 +175,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         words, _ = generate(url, args.posts, args.incidents)
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, secret=SECRET,
-                                                                     port=port)], env=os.environ.copy())
-        base = f"http://127.0.0.1:{port}"
+        proc, base = start_server(url, SECRET)
         try:
-            for _ in range(300):
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
             headers = {"Authorization": "Bearer " + create_token(SECRET, "duty", "duty", None, utcnow(), 60)[0]}
             rng = random.Random(1)
             n = args.requests

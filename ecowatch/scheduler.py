@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -26,6 +28,41 @@ from nlp.analyzer import Analyzer
 from storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 1800.0  # a failing job is tried again at least every half hour
+
+
+class JobGuard:
+    """Runs one periodic job. A failure is one log line (no traceback) and the job's next runs
+    are skipped for a while, doubling per failure in a row up to :data:`MAX_BACKOFF_SECONDS`: a
+    database it cannot open or a full disk must not write a 50-line traceback every few seconds
+    nor hammer what is already unwell. The first success after failures says so, in one line."""
+
+    def __init__(self, name: str, job: Callable[..., None], every_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self.job = job
+        self.every_seconds = every_seconds
+        self.clock = clock
+        self.failures = 0
+        self.resume_at = 0.0
+
+    def __call__(self, *args: Any) -> None:
+        now = self.clock()
+        if now < self.resume_at:
+            return
+        try:
+            self.job(*args)
+        except Exception as exc:  # every failure of a job is logged here, once, and retried later
+            self.failures += 1
+            delay = min(MAX_BACKOFF_SECONDS, self.every_seconds * 2 ** (self.failures - 1))
+            self.resume_at = now + delay
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            log.error("job %s failed (%d in a row; next try in %.0f s): %s: %s", self.name, self.failures, delay,
+                      type(exc).__name__, first)
+            return
+        if self.failures:
+            log.info("job %s works again after %d failures", self.name, self.failures)
+            self.failures = 0
 
 
 class Pipeline:
@@ -156,20 +193,20 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="Asia/Shanghai",
                                     job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
     now = utcnow()
+
+    def every(job_id: str, job: Callable[..., None], seconds: float, **options: Any) -> None:
+        scheduler.add_job(JobGuard(job_id, job, seconds), "interval", seconds=seconds, next_run_time=now, id=job_id,
+                          **options)
+
     for source in pipeline.sources:
         if source.enabled:
-            scheduler.add_job(pipeline.collect_one, "interval", args=[source], minutes=source.every_minutes,
-                              next_run_time=now, id=f"collect:{source.name}", name=f"collect {source.name}")
-    scheduler.add_job(pipeline.process, "interval", seconds=pipeline.settings.process_interval_seconds,
-                      next_run_time=now, id="process", name="process pending posts")
-    scheduler.add_job(pipeline.index, "interval", seconds=60, next_run_time=now, id="index",
-                      name="full-text index and Elasticsearch copy")
-    scheduler.add_job(pipeline.escalate, "interval", seconds=pipeline.settings.escalate_interval_seconds,
-                      next_run_time=now, id="escalate", name="escalate overdue steps")
-    scheduler.add_job(pipeline.duty, "interval", seconds=60, next_run_time=now, id="duty",
-                      name="page the officer on duty, hand-overs")
-    scheduler.add_job(pipeline.deliver, "interval", seconds=pipeline.settings.notify_interval_seconds,
-                      next_run_time=now, id="deliver", name="deliver notifications")
+            every(f"collect:{source.name}", pipeline.collect_one, source.every_minutes * 60, args=[source],
+                  name=f"collect {source.name}")
+    every("process", pipeline.process, pipeline.settings.process_interval_seconds, name="process pending posts")
+    every("index", pipeline.index, 60, name="full-text index and Elasticsearch copy")
+    every("escalate", pipeline.escalate, pipeline.settings.escalate_interval_seconds, name="escalate overdue steps")
+    every("deliver", pipeline.deliver, pipeline.settings.notify_interval_seconds, name="deliver notifications")
+    every("duty", pipeline.duty, 60, name="page the officer on duty, hand-overs")
     # Briefings at fixed local times (the scheduler's zone is Asia/Shanghai): the weekly one for the
     # Monday meeting, the daily duty report for the morning hand-over.
     scheduler.add_job(pipeline.brief, "cron", args=["week"], day_of_week="mon", hour=8, minute=0,

@@ -25,6 +25,9 @@ _INSERT_AUDIT = audit_log.insert()
 # more than SQLite's own work (profile in bench/alerts.py's README section).
 _INSERT_INCIDENT = incidents.insert()
 _INCIDENT_BY_ID = select(incidents).where(incidents.c.id == bindparam("b_id"))
+# FOR UPDATE on PostgreSQL; SQLite has no row locks (SQLAlchemy leaves the clause out) and holds the
+# database's write lock for the whole transaction instead (storage.sql: BEGIN IMMEDIATE).
+_INCIDENT_FOR_UPDATE = _INCIDENT_BY_ID.with_for_update()
 _INCIDENT_GRADE = select(incidents.c.grade).where(incidents.c.id == bindparam("b_id"))
 # No .values(): the SET columns are the keys of the parameters given (all of _incident_values).
 _UPDATE_INCIDENT = update(incidents).where(incidents.c.id == bindparam("b_id"))
@@ -158,6 +161,13 @@ class IncidentsTx(EventsTx):
     def get_incident(self, incident_id: int) -> Incident | None:
         """One incident, or None."""
         row = self.conn.execute(_INCIDENT_BY_ID, {"b_id": incident_id}).first()
+        return row_to_incident(row) if row else None
+
+    def get_incident_for_update(self, incident_id: int) -> Incident | None:
+        """One incident, or None, locked until the transaction ends: what an action reads before
+        it writes, so a concurrent action (a reassign to another unit) waits and is not overwritten
+        by this one's stale copy, nor this one checked against a unit that has meanwhile changed."""
+        row = self.conn.execute(_INCIDENT_FOR_UPDATE, {"b_id": incident_id}).first()
         return row_to_incident(row) if row else None
 
     def list_incidents(self, *, unit_code: str | None = None, states: Sequence[str] | None = None,

@@ -86,14 +86,12 @@ def match_expression(terms: Iterable[tuple[str, Sequence[str]]]) -> str:
     return " AND ".join(parts)
 
 
-_FACET_SQL = {
-    "unit_code": "a.unit_code",
-    "topic": "a.topic",
-    "source": "r.source",
-    "polarity": "a.polarity",
-    # Days as the bureau counts them: Asia/Shanghai (UTC+8, no daylight saving).
-    "day": "date(coalesce(r.published_at, r.fetched_at), '+8 hours')",
-}
+# The unit a post belongs to for unit-scoped search and its facet: once the post is in an incident,
+# the incident's current unit (the duty desk may reassign it; the old unit must stop finding the post
+# and the new one start), else the unit its analysis placed it in.
+_UNIT = "CASE WHEN ip.incident_id IS NULL THEN a.unit_code ELSE i.unit_code END"
+_JOINS = ("LEFT JOIN analyses a ON a.post_id = r.id LEFT JOIN incident_posts ip ON ip.post_id = r.id "
+          "LEFT JOIN incidents i ON i.id = ip.incident_id")
 
 
 def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limit: int, offset: int,
@@ -106,7 +104,7 @@ def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limi
     afterwards, by SQLite's own date(), so the day values are exactly what date() per row gave.
     The page is picked with a heap, not by sorting every match."""
     order = "m.rank" if sort == "relevance" else "coalesce(r.published_at, r.fetched_at)"
-    sql = (f"SELECT r.id, a.unit_code, a.topic, r.source, a.polarity, "
+    sql = (f"SELECT r.id, {_UNIT}, a.topic, r.source, a.polarity, "
            f"substr(coalesce(r.published_at, r.fetched_at), 1, 13), {order} {base}")
     raw = conn.connection.driver_connection
     assert raw is not None
@@ -156,7 +154,7 @@ def _generic_matches(conn: Connection, base: str, params: dict[str, Any], *, lim
     """Total, facet counts and the page's post ids on another database (substring search)."""
     day = "CAST(coalesce(r.published_at, r.fetched_at) AS DATE)"
     matches = conn.execute(text(
-        f"SELECT r.id, a.unit_code, a.topic, r.source, a.polarity, {day} AS day, "
+        f"SELECT r.id, {_UNIT}, a.topic, r.source, a.polarity, {day} AS day, "
         f"coalesce(r.published_at, r.fetched_at) AS at {base}"), params).all()
     matches = list(matches)
     columns = list(zip(*matches, strict=True)) if matches else [()] * 7
@@ -228,7 +226,10 @@ class SearchTx:
         """Posts matching every term (word, bigrams), filtered, with facet counts over all matches."""
         where: list[str] = ["1=1"]
         params: dict[str, Any] = {}
-        for name in ("unit_code", "topic", "polarity"):
+        if filters.unit_code is not None:
+            where.append(f"{_UNIT} = :unit_code")
+            params["unit_code"] = filters.unit_code
+        for name in ("topic", "polarity"):
             value = getattr(filters, name)
             if value is not None:
                 where.append(f"a.{name} = :{name}")
@@ -258,8 +259,7 @@ class SearchTx:
                 where.append(f"(r.title || ' ' || r.text) LIKE :w{i}")
                 params[f"w{i}"] = "%" + word.replace("%", r"\%").replace("_", r"\_") + "%"
             source = "raw_posts r"
-        base = (f"FROM {source} LEFT JOIN analyses a ON a.post_id = r.id "
-                f"LEFT JOIN incident_posts ip ON ip.post_id = r.id WHERE {' AND '.join(where)}")
+        base = f"FROM {source} {_JOINS} WHERE {' AND '.join(where)}"
         if _sqlite(self.conn):
             total, facets, page = _sqlite_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
         else:
@@ -267,9 +267,8 @@ class SearchTx:
         hits_by_id = {}
         if page:
             rows = self.conn.execute(text(
-                "SELECT r.id, r.source, r.url, r.title, r.text, r.published_at, a.unit_code, a.topic, a.polarity, "
-                "ip.incident_id FROM raw_posts r LEFT JOIN analyses a ON a.post_id = r.id "
-                "LEFT JOIN incident_posts ip ON ip.post_id = r.id WHERE r.id IN (" + ",".join(map(str, page)) + ")"))
-            hits_by_id = {r.id: SearchHit(r.id, r.source, r.url, r.title, r.text, _aware(r.published_at), r.unit_code,
+                f"SELECT r.id, r.source, r.url, r.title, r.text, r.published_at, {_UNIT} AS unit, a.topic, a.polarity, "
+                f"ip.incident_id FROM raw_posts r {_JOINS} WHERE r.id IN (" + ",".join(map(str, page)) + ")"))
+            hits_by_id = {r.id: SearchHit(r.id, r.source, r.url, r.title, r.text, _aware(r.published_at), r.unit,
                                           r.topic, r.polarity, r.incident_id) for r in rows}
         return SearchResult(total, [hits_by_id[i] for i in page if i in hits_by_id], facets)
