@@ -14,7 +14,7 @@ from docx.styles.style import CharacterStyle
 from docx.text.run import Run
 
 from briefing.figures import Briefing
-from briefing.layout import blocks
+from briefing.layout import Block, blocks
 
 # Fonts of Chinese government documents; Word on Windows has them, LibreOffice substitutes a CJK
 # font it has (Noto CJK on Debian), so the text is never boxes either way.
@@ -76,6 +76,11 @@ def _table(doc: DocxDocument, header: list[str], rows: list[list[str]]) -> None:
 
 def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
     """The DOCX file's bytes."""
+    return render_blocks_docx(b.title, blocks(b), charts)
+
+
+def render_blocks_docx(title: str, laid_out: list[Block], charts: dict[str, bytes]) -> bytes:
+    """Any document laid out as blocks (a briefing, a special report) as DOCX bytes."""
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4
@@ -85,7 +90,7 @@ def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
     for level in (1, 2):
         _font(doc.styles[f"Heading {level}"], HEADING_FONT, 14 if level == 1 else 12, True)
         doc.styles[f"Heading {level}"].font.color.rgb = RGBColor(0, 0, 0)
-    for block in blocks(b):
+    for block in laid_out:
         if block.kind == "title":
             p = doc.add_paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -103,6 +108,9 @@ def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
             run.font.color.rgb = RGBColor(0xA0, 0x1C, 0x1C)
         elif block.kind == "p":
             doc.add_paragraph(block.text)
+        elif block.kind == "blank":  # a space left for the officer to write in
+            for _ in range(block.lines):
+                doc.add_paragraph("")
         elif block.kind == "table":
             cap = doc.add_paragraph()
             cap.paragraph_format.space_before = Pt(10)
@@ -126,7 +134,7 @@ def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
             if block.url:
                 _font(p.add_run(f"　{block.url}"), BODY_FONT, 8)
     buf = io.BytesIO()
-    doc.core_properties.title = b.title
+    doc.core_properties.title = title
     doc.core_properties.author = "ecowatch"
     doc.save(buf)
     return buf.getvalue()

@@ -14,7 +14,19 @@ from core.errors import StoreError
 from core.jurisdiction import Jurisdiction
 from dashboard_api.deps import require_roles
 from dashboard_api.errors import ERRORS
-from dashboard_api.routes import actions, admin, auth, briefings, feed, incidents, search, stats, system, vocabulary
+from dashboard_api.routes import (
+    actions,
+    admin,
+    auth,
+    briefings,
+    feed,
+    incidents,
+    reports,
+    search,
+    stats,
+    system,
+    vocabulary,
+)
 from dashboard_api.security import LoginLimiter
 from indexing.search_index import SearchIndexer
 from storage.sql import SqlStore
@@ -52,7 +64,7 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
     app.state.search_indexer = SearchIndexer(jurisdiction)
     with store.begin() as tx:
         tx.ensure_index()
-    for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary):
+    for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, reports):
         app.include_router(module.router)
     # Briefings cover every unit: the duty desk, leaders and admins read them, unit users do not.
     app.include_router(briefings.router, dependencies=[Depends(require_roles("duty", "leader", "admin"))],

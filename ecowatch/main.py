@@ -15,14 +15,15 @@ import ecowatch.commands_alerts
 import ecowatch.commands_brief
 import ecowatch.commands_crawl
 import ecowatch.commands_nlp
+import ecowatch.commands_report
 import ecowatch.commands_users
 from core.errors import ConfigError, EcowatchError
 from ecowatch.cli import app
 
 # Each registers onto ``app`` when imported: escalate, notify, notifications, act; brief;
-# crawl-worker; eval; user add/list.
+# crawl-worker; eval; report; user add/list.
 COMMAND_MODULES = (ecowatch.commands_alerts, ecowatch.commands_brief, ecowatch.commands_crawl,
-                   ecowatch.commands_nlp, ecowatch.commands_users)
+                   ecowatch.commands_nlp, ecowatch.commands_report, ecowatch.commands_users)
 
 
 def main() -> None:

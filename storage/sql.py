@@ -26,6 +26,7 @@ from storage.incident_queries import IncidentQueriesTx
 from storage.incidents import IncidentsTx
 from storage.outbox import OutboxTx
 from storage.posts import PostsTx
+from storage.reports import ReportsTx
 from storage.search import SearchTx
 from storage.sources import SourcesTx
 from storage.users import UsersTx
@@ -95,7 +96,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
-         SourcesTx):
+         SourcesTx, ReportsTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

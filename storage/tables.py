@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import importlib
 
-# Modules that declare tables on storage.schema.metadata: one, so a table cannot be missed.
-TABLE_MODULES = ("storage.schema",)
+# Modules that declare tables on storage.schema.metadata: every one listed, so a table cannot be missed.
+TABLE_MODULES = ("storage.schema", "storage.sharing_schema")
 
 
 def register_all_tables() -> None:

@@ -1,0 +1,44 @@
+"""CLI of information sharing: ``ecowatch report`` writes an incident's special report (舆情专报)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecowatch import context
+from ecowatch.cli import app
+from ecowatch.commands_alerts import NowOption, _when
+
+
+@app.command()
+def report(incident_id: Annotated[int, typer.Argument(help="incident id (较大 or above)")],
+           fmt: Annotated[str, typer.Option("--format", help="docx | html")] = "docx",
+           out: Annotated[Path | None, typer.Option(help="file to write (default: 专报-<id>-<seq>.<format>)")] = None,
+           kind: Annotated[str | None, typer.Option(help="first | followup | final (default: 首报, then 续报)")] = None,
+           actor: Annotated[str, typer.Option(help="who writes it (kept with the version)")] = "值班员",
+           preview: Annotated[bool, typer.Option("--preview", help="write the file only; keep no version")] = False,
+           now: NowOption = None) -> None:
+    """Write an incident's special report from the stored records and keep it as the next version."""
+    from briefing.report_service import build_special_report, keep_special_report
+    from briefing.special_report import render
+    from core.jurisdiction import load_jurisdiction
+    from core.sharing import ReportKind
+
+    if fmt not in ("docx", "html"):
+        raise typer.BadParameter("--format must be docx or html")
+    if kind is not None and kind not in set(ReportKind):
+        raise typer.BadParameter(f"--kind must be one of {', '.join(ReportKind)}")
+    settings = context.settings()
+    store = context.store(settings)
+    built = build_special_report(store, load_jurisdiction(settings.jurisdiction), incident_id,
+                                 ReportKind(kind) if kind else None, _when(now))
+    kept = None if preview else keep_special_report(store, built, actor)
+    target = out or Path(f"专报-{incident_id}-{built.seq}.{fmt}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(render(built, fmt))
+    typer.echo(json.dumps({"file": str(target), "incident_id": incident_id, "kind": built.kind.value,
+                           "seq": built.seq, "report_id": kept.id if kept else None, **built.figures()},
+                          ensure_ascii=False))
