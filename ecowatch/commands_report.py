@@ -42,3 +42,20 @@ def report(incident_id: Annotated[int, typer.Argument(help="incident id (较大 
     typer.echo(json.dumps({"file": str(target), "incident_id": incident_id, "kind": built.kind.value,
                            "seq": built.seq, "report_id": kept.id if kept else None, **built.figures()},
                           ensure_ascii=False))
+
+
+@app.command("send-reports")
+def send_reports(now: NowOption = None) -> None:
+    """Send the due report sendings (报送) once: email with the DOCX, or the platform's webhook.
+    Exit 1 when one gave up (it stays visible as failed; the report counts as not sent)."""
+    from dataclasses import asdict
+
+    from alerts.reporting import deliver_sendings, report_notifiers
+
+    settings = context.settings()
+    outcome = deliver_sendings(context.store(settings), report_notifiers(settings), context.alerts_config(settings),
+                               _when(now))
+    typer.echo(json.dumps(asdict(outcome)))
+    if outcome.failed:
+        raise typer.Exit(1)
+

@@ -118,6 +118,11 @@ class ReportsTx:
             query = query.where(report_sends.c.status == status)
         return [_sending(r) for r in self.conn.execute(query)]
 
+    def get_sending(self, sending_id: int) -> Sending | None:
+        """One sending (None when unknown)."""
+        row = self.conn.execute(select(report_sends).where(report_sends.c.id == sending_id)).first()
+        return _sending(row) if row is not None else None
+
     def due_sendings(self, now: dt.datetime, limit: int = 50) -> list[Sending]:
         """Pending sendings whose next try is due."""
         query = (select(report_sends).where(report_sends.c.status == "pending",

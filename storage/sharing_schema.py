@@ -70,6 +70,8 @@ inbound_items = Table(
     Column("received_at", UtcDateTime(), nullable=False),
     Column("received_by", String(100), nullable=False),
     Column("late_on_arrival", Boolean, nullable=False, default=False),
+    Column("reply_channel", String(10)),  # core.sharing.SendChannel their feedback goes back by (NULL: by hand)
+    Column("reply_address", Text),
     Column("feedback", Text),  # 处置情况反馈, generated from the workflow when the unit resolves it
     Column("feedback_at", UtcDateTime()),
     UniqueConstraint("origin", "reference", name="uq_inbound_items_reference"),

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.errors import StoreError
 from storage.escalations import EscalationsTx
 from storage.events import EventsTx
+from storage.inbound import InboundTx
 from storage.incident_queries import IncidentQueriesTx
 from storage.incidents import IncidentsTx
 from storage.outbox import OutboxTx
@@ -96,7 +97,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
-         SourcesTx, ReportsTx):
+         SourcesTx, ReportsTx, InboundTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

@@ -13,13 +13,22 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
+from alerts.reporting import mark_sent, request_sending
 from briefing.report_service import build_special_report, keep_special_report
 from briefing.service import MEDIA_TYPES
 from briefing.special_report import SpecialReport, SpecialReportError, render
-from core.errors import NotFoundError
-from core.sharing import REPORT_KIND_LABELS, SEND_CHANNEL_LABELS, SEND_STATE_LABELS, UPPER_LABELS, ReportKind
+from core.errors import NotFoundError, WorkflowError
+from core.sharing import (
+    REPORT_KIND_LABELS,
+    SEND_CHANNEL_LABELS,
+    SEND_STATE_LABELS,
+    UPPER_LABELS,
+    ReportKind,
+    SendChannel,
+    SendState,
+)
 from core.timeutil import utcnow
-from dashboard_api.deps import MAX_ID, DutyDep, IncidentId, JurisdictionDep, OverviewDep, StoreDep
+from dashboard_api.deps import MAX_ID, AlertsDep, DutyDep, IncidentId, JurisdictionDep, OverviewDep, StoreDep
 from dashboard_api.errors import ACTION_ERRORS, ERRORS
 from storage.reports import Sending, StoredReport
 from storage.sql import SqlStore
@@ -86,6 +95,16 @@ class ReportPublic(BaseModel):
                    urls={f: f"/api/reports/{r.id}?format={f}" for f in ("docx", "html")})
 
 
+class SendBody(BaseModel):
+    """To whom and how a kept version goes up."""
+
+    recipient: str = Field(min_length=1, max_length=100, examples=["city_bureau"],
+                           description="city_bureau | cac | leaders, or another body's name")
+    channel: SendChannel = Field(examples=["email"])
+    address: str | None = Field(default=None, max_length=2000, description="email address or webhook URL")
+    note: str | None = Field(default=None, max_length=2000)
+
+
 class NewReportBody(BaseModel):
     """Which version to write: 首报 first, then 续报 by default; 终报 when asked."""
 
@@ -149,3 +168,57 @@ def get_report(report_id: ReportId, user: OverviewDep, store: StoreDep, fmt: For
     name = f"report-{kept.incident_id}-{kept.seq}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'} if fmt == "docx" else {}
     return Response(content=data, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+SendingId = Annotated[int, Path(ge=1, le=MAX_ID, description="sending id")]
+
+
+@router.post("/api/reports/{report_id}/sendings", response_model=SendingPublic, status_code=201,
+             responses=ACTION_ERRORS)
+def send_report(report_id: ReportId, body: SendBody, user: DutyDep, store: StoreDep,
+                config: AlertsDep) -> SendingPublic:
+    """报送 a kept version: email (DOCX attached) and webhook are queued and sent by the job (retried;
+    failures stay visible); ``manual`` records one sent another way, now, by this user."""
+    try:
+        sending = request_sending(store, config, report_id, body.recipient, body.channel.value, body.address,
+                                  user.name, body.note, utcnow())
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except WorkflowError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return SendingPublic.of(sending)
+
+
+@router.post("/api/sendings/{sending_id}/sent", response_model=SendingPublic, responses=ACTION_ERRORS)
+def mark_sending_sent(sending_id: SendingId, user: DutyDep, store: StoreDep, config: AlertsDep) -> SendingPublic:
+    """Record a pending or failed sending as delivered another way (409 when it was sent already)."""
+    try:
+        mark_sent(store, config, sending_id, user.name, utcnow())
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except WorkflowError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    with store.read() as tx:
+        found = tx.get_sending(sending_id)
+    assert found is not None  # it was just marked
+    return SendingPublic.of(found)
+
+
+@router.post("/api/sendings/{sending_id}/retry", response_model=SendingPublic, responses=ACTION_ERRORS)
+def retry_sending(sending_id: SendingId, user: DutyDep, store: StoreDep) -> SendingPublic:
+    """Queue a failed sending again (409 unless it had failed)."""
+    with store.begin() as tx:
+        if tx.get_sending(sending_id) is None:
+            raise HTTPException(status_code=404, detail=f"报送记录 #{sending_id} 不存在")
+        if not tx.retry_sending(sending_id, utcnow()):
+            raise HTTPException(status_code=409, detail=f"报送记录 #{sending_id} 未失败，无需重发")
+        found = tx.get_sending(sending_id)
+    assert found is not None
+    return SendingPublic.of(found)
+
+
+@router.get("/api/sendings", response_model=list[SendingPublic], responses=ERRORS)
+def list_sendings(user: OverviewDep, store: StoreDep, status: SendState | None = None) -> list[SendingPublic]:
+    """Every sending, or those of one state (``failed``: what did not get through)."""
+    with store.read() as tx:
+        return [SendingPublic.of(s) for s in tx.sendings(status=status.value if status else None)]

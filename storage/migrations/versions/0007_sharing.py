@@ -56,6 +56,8 @@ def upgrade() -> None:
             sa.Column("received_at", UtcDateTime(), nullable=False),
             sa.Column("received_by", sa.String(length=100), nullable=False),
             sa.Column("late_on_arrival", sa.Boolean(), nullable=False),
+            sa.Column("reply_channel", sa.String(length=10)),
+            sa.Column("reply_address", sa.Text()),
             sa.Column("feedback", sa.Text()),
             sa.Column("feedback_at", UtcDateTime()),
             sa.UniqueConstraint("origin", "reference", name="uq_inbound_items_reference"),
