@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=480, ge=1, description="how long a login token is valid")
     login_attempts: int = Field(default=5, ge=1, description="failed logins per user and address per window")
     login_window_seconds: int = Field(default=300, ge=1)
+    inbound_token: str | None = Field(
+        default=None, min_length=24,
+        description="the city platform's key for POST /api/inbound/platform (上级交办); unset: that endpoint is off")
 
     @classmethod
     def settings_customise_sources(

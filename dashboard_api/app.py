@@ -20,6 +20,7 @@ from dashboard_api.routes import (
     auth,
     briefings,
     feed,
+    inbound,
     incidents,
     reports,
     search,
@@ -64,7 +65,7 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
     app.state.search_indexer = SearchIndexer(jurisdiction)
     with store.begin() as tx:
         tx.ensure_index()
-    for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, reports):
+    for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, reports, inbound):
         app.include_router(module.router)
     # Briefings cover every unit: the duty desk, leaders and admins read them, unit users do not.
     app.include_router(briefings.router, dependencies=[Depends(require_roles("duty", "leader", "admin"))],

@@ -59,3 +59,30 @@ def send_reports(now: NowOption = None) -> None:
     if outcome.failed:
         raise typer.Exit(1)
 
+
+@app.command()
+def inbound(file: Annotated[Path, typer.Argument(help="JSON array, JSON Lines or CSV of items handed down",
+                                                 exists=True, dir_okay=False, readable=True)],
+            actor: Annotated[str, typer.Option(help="who enters them (kept in the audit log)")] = "值班员",
+            now: NowOption = None) -> None:
+    """Enter items handed down (上级交办) by the city bureau or 网信办: one JSON line per item, each
+    taken whole or not at all; a bad item is that line's error; exit 1 if any failed."""
+    from alerts.inbound import InboundError, parse_request, read_items, receive
+
+    settings = context.settings()
+    store, config = context.store(settings), context.alerts_config(settings)
+    at, failed = _when(now), False
+    for number, item, error in read_items(file):
+        if error is None and item is not None:
+            try:
+                got = receive(store, config, parse_request(item), actor, at)
+            except InboundError as exc:
+                error = str(exc)
+            else:
+                typer.echo(json.dumps({"line": number, "incident_id": got.incident_id, "inbound_id": got.inbound_id,
+                                       "duplicate": got.duplicate, "triage": got.triage, "late": got.late}))
+                continue
+        failed = True
+        typer.echo(json.dumps({"line": number, "error": error}, ensure_ascii=False))
+    if failed:
+        raise typer.Exit(1)

@@ -63,6 +63,7 @@ READ_MATRIX = {
     ("GET", "/api/incidents/{A}/reports/preview?format=html"): {**dict.fromkeys(ROLES, 409), "unit_a": 403,
                                                                 "unit_b": 403},  # 一般: no special report
     ("GET", "/api/sendings"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/inbound"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
 }
 ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "reason": "地点核实"},
            "sign": {}, "respond": {"response": "已核查"}, "resolve": {"feedback": "已整改"},
@@ -85,6 +86,9 @@ SHARING_WRITES = [
     ("POST", "/api/reports/{report_id}/sendings", {"duty1": 404, **_NOT_DUTY}),
     ("POST", "/api/sendings/{sending_id}/sent", {"duty1": 404, **_NOT_DUTY}),
     ("POST", "/api/sendings/{sending_id}/retry", {"duty1": 404, **_NOT_DUTY}),
+    ("POST", "/api/inbound", {"duty1": 201, **_NOT_DUTY}),
+    ("POST", "/api/inbound/{inbound_id}/sendings", {"duty1": 404, **_NOT_DUTY}),
+    ("POST", "/api/inbound/platform", dict.fromkeys(ROLES, 401)),  # a login is no platform key (and it is off)
 ]
 _SHARING_BODIES = {"/api/reports/{report_id}/sendings": {"recipient": "cac", "channel": "manual"},
                    "/api/inbound": _ITEM, "/api/inbound/{inbound_id}/sendings": {"channel": "manual"},
