@@ -98,6 +98,7 @@ class Jurisdiction:
     workflow: dict[str, Any] = field(default_factory=dict)  # [workflow]: return limit, reopen window
     notify: dict[str, Any] = field(default_factory=dict)  # [notify]: routing by event, quiet hours
     contacts: list[dict[str, Any]] = field(default_factory=list)  # [[contacts]]: who gets what
+    briefs: dict[str, Any] = field(default_factory=dict)  # [briefs]: who owes 信息简报 besides the units
 
     def unit(self, code: str | None) -> Unit | None:
         """The unit with this official code, or None."""
@@ -219,6 +220,7 @@ def load_jurisdiction(name_or_path: str = "jiangbei") -> Jurisdiction:
             workflow=meta.get("workflow", {}),
             notify=meta.get("notify", {}),
             contacts=meta.get("contacts", []),
+            briefs=meta.get("briefs", {}),
         )
     except KeyError as exc:
         raise ConfigError(f"{root / 'pack.toml'}: missing field {exc}") from exc

@@ -77,3 +77,21 @@ UPPER_LABELS: dict[str, str] = {"city_bureau": "市生态环境局", "cac": "区
 
 # Only these grades get a special report: a 一般 matter is handled in the weekly briefing.
 SPECIAL_REPORT_MIN_GRADE = Grade.YELLOW
+
+
+class SubmitterKind(StrEnum):
+    """Who owes 信息简报, by the seed's quota classes."""
+
+    STREET_OR_TOWN = "street_or_town"  # 街道/镇
+    BUREAU_UNIT = "bureau_unit"  # 局属单位
+    DEPARTMENT = "department"  # 区级部门 (and enterprises, schools: the "others")
+
+    @property
+    def label(self) -> str:
+        """街镇 / 局属单位 / 相关部门."""
+        return SUBMITTER_KIND_LABELS[self.value]
+
+
+SUBMITTER_KIND_LABELS: dict[str, str] = {"street_or_town": "街镇", "bureau_unit": "局属单位", "department": "相关部门"}
+# 信息简报 a month (the seed): streets/towns and the bureau's units at least 2, everyone else at least 1.
+BRIEF_QUOTA: dict[str, int] = {"street_or_town": 2, "bureau_unit": 2, "department": 1}

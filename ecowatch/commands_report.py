@@ -86,3 +86,42 @@ def inbound(file: Annotated[Path, typer.Argument(help="JSON array, JSON Lines or
         typer.echo(json.dumps({"line": number, "error": error}, ensure_ascii=False))
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("briefs-tally")
+def briefs_tally(month: Annotated[str | None, typer.Option(help="YYYY-MM (Beijing time; default: this month)")] = None,
+                 fmt: Annotated[str, typer.Option("--format", help="json | csv | docx | html")] = "json",
+                 out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
+                 ) -> None:
+    """The month's 信息简报 per submitter against its quota (a submitter with none included): JSON lines,
+    the CSV export for the assessment, or the monthly summary as DOCX/HTML."""
+    from briefing.briefs_service import month_tally, render_tally
+    from briefing.quota import QuotaError, month_of
+    from core.jurisdiction import load_jurisdiction
+    from core.timeutil import utcnow
+
+    if fmt not in ("json", "csv", "docx", "html"):
+        raise typer.BadParameter("--format must be json, csv, docx or html")
+    if fmt == "docx" and out is None:
+        raise typer.BadParameter("--format docx needs --out FILE")
+    settings = context.settings()
+    jurisdiction = load_jurisdiction(settings.jurisdiction)
+    chosen = month or month_of(utcnow())
+    try:
+        rows = month_tally(context.store(settings), jurisdiction, chosen)
+    except QuotaError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if fmt == "json":
+        text = "".join(json.dumps({"month": chosen, "submitter": r.submitter.code, "name": r.submitter.name,
+                                   "kind": r.submitter.kind.value, "quota": r.submitter.quota,
+                                   "submitted": r.submitted, "behind": r.behind}, ensure_ascii=False) + "\n"
+                       for r in rows)
+        data = text.encode("utf-8")
+    else:
+        data = render_tally(jurisdiction, chosen, rows, fmt)
+    if out is None:
+        typer.echo(data.decode("utf-8"), nl=False)
+        return
+    out.write_bytes(data)
+    typer.echo(json.dumps({"file": str(out), "month": chosen, "behind": [r.submitter.name for r in rows if r.behind]},
+                          ensure_ascii=False))

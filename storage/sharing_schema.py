@@ -8,7 +8,19 @@ own module because they belong to one feature: the operations are :mod:`storage.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, LargeBinary, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from storage.schema import UtcDateTime, metadata
 
@@ -75,4 +87,30 @@ inbound_items = Table(
     Column("feedback", Text),  # 处置情况反馈, generated from the workflow when the unit resolves it
     Column("feedback_at", UtcDateTime()),
     UniqueConstraint("origin", "reference", name="uq_inbound_items_reference"),
+)
+
+# 信息简报 submitted by a unit, bureau unit or department (core.sharing.SubmitterKind): counted per
+# Asia/Shanghai month against its quota; attachments kept as sent.
+info_briefs = Table(
+    "info_briefs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("submitter", String(100), nullable=False),  # unit code, department code, or bureau unit name
+    Column("submitter_name", String(100), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("submitted_by", String(100), nullable=False),
+    Index("ix_info_briefs_submitter_at", "submitter", "submitted_at"),
+)
+
+info_brief_files = Table(
+    "info_brief_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("brief_id", Integer, ForeignKey("info_briefs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )

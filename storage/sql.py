@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import StoreError
+from storage.briefs import BriefsTx
 from storage.escalations import EscalationsTx
 from storage.events import EventsTx
 from storage.inbound import InboundTx
@@ -97,7 +98,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
-         SourcesTx, ReportsTx, InboundTx):
+         SourcesTx, ReportsTx, InboundTx, BriefsTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

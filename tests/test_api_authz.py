@@ -64,6 +64,9 @@ READ_MATRIX = {
                                                                 "unit_b": 403},  # 一般: no special report
     ("GET", "/api/sendings"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
     ("GET", "/api/inbound"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/briefs"): ALL_OK,  # a unit user: its own briefs and tally row
+    ("GET", "/api/briefs/tally"): ALL_OK,
+    ("GET", "/api/briefs/tally/export"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
 }
 ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "reason": "地点核实"},
            "sign": {}, "respond": {"response": "已核查"}, "resolve": {"feedback": "已整改"},
@@ -88,11 +91,14 @@ SHARING_WRITES = [
     ("POST", "/api/sendings/{sending_id}/retry", {"duty1": 404, **_NOT_DUTY}),
     ("POST", "/api/inbound", {"duty1": 201, **_NOT_DUTY}),
     ("POST", "/api/inbound/{inbound_id}/sendings", {"duty1": 404, **_NOT_DUTY}),
-    ("POST", "/api/inbound/platform", dict.fromkeys(ROLES, 401)),  # a login is no platform key (and it is off)
+    ("POST", "/api/inbound/platform", dict.fromkeys(ROLES, 401)),
+    # 信息简报: a unit submits its own; the duty desk must say whose (422 here); others may not.
+    ("POST", "/api/briefs", {"duty1": 422, "leader1": 403, "admin1": 403, "unit_a": 201, "unit_b": 201}),
+    ("GET", "/api/briefs/files/{file_id}", dict.fromkeys(ROLES, 404)),  # a login is no platform key (and it is off)
 ]
 _SHARING_BODIES = {"/api/reports/{report_id}/sendings": {"recipient": "cac", "channel": "manual"},
                    "/api/inbound": _ITEM, "/api/inbound/{inbound_id}/sendings": {"channel": "manual"},
-                   "/api/inbound/platform": _ITEM}
+                   "/api/inbound/platform": _ITEM, "/api/briefs": {"title": "简报", "text": "正文"}}
 OTHER = {("POST", "/api/auth/token"), ("GET", "/healthz"), ("POST", "/api/users"), ("PATCH", "/api/users/{name}")}
 OTHER |= {(method, path) for method, path, _ in SHARING_WRITES}
 
@@ -242,7 +248,7 @@ def test_admin_manages_users(world):
 def test_sharing_writes_by_role(world, method, template, expected):
     base, ids, _ = world
     path = (template.replace("{incident_id}", str(ids["A"])).replace("{report_id}", "999")
-            .replace("{sending_id}", "999").replace("{inbound_id}", "999"))
+            .replace("{sending_id}", "999").replace("{inbound_id}", "999").replace("{file_id}", "999"))
     got = {role: _status(base, method, path, token_headers(role, TEST_SECRET), _SHARING_BODIES.get(template))
            for role in ROLES}
     assert got == expected

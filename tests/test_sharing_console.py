@@ -40,3 +40,22 @@ def test_duty_writes_and_records_a_report_and_enters_an_item(browser, store, ana
     assert browser.execute_script("return window.__pwned") is None
     if os.environ.get("ECOWATCH_SCREENSHOTS"):  # to look at it: ECOWATCH_SCREENSHOTS=/some/folder
         browser.save_screenshot(os.path.join(os.environ["ECOWATCH_SCREENSHOTS"], "sharing.png"))
+
+
+def test_unit_submits_a_brief_and_sees_its_tally(browser, store, api_server):
+    from selenium.webdriver.common.by import By
+
+    seed_users(store)
+    _login(browser, api_server, "unit_a")
+    _click(browser, 'nav button[data-view="briefs"]')
+    _wait(browser, lambda d: "石马河街道" in d.find_element(By.ID, "bf-tally").text)
+    assert "观音桥街道" not in browser.find_element(By.ID, "bf-tally").text  # only its own row
+    form = browser.find_element(By.ID, "bf-form")
+    form.find_element(By.NAME, "title").send_keys("<b>石马河</b>巡河简报")
+    form.find_element(By.NAME, "text").send_keys("本周巡河三次，未见直排。")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(browser, lambda d: "已报送" in d.find_element(By.ID, "bf-form-msg").text)
+    _wait(browser, lambda d: "<b>石马河</b>巡河简报" in d.find_element(By.ID, "bf-list").text)
+    assert _text(browser, "#bf-tally tr").split()[-2:] == ["1", "1"]  # submitted 1, behind 1 of 2
+    if os.environ.get("ECOWATCH_SCREENSHOTS"):
+        browser.save_screenshot(os.path.join(os.environ["ECOWATCH_SCREENSHOTS"], "briefs.png"))

@@ -3,7 +3,8 @@
 Tables of storage.sharing_schema: ``special_reports`` (each version of an incident's 舆情专报, its
 document and figures), ``report_sends`` (every sending of a report or an item's feedback to an
 upper body: channel, state, tries, errors, when and by whom), ``inbound_items`` (上级交办: their
-reference, unique per body, text, link and deadline, and the incident it became).
+reference, unique per body, text, link and deadline, and the incident it became), ``info_briefs`` and
+``info_brief_files`` (信息简报 submitted, counted per month against each submitter's quota).
 
 Revision ID: 0007_sharing
 Revises: 0006
@@ -84,9 +85,34 @@ def upgrade() -> None:
         )
         for column in ("report_id", "inbound_id", "status"):
             op.create_index(f"ix_report_sends_{column}", "report_sends", [column])
+    if "info_briefs" not in existing:
+        op.create_table(
+            "info_briefs",
+            sa.Column("id", sa.Integer(), primary_key=True),
+            sa.Column("submitter", sa.String(length=100), nullable=False),
+            sa.Column("submitter_name", sa.String(length=100), nullable=False),
+            sa.Column("title", sa.Text(), nullable=False),
+            sa.Column("text", sa.Text(), nullable=False),
+            sa.Column("submitted_at", UtcDateTime(), nullable=False),
+            sa.Column("submitted_by", sa.String(length=100), nullable=False),
+        )
+        op.create_index("ix_info_briefs_submitter_at", "info_briefs", ["submitter", "submitted_at"])
+    if "info_brief_files" not in existing:
+        op.create_table(
+            "info_brief_files",
+            sa.Column("id", sa.Integer(), primary_key=True),
+            sa.Column("brief_id", sa.Integer(), sa.ForeignKey("info_briefs.id", ondelete="CASCADE"), nullable=False),
+            sa.Column("name", sa.String(length=200), nullable=False),
+            sa.Column("mime", sa.String(length=100), nullable=False),
+            sa.Column("size", sa.Integer(), nullable=False),
+            sa.Column("data", sa.LargeBinary(), nullable=False),
+        )
+        op.create_index("ix_info_brief_files_brief_id", "info_brief_files", ["brief_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("info_brief_files")
+    op.drop_table("info_briefs")
     op.drop_table("report_sends")
     op.drop_table("inbound_items")
     op.drop_table("special_reports")
