@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import datetime as dt
 import io
 import json
 
@@ -15,15 +14,10 @@ import pytest
 
 from briefing.briefs_service import month_tally, render_tally, submit_brief
 from briefing.quota import QuotaError, submitters
-from core.timeutil import SHANGHAI
 from tests.api_seed import UNIT_A, UNIT_B, login, seed_users
-from tests.test_briefing import docx_tables
+from tests.test_briefing import docx_tables, local
 from tests.test_cli import run
 from tests.test_special_report import jurisdiction  # noqa: F401  (fixture)
-
-
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SHANGHAI)
 
 
 def test_tally_matches_submissions_including_a_unit_with_none(store, jurisdiction, settings, tmp_path):

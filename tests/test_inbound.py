@@ -16,17 +16,14 @@ from alerts.escalation import overdue_step_names
 from alerts.escalation_job import run_escalation
 from alerts.reporting import deliver_sendings, report_notifiers
 from core.settings import Settings
-from core.timeutil import SHANGHAI, utcnow
+from core.timeutil import utcnow
 from tests.api_seed import login, seed_users
+from tests.test_briefing import local
 from tests.test_cli import run
 from tests.test_notifiers import Receiver, receivers  # noqa: F401  (fixture)
 from tests.test_special_report import config, jurisdiction  # noqa: F401  (fixtures)
 
 GYQ = "500105006000"
-
-
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SHANGHAI)
 
 
 NOW = local(2026, 12, 3, 9)

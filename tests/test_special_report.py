@@ -2,9 +2,9 @@
 figure of the DOCX read back equals the records, quotes are verbatim with their links, crawled text
 is inert in the HTML, 下一步建议 is left blank, versions are numbered and kept."""
 
+# ruff: noqa: F811  (pytest fixtures imported from the tests that define them, used as arguments)
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 
@@ -12,51 +12,15 @@ import docx
 import pytest
 
 from alerts import actions
-from alerts.config import alerts_config
-from alerts.detection import process_pending
 from alerts.grading import Reach
 from briefing.report_service import build_special_report, keep_special_report
 from briefing.special_report import SpecialReportError, render
 from core.errors import NotFoundError
-from core.jurisdiction import load_jurisdiction
 from core.models import PostRole, RawPost
 from core.sharing import ReportKind
-from core.timeutil import SHANGHAI
-from tests.test_briefing import docx_tables
+from tests.test_briefing import add, config, docx_tables, incident_of, jurisdiction, local  # noqa: F401  (fixtures)
 
 GYQ = "500105006000"  # 观音桥街道
-
-
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SHANGHAI)
-
-
-@pytest.fixture(scope="module")
-def jurisdiction():
-    return load_jurisdiction("jiangbei")
-
-
-@pytest.fixture
-def config(jurisdiction):
-    cfg = alerts_config(jurisdiction)
-    cfg.quiet_hours = None
-    return cfg
-
-
-def add(store, analyzer, config, text, at, author, url, **engagement):
-    with store.begin() as tx:
-        ids = tx.add_posts([RawPost(source="weibo", text=text, author=author, url=url, published_at=at,
-                                    engagement=engagement)], now=at).new_ids
-    process_pending(store, analyzer, now=at, config=config)
-    return ids[0]
-
-
-def incident_of(store, post_id):
-    with store.read() as tx:
-        for inc in tx.list_incidents(limit=100):
-            if post_id in [p.id for p, _, _ in tx.incident_post_rows(inc.id)]:
-                return inc
-    raise AssertionError(f"post {post_id} in no incident")
 
 
 def seed_major(store, analyzer, config):
