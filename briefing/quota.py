@@ -77,8 +77,8 @@ def submitter_of(jurisdiction: Jurisdiction, code_or_name: str) -> Submitter | N
 def month_bounds(key: str) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of an Asia/Shanghai month ``2026-12`` as aware datetimes."""
     match = _MONTH.match(key or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise QuotaError(f"month must be YYYY-MM, e.g. 2026-12, not {key!r}")
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 1970 <= int(match.group(1)) <= 9998:
+        raise QuotaError(f"month must be YYYY-MM (1970-9998), e.g. 2026-12, not {key!r}")
     year, month = int(match.group(1)), int(match.group(2))
     start = dt.datetime(year, month, 1, tzinfo=SHANGHAI)
     end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=SHANGHAI)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from dataclasses import replace
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -79,8 +81,26 @@ def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
     return render_blocks_docx(b.title, blocks(b), charts)
 
 
+# Characters XML 1.0 cannot carry (python-docx refuses them): crawled or typed text may hold them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """The text without the control characters a Word document cannot hold (dropped, not replaced)."""
+    return _NOT_XML.sub("", text)
+
+
+def _safe(block: Block) -> Block:
+    return replace(block, text=xml_safe(block.text), header=[xml_safe(h) for h in block.header],
+                   rows=[[xml_safe(c) for c in row] for row in block.rows],
+                   url=xml_safe(block.url) if block.url else block.url,
+                   ref=xml_safe(block.ref) if block.ref else block.ref)
+
+
 def render_blocks_docx(title: str, laid_out: list[Block], charts: dict[str, bytes]) -> bytes:
     """Any document laid out as blocks (a briefing, a special report) as DOCX bytes."""
+    laid_out = [_safe(b) for b in laid_out]
+    title = xml_safe(title)
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4

@@ -112,6 +112,8 @@ def test_platform_endpoint_and_console_entry(store, api_server, monkeypatch):
     assert twice.status_code == 200 and twice.json()["incident_id"] == made.json()["incident_id"]
     bad = httpx.post(url, json={**item, "reference": "WX-8", "deadline": "soon"}, headers=key)
     assert bad.status_code == 422 and "deadline" in bad.json()["detail"]
+    ancient = httpx.post(url, json={**item, "reference": "WX-8", "deadline": "0001-01-01T00:00:00+08:00"}, headers=key)
+    assert ancient.status_code == 422 and "1970-9998" in ancient.json()["detail"]
     assert httpx.post(f"{api_server}/api/inbound", json=item, headers=key).status_code == 401  # key ≠ login
     assert httpx.post(f"{api_server}/api/inbound", json={**item, "reference": "WX-9"}, headers=unit).status_code == 403
     by_hand = httpx.post(f"{api_server}/api/inbound", headers=duty,

@@ -151,3 +151,15 @@ def test_report_from_the_command_line(store, analyzer, config, settings, tmp_pat
     html = tmp_path / "draft.html"
     preview = run(["report", str(incident_id), "--format", "html", "--out", str(html), "--preview"], settings.data_dir)
     assert json.loads(preview.stdout)["report_id"] is None and "续报" in html.read_text(encoding="utf-8")
+
+
+def test_control_characters_cannot_break_the_docx():
+    """Crawled or typed text with control characters (a reason typed with a stray \\x07, a post with
+    NUL) still gives a Word document; the characters are dropped, the rest is kept."""
+    from briefing.layout import Block
+    from briefing.render_docx import render_blocks_docx
+
+    data = render_blocks_docx("专报\x01", [Block("p", "石马河\x00黑臭\x07"),
+                                          Block("table", "表", ["项\x0b"], [["值\x1f"]])], {})
+    document = docx.Document(io.BytesIO(data))
+    assert document.paragraphs[0].text == "石马河黑臭" and docx_tables(data)["表"] == [["项"], ["值"]]
