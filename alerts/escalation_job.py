@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from alerts.config import AlertsConfig
 from alerts.escalation import RUNG_LABELS, EscalationEvent, EscalationState, evaluate, overdue_steps
+from alerts.inbound import prepare_feedback
 from alerts.notify import notify
 from core.models import STEP_LABELS, AuditEntry, Incident
 from core.timeutil import to_local, utcnow
@@ -39,6 +40,7 @@ class EscalationReport:
     notified: int = 0
     ended: int = 0
     announced: int = 0  # ``overdue`` console lines written
+    feedback_ready: int = 0  # items handed down whose 处置情况反馈 was written (alerts.inbound)
 
 
 def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | None = None,
@@ -46,6 +48,8 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
     """Escalate every overdue, unfinished step of every active incident as of ``now``."""
     now = now or utcnow()
     report = EscalationReport()
+    with store.begin() as tx:  # items handed down and now resolved: their feedback, before the steps
+        report.feedback_ready = prepare_feedback(tx, now)
     with store.read() as tx:
         incidents = tx.active_incidents()
         rows = tx.active_escalations()

@@ -100,6 +100,25 @@ def trend_chart(b: Briefing) -> bytes:
         return _png(fig)
 
 
+def counts_chart(title: str, labels: list[str], series: list[tuple[str, list[int], str]]) -> bytes:
+    """Side-by-side bars of a few count series over the same labels (a special report's trend:
+    posts and negative posts per day); each series is (legend, counts, colour)."""
+    with _LOCK, plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(7.2, 3.0))
+        width = 0.8 / max(len(series), 1)
+        for i, (name, counts, color) in enumerate(series):
+            offset = (i - (len(series) - 1) / 2) * width
+            ax.bar([x + offset for x in range(len(labels))], counts, width=width, label=name, color=color)
+        ax.set_xticks(list(range(len(labels))), labels, fontsize=8)
+        ax.set_ylabel("条数")
+        top = max((max(counts, default=0) for _, counts, _ in series), default=0)
+        ax.set_ylim(0, max(top, 1) * 1.3)  # headroom: the legend sits above the bars, not on them
+        cast(MaxNLocator, ax.yaxis.get_major_locator()).set_params(integer=True)
+        ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=len(series))
+        ax.set_title(title, fontsize=10)
+        return _png(fig)
+
+
 def _barh(title: str, rows: list[tuple[str, int]], color: str) -> bytes:
     with plt.rc_context(_style()):
         fig, ax = plt.subplots(figsize=(7.2, 0.45 * max(len(rows), 2) + 0.8))

@@ -20,13 +20,14 @@ from core.timeutil import to_local
 class Block:
     """One element of the document."""
 
-    kind: str  # title | subtitle | h1 | h2 | p | note | table | chart | quote | link
+    kind: str  # title | subtitle | h1 | h2 | p | note | table | chart | quote | link | blank
     text: str = ""
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     chart: str | None = None  # name of a chart in briefing.charts.charts()
     url: str | None = None  # for links: the original address (rendered only if http/https)
     ref: str | None = None  # for quotes and links: the stored post, e.g. "帖 #12"
+    lines: int = 0  # for blank: how many empty lines to leave
 
 
 def _rate(due: int, on_time: int) -> str:
@@ -38,7 +39,8 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def _local(at: dt.datetime | None) -> str:
+def local_minute(at: dt.datetime | None) -> str:
+    """A stored time as the documents print it: 12-03 09:30 (Asia/Shanghai), or —."""
     return f"{to_local(at):%m-%d %H:%M}" if at is not None else "—"
 
 
@@ -56,7 +58,8 @@ def handling_row(row: UnitHandling) -> list[str]:
             str(row.overdue), str(row.returned), pct(row.rate)]
 
 
-def _link_block(link: PostLink, prefix: str = "") -> Block:
+def link_block(link: PostLink, prefix: str = "") -> Block:
+    """A post to check a claim against: source, title, snapshot and its original address."""
     # The snapshot's place under data_dir/snapshots (month/digest) is enough to find it.
     snapshot = f"；快照：{'/'.join(Path(link.snapshot).parts[-2:])}" if link.snapshot else ""
     return Block("link", f"{prefix}{link.source}：{link.title}{snapshot}", url=link.url, ref=f"帖 #{link.post_id}")
@@ -88,17 +91,17 @@ def blocks(b: Briefing) -> list[Block]:
     for n, inc in enumerate(b.top, 1):
         out.append(Block("h2", f"{n}. {inc.title}（事件 #{inc.id}）"))
         out.append(Block("p", f"属地：{inc.unit}；等级：{inc.grade.label}；类别：{inc.topic}；状态：{inc.state_label}；"
-                              f"首发：{_local(inc.opened_at)}；相关帖文 {inc.posts} 条，{inc.authors} 位作者；"
+                              f"首发：{local_minute(inc.opened_at)}；相关帖文 {inc.posts} 条，{inc.authors} 位作者；"
                               f"传播量 {inc.reach_total}"
                               f"（转发 {inc.reposts}、评论 {inc.comments}、点赞 {inc.likes}）。"))
-        out.append(Block("p", f"属地公开回应：{_local(inc.public_reply_at)} 首次公开回应。" if inc.public_reply_at
+        out.append(Block("p", f"属地公开回应：{local_minute(inc.public_reply_at)} 首次公开回应。" if inc.public_reply_at
                          else "属地公开回应：截至统计时点，未见责任单位公开回应。"))
         for quote in inc.summary:
             out.append(Block("quote", quote.text, ref=f"帖 #{quote.post_id}"))
         for link in inc.links:
-            out.append(_link_block(link))
+            out.append(link_block(link))
         for role, link in inc.responses:
-            out.append(_link_block(link, f"{role.label}｜"))
+            out.append(link_block(link, f"{role.label}｜"))
 
     out.append(Block("h1", "三、属地办理情况"))
     out.append(Block("p", "交办：本期交办（含改派、重新打开）次数；"
@@ -112,8 +115,8 @@ def blocks(b: Briefing) -> list[Block]:
     out.append(Block("h2", "超期未办结清单"))
     if b.overdue:
         out.append(Block("table", "超期清单", ["事件", "标题", "属地", "环节", "期限", "已超期（小时）"],
-                         [[f"#{o.incident_id}", o.title, o.unit, STEP_LABELS.get(o.step, o.step), _local(o.deadline),
-                           f"{o.hours_over:g}"] for o in b.overdue]))
+                         [[f"#{o.incident_id}", o.title, o.unit, STEP_LABELS.get(o.step, o.step),
+                           local_minute(o.deadline), f"{o.hours_over:g}"] for o in b.overdue]))
     else:
         out.append(Block("p", "截至统计时点，无超期未办环节。"))
 
@@ -140,7 +143,8 @@ def blocks(b: Briefing) -> list[Block]:
         header = ["来源", "运行", "失败", "条目", "新增", "失明（小时）", "失明时段", "说明"]
         out.append(Block("table", "采集来源", header,
                          [[c.source, str(c.runs), str(c.failed_runs), str(c.items), str(c.new_items),
-                           f"{c.blind_hours:g}", "；".join(f"{_local(a)}—{_local(z)}" for a, z in c.blind_spans) or "—",
+                           f"{c.blind_hours:g}",
+                           "；".join(f"{local_minute(a)}—{local_minute(z)}" for a, z in c.blind_spans) or "—",
                            c.note + (f"：{c.last_error}" if c.last_error else "")] for c in b.coverage]))
     else:
         out.append(Block("p", "本期没有任何采集来源的运行记录，无法判断是否漏采。"))
@@ -149,7 +153,7 @@ def blocks(b: Briefing) -> list[Block]:
     if b.attention:
         out.append(Block("table", "未办结事件", ["事件", "标题", "属地", "等级", "状态", "下一环节", "期限", "超期"],
                          [[f"#{a.id}", a.title, a.unit, a.grade.label, a.state_label, a.next_step or "—",
-                           _local(a.next_deadline), "是" if a.overdue else "否"] for a in b.attention]))
+                           local_minute(a.next_deadline), "是" if a.overdue else "否"] for a in b.attention]))
     else:
         out.append(Block("p", "截至统计时点，无未办结事件。"))
     if b.learning is not None:

@@ -50,6 +50,19 @@ def load_incidents(tx: Tx, since: dt.datetime, until: dt.datetime) -> list[Incid
     query = select(incidents).where(incidents.c.opened_at < until, or_(
         incidents.c.opened_at >= since, incidents.c.updated_at >= since, incidents.c.state != State.CLOSED.value))
     found = {r.id: IncidentRecord(row_to_incident(r)) for r in tx.conn.execute(query.order_by(incidents.c.id))}
+    return _with_history(tx, found)
+
+
+def load_incident(tx: Tx, incident_id: int) -> IncidentRecord | None:
+    """One incident with its audit log, assignments and posts (a special report's subject)."""
+    row = tx.conn.execute(select(incidents).where(incidents.c.id == incident_id)).first()
+    if row is None:
+        return None
+    return _with_history(tx, {row.id: IncidentRecord(row_to_incident(row))})[0]
+
+
+def _with_history(tx: Tx, found: dict[int, IncidentRecord]) -> list[IncidentRecord]:
+    """The records filled with their audit entries, assignments, post ids and post roles."""
     if not found:
         return []
     ids = list(found)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from dataclasses import replace
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -14,7 +16,7 @@ from docx.styles.style import CharacterStyle
 from docx.text.run import Run
 
 from briefing.figures import Briefing
-from briefing.layout import blocks
+from briefing.layout import Block, blocks
 
 # Fonts of Chinese government documents; Word on Windows has them, LibreOffice substitutes a CJK
 # font it has (Noto CJK on Debian), so the text is never boxes either way.
@@ -76,6 +78,29 @@ def _table(doc: DocxDocument, header: list[str], rows: list[list[str]]) -> None:
 
 def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
     """The DOCX file's bytes."""
+    return render_blocks_docx(b.title, blocks(b), charts)
+
+
+# Characters XML 1.0 cannot carry (python-docx refuses them): crawled or typed text may hold them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """The text without the control characters a Word document cannot hold (dropped, not replaced)."""
+    return _NOT_XML.sub("", text)
+
+
+def _safe(block: Block) -> Block:
+    return replace(block, text=xml_safe(block.text), header=[xml_safe(h) for h in block.header],
+                   rows=[[xml_safe(c) for c in row] for row in block.rows],
+                   url=xml_safe(block.url) if block.url else block.url,
+                   ref=xml_safe(block.ref) if block.ref else block.ref)
+
+
+def render_blocks_docx(title: str, laid_out: list[Block], charts: dict[str, bytes]) -> bytes:
+    """Any document laid out as blocks (a briefing, a special report) as DOCX bytes."""
+    laid_out = [_safe(b) for b in laid_out]
+    title = xml_safe(title)
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4
@@ -85,7 +110,7 @@ def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
     for level in (1, 2):
         _font(doc.styles[f"Heading {level}"], HEADING_FONT, 14 if level == 1 else 12, True)
         doc.styles[f"Heading {level}"].font.color.rgb = RGBColor(0, 0, 0)
-    for block in blocks(b):
+    for block in laid_out:
         if block.kind == "title":
             p = doc.add_paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -103,6 +128,9 @@ def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
             run.font.color.rgb = RGBColor(0xA0, 0x1C, 0x1C)
         elif block.kind == "p":
             doc.add_paragraph(block.text)
+        elif block.kind == "blank":  # a space left for the officer to write in
+            for _ in range(block.lines):
+                doc.add_paragraph("")
         elif block.kind == "table":
             cap = doc.add_paragraph()
             cap.paragraph_format.space_before = Pt(10)
@@ -126,7 +154,7 @@ def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
             if block.url:
                 _font(p.add_run(f"　{block.url}"), BODY_FONT, 8)
     buf = io.BytesIO()
-    doc.core_properties.title = b.title
+    doc.core_properties.title = title
     doc.core_properties.author = "ecowatch"
     doc.save(buf)
     return buf.getvalue()

@@ -8,7 +8,7 @@ import html
 from urllib.parse import urlsplit
 
 from briefing.figures import Briefing
-from briefing.layout import blocks
+from briefing.layout import Block, blocks
 from core.display_text import displayable
 
 
@@ -25,6 +25,7 @@ table{border-collapse:collapse;margin:.3em 0 1.2em;font-size:.9em}th,td{border:1
 th{background:#eef2f6}caption{text-align:left;font-weight:bold;padding:.2em 0}
 blockquote{margin:.3em 0 .3em 1.5em;color:#333}blockquote cite{color:#777;font-size:.85em;font-style:normal}
 p.link{margin:.1em 0 .1em 1.5em;font-size:.85em;color:#555}img{max-width:100%}
+div.blank{border:1px dashed #999;margin:.3em 0 1em}
 """
 
 
@@ -37,9 +38,14 @@ def _safe_url(url: str | None) -> str | None:
 
 def render_html(b: Briefing, charts: dict[str, bytes]) -> str:
     """The HTML page."""
+    return render_blocks_html(b.title, blocks(b), charts)
+
+
+def render_blocks_html(title: str, laid_out: list[Block], charts: dict[str, bytes]) -> str:
+    """Any document laid out as blocks (a briefing, a special report) as one HTML page."""
     out = ["<!doctype html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
-           f"<title>{escape(b.title)}</title><style>{_CSS}</style></head><body>"]
-    for block in blocks(b):
+           f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"]
+    for block in laid_out:
         text = escape(block.text)
         if block.kind == "title":
             out.append(f'<h1 class="title">{text}</h1>')
@@ -53,6 +59,8 @@ def render_html(b: Briefing, charts: dict[str, bytes]) -> str:
             out.append(f'<p class="note">【提示】{text}</p>')
         elif block.kind == "p":
             out.append(f"<p>{text}</p>")
+        elif block.kind == "blank":  # a space left for the officer to write in
+            out.append(f'<div class="blank" style="min-height:{1.6 * block.lines:g}em"></div>')
         elif block.kind == "table":
             head = "".join(f"<th>{escape(h)}</th>" for h in block.header)
             rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in block.rows)

@@ -99,6 +99,7 @@ class Jurisdiction:
     notify: dict[str, Any] = field(default_factory=dict)  # [notify]: routing by event, quiet hours
     contacts: list[dict[str, Any]] = field(default_factory=list)  # [[contacts]]: who gets what
     rota: dict[str, Any] = field(default_factory=dict)  # [rota]: shift hours, paging grades, ack timeouts
+    briefs: dict[str, Any] = field(default_factory=dict)  # [briefs]: who owes 信息简报 besides the units
 
     def unit(self, code: str | None) -> Unit | None:
         """The unit with this official code, or None."""
@@ -221,6 +222,7 @@ def load_jurisdiction(name_or_path: str = "jiangbei") -> Jurisdiction:
             notify=meta.get("notify", {}),
             contacts=meta.get("contacts", []),
             rota=meta.get("rota", {}),
+            briefs=meta.get("briefs", {}),
         )
     except KeyError as exc:
         raise ConfigError(f"{root / 'pack.toml'}: missing field {exc}") from exc

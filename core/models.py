@@ -46,6 +46,10 @@ class Step(StrEnum):
     RESPONSE = "response"  # 回应
     PRESS = "press"  # 新闻发布会
     CLOSURE = "closure"  # 办结
+    # Reporting up and handing back (core.sharing): done when the report or feedback is sent.
+    FIRST_REPORT = "first_report"  # 首报: the first special report to the city bureau / 网信办
+    FOLLOWUP_REPORT = "followup_report"  # 续报: due again after each one sent, until closed
+    HANDBACK = "handback"  # 反馈: an item handed down (上级交办) answered by the upper level's deadline
 
     @property
     def label(self) -> str:
@@ -54,7 +58,8 @@ class Step(StrEnum):
 
 
 STEP_LABELS: dict[str, str] = {"report": "报告局领导", "sign_off": "签收", "response": "回应", "press": "新闻发布会",
-                               "closure": "办结"}
+                               "closure": "办结", "first_report": "报送首报", "followup_report": "报送续报",
+                               "handback": "反馈上级交办"}
 
 
 class Polarity(StrEnum):

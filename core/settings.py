@@ -112,6 +112,9 @@ class Settings(BaseSettings):
                              f"{len(value.encode())}); unset it to use the generated key file, or make one with "
                              f"python -c 'import secrets; print(secrets.token_urlsafe(48))'")
         return value
+    inbound_token: str | None = Field(
+        default=None, min_length=24,
+        description="the city platform's key for POST /api/inbound/platform (上级交办); unset: that endpoint is off")
 
     @classmethod
     def settings_customise_sources(

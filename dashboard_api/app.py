@@ -19,9 +19,12 @@ from dashboard_api.routes import (
     admin,
     auth,
     briefings,
+    briefs,
     docs,
     feed,
+    inbound,
     incidents,
+    reports,
     rota,
     search,
     stats,
@@ -71,7 +74,8 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
     app.state.search_indexer = SearchIndexer(jurisdiction)
     with store.begin() as tx:
         tx.ensure_index()
-    for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, rota, docs):
+    for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, rota, docs, reports,
+                   inbound, briefs):
         app.include_router(module.router)
     # Briefings cover every unit: the duty desk, leaders and admins read them, unit users do not.
     app.include_router(briefings.router, dependencies=[Depends(require_roles("duty", "leader", "admin"))],

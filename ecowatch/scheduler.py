@@ -134,6 +134,11 @@ class Pipeline:
         report = deliver(self.store, notifiers, config)
         if report.sent or report.failed or report.retrying:
             log.info("notifications: %s sent, %s retrying, %s failed", report.sent, report.retrying, report.failed)
+        from alerts.reporting import deliver_sendings, report_notifiers  # 报送 goes out with the notifications
+
+        sent = deliver_sendings(self.store, report_notifiers(self.settings), config)
+        if sent.sent or sent.failed or sent.retrying:
+            log.info("report sendings: %s sent, %s retrying, %s failed", sent.sent, sent.retrying, sent.failed)
 
     def brief(self, kind: str) -> None:
         """Job: write the weekly briefing (last full ISO week) or the daily duty report (24 hours to

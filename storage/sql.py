@@ -20,14 +20,17 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import StoreError
+from storage.briefs import BriefsTx
 from storage.escalations import EscalationsTx
 from storage.events import EventsTx
+from storage.inbound import InboundTx
 from storage.incident_queries import IncidentQueriesTx
 from storage.incidents import IncidentsTx
 from storage.labels import LabelsTx
 from storage.outbox import OutboxTx
 from storage.post_moves import PostMovesTx
 from storage.posts import PostsTx
+from storage.reports import ReportsTx
 from storage.rota import RotaTx
 from storage.search import SearchTx
 from storage.sources import SourcesTx
@@ -98,7 +101,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
-         SourcesTx, LabelsTx, PostMovesTx, RotaTx):
+         SourcesTx, LabelsTx, PostMovesTx, RotaTx, ReportsTx, InboundTx, BriefsTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import importlib
 
 # Modules that declare tables on storage.schema.metadata, so a table cannot be missed: the
-# shared schema, the desk's labels, and the duty aggregate's own (rota, pages, hand-overs, log).
-TABLE_MODULES = ("storage.schema", "storage.labels", "storage.rota")
+# shared schema, the desk's labels, the duty aggregate's own (rota, pages, hand-overs, log) and
+# reporting up/down (special reports, sendings, inbound items, 信息简报).
+TABLE_MODULES = ("storage.schema", "storage.labels", "storage.rota", "storage.sharing_schema")
 
 
 def register_all_tables() -> None:

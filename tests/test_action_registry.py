@@ -86,7 +86,9 @@ def test_every_cli_action_through_the_registry(store, settings, monkeypatch):
     far = (utcnow() + dt.timedelta(days=60)).isoformat()
     assert CliRunner().invoke(app, ["escalate", "--now", far]).exit_code == 0
     acked = _act("ack", ida, "--actor", "值班员", "--now", far)
-    assert acked["acknowledged"] and set(acked["acknowledged"]) <= {"response", "closure", "press"}
+    # Red since the regrade: the special report up (首报, 续报) falls due too (pack [deadlines.red]).
+    assert acked["acknowledged"] and set(acked["acknowledged"]) <= {"response", "closure", "press", "first_report",
+                                                                     "followup_report"}
     merged = _act("merge", idb, "--actor", "值班员", "--into", ida, "--text", "同一事")
     assert merged["id"] == a  # the CLI answers with the incident merged into, as it always did
     with store.read() as tx:

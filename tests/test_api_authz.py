@@ -61,6 +61,15 @@ READ_MATRIX = {
     ("GET", "/api/rota/now"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
     ("GET", "/api/rota/month?month=2026-10"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
     ("GET", "/api/rota/log?month=2026-10&format=xlsx"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    # Reporting up and items handed down (their write endpoints: SHARING_WRITES below).
+    ("GET", "/api/incidents/{A}/reports"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/incidents/{A}/reports/preview?format=html"): {**dict.fromkeys(ROLES, 409), "unit_a": 403,
+                                                                "unit_b": 403},  # 一般: no special report
+    ("GET", "/api/sendings"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/inbound"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/briefs"): ALL_OK,  # a unit user: its own briefs and tally row
+    ("GET", "/api/briefs/tally"): ALL_OK,
+    ("GET", "/api/briefs/tally/export"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
 }
 ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "reason": "地点核实"},
            "sign": {}, "respond": {"response": "已核查"}, "resolve": {"feedback": "已整改"},
@@ -78,6 +87,30 @@ OTHER = {("POST", "/api/auth/token"), ("GET", "/healthz"), ("POST", "/api/users"
 # The rota's writes: their roles are checked in tests/test_rota_api.py.
 OTHER |= {("POST", "/api/rota/shifts/{shift_id}/override"), ("POST", "/api/rota/pages/{page_id}/ack"),
           ("POST", "/api/rota/handovers/{handover_id}/accept"), ("POST", "/api/rota/handovers/{handover_id}/remarks")}
+# Reporting up (报送) and items handed down (上级交办): the endpoints that write.
+_NOT_DUTY = {"leader1": 403, "admin1": 403, "unit_a": 403, "unit_b": 403}
+_ITEM = {"origin": "cac", "reference": "AUTHZ-1", "text": "石马河有死鱼", "unit": "石马河街道",
+        "deadline": "2030-01-01T00:00:00+08:00"}
+# (method, path template, {role: expected status}); the duty desk's status is what the state allows
+# (a 一般 incident gets no report: 409; unknown ids: 404) — never 403.
+SHARING_WRITES = [
+    ("POST", "/api/incidents/{incident_id}/reports", {"duty1": 409, **_NOT_DUTY}),
+    ("GET", "/api/reports/{report_id}", {"duty1": 404, "leader1": 404, "admin1": 404, "unit_a": 403,
+                                         "unit_b": 403}),
+    ("POST", "/api/reports/{report_id}/sendings", {"duty1": 404, **_NOT_DUTY}),
+    ("POST", "/api/sendings/{sending_id}/sent", {"duty1": 404, **_NOT_DUTY}),
+    ("POST", "/api/sendings/{sending_id}/retry", {"duty1": 404, **_NOT_DUTY}),
+    ("POST", "/api/inbound", {"duty1": 201, **_NOT_DUTY}),
+    ("POST", "/api/inbound/{inbound_id}/sendings", {"duty1": 404, **_NOT_DUTY}),
+    ("POST", "/api/inbound/platform", dict.fromkeys(ROLES, 401)),
+    # 信息简报: a unit submits its own; the duty desk must say whose (422 here); others may not.
+    ("POST", "/api/briefs", {"duty1": 422, "leader1": 403, "admin1": 403, "unit_a": 201, "unit_b": 201}),
+    ("GET", "/api/briefs/files/{file_id}", dict.fromkeys(ROLES, 404)),  # a login is no platform key (and it is off)
+]
+_SHARING_BODIES = {"/api/reports/{report_id}/sendings": {"recipient": "cac", "channel": "manual"},
+                   "/api/inbound": _ITEM, "/api/inbound/{inbound_id}/sendings": {"channel": "manual"},
+                   "/api/inbound/platform": _ITEM, "/api/briefs": {"title": "简报", "text": "正文"}}
+OTHER |= {(method, path) for method, path, _ in SHARING_WRITES}
 
 
 def test_matrix_covers_every_endpoint(world):
@@ -218,3 +251,15 @@ def test_admin_manages_users(world):
     assert http.post(base + "/api/users", headers=h["admin1"], json=bad_unit).status_code == 422
     assert "password_hash" not in str(http.get(base + "/api/users", headers=h["admin1"]).json())
     assert login(base, "wulidian", "long-enough-pw")
+
+
+@pytest.mark.parametrize(("method", "template", "expected"), SHARING_WRITES,
+                         ids=[f"{m} {p}" for m, p, _ in SHARING_WRITES])
+def test_sharing_writes_by_role(world, method, template, expected):
+    base, ids, _ = world
+    path = (template.replace("{incident_id}", str(ids["A"])).replace("{report_id}", "999")
+            .replace("{sending_id}", "999").replace("{inbound_id}", "999").replace("{file_id}", "999"))
+    got = {role: _status(base, method, path, token_headers(role, TEST_SECRET), _SHARING_BODIES.get(template))
+           for role in ROLES}
+    assert got == expected
+    assert _status(base, method, path, {}, _SHARING_BODIES.get(template)) == 401  # no token: refused

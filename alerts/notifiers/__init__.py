@@ -40,6 +40,9 @@ class Message:
     grade: str | None = None
     incident_id: int | None = None
     events: list[str] = field(default_factory=list)
+    # Files sent along (a special report's DOCX): (file name, bytes, MIME type). Channels that
+    # cannot carry files (group robots) send the lines only.
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
 
     @property
     def body(self) -> str:

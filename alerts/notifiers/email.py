@@ -42,6 +42,9 @@ class EmailNotifier:
         if message.incident_id is not None:
             mail["X-Ecowatch-Incident"] = str(message.incident_id)
         mail.set_content(message.body + "\n")
+        for name, data, mime in message.attachments:
+            main, _, sub = mime.partition("/")
+            mail.add_attachment(data, maintype=main, subtype=sub, filename=name)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

@@ -1,0 +1,162 @@
+"""信息简报: units submit them (title, text, attachments); the month's tally against the quota, who is
+behind, its export (CSV) and monthly summary (DOCX/HTML).
+
+A unit user submits and sees only its own unit's briefs and row; the duty desk may enter a brief
+for any submitter (a department's, received by email); leaders and admins read everything.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from briefing.briefs_service import month_tally, render_tally, submit_brief
+from briefing.quota import QuotaError, month_bounds, month_of
+from briefing.service import MEDIA_TYPES
+from core.timeutil import utcnow
+from dashboard_api.deps import MAX_ID, JurisdictionDep, OverviewDep, Principal, PrincipalDep, StoreDep
+from dashboard_api.errors import ERRORS
+from storage.briefs import StoredBrief
+
+router = APIRouter(tags=["briefs"])
+Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
+                                    description="YYYY-MM (Beijing time); default: this month")]
+
+
+class AttachmentBody(BaseModel):
+    """A file sent along, base64-encoded."""
+
+    name: str = Field(min_length=1, max_length=200)
+    mime: str = Field(default="application/octet-stream", max_length=100)
+    content_base64: str = Field(max_length=7_000_000)
+
+
+class BriefBody(BaseModel):
+    """A 信息简报."""
+
+    submitter: str | None = Field(default=None, max_length=100,
+                                  description="unit/department code or name (duty desk only; a unit submits its own)")
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=100_000)
+    attachments: list[AttachmentBody] = Field(default_factory=list, max_length=5)
+
+
+class BriefPublic(BaseModel):
+    """A submitted brief."""
+
+    id: int
+    submitter: str
+    submitter_name: str
+    title: str
+    text: str
+    submitted_at: dt.datetime
+    submitted_by: str
+    files: list[dict[str, object]]
+
+
+class TallyRowPublic(BaseModel):
+    """One submitter's month."""
+
+    submitter: str
+    name: str
+    kind: str
+    kind_label: str
+    quota: int
+    submitted: int
+    behind: int
+
+
+def _month(month: str | None) -> str:
+    chosen = month or month_of(utcnow())
+    try:
+        month_bounds(chosen)
+    except QuotaError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return chosen
+
+
+def _who(user: Principal, submitter: str | None) -> str:
+    if user.role == "unit":
+        if submitter not in (None, user.unit_code):
+            raise HTTPException(status_code=403, detail="a unit submits only its own 信息简报")
+        assert user.unit_code is not None  # a unit user always has its unit
+        return user.unit_code
+    if user.role != "duty":
+        raise HTTPException(status_code=403, detail=f"role {user.role!r} may not submit 信息简报")
+    if not submitter:
+        raise HTTPException(status_code=422, detail="submitter: which unit or department the brief is from")
+    return submitter
+
+
+@router.post("/api/briefs", response_model=BriefPublic, status_code=201, responses=ERRORS)
+def post_brief(body: BriefBody, user: PrincipalDep, store: StoreDep, jurisdiction: JurisdictionDep) -> BriefPublic:
+    """Submit a 信息简报 (unit: its own; duty: for any submitter)."""
+    who = _who(user, body.submitter)
+    try:
+        files = [(a.name, a.mime, base64.b64decode(a.content_base64, validate=True)) for a in body.attachments]
+    except (binascii.Error, ValueError) as exc:
+        raise HTTPException(status_code=422, detail="attachments: content_base64 is not base64") from exc
+    now = utcnow()
+    try:
+        brief_id = submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files, now)
+    except QuotaError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    with store.read() as tx:
+        found = tx.get_brief(brief_id)
+    assert found is not None  # just written
+    return _public(found)
+
+
+def _public(b: StoredBrief) -> BriefPublic:
+    return BriefPublic(id=b.id, submitter=b.submitter, submitter_name=b.submitter_name, title=b.title, text=b.text,
+                       submitted_at=b.submitted_at, submitted_by=b.submitted_by,
+                       files=[{"id": i, "name": n, "size": s, "url": f"/api/briefs/files/{i}"} for i, n, s in b.files])
+
+
+@router.get("/api/briefs", response_model=list[BriefPublic], responses=ERRORS)
+def list_briefs(user: PrincipalDep, store: StoreDep, month: Month = None) -> list[BriefPublic]:
+    """The month's briefs, newest first (a unit user: its own)."""
+    start, end = month_bounds(_month(month))
+    with store.read() as tx:
+        return [_public(b) for b in tx.list_briefs(start, end, user.unit_scope)]
+
+
+@router.get("/api/briefs/tally", response_model=list[TallyRowPublic], responses=ERRORS)
+def get_tally(user: PrincipalDep, store: StoreDep, jurisdiction: JurisdictionDep,
+              month: Month = None) -> list[TallyRowPublic]:
+    """Every submitter's count against its quota, a submitter with none included (a unit user: its row)."""
+    rows = month_tally(store, jurisdiction, _month(month))
+    return [TallyRowPublic(submitter=r.submitter.code, name=r.submitter.name, kind=r.submitter.kind.value,
+                           kind_label=r.submitter.kind.label, quota=r.submitter.quota, submitted=r.submitted,
+                           behind=r.behind)
+            for r in rows if user.unit_scope in (None, r.submitter.code)]
+
+
+@router.get("/api/briefs/tally/export", responses=ERRORS)
+def export_tally(user: OverviewDep, store: StoreDep, jurisdiction: JurisdictionDep, month: Month = None,
+                 fmt: Annotated[Literal["csv", "docx", "html"], Query(alias="format")] = "csv") -> Response:
+    """The tally as CSV for the district's assessment, or the monthly summary as DOCX/HTML."""
+    chosen = _month(month)
+    data = render_tally(jurisdiction, chosen, month_tally(store, jurisdiction, chosen), fmt)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else MEDIA_TYPES[fmt]
+    return Response(content=data, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="briefs-{chosen}.{fmt}"'})
+
+
+@router.get("/api/briefs/files/{file_id}", responses=ERRORS)
+def get_file(file_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: PrincipalDep, store: StoreDep) -> Response:
+    """An attachment, as a download (a unit user: only its own unit's)."""
+    with store.read() as tx:
+        found = tx.brief_file(file_id)
+    if found is None or user.unit_scope not in (None, found[3]):
+        raise HTTPException(status_code=404, detail=f"附件 #{file_id} 不存在")
+    name, mime, data, _ = found
+    return Response(content=data, media_type=mime, headers={
+        "Content-Disposition": "attachment; filename*=UTF-8''" + quote(name),
+        "X-Content-Type-Options": "nosniff"})
