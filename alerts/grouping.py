@@ -125,6 +125,7 @@ class PostFacts:
     words: Sequence[str]  # salient words and concept words (nlp.salience)
     role: PostRole = PostRole.REPORT
     relevant: bool = True  # False: an environmental post that names no place (may follow up only)
+    tier: str = "individual"  # the source's media tier (alerts.grading.source_tier)
 
 
 # The pair features the model weighs, in order (tools/train_grouping.py fits their weights).
@@ -251,8 +252,12 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     followup = is_followup(post.role)
     window, reopen = lookback(policy, post.role)
     # A follow-up opens nothing, so the only cost of a lower bar is a reply shown on the wrong
-    # incident of the same unit; the cost of a higher one is the reply lost.
-    bar = float(policy.get("followup_min_probability" if followup else "min_probability", 0.5))
+    # incident of the same unit; the cost of a higher one is the reply lost. "Still not fixed"
+    # ("说好的整改呢") points back at an answered matter days later, as a reply does.
+    # But an outlet's or an office's own news (a campaign, a quarterly bulletin, an 环评 notice)
+    # is progress or praise by its tone and about no complaint: it must match as well as a report.
+    lenient = post.role in (PostRole.OFFICIAL, PostRole.UNRESOLVED) or (followup and post.tier == "individual")
+    bar = float(policy.get("followup_min_probability" if lenient else "min_probability", 0.5))
     model = policy.get("model", {})
     best: tuple[tuple[int, float], Match] | None = None
     post_grams = words_grams(post.words, weight)

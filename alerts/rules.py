@@ -97,7 +97,7 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
     if not concerns_incidents(analysis):
         return Decision("ignore", reasons=["不相关"], tier=tier)
     unit_code = assigned_unit(analysis, jurisdiction)
-    facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, analysis.relevant)
+    facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, analysis.relevant, tier)
     match = find_match(facts, candidates, now, jurisdiction.grouping, weight)
     if match is not None:
         if role is PostRole.UNRESOLVED and not answered(match.incident):
