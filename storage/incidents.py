@@ -66,10 +66,16 @@ def _candidates(*columns: Any, unit: bool, topic: bool) -> Select[Any]:
     return query.order_by(incidents.c.id)
 
 
-# (summary, of a unit, of a topic family) -> statement
-_CANDIDATES = {(summary, unit, topic): _candidates(*(_MATCH_COLUMNS if summary else (incidents,)), unit=unit,
-                                                   topic=topic)
-               for summary in (False, True) for unit in (False, True) for topic in (False, True)}
+# With probes, the window is first read for what the probes are looked for in (id, keywords as
+# stored, place: no time or JSON column decoded), then the summary of the few that hold one: with
+# a week's window a post's window holds tens of incidents and most share nothing with it.
+_PROBE_COLUMNS = (incidents.c.id, cast(incidents.c.keywords, Text).label("keywords_text"), incidents.c.place)
+_SUMMARIES = select(*_MATCH_COLUMNS).where(incidents.c.id.in_(bindparam("b_ids", expanding=True))).order_by(
+    incidents.c.id)
+# (columns: "whole" | "summary" | "probe", of a unit, of a topic family) -> statement
+_CANDIDATES = {(kind, unit, topic): _candidates(*{"whole": (incidents,), "summary": _MATCH_COLUMNS,
+                                                  "probe": _PROBE_COLUMNS}[kind], unit=unit, topic=topic)
+               for kind in ("whole", "summary", "probe") for unit in (False, True) for topic in (False, True)}
 _post_time = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
 _POSTS_BETWEEN = (select(func.count()).select_from(incident_posts.join(raw_posts,
                                                                       raw_posts.c.id == incident_posts.c.post_id))
@@ -243,17 +249,18 @@ class IncidentsTx(EventsTx):
         by_topic = topic != Topic.OTHER.value
         if by_topic:
             params["b_topic"] = topic
-        rows = self.conn.execute(_CANDIDATES[summary, unit_code is not None, by_topic], params)
-        if not summary:
+        kind = ("summary" if not probes else "probe") if summary else "whole"
+        rows = self.conn.execute(_CANDIDATES[kind, unit_code is not None, by_topic], params)
+        if kind == "whole":
             return [row_to_incident(r) for r in rows]
-        if not probes:
+        if kind == "summary":
             return [row_to_summary(r) for r in rows]
-        # Decode only the rows whose keywords hold a probe (as a word or a word's character pair:
+        # Only the incidents whose keywords hold a probe (as a word or a word's character pair:
         # alerts.grouping.grams compares by those), or whose place is the post's (``place``).
         wanted = frozenset(probes)
-        return [row_to_summary(r) for r in rows
-                if (r.keywords_text and not wanted.isdisjoint(_keyword_grams(r.keywords_text)))
-                or (place and r.place and (place in r.place or r.place in place))]
+        ids = [r.id for r in rows if (r.keywords_text and not wanted.isdisjoint(_keyword_grams(r.keywords_text)))
+               or (place and r.place and (place in r.place or r.place in place))]
+        return [row_to_summary(r) for r in self.conn.execute(_SUMMARIES, {"b_ids": ids})] if ids else []
 
     def incident_post_count_between(self, incident_id: int, since: dt.datetime, until: dt.datetime) -> int:
         """Posts of an incident published (or fetched, when undated) in [since, until]: velocity."""

@@ -318,3 +318,12 @@ def test_a_comment_telling_of_poisoned_workers_joins_the_accident_and_is_stored_
     assert link(store, comment)[0] == link(store, first)[0]
     with store.read() as tx:
         assert tx.get_analysis(comment).relevant
+
+
+def test_the_weight_of_an_unknown_word_is_the_median_of_jiebas_table():
+    """nlp.salience keeps the median as a constant so that reading the table needs no sort."""
+    from nlp.salience import _IDF_FILE, UNKNOWN_IDF
+
+    values = sorted(float(v) for w, v in (line.rsplit(" ", 1) for line in
+                                          _IDF_FILE.read_text(encoding="utf-8").splitlines()) if len(w) >= 2)
+    assert values[len(values) // 2] == pytest.approx(UNKNOWN_IDF, abs=1e-9)
