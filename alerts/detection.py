@@ -9,10 +9,10 @@ from dataclasses import dataclass, fields
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.followups import post_role
-from alerts.grading import Reach, add_post, effective_grade, grade_incident
-from alerts.grouping import MAX_KEYWORDS, lookback, merge_keywords, probes, words_grams
+from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
+from alerts.grouping import MAX_KEYWORDS, candidate_topic, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
-from alerts.rules import Decision, concerns_incidents, decide
+from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
 from core.errors import StoreError
 from core.models import Analysis, AuditEntry, Incident, PostRole, RawPost, State
 from core.timeutil import utcnow
@@ -184,18 +184,20 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                     # Claim first: if another worker got here before us, this post is theirs.
                     if not tx.claim_post(post.id, at):
                         continue
-                    tx.save_analysis(post.id, analysis, at)
                     candidates = []
-                    role = post_role(post, analysis, config.jurisdiction.followups)
+                    role = post_role(post, analysis, config.jurisdiction.followups,
+                                     source_tier(post, config.jurisdiction.grading))
                     if concerns_incidents(analysis):
                         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
                         window, reopen = lookback(config.grouping, role)
                         candidates = tx.grouping_candidates(
-                            unit, analysis.topic, at - window, at - reopen, summary=True,
-                            probes=probes(words_grams(words, analyzer.salience.weight)))
+                            unit, candidate_topic(analysis.topic, role), at - window, at - reopen, summary=True,
+                            probes=probes(words_grams(words, analyzer.salience.weight)), place=analysis.place)
                     thread = tx.thread_incident(post.reply_to) if post.reply_to else None
                     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                                       analyzer.salience.weight, role, thread)
+                    analysis = placed_by_incident(analysis, decision)
+                    tx.save_analysis(post.id, analysis, at)
                     if decision.action == "open":
                         _open(tx, config, post.id, decision, at, analysis.model)
                         counted.opened += 1

@@ -20,7 +20,13 @@ def _has(text: str, words: Any) -> bool:
     return any(w and w in text for w in (words or ()))
 
 
-def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any]) -> PostRole:
+# Signals that make a post a report whatever else it says: news of a fire "正在扑救" or of a leak
+# "正在处置" is the first word of an accident, not progress on a complaint.
+ACCIDENT_SIGNALS = frozenset({"casualty", "poisoning", "illness", "leak", "explosion", "drinking_water", "protest",
+                              "gathering"})
+
+
+def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any], tier: str = "individual") -> PostRole:
     """The role a relevant post takes in the incident it joins.
 
     - An answer (``official_cues``: 经核查, 已责令, 情况通报…) by an official author
@@ -31,6 +37,10 @@ def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any]) -> P
       whatever its tone. A resident's letter that asks the 街道办事处 to 督促 someone is not: the
       voice decides, not the words. An official source's first report of an accident (no
       answering words) stays a report, so it can open an incident.
+    - A news outlet's or an official account's post (``tier`` not "individual",
+      ``alerts.grading.source_tier``) telling of work under way (``progress_cues``: 正在打捞,
+      挖机正在, 整改中…) is ``progress`` even when it reads negative (it restates the harm), unless
+      it tells of an accident (``ACCIDENT_SIGNALS``): news of work on a complaint opened incidents.
     - A negative post saying the promise or the fix did not hold (``unresolved_cues``) is
       ``unresolved``; it still counts as a complaint (it may reopen a closed incident).
     - Any other negative post is a ``report``.
@@ -42,6 +52,9 @@ def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any]) -> P
              or _has(opening, policy.get("answer_openings")))
     if voice and _has(text, policy.get("official_cues")):
         return PostRole.OFFICIAL
+    if (tier != "individual" and _has(text, policy.get("progress_cues"))
+            and ACCIDENT_SIGNALS.isdisjoint(analysis.signals)):
+        return PostRole.PROGRESS
     if analysis.polarity is Polarity.NEG:
         return PostRole.UNRESOLVED if _has(text, policy.get("unresolved_cues")) else PostRole.REPORT
     return PostRole.PRAISE if analysis.polarity is Polarity.POS else PostRole.PROGRESS

@@ -125,11 +125,41 @@ class PostFacts:
     words: Sequence[str]  # salient words and concept words (nlp.salience)
     role: PostRole = PostRole.REPORT
     relevant: bool = True  # False: an environmental post that names no place (may follow up only)
+    tier: str = "individual"  # the source's media tier (alerts.grading.source_tier)
 
 
 # The pair features the model weighs, in order (tools/train_grouping.py fits their weights).
-FEATURES = ("overlap", "log_shared", "same_place", "other_place", "unplaced", "log_hours", "followup", "relevant")
-_REASONS = {"same_place": "同地点", "other_place": "地点不同", "unplaced": "一方属地未定", "followup": "后续回应类"}
+# overlap/log_shared count the event's own words, not the place's: two matters in one street or
+# one community share its name, so the name's pairs are weighed apart (log_place_shared). A
+# follow-up's time since the incident's last post is weighed apart too (followup_log_hours): a
+# reply or a "终于清完了" comes days or weeks later, a second report of the same event hours later.
+FEATURES = ("overlap", "log_shared", "same_place", "other_place", "unplaced", "log_hours", "followup", "relevant",
+            "log_place_shared", "followup_log_hours", "other_topic")
+_REASONS = {"same_place": "同地点", "other_place": "地点不同", "unplaced": "一方属地未定", "followup": "后续回应类",
+            "other_topic": "类别不同"}
+
+
+def is_followup(role: PostRole) -> bool:
+    """Whether a post in this role is a follow-up (an official reply, progress, praise), not a
+    complaint: it may attach to an incident, never open one."""
+    return role not in (PostRole.REPORT, PostRole.UNRESOLVED)
+
+
+def candidate_topic(topic: str, role: PostRole) -> str:
+    """The topic to look candidates up by: the post's for a complaint; every topic ("other") for a
+    follow-up, because a reply names the matter as its office files it (a quarry's blasting
+    complaint, noise, is answered as a mining-licence matter, ecology) and it opens nothing, so
+    a wider look costs no false incident (the model weighs ``other_topic``). An unplaced comment
+    keeps to its topic family: one sharing only "娃娃" with a complaint of another medium joined it."""
+    return GENERIC_TOPIC if is_followup(role) else topic
+
+
+def place_pairs(place: str | None) -> frozenset[str]:
+    """A place name and its character pairs: the grams a shared place contributes (weighed apart
+    from the event's words by :func:`pair_features`)."""
+    if not place:
+        return frozenset()
+    return frozenset([place, *(place[i:i + 2] for i in range(len(place) - 1))])
 
 
 def topics_compatible(a: str, b: str) -> bool:
@@ -143,20 +173,29 @@ def topics_compatible(a: str, b: str) -> bool:
 def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: Incident, now: dt.datetime,
                   weight: Weight) -> dict[str, float] | None:
     """The features of a (post, incident) pair, or None when they cannot be one event (another
-    unit, nothing salient in common). Shared with the training tool, so both see the same."""
-    if not _units_compatible(post.unit_code, incident.unit_code) or not topics_compatible(post.topic, incident.topic):
-        return None
-    shared, ratio = overlap(post_grams, words_grams(incident.keywords, weight))
-    if shared <= 0:
+    unit; another topic family, except for a follow-up; no event word in common, except for a
+    follow-up at the incident's named place).
+    Shared with the training tool, so both see the same."""
+    followup = is_followup(post.role)
+    compatible = topics_compatible(post.topic, incident.topic)
+    if not _units_compatible(post.unit_code, incident.unit_code) or not (compatible or followup):
         return None
     places = bool(post.place and incident.place)
     same = places and same_place(str(post.place), str(incident.place))
+    at_place = place_pairs(post.place) | place_pairs(incident.place)
+    own = {k: v for k, v in post_grams.items() if k not in at_place} if at_place else post_grams
+    shared, ratio = overlap(own, words_grams(incident.keywords, weight))
+    place_shared = overlap({k: v for k, v in post_grams.items() if k in at_place}, words_grams(incident.keywords,
+                                                                                               weight))[0]
+    if shared <= 0 and not (followup and same):  # one street's name is not one event
+        return None
     hours = max((now - last_activity(incident)).total_seconds(), 0.0) / 3600
     return {"overlap": ratio, "log_shared": math.log1p(shared), "same_place": float(same),
             "other_place": float(places and not same),
             "unplaced": float(post.unit_code is None or incident.unit_code is None), "log_hours": math.log1p(hours),
-            "followup": float(post.role not in (PostRole.REPORT, PostRole.UNRESOLVED)),
-            "relevant": float(post.relevant)}
+            "followup": float(followup), "relevant": float(post.relevant),
+            "log_place_shared": math.log1p(place_shared), "followup_log_hours": float(followup) * math.log1p(hours),
+            "other_topic": float(not compatible)}
 
 
 def probability(features: Mapping[str, float], model: Mapping[str, Any]) -> float:
@@ -194,8 +233,7 @@ def thread_match(incident: Incident, role: PostRole, now: dt.datetime, policy: M
         return None
     if not closed and now - last_activity(incident) > window:
         return None
-    followup = role not in (PostRole.REPORT, PostRole.UNRESOLVED)
-    action = "attach" if followup else ("reopen" if closed else "merge")
+    action = "attach" if is_followup(role) else ("reopen" if closed else "merge")
     return Match(incident, action, "同一话题下的回复/评论", 1.0)
 
 
@@ -211,9 +249,15 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     attaches. Open incidents are preferred to closed ones, then the most probable; the
     probability (:func:`probability` of :func:`pair_features`) must reach ``min_probability``.
     """
-    followup = post.role not in (PostRole.REPORT, PostRole.UNRESOLVED)
+    followup = is_followup(post.role)
     window, reopen = lookback(policy, post.role)
-    bar = float(policy.get("min_probability", 0.5))
+    # A follow-up opens nothing, so the only cost of a lower bar is a reply shown on the wrong
+    # incident of the same unit; the cost of a higher one is the reply lost. "Still not fixed"
+    # ("说好的整改呢") points back at an answered matter days later, as a reply does.
+    # But an outlet's or an office's own news (a campaign, a quarterly bulletin, an 环评 notice)
+    # is progress or praise by its tone and about no complaint: it must match as well as a report.
+    lenient = post.role in (PostRole.OFFICIAL, PostRole.UNRESOLVED) or (followup and post.tier == "individual")
+    bar = float(policy.get("followup_min_probability" if lenient else "min_probability", 0.5))
     model = policy.get("model", {})
     best: tuple[tuple[int, float], Match] | None = None
     post_grams = words_grams(post.words, weight)

@@ -6,12 +6,13 @@ pieces live in :mod:`alerts.grouping` and :mod:`alerts.grading`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alerts.deadlines import compute_deadlines
-from alerts.followups import opens
+from alerts.followups import ACCIDENT_SIGNALS, opens
 from alerts.grading import Reach, add_post, grade_incident, source_tier
 from alerts.grouping import PostFacts, Weight, find_match, thread_match
 from core.jurisdiction import Jurisdiction
@@ -34,9 +35,27 @@ class Decision:
 
 def concerns_incidents(analysis: Analysis) -> bool:
     """Whether a post is matched against incidents: a relevant one may open, join or follow one
-    up; an environmental one that names no place at all (a comment under a thread, a reply that
-    says only "您反映的问题") may join or follow up one, never open it."""
-    return analysis.relevant or (bool(analysis.topics) and not analysis.elsewhere and analysis.unit_code is None)
+    up; one that names no place at all and is environmental or tells of an accident (a comment
+    under a thread, a reply that says only "您反映的问题", "老公在那个厂上班，现在都还在医院观察":
+    neither a place nor a medium) may join or follow up one, never open it."""
+    if analysis.relevant or analysis.elsewhere or analysis.unit_code is not None:
+        return analysis.relevant
+    if analysis.topics:
+        return True
+    # Not environmental by its words: only an accident told without naming any place (a comment);
+    # one that names a place of ours and is not ours (a kitchen fire in 观音桥) stays out.
+    return not ACCIDENT_SIGNALS.isdisjoint(analysis.signals) and not any(
+        e.kind in ("place", "foreign") for e in analysis.evidence)
+
+
+def placed_by_incident(analysis: Analysis, decision: Decision) -> Analysis:
+    """The analysis to store once the decision is known: a post that joins an incident of ours (by
+    its thread or by its words) is about our jurisdiction's environment, so it is relevant, even
+    when it names no place or medium itself (the incident sets' authors label such comments so,
+    and a severe one must reach the desk as relevant and negative)."""
+    if analysis.relevant or decision.action not in ("merge", "reopen", "attach"):
+        return analysis
+    return dataclasses.replace(analysis, relevant=True)
 
 
 def answered(incident: Incident) -> bool:
@@ -78,7 +97,7 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
     if not concerns_incidents(analysis):
         return Decision("ignore", reasons=["不相关"], tier=tier)
     unit_code = assigned_unit(analysis, jurisdiction)
-    facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, analysis.relevant)
+    facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, analysis.relevant, tier)
     match = find_match(facts, candidates, now, jurisdiction.grouping, weight)
     if match is not None:
         if role is PostRole.UNRESOLVED and not answered(match.incident):

@@ -33,16 +33,20 @@ MIN_WEIGHT = 0.5
 CONCEPT = "§"
 
 
+# What a word jieba's table lacks (a place, a shop, slang) weighs: the table's median IDF (words of
+# two or more characters; tests/test_incident_fidelity.py checks it against the installed table).
+# A constant, so that reading the table needs no sort of its 260,000 values.
+UNKNOWN_IDF = 11.9547675029
+
+
 @cache
-def _idf_table() -> tuple[dict[str, float], float]:
-    """jieba's IDF table (word → idf) and its median, read once per process."""
-    table: dict[str, float] = {}
-    for line in _IDF_FILE.read_text(encoding="utf-8").splitlines():
-        word, _, value = line.rpartition(" ")
-        if word and len(word) >= 2:
-            table[word] = float(value)
-    values = sorted(table.values())
-    return table, values[len(values) // 2]
+def _idf_table() -> dict[str, str]:
+    """jieba's IDF table (word → idf as written; :meth:`Salience.weight` converts the few words it
+    looks up), read once per process. One split of the whole file and no conversion: the first
+    grouping of a process waited 0.5 s for a per-line parse (bench/alerts.py counts it in the
+    detection pass); this takes a quarter of that. Words hold no space (the file's format)."""
+    fields = _IDF_FILE.read_text(encoding="utf-8").split()
+    return dict(zip(fields[::2], fields[1::2], strict=True))
 
 
 class Salience:
@@ -63,8 +67,8 @@ class Salience:
         word = word.strip().lower()
         if len(word) < 2 or word in self.generic or _NOISE.match(word):
             return 0.0
-        idf, unknown = _idf_table()  # read on first use: `ecowatch analyze` never groups (0.5 s)
-        return max(idf.get(word, unknown) - IDF_BASE, 0.0)
+        idf = _idf_table().get(word)  # read on first use: `ecowatch analyze` never groups
+        return max((UNKNOWN_IDF if idf is None else float(idf)) - IDF_BASE, 0.0)
 
     def _with_joined(self, tokens: Iterable[str]) -> list[str]:
         """The tokens, plus each pair of neighbouring single characters that jieba's table knows as
@@ -74,7 +78,7 @@ class Salience:
         for token in tokens:
             token = token.strip().lower()
             out.append(token)
-            if len(token) == 1 and len(previous) == 1 and previous + token in _idf_table()[0]:
+            if len(token) == 1 and len(previous) == 1 and previous + token in _idf_table():
                 out.append(previous + token)
             previous = token
         return out

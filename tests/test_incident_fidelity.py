@@ -264,3 +264,66 @@ def test_a_unit_user_cannot_act_on_an_incident_reassigned_away_meanwhile(store, 
     with store.read() as tx:
         assert tx.get_incident(incident_id).state is State.ASSIGNED  # nothing changed
     actions.sign(store, config, incident_id, "unit_b")  # its new unit may
+
+
+# Round 5 (issue 12): the classes the development sets still missed.
+
+def test_two_matters_in_one_community_sharing_only_its_name_stay_apart(store, analyzer):
+    """A street's or community's name is in every complaint from there: it is weighed apart from
+    the event's own words, so a hotpot's fumes and a furniture shop's spraying stay two matters."""
+    fumes = post(store, analyzer,
+                 "大石坝街道东海岸社区菜市场门口那家火锅店，排烟管直接对到我们楼道，牛油味熏得睁不开眼",
+                 local(2026, 11, 23, 19, 30))
+    paint = post(store, analyzer, "东海岸社区二期大门对面的家具店在人行道上刷油漆，刺鼻得很，娃娃闻了喊头痛",
+                 local(2026, 11, 24, 16), author="东海岸二期")
+    assert link(store, fumes)[0] != link(store, paint)[0]
+
+
+def test_an_outlets_news_of_work_under_way_opens_no_incident(store, analyzer):
+    """News of work on a matter ("挖机正在…清淤") reads negative, because it restates the harm; it
+    is progress, and progress never opens an incident, but an outlet's first word of an accident
+    is a report."""
+    news = post(store, analyzer, "记者在复盛镇看到，挖机正在发臭的河沟里清淤，两岸堆满黑色淤泥，工作人员介绍，"
+                "沿河养殖场整改完成前已暂停向外排放。", local(2026, 11, 26, 15), author="江北融媒", source="江北融媒")
+    assert link(store, news) is None
+    fire = post(store, analyzer,
+                "今日10时许，鱼嘴镇一家化工企业仓库起火，现场浓烟滚滚，消防正在扑救，2名工人受伤送医。",
+                local(2026, 11, 26, 16), author="两江新区融媒", source="两江新区融媒")
+    found = link(store, fire)
+    assert found is not None and found[1] == PostRole.REPORT.value
+
+
+def test_a_reply_filed_under_another_topic_and_a_late_still_not_fixed_comment_attach(store, analyzer):
+    """A quarry's blasting (noise) is answered as a mining-licence matter (ecology), six days later;
+    a week after that "说好的停止开采呢" names no place at all. Both are that incident's."""
+    complaint = post(store, analyzer, "五宝镇新华村后山的采石场天天中午放炮，震得房子墙壁开裂，碗柜里的碗都在跳",
+                     local(2026, 11, 2, 13))
+    incident_id = link(store, complaint)[0]
+    reply = post(store, analyzer, "关于网民反映五宝镇某采石场放炮的问题，现答复如下：经区规划自然资源局和我镇现场核查，"
+                 "该采石场采矿许可证已过期，已责令其停止开采、撤出设备，并督促开展矿山生态修复。",
+                 local(2026, 11, 8, 10), author="五宝镇人民政府", source="江北区人民政府网-问政")
+    again = post(store, analyzer, "说好的停止开采呢？今天中午后山又放炮了，房子又在抖，还是老样子",
+                 local(2026, 11, 15, 12, 20), author="新华村村民")
+    assert link(store, reply) == (incident_id, PostRole.OFFICIAL.value)
+    assert link(store, again) == (incident_id, PostRole.UNRESOLVED.value)
+
+
+def test_a_comment_telling_of_poisoned_workers_joins_the_accident_and_is_stored_relevant(store, analyzer):
+    """A comment under an accident that names neither a place nor a medium ("吸了那个气中毒了")
+    joins the accident it answers, and so is relevant: a severe post must reach the desk."""
+    first = post(store, analyzer, "鱼嘴工业园一家化工厂储罐泄漏，一股刺鼻的气味，好几个工人中毒被救护车拉走了",
+                 local(2026, 11, 27, 10))
+    comment = post(store, analyzer, "我表哥就在那个厂上班，说是好几个工友吸了那个气中毒了，现在都还在医院",
+                   local(2026, 11, 27, 10, 40), author="表妹")
+    assert link(store, comment)[0] == link(store, first)[0]
+    with store.read() as tx:
+        assert tx.get_analysis(comment).relevant
+
+
+def test_the_weight_of_an_unknown_word_is_the_median_of_jiebas_table():
+    """nlp.salience keeps the median as a constant so that reading the table needs no sort."""
+    from nlp.salience import _IDF_FILE, UNKNOWN_IDF
+
+    values = sorted(float(v) for w, v in (line.rsplit(" ", 1) for line in
+                                          _IDF_FILE.read_text(encoding="utf-8").splitlines()) if len(w) >= 2)
+    assert values[len(values) // 2] == pytest.approx(UNKNOWN_IDF, abs=1e-9)

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from alerts.followups import post_role  # noqa: E402
+from alerts.grading import source_tier  # noqa: E402
 from alerts.grouping import FEATURES, MAX_KEYWORDS, PostFacts, grams, pair_features  # noqa: E402
 from core.jurisdiction import load_jurisdiction  # noqa: E402
 from core.models import Grade, Incident, PostRole, RawPost, State  # noqa: E402
@@ -59,8 +60,9 @@ def pairs(analyzer: Analyzer, rows: list[dict[str, Any]]) -> tuple[list[list[flo
         words = analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
         when = parse_time(row["published_at"])
         assert when is not None
-        role = post_role(RawPost(source=row.get("source", ""), text=row["text"], author=row.get("author")),
-                         analysis, analyzer.jurisdiction.followups)
+        post = RawPost(source=row.get("source", ""), text=row["text"], author=row.get("author"), url=row.get("url"))
+        role = post_role(post, analysis, analyzer.jurisdiction.followups,
+                         source_tier(post, analyzer.jurisdiction.grading))
         events: dict[str, Incident] = {}
         for other, o_analysis, o_words, o_when, o_role in seen:
             if not other.get("event") or o_role not in REPORTS or not o_analysis.relevant or when - o_when > LOOKBACK:
