@@ -38,15 +38,30 @@ def two_units(store, api_server):
 
 
 def _leaks(text: str, b_id: int) -> bool:
-    """Whether an answer shows unit B's incident (a search's echo of its own query aside)."""
+    """Whether an answer shows unit B's incident (a search's echo of its own query aside): its marker
+    text, or an object that is that incident (id with an incident's fields) or points at it. Other
+    records that happen to carry the same number (a unit's own 信息简报 #id) are not it."""
     try:
         body = json.loads(text)
     except ValueError:
-        body = None
+        return MARKER in text
     if isinstance(body, dict) and "tokens" in body:
-        text = json.dumps({k: v for k, v in body.items() if k not in ("query", "tokens")}, ensure_ascii=False)
-    return MARKER in text or f'"incident_id":{b_id},' in text.replace(" ", "") or \
-        f'"id":{b_id},' in text.replace(" ", "")
+        body = {k: v for k, v in body.items() if k not in ("query", "tokens")}
+    if MARKER in json.dumps(body, ensure_ascii=False):
+        return True
+
+    def points_at_b(node: object) -> bool:
+        if isinstance(node, dict):
+            if node.get("incident_id") == b_id:
+                return True
+            if node.get("id") == b_id and {"unit_code", "state", "grade"} & node.keys():
+                return True
+            return any(points_at_b(v) for v in node.values())
+        if isinstance(node, list):
+            return any(points_at_b(v) for v in node)
+        return False
+
+    return points_at_b(body)
 
 
 def _fuzz(operation, base_url: str, role: str, b_id: int, tally: dict[str, int]) -> None:
