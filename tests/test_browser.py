@@ -48,7 +48,7 @@ def browser():
     driver.quit()
 
 
-def _wait(driver, condition, timeout=20):
+def _wait(driver, condition, timeout=40):
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
