@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from alerts.config import AlertsConfig
-from alerts.deadlines import compute_deadlines, raise_deadlines, restart_step
+from alerts.deadlines import compute_deadlines, lower_deadlines, raise_deadlines, restart_step
 from alerts.detection import regrade
 from alerts.escalation import EscalationState
 from alerts.escalation import acknowledge as ack_state
@@ -298,10 +298,8 @@ def override_grade(store: SqlStore, config: AlertsConfig, incident_id: int, grad
             incident.deadlines = raise_deadlines(incident.deadlines, config.jurisdiction.deadlines, new, now,
                                                  incident.milestones, incident.complex)
         elif new.rank < old.rank:
-            # The laxer policy, counted from the opening; steps the lower grade lacks are dropped.
-            fresh = compute_deadlines(config.jurisdiction.deadlines, new, incident.opened_at, incident.complex)
-            incident.deadlines = {k: incident.deadlines[k] if k in incident.milestones else v
-                                  for k, v in fresh.items()}
+            incident.deadlines = lower_deadlines(incident.deadlines, config.jurisdiction.deadlines, new,
+                                                 incident.opened_at, incident.milestones, incident.complex)
         incident.updated_at = now
         assert incident.id is not None
         tx.end_escalations(incident.id, now, [s for s in ("report", "press") if s not in incident.deadlines])

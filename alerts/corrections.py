@@ -55,7 +55,8 @@ def dismiss(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str,
     """误报/不相关: the incident (or only ``post_ids`` of it) is not about the environment
     (``scope`` environment) or not in this jurisdiction (``jurisdiction``). A dismissed incident
     is closed and its clocks stop; dismissed posts leave it. Every post concerned is labelled
-    not relevant."""
+    not relevant. A later post like a dismissed incident is absorbed by it, not reopening it nor
+    opening a new one (alerts.grouping): the officer said "not ours" once, for every hour after."""
     now = now or utcnow()
     with _acting(store, incident_id, actor, "dismiss") as (tx, incident):
         assert incident.id is not None
@@ -75,7 +76,7 @@ def dismiss(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str,
         else:
             incident.state = target_state("dismiss", incident)
             chosen = [p.id for p, _a, _r in rows if p.id is not None]
-            incident.milestones["closed"] = now
+            incident.milestones["closed"] = incident.milestones["dismissed"] = now  # alerts.grouping.dismissed
             tx.end_escalations(incident.id, now)
             _audit(tx, incident, actor, "dismiss", before, now, {"scope": why, "reason": text, "posts": len(chosen)})
         for post, analysis, _role in rows:
@@ -208,6 +209,7 @@ def undo(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, re
         if entry.action == "dismiss":
             incident.state = State(entry.from_state or State.NEW.value)
             incident.milestones.pop("closed", None)
+            incident.milestones.pop("dismissed", None)
         elif entry.action == "dismiss_posts":
             roles = entry.detail.get("roles", {})
             for pid in posts:

@@ -11,6 +11,10 @@ from core.models import Grade, Step
 # Step names, in the order they fall due.
 STEPS = tuple(s.value for s in Step)
 
+# Steps whose clock is set outside the grade policy: the upper level's 反馈 deadline of an item
+# handed down (alerts.inbound), and the report-up clocks that sendings move (alerts.reporting).
+EXTERNAL_STEPS = frozenset({Step.HANDBACK.value, Step.FIRST_REPORT.value, Step.FOLLOWUP_REPORT.value})
+
 
 def compute_deadlines(policy: Mapping[str, Mapping[str, float]], grade: Grade,
                       start: dt.datetime, complex_case: bool = False) -> dict[str, dt.datetime]:
@@ -44,6 +48,21 @@ def raise_deadlines(current: Mapping[str, dt.datetime], policy: Mapping[str, Map
         if step in done:
             continue
         out[step] = min(due, current[step]) if step in current else due
+    return out
+
+
+def lower_deadlines(current: Mapping[str, dt.datetime], policy: Mapping[str, Mapping[str, float]],
+                    grade: Grade, opened_at: dt.datetime, done: Collection[str] = (),
+                    complex_case: bool = False) -> dict[str, dt.datetime]:
+    """Deadlines after the grade is lowered: the laxer grade's policy counted from the opening
+    (steps the lower grade lacks are dropped, steps already done keep theirs), and every
+    :data:`EXTERNAL_STEPS` deadline kept as it is. The upper level set the 反馈 deadline and a
+    lower grade here does not move it; a report-up step once owed stays owed (the upper level
+    was told, or expects to be, at the grade it was), and its clock is where the sendings left it,
+    not where the opening would put it."""
+    fresh = compute_deadlines(policy, grade, opened_at, complex_case)
+    out = {k: current[k] if k in done and k in current else due for k, due in fresh.items()}
+    out.update({k: due for k, due in current.items() if k in EXTERNAL_STEPS})
     return out
 
 

@@ -37,6 +37,7 @@ class ProcessReport:
     reopened: int = 0
     raised: int = 0
     followups: int = 0  # official replies, progress and feedback attached to their incident
+    absorbed: int = 0  # posts like an incident dismissed as 误报: recorded with it, nothing reopened
 
     def add(self, other: ProcessReport) -> None:
         """Add ``other``'s counts to this report's."""
@@ -148,6 +149,26 @@ def _follow_up(tx: Tx, config: AlertsConfig, incident: Incident, post: RawPost, 
     tx.update_incident(incident)
 
 
+def _absorb(tx: Tx, post: RawPost, decision: Decision, at: dt.datetime) -> int:
+    """Record a post with the incident dismissed as 误报 it is like (alerts.grouping.dismissed):
+    attached and audited, and its last post time moved on so the non-matter stays within reach
+    while it is posted about; its state, grade, deadlines and reach are untouched, and nobody is
+    notified. 1 if recorded, 0 if the post was already there."""
+    incident = decision.incident
+    assert incident is not None and incident.id is not None and post.id is not None
+    if not tx.attach_post(incident.id, post.id, at, decision.role):
+        return 0
+    fresh = tx.get_incident(incident.id)
+    if fresh is None:
+        raise StoreError(f"incident {incident.id} vanished while post {post.id} was joining it")
+    fresh.last_post_at = fresh.updated_at = at
+    tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "add_post", fresh.state.value, fresh.state.value,
+                            {"post_id": post.id, "reason": f"与已判误报的事件相同，仅记录：{decision.reasons[0]}",
+                             "role": decision.role.value, "dismissed": True}))
+    tx.update_incident(fresh)
+    return 1
+
+
 def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None = None,
                     batch: int = 500, config: AlertsConfig | None = None) -> ProcessReport:
     """Analyse every stored, unprocessed post and open, feed or reopen incidents.
@@ -203,6 +224,8 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                         counted.opened += 1
                     elif decision.action in ("merge", "reopen", "attach"):
                         _join(tx, config, post, analysis, decision, words, at, counted)
+                    elif decision.action == "absorb":
+                        counted.absorbed += _absorb(tx, post, decision, at)
             except StoreError:
                 log.exception("storing the analysis of post %s failed; it stays pending", post.id)
                 report.failed += 1

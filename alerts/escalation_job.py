@@ -8,6 +8,14 @@ overdue (:func:`alerts.escalation.overdue_steps`) and writes each step's line on
 It works from stored timestamps only, so running it for a given ``now`` is repeatable and a run
 after downtime catches up: nothing is lost, nothing sent twice. Delivering what it queued is
 :mod:`alerts.delivery`'s job.
+
+It plans from one unlocked read of every active incident (cheap), then writes in chunks; each
+chunk's transaction first locks its incidents as the actions do (``Tx.get_incident_for_update``,
+in id order) and reads them and their escalation rows again, and writes only what still holds:
+the step still overdue with the same deadline and its row as planned. An incident closed, a step
+done or acknowledged, a row ended by an action in between is left alone (counted ``skipped``):
+the next pass sees it as it now is. Without this, on PostgreSQL the job's stale plan re-activated
+the escalation an action had just ended, or escalated an incident just closed.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ from alerts.inbound import prepare_feedback
 from alerts.notify import notify
 from core.models import STEP_LABELS, AuditEntry, Incident
 from core.timeutil import to_local, utcnow
+from storage.escalations import EscalationFields
 from storage.events import OnceLine, overdue_key
-from storage.sql import SqlStore
+from storage.sql import SqlStore, Tx
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
@@ -41,6 +50,34 @@ class EscalationReport:
     ended: int = 0
     announced: int = 0  # ``overdue`` console lines written
     feedback_ready: int = 0  # items handed down whose 处置情况反馈 was written (alerts.inbound)
+    skipped: int = 0  # planned writes an action made obsolete before the write: left to the next pass
+
+
+# What the plan read of a step's escalation row: the write goes ahead only if the row still says so.
+_ROW_FIELDS = ("deadline", "rung", "last_notified_at", "notify_count", "acknowledged_rung", "acknowledged_at",
+               "acknowledged_by")
+
+
+def _row_key(row: EscalationFields | None) -> tuple[object, ...] | None:
+    return None if row is None else tuple(getattr(row, f) for f in _ROW_FIELDS)
+
+
+@dataclass(slots=True)
+class _Now:
+    """A chunk's incidents as they are inside its writing transaction, locked."""
+
+    incidents: dict[int, Incident]
+    overdue: dict[tuple[int, str], dt.datetime]  # (incident, step) -> deadline, of the locked incidents
+    rows: dict[tuple[int, str], tuple[object, ...] | None]
+
+    @classmethod
+    def lock(cls, tx: Tx, ids: set[int], now: dt.datetime) -> _Now:
+        """Lock ``ids`` in id order (as a merge locks its pair: no deadlock with an action) and
+        read them and their active escalation rows again."""
+        incidents = {i: inc for i in sorted(ids) if (inc := tx.get_incident_for_update(i)) is not None}
+        overdue = {(i, step): due for i, inc in incidents.items() for step, due in overdue_steps(inc, now)}
+        rows = {key: _row_key(row) for key, row in tx.active_escalations(sorted(ids)).items()}
+        return cls(incidents, overdue, rows)
 
 
 def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | None = None,
@@ -73,13 +110,33 @@ def run_escalation(store: SqlStore, config: AlertsConfig, now: dt.datetime | Non
             if result.events:
                 work.append((incident, step, result.state, result.events))
     stale = [key for key in rows if key not in live]
+    planned = {key: _row_key(row) for key, row in rows.items()}
     for start in range(0, max(len(work), len(stale), len(fresh)), chunk):
+        stale_part, fresh_part, work_part = (stale[start:start + chunk], fresh[start:start + chunk],
+                                             work[start:start + chunk])
+        ids = ({i for i, _ in stale_part} | {_id(inc) for inc, _, _ in fresh_part}
+               | {_id(inc) for inc, _, _, _ in work_part})
         with store.begin() as tx:
-            for incident_id, step in stale[start:start + chunk]:
+            held = _Now.lock(tx, ids, now)
+            for incident_id, step in stale_part:
+                if (incident_id, step) in held.overdue:  # overdue again (a deadline moved): the next pass
+                    report.skipped += 1
+                    continue
                 report.ended += tx.end_escalations(incident_id, now, [step])
-            report.announced += tx.add_events_once([_overdue_line(incident, step, deadline, now)
-                                                    for incident, step, deadline in fresh[start:start + chunk]])
-            batch = work[start:start + chunk]
+            lines = []
+            for incident, step, deadline in fresh_part:
+                if held.overdue.get((_id(incident), step)) != deadline:
+                    report.skipped += 1
+                    continue
+                lines.append(_overdue_line(held.incidents[_id(incident)], step, deadline, now))
+            report.announced += tx.add_events_once(lines)
+            batch = []
+            for incident, step, state, events in work_part:
+                key = (_id(incident), step)
+                if held.overdue.get(key) != state.deadline or held.rows.get(key) != planned.get(key):
+                    report.skipped += 1  # closed, done, acknowledged or ended since the plan
+                    continue
+                batch.append((held.incidents[key[0]], step, state, events))
             # Escalation rows and audit entries are written in batches: same rows, same order.
             tx.save_escalations([(_id(incident), step, state) for incident, step, state, _ in batch])
             audits: list[AuditEntry] = []

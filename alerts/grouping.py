@@ -14,6 +14,14 @@ A post whose thread is known (``reply_to``) joins its thread's incident instead.
 A report (a complaint, a news item) joins an open incident, reopens a recently closed one, or
 opens a new one. A follow-up (official reply, progress, praise, "still not fixed") only attaches
 to an open or recently closed incident: it never opens one.
+
+An incident closed as 误报 (:func:`dismissed`) is the duty officer's "this is not ours": a post
+like it (a report or a follow-up, by its words or its thread) is *absorbed*: recorded with it,
+silently, neither reopening it nor opening a new incident. Reopening it, or opening its twin,
+would bring the same non-matter back to the desk every hour it is posted about; the officer who
+thinks better of it undoes the 误报 and finds the absorbed posts there. It stays within reach for
+``reopen_days`` after its dismissal or its last absorbed post, whichever is later, so a
+non-matter that keeps being posted about keeps being absorbed.
 """
 
 from __future__ import annotations
@@ -95,7 +103,9 @@ class Match:
     """The incident a post joins, and why."""
 
     incident: Incident
-    action: str  # "merge" (into an open incident) | "reopen" (a closed one) | "attach" (a follow-up)
+    # "merge" (into an open incident) | "reopen" (a closed one) | "attach" (a follow-up) |
+    # "absorb" (into an incident dismissed as 误报: recorded, nothing reopened or opened)
+    action: str
     reason: str
     similarity: float
 
@@ -103,6 +113,31 @@ class Match:
 def last_activity(incident: Incident) -> dt.datetime:
     """When the incident last received a post (its opening, if none since)."""
     return incident.last_post_at or incident.opened_at
+
+
+def dismissed(incident: Incident) -> bool:
+    """Whether the incident was closed as 误报 and stays so: ``alerts.corrections.dismiss`` stamps
+    ``dismissed`` with its closing time. A reopening pops ``closed``, and a later ordinary close
+    stamps a later one, so the stamp no longer matches: that incident reopens as any other."""
+    stamp = incident.milestones.get("dismissed")
+    return incident.state is State.CLOSED and stamp is not None and incident.milestones.get("closed") == stamp
+
+
+def _within_reach(incident: Incident, now: dt.datetime, window: dt.timedelta, reopen: dt.timedelta) -> bool:
+    """An open incident with a post within ``window``; a closed one closed within ``reopen`` (a
+    dismissed one: dismissed, or last absorbing a post, within ``reopen``)."""
+    if incident.state is not State.CLOSED:
+        return now - last_activity(incident) <= window
+    since = incident.milestones.get("closed", incident.updated_at)
+    if dismissed(incident):
+        since = max(since, last_activity(incident))
+    return now - since <= reopen
+
+
+def _action(incident: Incident, followup: bool) -> str:
+    if dismissed(incident):
+        return "absorb"
+    return "attach" if followup else ("reopen" if incident.state is State.CLOSED else "merge")
 
 
 def _units_compatible(post_unit: str | None, incident_unit: str | None) -> bool:
@@ -224,17 +259,14 @@ def lookback(policy: Mapping[str, Any], role: PostRole) -> tuple[dt.timedelta, d
 def thread_match(incident: Incident, role: PostRole, now: dt.datetime, policy: Mapping[str, Any]) -> Match | None:
     """A reply joins the incident of the post it answers (its thread), whatever its words, while
     that incident is within reach: open with a post in the follow-up window, or closed within
-    ``reopen_days``. A complaint reopens a closed one; anything else attaches."""
+    ``reopen_days``. A complaint reopens a closed one; anything else attaches; an incident
+    dismissed as 误报 absorbs either (see the module's docstring)."""
     if incident.merged_into is not None:
         return None
     window, reopen = lookback(policy, PostRole.OFFICIAL)  # a thread stays open as long as follow-ups
-    closed = incident.state is State.CLOSED
-    if closed and now - incident.milestones.get("closed", incident.updated_at) > reopen:
+    if not _within_reach(incident, now, window, reopen):
         return None
-    if not closed and now - last_activity(incident) > window:
-        return None
-    action = "attach" if is_followup(role) else ("reopen" if closed else "merge")
-    return Match(incident, action, "同一话题下的回复/评论", 1.0)
+    return Match(incident, _action(incident, is_followup(role)), "同一话题下的回复/评论", 1.0)
 
 
 def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime, policy: Mapping[str, Any],
@@ -246,7 +278,8 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     any role but a report: an official reply, or "still not fixed", may come weeks after the
     complaint); a closed one must have closed within ``reopen_days``. A complaint (a report, or
     "still not fixed") joining a closed incident reopens it; a reply, progress or praise only
-    attaches. Open incidents are preferred to closed ones, then the most probable; the
+    attaches; an incident dismissed as 误报 absorbs it (module docstring). Open incidents are
+    preferred to closed ones, then the most probable; the
     probability (:func:`probability` of :func:`pair_features`) must reach ``min_probability``.
     """
     followup = is_followup(post.role)
@@ -264,21 +297,16 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     for incident in candidates:
         if incident.merged_into is not None:
             continue
-        closed = incident.state is State.CLOSED
-        if closed:
-            closed_at = incident.milestones.get("closed", incident.updated_at)
-            if now - closed_at > reopen:
-                continue
-        elif now - last_activity(incident) > window:
+        if not _within_reach(incident, now, window, reopen):
             continue
+        closed = incident.state is State.CLOSED
         features = pair_features(post, post_grams, incident, now, weight)
         if features is None:
             continue
         p = probability(features, model)
         if p < bar:
             continue
-        action = "attach" if followup else ("reopen" if closed else "merge")
-        match = Match(incident, action, _reason(features, p), p)
+        match = Match(incident, _action(incident, followup), _reason(features, p), p)
         key = (0 if closed else 1, p)
         if best is None or key > best[0]:
             best = (key, match)

@@ -26,8 +26,10 @@ MIN_UNIT_CONFIDENCE = 0.6  # default of [workflow] min_unit_confidence: below it
 class Decision:
     """What to do with one analysed post."""
 
-    action: str  # "ignore" | "open" | "merge" | "reopen" | "attach" (a follow-up)
-    incident: Incident | None = None  # the new incident (open) or the one joined (merge, reopen, attach)
+    # "ignore" | "open" | "merge" | "reopen" | "attach" (a follow-up) | "absorb" (like an incident
+    # dismissed as 误报: recorded with it, nothing reopened or opened; alerts.grouping.dismissed)
+    action: str
+    incident: Incident | None = None  # the new incident (open) or the one joined (merge, reopen, attach, absorb)
     reasons: list[str] = field(default_factory=list)
     tier: str = "individual"  # media tier of the post's source
     role: PostRole = PostRole.REPORT

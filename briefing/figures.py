@@ -152,6 +152,8 @@ class Briefing:
     notes: list[str] = field(default_factory=list)
     late_posts: int = 0  # counted in this period (published in it) but imported after it ended
     learning: DeskLearning | None = None  # the desk's corrections (briefing.learning); weekly only
+    # Stretches of the days ahead with nobody on the rota (briefing.service.rota_gaps); daily only
+    rota_gaps: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
 
     @property
     def title(self) -> str:

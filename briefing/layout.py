@@ -156,6 +156,11 @@ def blocks(b: Briefing) -> list[Block]:
                            local_minute(a.next_deadline), "是" if a.overdue else "否"] for a in b.attention]))
     else:
         out.append(Block("p", "截至统计时点，无未办结事件。"))
+    if b.rota_gaps:  # the desk would be empty: said at the hand-over, days ahead, until the rota is filled
+        out.append(Block("note", f"值班表空档：以下 {len(b.rota_gaps)} 个时段无人值班，请尽快排班。"))
+        out.append(Block("table", "值班表空档", ["起", "止", "时长（小时）"],
+                         [[local_minute(a), local_minute(z), f"{(z - a).total_seconds() / 3600:g}"]
+                          for a, z in b.rota_gaps]))
     if b.learning is not None:
         out.append(Block("h1", "七、人工更正与研判准确性"))
         out.append(Block("p", b.learning.summary()))

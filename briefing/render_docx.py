@@ -17,6 +17,7 @@ from docx.text.run import Run
 
 from briefing.figures import Briefing
 from briefing.layout import Block, blocks
+from core.display_text import displayable
 
 # Fonts of Chinese government documents; Word on Windows has them, LibreOffice substitutes a CJK
 # font it has (Noto CJK on Debian), so the text is never boxes either way.
@@ -81,13 +82,17 @@ def render_docx(b: Briefing, charts: dict[str, bytes]) -> bytes:
     return render_blocks_docx(b.title, blocks(b), charts)
 
 
-# Characters XML 1.0 cannot carry (python-docx refuses them): crawled or typed text may hold them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters XML 1.0 cannot carry (python-docx refuses them) beyond the controls ``displayable``
+# already drops: lone surrogates and the two non-characters.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_safe(text: str) -> str:
-    """The text without the control characters a Word document cannot hold (dropped, not replaced)."""
-    return _NOT_XML.sub("", text)
+    """The text as a Word document may show it: without the characters that reorder or hide the
+    text around them (a U+202E in a crawled title would make Word show it reversed, as the HTML
+    renderer prevents with the same ``displayable``) and without those XML cannot hold (dropped,
+    not replaced)."""
+    return _NOT_XML.sub("", displayable(text))
 
 
 def _safe(block: Block) -> Block:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from alerts.rota import RotaPolicy, gaps
 from briefing.figures import Briefing, compute
 from briefing.learning import load_learning
 from briefing.loader import load_records
@@ -29,7 +30,21 @@ def build_briefing(store: SqlStore, jurisdiction: Jurisdiction, period: Period, 
     briefing = compute(records, period, now or utcnow(), jurisdiction.deadlines)
     if period.kind == "week":  # the weekly briefing tells the bureau where the machine is weak
         briefing.learning = load_learning(store, jurisdiction, period)
+    else:  # the daily report is read at the hand-over: whether the desk is staffed in the days ahead
+        briefing.rota_gaps = rota_gaps(store, jurisdiction, period)
     return briefing
+
+
+def rota_gaps(store: SqlStore, jurisdiction: Jurisdiction, period: Period) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The stretches with nobody on the rota in the pack's ``gap_warn_days`` after the daily
+    report's hand-over (``alerts.rota.gaps``, the rule the console and the hand-over note use),
+    counted from the period's end so that a report reads the same whenever it is rebuilt. None
+    while no rota is kept (no shift in the month before the window or in it): a bureau that
+    does not use the rota is not told every day that its desk is empty."""
+    ahead = dt.timedelta(days=RotaPolicy.from_pack(jurisdiction.rota).gap_warn_days)
+    with store.read() as tx:
+        shifts = tx.shifts_between(period.end - dt.timedelta(days=31), period.end + ahead)
+    return gaps(shifts, period.end, period.end + ahead) if shifts else []
 
 
 def render(b: Briefing, fmt: str) -> bytes:

@@ -8,8 +8,8 @@ spaces and invisible operators, the byte-order mark, and control characters othe
 line breaks. Kept: ZWNJ and ZWJ (U+200C, U+200D), which join emoji and letters without reordering.
 
 The stored text is never changed (evidence offsets index it); every place that shows crawled text
-asks here: the briefing's HTML (``briefing.render_html``). The console, which renders in the
-browser, strips the same characters (``dashboard_api/static/index.html``, ``shown``).
+asks here: the briefing's HTML (``briefing.render_html``) and DOCX (``briefing.render_docx``). The
+console, which renders in the browser, strips the same characters (``dashboard_api/static/index.html``, ``shown``).
 """
 
 from __future__ import annotations

@@ -28,7 +28,9 @@ def parse_time(text: str | None, assume: dt.tzinfo = SHANGHAI) -> dt.datetime | 
     """Parse an ISO-8601-like timestamp (``2026-11-28 09:30``, ``2026-11-28T09:30:00+08:00``).
 
     Returns None for empty or unparseable input rather than raising: a post without a usable
-    date is still a post.
+    date is still a post. A time that cannot be stored as UTC (``0001-01-01T00:00+08:00`` lies
+    before year 1 once moved to UTC) is unreadable too, so no caller needs its own OverflowError
+    guard.
     """
     if not text:
         return None
@@ -37,7 +39,7 @@ def parse_time(text: str | None, assume: dt.tzinfo = SHANGHAI) -> dt.datetime | 
         text = text[:-1] + "+00:00"
     try:
         return ensure_aware(dt.datetime.fromisoformat(text), assume)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -13,15 +13,12 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from core.settings import Settings, load_settings
+from core.settings import load_settings
 from ecowatch import context
-
-if TYPE_CHECKING:
-    from storage.sql import SqlStore
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="ecowatch: environmental public-opinion monitoring for a district ecology bureau.")
@@ -49,7 +46,7 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
         typer.echo(f"demo sources served at {base}")
     else:
         sources = context.sources(settings)
-    store = _store_or_exit(settings)
+    store = context.store(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     jurisdiction = load_jurisdiction(settings.jurisdiction)
     if demo:
@@ -74,28 +71,6 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
                     proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or "")
     finally:
         scheduler.shutdown(wait=False)
-
-
-def _store_or_exit(settings: Settings) -> SqlStore:
-    """The store ``serve`` runs on; when it cannot be opened (a corrupt or truncated SQLite file,
-    a folder it cannot write to, a server that refuses), one line saying so and exit status 1:
-    a service manager's log then shows the cause, not a traceback, and nothing is started."""
-    from sqlalchemy import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from core.errors import StoreError
-    from storage.health import error_text, sqlite_file_problem
-
-    path = settings.sqlite_path
-    problem = sqlite_file_problem(path) if path else None  # before SQLite or a migration writes to it
-    if problem is None:
-        try:
-            return context.store(settings)
-        except (SQLAlchemyError, StoreError, OSError) as exc:
-            problem = f"the database cannot be opened: {error_text(exc)}"
-    where = path or make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
-    typer.echo(f"ecowatch: {where}: {problem}; not starting", err=True)
-    raise typer.Exit(1)
 
 
 @app.command("import")

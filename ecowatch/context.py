@@ -46,11 +46,31 @@ def settings(**overrides: Any) -> Settings:
 
 
 def store(settings: Settings) -> SqlStore:
-    """The configured store, upgraded to the newest schema (a new SQLite database made private)."""
-    from storage.sql import open_store  # SQLAlchemy takes ~0.3 s to import: only commands that need it
+    """The configured store, upgraded to the newest schema (a new SQLite database made private).
 
-    settings.create_database()
-    return open_store(settings.sqlalchemy_url, settings.snapshot_dir)
+    When it cannot be opened (a corrupt or truncated SQLite file, a folder it cannot write to, a
+    server that refuses), one line saying so and exit status 1, for every command alike (``serve``,
+    ``import``, ``process``, ``escalate``, ...): a service manager's log or an officer's terminal
+    then shows the cause, not a traceback, and nothing is done. The file's header is read before
+    SQLite or a migration writes to it (``storage.health.sqlite_file_problem``)."""
+    from sqlalchemy import make_url  # SQLAlchemy takes ~0.3 s to import: only commands that need it
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.errors import StoreError
+    from storage.health import error_text, sqlite_file_problem
+    from storage.sql import open_store
+
+    path = settings.sqlite_path
+    problem = sqlite_file_problem(path) if path else None
+    if problem is None:
+        try:
+            settings.create_database()
+            return open_store(settings.sqlalchemy_url, settings.snapshot_dir)
+        except (SQLAlchemyError, StoreError, OSError) as exc:
+            problem = f"the database cannot be opened: {error_text(exc)}"
+    where = path or make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
+    typer.echo(f"ecowatch: {where}: {problem}; not starting", err=True)
+    raise typer.Exit(1)
 
 
 def analyzer(settings: Settings) -> Analyzer:

@@ -1,9 +1,10 @@
 """Whether the store can do its work: its SQLite file is whole, its folder takes writes, its disk
 has room, and it answers a read.
 
-Asked by ``/healthz`` (503 with the reason) and by ``ecowatch serve`` before it starts (one line
-instead of a traceback). Reading a 100-byte header and a few file-system facts is cheap enough
-for every health probe; a full integrity check (PRAGMA integrity_check reads every page) is not.
+Asked by ``/healthz`` (503 with the reason) and by every command before it opens the store
+(``ecowatch.context.store``: one line instead of a traceback). Reading a 100-byte header and a few
+file-system facts is cheap enough for every health probe; a full integrity check (PRAGMA
+integrity_check reads every page) is not.
 """
 
 from __future__ import annotations

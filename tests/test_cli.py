@@ -88,3 +88,23 @@ def test_import_reports_bad_lines_and_keeps_the_rest(tmp_path):
     assert {k: report[k] for k in ("read", "new", "updated", "duplicate", "errors")} == \
         {"read": 1, "new": 1, "updated": 0, "duplicate": 0, "errors": 2}
     assert "posts.jsonl:2" in proc.stderr and "posts.jsonl:3" in proc.stderr
+
+
+def test_every_command_that_opens_the_store_refuses_a_corrupt_database_in_one_line(tmp_path):
+    """Not only ``serve``: ``import``, ``process``, ``escalate``, ``incidents`` open the store through
+    ``ecowatch.context.store`` and refuse a broken file in one line (exit 1), before writing to it."""
+    assert run(["incidents", "--json"], tmp_path).returncode == 0  # the database made, migrated
+    database = tmp_path / "ecowatch.db"
+    with database.open("r+b") as f:
+        f.write(b"\x00" * 100)  # the header gone, as a stray write or a bad copy leaves it
+    before = database.read_bytes()
+    export = tmp_path / "posts.jsonl"
+    export.write_text(json.dumps({"text": "石马河黑臭", "url": "https://example.org/1"}, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+    for args in (["import", str(export)], ["process"], ["escalate"], ["incidents"]):
+        done = run(args, tmp_path)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, (args, done.stderr[-2000:])
+        (line,) = done.stderr.strip().splitlines()
+        assert line == f"ecowatch: {database}: the database file is not an SQLite database (corrupt or overwritten)" \
+                       "; not starting", line
+        assert database.read_bytes() == before

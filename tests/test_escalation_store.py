@@ -4,7 +4,10 @@ delivery job behave as the one-at-a-time ones did, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
+import pytest
 from sqlalchemy import select
 
 from alerts.escalation import EscalationState
@@ -113,3 +116,47 @@ def test_a_line_queued_while_its_message_is_being_sent_is_not_lost(sql_store):
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
+
+
+@pytest.mark.parametrize("sql_store", ["postgresql"], indirect=True)
+def test_the_pass_does_not_undo_a_close_made_between_its_read_and_its_write(sql_store):
+    """The escalation pass read the active incidents, then wrote: an incident closed meanwhile (its
+    escalations ended by the closing action, under the incident's row lock) had its escalation
+    re-activated and climbed. The pass's read happens while the closing transaction holds the lock;
+    the pass then waits on it (PostgreSQL shows it waiting) and, once the close commits, writes
+    nothing for that incident."""
+    from alerts.config import alerts_config
+    from alerts.escalation_job import run_escalation
+    from core.jurisdiction import load_jurisdiction
+    from core.models import State
+
+    store = sql_store
+    config = alerts_config(load_jurisdiction("jiangbei"))
+    incident_id = add_incident(store, title="石马河黑臭", text="石马河黑臭", unit_code="500105003000",
+                               unit="石马河街道", opened_at=NOW, deadlines={"sign_off": NOW + HOUR})
+    assert run_escalation(store, config, NOW + 2 * HOUR).climbed == 1  # 催办: the row is active
+    later = NOW + 6 * HOUR  # 督办 would be due
+    result: list = []
+    with store.begin() as tx:  # what 审核办结/误报 do: lock, close, end the escalations
+        incident = tx.get_incident_for_update(incident_id)
+        incident.state, incident.milestones["closed"] = State.CLOSED, later
+        tx.end_escalations(incident_id, later)
+        tx.update_incident(incident)
+        job = threading.Thread(target=lambda: result.append(run_escalation(store, config, later)))
+        job.start()
+        deadline = time.monotonic() + 20
+        while True:  # the pass has read (the incident still open) and waits on a lock
+            with store.engine.connect() as probe:
+                waiting = probe.exec_driver_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                                                "'Lock' AND datname = current_database()").scalar_one()
+            if waiting or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert waiting, "the escalation pass never waited on the closing transaction"
+    job.join(timeout=30)
+    (report,) = result
+    assert report.climbed == 0 and report.notified == 0 and report.skipped >= 1, report
+    rows = _rows(store, escalations, escalations.c.step)
+    assert [(r["step"], r["active"], r["rung"]) for r in rows] == [("sign_off", False, 0)]
+    escalated = [r for r in _rows(store, audit_log, audit_log.c.id) if r["action"] == "escalate"]
+    assert len(escalated) == 1  # the 催办 of the first pass only

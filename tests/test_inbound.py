@@ -126,3 +126,25 @@ def test_platform_endpoint_and_console_entry(store, api_server, monkeypatch):
                        json={"channel": "manual"})
     assert early.status_code == 409  # not resolved yet: no feedback to send
     assert httpx.get(f"{api_server}/api/inbound", headers=unit).status_code == 403
+
+
+def test_a_downgrade_keeps_the_handback_and_report_up_deadlines(store, config):
+    """调整等级 down rebuilt the deadlines from the lower grade's policy alone: the upper level's 反馈
+    deadline and the 首报/续报 clocks (not from the grade) vanished, so the item could never be overdue."""
+    from alerts.inbound import parse_request, receive
+
+    request = parse_request({"origin": "city_bureau", "reference": "渝环舆〔2026〕201号", "text": "石马河黑臭",
+                             "unit": "观音桥街道", "grade": "orange", "deadline": "2026-12-04T18:00:00+08:00"})
+    incident_id = receive(store, config, request, "值班员", NOW).incident_id
+    with store.read() as tx:
+        before = tx.get_incident(incident_id).deadlines
+    assert {"handback", "first_report", "followup_report", "report"} <= before.keys()
+    lowered = actions.override_grade(store, config, incident_id, "yellow", "值班员", "影响有限，按一般处置",
+                                     NOW + dt.timedelta(minutes=10))
+    with store.read() as tx:
+        stored = tx.get_incident(incident_id).deadlines
+    assert stored == lowered.deadlines
+    assert {k: stored[k] for k in ("handback", "first_report", "followup_report")} == \
+           {k: before[k] for k in ("handback", "first_report", "followup_report")}
+    assert "report" not in stored  # a step of the orange policy only: dropped with the grade
+    assert stored["sign_off"] > before["sign_off"]  # the laxer policy, counted from the opening

@@ -227,3 +227,31 @@ def test_rota_from_the_command_line(tmp_path):
     assert again.returncode == 1 and "not waiting" in again.stderr
     log = json.loads(run(["rota", "log", "--month", "2026-10", "--out", str(tmp_path / "log.docx")], data).stdout)
     assert log["shifts"] == 22 and (tmp_path / "log.docx").read_bytes()[:2] == b"PK"
+
+
+def test_the_daily_report_warns_of_rota_gaps_days_ahead(store):
+    """Issue 15 item 5: a shift with nobody on the rota shows in the daily duty report days ahead
+    (the pack's gap_warn_days, as on the console and in the hand-over note), in DOCX and HTML."""
+    from briefing.period import daily
+    from briefing.service import build_briefing, render
+    from core.jurisdiction import load_jurisdiction
+    from tests.test_briefing import docx_tables
+
+    jurisdiction = load_jurisdiction("jiangbei")
+    # No rota kept: nothing to warn of (a bureau without a rota is not told daily its desk is empty).
+    assert build_briefing(store, jurisdiction, daily("2026-10-15"), bj("2026-10-15T08:00")).rota_gaps == []
+    add_people(store)
+    import_rota(store, EXAMPLE, POLICY, "admin", NOW)
+    # The report of 10-15 is handed over at 07:30; the rota ends 10-19 08:30: a gap 7 days ahead.
+    report = build_briefing(store, jurisdiction, daily("2026-10-15"), bj("2026-10-15T08:00"))
+    assert report.rota_gaps == [(bj("2026-10-19T08:30"), bj("2026-10-22T07:30"))]
+    assert docx_tables(render(report, "docx"))["值班表空档"] == [["起", "止", "时长（小时）"],
+                                                             ["10-19 08:30", "10-22 07:30", "71"]]
+    html = render(report, "html").decode("utf-8")
+    assert "值班表空档：以下 1 个时段无人值班" in html and "10-19 08:30" in html
+    # Well inside the rota, the report has nothing to warn of.
+    assert build_briefing(store, jurisdiction, daily("2026-10-08"), bj("2026-10-08T08:00")).rota_gaps == []
+    # The weekly briefing is no hand-over: no such section.
+    from briefing.period import iso_week
+    assert "值班表空档" not in render(build_briefing(store, jurisdiction, iso_week("2026-W42"),
+                                                   bj("2026-10-19T08:00")), "html").decode("utf-8")

@@ -163,3 +163,18 @@ def test_control_characters_cannot_break_the_docx():
                                           Block("table", "表", ["项\x0b"], [["值\x1f"]])], {})
     document = docx.Document(io.BytesIO(data))
     assert document.paragraphs[0].text == "石马河黑臭" and docx_tables(data)["表"] == [["项"], ["值"]]
+
+
+def test_bidi_and_invisible_characters_are_neutralised_in_the_docx():
+    """A crawled title with U+202E shows reversed in Word ("\u202e告报" reads "报告"); zero-width
+    spaces hide a word. The DOCX drops them as the HTML does (core.display_text.displayable)."""
+    from briefing.layout import Block
+    from briefing.render_docx import render_blocks_docx
+
+    data = render_blocks_docx("专报\u202e", [Block("p", "\u202e告报\u200b黑臭\u2066"),
+                                            Block("quote", "居民\u200f说", ref="微博\u202d"),
+                                            Block("table", "表\ufeff", ["项\u2067"], [["\u202a值\u202c"]])], {})
+    document = docx.Document(io.BytesIO(data))
+    texts = [p.text for p in document.paragraphs]
+    assert texts[0] == "告报黑臭" and texts[1] == "“居民说”（微博）"
+    assert docx_tables(data)["表"] == [["项"], ["值"]] and document.core_properties.title == "专报"
