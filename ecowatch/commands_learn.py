@@ -102,6 +102,11 @@ def retrain(labels: Annotated[list[Path] | None, typer.Option(exists=True, dir_o
     from nlp.training import DEFAULT_C, HOLDOUT_SETS, TRAINING_SETS
     from nlp.training import retrain as run
 
+    try:  # training needs scikit-learn (the analyser itself scores the weights in pure Python)
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        typer.echo("ecowatch: retrain needs scikit-learn: pip install 'ecowatch[train]'", err=True)
+        raise typer.Exit(2) from exc
     rows = _read_labels(labels) if labels else exported_lines()
     live_version = models.live_version()
     analyzer = context.analyzer(settings)
