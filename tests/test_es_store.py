@@ -134,12 +134,14 @@ def test_killed_mid_bulk_then_restarted_loses_and_doubles_nothing(sql_store, ana
         index = EsPostIndex(Elasticsearch(again.url, node_class=CompatRewritingNode, request_timeout=120),
                             prefix="kill")
         index.ensure_template()
-        assert reconcile(sql_store, index) is True
+        refill = reconcile(sql_store, index, analyzer.segmenter.cut_for_search, refresh=True)
+        assert (refill.in_cluster, refill.recorded, refill.refilled, refill.error) == (0, 100, 300, None)
         second = sync_posts(sql_store, index, analyzer.segmenter.cut_for_search, batch=50, refresh=True)
-        assert second.pending == 0 and second.error is None
+        assert second.indexed == 0 and second.pending == 0 and second.error is None
         assert index.count() == 300
         assert index.search(["污水"]).total == 300
-        assert reconcile(sql_store, index) is False
+        again = reconcile(sql_store, index, analyzer.segmenter.cut_for_search)
+        assert (again.in_cluster, again.recorded, again.refilled) == (300, 300, 0)
 
 
 def test_same_answers_as_the_sqlite_full_text_index(store, index):
