@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
@@ -18,7 +18,8 @@ from storage.search_backends import SearchBackend, SearchUnavailable
 router = APIRouter(prefix="/api/search", tags=["search"])
 
 
-UNAVAILABLE = {503: {"description": "the search backend (Elasticsearch) does not answer; detail says so"}}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "the search backend (Elasticsearch) does not answer; detail says so"}}
 
 
 @router.get("", response_model=SearchPublic, responses=ERRORS | UNAVAILABLE)
