@@ -208,8 +208,8 @@ class Pipeline:
         indexer = SearchIndexer(self.analyzer.jurisdiction)
         report = reconcile(self.store, self.es_index(), lambda t: indexer.document_tokens(t)[0], grams=bigrams)
         if report.refilled or report.error or report.in_cluster < report.recorded:
-            log.info("elasticsearch reconcile: cluster held %s of %s posts sent; %s re-sent %s", report.in_cluster,
-                     report.recorded, report.refilled, report.error or "")
+            log.info("elasticsearch reconcile: cluster held %s of %s posts sent; %s re-sent%s", report.in_cluster,
+                     report.recorded, report.refilled, f"; {report.error}" if report.error else "")
 
 
 def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:

@@ -170,7 +170,8 @@ def _generic_matches(conn: Connection, base: str, params: dict[str, Any], *, lim
     return len(matches), facets, [r[0] for r in matches[offset:offset + limit]]
 
 
-def _aware(value: Any) -> dt.datetime | None:
+def as_utc(value: Any) -> dt.datetime | None:
+    """A stored time (naive UTC, or its text as SQLite returns it to raw SQL) as an aware UTC datetime."""
     if value is None:
         return None
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
@@ -279,6 +280,6 @@ class SearchTx:
         rows = self.conn.execute(text(
             f"SELECT r.id, r.source, r.url, r.title, r.text, r.published_at, {_UNIT} AS unit, a.topic, a.polarity, "
             f"ip.incident_id FROM raw_posts r {JOINS} WHERE r.id IN (" + ",".join(str(int(i)) for i in page) + ")"))
-        hits_by_id = {r.id: SearchHit(r.id, r.source, r.url, r.title, r.text, _aware(r.published_at), r.unit,
+        hits_by_id = {r.id: SearchHit(r.id, r.source, r.url, r.title, r.text, as_utc(r.published_at), r.unit,
                                       r.topic, r.polarity, r.incident_id) for r in rows}
         return [hits_by_id[i] for i in page if i in hits_by_id]

@@ -28,7 +28,7 @@ from core.errors import StoreError
 from core.timeutil import utcnow
 from storage.es_posts import EsPostIndex
 from storage.schema import search_sync
-from storage.search import JOINS, current_unit_sql
+from storage.search import JOINS, as_utc, current_unit_sql
 from storage.sql import SqlStore
 
 Tokenize = Callable[[str], list[str]]
@@ -51,19 +51,12 @@ def _doc(row: Any, tokenize: Tokenize, grams: Grams | None) -> dict[str, Any]:
     return {
         "post_id": row.id, "source": row.source, "url": row.url, "title": row.title, "text": row.text,
         "tokens": " ".join(tokenize(body)), "grams": " ".join(grams(body)) if grams else "", "author": row.author,
-        "published_at": _aware(row.published_at), "fetched_at": _aware(row.fetched_at),
-        "day": _aware(row.published_at or row.fetched_at), "relevant": bool(row.relevant),
+        "published_at": as_utc(row.published_at), "fetched_at": as_utc(row.fetched_at),
+        "day": as_utc(row.published_at or row.fetched_at), "relevant": bool(row.relevant),
         "unit_code": row.unit_code, "unit": row.unit, "incident_id": row.incident_id, "topic": row.topic,
         "topics": list(_json(row.topics) or []), "polarity": row.polarity, "sentiment": row.sentiment,
         **{k: int(engagement.get(k, 0)) for k in ("reposts", "comments", "likes")},
     }
-
-
-def _aware(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
 def _json(value: Any) -> Any:
@@ -128,7 +121,7 @@ def lag(conn: Connection, now: dt.datetime) -> SyncLag:
     """The copy's lag, from the SQL store alone (cheap enough for /healthz; never asks the cluster)."""
     row = conn.execute(text("SELECT count(*), min(a.analysed_at) FROM analyses a "
                             "LEFT JOIN search_sync s ON s.post_id = a.post_id WHERE s.post_id IS NULL")).one()
-    oldest = _aware(row[1])
+    oldest = as_utc(row[1])
     return SyncLag(int(row[0]), None if oldest is None else max(0.0, (now - oldest).total_seconds()))
 
 

@@ -40,7 +40,7 @@ POSTS = [
     ("石马河沿岸又现黑臭水体，居民投诉污水", UNIT_A, "water", "neg", "weibo", 400),
     ("五里店工地噪音扰民到深夜", UNIT_C, "noise", "neg", "news", 700),
 ]
-QUERIES = ["污水", "油烟", "石马河", "社区 油烟", "黑臭", "噪音", "排污", "观音桥", "没有这个词"]
+QUERIES = ["污水", "油烟", "石马河", "社区 油烟", "黑臭", "噪音", "排污", "观音桥", "空气", "没有这个词"]
 
 
 @pytest.fixture
@@ -115,6 +115,8 @@ def test_same_hits_order_totals_and_facets(backends, indexer):
     # The Shanghai day facet: 16:00 UTC is the next day in Shanghai, on both.
     es = answers(es_backend, indexer, "排污", SearchFilters())
     assert "2026-11-20" in es.facets["day"]
+    # A post placed in no unit is counted under "" on both.
+    assert answers(es_backend, indexer, "空气", SearchFilters()).facets["unit_code"] == {"": 1}
 
 
 def test_pages_are_the_same_slices(backends, indexer):
