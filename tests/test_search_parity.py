@@ -165,7 +165,8 @@ def test_a_reassignment_after_the_sync_reaches_the_copy_on_the_next_pass(backend
 def test_elasticsearch_backend_over_either_database(sql_store, index, indexer):
     """The Elasticsearch backend reads its hits from the record on SQLite and on PostgreSQL alike."""
     seed_users(sql_store)
-    moved = add_incident(sql_store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A, unit="石马河街道")
+    moved = add_incident(sql_store, title="石马河排污", text="石马河边排污口冒黑水", unit_code=UNIT_A,
+                         unit="石马河街道")
     actions.assign(sql_store, alerts_config(indexer.jurisdiction), moved, UNIT_B, "duty1", reason="属地有误")
     assert sync(sql_store, index, indexer) == 1
     es_backend = ElasticsearchSearch(sql_store, index)
