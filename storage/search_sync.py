@@ -33,7 +33,9 @@ from storage.sql import SqlStore
 
 Tokenize = Callable[[str], list[str]]
 Grams = Callable[[str], list[str]]
-RESEND_MARGIN = dt.timedelta(seconds=60)
+# Far longer than an assignment's transaction (milliseconds), short enough that a post attached to an
+# incident just before a pass is rarely sent twice.
+RESEND_MARGIN = dt.timedelta(seconds=10)
 
 
 @dataclass(slots=True)
