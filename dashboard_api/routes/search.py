@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -15,6 +16,7 @@ from indexing.search_index import SearchIndexer, highlight
 from storage import search
 from storage.search_backends import SearchBackend, SearchUnavailable
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/search", tags=["search"])
 
 
@@ -67,6 +69,6 @@ async def search_posts(
     try:
         return await asyncio.to_thread(run)
     except SearchUnavailable as exc:
-        raise HTTPException(503, "search is unavailable: Elasticsearch does not answer "
-                                 f"({str(exc)[:200]}); posts are still collected and processed, and "
-                                 "the search copy catches up when it is back") from exc
+        log.warning("search unavailable: %s", str(exc)[:300])  # the cluster's address stays in the log
+        raise HTTPException(503, "search is unavailable: Elasticsearch does not answer; posts are still "
+                                 "collected and processed, and the search copy catches up when it is back") from exc
