@@ -33,6 +33,8 @@ from dashboard_api.routes import (
 )
 from dashboard_api.security import LoginLimiter
 from indexing.search_index import SearchIndexer
+from storage.es_posts import EsPostIndex
+from storage.search_backends import backend_for
 from storage.sql import SqlStore
 
 STATIC = Path(__file__).parent / "static"
@@ -52,12 +54,14 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
                secret_key: str | None = None, token_minutes: int = 480, login_attempts: int = 5,
                login_window_seconds: float = 300.0, login_address_attempts: int = 20,
                min_free_mb: int = 64, public_api_schema: bool = True,
-               alerts: AlertsConfig | None = None) -> FastAPI:
+               alerts: AlertsConfig | None = None, search_index: EsPostIndex | None = None) -> FastAPI:
     """Build the API and console over an open store.
 
     ``secret_key`` signs login tokens (``Settings.token_secret()``); without one a random key is
     used, valid for this process only. ``alerts`` is the workflow configuration the actions use
     (built from the jurisdiction's pack when not given; the CLI adds the contacts file).
+    ``search_index`` (the Elasticsearch copy, when ``ECOWATCH_ES_URL`` is set) serves /api/search
+    instead of SQLite FTS5.
     """
     # The schema and the interactive pages come from routes.docs (assets served here, not a CDN).
     app = FastAPI(title="ecowatch", version="0.1.0", description=DESCRIPTION, openapi_url=None, docs_url=None,
@@ -72,6 +76,7 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
     app.state.min_free_bytes = min_free_mb * 2**20  # /healthz: less free disk than this is unhealthy
     app.state.public_api_schema = public_api_schema
     app.state.search_indexer = SearchIndexer(jurisdiction)
+    app.state.search_backend = backend_for(store, search_index)
     with store.begin() as tx:
         tx.ensure_index()
     for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, rota, docs, reports,

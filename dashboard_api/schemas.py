@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -147,6 +147,10 @@ class HealthPublic(BaseModel):
     status: str
     posts: int
     database: str
+    # Only when Elasticsearch serves search (left out of the answer otherwise):
+    search_backend: Literal["elasticsearch"] | None = None
+    es_lag_posts: int | None = Field(default=None, description="analysed posts not yet in the Elasticsearch copy")
+    es_lag_seconds: float | None = Field(default=None, description="age of the oldest of them (0 when none)")
 
 
 class UserPublic(BaseModel):
@@ -215,6 +219,7 @@ class SearchPublic(BaseModel):
     unindexed: int = Field(description="posts stored but not yet in the index (0 when up to date)")
     hits: list[SearchHitPublic]
     facets: dict[str, dict[str, int]] = Field(description="unit_code, topic, source, polarity, day → value → count")
+    backend: Literal["elasticsearch", "sqlite"] = Field(description="which search backend served this answer")
 
 
 class CountPublic(BaseModel):

@@ -34,6 +34,7 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
     from core.jurisdiction import load_jurisdiction
     from dashboard_api import create_app
     from ecowatch.scheduler import Pipeline, build_scheduler
+    from storage.es_posts import EsPostIndex
 
     settings = context.settings(host=host, port=port)
     if demo:
@@ -63,7 +64,8 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
                          secret_key=settings.token_secret(), token_minutes=settings.token_minutes,
                          login_attempts=settings.login_attempts, login_window_seconds=settings.login_window_seconds,
                          login_address_attempts=settings.login_address_attempts, min_free_mb=settings.min_free_mb,
-                         public_api_schema=settings.public_api_schema, alerts=context.alerts_config(settings))
+                         public_api_schema=settings.public_api_schema, alerts=context.alerts_config(settings),
+                         search_index=EsPostIndex.from_settings(settings) if settings.es_url else None)
         api.state.briefings_dir = context.briefings_dir(settings)  # where the scheduler keeps them
         # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: a local client could
         # then pick any address and slip past the login limiter. Only a configured proxy is believed.

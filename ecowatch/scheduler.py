@@ -181,16 +181,35 @@ class Pipeline:
             log.info("full-text index: %s posts added", added)
         if not self.settings.es_url:
             return
-        from storage.es_posts import EsPostIndex
         from storage.search_sync import sync_posts
+
+        report = sync_posts(self.store, self.es_index(), lambda t: indexer.document_tokens(t)[0], grams=bigrams)
+        if report.indexed or report.error:
+            log.info("elasticsearch: %s posts indexed, %s pending %s", report.indexed, report.pending,
+                     report.error or "")
+
+
+    def es_index(self) -> Any:
+        """The Elasticsearch copy (storage.es_posts.EsPostIndex), its template installed on first use."""
+        from storage.es_posts import EsPostIndex
 
         if self._es is None:
             self._es = EsPostIndex.from_settings(self.settings)
             self._es.ensure_template()
-        report = sync_posts(self.store, self._es, lambda t: indexer.document_tokens(t)[0], grams=bigrams)
-        if report.indexed or report.error:
-            log.info("elasticsearch: %s posts indexed, %s pending %s", report.indexed, report.pending,
-                     report.error or "")
+        return self._es
+
+    def reconcile(self) -> None:
+        """Job: refill an Elasticsearch copy that lost data (a restore, a node lost), and say what it refilled."""
+        if not self.settings.es_url:
+            return
+        from indexing.search_index import SearchIndexer, bigrams
+        from storage.search_sync import reconcile
+
+        indexer = SearchIndexer(self.analyzer.jurisdiction)
+        report = reconcile(self.store, self.es_index(), lambda t: indexer.document_tokens(t)[0], grams=bigrams)
+        if report.refilled or report.error or report.in_cluster < report.recorded:
+            log.info("elasticsearch reconcile: cluster held %s of %s posts sent; %s re-sent%s", report.in_cluster,
+                     report.recorded, report.refilled, f"; {report.error}" if report.error else "")
 
 
 def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
@@ -209,6 +228,7 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
                   name=f"collect {source.name}")
     every("process", pipeline.process, pipeline.settings.process_interval_seconds, name="process pending posts")
     every("index", pipeline.index, 60, name="full-text index and Elasticsearch copy")
+    every("reconcile", pipeline.reconcile, 3600, name="refill the Elasticsearch copy if it lost posts")
     every("escalate", pipeline.escalate, pipeline.settings.escalate_interval_seconds, name="escalate overdue steps")
     every("deliver", pipeline.deliver, pipeline.settings.notify_interval_seconds, name="deliver notifications")
     every("duty", pipeline.duty, 60, name="page the officer on duty, hand-overs")

@@ -43,8 +43,9 @@ MAPPINGS: dict[str, Any] = {
         "fetched_at": {"type": "date"},
         "day": {"type": "date"},  # published_at, else fetched_at: what date facets count
         "relevant": {"type": "boolean"},
-        "unit_code": {"type": "keyword"},
+        "unit_code": {"type": "keyword"},  # the current unit: the incident's once the post is in one
         "unit": {"type": "keyword"},
+        "incident_id": {"type": "long"},
         "topic": {"type": "keyword"},
         "topics": {"type": "keyword"},
         "polarity": {"type": "keyword"},
@@ -147,11 +148,15 @@ class EsPostIndex:
 
     def search(self, terms: Iterable[str | tuple[str, Sequence[str]]], *, filters: dict[str, Any] | None = None,
                since: dt.datetime | None = None, until: dt.datetime | None = None,
-               size: int = 20, offset: int = 0, facets: Sequence[str] = FACETS) -> SearchResult:
-        """Posts matching every query term, newest first, with facet counts and highlights.
+               size: int = 20, offset: int = 0, facets: Sequence[str] = FACETS,
+               sort: str = "newest") -> SearchResult:
+        """Posts matching every query term, with facet counts and highlights.
 
         A term is a word, or (word, its bigrams): then a post containing the word literally matches
-        too, as in the SQLite index."""
+        too, as in the SQLite index. ``sort`` "newest" orders by publish (else fetch) time then post
+        id, both descending, exactly as the SQLite backend does; "relevance" by score, then post id.
+        Filters (the unit scoping among them) are part of the query, never applied to its answer.
+        Facets count a missing value as "" and days in Asia/Shanghai, as the SQLite backend does."""
         must: list[dict[str, Any]] = []
         for term in terms:
             word, grams = (term, ()) if isinstance(term, str) else term
@@ -170,11 +175,14 @@ class EsPostIndex:
                 rng["lt"] = until.astimezone(dt.UTC).isoformat()
             flt.append({"range": {"day": rng}})
         query = {"bool": {"must": must or [{"match_all": {}}], "filter": flt}}
-        aggs = {f: {"terms": {"field": f, "size": 50}} for f in facets}
-        aggs["day"] = {"date_histogram": {"field": "day", "calendar_interval": "day", "min_doc_count": 1}}
+        aggs: dict[str, Any] = {f: {"terms": {"field": f, "size": 50, "missing": ""}} for f in facets}
+        aggs["day"] = {"date_histogram": {"field": "day", "calendar_interval": "day", "min_doc_count": 1,
+                                          "time_zone": "+08:00"}}
+        order = [{"_score": "desc"}, {"post_id": "desc"}] if sort == "relevance" else \
+            [{"day": "desc"}, {"post_id": "desc"}]
         try:
             resp = self.client.search(index=self.pattern, query=query, aggs=aggs, size=size, from_=offset,
-                                      sort=[{"day": "desc"}, {"post_id": "desc"}], track_total_hits=True,
+                                      sort=order, track_total_hits=True,
                                       highlight={"fields": {"tokens": {}}}, allow_no_indices=True)
         except (ApiError, TransportError) as exc:
             raise StoreError(f"Elasticsearch search failed: {exc}") from exc

@@ -89,8 +89,14 @@ def match_expression(terms: Iterable[tuple[str, Sequence[str]]]) -> str:
 # The unit a post belongs to for unit-scoped search and its facet: once the post is in an incident,
 # the incident's current unit (the duty desk may reassign it; the old unit must stop finding the post
 # and the new one start), else the unit its analysis placed it in.
-_UNIT = "CASE WHEN ip.incident_id IS NULL THEN a.unit_code ELSE i.unit_code END"
-_JOINS = ("LEFT JOIN analyses a ON a.post_id = r.id LEFT JOIN incident_posts ip ON ip.post_id = r.id "
+def current_unit_sql(column: str = "unit_code") -> str:
+    """SQL for the post's current unit ``column`` (unit_code or unit) over the aliases r, a, ip, i
+    of ``JOINS``; the Elasticsearch copy is written with the same rule (storage.search_sync)."""
+    return f"CASE WHEN ip.incident_id IS NULL THEN a.{column} ELSE i.{column} END"
+
+
+_UNIT = current_unit_sql()
+JOINS = ("LEFT JOIN analyses a ON a.post_id = r.id LEFT JOIN incident_posts ip ON ip.post_id = r.id "
           "LEFT JOIN incidents i ON i.id = ip.incident_id")
 
 
@@ -164,7 +170,8 @@ def _generic_matches(conn: Connection, base: str, params: dict[str, Any], *, lim
     return len(matches), facets, [r[0] for r in matches[offset:offset + limit]]
 
 
-def _aware(value: Any) -> dt.datetime | None:
+def as_utc(value: Any) -> dt.datetime | None:
+    """A stored time (naive UTC, or its text as SQLite returns it to raw SQL) as an aware UTC datetime."""
     if value is None:
         return None
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
@@ -259,16 +266,20 @@ class SearchTx:
                 where.append(f"(r.title || ' ' || r.text) LIKE :w{i}")
                 params[f"w{i}"] = "%" + word.replace("%", r"\%").replace("_", r"\_") + "%"
             source = "raw_posts r"
-        base = f"FROM {source} {_JOINS} WHERE {' AND '.join(where)}"
+        base = f"FROM {source} {JOINS} WHERE {' AND '.join(where)}"
         if _sqlite(self.conn):
             total, facets, page = _sqlite_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
         else:
             total, facets, page = _generic_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
-        hits_by_id = {}
-        if page:
-            rows = self.conn.execute(text(
-                f"SELECT r.id, r.source, r.url, r.title, r.text, r.published_at, {_UNIT} AS unit, a.topic, a.polarity, "
-                f"ip.incident_id FROM raw_posts r {_JOINS} WHERE r.id IN (" + ",".join(map(str, page)) + ")"))
-            hits_by_id = {r.id: SearchHit(r.id, r.source, r.url, r.title, r.text, _aware(r.published_at), r.unit,
-                                          r.topic, r.polarity, r.incident_id) for r in rows}
-        return SearchResult(total, [hits_by_id[i] for i in page if i in hits_by_id], facets)
+        return SearchResult(total, self.search_hits(page), facets)
+
+    def search_hits(self, page: Sequence[int]) -> list[SearchHit]:
+        """The hits of these post ids, in this order, read from the record (a post gone since is left out)."""
+        if not page:
+            return []
+        rows = self.conn.execute(text(
+            f"SELECT r.id, r.source, r.url, r.title, r.text, r.published_at, {_UNIT} AS unit, a.topic, a.polarity, "
+            f"ip.incident_id FROM raw_posts r {JOINS} WHERE r.id IN (" + ",".join(str(int(i)) for i in page) + ")"))
+        hits_by_id = {r.id: SearchHit(r.id, r.source, r.url, r.title, r.text, as_utc(r.published_at), r.unit,
+                                      r.topic, r.polarity, r.incident_id) for r in rows}
+        return [hits_by_id[i] for i in page if i in hits_by_id]

@@ -5,25 +5,37 @@ acknowledged it, so an outage (or a kill mid-bulk) leaves the rest unmarked and 
 replays them; documents carry the post id as ``_id``, so a replay never doubles one. If the
 cluster lost data (a restore, an emulator restart), ``reconcile`` notices the count mismatch and
 re-sends everything.
+
+Unit-scoped search finds a post in an incident by the incident's CURRENT unit
+(``storage.search.current_unit_sql``), so each document carries that unit, and a post is sent
+again when its incident was (re)assigned or it joined an incident after it was sent: the filter
+then stays in the Elasticsearch query, and a reassigned incident moves within one sync pass.
+Its ``indexed_at`` is the time the pass read the row less ``RESEND_MARGIN``, so an assignment
+committed while the pass ran is never missed (it costs at most one extra re-send).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, text
 
 from core.errors import StoreError
 from core.timeutil import utcnow
 from storage.es_posts import EsPostIndex
-from storage.schema import analyses, raw_posts, search_sync
+from storage.schema import search_sync
+from storage.search import JOINS, as_utc, current_unit_sql
 from storage.sql import SqlStore
 
 Tokenize = Callable[[str], list[str]]
 Grams = Callable[[str], list[str]]
+# Far longer than an assignment's transaction (milliseconds), short enough that a post attached to an
+# incident just before a pass is rarely sent twice.
+RESEND_MARGIN = dt.timedelta(seconds=10)
 
 
 @dataclass(slots=True)
@@ -36,37 +48,51 @@ class SyncReport:
 
 
 def _doc(row: Any, tokenize: Tokenize, grams: Grams | None) -> dict[str, Any]:
-    engagement = row.engagement or {}
+    engagement = _json(row.engagement) or {}
     body = f"{row.title}\n{row.text}"
     return {
         "post_id": row.id, "source": row.source, "url": row.url, "title": row.title, "text": row.text,
         "tokens": " ".join(tokenize(body)), "grams": " ".join(grams(body)) if grams else "", "author": row.author,
-        "published_at": row.published_at, "fetched_at": row.fetched_at,
-        "day": row.published_at or row.fetched_at, "relevant": bool(row.relevant),
-        "unit_code": row.unit_code, "unit": row.unit, "topic": row.topic, "topics": list(row.topics or []),
-        "polarity": row.polarity, "sentiment": row.sentiment,
+        "published_at": as_utc(row.published_at), "fetched_at": as_utc(row.fetched_at),
+        "day": as_utc(row.published_at or row.fetched_at), "relevant": bool(row.relevant),
+        "unit_code": row.unit_code, "unit": row.unit, "incident_id": row.incident_id, "topic": row.topic,
+        "topics": list(_json(row.topics) or []), "polarity": row.polarity, "sentiment": row.sentiment,
         **{k: int(engagement.get(k, 0)) for k in ("reposts", "comments", "likes")},
     }
 
 
+def _json(value: Any) -> Any:
+    # Read with text SQL, a JSON column comes back as its text on SQLite.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# Posts the copy lacks or holds with a stale unit: never sent, or in an incident they joined or that
+# was (re)assigned since they were sent. Paged by post id so one pass sends each at most once.
+_DUE = (f"SELECT r.id, r.source, r.url, r.title, r.text, r.author, r.published_at, r.fetched_at, r.engagement, "
+        f"a.relevant, a.topic, a.topics, a.polarity, a.sentiment, ip.incident_id, "
+        f"{current_unit_sql()} AS unit_code, {current_unit_sql('unit')} AS unit "
+        f"FROM raw_posts r {JOINS} LEFT JOIN search_sync s ON s.post_id = r.id "
+        "WHERE a.post_id IS NOT NULL AND r.id > :after AND (s.post_id IS NULL OR ip.added_at > s.indexed_at "
+        "OR EXISTS (SELECT 1 FROM assignments g WHERE g.incident_id = ip.incident_id "
+        "AND g.assigned_at > s.indexed_at)) ORDER BY r.id LIMIT :n")
+
+
 def sync_posts(store: SqlStore, index: EsPostIndex, tokenize: Tokenize, *, batch: int = 500,
                now: dt.datetime | None = None, refresh: bool = False, grams: Grams | None = None) -> SyncReport:
-    """Send analysed posts not yet in Elasticsearch, a batch at a time, marking only what it took.
+    """Send analysed posts not yet in Elasticsearch (or whose unit changed), a batch at a time,
+    marking only what it took.
 
     ``tokenize`` gives the words of a text and ``grams`` its character bigrams (optional), the
     same functions the SQLite index uses (``indexing.search_index``)."""
-    search_sync.create(store.engine, checkfirst=True)
     report = SyncReport()
-    query = (select(raw_posts, analyses.c.relevant, analyses.c.unit_code, analyses.c.unit, analyses.c.topic,
-                    analyses.c.topics, analyses.c.polarity, analyses.c.sentiment)
-             .join(analyses, analyses.c.post_id == raw_posts.c.id)
-             .outerjoin(search_sync, search_sync.c.post_id == raw_posts.c.id)
-             .where(search_sync.c.post_id.is_(None)).order_by(raw_posts.c.id).limit(batch))
+    after = 0
     while True:
+        read_at = (now or utcnow()) - RESEND_MARGIN
         with store.read() as tx:
-            rows = list(tx.conn.execute(query))
+            rows = list(tx.conn.execute(text(_DUE), {"after": after, "n": batch}))
         if not rows:
             break
+        after = rows[-1].id
         try:
             done = index.bulk_index([_doc(r, tokenize, grams) for r in rows], refresh=refresh)
         except StoreError as exc:
@@ -74,27 +100,59 @@ def sync_posts(store: SqlStore, index: EsPostIndex, tokenize: Tokenize, *, batch
             break
         if done:
             with store.begin() as tx:
-                at = now or utcnow()
-                tx.conn.execute(search_sync.insert(), [{"post_id": pid, "indexed_at": at} for pid in done])
+                tx.conn.execute(search_sync.delete().where(search_sync.c.post_id.in_(done)))
+                tx.conn.execute(search_sync.insert(), [{"post_id": pid, "indexed_at": read_at} for pid in done])
         report.indexed += len(done)
         if len(done) < len(rows):
             report.error = f"{len(rows) - len(done)} documents refused; see the log"
             break
     with store.read() as tx:
-        analysed = tx.conn.execute(select(func.count()).select_from(analyses)).scalar_one()
-        synced = tx.conn.execute(select(func.count()).select_from(search_sync)).scalar_one()
-    report.pending = int(analysed) - int(synced)
+        report.pending = lag(tx.conn, now or utcnow()).posts
     return report
 
 
-def reconcile(store: SqlStore, index: EsPostIndex) -> bool:
-    """If the cluster holds fewer posts than recorded as sent, forget the marks so the next sync
-    re-sends everything (idempotently). Returns True when a re-send was scheduled."""
-    search_sync.create(store.engine, checkfirst=True)
+@dataclass(slots=True)
+class SyncLag:
+    """How far the copy is behind the record: analysed posts not acknowledged, and the age of the oldest."""
+
+    posts: int
+    oldest_seconds: float | None
+
+
+def lag(conn: Connection, now: dt.datetime) -> SyncLag:
+    """The copy's lag, from the SQL store alone (cheap enough for /healthz; never asks the cluster)."""
+    row = conn.execute(text("SELECT count(*), min(a.analysed_at) FROM analyses a "
+                            "LEFT JOIN search_sync s ON s.post_id = a.post_id WHERE s.post_id IS NULL")).one()
+    oldest = as_utc(row[1])
+    return SyncLag(int(row[0]), None if oldest is None else max(0.0, (now - oldest).total_seconds()))
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    """What one reconcile pass found and refilled."""
+
+    in_cluster: int = 0
+    recorded: int = 0  # posts the store had marked as acknowledged
+    refilled: int = 0  # posts sent again because the cluster had lost them
+    error: str | None = None
+
+
+def reconcile(store: SqlStore, index: EsPostIndex, tokenize: Tokenize, *, grams: Grams | None = None,
+              refresh: bool = False, now: dt.datetime | None = None) -> ReconcileReport:
+    """If the cluster holds fewer posts than recorded as sent (a restore, a lost node), forget the
+    marks and re-send everything (idempotently: documents are keyed by post id)."""
+    report = ReconcileReport()
     with store.read() as tx:
-        synced = int(tx.conn.execute(select(func.count()).select_from(search_sync)).scalar_one())
-    if index.count() >= synced:
-        return False
+        report.recorded = int(tx.conn.execute(text("SELECT count(*) FROM search_sync")).scalar_one())
+    try:
+        report.in_cluster = index.count()
+    except StoreError as exc:
+        report.error = str(exc)
+        return report
+    if report.in_cluster >= report.recorded:
+        return report
     with store.begin() as tx:
         tx.conn.execute(search_sync.delete())
-    return True
+    sync = sync_posts(store, index, tokenize, grams=grams, refresh=refresh, now=now)
+    report.refilled, report.error = sync.indexed, sync.error
+    return report

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated, Literal
+import logging
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from dashboard_api.deps import ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import SearchHitPublic, SearchPublic
 from indexing.search_index import SearchIndexer, highlight
 from storage import search
+from storage.search_backends import SearchBackend, SearchUnavailable
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/search", tags=["search"])
 
 
-@router.get("", response_model=SearchPublic, responses=ERRORS)
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "the search backend (Elasticsearch) does not answer; detail says so"}}
+
+
+@router.get("", response_model=SearchPublic, responses=ERRORS | UNAVAILABLE)
 async def search_posts(
         request: Request, user: ReaderDep, store: StoreDep,
         q: Annotated[str, Query(min_length=1, max_length=200, description="words to find (all must match)",
@@ -33,19 +40,21 @@ async def search_posts(
         offset: Annotated[int, Query(ge=0, le=10_000)] = 0) -> SearchPublic:
     """Posts containing every word of ``q`` (Chinese is segmented with jieba, as the index is).
 
-    Facet counts cover every match. A unit user searches only posts placed in its own unit."""
+    Facet counts cover every match. A unit user searches only posts placed in its own unit.
+    Served by Elasticsearch when ``ECOWATCH_ES_URL`` is set, else by SQLite FTS5; ``backend`` says
+    which. Elasticsearch not answering is a 503 saying so (no silent fallback)."""
     since, until = aware_time(since, "since"), aware_time(until, "until")
     indexer: SearchIndexer = request.app.state.search_indexer
+    backend: SearchBackend = request.app.state.search_backend
     filters = search.SearchFilters(unit_code=scoped_unit(user, unit_code), topic=topic, source=source,
                                    polarity=polarity, since=since, until=until)
 
     def run() -> SearchPublic:
-        indexer.catch_up(store)  # posts stored since the last search join the index first
+        if backend.name == "sqlite":
+            indexer.catch_up(store)  # posts stored since the last search join the index first
         tokens = indexer.query_tokens(q)
-        with store.read() as tx:
-            terms = indexer.query_terms(tokens)
-            result = tx.search_posts(terms, filters, limit=limit, offset=offset, sort=sort)
-            unindexed = tx.count_unindexed()
+        result = backend.search(indexer.query_terms(tokens), filters, limit=limit, offset=offset, sort=sort)
+        unindexed = backend.unindexed()
         hits = []
         for h in result.hits:
             snippet, spans = highlight(h.text, tokens)
@@ -55,6 +64,11 @@ async def search_posts(
                                         highlights=spans, published_at=h.published_at, unit_code=h.unit_code,
                                         topic=h.topic, polarity=h.polarity))
         return SearchPublic(query=q, tokens=tokens, total=result.total, unindexed=unindexed, hits=hits,
-                            facets=result.facets)
+                            facets=result.facets, backend=backend.name)
 
-    return await asyncio.to_thread(run)
+    try:
+        return await asyncio.to_thread(run)
+    except SearchUnavailable as exc:
+        log.warning("search unavailable: %s", str(exc)[:300])  # the cluster's address stays in the log
+        raise HTTPException(503, "search is unavailable: Elasticsearch does not answer; posts are still "
+                                 "collected and processed, and the search copy catches up when it is back") from exc

@@ -11,16 +11,18 @@ from dashboard_api.deps import ExpectedHoursDep, OverviewDep, StoreDep
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import ErrorPublic, HealthPublic, SourceHealthPublic
 from storage.health import count_or_problem, disk_problem
+from storage.search_sync import lag
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/healthz", response_model=HealthPublic,
+@router.get("/healthz", response_model=HealthPublic, response_model_exclude_none=True,
             responses={503: {"model": ErrorPublic, "description": "the store cannot work; detail says why"}})
 def healthz(request: Request, store: StoreDep) -> HealthPublic | JSONResponse:
     """Health: 200 when the store answers and its files can take writes; 503 with the reason
     otherwise (a corrupt or truncated database, a read-only data folder, a full disk, a database
-    that does not answer), so a monitor or load balancer sees a server that can only fail."""
+    that does not answer), so a monitor or load balancer sees a server that can only fail. With
+    Elasticsearch serving search it also says how far the copy is behind (posts and seconds)."""
     problem = disk_problem(store, request.app.state.min_free_bytes)
     posts = None
     if problem is None:
@@ -28,7 +30,13 @@ def healthz(request: Request, store: StoreDep) -> HealthPublic | JSONResponse:
     if problem is not None or posts is None:
         return JSONResponse(status_code=503, content={"detail": problem, "status": "unavailable",
                                                       "database": store.engine.dialect.name})
-    return HealthPublic(status="ok", posts=posts, database=store.engine.dialect.name)
+    backend = request.app.state.search_backend
+    if backend.name != "elasticsearch":
+        return HealthPublic(status="ok", posts=posts, database=store.engine.dialect.name)
+    with store.read() as tx:  # from the record alone: a slow cluster must not slow the health check
+        behind = lag(tx.conn, utcnow())
+    return HealthPublic(status="ok", posts=posts, database=store.engine.dialect.name, search_backend="elasticsearch",
+                        es_lag_posts=behind.posts, es_lag_seconds=behind.oldest_seconds or 0.0)
 
 
 @router.get("/api/sources", response_model=list[SourceHealthPublic], responses=ERRORS)
