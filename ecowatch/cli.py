@@ -60,12 +60,11 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
         import time
 
         from core.timeutil import utcnow
-        from ecowatch.demo.month import DAYS, build_demo_month
+        from ecowatch.demo.month import build_demo_month
 
         started = time.monotonic()
-        typer.echo(f"demo: playing the last {DAYS} days (posts, casework, escalation) unless already there ...")
         month = build_demo_month(store, lambda: pipeline.analyzer, context.alerts_config(settings), settings.data_dir,
-                                 utcnow())
+                                 utcnow(), typer.echo)
         if month:
             typer.echo(f"demo month built in {time.monotonic() - started:.0f} s: {month.posts} posts, "
                        f"{month.incidents} incidents, {month.actions} actions")

@@ -372,7 +372,7 @@ def build_month(store: SqlStore, analyzer: Analyzer, config: AlertsConfig, now: 
 
 
 def build_demo_month(store: SqlStore, analyzer: Callable[[], Analyzer], config: AlertsConfig, data_dir: Path,
-                     now: dt.datetime) -> MonthReport | None:
+                     now: dt.datetime, say: Callable[[str], None] = lambda _line: None) -> MonthReport | None:
     """Build the month once per demo folder, with a progress bar on a terminal; None when the
     folder has it already (an existing demo starts at once, without even loading ``analyzer``).
     The marker is written last, so an interrupted build is played again; posts already stored
@@ -380,6 +380,7 @@ def build_demo_month(store: SqlStore, analyzer: Callable[[], Analyzer], config: 
     marker = data_dir / BUILT_MARKER
     if marker.exists():
         return None
+    say(f"demo: playing the last {DAYS} days (posts, casework, escalation) into {data_dir} ...")
     with progress(DAYS * 24 + 1, "building the demo month", unit="hours") as tick:
         report = build_month(store, analyzer(), config, now, tick)
     marker.write_text(f"{now.isoformat()}: {report.posts} posts, {report.incidents} incidents\n", encoding="utf-8")
