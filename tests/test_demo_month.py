@@ -13,12 +13,14 @@ import httpx
 import pytest
 
 from core.jurisdiction import load_jurisdiction
-from core.models import State
+from core.models import RawPost, State
 from core.settings import Settings
 from core.timeutil import SHANGHAI, utcnow
+from crawlers.feeds.reader import parse_feed
 from ecowatch import context
 from ecowatch.commands_users import DEMO_PASSWORD, seed_demo_users
 from ecowatch.demo.month import BUILT_MARKER, DAYS, MonthReport, build_demo_month
+from ecowatch.demo.server import LIVE_AT_START, LIVE_EVERY, live_feed, live_pool
 from nlp.analyzer import Analyzer
 from storage.sql import SqlStore, open_store
 from tests.api_seed import login
@@ -105,3 +107,19 @@ def test_an_existing_demo_starts_at_once(demo: Demo) -> None:
 
     assert build_demo_month(store, never, context.alerts_config(Settings(data_dir=data_dir)), data_dir,
                             utcnow()) is None
+
+
+
+def test_the_live_feed_moves() -> None:
+    """The live source serves a new post every LIVE_EVERY, none from the future; round the pool
+    again, the same complaint comes from another resident (a new voice, not a duplicate)."""
+    started = utcnow()
+
+    def feed(after: int) -> list[RawPost]:
+        return parse_feed(live_feed("127.0.0.1:1", started, started + after * LIVE_EVERY).encode(), "live").posts
+
+    first, later, round_later = feed(0), feed(3), feed(len(live_pool()))
+    assert len(first) == LIVE_AT_START + 1 and len(later) == len(first) + 3
+    assert [p.published_at for p in later[3:]] == [p.published_at for p in first]
+    assert all(p.published_at and p.published_at <= started + 3 * LIVE_EVERY for p in later)
+    assert round_later[0].text == first[0].text and round_later[0].author != first[0].author
