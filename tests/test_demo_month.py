@@ -98,6 +98,13 @@ def test_statistics_and_briefing(demo: Demo) -> None:
     assert week and any(i["unit"] in html for i in week if i["unit"])  # last week's incidents are in it
 
 
+def test_the_duty_rota(demo: Demo) -> None:
+    """Imported as a 值班表 file: someone is on duty now, the month's shifts are behind."""
+    assert demo.report.shifts > 2 * DAYS
+    board = _get(demo, "/api/rota/now").json()
+    assert board["on_duty"]["primary"]["name"] in ("duty", "duty2", "duty3") and not board["gaps"]
+
+
 def test_an_existing_demo_starts_at_once(demo: Demo) -> None:
     store, data_dir = demo.store, demo.data_dir
     assert (data_dir / BUILT_MARKER).exists()

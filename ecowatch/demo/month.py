@@ -30,6 +30,7 @@ from core.errors import EcowatchError
 from core.models import Incident, RawPost, State
 from core.timeutil import SHANGHAI
 from crawlers.feeds.reader import parse_feed
+from ecowatch.demo.rota import import_demo_rota
 from ecowatch.demo.server import SOURCES, render
 from ecowatch.progress import progress
 from nlp.analyzer import Analyzer
@@ -158,6 +159,7 @@ class MonthReport:
     posts: int = 0
     incidents: int = 0
     actions: int = 0
+    shifts: int = 0  # of the demo rota
     skipped: list[str] = field(default_factory=list)  # steps the month's own events made moot
 
 
@@ -357,11 +359,13 @@ def _viral(month: _Month, feeds: dict[str, RawPost], original: RawPost, opened: 
                            url=f"https://demo.invalid/month/viral/{n}", reply_to=original.url))
 
 
-def build_month(store: SqlStore, analyzer: Analyzer, config: AlertsConfig, now: dt.datetime,
+def build_month(store: SqlStore, analyzer: Analyzer, config: AlertsConfig, data_dir: Path, now: dt.datetime,
                 tick: Callable[[int], None] = lambda _n: None) -> MonthReport:
-    """Play the month before ``now`` into ``store`` (which must hold the demo users). ``tick`` is
+    """Play the month before ``now`` into ``store`` (which must hold the demo users), the duty
+    rota first (its file is kept in ``data_dir``). ``tick`` is
     called once per simulated hour (``DAYS * 24`` in all), for a progress bar."""
     month = _Month(store, analyzer, config, now)
+    month.report.shifts = import_demo_rota(store, config.rota, data_dir, now - dt.timedelta(days=DAYS), now)
     _plan(month, feed_posts(now), random.Random(19))
     month.run(tick)
     with store.read() as tx:
@@ -382,6 +386,6 @@ def build_demo_month(store: SqlStore, analyzer: Callable[[], Analyzer], config: 
         return None
     say(f"demo: playing the last {DAYS} days (posts, casework, escalation) into {data_dir} ...")
     with progress(DAYS * 24 + 1, "building the demo month", unit="hours") as tick:
-        report = build_month(store, analyzer(), config, now, tick)
+        report = build_month(store, analyzer(), config, data_dir, now, tick)
     marker.write_text(f"{now.isoformat()}: {report.posts} posts, {report.incidents} incidents\n", encoding="utf-8")
     return report
