@@ -105,6 +105,18 @@ def test_the_duty_rota(demo: Demo) -> None:
     assert board["on_duty"]["primary"]["name"] in ("duty", "duty2", "duty3") and not board["gaps"]
 
 
+def test_information_sharing(demo: Demo) -> None:
+    """The 重大 event's 专报 (首报, 续报, 终报, each sent), the city bureau's item, the units' 信息简报."""
+    viral = max(_get(demo, "/api/incidents", limit=500).json(), key=lambda i: i["post_count"])
+    reports = _get(demo, f"/api/incidents/{viral['id']}/reports").json()
+    assert [r["kind"] for r in reports][:2] == ["first", "followup"] and reports[-1]["kind"] == "final"
+    assert all(r["sendings"] for r in reports)
+    items = _get(demo, "/api/inbound").json()
+    assert len(items) == 1 and items[0]["state"] == "closed"
+    months = {(utcnow() - dt.timedelta(days=d)).astimezone(SHANGHAI).strftime("%Y-%m") for d in (0, DAYS)}
+    assert sum(len(_get(demo, "/api/briefs", month=m).json()) for m in months) == 5
+
+
 def test_an_existing_demo_starts_at_once(demo: Demo) -> None:
     store, data_dir = demo.store, demo.data_dir
     assert (data_dir / BUILT_MARKER).exists()

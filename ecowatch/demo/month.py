@@ -20,6 +20,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from alerts import actions
@@ -32,6 +33,7 @@ from core.timeutil import SHANGHAI
 from crawlers.feeds.reader import parse_feed
 from ecowatch.demo.rota import import_demo_rota
 from ecowatch.demo.server import SOURCES, render
+from ecowatch.demo.sharing import BRIEFS, INBOUND_DAYS_AGO, hand_down, special_report, submit
 from ecowatch.progress import progress
 from nlp.analyzer import Analyzer
 from storage.incident_queries import IncidentFilters
@@ -49,8 +51,9 @@ VIRAL = "posts/06"  # the month's viral event: 溉澜溪 sewage, reposted dozens
 MONTH_SOURCE = "demo-月度回放"  # posts written for the month only (reposts, replies, comments)
 
 # Casework scripts: (action, hours, anchor). Each step runs ``hours`` after the previous step,
-# or after the incident's ``anchor`` deadline when one is named (so "late" means late whatever
-# the grade and the working-day calendar make the deadline).
+# or ``hours`` after (before, when negative) the incident's ``anchor`` deadline when it has one
+# (so "late" means late whatever the grade and the working-day calendar make the deadline), never
+# before the previous step.
 Step = tuple[str, float, str | None]
 ON_TIME: list[Step] = [("sign", 0.6, None), ("respond", 5, None), ("resolve", 40, None), ("close", 20, None)]
 SCRIPTS: dict[str, list[Step]] = {
@@ -71,6 +74,9 @@ SCRIPTS: dict[str, list[Step]] = {
     "returned_waiting": [("return", 2, None)],
     "overdue": [],  # assigned and left alone: overdue, escalated up the ladder, not acknowledged
     "merge": [("merge", 2, None)],
+    # The 重大 viral event: 首报 within the hour, 续报 the next day, 终报 once resolved.
+    "viral": [("sign", 0.6, None), ("respond", 4, None), ("report", -0.3, "first_report"),
+              ("report", -1, "followup_report"), ("resolve", 90, None), ("report_final", 2, None), ("close", 18, None)],
 }
 
 
@@ -132,7 +138,7 @@ CASES = [
     Case("posts/01", 28.6, "closed"), Case("posts/02", 27.3, "escalated", comments=3),
     Case("posts/03", 26.4, "rejected"), Case("posts/04", 25.5, "returned", target="江北城街道"),
     Case("posts/07", 24.2, "extended", comments=3), Case("posts/08", 23.4, "closed"),
-    Case(VIRAL, 21.1, "closed", comments=0), Case("posts/10", 19.8, "escalated"),
+    Case(VIRAL, 21.1, "viral", comments=0), Case("posts/10", 19.8, "escalated"),
     Case("posts/11", 18.7, "closed_late"), Case("posts/13", 16.4, "returned", target="复盛镇"),
     Case("posts/15", 14.5, "responded", comments=1), Case("posts/14", 13.6, "closed_late", comments=1),
     Case("posts/16", 11.4, "closed"), Case("panxi-12345", 7.9, "merge", comments=0, target="posts/15"),
@@ -221,6 +227,11 @@ class _Month:
     def escalate(self, when: dt.datetime) -> None:
         run_escalation(self.store, self.config, now=when)
 
+    def hand_down(self, when: dt.datetime) -> None:
+        """The city bureau's item arrives; the desk and the unit handle it on time."""
+        case = Case("上级交办", 0, "closed", comments=0)
+        self._next(case, hand_down(self.store, self.config, when), 0, when)
+
     def post(self, post: RawPost, case: Case | None = None) -> None:
         """Publish ``post``; it is collected and processed a few minutes later."""
         assert post.published_at is not None
@@ -247,13 +258,13 @@ class _Month:
         if index >= len(steps):
             return
         _action, hours, anchor = steps[index]
-        base = after
+        at = after + dt.timedelta(hours=hours)
         if anchor is not None:
             with self.store.read() as tx:
                 incident = tx.get_incident(incident_id)
             deadline = incident.deadlines.get(anchor) if incident else None
-            base = max(after, deadline) if deadline else after
-        self.at(base + dt.timedelta(hours=hours), lambda when: self._step(case, incident_id, index, when))
+            at = deadline + dt.timedelta(hours=hours) if deadline else at
+        self.at(max(at, after), lambda when: self._step(case, incident_id, index, when))
 
     def _step(self, case: Case, incident_id: int, index: int, when: dt.datetime) -> None:
         action = SCRIPTS[case.script][index][0]
@@ -306,6 +317,8 @@ class _Month:
                            now=when)
         elif action == "ack":
             actions.acknowledge(store, cfg, iid, DUTY, now=when)
+        elif action in ("report", "report_final"):
+            special_report(store, cfg, iid, when, final=action == "report_final")
         elif action == "merge":
             target = self.incidents.get(case.target or "")
             if target is None or target == iid:
@@ -343,6 +356,14 @@ def _plan(month: _Month, feeds: dict[str, RawPost], rng: random.Random) -> None:
             _viral(month, feeds, post, opened, rng)
     for key, days_ago in LATER_POSTS:
         month.post(item(key, _at_rhythm(rng, now, days_ago)))
+    month.at(_at_rhythm(rng, now, INBOUND_DAYS_AGO), month.hand_down)
+    for days_ago, unit, title, text in BRIEFS:
+        month.at(_at_rhythm(rng, now, days_ago),
+                 partial(_submit, month, unit, title, text))
+
+
+def _submit(month: _Month, unit: str, title: str, text: str, when: dt.datetime) -> None:
+    submit(month.store, month.config, unit, title, text, when)
 
 
 def _viral(month: _Month, feeds: dict[str, RawPost], original: RawPost, opened: dt.datetime,
