@@ -205,7 +205,6 @@ class _Month:
         self.queue: list[tuple[dt.datetime, int, Callable[[dt.datetime], None]]] = []
         self.order = itertools.count()
         self.incidents: dict[str, int] = {}  # case key → its incident
-        self.urls: dict[str, str] = {}  # case key → its opening post's URL
         self.units = {u.name: u.code for u in config.jurisdiction.units.values()}
 
     def at(self, when: dt.datetime, event: Callable[[dt.datetime], None]) -> None:
