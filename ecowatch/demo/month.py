@@ -118,6 +118,36 @@ EXTRA_POSTS = {
     "panxi-12345": Extra("panxi-12345", "12345市民热线转办", "玉带山社区盘溪河段漂浮垃圾多、有臭味",
                          "市民来电反映：石马河街道玉带山社区附近盘溪河段水面漂浮塑料袋、泡沫等垃圾较多，"
                          "靠近排口处有明显臭味，夏天蚊虫多，影响周边居民散步休息，请相关部门尽快清理并查明排口来源。"),
+    "dongjiaxi": Extra("dongjiaxi", "董家溪老住户", "董家溪社区旁边的小河沟水面全是白泡泡",
+                       "华新街董家溪社区旁边那条小河沟，这两天水面飘起一层白泡泡，水是灰黑色的，靠近了一股洗衣粉混着臭鸡蛋的味道，"
+                       "怀疑上面哪家店把污水直接排下来了。"),
+    "xiaoyuan": Extra("xiaoyuan", "小苑社区居民", "小苑社区门口洗车店污水流了一路",
+                      "观音桥小苑社区门口那家洗车店，洗车水直接往人行道上流，地上一层油泥，老人走路滑倒过两次，"
+                      "晚上还有泡沫流进雨水井，跟老板说了也不管。"),
+    "zhengjie": Extra("zhengjie", "正街社区住户", "大石坝正街社区石材加工粉尘大",
+                      "大石坝正街社区背后有个石材加工点，每天切石头粉尘漫天飞，楼下停的车一天就是一层白灰，"
+                      "切割声音也大，家里娃娃咳嗽了好几天。"),
+    "fuqiang": Extra("fuqiang", "富强社区街坊", "富强社区菜市场杀鸡摊污水臭",
+                     "五里店富强社区菜市场里面几个杀鸡杀鱼的摊位，污水和鸡毛直接冲进下水道，堵了就漫到路上，"
+                     "天一热臭得很，周围住户窗户都不敢开。"),
+    "haiyu": Extra("haiyu", "海语江山业主", "海语江山对面码头半夜装卸吵得睡不着",
+                   "寸滩海语江山对面江边码头，最近每天晚上十一点以后还在装卸集装箱，哐当哐当的，还有货车倒车的喇叭声，"
+                   "临江的几栋楼根本睡不着，希望管一管夜间作业时间。"),
+    "tieshan": Extra("tieshan", "铁山坪爬山的", "铁山社区农家乐污水往山沟里排",
+                     "周末去铁山坪爬山，看到铁山社区那边一家农家乐后面接了根管子，洗碗水、厨房污水直接排到山沟里，"
+                     "沟里一股馊味，下游还有村民在用这个水浇菜。"),
+    "shimiao": Extra("shimiao", "石庙村村民", "石庙村砖厂烟囱又冒黑烟",
+                     "复盛镇石庙村那个砖厂，这几天早上烟囱一直冒黑烟，村里到处是煤烟味，晾的衣服都是黑点点，"
+                     "以前说要整改，看样子没得啥子效果。"),
+    "mingzhu": Extra("mingzhu", "明珠社区业主", "明珠社区商铺空调外机噪音大",
+                     "观音桥明珠社区楼下新开的商铺，一排空调外机正对着我们卧室窗户，从早上开到半夜，嗡嗡响，"
+                     "热风也往楼上吹，跟物业反映了一个星期没人来。"),
+    "xinglan": Extra("xinglan", "星澜社区居民", "星澜社区旁边工地渣土车夜里进出",
+                     "五里店星澜社区旁边的工地，晚上十点以后渣土车一辆接一辆进出，车上没盖篷布，路上全是泥巴，"
+                     "刹车声和喇叭声吵得人睡不着。"),
+    "xiangguosi": Extra("xiangguosi", "香国寺散步的", "香国寺江边步道垃圾没人捡",
+                        "华新街香国寺社区下面的嘉陵江边步道，周末钓鱼烧烤的人多，走了以后塑料袋、饮料瓶、烧烤签子丢得到处都是，"
+                        "有的直接冲到江里了，希望增加垃圾桶和保洁。"),
     "vague": Extra("vague", "路过的江北人", "嘉陵江边排水口冒白泡泡，一股化学品味道",
                    "这两天傍晚在嘉陵江边步道跑步，看到下面一个排水口一直在冒白色泡沫，水面一层油花，"
                    "一股刺鼻的化学品味道，不晓得是哪家排出来的。有没有人管管？"),
@@ -146,6 +176,11 @@ CASES = [
     Case("bbs/thread-04", 4.6, "responded"), Case("bbs/thread-05", 3.8, "overdue"),
     Case("bbs/thread-06", 2.4, "signed"), Case("posts/09", 1.3, "returned_waiting"),
     Case("vague", 0.4, "overdue", comments=0),
+    Case("dongjiaxi", 29.3, "closed"), Case("xiaoyuan", 22.5, "closed_late", comments=1),
+    Case("zhengjie", 20.6, "closed"), Case("fuqiang", 17.2, "closed", comments=1),
+    Case("haiyu", 15.8, "closed_late"), Case("tieshan", 13.1, "closed", comments=1),
+    Case("shimiao", 10.2, "closed"), Case("mingzhu", 7.1, "responded_late", comments=1),
+    Case("xinglan", 5.3, "closed"), Case("xiangguosi", 1.8, "signed", comments=1),
     # "Still not fixed": they reopen a closed incident, or join an open one, as production's
     # grouping decides; the reopened viral incident is signed and answered again.
     Case("viral-notfixed", 9.6, "responded", comments=1), Case("dump-again", 3.1, "overdue", comments=0),
