@@ -56,7 +56,20 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
         if seed_demo_users(store, jurisdiction):
             typer.echo(f"demo users: duty, leader, admin, and each street/town by name (e.g. 石马河街道); "
                        f"password {DEMO_PASSWORD}")
-    scheduler = build_scheduler(Pipeline(settings, store, sources))
+    pipeline = Pipeline(settings, store, sources)
+    if demo:
+        import time
+
+        from core.timeutil import utcnow
+        from ecowatch.demo.month import build_demo_month
+
+        started = time.monotonic()
+        month = build_demo_month(store, lambda: pipeline.analyzer, context.alerts_config(settings), settings.data_dir,
+                                 utcnow(), typer.echo)
+        if month:
+            typer.echo(f"demo month built in {time.monotonic() - started:.0f} s: {month.posts} posts, "
+                       f"{month.incidents} incidents, {month.actions} actions")
+    scheduler = build_scheduler(pipeline)
     scheduler.start()
     typer.echo(f"ecowatch console: http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     try:

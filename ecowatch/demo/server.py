@@ -1,7 +1,9 @@
 """A small static server for the bundled demo sources, with date tokens filled at serve time.
 
 Files under ``sources/`` carry ``{{now-3h}}`` style dates (minutes m, hours h, days d) and
-``{{host}}``; they are replaced when served, so the demo always shows fresh posts.
+``{{host}}``; they are replaced when served, so the demo always shows fresh posts. ``/feeds/live.xml``
+is made on each request from ``sources/live/pool.tsv``: a new post every ``LIVE_EVERY`` after
+start-up, so the console's feed moves during a presentation.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from functools import partial
+from functools import lru_cache, partial
+from html import escape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,6 +21,10 @@ from core.timeutil import SHANGHAI
 SOURCES = Path(__file__).parent / "sources"
 _TOKEN = re.compile(r"\{\{now-(\d+)([mhd])\}\}")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+LIVE_PATH = "/feeds/live.xml"
+LIVE_EVERY = dt.timedelta(seconds=90)
+LIVE_AT_START = 3  # posts already there when the demo starts
+LIVE_SHOWN = 20  # the newest this many, as a real feed keeps its last items
 
 
 def render(text: str, host: str, now: dt.datetime, rfc822: bool) -> str:
@@ -30,6 +37,32 @@ def render(text: str, host: str, now: dt.datetime, rfc822: bool) -> str:
     return _TOKEN.sub(date, text).replace("{{host}}", host)
 
 
+@lru_cache(maxsize=1)
+def live_pool() -> list[tuple[str, str, str]]:
+    """(title, author, text) of every line of the live pool."""
+    lines = (SOURCES / "live" / "pool.tsv").read_text(encoding="utf-8").splitlines()
+    return [(t, a, x) for t, a, x in (line.split("\t") for line in lines if line and not line.startswith("#"))]
+
+
+def live_feed(host: str, started: dt.datetime, now: dt.datetime) -> str:
+    """The live feed as of ``now``: post k is published ``k * LIVE_EVERY`` after ``started`` (the
+    first ones before it); round the pool again, each round by other residents."""
+    pool = live_pool()
+    last = LIVE_AT_START + int((now - started) / LIVE_EVERY)
+    items = []
+    for k in range(last, max(-1, last - LIVE_SHOWN), -1):
+        title, author, text = pool[k % len(pool)]
+        when = (started + (k - LIVE_AT_START) * LIVE_EVERY).astimezone(SHANGHAI)
+        who = author if k < len(pool) else f"{author}{k // len(pool) + 1}"
+        items.append(f"<item><title>{escape(title)}</title><link>http://{escape(host)}/live/{k}</link>"
+                     f'<guid isPermaLink="false">demo-live-{k}</guid>'
+                     f"<pubDate>{when:%a, %d %b %Y %H:%M:%S +0800}</pubDate><author>{escape(who)}</author>"
+                     f"<description>{escape(text)}</description></item>")
+    return ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>江北随手拍</title>'
+            f"<link>http://{escape(host)}/</link><description>街坊随手拍，实时更新</description>{''.join(items)}"
+            "</channel></rss>")
+
+
 class _Handler(SimpleHTTPRequestHandler):
     # Set per server by partial(); the start time keeps dates stable across requests.
     started: dt.datetime = dt.datetime.now(dt.UTC)
@@ -38,6 +71,10 @@ class _Handler(SimpleHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:
+        if self.path.split("?")[0] == LIVE_PATH:
+            now = dt.datetime.now(dt.UTC)
+            self._send(live_feed(self.headers.get("Host", "127.0.0.1"), self.started, now).encode(), "xml", "utf-8")
+            return
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
@@ -48,10 +85,12 @@ class _Handler(SimpleHTTPRequestHandler):
         gbk = b'encoding="gb2312"' in data[:100]
         text = data.decode("gb18030" if gbk else "utf-8")
         out = render(text, self.headers.get("Host", "127.0.0.1"), self.started, path.suffix == ".xml")
-        body = out.encode("gb18030" if gbk else "utf-8")
+        self._send(out.encode("gb18030" if gbk else "utf-8"), path.suffix[1:], "gb2312" if gbk else "utf-8")
+
+    def _send(self, body: bytes, kind: str, charset: str) -> None:
         self.send_response(200)
-        ctype = "application/rss+xml" if path.suffix == ".xml" else "text/html"
-        self.send_header("Content-Type", f"{ctype}; charset={'gb2312' if gbk else 'utf-8'}")
+        ctype = "application/rss+xml" if kind == "xml" else "text/html"
+        self.send_header("Content-Type", f"{ctype}; charset={charset}")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

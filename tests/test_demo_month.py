@@ -1,0 +1,144 @@
+"""The demo month (issue 19): played through the real pipeline and workflow, then read through the
+real API as a newcomer's console would: every state, on-time rates, overdue and escalated
+incidents, a two-week trend, last week's briefing. One build serves every check (a few seconds)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.jurisdiction import load_jurisdiction
+from core.models import RawPost, State
+from core.settings import Settings
+from core.timeutil import SHANGHAI, utcnow
+from crawlers.feeds.reader import parse_feed
+from ecowatch import context
+from ecowatch.commands_users import DEMO_PASSWORD, seed_demo_users
+from ecowatch.demo.month import BUILT_MARKER, DAYS, MonthReport, build_demo_month
+from ecowatch.demo.server import LIVE_AT_START, LIVE_EVERY, live_feed, live_pool
+from nlp.analyzer import Analyzer
+from storage.sql import SqlStore, open_store
+from tests.api_seed import login
+from tests.conftest import TEST_SECRET, serving
+
+
+@dataclass
+class Demo:
+    base: str
+    auth: dict[str, str]
+    store: SqlStore
+    data_dir: Path
+    report: MonthReport
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, analyzer: Analyzer) -> Iterator[Demo]:
+    """The month built into a fresh demo folder, and the API serving it on a loopback port; the
+    demo's leader is logged in."""
+    from dashboard_api import create_app
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("demo"))
+    settings.ensure_dirs()
+    store = open_store(settings.sqlalchemy_url, settings.snapshot_dir)
+    jurisdiction = load_jurisdiction("jiangbei")
+    seed_demo_users(store, jurisdiction)
+    report = build_demo_month(store, lambda: analyzer, context.alerts_config(settings), settings.data_dir, utcnow())
+    assert report is not None
+    with serving(create_app(store, jurisdiction, secret_key=TEST_SECRET)) as base:
+        yield Demo(base, login(base, "leader", DEMO_PASSWORD), store, settings.data_dir, report)
+    store.dispose()
+
+
+def _get(demo: Demo, path: str, **params: str | int) -> httpx.Response:
+    resp = httpx.get(demo.base + path, params=params, headers=demo.auth, timeout=30)
+    resp.raise_for_status()
+    return resp
+
+
+def test_every_state_and_the_workflow_history(demo: Demo) -> None:
+    report = demo.report
+    incidents = _get(demo, "/api/incidents", limit=500).json()
+    assert {i["state"] for i in incidents} == {s.value for s in State}
+    assert report.posts >= 80 and len(incidents) == report.incidents
+    opened = [dt.datetime.fromisoformat(i["opened_at"]) for i in incidents]
+    assert utcnow() - min(opened) > dt.timedelta(days=DAYS - 3)  # the month, not one morning
+    actions: set[str] = set()
+    rungs: set[str] = set()
+    moved = 0  # returned, then assigned to another unit
+    for incident in incidents:
+        audit = _get(demo, f"/api/incidents/{incident['id']}").json()["audit"]
+        actions |= {a["action"] for a in audit}
+        rungs |= {a["detail"].get("rung") for a in audit if a["action"] == "escalate"}
+        moved += any(a["action"] == "assign" and a["detail"].get("from_unit") not in (None, a["detail"]["unit"])
+                     for a in audit)
+    # Returned and reassigned, merged, extended, acknowledged, sent back at review, reopened.
+    assert moved and {"return", "merge", "extend", "acknowledge", "reject", "reopen", "close"} <= actions
+    assert "supervision" in rungs  # 督办
+    viral = max(incidents, key=lambda i: i["post_count"])
+    assert viral["post_count"] >= 30 and viral["grade"] in ("orange", "red")
+    assert _get(demo, "/api/incidents", overdue="true").json()
+
+
+def test_statistics_and_briefing(demo: Demo) -> None:
+    stats = _get(demo, "/api/stats").json()
+    rates = [u["sign_off_on_time_rate"] for u in stats["by_unit"]] + [u["response_on_time_rate"]
+                                                                     for u in stats["by_unit"]]
+    assert any(r is not None and r < 1 for r in rates) and any(r == 1 for r in rates)  # some late, some on time
+    days = stats["by_day"][-14:]
+    assert sum(d["count"] > 0 for d in days) >= 6  # a two-week trend, not one bar
+    last_week = (utcnow().astimezone(SHANGHAI) - dt.timedelta(days=7)).isocalendar()
+    html = _get(demo, f"/api/briefings/{last_week.year}-W{last_week.week:02d}", format="html").text
+    week = [i for i in _get(demo, "/api/incidents", limit=500).json()
+            if dt.datetime.fromisoformat(i["opened_at"]).astimezone(SHANGHAI).isocalendar()[:2] == last_week[:2]]
+    assert week and any(i["unit"] in html for i in week if i["unit"])  # last week's incidents are in it
+
+
+def test_the_duty_rota(demo: Demo) -> None:
+    """Imported as a 值班表 file: someone is on duty now, the month's shifts are behind."""
+    assert demo.report.shifts > 2 * DAYS
+    board = _get(demo, "/api/rota/now").json()
+    assert board["on_duty"]["primary"]["name"] in ("duty", "duty2", "duty3") and not board["gaps"]
+
+
+def test_information_sharing(demo: Demo) -> None:
+    """The 重大 event's 专报 (首报, 续报, 终报, each sent), the city bureau's item, the units' 信息简报."""
+    viral = max(_get(demo, "/api/incidents", limit=500).json(), key=lambda i: i["post_count"])
+    reports = _get(demo, f"/api/incidents/{viral['id']}/reports").json()
+    assert [r["kind"] for r in reports][:2] == ["first", "followup"] and reports[-1]["kind"] == "final"
+    assert all(r["sendings"] for r in reports)
+    items = _get(demo, "/api/inbound").json()
+    assert len(items) == 1 and items[0]["state"] == "closed"
+    months = {(utcnow() - dt.timedelta(days=d)).astimezone(SHANGHAI).strftime("%Y-%m") for d in (0, DAYS)}
+    assert sum(len(_get(demo, "/api/briefs", month=m).json()) for m in months) == 5
+
+
+def test_an_existing_demo_starts_at_once(demo: Demo) -> None:
+    store, data_dir = demo.store, demo.data_dir
+    assert (data_dir / BUILT_MARKER).exists()
+
+    def never() -> Analyzer:
+        raise AssertionError("the month is there: nothing is played again")
+
+    assert build_demo_month(store, never, context.alerts_config(Settings(data_dir=data_dir)), data_dir,
+                            utcnow()) is None
+
+
+
+def test_the_live_feed_moves() -> None:
+    """The live source serves a new post every LIVE_EVERY, none from the future; round the pool
+    again, the same complaint comes from another resident (a new voice, not a duplicate)."""
+    started = utcnow()
+
+    def feed(after: int) -> list[RawPost]:
+        return parse_feed(live_feed("127.0.0.1:1", started, started + after * LIVE_EVERY).encode(), "live").posts
+
+    first, later, round_later = feed(0), feed(3), feed(len(live_pool()))
+    assert len(first) == LIVE_AT_START + 1 and len(later) == len(first) + 3
+    assert [p.published_at for p in later[3:]] == [p.published_at for p in first]
+    assert all(p.published_at and p.published_at <= started + 3 * LIVE_EVERY for p in later)
+    assert round_later[0].text == first[0].text and round_later[0].author != first[0].author
