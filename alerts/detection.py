@@ -1,4 +1,4 @@
-"""Applies analysis and the incident rules to stored posts, one transaction per post."""
+"""Applies analysis and the incident rules to stored posts, a group of posts per transaction."""
 
 from __future__ import annotations
 
@@ -169,13 +169,59 @@ def _absorb(tx: Tx, post: RawPost, decision: Decision, at: dt.datetime) -> int:
     return 1
 
 
+def _analyse(analyzer: Analyzer, post: RawPost) -> tuple[Analysis, list[str]] | Exception:
+    """A post's analysis and event words, or the exception its analysis raised (one bad post
+    must not stop the batch)."""
+    try:
+        analysis, tokens = analyzer.analyze_with_tokens(post.full_text)
+        words = (analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
+                 if concerns_incidents(analysis) else [])
+    except Exception as exc:
+        log.exception("analysis failed for post %s", post.id)
+        return exc
+    return analysis, words
+
+
+def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, analysis: Analysis, words: list[str],
+           at: dt.datetime, counted: ProcessReport) -> Analysis:
+    """Turn one claimed, analysed post into incident changes, inside its group's transaction;
+    the analysis to store (placed by the incident it joined)."""
+    assert post.id is not None
+    candidates = []
+    role = post_role(post, analysis, config.jurisdiction.followups, source_tier(post, config.jurisdiction.grading))
+    if concerns_incidents(analysis):
+        unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
+        window, reopen = lookback(config.grouping, role)
+        candidates = tx.grouping_candidates(
+            unit, candidate_topic(analysis.topic, role), at - window, at - reopen, summary=True,
+            probes=probes(words_grams(words, analyzer.salience.weight)), place=analysis.place)
+    thread = tx.thread_incident(post.reply_to) if post.reply_to else None
+    decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
+                      analyzer.salience.weight, role, thread)
+    analysis = placed_by_incident(analysis, decision)
+    if decision.action == "open":
+        _open(tx, config, post.id, decision, at, analysis.model)
+        counted.opened += 1
+    elif decision.action in ("merge", "reopen", "attach"):
+        _join(tx, config, post, analysis, decision, words, at, counted)
+    elif decision.action == "absorb":
+        counted.absorbed += _absorb(tx, post, decision, at)
+    counted.processed += 1
+    counted.relevant += int(analysis.relevant)
+    return analysis
+
+
 def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None = None,
-                    batch: int = 500, config: AlertsConfig | None = None) -> ProcessReport:
+                    batch: int = 500, config: AlertsConfig | None = None, per_tx: int = 50) -> ProcessReport:
     """Analyse every stored, unprocessed post and open, feed or reopen incidents.
 
-    Each post is analysed, stored and turned into incident changes in its own transaction, so a
-    crash mid-batch leaves every post either fully processed or still pending: nothing is lost or
-    doubled. A post whose analysis fails is marked with the error and skipped.
+    Posts go ``per_tx`` to a transaction: each is analysed first (outside it, so no write lock is
+    held while analysing), then claimed, stored and turned into incident changes in the one
+    transaction, in order, each seeing what the ones before it did. A crash or a failed commit
+    rolls the whole group back, leaving its posts pending: nothing is lost or doubled, and a post
+    another worker claimed meanwhile is left to it. One commit per group instead of per post is
+    most of what the whole way in costs beyond analysis (bench/pipeline.py). A post whose
+    analysis fails is marked with the error and skipped.
     """
     config = config or alerts_config(analyzer.jurisdiction)
     report = ProcessReport()
@@ -184,52 +230,33 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
             pending = tx.unprocessed_posts(limit=batch)
         if not pending:
             return report
-        for post in pending:
-            assert post.id is not None
-            at = now or utcnow()
-            try:
-                analysis, tokens = analyzer.analyze_with_tokens(post.full_text)
-                words = (analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
-                         if concerns_incidents(analysis) else [])
-            except Exception as exc:  # one bad post must not stop the batch
-                log.exception("analysis failed for post %s", post.id)
-                with store.begin() as tx:
-                    tx.claim_post(post.id, at, error=f"{type(exc).__name__}: {exc}")
-                report.failed += 1
-                continue
-            # This post's counts join the pass's only once its transaction has committed: a rolled
+        for start in range(0, len(pending), per_tx):
+            group = pending[start:start + per_tx]
+            analysed = [_analyse(analyzer, post) for post in group]
+            # The group's counts join the pass's only once its transaction has committed: a rolled
             # back post opened, fed or reopened nothing, and the report must not say it did.
             counted = ProcessReport()
             try:
                 with store.begin() as tx:
-                    # Claim first: if another worker got here before us, this post is theirs.
-                    if not tx.claim_post(post.id, at):
-                        continue
-                    candidates = []
-                    role = post_role(post, analysis, config.jurisdiction.followups,
-                                     source_tier(post, config.jurisdiction.grading))
-                    if concerns_incidents(analysis):
-                        unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
-                        window, reopen = lookback(config.grouping, role)
-                        candidates = tx.grouping_candidates(
-                            unit, candidate_topic(analysis.topic, role), at - window, at - reopen, summary=True,
-                            probes=probes(words_grams(words, analyzer.salience.weight)), place=analysis.place)
-                    thread = tx.thread_incident(post.reply_to) if post.reply_to else None
-                    decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
-                                      analyzer.salience.weight, role, thread)
-                    analysis = placed_by_incident(analysis, decision)
-                    tx.save_analysis(post.id, analysis, at)
-                    if decision.action == "open":
-                        _open(tx, config, post.id, decision, at, analysis.model)
-                        counted.opened += 1
-                    elif decision.action in ("merge", "reopen", "attach"):
-                        _join(tx, config, post, analysis, decision, words, at, counted)
-                    elif decision.action == "absorb":
-                        counted.absorbed += _absorb(tx, post, decision, at)
+                    at = now or utcnow()
+                    # Claim first, the whole group in one statement: a post another worker got to
+                    # meanwhile is theirs, and nothing is written for it here.
+                    claimed = tx.claim_posts([p.id for p, r in zip(group, analysed, strict=True)
+                                              if p.id is not None and not isinstance(r, Exception)], at)
+                    stored: list[tuple[int, Analysis]] = []
+                    for post, result in zip(group, analysed, strict=True):
+                        assert post.id is not None
+                        if isinstance(result, Exception):
+                            tx.claim_post(post.id, at, error=f"{type(result).__name__}: {result}")
+                            counted.failed += 1
+                        elif post.id in claimed:
+                            stored.append((post.id, _apply(tx, config, analyzer, post, *result, at, counted)))
+                    # Nothing in the incident rules reads a stored analysis: the group's are written
+                    # together, two statements instead of two per post.
+                    tx.save_analyses(stored, at)
             except StoreError:
-                log.exception("storing the analysis of post %s failed; it stays pending", post.id)
+                log.exception("storing the analyses of posts %s-%s failed; they stay pending",
+                              group[0].id, group[-1].id)
                 report.failed += 1
                 return report  # the store is unwell: stop this pass, retry on the next
             report.add(counted)
-            report.processed += 1
-            report.relevant += int(analysis.relevant)

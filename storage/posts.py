@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,16 +46,20 @@ def _content_hash(post: RawPost) -> str:
 
 
 _INSERT_POST = raw_posts.insert()
-_POST_BY_FINGERPRINT = select(raw_posts.c.id, raw_posts.c.engagement).where(
-    raw_posts.c.fingerprint == bindparam("fp")).limit(1)
-_POST_BY_CONTENT = select(raw_posts.c.id, raw_posts.c.engagement).where(
-    raw_posts.c.content_hash == bindparam("ch")).limit(1)
+# A batch's stored twins, looked up by its URL keys and by its content keys: two statements a batch.
+_POSTS_BY = {kind: select(raw_posts.c.id, raw_posts.c.engagement, column)
+             .where(column.in_(bindparam("b_keys", expanding=True)))
+             for kind, column in (("fp", raw_posts.c.fingerprint), ("ch", raw_posts.c.content_hash))}
+_LOOKUP_CHUNK = 500  # keys per lookup query, well under every database's parameter limit
 # The per-post detection path (alerts.detection.process_pending) runs these once or more per post:
 # built once with bound parameters, since building a statement with ``.values()`` per call cost
 # more than SQLite's own work (profile in bench/alerts.py's README section).
 _CLAIM_POST = (update(raw_posts).where(raw_posts.c.id == bindparam("b_id"), raw_posts.c.processed_at.is_(None))
                .values(processed_at=bindparam("processed_at"), process_error=bindparam("process_error")))
-_DELETE_ANALYSIS = analyses.delete().where(analyses.c.post_id == bindparam("b_id"))
+_CLAIM_POSTS = (update(raw_posts).where(raw_posts.c.id.in_(bindparam("b_ids", expanding=True)),
+                                        raw_posts.c.processed_at.is_(None))
+                .values(processed_at=bindparam("processed_at")).returning(raw_posts.c.id))
+_DELETE_ANALYSES = analyses.delete().where(analyses.c.post_id.in_(bindparam("b_ids", expanding=True)))
 _INSERT_ANALYSIS = analyses.insert()
 
 
@@ -87,18 +92,27 @@ class PostsTx:
         now = now or utcnow()
         new_ids: list[int] = []
         result = AddResult(new_ids=new_ids)
-        for post in posts:
-            fp, chash = post.fingerprint, _content_hash(post)
-            # Two indexed lookups with bound parameters: an OR of both columns, built per post,
-            # cost more than the insert itself (bench/store.py).
-            row = (self.conn.execute(_POST_BY_FINGERPRINT, {"fp": fp}).first()
-                   or self.conn.execute(_POST_BY_CONTENT, {"ch": chash}).first())
-            if row is not None:
-                merged = dict(row.engagement or {})
+        batch = [(post, post.fingerprint, _content_hash(post)) for post in posts]
+        # The stored posts the batch may repeat, found in two queries for the whole batch (two per
+        # post cost more than the insert: bench/pipeline.py); each as [id, engagement], shared by
+        # its URL and content keys, and kept current as the batch inserts and refreshes.
+        known: dict[tuple[str, str], list[Any]] = {}
+        for kind, column, values in (("fp", raw_posts.c.fingerprint, {fp for _, fp, _ in batch}),
+                                     ("ch", raw_posts.c.content_hash, {ch for _, _, ch in batch})):
+            ordered = sorted(values)
+            for start in range(0, len(ordered), _LOOKUP_CHUNK):
+                rows = self.conn.execute(_POSTS_BY[kind], {"b_keys": ordered[start:start + _LOOKUP_CHUNK]})
+                for row in rows:
+                    known.setdefault((kind, getattr(row, column.name)), [row.id, row.engagement])
+        for post, fp, chash in batch:
+            found = known.get(("fp", fp)) or known.get(("ch", chash))
+            if found is not None:
+                merged = dict(found[1] or {})
                 for key, value in post.engagement.items():
                     merged[key] = max(int(value), int(merged.get(key, 0)))
-                if merged != (row.engagement or {}):
-                    self.conn.execute(update(raw_posts).where(raw_posts.c.id == row.id).values(engagement=merged))
+                if merged != (found[1] or {}):
+                    self.conn.execute(update(raw_posts).where(raw_posts.c.id == found[0]).values(engagement=merged))
+                    found[1] = merged
                     result.updated += 1
                 else:
                     result.duplicate += 1
@@ -114,8 +128,11 @@ class PostsTx:
                         "processed_at": None, "process_error": None, "reply_to": post.reply_to,
                     }))
             except IntegrityError:
-                result.duplicate += 1  # the same post twice in one batch
+                result.duplicate += 1  # stored meanwhile by another writer
                 continue
+            record = [new_id, dict(post.engagement)]
+            known.setdefault(("fp", fp), record)
+            known.setdefault(("ch", chash), record)
             result.new += 1
             new_ids.append(new_id)
         return result
@@ -186,16 +203,30 @@ class PostsTx:
         done = self.conn.execute(_CLAIM_POST, {"b_id": post_id, "processed_at": now, "process_error": error})
         return done.rowcount == 1
 
+    def claim_posts(self, post_ids: Sequence[int], now: dt.datetime) -> set[int]:
+        """Mark posts processed in one statement; the ids this call claimed. One missing was
+        claimed by another worker already: the caller leaves it to them and writes nothing for it."""
+        if not post_ids:
+            return set()
+        return set(self.conn.execute(_CLAIM_POSTS, {"b_ids": list(post_ids), "processed_at": now}).scalars())
+
     def save_analysis(self, post_id: int, analysis: Analysis, now: dt.datetime) -> None:
         """Store (or replace) a post's analysis."""
-        self.conn.execute(_DELETE_ANALYSIS, {"b_id": post_id})
-        self.conn.execute(_INSERT_ANALYSIS, dict(
+        self.save_analyses([(post_id, analysis)], now)
+
+    def save_analyses(self, items: Sequence[tuple[int, Analysis]], now: dt.datetime) -> None:
+        """Store (or replace) the analyses of many posts: two statements however many there are
+        (the detection pass writes a group of posts' analyses at once)."""
+        if not items:
+            return
+        self.conn.execute(_DELETE_ANALYSES, {"b_ids": [post_id for post_id, _ in items]})
+        self.conn.execute(_INSERT_ANALYSIS, [dict(
             post_id=post_id, relevant=analysis.relevant, unit=analysis.unit, unit_code=analysis.unit_code,
             confidence=analysis.confidence, topics=analysis.topics, topic=analysis.topic,
             polarity=analysis.polarity.value, sentiment=analysis.sentiment,
             evidence=[e.to_dict() for e in analysis.evidence], signals=analysis.signals,
             place=analysis.place, analysed_at=now,
-        ))
+        ) for post_id, analysis in items])
 
     def get_analysis(self, post_id: int) -> Analysis | None:
         """A post's stored analysis, or None."""
