@@ -92,18 +92,28 @@ def test_duty_corrects_an_incident_through_the_console_forms(browser, store, api
 
     # 拆分 another: it leaves for a new incident in the triage queue.
     _click(d, f'#detail .post[data-post="{noise}"] input.pick')
-    reason = d.find_element(By.CSS_SELECTOR, 'form[data-action="split"] input[name="reason"]')
-    if not reason.get_attribute("value"):
-        reason.send_keys("工地噪声另案")
+
+    def fill_reason(d):  # re-found on every try: the feed's redraw may replace the form meanwhile
+        reason = d.find_element(By.CSS_SELECTOR, 'form[data-action="split"] input[name="reason"]')
+        if not reason.get_attribute("value"):
+            reason.send_keys("工地噪声另案")
+        return reason.get_attribute("value") == "工地噪声另案"
+    _wait(d, fill_reason)
+    assert "勾选的 1 条帖子" in _text(d, 'form[data-action="dismiss"] .target')  # the tick survived any redraw
     _click(d, 'form[data-action="split"] button')
     _wait(d, lambda d: "拆分" in d.find_element(By.ID, "audit").text)
     assert post_ids(base, duty, mixed) == [first]
     assert d.execute_script("return window.__pwned === undefined")
 
     # 修正 the post left (its topic), then take it back with 撤销更正.
-    _click(d, f'#detail .post[data-post="{first}"] details.fix summary')
-    Select(d.find_element(By.CSS_SELECTOR, f'#detail .post[data-post="{first}"] select[name="topic"]')) \
-        .select_by_value("air")
+
+    def pick_air(d):  # opens the post's 修正 again if a redraw closed it
+        fix = d.find_element(By.CSS_SELECTOR, f'#detail .post[data-post="{first}"] details.fix')
+        if not fix.get_attribute("open"):
+            fix.find_element(By.TAG_NAME, "summary").click()
+        Select(fix.find_element(By.CSS_SELECTOR, 'select[name="topic"]')).select_by_value("air")
+        return True
+    _wait(d, pick_air)
     _click(d, f'#detail .post[data-post="{first}"] form[data-action="edit"] button')
     _wait(d, lambda d: "修正分析" in d.find_element(By.ID, "audit").text)
     _click(d, 'form[data-action="undo"] button')
