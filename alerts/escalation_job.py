@@ -74,7 +74,7 @@ class _Now:
     def lock(cls, tx: Tx, ids: set[int], now: dt.datetime) -> _Now:
         """Lock ``ids`` in id order (as a merge locks its pair: no deadlock with an action) and
         read them and their active escalation rows again."""
-        incidents = {i: inc for i in sorted(ids) if (inc := tx.get_incident_for_update(i)) is not None}
+        incidents = tx.get_incidents_for_update(ids)
         overdue = {(i, step): due for i, inc in incidents.items() for step, due in overdue_steps(inc, now)}
         rows = {key: _row_key(row) for key, row in tx.active_escalations(sorted(ids)).items()}
         return cls(incidents, overdue, rows)

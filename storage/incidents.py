@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -187,6 +187,17 @@ class IncidentsTx(EventsTx):
         by this one's stale copy, nor this one checked against a unit that has meanwhile changed."""
         row = self.conn.execute(_INCIDENT_FOR_UPDATE, {"b_id": incident_id}).first()
         return row_to_incident(row) if row else None
+
+    def get_incidents_for_update(self, incident_ids: Iterable[int]) -> dict[int, Incident]:
+        """Several incidents by id, locked as :meth:`get_incident_for_update` locks one, in one
+        statement. PostgreSQL locks the rows as the sorted scan returns them, so in id order: the
+        order a merge locks its pair in, so a job locking many and an action locking two cannot
+        deadlock. Ids no longer stored are absent."""
+        ids = sorted(set(incident_ids))
+        if not ids:
+            return {}
+        query = select(incidents).where(incidents.c.id.in_(ids)).order_by(incidents.c.id).with_for_update()
+        return {int(row.id): row_to_incident(row) for row in self.conn.execute(query)}
 
     def list_incidents(self, *, unit_code: str | None = None, states: Sequence[str] | None = None,
                        limit: int = 100, offset: int = 0) -> list[Incident]:
