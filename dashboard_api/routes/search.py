@@ -15,7 +15,7 @@ from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import SearchHitPublic, SearchPublic
 from indexing.search_index import SearchIndexer, highlight
 from storage import search
-from storage.search_backends import SearchBackend, SearchUnavailable
+from storage.search_backends import BackendName, SearchBackend, SearchUnavailable
 from storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class Searched:
     tokens: list[str]
     result: search.SearchResult
     unindexed: int
-    backend: str
+    backend: BackendName
 
 
 async def run_search(request: Request, store: SqlStore, query: SearchQuery, limit: int, offset: int) -> Searched:
