@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from collections.abc import Iterable, Sequence
+
+from core.display_text import displayable
+from core.timeutil import to_local
 
 Cell = str | int | float | dt.datetime | None
 
@@ -22,22 +24,26 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def inert(value: Cell) -> Cell:
-    """``value`` as a cell that cannot be read as a formula (text only; other types unchanged)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """``value`` as a cell that cannot be read as a formula (text only; other types unchanged),
+    without the characters that hide or reorder text (``core.display_text``; XML, and so XLSX,
+    cannot hold control characters at all)."""
+    if not isinstance(value, str):
+        return value
+    value = displayable(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _text(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return f"{to_local(value) if value.tzinfo is not None else value:%Y-%m-%d %H:%M:%S}"
     return str(value)
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
-    """The table as CSV, UTF-8 with a BOM (Excel then reads the Chinese), every text cell inert."""
+    """The table as CSV, UTF-8 with a BOM (Excel then reads the Chinese), every text cell inert,
+    times as ``YYYY-MM-DD HH:MM:SS`` in Asia/Shanghai."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow([_text(inert(h)) for h in header])
@@ -46,8 +52,8 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
 
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str) -> bytes:
-    """The table as one XLSX sheet named ``title``; times as Excel date-times (naive: the caller
-    passes local times), every text cell inert and stored as text (never as a formula)."""
+    """The table as one XLSX sheet named ``title``: times as Excel date-times in Asia/Shanghai,
+    every text cell inert and stored as text (never as a formula)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -59,15 +65,9 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str
     return out.getvalue()
 
 
-# XML 1.0 cannot hold most control characters; crawled text sometimes has them (openpyxl refuses).
-_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def _typed(value: Cell) -> Cell:
-    # openpyxl stores a str beginning with "=" as a formula; inert() already prefixed those. An aware
-    # time cannot go into a sheet: the caller converts to local time first, this keeps it naive.
-    if isinstance(value, str):
-        return _NOT_IN_XML.sub("\ufffd", value)
+    # openpyxl stores a str beginning with "=" as a formula: inert() already prefixed those. A sheet
+    # holds no time zone: an aware time goes in as its Asia/Shanghai wall-clock time.
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.replace(tzinfo=None)
+        return to_local(value).replace(tzinfo=None)
     return value
