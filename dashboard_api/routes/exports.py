@@ -26,6 +26,7 @@ from dashboard_api.routes.search import UNAVAILABLE, SearchQueryDep, run_search
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 Format = Annotated[Literal["csv", "xlsx"], Path(description="csv (UTF-8 with BOM) or xlsx")]
+WHAT = {"incidents": "事件", "posts": "信息"}
 FILE: dict[int | str, dict[str, Any]] = {200: {"description": "the file (Content-Disposition: attachment)",
                                                "content": {t: {} for t in MEDIA_TYPES.values()}}}
 
@@ -35,8 +36,10 @@ def _cap(request: Request) -> int:
 
 
 def _too_many(total: int, cap: int, what: str) -> HTTPException:
-    return HTTPException(422, f"{total} {what} match; an export holds at most {cap}: narrow the filters "
-                              f"(a shorter since/until, a unit, a state) and export in parts")
+    # In Chinese first: the console shows the detail as it is to the officer who pressed 导出.
+    return HTTPException(422, f"符合条件的{WHAT[what]}共 {total} 条，一次最多导出 {cap} 条：请缩小筛选范围"
+                              f"（时间段、属地、状态等）分批导出。{total} {what} match; an export holds at most {cap}: "
+                              f"narrow the filters (a shorter since/until, a unit, a state) and export in parts")
 
 
 def _file(kind: Literal["incidents", "posts"], fmt: ExportFormat, body: bytes, total: int) -> Response:
