@@ -82,6 +82,15 @@ def render(kind: Literal["incidents", "posts"], fmt: ExportFormat, rows: Iterabl
     return xlsx_bytes(header, rows, SHEETS[kind])
 
 
+def too_many(total: int, cap: int, kind: str) -> str:
+    """Why an export of ``total`` rows is refused, in Chinese first (the console shows it as it is
+    to the officer who pressed 导出), then in English."""
+    what = {"incidents": "事件", "posts": "信息"}[kind]
+    return (f"符合条件的{what}共 {total} 条，一次最多导出 {cap} 条：请缩小筛选范围（时间段、属地、状态等）分批导出。"
+            f"{total} {kind} match; an export holds at most {cap}: narrow the filters (a shorter since/until, "
+            f"a unit, a state) and export in parts")
+
+
 def file_name(kind: str, fmt: str, now: dt.datetime) -> str:
     """The download's name: ``incidents-20261204-2130.csv`` (local time; ASCII, so every browser keeps it)."""
     return f"{kind}-{to_local(now):%Y%m%d-%H%M}.{fmt}"

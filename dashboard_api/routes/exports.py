@@ -16,7 +16,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from alerts.incident_list import select_incidents
-from briefing.exports import EXPORT_SCHEMA, MEDIA_TYPES, ExportFormat, file_name, incident_row, post_row, render
+from briefing.exports import (
+    EXPORT_SCHEMA,
+    MEDIA_TYPES,
+    ExportFormat,
+    file_name,
+    incident_row,
+    post_row,
+    render,
+    too_many,
+)
 from core.settings import load_settings
 from core.timeutil import utcnow
 from dashboard_api.deps import StoreDep
@@ -26,20 +35,12 @@ from dashboard_api.routes.search import UNAVAILABLE, SearchQueryDep, run_search
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 Format = Annotated[Literal["csv", "xlsx"], Path(description="csv (UTF-8 with BOM) or xlsx")]
-WHAT = {"incidents": "事件", "posts": "信息"}
 FILE: dict[int | str, dict[str, Any]] = {200: {"description": "the file (Content-Disposition: attachment)",
                                                "content": {t: {} for t in MEDIA_TYPES.values()}}}
 
 
 def _cap(request: Request) -> int:
     return getattr(request.app.state, "export_max_rows", None) or load_settings().export_max_rows
-
-
-def _too_many(total: int, cap: int, what: str) -> HTTPException:
-    # In Chinese first: the console shows the detail as it is to the officer who pressed 导出.
-    return HTTPException(422, f"符合条件的{WHAT[what]}共 {total} 条，一次最多导出 {cap} 条：请缩小筛选范围"
-                              f"（时间段、属地、状态等）分批导出。{total} {what} match; an export holds at most {cap}: "
-                              f"narrow the filters (a shorter since/until, a unit, a state) and export in parts")
 
 
 def _file(kind: Literal["incidents", "posts"], fmt: ExportFormat, body: bytes, total: int) -> Response:
@@ -56,7 +57,7 @@ def export_incidents(request: Request, store: StoreDep, query: IncidentQueryDep,
     with store.read() as tx:
         total, items = select_incidents(tx, query.filters, query.overdue, now, cap + 1)
     if total > cap:
-        raise _too_many(total, cap, "incidents")
+        raise HTTPException(422, too_many(total, cap, "incidents"))
     return _file("incidents", fmt, render("incidents", fmt, (incident_row(i, now) for i in items)), total)
 
 
@@ -67,7 +68,7 @@ async def export_posts(request: Request, store: StoreDep, query: SearchQueryDep,
     cap = _cap(request)
     found = await run_search(request, store, query, cap, 0)
     if found.result.total > cap:
-        raise _too_many(found.result.total, cap, "posts")
+        raise HTTPException(422, too_many(found.result.total, cap, "posts"))
     rows = [post_row(h) for h in found.result.hits]
     body = await asyncio.to_thread(render, "posts", fmt, rows)  # a big XLSX is seconds of work: off the loop
     return _file("posts", fmt, body, found.result.total)

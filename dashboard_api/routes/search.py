@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from dashboard_api.deps import ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import SearchHitPublic, SearchPublic
+from indexing.find import Found, find_posts
 from indexing.search_index import SearchIndexer, highlight
 from storage import search
-from storage.search_backends import BackendName, SearchBackend, SearchUnavailable
+from storage.search_backends import SearchBackend, SearchUnavailable
 from storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -57,29 +58,15 @@ def search_query(
 SearchQueryDep = Annotated[SearchQuery, Depends(search_query)]
 
 
-@dataclass(slots=True)
-class Searched:
-    """What one search found: the query's words, the matches and the backend that answered."""
-
-    tokens: list[str]
-    result: search.SearchResult
-    unindexed: int
-    backend: BackendName
-
-
-async def run_search(request: Request, store: SqlStore, query: SearchQuery, limit: int, offset: int) -> Searched:
+async def run_search(request: Request, store: SqlStore, query: SearchQuery, limit: int, offset: int) -> Found:
     """Run ``query`` on the app's search backend (off the event loop); Elasticsearch not answering
     is a 503 saying so (no silent fallback)."""
     indexer: SearchIndexer = request.app.state.search_indexer
     backend: SearchBackend = request.app.state.search_backend
 
-    def run() -> Searched:
-        if backend.name == "sqlite":
-            indexer.catch_up(store)  # posts stored since the last search join the index first
-        tokens = indexer.query_tokens(query.q)
-        result = backend.search(indexer.query_terms(tokens), query.filters, limit=limit, offset=offset,
-                                sort=query.sort)
-        return Searched(tokens, result, backend.unindexed(), backend.name)
+    def run() -> Found:
+        return find_posts(store, indexer, backend, query.q, query.filters, limit=limit, offset=offset,
+                          sort=query.sort)
 
     try:
         return await asyncio.to_thread(run)
