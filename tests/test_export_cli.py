@@ -23,8 +23,8 @@ def _run(settings, *args, **env):
 
 
 def test_export_incidents_and_posts_from_the_command_line(store, settings, tmp_path):
-    a = add_incident(store, title="@石马河又黑又臭", text="石马河又黑又臭，河水黑臭", unit_code=UNIT_A, unit="石马河街道",
-                     grade=Grade.ORANGE)
+    a = add_incident(store, title="@石马河又黑又臭", text="石马河又黑又臭，河水黑臭", unit_code=UNIT_A,
+                     unit="石马河街道", grade=Grade.ORANGE)
     b = add_incident(store, title="观音桥噪声扰民", text="观音桥夜间施工噪声，河道黑臭", unit_code=UNIT_B,
                      unit="观音桥街道", topic="noise", state=State.SIGNED)
     out = tmp_path / "事件.csv"

@@ -77,7 +77,7 @@ def _ids(base: str, path: str, headers: dict) -> list[int]:
 @pytest.mark.parametrize("query", ["", "?state=signed", "?grade=orange&grade=blue", f"?unit_code={UNIT_B}",
                                    "?overdue=false", "?since=2026-12-01T10:00:00%2B08:00", "?topic=noise"])
 def test_incident_export_holds_what_the_list_shows(world, query):
-    base, _app, _ids_, h = world
+    base, _app, _, h = world
     for user in ("duty1", "unit_a"):
         listed = http.get(f"{base}/api/incidents{query}", headers=h[user])
         if listed.status_code == 403:  # a unit user asking for another unit: the export refuses alike
@@ -137,7 +137,7 @@ def test_post_export_holds_what_the_search_finds_with_whole_text(world):
 
 
 def test_too_many_rows_is_refused_with_a_clear_message(world):
-    base, app, _ids_, h = world
+    base, app, _, h = world
     app.state.export_max_rows = 2
     resp = http.get(f"{base}/api/exports/incidents.xlsx", headers=h["duty1"])
     assert resp.status_code == 422 and "3 incidents match" in resp.json()["detail"]
@@ -183,14 +183,14 @@ def test_json_feed_pages_by_cursor_and_is_scoped(world):
 @pytest.mark.parametrize("auth", [None, "Bearer wrong-key-wrong-key-wrong-key-00", "Bearer " + FEED_KEY[:-1],
                                   "Basic " + FEED_KEY])
 def test_feeds_refuse_strangers(world, auth):
-    base, _app, _ids_, _h = world
+    base, _app, _, _h = world
     headers = {"Authorization": auth} if auth else {}
     for fmt in ("json", "atom"):
         assert http.get(f"{base}/api/feeds/incidents.{fmt}", headers=headers).status_code == 401
 
 
 def test_feed_key_unset_means_logins_only(world):
-    base, app, _ids_, h = world
+    base, app, _, h = world
     app.state.feed_token = None
     assert http.get(f"{base}/api/feeds/incidents.json",
                     headers={"Authorization": f"Bearer {FEED_KEY}"}).status_code == 401
@@ -227,7 +227,7 @@ def _documented(section: str) -> list[list[str]]:
 
 
 def test_documented_spreadsheet_columns_are_the_emitted_ones(world):
-    base, _app, _ids_, h = world
+    base, _app, _, h = world
     for section, columns, path in (("### Incident columns", INCIDENT_COLUMNS, "incidents.csv"),
                                    ("### Post columns", POST_COLUMNS, "posts.csv?q=黑臭")):
         documented = [(row[0], row[1]) for row in _documented(section)]
@@ -236,7 +236,7 @@ def test_documented_spreadsheet_columns_are_the_emitted_ones(world):
 
 
 def test_documented_event_and_feed_fields_are_the_emitted_ones(world):
-    base, _app, _ids_, h = world
+    base, _app, _, h = world
     assert [row[0] for row in _documented("## Events: `ecowatch.event.v1`")] == list(EVENT_FIELDS)
     page = _feed(base, h["duty1"])
     assert [row[0] for row in _documented("## JSON and Atom feeds")] == list(page) == list(FeedPublic.model_fields)
