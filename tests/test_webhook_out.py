@@ -137,7 +137,8 @@ def test_dead_receiver_leaves_the_message_failed_and_visible(store, receivers):
     assert row["attempts"] == 2 and "HTTP 500" in row["last_error"] and row["address"] == receivers[0].url
 
 
-def test_every_url_gets_every_event_and_the_cursor_never_doubles(store, receivers):
+def test_every_url_gets_every_event_and_the_cursor_never_doubles(sql_store, receivers):
+    store = sql_store  # SQLite and PostgreSQL
     config, notifiers = _setup(store, receivers, 0, 0)
     assert forward_events(store, notifiers, T0) == 0  # the cursor starts at the newest line
     ids = [add_incident(store, title=f"事件{n}", text="石马河黑臭", unit_code=UNIT_A, unit="石马河街道",
