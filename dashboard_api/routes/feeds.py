@@ -24,6 +24,7 @@ from core.display_text import displayable
 from core.settings import load_settings
 from core.timeutil import to_local, utcnow
 from dashboard_api.deps import StoreDep, aware_time, get_principal, oauth2_scheme, require_roles
+from dashboard_api.errors import ERRORS
 
 router = APIRouter(prefix="/api/feeds", tags=["feeds"])
 FEED_SCHEMA = "ecowatch.feed.v1"
@@ -70,7 +71,7 @@ async def _page(store: StoreDep, scope: str | None, after: int, since: dt.dateti
     return await asyncio.to_thread(read)
 
 
-@router.get("/incidents.json", response_model=FeedPublic)
+@router.get("/incidents.json", response_model=FeedPublic, responses=ERRORS)
 async def feed_json(store: StoreDep, scope: Scope, after: After = 0, since: Since = None,
                     limit: Limit = 100) -> FeedPublic:
     """New incidents and their changes after the cursor ``after``, oldest first, at most
@@ -79,8 +80,8 @@ async def feed_json(store: StoreDep, scope: Scope, after: After = 0, since: Sinc
 
 
 @router.get("/incidents.atom", response_class=Response,
-            responses={200: {"description": "an Atom 1.0 feed (RFC 4287); a rel=next link while more wait",
-                             "content": {"application/atom+xml": {}}}})
+            responses=ERRORS | {200: {"description": "an Atom 1.0 feed (RFC 4287); a rel=next link while more wait",
+                                      "content": {"application/atom+xml": {}}}})
 async def feed_atom(request: Request, store: StoreDep, scope: Scope, after: After = 0, since: Since = None,
                     limit: Limit = 100) -> Response:
     """The same page as Atom 1.0: one entry per event, its ``ecowatch.event.v1`` fields as text."""
