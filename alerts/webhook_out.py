@@ -4,7 +4,8 @@ alerts.notifiers.signed_webhook; the API never sends anything).
 
 Each pass reads the console lines after the ``webhook`` cursor and, in ONE transaction, queues
 each to every URL on the outbox (channel ``webhook_out``) and moves the cursor: a crash leaves both
-or neither, and two passes at once cannot both queue a line (storage.cursors). From there the
+or neither, and two passes at once cannot both queue a line; it only moves over lines no open
+transaction can still add one below (``Tx.settled_event_id``). From there the
 outbox does what it does for every channel: lease, send, retry with backoff, keep failures
 visible (``ecowatch notifications --status failed``). Lines about one incident waiting together
 go out as one POST (the outbox groups per incident and address); the first pass starts from the
@@ -32,12 +33,14 @@ def forward_events(store: SqlStore, notifiers: Mapping[str, Notifier], now: dt.d
     outbound = notifiers.get(CHANNEL)
     if not isinstance(outbound, SignedWebhookNotifier):
         return 0
+    with store.begin() as tx:  # its own short transaction: on PostgreSQL it holds writers off while it lasts
+        settled = tx.settled_event_id()
     with store.begin() as tx:
         read = tx.event_cursor(CURSOR)
         if read is None:
-            tx.move_event_cursor(CURSOR, None, tx.last_event_id(), now)
+            tx.move_event_cursor(CURSOR, None, settled, now)
             return 0
-        lines = tx.events_after(read, limit=limit)
+        lines = [e for e in tx.events_after(read, limit=limit) if (e.id or 0) <= settled]
         for event in lines:
             doc = event_document(event)
             for url in outbound.urls:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Connection, Integer, String, Table, insert, select, update
+from sqlalchemy import Column, Connection, Integer, String, Table, func, insert, select, text, update
 
 from core.errors import StoreError
-from storage.schema import UtcDateTime, metadata
+from storage.schema import UtcDateTime, events, metadata
 
 event_cursors = Table(
     "event_cursors",
@@ -39,6 +39,20 @@ class EventCursorsTx:
         """The id of the last event ``name`` passed on, or None before its first pass."""
         return self.conn.execute(select(event_cursors.c.last_event_id)
                                  .where(event_cursors.c.name == name)).scalar_one_or_none()
+
+    def settled_event_id(self) -> int:
+        """The highest event id below which no line can appear any more (call it in a transaction
+        of its own: on PostgreSQL it holds a lock until that ends).
+
+        On PostgreSQL ids come from a sequence when a line is inserted, not when it commits: a
+        reader can see line 11 while line 10, of a transaction still open, is not yet visible; a
+        cursor moved past 11 would skip 10 for ever. ``LOCK TABLE … IN SHARE MODE`` waits for
+        every transaction that is inserting lines to end (and holds new ones off for the moment
+        this transaction lasts), so every id up to the maximum read then is committed or gone.
+        SQLite has one writer at a time: its ids are in commit order already."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("LOCK TABLE events IN SHARE MODE"))
+        return int(self.conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
 
     def move_event_cursor(self, name: str, read: int | None, to: int, at: dt.datetime) -> None:
         """Move ``name`` from ``read`` (what this pass read; None: it had none) to ``to``; raise

@@ -26,6 +26,7 @@ from alerts.webhook_out import forward_events
 from core.jurisdiction import load_jurisdiction
 from core.settings import Settings
 from storage.cursors import CursorMoved
+from storage.sql import Tx
 from tests.api_seed import UNIT_A, add_incident
 
 SECRET = "webhook-secret-for-the-city-platform-0123456789"
@@ -163,3 +164,30 @@ def test_webhook_needs_a_secret_and_is_off_without_urls(store):
     with pytest.raises(ValueError, match="not http"):
         Settings(webhook_urls="ftp://example.test/x", webhook_secret=SECRET)
     assert CHANNEL not in build_notifiers(Settings(), store)
+
+
+def test_a_line_still_being_written_is_never_skipped(sql_store, receivers):
+    """PostgreSQL hands out ids when a line is inserted, not when it commits: line N+1 can be seen
+    while line N's transaction is still open. The pass waits for it rather than move past it."""
+    if sql_store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its ids are in commit order")
+    store = sql_store
+    _config_, notifiers = _setup(store, receivers, 0)
+    forward_events(store, notifiers, T0)
+    slow = store.engine.connect()
+    slow_tx = slow.begin()
+    slow_id = Tx(slow, None).add_event("incident_changed", None, UNIT_A, {"action": "sign"}, T0)  # not committed
+    with store.begin() as tx:
+        fast_id = tx.add_event("incident_changed", None, UNIT_A, {"action": "respond"}, T0)
+    assert fast_id > slow_id
+    queued: list[int] = []
+    worker = threading.Thread(target=lambda: queued.append(forward_events(store, notifiers, T0)))
+    worker.start()
+    worker.join(1.0)
+    assert worker.is_alive()  # waiting for the open transaction, not moving past its line
+    slow_tx.commit()
+    slow.close()
+    worker.join(10)
+    assert queued == [2]
+    lines = [json.loads(line)["id"] for r in _webhook_rows(store) for line in r["lines"]]
+    assert sorted(lines) == [slow_id, fast_id]
