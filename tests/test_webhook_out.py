@@ -28,6 +28,7 @@ from core.settings import Settings
 from storage.cursors import CursorMoved
 from storage.sql import Tx
 from tests.api_seed import UNIT_A, add_incident
+from tests.test_exports import _documented
 
 SECRET = "webhook-secret-for-the-city-platform-0123456789"
 T0 = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
@@ -120,6 +121,7 @@ def test_receiver_failing_then_recovering_gets_each_event_once(store, receivers)
     headers, body, _ok = receiver.posts[-1]
     envelope = json.loads(body)
     assert envelope["schema_version"] == "ecowatch.webhook.v1"
+    assert [row[0] for row in _documented("## Outbound webhook")] == list(envelope)  # docs/exports.md
     assert headers["X-Ecowatch-Delivery"] == str(envelope["delivery"])
     # A retry is the same delivery: the refused attempts carried the ids the accepted ones carry.
     assert {h["X-Ecowatch-Delivery"] for h, _b, _o in receiver.posts} == \
@@ -172,7 +174,7 @@ def test_a_line_still_being_written_is_never_skipped(sql_store, receivers):
     if sql_store.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time: its ids are in commit order")
     store = sql_store
-    _config_, notifiers = _setup(store, receivers, 0)
+    _, notifiers = _setup(store, receivers, 0)
     forward_events(store, notifiers, T0)
     slow = store.engine.connect()
     slow_tx = slow.begin()
