@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from alerts.config import AlertsConfig
 from alerts.notifiers import DeliveryError, Message, Notifier, StoredNotifier
 from alerts.notify_rules import backoff
+from alerts.webhook_out import forward_events
 from core.timeutil import utcnow
 from storage.sql import SqlStore
 
@@ -38,6 +39,7 @@ def deliver(store: SqlStore, notifiers: Mapping[str, Notifier], config: AlertsCo
     """Send due outbox messages; a failure is retried with backoff, then recorded as failed."""
     now = now or utcnow()
     report = DeliveryReport()
+    forward_events(store, notifiers, now)  # the outbound webhook's new lines join the outbox first
     with store.begin() as tx:
         claimed = tx.claim_outbox(now, limit, lease)
     for row in claimed:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -115,6 +115,43 @@ class Settings(BaseSettings):
     inbound_token: str | None = Field(
         default=None, min_length=24,
         description="the city platform's key for POST /api/inbound/platform (上级交办); unset: that endpoint is off")
+    # Exports and feeds for other systems (docs/exports.md).
+    export_max_rows: int = Field(
+        default=10_000, ge=1, le=10_000,
+        description="rows one CSV/XLSX export may hold; more matching is refused with a message to narrow the "
+                    "filters (10,000 is also Elasticsearch's result window)")
+    feed_token: str | None = Field(
+        default=None, min_length=24,
+        description="the key other systems read /api/feeds/incidents.json|.atom with (every unit); unset: only "
+                    "logged-in users read the feeds (their own scope)")
+    webhook_urls: str | None = Field(
+        default=None, description="comma-separated URLs the new incidents and state changes are POSTed to, "
+                                  "signed (docs/exports.md); unset: no outbound webhook")
+    webhook_secret: str | None = Field(
+        default=None, min_length=32, description="the HMAC-SHA256 key that signs each outbound webhook POST")
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _webhook_urls_are_http(cls, value: str | None) -> str | None:
+        """Every outbound webhook address is an http(s) URL (a typo is refused at start, not at 3 a.m.)."""
+        urls = [u.strip() for u in (value or "").split(",") if u.strip()]
+        bad = [u for u in urls if not u.lower().startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"ECOWATCH_WEBHOOK_URLS: not http(s) URLs: {', '.join(bad)}")
+        return ",".join(urls) or None
+
+    @model_validator(mode="after")
+    def _webhook_is_signed(self) -> Settings:
+        """An outbound webhook is always signed: URLs without a secret are refused."""
+        if self.webhook_urls and not self.webhook_secret:
+            raise ValueError("ECOWATCH_WEBHOOK_URLS needs ECOWATCH_WEBHOOK_SECRET (at least 32 characters) to sign "
+                             "with; make one with python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+        return self
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        """The outbound webhook's addresses (empty: off)."""
+        return self.webhook_urls.split(",") if self.webhook_urls else []
 
     @classmethod
     def settings_customise_sources(

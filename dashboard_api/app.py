@@ -21,7 +21,9 @@ from dashboard_api.routes import (
     briefings,
     briefs,
     docs,
+    exports,
     feed,
+    feeds,
     inbound,
     incidents,
     reports,
@@ -81,6 +83,8 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
         tx.ensure_index()
     for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, rota, docs, reports,
                    inbound, briefs):
+        app.include_router(module.router)
+    for module in (exports, feeds):  # files and feeds for other systems (docs/exports.md)
         app.include_router(module.router)
     # Briefings cover every unit: the duty desk, leaders and admins read them, unit users do not.
     app.include_router(briefings.router, dependencies=[Depends(require_roles("duty", "leader", "admin"))],

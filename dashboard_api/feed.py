@@ -14,18 +14,17 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from fastapi.sse import ServerSentEvent
 
+from core.event_kinds import EVENT_LABELS
 from core.timeutil import utcnow
 from dashboard_api.deps import LAPSED, Principal
 from storage.rows import Event
 from storage.sql import SqlStore
 
-KINDS = {"incident_new": "新事件", "grade_raised": "等级上调", "overdue": "超期", "incident_changed": "处置进展",
-         "notification": "通知"}
-
 
 def event_json(event: Event) -> dict:
     """The JSON shape of one event (also the SSE ``data`` line)."""
-    return {"id": event.id, "at": event.at.isoformat(), "kind": event.kind, "label": KINDS.get(event.kind, event.kind),
+    return {"id": event.id, "at": event.at.isoformat(), "kind": event.kind,
+            "label": EVENT_LABELS.get(event.kind, event.kind),
             "incident_id": event.incident_id, "unit_code": event.unit_code, "payload": event.payload,
             "recipient": event.recipient}
 

@@ -14,6 +14,7 @@ import typer
 import ecowatch.commands_alerts
 import ecowatch.commands_brief
 import ecowatch.commands_crawl
+import ecowatch.commands_exports
 import ecowatch.commands_learn
 import ecowatch.commands_nlp
 import ecowatch.commands_report
@@ -23,9 +24,10 @@ from core.errors import ConfigError, EcowatchError
 from ecowatch.cli import app
 
 # Each registers onto ``app`` when imported: escalate, notify, notifications, act; brief;
-# crawl-worker; labels export, retrain; eval; report; rota import/show/now/export/override; user add/list.
+# crawl-worker; export incidents/posts; labels export, retrain; eval; report;
+# rota import/show/now/export/override; user add/list.
 COMMAND_MODULES = (ecowatch.commands_alerts, ecowatch.commands_brief, ecowatch.commands_crawl,
-                   ecowatch.commands_learn, ecowatch.commands_nlp, ecowatch.commands_report,
+                   ecowatch.commands_exports, ecowatch.commands_learn, ecowatch.commands_nlp, ecowatch.commands_report,
                    ecowatch.commands_rota, ecowatch.commands_users)
 
 

@@ -139,10 +139,13 @@ class EventsTx:
         return out
 
     def events_after(self, after_id: int, *, unit_code: str | None = None, limit: int = 200,
-                     recipient: str | None = None) -> list[Event]:
+                     recipient: str | None = None, since: dt.datetime | None = None) -> list[Event]:
         """Events with id > ``after_id``, oldest first: the console lines, or ``recipient``'s
-        notifications when given; only one unit's when ``unit_code`` is given."""
+        notifications when given; only one unit's when ``unit_code`` is given, only those at or
+        after ``since`` when given."""
         query = _addressed(select(events).where(events.c.id > after_id), unit_code, recipient)
+        if since is not None:
+            query = query.where(events.c.at >= since)
         return [row_to_event(r) for r in self.conn.execute(query.order_by(events.c.id).limit(limit))]
 
     def latest_events(self, count: int, *, unit_code: str | None = None, recipient: str | None = None) -> list[Event]:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import StoreError
 from storage.briefs import BriefsTx
+from storage.cursors import EventCursorsTx
 from storage.escalations import EscalationsTx
 from storage.events import EventsTx
 from storage.inbound import InboundTx
@@ -101,7 +102,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
-         SourcesTx, LabelsTx, PostMovesTx, RotaTx, ReportsTx, InboundTx, BriefsTx):
+         SourcesTx, LabelsTx, PostMovesTx, RotaTx, ReportsTx, InboundTx, BriefsTx, EventCursorsTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

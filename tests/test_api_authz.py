@@ -70,6 +70,13 @@ READ_MATRIX = {
     ("GET", "/api/briefs"): ALL_OK,  # a unit user: its own briefs and tally row
     ("GET", "/api/briefs/tally"): ALL_OK,
     ("GET", "/api/briefs/tally/export"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    # Exports (the lists' own scope: a unit its own) and the feeds for other systems (a login: its scope).
+    ("GET", "/api/exports/incidents.csv"): ALL_OK,
+    ("GET", f"/api/exports/incidents.xlsx?unit_code={UNIT_B}"): {**ALL_OK, "unit_a": 403},
+    ("GET", "/api/exports/posts.csv?q=黑臭"): ALL_OK,
+    ("GET", f"/api/exports/posts.xlsx?q=黑臭&unit_code={UNIT_A}"): {**ALL_OK, "unit_b": 403},
+    ("GET", "/api/feeds/incidents.json"): ALL_OK,
+    ("GET", "/api/feeds/incidents.atom"): ALL_OK,
 }
 ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "reason": "地点核实"},
            "sign": {}, "respond": {"response": "已核查"}, "resolve": {"feedback": "已整改"},
@@ -117,8 +124,8 @@ def test_matrix_covers_every_endpoint(world):
     base, _ids, _headers = world
     schema = http.get(base + "/openapi.json").json()
     endpoints = {(m.upper(), p) for p, ops in schema["paths"].items() for m in ops}
-    covered = {(m, p.split("?")[0].replace("{A}", "{incident_id}").replace("2026-W01", "{key}"))
-               for m, p in READ_MATRIX} | OTHER
+    covered = {(m, p.split("?")[0].replace("{A}", "{incident_id}").replace("2026-W01", "{key}")
+                .replace(".csv", ".{fmt}").replace(".xlsx", ".{fmt}")) for m, p in READ_MATRIX} | OTHER
     covered |= {("POST", f"/api/incidents/{{incident_id}}/{a}") for a in ACTIONS}
     assert endpoints == covered, "a new endpoint needs its row in the authorization matrix"
 
@@ -157,6 +164,14 @@ def test_unit_user_sees_only_its_own_unit_everywhere(world):
     body = http.get(base + "/api/feed/stream?after=0&max_seconds=1", headers=ua).text
     data_lines = [line for line in body.splitlines() if line.startswith("data: ")]
     assert data_lines and all(f'"incident_id": {ids["A"]}' in line for line in data_lines)
+    # exports and the feeds for other systems: the same scope
+    rows = http.get(base + "/api/exports/incidents.csv", headers=ua).content.decode("utf-8-sig").splitlines()
+    assert [int(r.split(",")[0]) for r in rows[1:]] == [ids["A"]]
+    rows = http.get(base + "/api/exports/posts.csv?q=黑臭", headers=ua).content.decode("utf-8-sig").splitlines()
+    assert [int(r.split(",")[1]) for r in rows[1:]] == [ids["A"]]
+    events = http.get(base + "/api/feeds/incidents.json", headers=ua).json()["events"]
+    assert {e["incident_id"] for e in events} == {ids["A"]}
+    assert f"#{ids['B']} " not in http.get(base + "/api/feeds/incidents.atom", headers=ua).text
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
@@ -188,7 +203,7 @@ def _every_endpoint(base, ids):
     for path, ops in schema["paths"].items():
         for method in ops:
             yield method.upper(), (path.replace("{incident_id}", str(ids["A"])).replace("{name}", "unit_a")
-                                   .replace("{key}", "2026-W01")), path
+                                   .replace("{key}", "2026-W01").replace("{fmt}", "csv")), path
 
 
 @pytest.mark.parametrize("token", ["none", "garbage", "forged", "expired", "disabled"])

@@ -82,12 +82,13 @@ def build_notifiers(settings: Settings, store: SqlStore) -> dict[str, Notifier]:
     """Every configured channel by name; switched-off ones are logged and left out."""
     from alerts.notifiers.email import EmailNotifier
     from alerts.notifiers.feed import FeedNotifier
+    from alerts.notifiers.signed_webhook import SignedWebhookNotifier
     from alerts.notifiers.sms import SmsNotifier
     from alerts.notifiers.webhooks import DingTalkNotifier, WeComNotifier
 
     out: dict[str, Notifier] = {}
     cls: Any
-    for cls in (FeedNotifier, EmailNotifier, WeComNotifier, DingTalkNotifier, SmsNotifier):
+    for cls in (FeedNotifier, EmailNotifier, WeComNotifier, DingTalkNotifier, SmsNotifier, SignedWebhookNotifier):
         try:
             out[cls.channel] = cls.from_settings(settings, store)
         except NotConfigured as exc:

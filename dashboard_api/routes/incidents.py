@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, get_args
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
-from alerts.escalation import overdue_step_names
-from core.models import STEP_LABELS, State
+from alerts.incident_list import select_incidents
+from core.models import STEP_LABELS
 from core.timeutil import utcnow
 from dashboard_api.deps import IncidentId, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
@@ -22,12 +23,16 @@ GradeName = Literal["blue", "yellow", "orange", "red"]
 TopicName = Literal["water", "air", "noise", "waste", "soil", "ecology", "other"]
 
 
-_aware = aware_time
+@dataclass(slots=True)
+class IncidentQuery:
+    """The list's filters as the request gave them, the unit already held to the user's scope."""
+
+    filters: IncidentFilters
+    overdue: bool | None
 
 
-@router.get("", response_model=list[IncidentPublic], responses=ERRORS)
-def list_incidents(
-        user: ReaderDep, store: StoreDep, response: Response,
+def incident_query(
+        user: ReaderDep,
         unit_code: Annotated[str | None, Query(max_length=20, description="only this unit (a unit user: its own)",
                                                examples=["500105003000"])] = None,
         state: Annotated[list[StateName] | None, Query(description="any of these states; repeat the parameter")] = None,
@@ -37,25 +42,28 @@ def list_incidents(
                                                    examples=["2026-03-01T00:00:00+08:00"])] = None,
         until: Annotated[dt.datetime | None, Query(description="opened before (with time zone)")] = None,
         overdue: Annotated[bool | None, Query(description="true: only overdue; false: only not overdue")] = None,
+) -> IncidentQuery:
+    """The incident filters of a request: the list and its export (routes.exports) take the same
+    parameters, parsed and scoped here once (a unit user asking for another unit is 403)."""
+    filters = IncidentFilters(unit_code=scoped_unit(user, unit_code), states=state or (), grades=grade or (),
+                              topics=topic or (), since=aware_time(since, "since"), until=aware_time(until, "until"))
+    return IncidentQuery(filters, overdue)
+
+
+IncidentQueryDep = Annotated[IncidentQuery, Depends(incident_query)]
+
+
+@router.get("", response_model=list[IncidentPublic], responses=ERRORS)
+def list_incidents(
+        user: ReaderDep, store: StoreDep, response: Response, query: IncidentQueryDep,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[IncidentPublic]:
     """Incidents, newest first, filtered; the total matching is in the ``X-Total-Count`` header.
 
     A unit user sees only its own unit's incidents (asking for another unit is 403)."""
-    filters = IncidentFilters(unit_code=scoped_unit(user, unit_code), states=state or (), grades=grade or (),
-                              topics=topic or (), since=_aware(since, "since"), until=_aware(until, "until"))
     now = utcnow()
     with store.read() as tx:
-        if overdue is None:
-            items = tx.find_incidents(filters, limit, offset)
-            total = tx.count_incidents(filters)
-        else:
-            # Overdue depends on the clock and the state together: filter in Python over the candidates.
-            if overdue:
-                open_states = [s for s in (filters.states or get_args(StateName)) if s != State.CLOSED]
-                filters.states = open_states or ["-"]
-            every = [i for i in tx.find_incidents(filters, None) if bool(overdue_step_names(i, now)) == overdue]
-            total, items = len(every), every[offset:offset + limit]
+        total, items = select_incidents(tx, query.filters, query.overdue, now, limit, offset)
     response.headers["X-Total-Count"] = str(total)
     return [IncidentPublic.of(i, now) for i in items]
 
