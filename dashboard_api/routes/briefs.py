@@ -34,7 +34,9 @@ class AttachmentBody(BaseModel):
     """A file sent along, base64-encoded."""
 
     name: str = Field(min_length=1, max_length=200)
-    mime: str = Field(default="application/octet-stream", max_length=100)
+    # A media type in plain ASCII (it is sent back as the download's Content-Type header).
+    mime: str = Field(default="application/octet-stream", max_length=100,
+                      pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+( *;[ -~]*)?$")
     content_base64: str = Field(max_length=7_000_000)
 
 
