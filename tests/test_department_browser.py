@@ -87,3 +87,23 @@ def test_department_inbox_and_reply(browser, store, api_server):  # noqa: F811
     assert all(label in audit for label in ("抄送部门", "部门会办意见", "撤回抄送", "部门 区住房城乡建委"))
     gone = httpx.get(f"{base}/api/incidents/{noise}", headers=token_headers("dept_zj", TEST_SECRET))
     assert gone.status_code == 404
+
+
+def test_admin_adds_a_department_user_in_the_console(browser, store, api_server):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    seed_users(store)
+    base, d = api_server, browser
+    _login(d, base, "admin1")
+    _fill(d, '#user-form input[name="name"]', "linye")
+    _wait(d, lambda d: Select(d.find_element(By.CSS_SELECTOR, '#user-form select[name="role"]'))
+          .select_by_value("department") or True)
+    _wait(d, lambda d: Select(d.find_element(By.ID, "user-department")).select_by_visible_text("区林业局") or True)
+    _fill(d, '#user-form input[name="password"]', "a-forest-passphrase")
+    _click(d, '#user-form button[type="submit"]')
+    _wait(d, lambda d: d.find_element(By.ID, "user-msg").text == "已新增")
+    _wait(d, lambda d: any("linye" in r.text and "区林业局" in r.text and "部门" in r.text
+                           for r in d.find_elements(By.CSS_SELECTOR, "#users tr")))
+    me = httpx.post(f"{base}/api/auth/token", data={"username": "linye", "password": "a-forest-passphrase"}).json()
+    assert (me["user"]["role"], me["user"]["department_code"]) == ("department", "ly")
