@@ -29,6 +29,7 @@ from alerts.workflow import (
     RECORDABLE_STEPS,
     STEP_DONE_BY,
     check_assignee,
+    check_department,
     check_extension,
     check_grade,
     check_merge,
@@ -46,9 +47,10 @@ from storage.sql import SqlStore, Tx
 def _load(tx: Tx, incident_id: int, actor: str, action: str) -> Incident:
     """The incident, read and locked in the transaction that will write it, checked against the
     actor: a console user must be active and of a role that may take ``action``; a unit user may
-    act only on its own unit's incidents (another's is "not found", so its existence does not
-    leak). Checked here and not only before, and under the row lock: the duty desk may reassign
-    the incident between the console's check and this write, and that reassign either commits
+    act only on its own unit's incidents, a department user only on those copied to its department
+    and not withdrawn (another's is "not found", so its existence does not leak). Checked here and
+    not only before, and under the row lock: the duty desk may reassign (or withdraw a copy of)
+    the incident between the console's check and this write, and that change either commits
     before this read (and is seen) or waits for this transaction to end. Actors that are no
     console user (the command line, the system) act as the duty desk."""
     user = tx.get_user(actor)
@@ -57,7 +59,10 @@ def _load(tx: Tx, incident_id: int, actor: str, action: str) -> Incident:
             raise WorkflowError(f"用户 {actor} 已停用")
         check_role(action, user.role)
     incident = tx.get_incident_for_update(incident_id)
-    if incident is None or (user is not None and user.role == "unit" and incident.unit_code != user.unit_code):
+    hidden = user is not None and (
+        (user.role == "unit" and incident is not None and incident.unit_code != user.unit_code)
+        or (user.role == "department" and tx.active_copy(incident_id, user.department_code) is None))
+    if incident is None or hidden:
         raise NotFoundError(f"事件 #{incident_id} 不存在")
     return incident
 
@@ -83,12 +88,8 @@ def _finish_step(tx: Tx, incident: Incident, action: str, at: dt.datetime) -> No
 
 def _route(config: AlertsConfig, incident: Incident, department: str | None) -> str | None:
     """A department by code or name; the routing table's choice when none is given."""
-    departments = config.jurisdiction.departments
     if department:
-        for dep in departments.values():
-            if department in (dep.code, dep.name):
-                return dep.name
-        raise WorkflowError(f"未知职能部门 {department!r}")
+        return check_department(department, config.jurisdiction).name
     if incident.department:
         return incident.department
     routed = config.jurisdiction.route(incident.topic, incident.title)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.jurisdiction import Department
 from core.models import Grade, Incident
 from core.timeutil import SHANGHAI
 
@@ -25,24 +26,28 @@ class Recipient:
     address: str
 
 
-def _matches(contact: Mapping[str, Any], role: str, incident: Incident) -> bool:
+def _matches(contact: Mapping[str, Any], role: str, incident: Incident, department: Department | None) -> bool:
     if role not in contact.get("roles", []):
         return False
     if role == "unit" and contact.get("unit_codes"):
         return incident.unit_code in contact["unit_codes"]
     if role == "department" and contact.get("departments"):
-        return incident.department in contact["departments"]
+        names = (department.code, department.name) if department is not None else (incident.department,)
+        return any(name in contact["departments"] for name in names)
     return True
 
 
 def recipients(event: str, incident: Incident, contacts: Sequence[Mapping[str, Any]],
-               routes: Mapping[str, Sequence[str]], channels: Sequence[str]) -> list[Recipient]:
+               routes: Mapping[str, Sequence[str]], channels: Sequence[str],
+               department: Department | None = None) -> list[Recipient]:
     """The addresses that hear about ``event`` for this incident.
 
     ``routes`` (the pack's ``[notify.routes]``) names the roles per event; a contact with that role
     (and, for unit/department contacts that list them, this incident's unit or department) gets the
-    in-app feed plus every configured push channel it has an address for. A unit event on an
-    incident without a unit goes to the duty desk instead: someone must always hear.
+    in-app feed plus every configured push channel it has an address for. ``department`` names the
+    department meant instead of the incident's competent one (a copy to it, 抄送; a contact's
+    ``departments`` may list its code or its name). A unit event on an incident without a unit goes
+    to the duty desk instead: someone must always hear.
     """
     roles = list(routes.get(event, ["duty_desk"]))
     if "unit" in roles and not incident.unit_code and "duty_desk" not in roles:
@@ -51,7 +56,7 @@ def recipients(event: str, incident: Incident, contacts: Sequence[Mapping[str, A
     seen: set[tuple[str, str]] = set()
     for role in roles:
         for contact in contacts:
-            if not _matches(contact, role, incident):
+            if not _matches(contact, role, incident, department):
                 continue
             name = str(contact.get("name", role))
             wanted = [(FEED, name)] + [(ch, str(contact[ch])) for ch in PUSH_CHANNELS if contact.get(ch)]

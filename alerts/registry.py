@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from alerts import actions, corrections
+from alerts import actions, copies, corrections
 from alerts.config import AlertsConfig
 from alerts.workflow import ACTION_LABELS, ROLES, TRANSITIONS, UNIT, require_text
 from core.errors import NotFoundError, WorkflowError
@@ -195,6 +195,18 @@ def _undo(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionIn
     return Outcome(corrections.undo(store, config, incident_id, inp.actor, inp.text, inp.now))
 
 
+def _copy(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(copies.copy_to(store, config, incident_id, inp.department, inp.actor, inp.text, inp.now))
+
+
+def _reply(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(copies.reply(store, config, incident_id, inp.actor, inp.text, inp.department, inp.now))
+
+
+def _withdraw_copy(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
+    return Outcome(copies.withdraw(store, config, incident_id, inp.department, inp.actor, inp.text, inp.now))
+
+
 def _allowed(workflow_action: str) -> frozenset[State]:
     return TRANSITIONS[workflow_action][0]
 
@@ -222,6 +234,11 @@ ACTIONS: Mapping[str, ActionSpec] = {spec.name: spec for spec in (
     ActionSpec("split", ACTION_LABELS["split"], ROLES["split"], _allowed("split"), _split, "reason"),
     ActionSpec("move", ACTION_LABELS["move"], ROLES["move"], _allowed("move"), _move, "reason"),
     ActionSpec("undo", ACTION_LABELS["undo"], ROLES["undo"], _allowed("undo"), _undo, "reason"),
+    # 会办 / 抄送 (alerts.copies): the lead unit's workflow is untouched.
+    ActionSpec("copy", ACTION_LABELS["copy"], ROLES["copy"], _allowed("copy"), _copy, "note"),
+    ActionSpec("reply", ACTION_LABELS["reply"], ROLES["reply"], _allowed("reply"), _reply, "opinion"),
+    ActionSpec("withdraw_copy", ACTION_LABELS["withdraw_copy"], ROLES["withdraw_copy"], _allowed("withdraw_copy"),
+               _withdraw_copy, "reason"),
     ActionSpec("record", ACTION_LABELS["record_step"], ROLES["record_step"], _allowed("record_step"), _record, "note",
                http=False),
     ActionSpec("complex", ACTION_LABELS["set_complex"], ROLES["set_complex"], _allowed("set_complex"), _complex,

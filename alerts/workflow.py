@@ -12,7 +12,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from core.errors import WorkflowError
+from core.jurisdiction import Department, Jurisdiction
 from core.models import DISMISS_SCOPES, POLARITIES, TOPICS, AuditEntry, Grade, Incident, State, Step
+from core.sharing import COPY_ACTION_LABELS
 
 S = State
 # action → (states it is allowed from, state it leads to; None = stays where it is)
@@ -40,24 +42,30 @@ TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
     # Where it leads is the undone correction's business; from closed only to take back the 误报
     # that closed it (last_undoable).
     "undo": (frozenset(State), None),
+    # 会办 / 抄送 (alerts.copies): a department is asked and answers while the matter is open; the
+    # state is the lead unit's and none of these moves it. A copy can be withdrawn at any time.
+    "copy": (frozenset(set(State) - {S.CLOSED}), None),
+    "reply": (frozenset(set(State) - {S.CLOSED}), None),
+    "withdraw_copy": (frozenset(State), None),
 }
 ACTION_LABELS = {"assign": "交办", "reassign": "改派", "sign": "签收", "respond": "回应", "resolve": "办结",
                  "close": "审核办结", "reject": "审核退回", "return": "退单", "merge": "并单", "reopen": "重新打开",
                  "extend": "延期", "override_grade": "调整等级", "record_step": "登记", "set_complex": "标记复杂",
                  "dismiss": "误报/不相关", "dismiss_posts": "误报/不相关", "split": "拆分", "move": "移帖",
-                 "edit": "修正分析", "undo": "撤销更正"}
+                 "edit": "修正分析", "undo": "撤销更正", **COPY_ACTION_LABELS}
 # The audit actions of corrections ``undo`` can take back (the latest first).
 UNDOABLE = ("dismiss", "dismiss_posts", "split", "move", "edit")
-# Who may take each action at the console (duty: 值班室; unit: the street/town it is assigned to). Leaders
-# and admins read. Checked by alerts.actions in the transaction that writes; the registry's routes and
-# the console's action list read the same table. "extend_request" is a unit asking for an extension.
-DUTY, UNIT = "duty", "unit"
+# Who may take each action at the console (duty: 值班室; unit: the street/town it is assigned to;
+# department: a department the incident is copied to, 会办). Leaders and admins read. Checked by
+# alerts.actions in the transaction that writes; the registry's routes and the console's action list
+# read the same table. "extend_request" is a unit asking for an extension.
+DUTY, UNIT, DEPARTMENT = "duty", "unit", "department"
 ROLES: dict[str, tuple[str, ...]] = {
     "assign": (DUTY,), "reassign": (DUTY,), "close": (DUTY,), "reject": (DUTY,), "merge": (DUTY,),
     "extend": (DUTY,), "override_grade": (DUTY,), "record_step": (DUTY,), "set_complex": (DUTY,),
     "acknowledge": (DUTY,), "sign": (UNIT,), "respond": (UNIT,), "resolve": (UNIT,), "return": (UNIT,),
     "extend_request": (UNIT,), "dismiss": (DUTY,), "dismiss_posts": (DUTY,), "split": (DUTY,), "move": (DUTY,),
-    "undo": (DUTY,), "edit": (DUTY, UNIT),
+    "undo": (DUTY,), "edit": (DUTY, UNIT), "copy": (DUTY,), "withdraw_copy": (DUTY,), "reply": (DEPARTMENT,),
 }
 # Steps whose deadline an action meets (see alerts.deadlines.STEPS).
 STEP_DONE_BY = {"sign": "sign_off", "respond": "response", "resolve": "closure"}
@@ -125,6 +133,17 @@ def check_extension(incident: Incident, step: str, until: dt.datetime, now: dt.d
     if until <= current:
         raise WorkflowError("延期后的时限必须晚于原时限")
     return until
+
+
+def check_department(value: str | None, jurisdiction: Jurisdiction) -> Department:
+    """A department of the pack, named by its code or its name."""
+    if not value:
+        raise WorkflowError("需要指定职能部门")
+    found = jurisdiction.department(value)
+    if found is None:
+        known = "、".join(f"{d.code} {d.name}" for d in jurisdiction.departments.values())
+        raise WorkflowError(f"未知职能部门 {value!r}（可选：{known}）")
+    return found
 
 
 def check_merge(source: Incident, target: Incident) -> None:

@@ -112,6 +112,10 @@ class Jurisdiction:
                 return unit
         return None
 
+    def department(self, name: str | None) -> Department | None:
+        """The department with this code or name, or None."""
+        return next((d for d in self.departments.values() if name in (d.code, d.name)), None) if name else None
+
     def own_names(self) -> list[str]:
         """The district's and units' own names and aliases: words every post here may carry, so
         they tell nothing about which event a post is about (see ``nlp.salience``)."""

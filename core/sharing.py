@@ -95,3 +95,11 @@ class SubmitterKind(StrEnum):
 SUBMITTER_KIND_LABELS: dict[str, str] = {"street_or_town": "街镇", "bureau_unit": "局属单位", "department": "相关部门"}
 # 信息简报 a month (the seed): streets/towns and the bureau's units at least 2, everyone else at least 1.
 BRIEF_QUOTA: dict[str, int] = {"street_or_town": 2, "bureau_unit": 2, "department": 1}
+
+
+# 会办 / 抄送 across to departments (alerts.copies): the duty desk copies an incident to a department,
+# the department answers with its handling note (会办意见), the duty desk may withdraw the copy. The
+# lead unit stays responsible: none of these moves the incident's state or deadlines.
+COPY_ACTION_LABELS: dict[str, str] = {"copy": "抄送部门", "reply": "部门会办意见", "withdraw_copy": "撤回抄送"}
+# Where one department's copy stands, as its inbox and the incident page say it.
+COPY_STATE_LABELS: dict[str, str] = {"waiting": "待会办", "replied": "已回复", "withdrawn": "已撤回"}

@@ -81,6 +81,7 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
     app.state.search_backend = backend_for(store, search_index)
     with store.begin() as tx:
         tx.ensure_index()
+    app.include_router(incidents.copies_router)
     for module in (system, auth, incidents, actions, feed, search, stats, admin, vocabulary, rota, docs, reports,
                    inbound, briefs):
         app.include_router(module.router)

@@ -79,8 +79,10 @@ class UserCreateBody(_Body):
     """A new console user."""
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\-@]+$", examples=["shimahe"])
-    role: Literal["duty", "unit", "leader", "admin"] = Field(examples=["unit"])
+    role: Literal["duty", "unit", "department", "leader", "admin"] = Field(examples=["unit"])
     unit_code: str | None = Field(default=None, max_length=20, examples=["500105003000"])
+    department_code: str | None = Field(default=None, max_length=20, examples=["zj"],
+                                        description="a department user's department (pack [[departments]] code)")
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200, examples=["a-long-passphrase"],
                           description="at least 12 characters, not a common password, not the user name")
 
@@ -163,3 +165,25 @@ class RemarksBody(_Body):
     """The outgoing officer's remarks on a hand-over (交班备注)."""
 
     remarks: str = Field(max_length=4000, examples=["死鱼一事已报带班领导，待属地核实"])
+
+
+class CopyBody(_Body):
+    """Copy (抄送) an incident to a department for its 会办; the lead unit stays responsible."""
+
+    department: str = Field(min_length=1, max_length=100, description="department code or name",
+                            examples=["zj"])
+    note: str | None = Field(default=None, max_length=2000, examples=["请区住房城乡建委核查工地夜间施工许可"])
+
+
+class CopyReplyBody(_Body):
+    """A department's handling note (会办意见) on an incident copied to it."""
+
+    opinion: str = Field(min_length=1, max_length=5000,
+                         examples=["经核查，该工地已办理夜间施工许可，已责令其22时后停止打桩"])
+
+
+class WithdrawCopyBody(_Body):
+    """Withdraw (撤回) the copy to a department: it no longer sees the incident."""
+
+    department: str = Field(min_length=1, max_length=100, description="department code or name", examples=["zj"])
+    reason: str | None = Field(default=None, max_length=2000, examples=["误抄送"])

@@ -57,15 +57,27 @@ class Principal:
     """The user behind a request."""
 
     name: str
-    role: str  # duty | unit | leader | admin
+    role: str  # duty | unit | department | leader | admin
     unit_code: str | None  # set for (and only for) unit users
     token_version: int  # the user's token version the token was issued under
     expires_at: dt.datetime  # when the token stops working
+    department_code: str | None = None  # set for (and only for) department users
 
     @property
     def unit_scope(self) -> str | None:
-        """The only unit this user may see, or None for users who see every unit."""
+        """The only unit this user may see, or None for users who see every unit (a department
+        user sees no unit's data at all: only the incidents copied to it, ``department_scope``)."""
         return self.unit_code if self.role == "unit" else None
+
+    @property
+    def department_scope(self) -> str | None:
+        """The department whose copied incidents are all this user may see (会办), or None."""
+        return self.department_code if self.role == "department" else None
+
+    @property
+    def submitter_scope(self) -> str | None:
+        """The only 信息简报 submitter this user is (its unit or department), or None for the desk."""
+        return self.unit_scope or self.department_scope
 
     def lapsed(self, user: User | None, now: dt.datetime) -> str | None:
         """Why the token no longer stands for ``user`` as stored now, or None while it does.
@@ -76,7 +88,7 @@ class Principal:
         if now >= self.expires_at:
             return "expired"
         if user is None or not user.active or user.role != self.role or user.unit_code != self.unit_code \
-                or user.token_version != self.token_version:
+                or user.department_code != self.department_code or user.token_version != self.token_version:
             return "revoked"
         return None
 
@@ -98,7 +110,8 @@ def get_principal(request: Request, store: StoreDep,
     claims = read_token(request.app.state.secret_key, token)
     if claims is None:
         raise _unauthorized(LAPSED["expired"])
-    principal = Principal(claims.name, claims.role, claims.unit_code, claims.version, claims.expires_at)
+    principal = Principal(claims.name, claims.role, claims.unit_code, claims.version, claims.expires_at,
+                          claims.department_code)
     with store.read() as tx:
         user = tx.get_user(claims.name)
     reason = principal.lapsed(user, utcnow())
@@ -122,7 +135,10 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
     return check
 
 
+# Department users (会办) are no readers: they see only the incidents copied to them, through the
+# endpoints that take SharedReaderDep and scope by ``department_scope``.
 ReaderDep = Annotated[Principal, Depends(require_roles("duty", "unit", "leader", "admin"))]
+SharedReaderDep = Annotated[Principal, Depends(require_roles("duty", "unit", "department", "leader", "admin"))]
 DutyDep = Annotated[Principal, Depends(require_roles("duty"))]
 AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
 OverviewDep = Annotated[Principal, Depends(require_roles("duty", "leader", "admin"))]

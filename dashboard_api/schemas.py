@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from alerts.escalation import overdue_step_names
 from core.duty import HandoverState, PageState, Person, Shift, Tier
 from core.models import Analysis, Grade, Incident, PostRole, RawPost
+from core.sharing import COPY_STATE_LABELS
 from core.source_health import SourceHealth
+
+if TYPE_CHECKING:
+    from core.jurisdiction import Jurisdiction
+    from dashboard_api.deps import Principal
+    from storage.copies import Copy
+    from storage.rows import User
 
 
 class IncidentPublic(BaseModel):
@@ -106,12 +113,43 @@ class TimelineItem(BaseModel):
     text: str = Field(description="plain text (may quote crawled titles: escape when shown)")
 
 
+class CopyPublic(BaseModel):
+    """A copy of an incident to a department (会办 / 抄送) and where it stands."""
+
+    id: int
+    incident_id: int
+    department_code: str
+    department: str
+    state: str = Field(description="waiting | replied | withdrawn")
+    state_label: str = Field(examples=["待会办"])
+    copied_at: dt.datetime
+    copied_by: str
+    note: str | None = Field(description="what the duty desk asked of the department")
+    replies: int = Field(description="how many 会办意见 it answered with (their text: the audit log)")
+    replied_at: dt.datetime | None
+    withdrawn_at: dt.datetime | None
+    withdrawn_by: str | None
+    incident: IncidentPublic | None = Field(default=None, description="the incident, in the inbox (GET /api/copies)")
+
+    @classmethod
+    def of(cls, copy: Copy, jurisdiction: Jurisdiction, incident: IncidentPublic | None = None) -> CopyPublic:
+        """Build from the stored copy, naming its department from the pack."""
+        department = jurisdiction.departments.get(copy.department_code)
+        return cls(id=copy.id, incident_id=copy.incident_id, department_code=copy.department_code,
+                   department=department.name if department else copy.department_code, state=copy.state,
+                   state_label=COPY_STATE_LABELS[copy.state], copied_at=copy.copied_at, copied_by=copy.copied_by,
+                   note=copy.note, replies=copy.replies, replied_at=copy.replied_at, withdrawn_at=copy.withdrawn_at,
+                   withdrawn_by=copy.withdrawn_by, incident=incident)
+
+
 class IncidentDetailPublic(IncidentPublic):
-    """An incident with its posts (with evidence spans), timeline and audit log."""
+    """An incident with its posts (with evidence spans), timeline, audit log and copies to departments."""
 
     posts: list[PostPublic]
     audit: list[AuditPublic]
     timeline: list[TimelineItem] = []
+    copies: list[CopyPublic] = Field(default=[], description="its copies to departments (会办), withdrawn ones "
+                                                             "too; a department user: its own only")
 
 
 class SourceHealthPublic(BaseModel):
@@ -157,10 +195,21 @@ class UserPublic(BaseModel):
     """A console user (never the password hash)."""
 
     name: str
-    role: str = Field(description="duty | unit | leader | admin")
+    role: str = Field(description="duty | unit | department | leader | admin")
     unit_code: str | None
     unit: str | None = None
     active: bool = True
+    department_code: str | None = Field(default=None, description="a department user's department (会办)")
+    department: str | None = None
+
+    @classmethod
+    def of(cls, user: User | Principal, jurisdiction: Jurisdiction, active: bool = True) -> UserPublic:
+        """A stored user or a logged-in one, with its unit's and department's names."""
+        unit = jurisdiction.unit(user.unit_code)
+        department = jurisdiction.departments.get(user.department_code or "")
+        return cls(name=user.name, role=user.role, unit_code=user.unit_code, unit=unit.name if unit else None,
+                   active=active, department_code=user.department_code,
+                   department=department.name if department else None)
 
 
 class TokenPublic(BaseModel):

@@ -23,17 +23,18 @@ class TokenClaims:
     unit_code: str | None
     expires_at: dt.datetime
     version: int  # the user's token version when it was issued (storage.users)
+    department_code: str | None = None  # a department user's department (会办)
 
 
 def create_token(secret: str, name: str, role: str, unit_code: str | None, now: dt.datetime,
-                 minutes: int, *, version: int = 0) -> tuple[str, dt.datetime]:
+                 minutes: int, *, version: int = 0, department_code: str | None = None) -> tuple[str, dt.datetime]:
     """A signed token for a user, valid ``minutes`` from ``now``; returns (token, expiry).
 
     ``version`` is the user's token version: raising it (a password reset, a disable or enable)
     invalidates every token issued before."""
     expires = now + dt.timedelta(minutes=minutes)
-    token = jwt.encode({"sub": name, "role": role, "unit": unit_code, "ver": version, "iat": int(now.timestamp()),
-                        "exp": int(expires.timestamp())}, secret, algorithm=ALGORITHM)
+    token = jwt.encode({"sub": name, "role": role, "unit": unit_code, "dept": department_code, "ver": version,
+                        "iat": int(now.timestamp()), "exp": int(expires.timestamp())}, secret, algorithm=ALGORITHM)
     return token, expires
 
 
@@ -46,10 +47,10 @@ def read_token(secret: str, token: str) -> TokenClaims | None:
     except jwt.PyJWTError:
         return None
     if not isinstance(data.get("sub"), str) or not isinstance(data.get("role"), str) \
-            or type(data.get("ver")) is not int:
+            or type(data.get("ver")) is not int or not isinstance(data.get("dept"), str | None):
         return None
     return TokenClaims(data["sub"], data["role"], data.get("unit"), dt.datetime.fromtimestamp(data["exp"], dt.UTC),
-                       data["ver"])
+                       data["ver"], data.get("dept"))
 
 
 class LoginLimiter:

@@ -64,12 +64,14 @@ def notifications(status: Annotated[str | None, typer.Option(help="pending | sen
 @app.command()
 def act(action: Annotated[str, typer.Argument(help="an action of alerts.registry: assign, sign, respond, resolve, "
                                                    "close, reject, return, merge, extend, grade, record, complex, "
-                                                   "ack, reassign; corrections: dismiss, edit, split, move, undo "
+                                                   "ack, reassign; corrections: dismiss, edit, split, move, undo; "
+                                                   "会办: copy, reply, withdraw_copy "
                                                    "(an unknown one is answered with the list)")],
         incident_id: Annotated[int, typer.Argument(help="incident id")],
         actor: Annotated[str, typer.Option(help="who acts (recorded in the audit log)")],
         unit: Annotated[str | None, typer.Option(help="unit code (assign)")] = None,
-        department: Annotated[str | None, typer.Option(help="department code or name (assign)")] = None,
+        department: Annotated[str | None, typer.Option(help="department code or name (assign, copy, reply, "
+                                                                    "withdraw_copy)")] = None,
         text: Annotated[str | None, typer.Option(help="reason, response or feedback")] = None,
         step: Annotated[str | None, typer.Option(help="step (extend, record, ack)")] = None,
         until: Annotated[str | None, typer.Option(help="new deadline (extend)")] = None,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from storage.sql import SqlStore
     from storage.users import UsersTx
 
-user_app = typer.Typer(no_args_is_help=True, help="Console users: duty, unit, leader, admin.")
+user_app = typer.Typer(no_args_is_help=True, help="Console users: duty, unit, department, leader, admin.")
 app.add_typer(user_app, name="user")
 
 
@@ -53,8 +53,11 @@ def _change(name: str, change: Callable[[UsersTx], bool]) -> None:
 
 @user_app.command("add")
 def add(name: Annotated[str, typer.Argument(help="login name")],
-        role: Annotated[str, typer.Option(help="duty | unit | leader | admin")],
-        unit: Annotated[str | None, typer.Option(help="unit code (or name) of a unit user")] = None) -> None:
+        role: Annotated[str, typer.Option(help="duty | unit | department | leader | admin")],
+        unit: Annotated[str | None, typer.Option(help="unit code (or name) of a unit user")] = None,
+        department: Annotated[str | None, typer.Option(help="department code (or name) of a department user "
+                                                            "(会办: it sees only the incidents copied to it)")] = None,
+        ) -> None:
     """Add a user; the password is read from standard input (at least 12 characters, not a common
     password, not containing the user name)."""
     from core.errors import StoreError
@@ -66,9 +69,9 @@ def add(name: Annotated[str, typer.Argument(help="login name")],
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
     settings = context.settings()
-    unit_code = None
+    jurisdiction = load_jurisdiction(settings.jurisdiction)
+    unit_code = department_code = None
     if role == "unit":
-        jurisdiction = load_jurisdiction(settings.jurisdiction)
         found = jurisdiction.unit(unit) or (jurisdiction.unit_by_name(unit) if unit else None)
         if found is None:
             raise typer.BadParameter(f"a unit user needs --unit, a unit code or name of {jurisdiction.name}",
@@ -76,14 +79,24 @@ def add(name: Annotated[str, typer.Argument(help="login name")],
         unit_code = found.code
     elif unit:
         raise typer.BadParameter("only a unit user has --unit", param_hint="--unit")
+    if role == "department":
+        dep = jurisdiction.department(department)
+        if dep is None:
+            known = ", ".join(f"{d.code} ({d.name})" for d in jurisdiction.departments.values())
+            raise typer.BadParameter(f"a department user needs --department, a department code or name of "
+                                     f"{jurisdiction.name}: {known}", param_hint="--department")
+        department_code = dep.code
+    elif department:
+        raise typer.BadParameter("only a department user has --department", param_hint="--department")
     password = _acceptable_password(name)
     try:
         with context.store(settings).begin() as tx:
-            tx.add_user(name, role, unit_code, hash_password(password), utcnow())
+            tx.add_user(name, role, unit_code, hash_password(password), utcnow(), department_code=department_code)
     except StoreError as exc:
         typer.echo(f"ecowatch: {exc}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(json.dumps({"name": name, "role": role, "unit_code": unit_code}, ensure_ascii=False))
+    typer.echo(json.dumps({"name": name, "role": role, "unit_code": unit_code, "department_code": department_code},
+                          ensure_ascii=False))
 
 
 @user_app.command("password")
@@ -117,8 +130,8 @@ def list_() -> None:
 
     with context.store(context.settings()).read() as tx:
         for u in tx.list_users():
-            typer.echo(json.dumps({"name": u.name, "role": u.role, "unit_code": u.unit_code, "active": u.active},
-                                  ensure_ascii=False))
+            typer.echo(json.dumps({"name": u.name, "role": u.role, "unit_code": u.unit_code,
+                                   "department_code": u.department_code, "active": u.active}, ensure_ascii=False))
 
 
 DEMO_PASSWORD = "ecowatch-demo"

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select
 
 from core.models import Incident
+from storage.copies import shared_with
 from storage.rows import row_to_incident
 from storage.schema import audit_log, incidents
 
@@ -26,6 +27,7 @@ class IncidentFilters:
     topics: Sequence[str] = ()
     since: dt.datetime | None = None  # opened at or after
     until: dt.datetime | None = None  # opened before
+    copied_to: str | None = None  # only those copied to this department and not withdrawn (会办)
 
 
 def _where(query: Select[Any], f: IncidentFilters) -> Select[Any]:
@@ -41,6 +43,8 @@ def _where(query: Select[Any], f: IncidentFilters) -> Select[Any]:
         query = query.where(incidents.c.opened_at >= f.since)
     if f.until is not None:
         query = query.where(incidents.c.opened_at < f.until)
+    if f.copied_to is not None:
+        query = query.where(incidents.c.id.in_(shared_with(f.copied_to)))
     return query
 
 

@@ -39,6 +39,7 @@ class User:
     created_at: dt.datetime
     id: int | None = None
     token_version: int = 0  # tokens carrying another version are refused (storage.users)
+    department_code: str | None = None  # set for (and only for) department users
 
 
 def _times(stored: dict[str, str] | None) -> dict[str, dt.datetime]:
@@ -108,7 +109,7 @@ def row_to_user(row: Any) -> User:
     """A user from a row of ``users``."""
     return User(name=row.name, role=row.role, unit_code=row.unit_code, password_hash=row.password_hash,
                 active=row.active, created_at=row.created_at, id=row.id,
-                token_version=row.token_version)
+                token_version=row.token_version, department_code=row.department_code)
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

@@ -270,6 +270,9 @@ users = Table(
     Column("name", String(100), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("unit_code", String(20)),
+    # The department (pack [[departments]] code) a department user is bound to: it sees only the
+    # incidents copied to that department (storage.copies).
+    Column("department_code", String(20)),
     Column("password_hash", Text, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime(), nullable=False),

@@ -5,8 +5,9 @@ Writes go through ``store.begin()``, which yields a :class:`Tx`; everything done
 block commits or rolls back together, so a crash mid-batch loses or doubles nothing.
 
 ``Tx`` holds no operation of its own: each aggregate's module (posts, incidents, incident
-queries, escalations, outbox, live feed, users, search, sources, duty) contributes a small class of
-methods over ``self.conn``, and ``Tx`` composes them, so every caller writes ``tx.method(...)``.
+queries, escalations, outbox, live feed, users, search, sources, duty, copies to departments)
+contributes a small class of methods over ``self.conn``, and ``Tx`` composes them, so every
+caller writes ``tx.method(...)``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import StoreError
 from storage.briefs import BriefsTx
+from storage.copies import CopiesTx
 from storage.cursors import EventCursorsTx
 from storage.escalations import EscalationsTx
 from storage.events import EventsTx
@@ -102,7 +104,8 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
-         SourcesTx, LabelsTx, PostMovesTx, RotaTx, ReportsTx, InboundTx, BriefsTx, EventCursorsTx):
+         SourcesTx, LabelsTx, PostMovesTx, RotaTx, ReportsTx, InboundTx, BriefsTx, EventCursorsTx,
+         CopiesTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

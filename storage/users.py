@@ -1,4 +1,5 @@
-"""Console users: name, role, the unit a street/town user is bound to, and a password hash.
+"""Console users: name, role, the unit a street/town user (or the department a department user) is
+bound to, and a password hash.
 
 The hash is computed by the caller (``core.passwords``); storage only keeps it, and the token
 version that login tokens carry (``dashboard_api.security``).
@@ -15,7 +16,7 @@ from core.errors import StoreError
 from storage.rows import User, inserted_id, row_to_user
 from storage.schema import users
 
-ROLES = ("duty", "unit", "leader", "admin")
+ROLES = ("duty", "unit", "department", "leader", "admin")
 
 
 class UsersTx:
@@ -23,20 +24,24 @@ class UsersTx:
 
     conn: Connection
 
-    def add_user(self, name: str, role: str, unit_code: str | None, password_hash: str, now: dt.datetime) -> User:
-        """Store a new user; StoreError if the name is taken or the role/unit pairing is wrong."""
+    def add_user(self, name: str, role: str, unit_code: str | None, password_hash: str, now: dt.datetime, *,
+                 department_code: str | None = None) -> User:
+        """Store a new user; StoreError if the name is taken or the role/unit/department pairing is
+        wrong (whether the codes are the pack's is the caller's check: it has the pack)."""
         if role not in ROLES:
             raise StoreError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
         if (role == "unit") != bool(unit_code):
             raise StoreError("a unit user needs a unit code, and only a unit user has one")
+        if (role == "department") != bool(department_code):
+            raise StoreError("a department user needs a department code, and only a department user has one")
         try:
             with self.conn.begin_nested():
                 new_id = inserted_id(self.conn.execute(users.insert().values(
-                    name=name, role=role, unit_code=unit_code, password_hash=password_hash, active=True,
-                    created_at=now)))
+                    name=name, role=role, unit_code=unit_code, department_code=department_code,
+                    password_hash=password_hash, active=True, created_at=now)))
         except IntegrityError as exc:
             raise StoreError(f"user {name!r} already exists") from exc
-        return User(name, role, unit_code, password_hash, True, now, new_id)
+        return User(name, role, unit_code, password_hash, True, now, new_id, department_code=department_code)
 
     def get_user(self, name: str) -> User | None:
         """The user with this name, or None."""

@@ -15,15 +15,18 @@ UNIT_A = "500105003000"  # 石马河街道
 UNIT_B = "500105006000"  # 观音桥街道
 PASSWORD = "correct-horse-battery"
 USERS = {"duty1": ("duty", None), "leader1": ("leader", None), "admin1": ("admin", None),
-         "unit_a": ("unit", UNIT_A), "unit_b": ("unit", UNIT_B)}
+         "unit_a": ("unit", UNIT_A), "unit_b": ("unit", UNIT_B),
+         "dept_zj": ("department", None), "dept_ga": ("department", None)}
+# The department each department user is bound to (会办): 区住房城乡建委 and 区公安分局.
+DEPARTMENTS = {"dept_zj": "zj", "dept_ga": "ga"}
 _HASH = hash_password(PASSWORD)  # one hash for all: argon2 is slow on purpose
 
 
 def seed_users(store: SqlStore) -> None:
-    """The five users of the matrix, all with PASSWORD."""
+    """The users of the matrix, all with PASSWORD."""
     with store.begin() as tx:
         for name, (role, unit) in USERS.items():
-            tx.add_user(name, role, unit, _HASH, utcnow())
+            tx.add_user(name, role, unit, _HASH, utcnow(), department_code=DEPARTMENTS.get(name))
 
 
 def add_incident(store: SqlStore, *, title: str, text: str, unit_code: str | None, unit: str | None,
@@ -65,4 +68,5 @@ def token_headers(name: str, secret: str) -> dict[str, str]:
     from dashboard_api.security import create_token
 
     role, unit = USERS[name]
-    return {"Authorization": f"Bearer {create_token(secret, name, role, unit, utcnow(), 60)[0]}"}
+    token = create_token(secret, name, role, unit, utcnow(), 60, department_code=DEPARTMENTS.get(name))[0]
+    return {"Authorization": f"Bearer {token}"}

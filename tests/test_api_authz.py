@@ -1,7 +1,8 @@
 """The authorization matrix: every endpoint × every role, on the real server over loopback.
 
-A unit user gets only its own unit's data and is refused the rest; wrong, forged and expired
-tokens are refused; without a token only /healthz, login and the console page answer.
+A unit user gets only its own unit's data and is refused the rest; a department user (会办) only
+the incidents copied to its department; wrong, forged and expired tokens are refused; without a
+token only /healthz, login and the console page answer.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dashboard_api.security import create_token
 from tests.api_seed import UNIT_A, UNIT_B, USERS, add_incident, login, seed_users, token_headers
 from tests.conftest import TEST_SECRET
 
-ROLES = list(USERS)  # duty1, leader1, admin1, unit_a, unit_b
+ROLES = list(USERS)  # duty1, leader1, admin1, unit_a, unit_b, dept_zj (A is copied to it), dept_ga
 http = httpx.Client(timeout=10)  # one client: building one per request costs ~0.1 s (TLS context)
 
 
 @pytest.fixture
 def world(store, api_server):
-    """Three incidents (unit A, unit B, triage) and a logged-in session per user."""
+    """Three incidents (unit A, unit B, triage), A copied to 区住房城乡建委 (dept_zj's department),
+    and a logged-in session per user."""
     seed_users(store)
     ids = {
         "A": add_incident(store, title="石马河又黑又臭",
@@ -35,6 +37,9 @@ def world(store, api_server):
                           state=State.NEW),
     }
     headers = {name: token_headers(name, TEST_SECRET) for name in ROLES}
+    copied = http.post(f"{api_server}/api/incidents/{ids['A']}/copy", headers=headers["duty1"],
+                       json={"department": "zj", "note": "请核查"})
+    assert copied.status_code == 200, copied.text
     return api_server, ids, headers
 
 
@@ -44,39 +49,45 @@ def _status(base, method, path, headers, body=None):
 
 # (method, path template) → {role: expected status}; every endpoint of the OpenAPI schema is here.
 ALL_OK = dict.fromkeys(ROLES, 200)
+NO_UNIT = {"unit_a": 403, "unit_b": 403}
+# A department user reads only what was shared with it: everything else is refused (403), and an
+# incident not copied to it is not found (404), as another unit's is for a unit user.
+NO_DEPT = {"dept_zj": 403, "dept_ga": 403}
 READ_MATRIX = {
     ("GET", "/api/auth/me"): ALL_OK,
     ("GET", "/api/jurisdiction"): ALL_OK,
     ("GET", "/api/vocabulary"): ALL_OK,
-    ("GET", "/api/incidents"): ALL_OK,
-    ("GET", "/api/incidents/{A}"): {**ALL_OK, "unit_b": 404},
-    ("GET", "/api/search?q=黑臭"): ALL_OK,
-    ("GET", "/api/stats"): ALL_OK,
-    ("GET", "/api/feed"): ALL_OK,
-    ("GET", "/api/feed/stream?after=0&max_seconds=0.5"): ALL_OK,
-    ("GET", "/api/sources"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/incidents"): ALL_OK,  # a department user: those copied to it
+    ("GET", "/api/incidents/{A}"): {**ALL_OK, "unit_b": 404, "dept_ga": 404},
+    ("GET", "/api/copies"): {**ALL_OK, **NO_UNIT, "admin1": 403},  # the departments' inbox
+    ("GET", "/api/search?q=黑臭"): {**ALL_OK, **NO_DEPT},
+    ("GET", "/api/stats"): {**ALL_OK, **NO_DEPT},
+    ("GET", "/api/feed"): {**ALL_OK, **NO_DEPT},
+    ("GET", "/api/feed/stream?after=0&max_seconds=0.5"): {**ALL_OK, **NO_DEPT},
+    ("GET", "/api/sources"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
     ("GET", "/api/users"): {**dict.fromkeys(ROLES, 403), "admin1": 200},
-    ("GET", "/api/briefings"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
-    ("GET", "/api/briefings/2026-W01?format=html"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
-    ("GET", "/api/rota/now"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
-    ("GET", "/api/rota/month?month=2026-10"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
-    ("GET", "/api/rota/log?month=2026-10&format=xlsx"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
+    ("GET", "/api/briefings"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
+    ("GET", "/api/briefings/2026-W01?format=html"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
+    ("GET", "/api/rota/now"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
+    ("GET", "/api/rota/month?month=2026-10"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
+    ("GET", "/api/rota/log?month=2026-10&format=xlsx"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
     # Reporting up and items handed down (their write endpoints: SHARING_WRITES below).
-    ("GET", "/api/incidents/{A}/reports"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
-    ("GET", "/api/incidents/{A}/reports/preview?format=html"): {**dict.fromkeys(ROLES, 409), "unit_a": 403,
-                                                                "unit_b": 403},  # 一般: no special report
-    ("GET", "/api/sendings"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
-    ("GET", "/api/inbound"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
-    ("GET", "/api/briefs"): ALL_OK,  # a unit user: its own briefs and tally row
+    ("GET", "/api/incidents/{A}/reports"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
+    ("GET", "/api/incidents/{A}/reports/preview?format=html"): {**dict.fromkeys(ROLES, 409), **NO_UNIT,
+                                                                **NO_DEPT},  # 一般: no special report
+    ("GET", "/api/sendings"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
+    ("GET", "/api/inbound"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
+    ("GET", "/api/briefs"): ALL_OK,  # a unit or department user: its own briefs and tally row
     ("GET", "/api/briefs/tally"): ALL_OK,
-    ("GET", "/api/briefs/tally/export"): {**ALL_OK, "unit_a": 403, "unit_b": 403},
-    # Exports (the lists' own scope: a unit its own) and the feeds for other systems (a login: its scope).
+    ("GET", "/api/briefs/tally/export"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
+    # Exports (the lists' own scope: a unit its own, a department what was copied to it) and the feeds
+    # for other systems (a login: its scope; a department none).
     ("GET", "/api/exports/incidents.csv"): ALL_OK,
     ("GET", f"/api/exports/incidents.xlsx?unit_code={UNIT_B}"): {**ALL_OK, "unit_a": 403},
-    ("GET", "/api/exports/posts.csv?q=黑臭"): ALL_OK,
-    ("GET", f"/api/exports/posts.xlsx?q=黑臭&unit_code={UNIT_A}"): {**ALL_OK, "unit_b": 403},
-    ("GET", "/api/feeds/incidents.json"): ALL_OK,
-    ("GET", "/api/feeds/incidents.atom"): ALL_OK,
+    ("GET", "/api/exports/posts.csv?q=黑臭"): {**ALL_OK, **NO_DEPT},
+    ("GET", f"/api/exports/posts.xlsx?q=黑臭&unit_code={UNIT_A}"): {**ALL_OK, "unit_b": 403, **NO_DEPT},
+    ("GET", "/api/feeds/incidents.json"): {**ALL_OK, **NO_DEPT},
+    ("GET", "/api/feeds/incidents.atom"): {**ALL_OK, **NO_DEPT},
 }
 ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "reason": "地点核实"},
            "sign": {}, "respond": {"response": "已核查"}, "resolve": {"feedback": "已整改"},
@@ -86,32 +97,35 @@ ACTIONS = {"assign": {"unit_code": UNIT_A}, "reassign": {"unit_code": UNIT_B, "r
            "reject": {"reason": "整改不到位"}, "acknowledge": {},
            # the duty desk's corrections (alerts.corrections); a unit may 修正 a post of its own incident
            "dismiss": {"scope": "jurisdiction", "reason": "宁波"}, "edit": {"post_id": 1, "topic": "air"},
-           "split": {"post_ids": [1], "reason": "另一件事"}, "move": {"post_ids": [1], "into": 1}, "undo": {}}
+           "split": {"post_ids": [1], "reason": "另一件事"}, "move": {"post_ids": [1], "into": 1}, "undo": {},
+           # 会办 / 抄送: the duty desk copies and withdraws, the department copied on it replies
+           "copy": {"department": "ga"}, "withdraw_copy": {"department": "zj"}, "reply": {"opinion": "已核查"}}
 DUTY_ACTIONS = {"assign", "reassign", "close", "merge", "grade", "extend", "reject", "acknowledge", "dismiss", "edit",
-                "split", "move", "undo"}
+                "split", "move", "undo", "copy", "withdraw_copy"}
 UNIT_ACTIONS = {"sign", "respond", "resolve", "return", "extend", "edit"}
+DEPT_ACTIONS = {"reply"}
 OTHER = {("POST", "/api/auth/token"), ("GET", "/healthz"), ("POST", "/api/users"), ("PATCH", "/api/users/{name}")}
 # The rota's writes: their roles are checked in tests/test_rota_api.py.
 OTHER |= {("POST", "/api/rota/shifts/{shift_id}/override"), ("POST", "/api/rota/pages/{page_id}/ack"),
           ("POST", "/api/rota/handovers/{handover_id}/accept"), ("POST", "/api/rota/handovers/{handover_id}/remarks")}
 # Reporting up (报送) and items handed down (上级交办): the endpoints that write.
-_NOT_DUTY = {"leader1": 403, "admin1": 403, "unit_a": 403, "unit_b": 403}
+_NOT_DUTY = {"leader1": 403, "admin1": 403, "unit_a": 403, "unit_b": 403, **NO_DEPT}
 _ITEM = {"origin": "cac", "reference": "AUTHZ-1", "text": "石马河有死鱼", "unit": "石马河街道",
         "deadline": "2030-01-01T00:00:00+08:00"}
 # (method, path template, {role: expected status}); the duty desk's status is what the state allows
 # (a 一般 incident gets no report: 409; unknown ids: 404) — never 403.
 SHARING_WRITES = [
     ("POST", "/api/incidents/{incident_id}/reports", {"duty1": 409, **_NOT_DUTY}),
-    ("GET", "/api/reports/{report_id}", {"duty1": 404, "leader1": 404, "admin1": 404, "unit_a": 403,
-                                         "unit_b": 403}),
+    ("GET", "/api/reports/{report_id}", {"duty1": 404, "leader1": 404, "admin1": 404, **NO_UNIT, **NO_DEPT}),
     ("POST", "/api/reports/{report_id}/sendings", {"duty1": 404, **_NOT_DUTY}),
     ("POST", "/api/sendings/{sending_id}/sent", {"duty1": 404, **_NOT_DUTY}),
     ("POST", "/api/sendings/{sending_id}/retry", {"duty1": 404, **_NOT_DUTY}),
     ("POST", "/api/inbound", {"duty1": 201, **_NOT_DUTY}),
     ("POST", "/api/inbound/{inbound_id}/sendings", {"duty1": 404, **_NOT_DUTY}),
     ("POST", "/api/inbound/platform", dict.fromkeys(ROLES, 401)),
-    # 信息简报: a unit submits its own; the duty desk must say whose (422 here); others may not.
-    ("POST", "/api/briefs", {"duty1": 422, "leader1": 403, "admin1": 403, "unit_a": 201, "unit_b": 201}),
+    # 信息简报: a unit or department submits its own; the duty desk must say whose (422 here); others may not.
+    ("POST", "/api/briefs", {"duty1": 422, "leader1": 403, "admin1": 403, "unit_a": 201, "unit_b": 201,
+                             "dept_zj": 201, "dept_ga": 201}),
     ("GET", "/api/briefs/files/{file_id}", dict.fromkeys(ROLES, 404)),  # a login is no platform key (and it is off)
 ]
 _SHARING_BODIES = {"/api/reports/{report_id}/sendings": {"recipient": "cac", "channel": "manual"},
@@ -190,8 +204,14 @@ def test_actions_by_role(world, action):
     else:
         assert _status(base, "POST", path, h["unit_b"], body) == 404  # another unit's incident
         assert _status(base, "POST", f"/api/incidents/{ids['T']}/{action}", h["unit_a"], body) == 404
+    if action not in DEPT_ACTIONS:
+        assert _status(base, "POST", path, h["dept_zj"], body) == 403
+        assert _status(base, "POST", path, h["dept_ga"], body) == 403
+    else:
+        assert _status(base, "POST", path, h["dept_ga"], body) == 404  # not copied to its department
+        assert _status(base, "POST", f"/api/incidents/{ids['T']}/{action}", h["dept_zj"], body) == 404
     # The right role gets a real answer: done (200) or not in this state (409), never refused.
-    actor = "unit_a" if action in UNIT_ACTIONS else "duty1"
+    actor = "unit_a" if action in UNIT_ACTIONS else "dept_zj" if action in DEPT_ACTIONS else "duty1"
     assert _status(base, "POST", path, h[actor], body) in (200, 409)
 
 
@@ -236,7 +256,11 @@ def test_login(world):
     ok = http.post(base + "/api/auth/token", data={"username": "unit_a", "password": "correct-horse-battery"})
     assert ok.status_code == 200
     assert ok.json()["user"] == {"name": "unit_a", "role": "unit", "unit_code": UNIT_A, "unit": "石马河街道",
-                                 "active": True}
+                                 "active": True, "department_code": None, "department": None}
+    dept = http.post(base + "/api/auth/token", data={"username": "dept_zj", "password": "correct-horse-battery"})
+    assert dept.status_code == 200
+    assert dept.json()["user"] == {"name": "dept_zj", "role": "department", "unit_code": None, "unit": None,
+                                   "active": True, "department_code": "zj", "department": "区住房城乡建委"}
     bad = http.post(base + "/api/auth/token", data={"username": "unit_a", "password": "wrong"})
     assert bad.status_code == 400 and bad.json()["detail"] == "wrong user name or password"
     nobody = http.post(base + "/api/auth/token", data={"username": "nobody", "password": "wrong"})
@@ -266,6 +290,56 @@ def test_admin_manages_users(world):
     assert http.post(base + "/api/users", headers=h["admin1"], json=bad_unit).status_code == 422
     assert "password_hash" not in str(http.get(base + "/api/users", headers=h["admin1"]).json())
     assert login(base, "wulidian", "long-enough-pw")
+    # a department user (会办) names a department of the pack, and only it has one
+    dept = {"name": "linye", "role": "department", "department_code": "ly", "password": "long-enough-pw"}
+    for bad in ({**dept, "department_code": "nope"}, {**dept, "department_code": None},
+                {**new, "name": "x2", "department_code": "ly"}):
+        refused = http.post(base + "/api/users", headers=h["admin1"], json=bad)
+        assert refused.status_code == 422, bad
+    assert "nope" in http.post(base + "/api/users", headers=h["admin1"],
+                               json={**dept, "department_code": "nope"}).json()["detail"]
+    created = http.post(base + "/api/users", headers=h["admin1"], json=dept)
+    assert created.status_code == 201 and created.json()["department"] == "区林业局"
+    assert http.get(base + "/api/incidents", headers=login(base, "linye", "long-enough-pw")).json() == []
+
+
+def test_department_sees_only_what_was_shared_with_it(world):
+    base, ids, h = world
+    zj, ga, duty = h["dept_zj"], h["dept_ga"], h["duty1"]
+    assert [i["id"] for i in http.get(base + "/api/incidents", headers=zj).json()] == [ids["A"]]
+    assert http.get(base + "/api/incidents", headers=ga).json() == []
+    assert http.get(base + f"/api/incidents?unit_code={UNIT_B}", headers=zj).json() == []
+    for other in ("B", "T"):
+        assert http.get(base + f"/api/incidents/{ids[other]}", headers=zj).status_code == 404
+    # its inbox: its own copy, with the incident
+    inbox = http.get(base + "/api/copies", headers=zj).json()
+    assert [(c["incident_id"], c["department_code"], c["state"]) for c in inbox] == [(ids["A"], "zj", "waiting")]
+    assert inbox[0]["incident"]["title"] == "石马河又黑又臭" and inbox[0]["note"] == "请核查"
+    assert http.get(base + "/api/copies", headers=ga).json() == []
+    # another department's copy of the same incident, and its answer, stay out of its view
+    a = f"{base}/api/incidents/{ids['A']}"
+    assert http.post(a + "/copy", headers=duty, json={"department": "ga"}).status_code == 200
+    assert http.post(a + "/reply", headers=ga, json={"opinion": "公安意见"}).status_code == 200
+    seen = http.get(base + f"/api/incidents/{ids['A']}", headers=zj).json()
+    assert [c["department_code"] for c in seen["copies"]] == ["zj"]
+    assert "公安意见" not in str(seen) and "区公安分局" not in str(seen)
+    full = http.get(base + f"/api/incidents/{ids['A']}", headers=duty).json()
+    assert [c["department_code"] for c in full["copies"]] == ["zj", "ga"] and "公安意见" in str(full["audit"])
+    # 信息简报: its own department's only
+    assert http.post(base + "/api/briefs", headers=zj, json={"title": "简报", "text": "正文"}).status_code == 201
+    assert http.post(base + "/api/briefs", headers=zj,
+                     json={"submitter": UNIT_A, "title": "简报", "text": "正文"}).status_code == 403
+    assert {b["submitter"] for b in http.get(base + "/api/briefs", headers=zj).json()} == {"zj"}
+    assert [r["submitter"] for r in http.get(base + "/api/briefs/tally", headers=zj).json()] == ["zj"]
+    # withdrawn: not found, out of its list and inbox, and it can no longer answer
+    assert http.post(base + f"/api/incidents/{ids['A']}/withdraw_copy", headers=duty,
+                     json={"department": "zj"}).status_code == 200
+    assert http.get(base + f"/api/incidents/{ids['A']}", headers=zj).status_code == 404
+    assert http.get(base + "/api/incidents", headers=zj).json() == []
+    assert http.get(base + "/api/copies", headers=zj).json() == []
+    assert http.post(base + f"/api/incidents/{ids['A']}/reply", headers=zj, json={"opinion": "晚了"}).status_code == 404
+    every = http.get(base + "/api/copies?withdrawn=true", headers=duty).json()
+    assert sorted((c["department_code"], c["state"]) for c in every) == [("ga", "replied"), ("zj", "withdrawn")]
 
 
 @pytest.mark.parametrize(("method", "template", "expected"), SHARING_WRITES,

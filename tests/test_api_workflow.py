@@ -187,7 +187,7 @@ def test_cli_user_add_reads_password_from_stdin(settings, monkeypatch):
     ok = runner.invoke(app, ["user", "add", "shimahe", "--role", "unit", "--unit", "石马河街道"],
                        input="a-good-password\n")
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.output) == {"name": "shimahe", "role": "unit", "unit_code": UNIT_A}
+    assert json.loads(ok.output) == {"name": "shimahe", "role": "unit", "unit_code": UNIT_A, "department_code": None}
     again = runner.invoke(app, ["user", "add", "shimahe", "--role", "duty"], input="a-good-password\n")
     assert again.exit_code == 1 and "already exists" in again.output
     assert runner.invoke(app, ["user", "add", "x", "--role", "unit"], input="a-good-password\n").exit_code == 2

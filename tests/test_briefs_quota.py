@@ -82,6 +82,9 @@ def test_briefs_api_by_role(store, api_server):
     assert httpx.post(f"{api_server}/api/briefs", headers=duty, json={**body, "submitter": "cg"}).status_code == 201
     bad64 = {**body, "attachments": [{"name": "x", "content_base64": "%%%"}]}
     assert httpx.post(f"{api_server}/api/briefs", headers=unit_a, json=bad64).status_code == 422
+    # a media type that cannot be a Content-Type header (found by the fuzzer: the download was a 500)
+    bad_mime = {**body, "attachments": [{**body["attachments"][0], "mime": "文本/纯文本"}]}
+    assert httpx.post(f"{api_server}/api/briefs", headers=unit_a, json=bad_mime).status_code == 422
     mine = httpx.get(f"{api_server}/api/briefs/tally", headers=unit_b).json()
     assert [r["name"] for r in mine] == ["观音桥街道"] and mine[0]["behind"] == 2
     everyone = {r["name"]: r for r in httpx.get(f"{api_server}/api/briefs/tally", headers=leader).json()}

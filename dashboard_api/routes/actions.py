@@ -20,6 +20,8 @@ from core.timeutil import utcnow
 from dashboard_api.bodies import (
     AcknowledgeBody,
     AssignBody,
+    CopyBody,
+    CopyReplyBody,
     DismissBody,
     EditBody,
     ExtendBody,
@@ -34,6 +36,7 @@ from dashboard_api.bodies import (
     ReturnBody,
     SplitBody,
     UndoBody,
+    WithdrawCopyBody,
 )
 from dashboard_api.deps import AlertsDep, IncidentId, Principal, PrincipalDep, StoreDep, require_roles
 from dashboard_api.errors import ACTION_ERRORS
@@ -78,8 +81,12 @@ BODIES: dict[str, tuple[type, str]] = {
     "split": (SplitBody, "Split (拆分) posts out into a new incident in the triage queue."),
     "move": (MoveBody, "Move (移帖) posts into another open incident."),
     "undo": (UndoBody, "Undo (撤销) the latest correction: 误报, 拆分, 移帖 or 修正."),
+    # 会办 / 抄送 (alerts.copies): the incident's state, unit and deadlines do not move.
+    "copy": (CopyBody, "Copy (抄送) the incident to a department for its 会办; it is told, and sees this incident."),
+    "reply": (CopyReplyBody, "The department's handling note (会办意见) on an incident copied to it."),
+    "withdraw_copy": (WithdrawCopyBody, "Withdraw (撤回) the copy to a department: it no longer sees the incident."),
 }
-WHO = {"duty": "duty", "unit": "the unit it is assigned to"}
+WHO = {"duty": "duty", "unit": "the unit it is assigned to", "department": "the department it is copied to"}
 
 
 def _route(action: str) -> None:

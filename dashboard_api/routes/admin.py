@@ -9,7 +9,7 @@ from core.jurisdiction import Jurisdiction
 from core.passwords import hash_password, password_problem
 from core.timeutil import utcnow
 from dashboard_api.bodies import UserCreateBody, UserUpdateBody
-from dashboard_api.deps import AdminDep, JurisdictionDep, ReaderDep, StoreDep
+from dashboard_api.deps import AdminDep, JurisdictionDep, SharedReaderDep, StoreDep
 from dashboard_api.errors import ERRORS
 from dashboard_api.schemas import DepartmentPublic, ErrorPublic, JurisdictionPublic, UnitPublic, UserPublic
 from storage.rows import User
@@ -18,9 +18,7 @@ router = APIRouter(tags=["admin"])
 
 
 def _public(user: User, jurisdiction: Jurisdiction) -> UserPublic:
-    unit = jurisdiction.unit(user.unit_code)
-    return UserPublic(name=user.name, role=user.role, unit_code=user.unit_code, unit=unit.name if unit else None,
-                      active=user.active)
+    return UserPublic.of(user, jurisdiction, user.active)
 
 
 def _acceptable(password: str, name: str) -> None:
@@ -39,7 +37,8 @@ def list_users(_admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep)
 @router.post("/api/users", response_model=UserPublic, status_code=201,
              responses={**ERRORS, 409: {"model": ErrorPublic, "description": "the name is taken"}})
 def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep) -> UserPublic:
-    """Add a user; a unit user must name a unit code of the jurisdiction. The password must pass
+    """Add a user; a unit user must name a unit code of the jurisdiction, a department user a
+    department code (会办: it sees only the incidents copied to it). The password must pass
     the policy (``core.passwords.password_problem``: 12 characters or more, not common, not the
     user name), else 422 saying why."""
     _acceptable(body.password, body.name)
@@ -48,9 +47,16 @@ def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdi
                                                     f"{jurisdiction.name}")
     if body.role != "unit" and body.unit_code:
         raise HTTPException(status_code=422, detail="only a unit user has a unit_code")
+    if body.role == "department" and body.department_code not in jurisdiction.departments:
+        raise HTTPException(status_code=422, detail=f"department_code {body.department_code!r} is not a department "
+                                                    f"of {jurisdiction.name} (one of "
+                                                    f"{', '.join(jurisdiction.departments)})")
+    if body.role != "department" and body.department_code:
+        raise HTTPException(status_code=422, detail="only a department user has a department_code")
     try:
         with store.begin() as tx:
-            user = tx.add_user(body.name, body.role, body.unit_code, hash_password(body.password), utcnow())
+            user = tx.add_user(body.name, body.role, body.unit_code, hash_password(body.password), utcnow(),
+                               department_code=body.department_code)
     except StoreError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return _public(user, jurisdiction)
@@ -78,7 +84,7 @@ def update_user(name: str, body: UserUpdateBody, admin: AdminDep, store: StoreDe
 
 
 @router.get("/api/jurisdiction", response_model=JurisdictionPublic, responses=ERRORS)
-def jurisdiction_info(_user: ReaderDep, jurisdiction: JurisdictionDep) -> JurisdictionPublic:
+def jurisdiction_info(_user: SharedReaderDep, jurisdiction: JurisdictionDep) -> JurisdictionPublic:
     """The district's units (for assigning) and departments."""
     return JurisdictionPublic(
         code=jurisdiction.code, name=jurisdiction.name,

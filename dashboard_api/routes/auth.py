@@ -42,15 +42,12 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
         raise HTTPException(status_code=400, detail="wrong user name or password")
     limiter.succeeded(name, address)
     token, expires = create_token(request.app.state.secret_key, user.name, user.role, user.unit_code, utcnow(),
-                                  request.app.state.token_minutes, version=user.token_version)
-    unit = jurisdiction.unit(user.unit_code)
-    return TokenPublic(access_token=token, expires_at=expires,
-                       user=UserPublic(name=user.name, role=user.role, unit_code=user.unit_code,
-                                       unit=unit.name if unit else None))
+                                  request.app.state.token_minutes, version=user.token_version,
+                                  department_code=user.department_code)
+    return TokenPublic(access_token=token, expires_at=expires, user=UserPublic.of(user, jurisdiction))
 
 
 @router.get("/me", response_model=UserPublic, responses=ERRORS)
 def me(user: PrincipalDep, jurisdiction: JurisdictionDep) -> UserPublic:
     """The logged-in user."""
-    unit = jurisdiction.unit(user.unit_code)
-    return UserPublic(name=user.name, role=user.role, unit_code=user.unit_code, unit=unit.name if unit else None)
+    return UserPublic.of(user, jurisdiction)

@@ -1,8 +1,9 @@
 """信息简报: units submit them (title, text, attachments); the month's tally against the quota, who is
 behind, its export (CSV) and monthly summary (DOCX/HTML).
 
-A unit user submits and sees only its own unit's briefs and row; the duty desk may enter a brief
-for any submitter (a department's, received by email); leaders and admins read everything.
+A unit user submits and sees only its own unit's briefs and row, a department user (会办 login)
+its own department's; the duty desk may enter a brief for any submitter (a department's, received
+by email); leaders and admins read everything.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class AttachmentBody(BaseModel):
     """A file sent along, base64-encoded."""
 
     name: str = Field(min_length=1, max_length=200)
-    mime: str = Field(default="application/octet-stream", max_length=100)
+    # A media type in plain ASCII (it is sent back as the download's Content-Type header).
+    mime: str = Field(default="application/octet-stream", max_length=100,
+                      pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+( *;[ -~]*)?$")
     content_base64: str = Field(max_length=7_000_000)
 
 
@@ -82,11 +85,11 @@ def _month(month: str | None) -> str:
 
 
 def _who(user: Principal, submitter: str | None) -> str:
-    if user.role == "unit":
-        if submitter not in (None, user.unit_code):
-            raise HTTPException(status_code=403, detail="a unit submits only its own 信息简报")
-        assert user.unit_code is not None  # a unit user always has its unit
-        return user.unit_code
+    own = user.submitter_scope
+    if own is not None:
+        if submitter not in (None, own):
+            raise HTTPException(status_code=403, detail=f"a {user.role} user submits only its own 信息简报")
+        return own
     if user.role != "duty":
         raise HTTPException(status_code=403, detail=f"role {user.role!r} may not submit 信息简报")
     if not submitter:
@@ -96,7 +99,7 @@ def _who(user: Principal, submitter: str | None) -> str:
 
 @router.post("/api/briefs", response_model=BriefPublic, status_code=201, responses=ERRORS)
 def post_brief(body: BriefBody, user: PrincipalDep, store: StoreDep, jurisdiction: JurisdictionDep) -> BriefPublic:
-    """Submit a 信息简报 (unit: its own; duty: for any submitter)."""
+    """Submit a 信息简报 (unit, department: its own; duty: for any submitter)."""
     who = _who(user, body.submitter)
     try:
         files = [(a.name, a.mime, base64.b64decode(a.content_base64, validate=True)) for a in body.attachments]
@@ -121,21 +124,22 @@ def _public(b: StoredBrief) -> BriefPublic:
 
 @router.get("/api/briefs", response_model=list[BriefPublic], responses=ERRORS)
 def list_briefs(user: PrincipalDep, store: StoreDep, month: Month = None) -> list[BriefPublic]:
-    """The month's briefs, newest first (a unit user: its own)."""
+    """The month's briefs, newest first (a unit or department user: its own)."""
     start, end = month_bounds(_month(month))
     with store.read() as tx:
-        return [_public(b) for b in tx.list_briefs(start, end, user.unit_scope)]
+        return [_public(b) for b in tx.list_briefs(start, end, user.submitter_scope)]
 
 
 @router.get("/api/briefs/tally", response_model=list[TallyRowPublic], responses=ERRORS)
 def get_tally(user: PrincipalDep, store: StoreDep, jurisdiction: JurisdictionDep,
               month: Month = None) -> list[TallyRowPublic]:
-    """Every submitter's count against its quota, a submitter with none included (a unit user: its row)."""
+    """Every submitter's count against its quota, a submitter with none included (a unit or
+    department user: its row)."""
     rows = month_tally(store, jurisdiction, _month(month))
     return [TallyRowPublic(submitter=r.submitter.code, name=r.submitter.name, kind=r.submitter.kind.value,
                            kind_label=r.submitter.kind.label, quota=r.submitter.quota, submitted=r.submitted,
                            behind=r.behind)
-            for r in rows if user.unit_scope in (None, r.submitter.code)]
+            for r in rows if user.submitter_scope in (None, r.submitter.code)]
 
 
 @router.get("/api/briefs/tally/export", responses=ERRORS)
@@ -151,10 +155,10 @@ def export_tally(user: OverviewDep, store: StoreDep, jurisdiction: JurisdictionD
 
 @router.get("/api/briefs/files/{file_id}", responses=ERRORS)
 def get_file(file_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: PrincipalDep, store: StoreDep) -> Response:
-    """An attachment, as a download (a unit user: only its own unit's)."""
+    """An attachment, as a download (a unit or department user: only its own)."""
     with store.read() as tx:
         found = tx.brief_file(file_id)
-    if found is None or user.unit_scope not in (None, found[3]):
+    if found is None or user.submitter_scope not in (None, found[3]):
         raise HTTPException(status_code=404, detail=f"附件 #{file_id} 不存在")
     name, mime, data, _ = found
     return Response(content=data, media_type=mime, headers={

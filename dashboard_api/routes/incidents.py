@@ -1,4 +1,5 @@
-"""Incidents: filtered list (newest first) and detail with posts, evidence, timeline, audit log."""
+"""Incidents: filtered list (newest first) and detail with posts, evidence, timeline, audit log; a
+department's inbox of the incidents copied to it (会办)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,31 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from alerts.incident_list import select_incidents
 from core.models import STEP_LABELS
+from core.sharing import COPY_ACTION_LABELS
 from core.timeutil import utcnow
-from dashboard_api.deps import IncidentId, ReaderDep, StoreDep, aware_time, scoped_unit
+from dashboard_api.deps import (
+    IncidentId,
+    JurisdictionDep,
+    Principal,
+    SharedReaderDep,
+    StoreDep,
+    aware_time,
+    require_roles,
+    scoped_unit,
+)
 from dashboard_api.errors import ERRORS
-from dashboard_api.schemas import AuditPublic, IncidentDetailPublic, IncidentPublic, PostPublic, TimelineItem
+from dashboard_api.schemas import (
+    AuditPublic,
+    CopyPublic,
+    IncidentDetailPublic,
+    IncidentPublic,
+    PostPublic,
+    TimelineItem,
+)
 from storage.incident_queries import IncidentFilters
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
+copies_router = APIRouter(prefix="/api/copies", tags=["incidents"])
 
 StateName = Literal["new", "assigned", "signed", "responded", "resolved", "closed", "returned"]
 GradeName = Literal["blue", "yellow", "orange", "red"]
@@ -32,7 +51,7 @@ class IncidentQuery:
 
 
 def incident_query(
-        user: ReaderDep,
+        user: SharedReaderDep,
         unit_code: Annotated[str | None, Query(max_length=20, description="only this unit (a unit user: its own)",
                                                examples=["500105003000"])] = None,
         state: Annotated[list[StateName] | None, Query(description="any of these states; repeat the parameter")] = None,
@@ -44,9 +63,11 @@ def incident_query(
         overdue: Annotated[bool | None, Query(description="true: only overdue; false: only not overdue")] = None,
 ) -> IncidentQuery:
     """The incident filters of a request: the list and its export (routes.exports) take the same
-    parameters, parsed and scoped here once (a unit user asking for another unit is 403)."""
+    parameters, parsed and scoped here once (a unit user asking for another unit is 403; a department
+    user is held to the incidents copied to it)."""
     filters = IncidentFilters(unit_code=scoped_unit(user, unit_code), states=state or (), grades=grade or (),
-                              topics=topic or (), since=aware_time(since, "since"), until=aware_time(until, "until"))
+                              topics=topic or (), since=aware_time(since, "since"), until=aware_time(until, "until"),
+                              copied_to=user.department_scope)
     return IncidentQuery(filters, overdue)
 
 
@@ -55,12 +76,13 @@ IncidentQueryDep = Annotated[IncidentQuery, Depends(incident_query)]
 
 @router.get("", response_model=list[IncidentPublic], responses=ERRORS)
 def list_incidents(
-        user: ReaderDep, store: StoreDep, response: Response, query: IncidentQueryDep,
+        store: StoreDep, response: Response, query: IncidentQueryDep,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[IncidentPublic]:
     """Incidents, newest first, filtered; the total matching is in the ``X-Total-Count`` header.
 
-    A unit user sees only its own unit's incidents (asking for another unit is 403)."""
+    A unit user sees only its own unit's incidents (asking for another unit is 403); a department
+    user only those copied to its department and not withdrawn."""
     now = utcnow()
     with store.read() as tx:
         total, items = select_incidents(tx, query.filters, query.overdue, now, limit, offset)
@@ -68,18 +90,31 @@ def list_incidents(
     return [IncidentPublic.of(i, now) for i in items]
 
 
-@router.get("/{incident_id}", response_model=IncidentDetailPublic, responses=ERRORS)
-def get_incident(incident_id: IncidentId, user: ReaderDep, store: StoreDep) -> IncidentDetailPublic:
-    """One incident with its posts (analyses and evidence spans), a timeline and the audit log.
+def _own(user: Principal, detail: dict[str, object]) -> bool:
+    """An audit entry's detail is one a department user may read: another department's copy is not."""
+    return user.department_scope is None or detail.get("department_code") == user.department_scope
 
-    Another unit's incident is 404 for a unit user: its existence does not leak."""
+
+@router.get("/{incident_id}", response_model=IncidentDetailPublic, responses=ERRORS)
+def get_incident(incident_id: IncidentId, user: SharedReaderDep, store: StoreDep,
+                 jurisdiction: JurisdictionDep) -> IncidentDetailPublic:
+    """One incident with its posts (analyses and evidence spans), a timeline, the audit log and its
+    copies to departments.
+
+    Another unit's incident is 404 for a unit user, and one not copied to it (or withdrawn) for a
+    department user: its existence does not leak. A department user sees its own copy, not the
+    copies to other departments nor their answers."""
     with store.read() as tx:
         incident = tx.get_incident(incident_id)
-        if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope):
+        if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope) \
+                or (user.department_scope is not None and tx.active_copy(incident_id, user.department_scope) is None):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
         posts = [PostPublic.of(p, a, role) for p, a, role in tx.incident_post_rows(incident_id)]
         audit = [AuditPublic(at=e.at, actor=e.actor, action=e.action, from_state=e.from_state,
-                             to_state=e.to_state, detail=e.detail) for e in tx.audit_for(incident_id)]
+                             to_state=e.to_state, detail=e.detail) for e in tx.audit_for(incident_id)
+                 if e.action not in COPY_ACTION_LABELS or _own(user, e.detail)]
+        copies = [CopyPublic.of(c, jurisdiction) for c in tx.copies_of(incident_id)
+                  if _own(user, {"department_code": c.department_code})]
     timeline = [TimelineItem(at=p.published_at or p.fetched_at or incident.opened_at,
                              kind="post" if p.role == "report" else "response",
                              text=f"{p.role_label} · {p.source}：{p.title or p.text[:40]}") for p in posts]
@@ -91,4 +126,19 @@ def get_incident(incident_id: IncidentId, user: ReaderDep, store: StoreDep) -> I
     timeline.sort(key=lambda t: t.at)
     now = utcnow()
     return IncidentDetailPublic(**IncidentPublic.of(incident, now).model_dump(), posts=posts, audit=audit,
-                                timeline=timeline)
+                                timeline=timeline, copies=copies)
+
+
+@copies_router.get("", response_model=list[CopyPublic], responses=ERRORS)
+def list_copies(user: Annotated[Principal, Depends(require_roles("duty", "department", "leader"))],
+                store: StoreDep, jurisdiction: JurisdictionDep,
+                withdrawn: Annotated[bool, Query(description="withdrawn copies too (duty desk, leaders)")] = False,
+                ) -> list[CopyPublic]:
+    """The copies to departments (会办), newest first, each with its incident: a department user's
+    inbox (its own copies, never withdrawn ones), or every department's for the duty desk and leaders."""
+    now = utcnow()
+    with store.read() as tx:
+        found = tx.list_copies(user.department_scope, active_only=user.department_scope is not None or not withdrawn)
+        incidents = {c.incident_id: tx.get_incident(c.incident_id) for c in found}
+    return [CopyPublic.of(c, jurisdiction, IncidentPublic.of(i, now)) for c in found
+            if (i := incidents[c.incident_id]) is not None]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from alerts.registry import http_actions
 from alerts.workflow import ACTION_LABELS, UNDOABLE
 from core.models import DISMISS_SCOPES, STATE_LABELS, STEP_LABELS, TOPIC_LABELS, Grade, State
-from dashboard_api.deps import ReaderDep
+from dashboard_api.deps import SharedReaderDep
 from dashboard_api.errors import ERRORS
 
 router = APIRouter(tags=["system"])
@@ -48,7 +48,7 @@ class VocabularyPublic(BaseModel):
 
 
 @router.get("/api/vocabulary", response_model=VocabularyPublic, responses=ERRORS)
-def vocabulary(_user: ReaderDep) -> VocabularyPublic:
+def vocabulary(_user: SharedReaderDep) -> VocabularyPublic:
     """The labels of states, steps, topics and grades, the workflow actions, the audit log's
     action names, the undoable corrections and the 误报 scopes."""
     return VocabularyPublic(

@@ -1,6 +1,7 @@
 """The whole OpenAPI schema fuzzed with schemathesis as every role (issue 20), against the real server
 on 127.0.0.1 over a store holding two units' incidents: no answer is a server error, and nothing a
-unit user is answered holds the other unit's incident (its title, its post's words, its id).
+unit user is answered holds the other unit's incident (its title, its post's words, its id), nor
+anything a department user (会办) is answered, the first incident alone being copied to it.
 
 Bounded for CI: a few examples per operation and role (EXAMPLES), about a minute on two cores.
 Roles run unit first and admin last: the duty desk's fuzzed actions may merge or reassign the other
@@ -26,7 +27,8 @@ from tests.conftest import TEST_SECRET
 
 EXAMPLES = 15
 MARKER = "观音桥机密标记"  # only in unit B's incident and post
-ROLES = ("unit_a", "leader1", "duty1", "admin1")
+ROLES = ("unit_a", "dept_zj", "leader1", "duty1", "admin1")
+CONFINED = ("unit_a", "dept_zj")  # shown unit A's incident (its own; copied to it), never unit B's
 
 
 @pytest.fixture
@@ -36,6 +38,9 @@ def two_units(store, api_server):
     b = add_incident(store, title=f"{MARKER}北城天街噪音", text=f"{MARKER}观音桥街道北城天街夜间施工噪音",
                      unit_code=UNIT_B, unit="观音桥街道", topic="noise")
     add_incident(store, title="不明污水", text="江北区污水", unit_code=None, unit=None, state=State.NEW)
+    copied = httpx.post(f"{api_server}/api/incidents/{a}/copy", headers=token_headers("duty1", TEST_SECRET),
+                        json={"department": "zj"})
+    assert copied.status_code == 200
     return a, b
 
 
@@ -85,9 +90,9 @@ def _fuzz(operation, base_url: str, role: str, b_id: int, tally: dict[str, int])
         if response.status_code >= 500:
             tally["server_errors"] += 1
         case.validate_response(response, checks=[not_a_server_error])
-        if role == "unit_a" and response.status_code < 300 and _leaks(_readable(response.content), b_id):
+        if role in CONFINED and response.status_code < 300 and _leaks(_readable(response.content), b_id):
             tally["cross_unit"] += 1
-            raise AssertionError(f"unit_a was shown unit B's incident: {_readable(response.content)[:300]}")
+            raise AssertionError(f"{role} was shown unit B's incident: {_readable(response.content)[:300]}")
 
     run()
 
@@ -115,11 +120,13 @@ def test_every_operation_as_every_role(two_units, api_server):
     assert tally["server_errors"] == tally["cross_unit"] == 0
 
 
-def test_unit_a_probes_unit_b_by_every_door(two_units, api_server):
+@pytest.mark.parametrize("role", CONFINED)
+def test_unit_a_probes_unit_b_by_every_door(two_units, api_server, role):
     """Aimed probes, not random ones: unit B's incident asked for by id on every read and action
-    route, and its words searched for, as unit_a. Every answer is a refusal or holds nothing of it."""
+    route, and its words searched for, as unit_a (and as 住建, which holds a copy of A only). Every
+    answer is a refusal or holds nothing of it."""
     _, b_id = two_units
-    auth = token_headers("unit_a", TEST_SECRET)
+    auth = token_headers(role, TEST_SECRET)
     probes: list[tuple[str, str, dict]] = [
         ("GET", f"/api/incidents/{b_id}", {}),
         ("GET", "/api/incidents", {"params": {"unit_code": UNIT_B}}),
@@ -130,7 +137,7 @@ def test_unit_a_probes_unit_b_by_every_door(two_units, api_server):
         ("GET", "/api/stats", {"params": {"unit_code": UNIT_B}}),
     ]
     bodies = {"text": "x", "reason": "x", "response": "x", "feedback": "x", "unit_code": UNIT_A, "into": b_id,
-              "step": "sign_off", "hours": 1, "grade": "red"}
+              "step": "sign_off", "hours": 1, "grade": "red", "opinion": "x", "department": "zj"}
     probes += [("POST", f"/api/incidents/{b_id}/{spec.name}", {"json": bodies}) for spec in http_actions()]
     held = 0
     with httpx.Client(base_url=api_server, headers=auth, timeout=60) as client:
@@ -139,7 +146,7 @@ def test_unit_a_probes_unit_b_by_every_door(two_units, api_server):
             assert response.status_code < 500, (method, path, response.text)
             assert response.status_code >= 400 or not _leaks(response.text, b_id), (method, path, response.text)
             held += 1
-    print(f"\n[probes] unit_a against unit B: {held} of {len(probes)} held")
+    print(f"\n[probes] {role} against unit B: {held} of {len(probes)} held")
     with httpx.Client(base_url=api_server, headers=token_headers("duty1", TEST_SECRET), timeout=60) as client:
         detail = client.get(f"/api/incidents/{b_id}").json()
     assert detail["state"] == "assigned" and [a["action"] for a in detail.get("audit", [])][-1:] != ["sign"]

@@ -3,7 +3,7 @@
 One row per forwarding reader (``webhook``): the id of the last event it queued to the outbox,
 moved in the same transaction (storage.cursors).
 
-Revision ID: 0012_exports
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-04 23:00:00
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 from storage.schema import UtcDateTime
 
-revision = "0012_exports"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
