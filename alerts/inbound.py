@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alerts.acting import acting_user
 from alerts.config import AlertsConfig
 from alerts.deadlines import compute_deadlines
 from alerts.notify import notify
@@ -128,12 +129,14 @@ def parse_request(data: Mapping[str, Any]) -> InboundRequest:
 
 
 def receive(store: SqlStore, config: AlertsConfig, request: InboundRequest, by: str,
-            now: dt.datetime | None = None) -> Received:
+            now: dt.datetime | None = None, *, version: int | None = None) -> Received:
     """Take one item in, in one transaction: the incident, its assignment or triage, the item, the
-    audit entries and the notifications, or nothing. A known reference returns its incident."""
+    audit entries and the notifications, or nothing. A known reference returns its incident.
+    ActorRefused when ``by`` may not enter items (any more: ``alerts.acting``, checked here)."""
     now = now or utcnow()
     jurisdiction = config.jurisdiction
     with store.begin() as tx:
+        acting_user(tx, by, "inbound", version=version)
         known = tx.find_inbound(request.origin.value, request.reference)
         if known is not None:
             incident = tx.get_incident(known.incident_id)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
+from alerts.acting import ActorRefused
 from alerts.config import AlertsConfig
 from alerts.registry import ACTIONS, http_actions
 from core.errors import NotFoundError, WorkflowError
@@ -50,7 +51,9 @@ def _act(action: str, incident_id: int, body: BaseModel | None, user: Principal,
     now = utcnow()
     try:
         incident = apply_action(store, config, incident_id, action, actor=user.name, role=user.role,
-                                unit_scope=user.unit_scope, params=params, now=now)
+                                params=params, now=now)
+    except ActorRefused as exc:  # disabled, or of another role, since the token was checked
+        raise HTTPException(status_code=403, detail=str(exc)) from exc
     except NotFoundError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     except WorkflowError as exc:  # not allowed in this state, or a bad value the body schema cannot see

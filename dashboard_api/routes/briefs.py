@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
+from alerts.acting import ActorRefused, roles_for
 from briefing.briefs_service import month_tally, render_tally, submit_brief
 from briefing.quota import QuotaError, month_bounds, month_of
 from briefing.service import MEDIA_TYPES
@@ -87,7 +88,7 @@ def _who(user: Principal, submitter: str | None) -> str:
             raise HTTPException(status_code=403, detail="a unit submits only its own 信息简报")
         assert user.unit_code is not None  # a unit user always has its unit
         return user.unit_code
-    if user.role != "duty":
+    if user.role not in roles_for("brief"):
         raise HTTPException(status_code=403, detail=f"role {user.role!r} may not submit 信息简报")
     if not submitter:
         raise HTTPException(status_code=422, detail="submitter: which unit or department the brief is from")
@@ -104,7 +105,10 @@ def post_brief(body: BriefBody, user: PrincipalDep, store: StoreDep, jurisdictio
         raise HTTPException(status_code=422, detail="attachments: content_base64 is not base64") from exc
     now = utcnow()
     try:
-        brief_id = submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files, now)
+        brief_id = submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files, now,
+                                version=user.token_version)
+    except ActorRefused as exc:
+        raise HTTPException(status_code=403, detail=str(exc)) from exc
     except QuotaError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     with store.read() as tx:
