@@ -25,8 +25,9 @@ from sqlalchemy import func, select, update
 
 from alerts.config import alerts_config
 from alerts.paging import acknowledge
+from alerts.registry import ActionInput, apply
 from core.duty import PageState, Person, Shift, ShiftKind
-from core.errors import WorkflowError
+from core.errors import NotFoundError, WorkflowError
 from core.jurisdiction import load_jurisdiction
 from core.models import Grade
 from core.timeutil import utcnow
@@ -264,6 +265,38 @@ def test_user_admin_rechecks_the_admin(world, write, how):
     refused(lambda: ADMIN_WRITES[write](store, boss))
     with store.read() as tx:
         assert [(u.name, u.role, u.active, u.token_version, u.password_hash) for u in tx.list_users()] == before
+
+
+# --- incident actions: every read they depend on is in their transaction -----------------------------
+
+def test_a_unit_asking_to_extend_another_units_incident_learns_nothing(world):
+    """延期 by hours reads the step's deadline to add to: in the action's transaction, after the
+    unit is checked, so another unit's incident is "not found" whatever step is asked about (it
+    used to be read first, and "no such deadline" told the unit the incident exists)."""
+    store = world
+    theirs = add_incident(store, title="t", text="观音桥噪音扰民", unit_code=UNIT_B, unit="观音桥街道")
+    for step in ("response", "press"):  # a deadline it has, and one it has not
+        with pytest.raises(NotFoundError):
+            apply(store, CONFIG, "extend", theirs, ActionInput(actor="unit_a", now=utcnow(), role="unit", step=step,
+                                                               hours=24, text="等监测"))
+    with store.read() as tx:
+        assert [a.action for a in tx.audit_for(theirs)] == ["open"]
+
+
+def test_a_merge_tells_a_missing_incident_from_a_missing_target(world):
+    store = world
+    here = add_incident(store, title="t", text="石马河又黑又臭", unit_code=UNIT_A, unit="石马河街道")
+    gone = here + 100
+    with pytest.raises(NotFoundError):
+        apply(store, CONFIG, "merge", gone, ActionInput(actor="duty1", now=utcnow(), role="duty", into=here))
+    with pytest.raises(NotFoundError):
+        apply(store, CONFIG, "merge", gone, ActionInput(actor="duty1", now=utcnow(), role="duty", into=gone + 1))
+    for action in ("merge", "move"):
+        with pytest.raises(WorkflowError, match=f"目标事件 #{gone} 不存在"):
+            apply(store, CONFIG, action, here, ActionInput(actor="duty1", now=utcnow(), role="duty", into=gone,
+                                                           post_ids=(1,)))
+    with store.read() as tx:
+        assert [a.action for a in tx.audit_for(here)] == ["open"]
 
 
 # --- two officers take one page at once ---------------------------------------------------------------
