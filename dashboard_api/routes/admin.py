@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from alerts.acting import ActorRefused, acting_user, roles_for
+from alerts.acting import acting_user, roles_for
 from core.errors import StoreError
 from core.jurisdiction import Jurisdiction
 from core.passwords import hash_password, password_problem
 from core.timeutil import utcnow
 from dashboard_api.bodies import UserCreateBody, UserUpdateBody
 from dashboard_api.deps import AdminDep, JurisdictionDep, Principal, ReaderDep, StoreDep, require_roles
-from dashboard_api.errors import ERRORS
+from dashboard_api.errors import ERRORS, refusals
 from dashboard_api.schemas import DepartmentPublic, ErrorPublic, JurisdictionPublic, UnitPublic, UserPublic
 from storage.rows import User
 
@@ -55,11 +55,9 @@ def create_user(body: UserCreateBody, admin: UsersDep, store: StoreDep, jurisdic
         raise HTTPException(status_code=422, detail="only a unit user has a unit_code")
     hashed = hash_password(body.password)  # slow on purpose: before the write lock
     try:
-        with store.begin() as tx:
+        with refusals(), store.begin() as tx:
             acting_user(tx, admin.name, "users", version=admin.token_version)
             user = tx.add_user(body.name, body.role, body.unit_code, hashed, utcnow())
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
     except StoreError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return _public(user, jurisdiction)
@@ -75,18 +73,15 @@ def update_user(name: str, body: UserUpdateBody, admin: UsersDep, store: StoreDe
     if body.password is not None:
         _acceptable(body.password, name)
     hashed = hash_password(body.password) if body.password is not None else None  # slow: before the lock
-    try:
-        with store.begin() as tx:
-            acting_user(tx, admin.name, "users", version=admin.token_version)
-            if tx.get_user(name) is None:
-                raise HTTPException(status_code=404, detail=f"user {name!r} not found")
-            if body.active is not None:
-                tx.set_user_active(name, body.active)
-            if hashed is not None:
-                tx.set_user_password(name, hashed)
-            user = tx.get_user(name)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
+    with refusals(), store.begin() as tx:
+        acting_user(tx, admin.name, "users", version=admin.token_version)
+        if tx.get_user(name) is None:
+            raise HTTPException(status_code=404, detail=f"user {name!r} not found")
+        if body.active is not None:
+            tx.set_user_active(name, body.active)
+        if hashed is not None:
+            tx.set_user_password(name, hashed)
+        user = tx.get_user(name)
     assert user is not None
     return _public(user, jurisdiction)
 

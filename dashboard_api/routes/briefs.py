@@ -16,13 +16,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from alerts.acting import ActorRefused, roles_for
+from alerts.acting import roles_for
 from briefing.briefs_service import month_tally, render_tally, submit_brief
 from briefing.quota import QuotaError, month_bounds, month_of
 from briefing.service import MEDIA_TYPES
 from core.timeutil import utcnow
 from dashboard_api.deps import MAX_ID, JurisdictionDep, OverviewDep, Principal, PrincipalDep, StoreDep
-from dashboard_api.errors import ERRORS
+from dashboard_api.errors import ERRORS, refusals
 from storage.briefs import StoredBrief
 
 router = APIRouter(tags=["briefs"])
@@ -105,10 +105,9 @@ def post_brief(body: BriefBody, user: PrincipalDep, store: StoreDep, jurisdictio
         raise HTTPException(status_code=422, detail="attachments: content_base64 is not base64") from exc
     now = utcnow()
     try:
-        brief_id = submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files, now,
-                                version=user.token_version)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
+        with refusals():
+            brief_id = submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files, now,
+                                    version=user.token_version)
     except QuotaError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     with store.read() as tx:

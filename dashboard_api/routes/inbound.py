@@ -14,18 +14,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from alerts.acting import ActorRefused, roles_for
+from alerts.acting import roles_for
 from alerts.config import AlertsConfig
 from alerts.escalation import overdue_step_names
 from alerts.inbound import InboundError, parse_request, receive
 from alerts.reporting import request_sending
-from core.errors import NotFoundError, WorkflowError
 from core.models import Step
 from core.settings import load_settings
 from core.sharing import UPPER_LABELS, SendChannel
 from core.timeutil import utcnow
 from dashboard_api.deps import MAX_ID, AlertsDep, OverviewDep, Principal, StoreDep, require_roles
-from dashboard_api.errors import ACTION_ERRORS, ERRORS
+from dashboard_api.errors import ACTION_ERRORS, ERRORS, refusals
 from dashboard_api.routes.reports import SenderDep, SendingPublic
 from storage.sql import SqlStore
 
@@ -94,9 +93,8 @@ class FeedbackSendBody(BaseModel):
 def _take(store: SqlStore, config: AlertsConfig, body: InboundBody, by: str, response: Response,
           version: int | None = None) -> ReceivedPublic:
     try:
-        got = receive(store, config, parse_request(body.model_dump()), by, utcnow(), version=version)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
+        with refusals():
+            got = receive(store, config, parse_request(body.model_dump()), by, utcnow(), version=version)
     except InboundError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     response.status_code = 200 if got.duplicate else 201
@@ -161,13 +159,7 @@ def send_feedback(inbound_id: InboundId, body: FeedbackSendBody, user: SenderDep
         raise HTTPException(status_code=404, detail=f"交办事项 #{inbound_id} 不存在")
     if item.feedback is None:
         raise HTTPException(status_code=409, detail=f"交办事项 {item.reference} 尚未办结，反馈尚未生成")
-    try:
+    with refusals(422):
         sending = request_sending(store, config, None, item.origin, body.channel.value, body.address, user.name,
                                   body.note, utcnow(), inbound_id=inbound_id, version=user.token_version)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    except WorkflowError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
     return SendingPublic.of(sending)

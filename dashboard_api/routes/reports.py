@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from alerts.acting import ActorRefused, roles_for
+from alerts.acting import roles_for
 from alerts.reporting import mark_sent, request_sending, retry
 from briefing.report_service import build_special_report, keep_special_report
 from briefing.service import MEDIA_TYPES
 from briefing.special_report import SpecialReport, SpecialReportError, render
-from core.errors import NotFoundError, WorkflowError
+from core.errors import NotFoundError
 from core.sharing import (
     REPORT_KIND_LABELS,
     SEND_CHANNEL_LABELS,
@@ -39,7 +39,7 @@ from dashboard_api.deps import (
     StoreDep,
     require_roles,
 )
-from dashboard_api.errors import ACTION_ERRORS, ERRORS
+from dashboard_api.errors import ACTION_ERRORS, ERRORS, refusals
 from storage.reports import Sending, StoredReport
 from storage.sql import SqlStore
 
@@ -156,11 +156,8 @@ def write_report(incident_id: IncidentId, user: WriterDep, store: StoreDep, juri
     after the 终报, or its number taken by another officer a moment ago)."""
     built = _built(store, jurisdiction, incident_id, body.kind if body else None)
     try:
-        kept = keep_special_report(store, built, user.name, version=user.token_version)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        with refusals():
+            kept = keep_special_report(store, built, user.name, version=user.token_version)
     except SpecialReportError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return ReportPublic.of(kept, [])
@@ -196,29 +193,17 @@ def send_report(report_id: ReportId, body: SendBody, user: SenderDep, store: Sto
                 config: AlertsDep) -> SendingPublic:
     """报送 a kept version: email (DOCX attached) and webhook are queued and sent by the job (retried;
     failures stay visible); ``manual`` records one sent another way, now, by this user."""
-    try:
+    with refusals(422):
         sending = request_sending(store, config, report_id, body.recipient, body.channel.value, body.address,
                                   user.name, body.note, utcnow(), version=user.token_version)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    except WorkflowError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
     return SendingPublic.of(sending)
 
 
 @router.post("/api/sendings/{sending_id}/sent", response_model=SendingPublic, responses=ACTION_ERRORS)
 def mark_sending_sent(sending_id: SendingId, user: SenderDep, store: StoreDep, config: AlertsDep) -> SendingPublic:
     """Record a pending or failed sending as delivered another way (409 when it was sent already)."""
-    try:
+    with refusals():
         mark_sent(store, config, sending_id, user.name, utcnow(), version=user.token_version)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    except WorkflowError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
     with store.read() as tx:
         found = tx.get_sending(sending_id)
     assert found is not None  # it was just marked
@@ -228,14 +213,8 @@ def mark_sending_sent(sending_id: SendingId, user: SenderDep, store: StoreDep, c
 @router.post("/api/sendings/{sending_id}/retry", response_model=SendingPublic, responses=ACTION_ERRORS)
 def retry_sending(sending_id: SendingId, user: SenderDep, store: StoreDep) -> SendingPublic:
     """Queue a failed sending again (409 unless it had failed)."""
-    try:
+    with refusals():
         return SendingPublic.of(retry(store, sending_id, user.name, utcnow(), version=user.token_version))
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    except WorkflowError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
 @router.get("/api/sendings", response_model=list[SendingPublic], responses=ERRORS)

@@ -3,7 +3,8 @@
 
 The rules are in :mod:`alerts.duty`, :mod:`alerts.paging` and :mod:`alerts.handover`; this module
 only checks who may ask and turns refusals into HTTP answers. Each write checks the state in the
-statement that writes it (a page taken twice, a hand-over accepted by someone else: 409).
+statement that writes it (a page taken twice, a hand-over accepted by someone else: 409), and its
+user again in that transaction (disabled or moved off the desk since the token was checked: 403).
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from alerts.handover import accept, remark
 from alerts.paging import acknowledge, read_ack
 from briefing.duty_log import build_duty_log, month_bounds, render_duty_log
 from core.duty import HandoverState, PageState, Tier
-from core.errors import NotFoundError
 from core.timeutil import utcnow
 from dashboard_api.bodies import OverrideBody, RemarksBody
 from dashboard_api.deps import MAX_ID, AlertsDep, OverviewDep, Principal, StoreDep, require_roles
-from dashboard_api.errors import ACTION_ERRORS, ERRORS
+from dashboard_api.errors import ACTION_ERRORS, ERRORS, refusals
 from dashboard_api.schemas import DutyNowPublic, GapPublic, HandoverPublic, PagePublic, ShiftPublic
 from storage.sql import Tx
 
@@ -88,14 +88,10 @@ def month_view(_user: OverviewDep, store: StoreDep, month: Month) -> list[ShiftP
 def override_shift(shift_id: ShiftId, body: OverrideBody, user: DeskDep, store: StoreDep) -> ShiftPublic:
     """代班/换班: put someone else in one slot of a shift, recorded in the duty log with who approved it."""
     try:
-        with store.begin() as tx:
+        with refusals(), store.begin() as tx:
             changed = override(tx, shift_id, Tier(body.tier), body.person.strip(), body.phone,
                                approved_by=body.approved_by, reason=body.reason, actor=user.name, now=utcnow(),
                                version=user.token_version)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
     except DutyError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return ShiftPublic.of(changed)
@@ -104,17 +100,14 @@ def override_shift(shift_id: ShiftId, body: OverrideBody, user: DeskDep, store: 
 @router.post("/api/rota/pages/{page_id}/ack", response_model=PagePublic, responses=ACTION_ERRORS)
 def ack_page(page_id: PageId, user: TakerDep, store: StoreDep) -> PagePublic:
     """Take a page (确认接警): it stops climbing and is never sent again; the audit and duty logs say who."""
-    try:
-        with store.begin() as tx:
-            if tx.get_page(page_id) is None:
-                raise HTTPException(status_code=404, detail=f"no page {page_id}")
-            if not acknowledge(tx, page_id, user.name, "console", utcnow(), version=user.token_version):
-                raise HTTPException(status_code=409, detail="this page was acknowledged already")
-            page = tx.get_page(page_id)
-            assert page is not None
-            return _pages(tx, [page])[0]
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
+    with refusals(), store.begin() as tx:
+        if tx.get_page(page_id) is None:
+            raise HTTPException(status_code=404, detail=f"no page {page_id}")
+        if not acknowledge(tx, page_id, user.name, "console", utcnow(), version=user.token_version):
+            raise HTTPException(status_code=409, detail="this page was acknowledged already")
+        page = tx.get_page(page_id)
+        assert page is not None
+        return _pages(tx, [page])[0]
 
 
 def _pending_handover(tx: Tx, handover_id: int) -> None:
@@ -129,14 +122,11 @@ def _pending_handover(tx: Tx, handover_id: int) -> None:
 @router.post("/api/rota/handovers/{handover_id}/accept", response_model=HandoverPublic, responses=ACTION_ERRORS)
 def accept_handover(handover_id: HandoverId, user: OfficerDep, store: StoreDep) -> HandoverPublic:
     """Take the hand-over (接班): only the incoming officer or the shift's backup, once."""
-    try:
-        with store.begin() as tx:
-            _pending_handover(tx, handover_id)
-            if not accept(tx, handover_id, user.name, utcnow(), version=user.token_version):
-                raise HTTPException(status_code=403, detail="only the incoming officer or the shift's backup takes it")
-            taken = tx.get_handover(handover_id)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
+    with refusals(), store.begin() as tx:
+        _pending_handover(tx, handover_id)
+        if not accept(tx, handover_id, user.name, utcnow(), version=user.token_version):
+            raise HTTPException(status_code=403, detail="only the incoming officer or the shift's backup takes it")
+        taken = tx.get_handover(handover_id)
     assert taken is not None
     return HandoverPublic.of(taken)
 
@@ -144,14 +134,11 @@ def accept_handover(handover_id: HandoverId, user: OfficerDep, store: StoreDep) 
 @router.post("/api/rota/handovers/{handover_id}/remarks", response_model=HandoverPublic, responses=ACTION_ERRORS)
 def handover_remarks(handover_id: HandoverId, body: RemarksBody, user: OfficerDep, store: StoreDep) -> HandoverPublic:
     """The outgoing officer's remarks (交班备注), until the hand-over is taken."""
-    try:
-        with store.begin() as tx:
-            _pending_handover(tx, handover_id)
-            if not remark(tx, handover_id, body.remarks, user.name, version=user.token_version):
-                raise HTTPException(status_code=403, detail="only the outgoing officer writes the remarks")
-            written = tx.get_handover(handover_id)
-    except ActorRefused as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
+    with refusals(), store.begin() as tx:
+        _pending_handover(tx, handover_id)
+        if not remark(tx, handover_id, body.remarks, user.name, version=user.token_version):
+            raise HTTPException(status_code=403, detail="only the outgoing officer writes the remarks")
+        written = tx.get_handover(handover_id)
     assert written is not None
     return HandoverPublic.of(written)
 

@@ -39,6 +39,7 @@ from storage.sql import SqlStore, Tx
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users
 
 JURISDICTION = load_jurisdiction("jiangbei")
+ROUNDS = 10  # of each race
 CONFIG = alerts_config(JURISDICTION)
 
 
@@ -221,6 +222,43 @@ def test_entering_an_item_rechecks_the_user(world, how):
     assert (count(store, "inbound_items"), count(store, "incidents"), count(store, "audit_log")) == (0, 0, 0)
 
 
+def _together(calls: list[Callable[[], object]]) -> list[object]:
+    """Run the calls at the same moment from as many threads; each one's result or exception."""
+    barrier = threading.Barrier(len(calls))
+    out: list[object] = [None] * len(calls)
+
+    def run(k: int) -> None:
+        barrier.wait()
+        try:
+            out[k] = calls[k]()
+        except Exception as exc:  # recorded: the test says what is allowed
+            out[k] = exc
+
+    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return out
+
+
+def test_one_item_entered_twice_at_once_is_one_incident(sql_store):
+    """The platform pushes an item while the desk types it in (or the platform retries): both
+    answered, one new and one duplicate of it, never a server error (PostgreSQL let both look for
+    the reference before either wrote it; the unique key refused the second with an error)."""
+    store = sql_store
+    seed_users(store)
+    officer = principal(store, "duty1")
+    for n in range(ROUNDS):
+        body = inbound.InboundBody(origin="city_bureau", reference=f"渝环舆〔2026〕{n}号", text="石马河有死鱼",
+                                   deadline="2026-12-05T18:00:00+08:00", unit=UNIT_A)
+        got = _together([lambda b=body: inbound.enter_item(b, officer, store, CONFIG, Response()),
+                         lambda b=body: inbound.platform_item(b, store, CONFIG, Response())])
+        assert sorted(str(getattr(g, "duplicate", repr(g))) for g in got) == ["False", "True"], f"round {n}: {got}"
+        assert got[0].inbound_id == got[1].inbound_id and got[0].incident_id == got[1].incident_id
+    assert (count(store, "inbound_items"), count(store, "incidents")) == (ROUNDS, ROUNDS)
+
+
 # --- 信息简报 -------------------------------------------------------------------------------------------------
 
 BRIEF_CHANGES = {**CHANGES, "demoted": lambda tx, name: _set(tx, name, role="leader", unit_code=None),
@@ -301,29 +339,17 @@ def test_a_merge_tells_a_missing_incident_from_a_missing_target(world):
 
 # --- two officers take one page at once ---------------------------------------------------------------
 
-ROUNDS = 10
-
 
 def _race(store: SqlStore, officers: list[Principal], page_id: int) -> dict[str, object]:
     """Each officer presses 确认接警 at once; who got the page (their name), a status, or an exception."""
-    barrier = threading.Barrier(len(officers))
-    out: dict[str, object] = {}
-
-    def take(officer: Principal) -> None:
-        barrier.wait()
+    def take(officer: Principal) -> object:
         try:
-            out[officer.name] = rota.ack_page(page_id, officer, store).acked_by
+            return rota.ack_page(page_id, officer, store).acked_by
         except HTTPException as exc:
-            out[officer.name] = exc.status_code
-        except Exception as exc:  # recorded: the test says what is allowed
-            out[officer.name] = exc
+            return exc.status_code
 
-    threads = [threading.Thread(target=take, args=(o,), daemon=True) for o in officers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return out
+    got = _together([lambda o=o: take(o) for o in officers])
+    return {o.name: g for o, g in zip(officers, got, strict=True)}
 
 
 def test_two_officers_take_one_page_once(sql_store):
