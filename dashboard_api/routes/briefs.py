@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -30,11 +31,17 @@ Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
                                     description="YYYY-MM (Beijing time); default: this month")]
 
 
+# A media type as RFC 6838 spells one (type/subtype, no parameters): it goes back out in a header,
+# which takes Latin-1 only.
+MIME = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$"
+DOWNLOAD = "application/octet-stream"
+
+
 class AttachmentBody(BaseModel):
     """A file sent along, base64-encoded."""
 
     name: str = Field(min_length=1, max_length=200)
-    mime: str = Field(default="application/octet-stream", max_length=100)
+    mime: str = Field(default=DOWNLOAD, max_length=100, pattern=MIME, examples=["image/png"])
     content_base64: str = Field(max_length=7_000_000)
 
 
@@ -160,6 +167,7 @@ def get_file(file_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: PrincipalDep,
     if found is None or user.unit_scope not in (None, found[3]):
         raise HTTPException(status_code=404, detail=f"附件 #{file_id} 不存在")
     name, mime, data, _ = found
-    return Response(content=data, media_type=mime, headers={
+    served = mime if re.fullmatch(MIME, mime) else DOWNLOAD  # one kept before the body checked it
+    return Response(content=data, media_type=served, headers={
         "Content-Disposition": "attachment; filename*=UTF-8''" + quote(name),
         "X-Content-Type-Options": "nosniff"})
