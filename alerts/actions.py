@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from alerts.acting import acting_user, own_unit
 from alerts.config import AlertsConfig
 from alerts.deadlines import compute_deadlines, lower_deadlines, raise_deadlines, restart_step
 from alerts.detection import regrade
@@ -26,6 +27,7 @@ from alerts.labelling import label_incident, label_unit
 from alerts.notify import notify
 from alerts.workflow import (
     ACTION_LABELS,
+    DEPARTMENT,
     RECORDABLE_STEPS,
     STEP_DONE_BY,
     check_assignee,
@@ -34,7 +36,6 @@ from alerts.workflow import (
     check_grade,
     check_merge,
     check_return,
-    check_role,
     require_text,
     target_state,
 )
@@ -53,18 +54,42 @@ def _load(tx: Tx, incident_id: int, actor: str, action: str) -> Incident:
     the incident between the console's check and this write, and that change either commits
     before this read (and is seen) or waits for this transaction to end. Actors that are no
     console user (the command line, the system) act as the duty desk."""
-    user = tx.get_user(actor)
-    if user is not None:
-        if not user.active:
-            raise WorkflowError(f"用户 {actor} 已停用")
-        check_role(action, user.role)
+    user = acting_user(tx, actor, action)
     incident = tx.get_incident_for_update(incident_id)
-    hidden = user is not None and (
-        (user.role == "unit" and incident is not None and incident.unit_code != user.unit_code)
-        or (user.role == "department" and tx.active_copy(incident_id, user.department_code) is None))
+    if user is not None and user.role == DEPARTMENT:  # 会办: only while the incident is copied to it
+        hidden = tx.active_copy(incident_id, user.department_code) is None
+    else:
+        hidden = incident is not None and not own_unit(user, incident.unit_code)
     if incident is None or hidden:
         raise NotFoundError(f"事件 #{incident_id} 不存在")
     return incident
+
+
+def _pair(tx: Tx, source_id: int, target_id: int, actor: str, action: str) -> tuple[Incident, Incident]:
+    """The incident acted on and the one it goes into (并单, 移帖), each read by :func:`_load`,
+    locked in id order so two such actions on a pair in opposite directions cannot deadlock. A
+    missing source is not found; a missing target is a bad request (WorkflowError)."""
+    locked: dict[int, Incident] = {}
+    for incident_id in sorted({source_id, target_id}):
+        try:
+            locked[incident_id] = _load(tx, incident_id, actor, action)
+        except NotFoundError:
+            if incident_id == source_id:
+                raise
+    if target_id not in locked:
+        raise WorkflowError(f"目标事件 #{target_id} 不存在")
+    return locked[source_id], locked[target_id]
+
+
+def _until(incident: Incident, step: str, until: dt.datetime | dt.timedelta) -> dt.datetime:
+    """A step's new deadline, given as a time or as how much later than its deadline now (read
+    under the lock, so an extension asked "24 h more" adds to what is stored, not to a stale copy)."""
+    if isinstance(until, dt.datetime):
+        return until
+    current = incident.deadlines.get(step)
+    if current is None:
+        raise WorkflowError(f"事件 #{incident.id} 没有「{step}」时限")
+    return current + until
 
 
 @contextmanager
@@ -210,10 +235,7 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
     source as merged. Returns the target (its grade may rise)."""
     now = now or utcnow()
     with store.begin() as tx:
-        # Locked in id order, so two merges of the same pair in opposite directions cannot deadlock.
-        first, second = sorted((source_id, target_id))
-        locked = {first: _load(tx, first, actor, "merge"), second: _load(tx, second, actor, "merge")}
-        source, target = locked[source_id], locked[target_id]
+        source, target = _pair(tx, source_id, target_id, actor, "merge")
         target_state("merge", source)
         check_merge(source, target)
         assert source.id is not None and target.id is not None
@@ -243,13 +265,14 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
         return target
 
 
-def extend(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, until: dt.datetime, actor: str,
-           reason: str | None, now: dt.datetime | None = None) -> Incident:
-    """延期: move a step's deadline later; only before it has passed, with a reason."""
+def extend(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, until: dt.datetime | dt.timedelta,
+           actor: str, reason: str | None, now: dt.datetime | None = None) -> Incident:
+    """延期: move a step's deadline later (to ``until``, or by it); only before it has passed, with a reason."""
     now = now or utcnow()
     with _acting(store, incident_id, actor, "extend") as (tx, incident):
         target_state("extend", incident)
         text = require_text(reason, "延期理由")
+        until = _until(incident, step, until)
         old = incident.deadlines.get(step)
         incident.deadlines[step] = check_extension(incident, step, until, now)
         incident.updated_at = now
@@ -262,8 +285,9 @@ def extend(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, u
         return incident
 
 
-def request_extension(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, until: dt.datetime,
-                      actor: str, reason: str | None, now: dt.datetime | None = None) -> Incident:
+def request_extension(store: SqlStore, config: AlertsConfig, incident_id: int, step: str,
+                      until: dt.datetime | dt.timedelta, actor: str, reason: str | None,
+                      now: dt.datetime | None = None) -> Incident:
     """申请延期: a unit asks for a later deadline. Checked like a grant, recorded in the audit log
     and the feed (the duty desk grants it with :func:`extend`); the deadline does not move."""
     now = now or utcnow()
@@ -273,6 +297,7 @@ def request_extension(store: SqlStore, config: AlertsConfig, incident_id: int, s
         current = incident.deadlines.get(step)
         if current is None:
             raise WorkflowError(f"事件 #{incident.id} 没有「{step}」时限")
+        until = _until(incident, step, until)
         check_extension(incident, step, until, now)
         hours = (until - current).total_seconds() / 3600
         _audit(tx, incident, actor, "extend_request", incident.state, now,

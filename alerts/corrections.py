@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from alerts.actions import _acting, _audit, _load
+from alerts.actions import _acting, _audit, _pair
 from alerts.config import AlertsConfig
 from alerts.deadlines import compute_deadlines
 from alerts.detection import regrade
@@ -164,9 +164,7 @@ def move(store: SqlStore, config: AlertsConfig, incident_id: int, post_ids: list
     if into is None:
         raise WorkflowError("移帖需要指定目标事件")
     with store.begin() as tx:
-        # Locked in id order, as merge does, so two moves between a pair cannot deadlock.
-        locked = {i: _load(tx, i, actor, "move") for i in sorted({incident_id, into})}
-        source, target = locked[incident_id], locked[into]
+        source, target = _pair(tx, incident_id, into, actor, "move")
         assert source.id is not None and target.id is not None
         target_state("move", source)
         check_merge(source, target)

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alerts.acting import acting_user
 from alerts.rota import RotaPolicy, gaps, next_shift, on_duty
 from alerts.rota_file import ROLES_FOR, ParsedRota, normalise_phone, parse_rota, read_rows
 from core.duty import Person, Shift, Tier
@@ -61,9 +62,11 @@ def duty_board(tx: Tx, policy: RotaPolicy, now: dt.datetime) -> DutyBoard:
 
 
 def override(tx: Tx, shift_id: int, tier: Tier, name: str, phone: str | None, *, approved_by: str, reason: str,
-             actor: str, now: dt.datetime) -> Shift:
+             actor: str, now: dt.datetime, version: int | None = None) -> Shift:
     """代班/换班 on one shift, checked like an imported line; DutyError when refused, NotFoundError
-    when there is no such shift."""
+    when there is no such shift, ActorRefused when ``actor`` may not keep the rota (any more:
+    ``alerts.acting``, in this transaction)."""
+    acting_user(tx, actor, "override", version=version)
     roles = people(tx)
     if roles.get(name) is None:
         raise DutyError(f"{name!r} is not an active console user")

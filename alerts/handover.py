@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from alerts.acting import acting_user
 from alerts.config import AlertsConfig
 from alerts.paging import HANDLED, page_recipients
 from alerts.rota import gaps, on_duty
@@ -116,9 +117,10 @@ def _tell(tx: Tx, config: AlertsConfig, channels: Collection[str], shift: Shift,
                            not_before=now, group=dt.timedelta(0))
 
 
-def accept(tx: Tx, handover_id: int, actor: str, now: dt.datetime) -> bool:
-    """The incoming officer (or the backup) takes the hand-over; False when they may not, or it
-    was taken already."""
+def accept(tx: Tx, handover_id: int, actor: str, now: dt.datetime, *, version: int | None = None) -> bool:
+    """The incoming officer (or the backup) takes the hand-over; False when they are not the
+    shift's, or it was taken already; ActorRefused when ``actor`` may not (``alerts.acting``)."""
+    acting_user(tx, actor, "handover", version=version)
     if not tx.accept_handover(handover_id, actor, now):
         return False
     found = tx.get_handover(handover_id)
@@ -127,3 +129,10 @@ def accept(tx: Tx, handover_id: int, actor: str, now: dt.datetime) -> bool:
                     detail={"handover_id": handover_id,
                             "after_minutes": round((now - found["created_at"]).total_seconds() / 60, 1)})
     return True
+
+
+def remark(tx: Tx, handover_id: int, remarks: str, actor: str, *, version: int | None = None) -> bool:
+    """The outgoing officer's remarks (交班备注) while the hand-over is not yet taken; False when
+    ``actor`` is not the outgoing officer or it was taken; ActorRefused as for :func:`accept`."""
+    acting_user(tx, actor, "handover", version=version)
+    return tx.handover_remarks(handover_id, remarks, actor)

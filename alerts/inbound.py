@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alerts.acting import acting_user
 from alerts.config import AlertsConfig
 from alerts.deadlines import compute_deadlines
 from alerts.notify import notify
 from alerts.reporting import check_address
 from alerts.workflow import ACTION_LABELS
-from core.errors import EcowatchError, WorkflowError
+from core.errors import EcowatchError, StoreError, WorkflowError
 from core.models import TOPICS, AuditEntry, Grade, Incident, State, Step
 from core.sharing import UPPER_LABELS, SendChannel, SendState, Upper
 from core.timeutil import parse_time, to_local, utcnow
@@ -128,52 +129,73 @@ def parse_request(data: Mapping[str, Any]) -> InboundRequest:
 
 
 def receive(store: SqlStore, config: AlertsConfig, request: InboundRequest, by: str,
-            now: dt.datetime | None = None) -> Received:
+            now: dt.datetime | None = None, *, version: int | None = None) -> Received:
     """Take one item in, in one transaction: the incident, its assignment or triage, the item, the
-    audit entries and the notifications, or nothing. A known reference returns its incident."""
+    audit entries and the notifications, or nothing. A known reference returns its incident, also
+    when the same item comes twice at once (PostgreSQL lets both look before either writes: the
+    unique reference refuses the second whole, and it is answered as the duplicate it is).
+    ActorRefused when ``by`` may not enter items (any more: ``alerts.acting``, checked here)."""
     now = now or utcnow()
+    try:
+        with store.begin() as tx:
+            acting_user(tx, by, "inbound", version=version)
+            known = tx.find_inbound(request.origin.value, request.reference)
+            if known is not None:
+                return _known(tx, known)
+            return _new(tx, config, request, by, now)
+    except StoreError:
+        with store.read() as tx:
+            known = tx.find_inbound(request.origin.value, request.reference)
+            if known is None:
+                raise
+            return _known(tx, known)
+
+
+def _known(tx: Tx, known: InboundItem) -> Received:
+    """The answer for an item entered before: its incident; nothing new is written."""
+    incident = tx.get_incident(known.incident_id)
+    return Received(known.incident_id, known.id, True, incident is None or incident.unit_code is None,
+                    known.late_on_arrival)
+
+
+def _new(tx: Tx, config: AlertsConfig, request: InboundRequest, by: str, now: dt.datetime) -> Received:
+    """A new item: its incident (assigned, or in the triage queue), the item, audit and notifications."""
     jurisdiction = config.jurisdiction
-    with store.begin() as tx:
-        known = tx.find_inbound(request.origin.value, request.reference)
-        if known is not None:
-            incident = tx.get_incident(known.incident_id)
-            return Received(known.incident_id, known.id, True, incident is None or incident.unit_code is None,
-                            known.late_on_arrival)
-        unit = (jurisdiction.unit(request.unit) or jurisdiction.unit_by_name(request.unit)) if request.unit else None
-        late = request.deadline <= now
-        deadlines = compute_deadlines(jurisdiction.deadlines, request.grade, now)
-        deadlines[Step.HANDBACK.value] = request.deadline
-        origin = UPPER_LABELS[request.origin.value]
-        reasons = [f"上级交办：{origin}（{request.reference}）"]
-        incident = Incident(title=request.title, unit=unit.name if unit else None,
-                            unit_code=unit.code if unit else None,
-                            topic=request.topic, grade=request.grade,
-                            state=State.ASSIGNED if unit else State.NEW, opened_at=now, updated_at=now,
-                            deadlines=deadlines, grade_reasons=reasons)
-        if unit is not None:
-            routed = jurisdiction.route(request.topic, f"{request.title}\n{request.text}")
-            incident.department = routed.name if routed else None
-        incident_id = tx.insert_incident(incident)
-        incident.id = incident_id
-        detail = {"origin": request.origin.value, "reference": request.reference, "deadline":
-                  request.deadline.isoformat(), "unit_given": request.unit, "late_on_arrival": late}
-        tx.add_audit(AuditEntry(incident_id, now, by, "inbound", None, State.NEW.value, detail))
-        item = tx.add_inbound(origin=request.origin.value, reference=request.reference, title=request.title,
-                              text=request.text, link=request.link, deadline=request.deadline, unit_given=request.unit,
-                              incident_id=incident_id, at=now, by=by, late=late,
-                              reply_channel=request.reply_channel.value if request.reply_channel else None,
-                              reply_address=request.reply_address)
-        flag = f"（期限 {to_local(request.deadline):%m-%d %H:%M} 已过，到达即超期）" if late else ""
-        if unit is not None:
-            tx.add_assignment(incident_id, unit.code, unit.name, incident.department, by, now)
-            tx.add_audit(AuditEntry(incident_id, now, by, "assign", State.NEW.value, State.ASSIGNED.value,
-                                    {"unit": unit.name, "unit_code": unit.code, "department": incident.department}))
-            notify(tx, config, incident, "opened", f"{origin}交办（{request.reference}）交{unit.name}办理{flag}", now)
-        else:
-            notify(tx, config, incident, "triage", f"{origin}交办（{request.reference}），属地"
-                                                   f"「{request.unit or '未写明'}」无法识别，待分拣{flag}", now)
-        tx.announce_change(incident, "inbound", State.NEW.value, by, now)
-        return Received(incident_id, item.id, False, unit is None, late)
+    unit = (jurisdiction.unit(request.unit) or jurisdiction.unit_by_name(request.unit)) if request.unit else None
+    late = request.deadline <= now
+    deadlines = compute_deadlines(jurisdiction.deadlines, request.grade, now)
+    deadlines[Step.HANDBACK.value] = request.deadline
+    origin = UPPER_LABELS[request.origin.value]
+    reasons = [f"上级交办：{origin}（{request.reference}）"]
+    incident = Incident(title=request.title, unit=unit.name if unit else None,
+                        unit_code=unit.code if unit else None,
+                        topic=request.topic, grade=request.grade,
+                        state=State.ASSIGNED if unit else State.NEW, opened_at=now, updated_at=now,
+                        deadlines=deadlines, grade_reasons=reasons)
+    if unit is not None:
+        routed = jurisdiction.route(request.topic, f"{request.title}\n{request.text}")
+        incident.department = routed.name if routed else None
+    incident_id = tx.insert_incident(incident)
+    incident.id = incident_id
+    detail = {"origin": request.origin.value, "reference": request.reference, "deadline":
+              request.deadline.isoformat(), "unit_given": request.unit, "late_on_arrival": late}
+    tx.add_audit(AuditEntry(incident_id, now, by, "inbound", None, State.NEW.value, detail))
+    item = tx.add_inbound(origin=request.origin.value, reference=request.reference, title=request.title,
+                          text=request.text, link=request.link, deadline=request.deadline, unit_given=request.unit,
+                          incident_id=incident_id, at=now, by=by, late=late,
+                          reply_channel=request.reply_channel.value if request.reply_channel else None,
+                          reply_address=request.reply_address)
+    flag = f"（期限 {to_local(request.deadline):%m-%d %H:%M} 已过，到达即超期）" if late else ""
+    if unit is not None:
+        tx.add_assignment(incident_id, unit.code, unit.name, incident.department, by, now)
+        tx.add_audit(AuditEntry(incident_id, now, by, "assign", State.NEW.value, State.ASSIGNED.value,
+                                {"unit": unit.name, "unit_code": unit.code, "department": incident.department}))
+        notify(tx, config, incident, "opened", f"{origin}交办（{request.reference}）交{unit.name}办理{flag}", now)
+    else:
+        notify(tx, config, incident, "triage", f"{origin}交办（{request.reference}），属地"
+                                               f"「{request.unit or '未写明'}」无法识别，待分拣{flag}", now)
+    tx.announce_change(incident, "inbound", State.NEW.value, by, now)
+    return Received(incident_id, item.id, False, unit is None, late)
 
 
 def read_items(path: Path) -> Iterator[tuple[int, Mapping[str, Any] | None, str | None]]:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alerts.acting import acting_user
 from alerts.config import AlertsConfig
 from alerts.notify import subject_of
 from alerts.notify_rules import FEED, PUSH_CHANNELS, SMS, Recipient, recipients
@@ -213,9 +214,12 @@ def _page(tx: Tx, config: AlertsConfig, channels: Collection[str], incident: Inc
     tx.add_duty_log("page", SYSTEM, now, shift_id=shift_id, incident_id=incident.id, detail=detail)
 
 
-def acknowledge(tx: Tx, page_id: int, actor: str, via: str, now: dt.datetime) -> bool:
+def acknowledge(tx: Tx, page_id: int, actor: str, via: str, now: dt.datetime, *, version: int | None = None) -> bool:
     """Take a page (from the console or a signed link): the page stops, the audit log and the duty
-    log say who took it. False when it was not paging (taken already, or no such page)."""
+    log say who took it. False when it was not paging (taken already, or no such page);
+    ActorRefused when ``actor`` may not take pages (any more: ``alerts.acting``), checked here,
+    in the transaction that writes, so a person disabled since their link was sent takes nothing."""
+    acting_user(tx, actor, "page_ack", version=version)
     page = tx.get_page(page_id)
     if page is None or not tx.ack_page(page_id, actor, via, now):
         return False

@@ -77,6 +77,8 @@ class ActionSpec:
 
 
 def _reload(store: SqlStore, incident_id: int) -> Incident:
+    """The incident as the action left it, for the outcome: read after the action committed (every
+    check and read the action depends on is in its own transaction, ``alerts.actions``)."""
     with store.read() as tx:
         incident = tx.get_incident(incident_id)
     if incident is None:
@@ -123,22 +125,16 @@ def _reject(store: SqlStore, config: AlertsConfig, incident_id: int, inp: Action
 def _merge(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
     if inp.into is None:
         raise WorkflowError("并单需要指定目标事件")
-    _reload(store, incident_id)  # the incident acted on must exist: 404, not a bad target
-    try:
-        target = actions.merge(store, config, incident_id, inp.into, inp.actor, inp.text, inp.now)
-    except NotFoundError as exc:  # the acted-on incident exists; a missing target is a bad request
-        raise WorkflowError(f"目标事件 #{inp.into} 不存在") from exc
+    # A missing source is not found and a missing target a bad request: actions.merge tells them
+    # apart where it reads both, in its transaction.
+    target = actions.merge(store, config, incident_id, inp.into, inp.actor, inp.text, inp.now)
     return Outcome(_reload(store, incident_id), merged_into=target)
 
 
 def _extend(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
     step = str(inp.step or "")
-    until = inp.until
-    if until is None:
-        current = _reload(store, incident_id).deadlines.get(step)
-        if current is None:
-            raise WorkflowError(f"事件 #{incident_id} 没有「{step}」时限")
-        until = current + dt.timedelta(hours=float(inp.hours or 0))
+    # The API gives hours more: added to the deadline read under the lock, in the action's transaction.
+    until = inp.until if inp.until is not None else dt.timedelta(hours=float(inp.hours or 0))
     if inp.role == UNIT:
         # A unit only asks: the duty desk sees the request in its feed and grants it with its own extend.
         return Outcome(actions.request_extension(store, config, incident_id, step, until, inp.actor, inp.text,
@@ -182,12 +178,8 @@ def _split(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionI
 
 
 def _move(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    _reload(store, incident_id)  # the incident acted on must exist: 404, not a bad target
-    try:
-        target = corrections.move(store, config, incident_id, list(inp.post_ids), inp.into, inp.actor, inp.text,
-                                  inp.now)
-    except NotFoundError as exc:  # as for a merge: a missing target is a bad request
-        raise WorkflowError(f"目标事件 #{inp.into} 不存在") from exc
+    # As for a merge: a missing target is a bad request, told apart in the move's transaction.
+    target = corrections.move(store, config, incident_id, list(inp.post_ids), inp.into, inp.actor, inp.text, inp.now)
     return Outcome(_reload(store, incident_id), merged_into=target)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from alerts.acting import acting_user
 from alerts.config import AlertsConfig
 from alerts.deadlines import restart_step
 from alerts.notifiers import DeliveryError, Message, Notifier
@@ -113,10 +114,12 @@ def _record_feedback_sent(tx: Tx, sending: Sending, by: str, at: dt.datetime) ->
 
 def request_sending(store: SqlStore, config: AlertsConfig, report_id: int | None, recipient: str, channel: str,
                     address: str | None, by: str, note: str | None = None,
-                    now: dt.datetime | None = None, inbound_id: int | None = None) -> Sending:
+                    now: dt.datetime | None = None, inbound_id: int | None = None, *,
+                    version: int | None = None) -> Sending:
     """Record a sending of a kept report version (or, with ``inbound_id``, of an item's feedback):
     queued for email or webhook (the job sends it), or sent by hand now. NotFoundError for an
-    unknown version or item, WorkflowError for a bad value or a feedback not written yet."""
+    unknown version or item, WorkflowError for a bad value or a feedback not written yet,
+    ActorRefused (checked in the writing transaction, ``alerts.acting``) when ``by`` may not send."""
     now = now or utcnow()
     who = (recipient or "").strip()
     if not who:
@@ -127,6 +130,7 @@ def request_sending(store: SqlStore, config: AlertsConfig, report_id: int | None
         raise WorkflowError(f"未知报送方式 {channel!r}（{', '.join(SendChannel)}）") from exc
     where = check_address(how, address)
     with store.begin() as tx:
+        acting_user(tx, by, "send", version=version)
         if inbound_id is not None:
             item = tx.get_inbound(inbound_id)
             if item is None:
@@ -146,17 +150,33 @@ def request_sending(store: SqlStore, config: AlertsConfig, report_id: int | None
 
 
 def mark_sent(store: SqlStore, config: AlertsConfig, sending_id: int, by: str,
-              now: dt.datetime | None = None) -> None:
+              now: dt.datetime | None = None, *, version: int | None = None) -> None:
     """An officer records a pending or failed sending as delivered another way (fax, by hand);
-    WorkflowError when it was sent already, NotFoundError when unknown."""
+    WorkflowError when it was sent already, NotFoundError when unknown, ActorRefused when ``by``
+    may not send (any more)."""
     now = now or utcnow()
     with store.begin() as tx:
+        acting_user(tx, by, "send", version=version)
         found = tx.get_sending(sending_id)
         if found is None:
             raise NotFoundError(f"报送记录 #{sending_id} 不存在")
         if not tx.sending_done(sending_id, now, by):
             raise WorkflowError(f"报送记录 #{sending_id} 已报送")
         _record_sent(tx, config, found, by, now)
+
+
+def retry(store: SqlStore, sending_id: int, by: str, now: dt.datetime, *, version: int | None = None) -> Sending:
+    """重新发送: a failed sending goes back in the queue. WorkflowError unless it had failed,
+    NotFoundError when unknown, ActorRefused when ``by`` may not send (any more)."""
+    with store.begin() as tx:
+        acting_user(tx, by, "send", version=version)
+        if tx.get_sending(sending_id) is None:
+            raise NotFoundError(f"报送记录 #{sending_id} 不存在")
+        if not tx.retry_sending(sending_id, now):
+            raise WorkflowError(f"报送记录 #{sending_id} 未失败，无需重发")
+        found = tx.get_sending(sending_id)
+    assert found is not None
+    return found
 
 
 @dataclass(slots=True)

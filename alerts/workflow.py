@@ -57,7 +57,7 @@ ACTION_LABELS = {"assign": "交办", "reassign": "改派", "sign": "签收", "re
 UNDOABLE = ("dismiss", "dismiss_posts", "split", "move", "edit")
 # Who may take each action at the console (duty: 值班室; unit: the street/town it is assigned to;
 # department: a department the incident is copied to, 会办). Leaders and admins read. Checked by
-# alerts.actions in the transaction that writes; the registry's routes and the console's action list
+# alerts.acting in the transaction that writes; the registry's routes and the console's action list
 # read the same table. "extend_request" is a unit asking for an extension.
 DUTY, UNIT, DEPARTMENT = "duty", "unit", "department"
 ROLES: dict[str, tuple[str, ...]] = {
@@ -86,12 +86,6 @@ def target_state(action: str, incident: Incident) -> State:
     if action == "reopen":
         return S.ASSIGNED if incident.unit_code else S.NEW
     return to if to is not None else incident.state
-
-
-def check_role(action: str, role: str) -> None:
-    """A console user of ``role`` may take ``action``; WorkflowError otherwise."""
-    if role not in ROLES.get(action, ()):
-        raise WorkflowError(f"角色 {role!r} 不能{ACTION_LABELS.get(action, action)}")
 
 
 def require_text(value: str | None, what: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from alerts.acting import ActorRefused, acting_user, own_unit
 from briefing.quota import QuotaError, TallyRow, blocks, month_bounds, submitter_of, submitters, tally, to_csv
 from core.jurisdiction import Jurisdiction
 from core.timeutil import utcnow
@@ -15,8 +16,11 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 def submit_brief(store: SqlStore, jurisdiction: Jurisdiction, submitter: str, title: str, text: str, by: str,
-                 files: Sequence[tuple[str, str, bytes]] = (), now: dt.datetime | None = None) -> int:
-    """Keep a 信息简报 of ``submitter`` (code or name) with its files; QuotaError naming what is wrong."""
+                 files: Sequence[tuple[str, str, bytes]] = (), now: dt.datetime | None = None, *,
+                 version: int | None = None) -> int:
+    """Keep a 信息简报 of ``submitter`` (code or name) with its files; QuotaError naming what is wrong,
+    ActorRefused when ``by`` may not submit it (any more), checked where it is kept
+    (``alerts.acting``): a unit user submits only its own unit's."""
     who = submitter_of(jurisdiction, submitter)
     if who is None:
         raise QuotaError(f"「{submitter}」不在信息简报报送单位之列")
@@ -33,6 +37,8 @@ def submit_brief(store: SqlStore, jurisdiction: Jurisdiction, submitter: str, ti
         if len(data) > MAX_FILE_BYTES:
             raise QuotaError(f"附件「{name}」超过 {MAX_FILE_BYTES // (1024 * 1024)} MB")
     with store.begin() as tx:
+        if not own_unit(acting_user(tx, by, "brief", version=version), who.code):
+            raise ActorRefused(f"单位用户只能报送本单位的信息简报，不能报送「{who.name}」的")
         return tx.add_brief(submitter=who.code, submitter_name=who.name, title=title, text=text, at=now or utcnow(),
                             by=by, files=files)
 

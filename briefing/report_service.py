@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from alerts.acting import acting_user
 from briefing.loader import load_incident, load_posts_by_id
+from briefing.records import IncidentRecord
 from briefing.special_report import (
     EarlierVersion,
     SpecialReport,
     SpecialReportError,
+    check_reportable,
     compute,
     render,
     sent_label,
@@ -61,10 +64,18 @@ def build_special_report(store: SqlStore, jurisdiction: Jurisdiction, incident_i
     return compute(record, posts, chosen, len(earlier) + 1, now, jurisdiction.name, earlier)
 
 
-def keep_special_report(store: SqlStore, report: SpecialReport, by: str) -> StoredReport:
-    """Render both formats and keep the version; SpecialReportError if its number was taken meanwhile."""
+def keep_special_report(store: SqlStore, report: SpecialReport, by: str, *, version: int | None = None) -> StoredReport:
+    """Render both formats and keep the version; SpecialReportError if its number was taken meanwhile
+    or the incident was merged away since it was computed, ActorRefused when ``by`` may not write
+    reports (any more). Both checked where it is kept, with the incident locked, so two officers
+    keeping at once wait for each other and the second finds the number taken."""
     docx, html = render(report, "docx"), render(report, "html").decode("utf-8")
     with store.begin() as tx:
+        acting_user(tx, by, "report", version=version)
+        incident = tx.get_incident_for_update(report.incident_id)
+        if incident is None:
+            raise NotFoundError(f"事件 #{report.incident_id} 不存在")
+        check_reportable(IncidentRecord(incident))
         if len(tx.special_reports_of(report.incident_id)) != report.seq - 1:
             raise SpecialReportError(f"事件 #{report.incident_id} 的第 {report.seq} 期刚由他人生成，请刷新后重试")
         return tx.add_special_report(incident_id=report.incident_id, kind=report.kind.value, seq=report.seq,

@@ -3,9 +3,10 @@ actions, the same the CLI's ``act`` uses).
 
 alerts.actions checks each transition and, in one transaction, writes the incident, the audit
 entry, the escalation state, the queued notifications and the console's ``incident_changed``
-live-feed line. This module only turns an HTTP body into the registry's ``ActionInput`` and keeps
-a unit user to its own unit's incidents. It raises ``core.errors`` exceptions only;
-routes/actions.py turns them into HTTP statuses.
+live-feed line. This module only turns an HTTP body into the registry's ``ActionInput``; who may
+act on which incident (a unit user only on its own unit's: another's is "not found") is checked
+there too, in the transaction that writes, not here before it. It raises ``core.errors``
+exceptions only; routes/actions.py turns them into HTTP statuses.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 
 from alerts.config import AlertsConfig
 from alerts.registry import ACTIONS, ActionInput, apply
-from core.errors import NotFoundError
 from core.models import Incident
 from storage.sql import SqlStore
 
@@ -37,15 +37,8 @@ def action_input(action: str, params: dict[str, Any], *, actor: str, role: str, 
 
 
 def apply_action(store: SqlStore, config: AlertsConfig, incident_id: int, action: str, *, actor: str, role: str,
-                 unit_scope: str | None, params: dict[str, Any], now: dt.datetime) -> Incident:
+                 params: dict[str, Any], now: dt.datetime) -> Incident:
     """Apply the HTTP ``action`` and return the incident it was asked about, as it now is.
-
-    ``unit_scope`` is the acting unit user's unit (None for the duty desk): another unit's incident
-    is reported as not found, so its existence does not leak. Raises NotFoundError or WorkflowError.
-    """
-    with store.read() as tx:
-        incident = tx.get_incident(incident_id)
-    if incident is None or (unit_scope is not None and incident.unit_code != unit_scope):
-        raise NotFoundError(f"事件 #{incident_id} 不存在")
+    Raises NotFoundError (also for another unit's incident) or WorkflowError."""
     inp = action_input(action, params, actor=actor, role=role, now=now)
     return apply(store, config, action, incident_id, inp).incident

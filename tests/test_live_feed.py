@@ -96,11 +96,11 @@ def test_action_and_its_feed_line_commit_or_roll_back_together(sql_store, config
     # Through the API's adapter: the crash comes when the feed line's transaction commits, and
     # that is the action's own transaction (there is no second one that could fail alone).
     with crash_at_commit(store, writes_events) as crashed, pytest.raises(CrashAtCommit):
-        apply_action(store, config, iid, "assign", actor="duty1", role="duty", unit_scope=None,
+        apply_action(store, config, iid, "assign", actor="duty1", role="duty",
                      params={"unit_code": UNIT_A}, now=utcnow())
     assert crashed and _counts(store, iid) == before
 
-    done = apply_action(store, config, iid, "assign", actor="duty1", role="duty", unit_scope=None,
+    done = apply_action(store, config, iid, "assign", actor="duty1", role="duty",
                         params={"unit_code": UNIT_A}, now=utcnow())
     assert done.state is State.ASSIGNED
     state, kinds, audits, queued = _counts(store, iid)

@@ -10,12 +10,11 @@ now is.
 # see each one's body class itself, not the string "body_type".
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from alerts.config import AlertsConfig
 from alerts.registry import ACTIONS, http_actions
-from core.errors import NotFoundError, WorkflowError
 from core.timeutil import utcnow
 from dashboard_api.bodies import (
     AcknowledgeBody,
@@ -39,7 +38,7 @@ from dashboard_api.bodies import (
     WithdrawCopyBody,
 )
 from dashboard_api.deps import AlertsDep, IncidentId, Principal, PrincipalDep, StoreDep, require_roles
-from dashboard_api.errors import ACTION_ERRORS
+from dashboard_api.errors import ACTION_ERRORS, refusals
 from dashboard_api.schemas import IncidentPublic
 from dashboard_api.workflow_gateway import apply_action
 from storage.sql import SqlStore
@@ -51,13 +50,9 @@ def _act(action: str, incident_id: int, body: BaseModel | None, user: Principal,
          config: AlertsConfig) -> IncidentPublic:
     params = body.model_dump(exclude_none=True) if body is not None else {}
     now = utcnow()
-    try:
+    with refusals():  # 409: not allowed in this state, or a bad value the body schema cannot see
         incident = apply_action(store, config, incident_id, action, actor=user.name, role=user.role,
-                                unit_scope=user.unit_scope, params=params, now=now)
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    except WorkflowError as exc:  # not allowed in this state, or a bad value the body schema cannot see
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+                                params=params, now=now)
     return IncidentPublic.of(incident, now)
 
 

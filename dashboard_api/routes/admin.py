@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, HTTPException
+
+from alerts.acting import acting_user, roles_for
 from core.errors import StoreError
 from core.jurisdiction import Jurisdiction
 from core.passwords import hash_password, password_problem
 from core.timeutil import utcnow
 from dashboard_api.bodies import UserCreateBody, UserUpdateBody
-from dashboard_api.deps import AdminDep, JurisdictionDep, SharedReaderDep, StoreDep
-from dashboard_api.errors import ERRORS
+from dashboard_api.deps import AdminDep, JurisdictionDep, Principal, SharedReaderDep, StoreDep, require_roles
+from dashboard_api.errors import ERRORS, refusals
 from dashboard_api.schemas import DepartmentPublic, ErrorPublic, JurisdictionPublic, UnitPublic, UserPublic
 from storage.rows import User
 
 router = APIRouter(tags=["admin"])
+# The gate in front of the writes; each checks the admin again where it writes (alerts.acting).
+UsersDep = Annotated[Principal, Depends(require_roles(*roles_for("users")))]
 
 
 def _public(user: User, jurisdiction: Jurisdiction) -> UserPublic:
@@ -36,7 +41,7 @@ def list_users(_admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep)
 
 @router.post("/api/users", response_model=UserPublic, status_code=201,
              responses={**ERRORS, 409: {"model": ErrorPublic, "description": "the name is taken"}})
-def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdiction: JurisdictionDep) -> UserPublic:
+def create_user(body: UserCreateBody, admin: UsersDep, store: StoreDep, jurisdiction: JurisdictionDep) -> UserPublic:
     """Add a user; a unit user must name a unit code of the jurisdiction, a department user a
     department code (会办: it sees only the incidents copied to it). The password must pass
     the policy (``core.passwords.password_problem``: 12 characters or more, not common, not the
@@ -53,9 +58,11 @@ def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdi
                                                     f"{', '.join(jurisdiction.departments)})")
     if body.role != "department" and body.department_code:
         raise HTTPException(status_code=422, detail="only a department user has a department_code")
+    hashed = hash_password(body.password)  # slow on purpose: before the write lock
     try:
-        with store.begin() as tx:
-            user = tx.add_user(body.name, body.role, body.unit_code, hash_password(body.password), utcnow(),
+        with refusals(), store.begin() as tx:
+            acting_user(tx, admin.name, "users", version=admin.token_version)
+            user = tx.add_user(body.name, body.role, body.unit_code, hashed, utcnow(),
                                department_code=body.department_code)
     except StoreError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
@@ -63,7 +70,7 @@ def create_user(body: UserCreateBody, _admin: AdminDep, store: StoreDep, jurisdi
 
 
 @router.patch("/api/users/{name}", response_model=UserPublic, responses=ERRORS)
-def update_user(name: str, body: UserUpdateBody, admin: AdminDep, store: StoreDep,
+def update_user(name: str, body: UserUpdateBody, admin: UsersDep, store: StoreDep,
                 jurisdiction: JurisdictionDep) -> UserPublic:
     """Disable/enable a user or set a password (the policy of ``POST /api/users``). Either ends
     every session the user had: its tokens stop working at once, re-enabling revives none."""
@@ -71,13 +78,15 @@ def update_user(name: str, body: UserUpdateBody, admin: AdminDep, store: StoreDe
         raise HTTPException(status_code=422, detail="an admin cannot disable itself")
     if body.password is not None:
         _acceptable(body.password, name)
-    with store.begin() as tx:
+    hashed = hash_password(body.password) if body.password is not None else None  # slow: before the lock
+    with refusals(), store.begin() as tx:
+        acting_user(tx, admin.name, "users", version=admin.token_version)
         if tx.get_user(name) is None:
             raise HTTPException(status_code=404, detail=f"user {name!r} not found")
         if body.active is not None:
             tx.set_user_active(name, body.active)
-        if body.password is not None:
-            tx.set_user_password(name, hash_password(body.password))
+        if hashed is not None:
+            tx.set_user_password(name, hashed)
         user = tx.get_user(name)
     assert user is not None
     return _public(user, jurisdiction)

@@ -11,18 +11,20 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
+from alerts.acting import roles_for
 from briefing.briefs_service import month_tally, render_tally, submit_brief
 from briefing.quota import QuotaError, month_bounds, month_of
 from briefing.service import MEDIA_TYPES
 from core.timeutil import utcnow
 from dashboard_api.deps import MAX_ID, JurisdictionDep, OverviewDep, Principal, PrincipalDep, StoreDep
-from dashboard_api.errors import ERRORS
+from dashboard_api.errors import ERRORS, refusals
 from storage.briefs import StoredBrief
 
 router = APIRouter(tags=["briefs"])
@@ -30,13 +32,17 @@ Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
                                     description="YYYY-MM (Beijing time); default: this month")]
 
 
+# A media type as RFC 6838 spells one (type/subtype, no parameters): it goes back out in a header,
+# which takes Latin-1 only.
+MIME = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$"
+DOWNLOAD = "application/octet-stream"
+
+
 class AttachmentBody(BaseModel):
     """A file sent along, base64-encoded."""
 
     name: str = Field(min_length=1, max_length=200)
-    # A media type in plain ASCII (it is sent back as the download's Content-Type header).
-    mime: str = Field(default="application/octet-stream", max_length=100,
-                      pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+( *;[ -~]*)?$")
+    mime: str = Field(default=DOWNLOAD, max_length=100, pattern=MIME, examples=["image/png"])
     content_base64: str = Field(max_length=7_000_000)
 
 
@@ -90,7 +96,7 @@ def _who(user: Principal, submitter: str | None) -> str:
         if submitter not in (None, own):
             raise HTTPException(status_code=403, detail=f"a {user.role} user submits only its own 信息简报")
         return own
-    if user.role != "duty":
+    if user.role not in roles_for("brief"):
         raise HTTPException(status_code=403, detail=f"role {user.role!r} may not submit 信息简报")
     if not submitter:
         raise HTTPException(status_code=422, detail="submitter: which unit or department the brief is from")
@@ -107,7 +113,9 @@ def post_brief(body: BriefBody, user: PrincipalDep, store: StoreDep, jurisdictio
         raise HTTPException(status_code=422, detail="attachments: content_base64 is not base64") from exc
     now = utcnow()
     try:
-        brief_id = submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files, now)
+        with refusals():
+            brief_id = submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files, now,
+                                    version=user.token_version)
     except QuotaError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     with store.read() as tx:
@@ -161,6 +169,7 @@ def get_file(file_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: PrincipalDep,
     if found is None or user.submitter_scope not in (None, found[3]):
         raise HTTPException(status_code=404, detail=f"附件 #{file_id} 不存在")
     name, mime, data, _ = found
-    return Response(content=data, media_type=mime, headers={
+    served = mime if re.fullmatch(MIME, mime) else DOWNLOAD  # one kept before the body checked it
+    return Response(content=data, media_type=served, headers={
         "Content-Disposition": "attachment; filename*=UTF-8''" + quote(name),
         "X-Content-Type-Options": "nosniff"})

@@ -14,23 +14,25 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 
+from alerts.acting import roles_for
 from alerts.config import AlertsConfig
 from alerts.escalation import overdue_step_names
 from alerts.inbound import InboundError, parse_request, receive
 from alerts.reporting import request_sending
-from core.errors import NotFoundError, WorkflowError
 from core.models import Step
 from core.settings import load_settings
 from core.sharing import UPPER_LABELS, SendChannel
 from core.timeutil import utcnow
-from dashboard_api.deps import MAX_ID, AlertsDep, DutyDep, OverviewDep, StoreDep
-from dashboard_api.errors import ACTION_ERRORS, ERRORS
-from dashboard_api.routes.reports import SendingPublic
+from dashboard_api.deps import MAX_ID, AlertsDep, OverviewDep, Principal, StoreDep, require_roles
+from dashboard_api.errors import ACTION_ERRORS, ERRORS, refusals
+from dashboard_api.routes.reports import SenderDep, SendingPublic
 from storage.sql import SqlStore
 
 router = APIRouter(tags=["inbound"])
 PLATFORM = "city_platform"  # the actor the platform's items are entered by
 InboundId = Annotated[int, Path(ge=1, le=MAX_ID, description="item handed down (id)")]
+# The gate in front; receive() checks the user again where it writes (alerts.acting).
+EntryDep = Annotated[Principal, Depends(require_roles(*roles_for("inbound")))]
 
 
 class InboundBody(BaseModel):
@@ -88,9 +90,11 @@ class FeedbackSendBody(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-def _take(store: SqlStore, config: AlertsConfig, body: InboundBody, by: str, response: Response) -> ReceivedPublic:
+def _take(store: SqlStore, config: AlertsConfig, body: InboundBody, by: str, response: Response,
+          version: int | None = None) -> ReceivedPublic:
     try:
-        got = receive(store, config, parse_request(body.model_dump()), by, utcnow())
+        with refusals():
+            got = receive(store, config, parse_request(body.model_dump()), by, utcnow(), version=version)
     except InboundError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     response.status_code = 200 if got.duplicate else 201
@@ -111,10 +115,10 @@ def platform_key(request: Request) -> None:
 
 
 @router.post("/api/inbound", response_model=ReceivedPublic, status_code=201, responses=ERRORS)
-def enter_item(body: InboundBody, user: DutyDep, store: StoreDep, config: AlertsDep,
+def enter_item(body: InboundBody, user: EntryDep, store: StoreDep, config: AlertsDep,
                response: Response) -> ReceivedPublic:
     """The duty desk enters an item handed down (201; 200 with ``duplicate`` when the reference is known)."""
-    return _take(store, config, body, user.name, response)
+    return _take(store, config, body, user.name, response, user.token_version)
 
 
 @router.post("/api/inbound/platform", response_model=ReceivedPublic, status_code=201, responses=ERRORS,
@@ -146,7 +150,7 @@ def list_items(user: OverviewDep, store: StoreDep) -> list[InboundPublic]:
 
 @router.post("/api/inbound/{inbound_id}/sendings", response_model=SendingPublic, status_code=201,
              responses=ACTION_ERRORS)
-def send_feedback(inbound_id: InboundId, body: FeedbackSendBody, user: DutyDep, store: StoreDep,
+def send_feedback(inbound_id: InboundId, body: FeedbackSendBody, user: SenderDep, store: StoreDep,
                   config: AlertsDep) -> SendingPublic:
     """Send an item's feedback back (or record it sent by hand): 409 before the unit resolved it."""
     with store.read() as tx:
@@ -155,11 +159,7 @@ def send_feedback(inbound_id: InboundId, body: FeedbackSendBody, user: DutyDep, 
         raise HTTPException(status_code=404, detail=f"交办事项 #{inbound_id} 不存在")
     if item.feedback is None:
         raise HTTPException(status_code=409, detail=f"交办事项 {item.reference} 尚未办结，反馈尚未生成")
-    try:
+    with refusals(422):
         sending = request_sending(store, config, None, item.origin, body.channel.value, body.address, user.name,
-                                  body.note, utcnow(), inbound_id=inbound_id)
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    except WorkflowError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+                                  body.note, utcnow(), inbound_id=inbound_id, version=user.token_version)
     return SendingPublic.of(sending)

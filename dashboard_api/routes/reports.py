@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from alerts.reporting import mark_sent, request_sending
+from alerts.acting import roles_for
+from alerts.reporting import mark_sent, request_sending, retry
 from briefing.report_service import build_special_report, keep_special_report
 from briefing.service import MEDIA_TYPES
 from briefing.special_report import SpecialReport, SpecialReportError, render
-from core.errors import NotFoundError, WorkflowError
+from core.errors import NotFoundError
 from core.sharing import (
     REPORT_KIND_LABELS,
     SEND_CHANNEL_LABELS,
@@ -28,14 +29,26 @@ from core.sharing import (
     SendState,
 )
 from core.timeutil import utcnow
-from dashboard_api.deps import MAX_ID, AlertsDep, DutyDep, IncidentId, JurisdictionDep, OverviewDep, StoreDep
-from dashboard_api.errors import ACTION_ERRORS, ERRORS
+from dashboard_api.deps import (
+    MAX_ID,
+    AlertsDep,
+    IncidentId,
+    JurisdictionDep,
+    OverviewDep,
+    Principal,
+    StoreDep,
+    require_roles,
+)
+from dashboard_api.errors import ACTION_ERRORS, ERRORS, refusals
 from storage.reports import Sending, StoredReport
 from storage.sql import SqlStore
 
 router = APIRouter(tags=["reports"])
 ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="special report (version) id")]
 Format = Annotated[Literal["docx", "html"], Query(alias="format")]
+# The gates in front; each write checks the user again where it writes (alerts.acting).
+WriterDep = Annotated[Principal, Depends(require_roles(*roles_for("report")))]
+SenderDep = Annotated[Principal, Depends(require_roles(*roles_for("send")))]
 
 
 class SendingPublic(BaseModel):
@@ -137,13 +150,14 @@ def list_reports(incident_id: IncidentId, user: OverviewDep, store: StoreDep) ->
 
 @router.post("/api/incidents/{incident_id}/reports", response_model=ReportPublic, status_code=201,
              responses=ACTION_ERRORS)
-def write_report(incident_id: IncidentId, user: DutyDep, store: StoreDep, jurisdiction: JurisdictionDep,
+def write_report(incident_id: IncidentId, user: WriterDep, store: StoreDep, jurisdiction: JurisdictionDep,
                  body: Annotated[NewReportBody | None, Body()] = None) -> ReportPublic:
     """Write and keep the next version from the stored records (409: below 较大, merged, 首报 twice,
     after the 终报, or its number taken by another officer a moment ago)."""
     built = _built(store, jurisdiction, incident_id, body.kind if body else None)
     try:
-        kept = keep_special_report(store, built, user.name)
+        with refusals():
+            kept = keep_special_report(store, built, user.name, version=user.token_version)
     except SpecialReportError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return ReportPublic.of(kept, [])
@@ -175,29 +189,21 @@ SendingId = Annotated[int, Path(ge=1, le=MAX_ID, description="sending id")]
 
 @router.post("/api/reports/{report_id}/sendings", response_model=SendingPublic, status_code=201,
              responses=ACTION_ERRORS)
-def send_report(report_id: ReportId, body: SendBody, user: DutyDep, store: StoreDep,
+def send_report(report_id: ReportId, body: SendBody, user: SenderDep, store: StoreDep,
                 config: AlertsDep) -> SendingPublic:
     """报送 a kept version: email (DOCX attached) and webhook are queued and sent by the job (retried;
     failures stay visible); ``manual`` records one sent another way, now, by this user."""
-    try:
+    with refusals(422):
         sending = request_sending(store, config, report_id, body.recipient, body.channel.value, body.address,
-                                  user.name, body.note, utcnow())
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    except WorkflowError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+                                  user.name, body.note, utcnow(), version=user.token_version)
     return SendingPublic.of(sending)
 
 
 @router.post("/api/sendings/{sending_id}/sent", response_model=SendingPublic, responses=ACTION_ERRORS)
-def mark_sending_sent(sending_id: SendingId, user: DutyDep, store: StoreDep, config: AlertsDep) -> SendingPublic:
+def mark_sending_sent(sending_id: SendingId, user: SenderDep, store: StoreDep, config: AlertsDep) -> SendingPublic:
     """Record a pending or failed sending as delivered another way (409 when it was sent already)."""
-    try:
-        mark_sent(store, config, sending_id, user.name, utcnow())
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    except WorkflowError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    with refusals():
+        mark_sent(store, config, sending_id, user.name, utcnow(), version=user.token_version)
     with store.read() as tx:
         found = tx.get_sending(sending_id)
     assert found is not None  # it was just marked
@@ -205,16 +211,10 @@ def mark_sending_sent(sending_id: SendingId, user: DutyDep, store: StoreDep, con
 
 
 @router.post("/api/sendings/{sending_id}/retry", response_model=SendingPublic, responses=ACTION_ERRORS)
-def retry_sending(sending_id: SendingId, user: DutyDep, store: StoreDep) -> SendingPublic:
+def retry_sending(sending_id: SendingId, user: SenderDep, store: StoreDep) -> SendingPublic:
     """Queue a failed sending again (409 unless it had failed)."""
-    with store.begin() as tx:
-        if tx.get_sending(sending_id) is None:
-            raise HTTPException(status_code=404, detail=f"报送记录 #{sending_id} 不存在")
-        if not tx.retry_sending(sending_id, utcnow()):
-            raise HTTPException(status_code=409, detail=f"报送记录 #{sending_id} 未失败，无需重发")
-        found = tx.get_sending(sending_id)
-    assert found is not None
-    return SendingPublic.of(found)
+    with refusals():
+        return SendingPublic.of(retry(store, sending_id, user.name, utcnow(), version=user.token_version))
 
 
 @router.get("/api/sendings", response_model=list[SendingPublic], responses=ERRORS)

@@ -3,7 +3,8 @@
 
 The rules are in :mod:`alerts.duty`, :mod:`alerts.paging` and :mod:`alerts.handover`; this module
 only checks who may ask and turns refusals into HTTP answers. Each write checks the state in the
-statement that writes it (a page taken twice, a hand-over accepted by someone else: 409).
+statement that writes it (a page taken twice, a hand-over accepted by someone else: 409), and its
+user again in that transaction (disabled or moved off the desk since the token was checked: 403).
 """
 
 from __future__ import annotations
@@ -15,24 +16,25 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from alerts.acting import ActorRefused, roles_for
 from alerts.duty import DutyError, duty_board, override
-from alerts.handover import accept
+from alerts.handover import accept, remark
 from alerts.paging import acknowledge, read_ack
 from briefing.duty_log import build_duty_log, month_bounds, render_duty_log
 from core.duty import HandoverState, PageState, Tier
-from core.errors import NotFoundError
 from core.timeutil import utcnow
 from dashboard_api.bodies import OverrideBody, RemarksBody
 from dashboard_api.deps import MAX_ID, AlertsDep, OverviewDep, Principal, StoreDep, require_roles
-from dashboard_api.errors import ACTION_ERRORS, ERRORS
+from dashboard_api.errors import ACTION_ERRORS, ERRORS, refusals
 from dashboard_api.schemas import DutyNowPublic, GapPublic, HandoverPublic, PagePublic, ShiftPublic
 from storage.sql import Tx
 
 router = APIRouter(tags=["rota"])
 
-DeskDep = Annotated[Principal, Depends(require_roles("duty", "admin"))]  # the rota's keepers
-TakerDep = Annotated[Principal, Depends(require_roles("duty", "leader"))]  # who may take a page
-OfficerDep = Annotated[Principal, Depends(require_roles("duty"))]
+# The gates in front; each write checks the user again where it writes (alerts.acting).
+DeskDep = Annotated[Principal, Depends(require_roles(*roles_for("override")))]  # the rota's keepers
+TakerDep = Annotated[Principal, Depends(require_roles(*roles_for("page_ack")))]  # who may take a page
+OfficerDep = Annotated[Principal, Depends(require_roles(*roles_for("handover")))]
 PageId = Annotated[int, Path(ge=1, le=MAX_ID, description="page id")]
 HandoverId = Annotated[int, Path(ge=1, le=MAX_ID, description="hand-over id")]
 ShiftId = Annotated[int, Path(ge=1, le=MAX_ID, description="shift id")]
@@ -86,11 +88,10 @@ def month_view(_user: OverviewDep, store: StoreDep, month: Month) -> list[ShiftP
 def override_shift(shift_id: ShiftId, body: OverrideBody, user: DeskDep, store: StoreDep) -> ShiftPublic:
     """代班/换班: put someone else in one slot of a shift, recorded in the duty log with who approved it."""
     try:
-        with store.begin() as tx:
+        with refusals(), store.begin() as tx:
             changed = override(tx, shift_id, Tier(body.tier), body.person.strip(), body.phone,
-                               approved_by=body.approved_by, reason=body.reason, actor=user.name, now=utcnow())
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+                               approved_by=body.approved_by, reason=body.reason, actor=user.name, now=utcnow(),
+                               version=user.token_version)
     except DutyError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return ShiftPublic.of(changed)
@@ -99,10 +100,10 @@ def override_shift(shift_id: ShiftId, body: OverrideBody, user: DeskDep, store: 
 @router.post("/api/rota/pages/{page_id}/ack", response_model=PagePublic, responses=ACTION_ERRORS)
 def ack_page(page_id: PageId, user: TakerDep, store: StoreDep) -> PagePublic:
     """Take a page (确认接警): it stops climbing and is never sent again; the audit and duty logs say who."""
-    with store.begin() as tx:
+    with refusals(), store.begin() as tx:
         if tx.get_page(page_id) is None:
             raise HTTPException(status_code=404, detail=f"no page {page_id}")
-        if not acknowledge(tx, page_id, user.name, "console", utcnow()):
+        if not acknowledge(tx, page_id, user.name, "console", utcnow(), version=user.token_version):
             raise HTTPException(status_code=409, detail="this page was acknowledged already")
         page = tx.get_page(page_id)
         assert page is not None
@@ -121,9 +122,9 @@ def _pending_handover(tx: Tx, handover_id: int) -> None:
 @router.post("/api/rota/handovers/{handover_id}/accept", response_model=HandoverPublic, responses=ACTION_ERRORS)
 def accept_handover(handover_id: HandoverId, user: OfficerDep, store: StoreDep) -> HandoverPublic:
     """Take the hand-over (接班): only the incoming officer or the shift's backup, once."""
-    with store.begin() as tx:
+    with refusals(), store.begin() as tx:
         _pending_handover(tx, handover_id)
-        if not accept(tx, handover_id, user.name, utcnow()):
+        if not accept(tx, handover_id, user.name, utcnow(), version=user.token_version):
             raise HTTPException(status_code=403, detail="only the incoming officer or the shift's backup takes it")
         taken = tx.get_handover(handover_id)
     assert taken is not None
@@ -133,9 +134,9 @@ def accept_handover(handover_id: HandoverId, user: OfficerDep, store: StoreDep) 
 @router.post("/api/rota/handovers/{handover_id}/remarks", response_model=HandoverPublic, responses=ACTION_ERRORS)
 def handover_remarks(handover_id: HandoverId, body: RemarksBody, user: OfficerDep, store: StoreDep) -> HandoverPublic:
     """The outgoing officer's remarks (交班备注), until the hand-over is taken."""
-    with store.begin() as tx:
+    with refusals(), store.begin() as tx:
         _pending_handover(tx, handover_id)
-        if not tx.handover_remarks(handover_id, body.remarks, user.name):
+        if not remark(tx, handover_id, body.remarks, user.name, version=user.token_version):
             raise HTTPException(status_code=403, detail="only the outgoing officer writes the remarks")
         written = tx.get_handover(handover_id)
     assert written is not None
@@ -200,9 +201,12 @@ def ack_link_post(request: Request, store: StoreDep, token: Annotated[str, Form(
     if claim is None:
         return _html("<p>链接无效或已过期。请登录控制台「值班台」确认。</p>", 403)
     page_id, person = claim
-    with store.begin() as tx:
-        done = acknowledge(tx, page_id, person, "link", utcnow())
-        page = tx.get_page(page_id)
+    try:
+        with store.begin() as tx:
+            done = acknowledge(tx, page_id, person, "link", utcnow())
+            page = tx.get_page(page_id)
+    except ActorRefused:  # disabled, or moved off the desk, since the link was sent
+        return _html("<p>此链接的接收人已无权确认接警。请登录控制台「值班台」确认。</p>", 403)
     if page is None:
         return _html("<p>呼叫不存在。</p>", 404)
     if not done:
