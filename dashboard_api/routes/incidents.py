@@ -8,11 +8,12 @@ from typing import Annotated, Literal, get_args
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from alerts.escalation import overdue_step_names
-from core.models import STEP_LABELS, State
+from core.models import State
 from core.timeutil import utcnow
 from dashboard_api.deps import IncidentId, ReaderDep, StoreDep, aware_time, scoped_unit
 from dashboard_api.errors import ERRORS
-from dashboard_api.schemas import AuditPublic, IncidentDetailPublic, IncidentPublic, PostPublic, TimelineItem
+from dashboard_api.json_out import json_response
+from dashboard_api.schemas import IncidentDetailPublic, IncidentPublic, incident_detail_fields, incident_fields
 from storage.incident_queries import IncidentFilters
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
@@ -27,7 +28,7 @@ _aware = aware_time
 
 @router.get("", response_model=list[IncidentPublic], responses=ERRORS)
 def list_incidents(
-        user: ReaderDep, store: StoreDep, response: Response,
+        user: ReaderDep, store: StoreDep,
         unit_code: Annotated[str | None, Query(max_length=20, description="only this unit (a unit user: its own)",
                                                examples=["500105003000"])] = None,
         state: Annotated[list[StateName] | None, Query(description="any of these states; repeat the parameter")] = None,
@@ -38,7 +39,7 @@ def list_incidents(
         until: Annotated[dt.datetime | None, Query(description="opened before (with time zone)")] = None,
         overdue: Annotated[bool | None, Query(description="true: only overdue; false: only not overdue")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[IncidentPublic]:
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Response:
     """Incidents, newest first, filtered; the total matching is in the ``X-Total-Count`` header.
 
     A unit user sees only its own unit's incidents (asking for another unit is 403)."""
@@ -47,21 +48,20 @@ def list_incidents(
     now = utcnow()
     with store.read() as tx:
         if overdue is None:
-            items = tx.find_incidents(filters, limit, offset)
+            items = tx.listed_incidents(filters, limit, offset)
             total = tx.count_incidents(filters)
         else:
             # Overdue depends on the clock and the state together: filter in Python over the candidates.
             if overdue:
                 open_states = [s for s in (filters.states or get_args(StateName)) if s != State.CLOSED]
                 filters.states = open_states or ["-"]
-            every = [i for i in tx.find_incidents(filters, None) if bool(overdue_step_names(i, now)) == overdue]
+            every = [i for i in tx.listed_incidents(filters, None) if bool(overdue_step_names(i, now)) == overdue]
             total, items = len(every), every[offset:offset + limit]
-    response.headers["X-Total-Count"] = str(total)
-    return [IncidentPublic.of(i, now) for i in items]
+    return json_response([incident_fields(i, now) for i in items], headers={"X-Total-Count": str(total)})
 
 
 @router.get("/{incident_id}", response_model=IncidentDetailPublic, responses=ERRORS)
-def get_incident(incident_id: IncidentId, user: ReaderDep, store: StoreDep) -> IncidentDetailPublic:
+def get_incident(incident_id: IncidentId, user: ReaderDep, store: StoreDep) -> Response:
     """One incident with its posts (analyses and evidence spans), a timeline and the audit log.
 
     Another unit's incident is 404 for a unit user: its existence does not leak."""
@@ -69,18 +69,5 @@ def get_incident(incident_id: IncidentId, user: ReaderDep, store: StoreDep) -> I
         incident = tx.get_incident(incident_id)
         if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
-        posts = [PostPublic.of(p, a, role) for p, a, role in tx.incident_post_rows(incident_id)]
-        audit = [AuditPublic(at=e.at, actor=e.actor, action=e.action, from_state=e.from_state,
-                             to_state=e.to_state, detail=e.detail) for e in tx.audit_for(incident_id)]
-    timeline = [TimelineItem(at=p.published_at or p.fetched_at or incident.opened_at,
-                             kind="post" if p.role == "report" else "response",
-                             text=f"{p.role_label} · {p.source}：{p.title or p.text[:40]}") for p in posts]
-    timeline += [TimelineItem(at=a.at, kind="action", text=f"{a.actor} {a.action}"
-                              + (f" {a.from_state}→{a.to_state}" if a.from_state != a.to_state else ""))
-                 for a in audit]
-    timeline += [TimelineItem(at=due, kind="deadline", text=f"{STEP_LABELS.get(step, step)}时限")
-                 for step, due in incident.deadlines.items()]
-    timeline.sort(key=lambda t: t.at)
-    now = utcnow()
-    return IncidentDetailPublic(**IncidentPublic.of(incident, now).model_dump(), posts=posts, audit=audit,
-                                timeline=timeline)
+        post_rows, audit = tx.incident_post_rows(incident_id), tx.audit_for(incident_id)
+    return json_response(incident_detail_fields(incident, post_rows, audit, utcnow()))
