@@ -127,9 +127,11 @@ SERVER = """
 import sys, uvicorn
 sys.path.insert(0, {root!r})
 from core.jurisdiction import load_jurisdiction
-from storage.sql import open_store
+from storage.sql import SqlStore
 from dashboard_api import create_app
-app = create_app(open_store({url!r}), load_jurisdiction("jiangbei"), secret_key={secret!r})
+# SqlStore, not open_store: generate() made the schema, and the --compare checkout may not know
+# this one's newest migration.
+app = create_app(SqlStore({url!r}), load_jurisdiction("jiangbei"), secret_key={secret!r})
 uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
 """
 
