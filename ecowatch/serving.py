@@ -39,6 +39,7 @@ def build_api(settings: Settings, store: SqlStore, sources: list[Source]) -> Fas
 def worker_app() -> FastAPI:
     """One worker's API (``uvicorn ecowatch.serving:worker_app --factory``): the settings, store
     and sources as ``serve`` reads them."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     settings = context.settings()
-    return build_api(settings, context.store(settings), context.sources(settings))
+    store = context.store(settings)  # before logging is set up, as in serve: no migration chatter per worker
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    return build_api(settings, store, context.sources(settings))
