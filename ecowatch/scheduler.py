@@ -317,9 +317,13 @@ class Leadership:
             self._file = None
         if self._conn is not None:
             try:
-                self._conn.close()  # the session ends, and its advisory lock with it
-            except Exception:  # a broken connection: the server already dropped the lock
-                log.debug("closing the leader's connection failed", exc_info=True)
+                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_LOCK_KEY})
+                self._conn.commit()
+            except Exception:  # a broken connection: the server already dropped the lock with the session
+                log.debug("unlocking on the leader's connection failed", exc_info=True)
+            # Closed, not returned to the pool: the session (and any lock it still has) ends with it.
+            self._conn.invalidate()
+            self._conn.close()
             self._conn = None
 
 
@@ -348,6 +352,8 @@ def lead(scheduler: BackgroundScheduler, leadership: Leadership,
             except Exception as exc:  # the database unreachable: try again next time, one line
                 log.error("scheduler: leader check failed: %s: %s", type(exc).__name__, str(exc)[:200])
             stop.wait(every_seconds)
+        if scheduler.running:
+            scheduler.pause()  # no job starts once leadership is given up
         leadership.release()
 
     threading.Thread(target=loop, name="scheduler-leader", daemon=True).start()
