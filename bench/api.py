@@ -9,7 +9,8 @@ time per request (read from /proc, the server's processes only, not the clients'
 ``--compare DIR`` starts a second server from another checkout's code (e.g. ``/work/main``) over
 the same database and runs every endpoint on both, alternating, ``--rounds`` times: before and
 after in one session, under the same load. ``--workers N`` serves with N uvicorn worker
-processes (``ecowatch serve --workers``) instead of one.
+processes (``ecowatch serve --workers N --no-scheduler``) instead of one (with ``--compare``, the
+other checkout needs that option too).
 
     .venv/bin/python bench/api.py [--posts 100000] [--incidents 10000] [--clients 20] [--requests 400]
                                   [--compare /work/main] [--rounds 3] [--workers 1]
