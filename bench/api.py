@@ -2,9 +2,18 @@
 
 Generates N posts / M incidents straight into a fresh SQLite store (default 100,000 / 10,000),
 builds the full-text index, starts the real server on 127.0.0.1 in a child process, and drives it
-with C concurrent clients (default 20). /healthz under the same load is the in-run baseline.
+with C concurrent clients (default 20). /healthz under the same load is the in-run baseline: on a
+shared machine absolute req/s move with the load, the ratio to healthz and the server's own CPU
+time per request (read from /proc, the server's processes only, not the clients') much less.
+
+``--compare DIR`` starts a second server from another checkout's code (e.g. ``/work/main``) over
+the same database and runs every endpoint on both, alternating, ``--rounds`` times: before and
+after in one session, under the same load. ``--workers N`` serves with N uvicorn worker
+processes (``ecowatch serve --workers N --no-scheduler``) instead of one (with ``--compare``, the
+other checkout needs that option too).
 
     .venv/bin/python bench/api.py [--posts 100000] [--incidents 10000] [--clients 20] [--requests 400]
+                                  [--compare /work/main] [--rounds 3] [--workers 1]
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import asyncio
 import datetime as dt
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -21,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -117,18 +128,28 @@ SERVER = """
 import sys, uvicorn
 sys.path.insert(0, {root!r})
 from core.jurisdiction import load_jurisdiction
-from storage.sql import open_store
+from storage.sql import SqlStore
 from dashboard_api import create_app
-app = create_app(open_store({url!r}), load_jurisdiction("jiangbei"), secret_key={secret!r})
+# SqlStore, not open_store: generate() made the schema, and the --compare checkout may not know
+# this one's newest migration.
+app = create_app(SqlStore({url!r}), load_jurisdiction("jiangbei"), secret_key={secret!r})
 uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
 """
 
 
-def start_server(url: str, secret: str) -> tuple[subprocess.Popen[bytes], str]:
-    """The real app over ``url`` in a child uvicorn process; returns it and its base URL once it answers."""
+def start_server(url: str, secret: str, root: Path = ROOT, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    """The real app over ``url`` in a child uvicorn process (the code of checkout ``root``), or
+    ``ecowatch serve --workers`` when ``workers`` > 1; returns it and its base URL once it answers."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, secret=secret, port=port)],
-                            env=os.environ.copy())
+    if workers > 1:
+        env = dict(os.environ, ECOWATCH_DATABASE_URL=url, ECOWATCH_SECRET_KEY=secret,
+                   ECOWATCH_DATA_DIR=str(Path(url.removeprefix("sqlite:///")).parent), PYTHONPATH=str(root))
+        cmd = [sys.executable, "-m", "ecowatch", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--no-scheduler"]
+    else:
+        env = os.environ.copy()
+        cmd = [sys.executable, "-c", SERVER.format(root=str(root), url=url, secret=secret, port=port)]
+    proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -140,29 +161,67 @@ def start_server(url: str, secret: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 async def drive(base: str, paths: list[str], clients: int, headers: dict[str, str]) -> list[float]:
-    """Send every path once, ``clients`` at a time; returns latencies in ms."""
+    """Send every path once, ``clients`` at a time, each client on one kept-alive connection;
+    returns latencies in ms. A bare HTTP/1.1 client (a request line, headers, a body read to its
+    Content-Length): httpx cost more CPU per request than /healthz does on the server, so on a
+    2-core machine the baseline measured the client."""
     queue: asyncio.Queue[str] = asyncio.Queue()
     for p in paths:
         queue.put_nowait(p)
     out: list[float] = []
+    host, port = base.removeprefix("http://").split(":")
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
 
     async def client() -> None:
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             while not queue.empty():
                 path = queue.get_nowait()
                 t = time.perf_counter()
-                resp = await http.get(path)
+                writer.write(f"GET {quote(path, safe='/?=&%')} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode())
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+                body = await reader.readexactly(length)
                 out.append((time.perf_counter() - t) * 1000)
-                if resp.status_code != 200:
-                    raise RuntimeError(f"{path}: HTTP {resp.status_code} {resp.text[:200]}")
+                if not head.startswith(b"HTTP/1.1 200"):
+                    raise RuntimeError(f"{path}: {head[:12]!r} {body[:200]!r}")
+        finally:
+            writer.close()
 
     await asyncio.gather(*(client() for _ in range(clients)))
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid`` and its live children (uvicorn's
+    workers), from /proc (Linux): the server's own cost, whatever else the machine runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, parents = 0.0, {pid}
+    for stat in sorted(Path("/proc").glob("[0-9]*/stat"), key=lambda p: int(p.parent.name)):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        me, ppid = int(stat.parent.name), int(fields[1])
+        if me in parents or ppid in parents:
+            parents.add(me)
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(proc: subprocess.Popen[bytes], base: str, paths: list[str], clients: int,
+            headers: dict[str, str]) -> tuple[list[float], float, float]:
+    """Drive ``paths``; returns the latencies (ms), req/s and the server's CPU ms per request."""
+    cpu = cpu_seconds(proc.pid)
+    t = time.perf_counter()
+    lat = asyncio.run(drive(base, paths, clients, headers))
+    rate = len(lat) / (time.perf_counter() - t)
+    return lat, rate, (cpu_seconds(proc.pid) - cpu) * 1000 / len(lat)
 
 
 def main() -> None:
@@ -171,11 +230,16 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=400, help="requests per endpoint")
+    parser.add_argument("--compare", type=Path, help="also serve this checkout's code (before), alternating")
+    parser.add_argument("--rounds", type=int, default=1, help="passes over the endpoints (medians reported)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (ecowatch serve)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         words, _ = generate(url, args.posts, args.incidents)
-        proc, base = start_server(url, SECRET)
+        servers = {"after": start_server(url, SECRET, workers=args.workers)}
+        if args.compare:
+            servers = {"before": start_server(url, SECRET, args.compare.resolve(), args.workers), **servers}
         try:
             headers = {"Authorization": "Bearer " + create_token(SECRET, "duty", "duty", None, utcnow(), 60)[0]}
             rng = random.Random(1)
@@ -190,20 +254,35 @@ def main() -> None:
                 "search (1 word, 20 hits + facets)": [f"/api/search?q={rng.choice(words)}" for _ in range(n)],
                 "search (2 words)": [f"/api/search?q={rng.choice(words)}%20{rng.choice(words)}" for _ in range(n)],
             }
-            asyncio.run(drive(base, ["/api/incidents?limit=5", "/api/search?q=黑臭"] * 5, 2, headers))  # warm up
-            print(f"{args.clients} concurrent clients, {n} requests per endpoint, server: 1 uvicorn process\n")
-            print(f"{'endpoint':<36} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'p50 / baseline':>15}")
-            baseline = None
-            for name, paths in workloads.items():
-                t = time.perf_counter()
-                lat = asyncio.run(drive(base, paths, args.clients, headers))
-                rate = len(lat) / (time.perf_counter() - t)
-                p50 = statistics.median(lat)
-                baseline = baseline or p50
-                print(f"{name:<36} {p50:>8.1f} {pct(lat, 0.99):>8.1f} {rate:>8.1f} {p50 / baseline:>14.1f}x")
+            for _proc, base in servers.values():  # warm up
+                asyncio.run(drive(base, ["/api/incidents?limit=5", "/api/search?q=黑臭"] * 5, 2, headers))
+            results: dict[tuple[str, str], list[tuple[list[float], float, float]]] = {}
+            for _ in range(args.rounds):
+                for name, paths in workloads.items():
+                    for label, (proc, base) in servers.items():
+                        results.setdefault((label, name), []).append(measure(proc, base, paths, args.clients, headers))
+            print(f"{args.clients} concurrent clients, {n} requests per endpoint, {args.rounds} round(s), server: "
+                  f"{args.workers} uvicorn process(es)" + (f"; before = {args.compare}" if args.compare else ""))
+            ratios: dict[tuple[str, str], float] = {}
+            for label in servers:
+                print(f"\n{label}: {'endpoint':<36} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'/ healthz':>10} "
+                      f"{'server CPU ms/req':>18}")
+                base_rate = statistics.median(r for _, r, _ in results[(label, "healthz (baseline)")])
+                for name in workloads:
+                    runs = results[(label, name)]
+                    lat = [v for run, _, _ in runs for v in run]
+                    rate = statistics.median(r for _, r, _ in runs)
+                    ratios[(label, name)] = rate / base_rate
+                    print(f"{'':<{len(label) + 2}}{name:<36} {statistics.median(lat):>8.1f} {pct(lat, 0.99):>8.1f} "
+                          f"{rate:>8.1f} {rate / base_rate:>10.2f} {statistics.median(c for _, _, c in runs):>18.2f}")
+            if args.compare:
+                print("\nafter / before, of req/s relative to healthz:")
+                for name in list(workloads)[1:]:
+                    print(f"  {name:<36} {ratios[('after', name)] / ratios[('before', name)]:>6.2f}x")
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            for proc, _base in servers.values():
+                proc.terminate()
+                proc.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 
@@ -40,6 +43,10 @@ from storage.search_backends import backend_for
 from storage.sql import SqlStore
 
 STATIC = Path(__file__).parent / "static"
+# Threads running the plain-``def`` routes and dependencies at once (anyio's default: 40). The
+# work is Python holding the GIL: past a few per core more threads only wait for each other and
+# hold more database connections (storage.sql.POOL_SIZE); a request beyond them waits its turn.
+API_THREADS = 12
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """江北区生态环境舆情监测：事件、交办、督办、检索、统计。
@@ -50,6 +57,12 @@ Log in with `POST /api/auth/token` (form fields `username`, `password`) and send
 **leader** (领导: read-only overview of all units), **admin** (users, sources).
 Errors are JSON `{"detail": ...}` with the status saying what went wrong.
 """
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    to_thread.current_default_thread_limiter().total_tokens = API_THREADS
+    yield
 
 
 def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict[str, float] | None = None, *,
@@ -67,14 +80,14 @@ def create_app(store: SqlStore, jurisdiction: Jurisdiction, expected_hours: dict
     """
     # The schema and the interactive pages come from routes.docs (assets served here, not a CDN).
     app = FastAPI(title="ecowatch", version="0.1.0", description=DESCRIPTION, openapi_url=None, docs_url=None,
-                  redoc_url=None)
+                  redoc_url=None, lifespan=_lifespan)
     app.state.store = store
     app.state.jurisdiction = jurisdiction
     app.state.alerts_config = alerts or alerts_config(jurisdiction)
     app.state.expected_hours = expected_hours or {}
     app.state.secret_key = secret_key or secrets.token_urlsafe(48)
     app.state.token_minutes = token_minutes
-    app.state.login_limiter = LoginLimiter(login_attempts, login_window_seconds, login_address_attempts)
+    app.state.login_limiter = LoginLimiter(store, login_attempts, login_window_seconds, login_address_attempts)
     app.state.min_free_bytes = min_free_mb * 2**20  # /healthz: less free disk than this is unhealthy
     app.state.public_api_schema = public_api_schema
     app.state.search_indexer = SearchIndexer(jurisdiction)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,12 +18,13 @@ from storage.rows import User
 from storage.sql import SqlStore
 
 
-def get_store(request: Request) -> SqlStore:
-    """The store the app was built with."""
+async def get_store(request: Request) -> SqlStore:
+    """The store the app was built with. (This and the other lookups of app state are ``async``:
+    a plain ``def`` dependency costs every request a hop to the thread pool and back.)"""
     return request.app.state.store
 
 
-def get_jurisdiction(request: Request) -> Jurisdiction:
+async def get_jurisdiction(request: Request) -> Jurisdiction:
     """The jurisdiction the app serves."""
     return request.app.state.jurisdiction
 
@@ -32,7 +33,7 @@ StoreDep = Annotated[SqlStore, Depends(get_store)]
 JurisdictionDep = Annotated[Jurisdiction, Depends(get_jurisdiction)]
 
 
-def get_alerts_config(request: Request) -> AlertsConfig:
+async def get_alerts_config(request: Request) -> AlertsConfig:
     """The workflow's configuration (policies, notification routes, contacts), built once per app."""
     return request.app.state.alerts_config
 
@@ -40,7 +41,7 @@ def get_alerts_config(request: Request) -> AlertsConfig:
 AlertsDep = Annotated[AlertsConfig, Depends(get_alerts_config)]
 
 
-def get_expected_hours(request: Request) -> dict[str, float]:
+async def get_expected_hours(request: Request) -> dict[str, float]:
     """Per source, hours without an item after which it counts as blind."""
     return getattr(request.app.state, "expected_hours", {})
 
@@ -123,14 +124,19 @@ def get_principal(request: Request, store: StoreDep,
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+def of_roles(user: Principal, roles: tuple[str, ...]) -> Principal:
+    """``user`` when its role is one of ``roles``; 403 otherwise."""
+    if user.role not in roles:
+        raise HTTPException(status_code=403, detail=f"role {user.role!r} may not do this "
+                                                    f"(allowed: {', '.join(roles)})")
+    return user
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets only ``roles`` through (403 for the others)."""
 
-    def check(user: PrincipalDep) -> Principal:
-        if user.role not in roles:
-            raise HTTPException(status_code=403, detail=f"role {user.role!r} may not do this "
-                                                        f"(allowed: {', '.join(roles)})")
-        return user
+    async def check(user: PrincipalDep) -> Principal:  # async: no thread hop for a comparison
+        return of_roles(user, roles)
 
     return check
 

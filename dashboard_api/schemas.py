@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from alerts.escalation import overdue_step_names
 from core.duty import HandoverState, PageState, Person, Shift, Tier
-from core.models import Analysis, Grade, Incident, PostRole, RawPost
+from core.models import STEP_LABELS, Analysis, AuditEntry, Grade, Incident, PostRole, RawPost
 from core.sharing import COPY_STATE_LABELS
 from core.source_health import SourceHealth
 
@@ -47,14 +47,21 @@ class IncidentPublic(BaseModel):
     @classmethod
     def of(cls, incident: Incident, now: dt.datetime | None = None) -> IncidentPublic:
         """Build from the stored model (``overdue`` is computed at ``now`` when given)."""
-        assert incident.id is not None
-        return cls(id=incident.id, title=incident.title, unit=incident.unit, unit_code=incident.unit_code,
-                   department=incident.department, topic=incident.topic, place=incident.place,
-                   grade=incident.grade.value, grade_label=incident.grade.label,
-                   grade_reasons=incident.grade_reasons, state=incident.state.value,
-                   opened_at=incident.opened_at, updated_at=incident.updated_at, deadlines=incident.deadlines,
-                   post_count=incident.post_count, overdue=overdue_step_names(incident, now) if now else [],
-                   public_reply_at=incident.public_reply_at)
+        return cls.model_construct(**incident_fields(incident, now))
+
+
+def incident_fields(incident: Incident, now: dt.datetime | None = None) -> dict[str, Any]:
+    """An incident as :class:`IncidentPublic` has it, as a plain dict: what the incident list
+    encodes straight to JSON (``dashboard_api.json_out``), with no model built per incident and
+    validated again on the way out; ``IncidentPublic.of`` builds its model from the same dict."""
+    assert incident.id is not None
+    return {"id": incident.id, "title": incident.title, "unit": incident.unit, "unit_code": incident.unit_code,
+            "department": incident.department, "topic": incident.topic, "place": incident.place,
+            "grade": incident.grade.value, "grade_label": incident.grade.label,
+            "grade_reasons": incident.grade_reasons, "state": incident.state.value,
+            "opened_at": incident.opened_at, "updated_at": incident.updated_at, "deadlines": incident.deadlines,
+            "post_count": incident.post_count, "overdue": overdue_step_names(incident, now) if now else [],
+            "public_reply_at": incident.public_reply_at}
 
 
 class PostPublic(BaseModel):
@@ -79,18 +86,22 @@ class PostPublic(BaseModel):
                                                      "(进展), praise / unresolved (群众反馈)")
     role_label: str = "反映"
 
-    @classmethod
-    def of(cls, post: RawPost, analysis: Analysis | None, role: PostRole = PostRole.REPORT) -> PostPublic:
-        """Build from the stored post, its analysis and its role in the incident."""
-        assert post.id is not None
-        extra: dict[str, Any] = {}
-        if analysis is not None:
-            extra = dict(relevant=analysis.relevant, topics=analysis.topics, polarity=analysis.polarity.value,
-                         sentiment=analysis.sentiment, evidence=[e.to_dict() for e in analysis.evidence],
-                         signals=analysis.signals)
-        return cls(id=post.id, source=post.source, url=post.url, title=post.title, text=post.text,
-                   author=post.author, published_at=post.published_at, fetched_at=post.fetched_at,
-                   engagement=post.engagement, role=role.value, role_label=role.label, **extra)
+
+def post_fields(post: RawPost, analysis: Analysis | None, role: PostRole = PostRole.REPORT) -> dict[str, Any]:
+    """A post of an incident as :class:`PostPublic` has it, as a plain dict (see
+    :func:`incident_fields`): the stored post, its analysis and its role in the incident."""
+    assert post.id is not None
+    out: dict[str, Any] = {"id": post.id, "source": post.source, "url": post.url, "title": post.title,
+                           "text": post.text, "author": post.author, "published_at": post.published_at,
+                           "fetched_at": post.fetched_at, "engagement": {k: int(v) for k, v in post.engagement.items()},
+                           "relevant": None,
+                           "topics": [], "polarity": None, "sentiment": None, "evidence": [], "signals": [],
+                           "role": role.value, "role_label": role.label}
+    if analysis is not None:
+        out.update(relevant=analysis.relevant, topics=analysis.topics, polarity=analysis.polarity.value,
+                   sentiment=analysis.sentiment, evidence=[e.to_dict() for e in analysis.evidence],
+                   signals=analysis.signals)
+    return out
 
 
 class AuditPublic(BaseModel):
@@ -150,6 +161,25 @@ class IncidentDetailPublic(IncidentPublic):
     timeline: list[TimelineItem] = []
     copies: list[CopyPublic] = Field(default=[], description="its copies to departments (会办), withdrawn ones "
                                                              "too; a department user: its own only")
+
+
+def incident_detail_fields(incident: Incident, post_rows: list[tuple[RawPost, Analysis | None, PostRole]],
+                           audit: list[AuditEntry], now: dt.datetime) -> dict[str, Any]:
+    """An incident as :class:`IncidentDetailPublic` has it, as a plain dict (see
+    :func:`incident_fields`): its posts, its audit log and a timeline of the posts, the actions
+    and the deadlines, in time order."""
+    posts = [post_fields(p, a, role) for p, a, role in post_rows]
+    entries = [{"at": e.at, "actor": e.actor, "action": e.action, "from_state": e.from_state,
+                "to_state": e.to_state, "detail": e.detail} for e in audit]
+    timeline = [{"at": p["published_at"] or p["fetched_at"] or incident.opened_at,
+                 "kind": "post" if p["role"] == "report" else "response",
+                 "text": f"{p['role_label']} · {p['source']}：{p['title'] or p['text'][:40]}"} for p in posts]
+    timeline += [{"at": e.at, "kind": "action", "text": f"{e.actor} {e.action}"
+                  + (f" {e.from_state}→{e.to_state}" if e.from_state != e.to_state else "")} for e in audit]
+    timeline += [{"at": due, "kind": "deadline", "text": f"{STEP_LABELS.get(step, step)}时限"}
+                 for step, due in incident.deadlines.items()]
+    timeline.sort(key=lambda t: t["at"])
+    return {**incident_fields(incident, now), "posts": posts, "audit": entries, "timeline": timeline}
 
 
 class SourceHealthPublic(BaseModel):

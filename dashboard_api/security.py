@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 import jwt
+
+from storage.sql import SqlStore
 
 ALGORITHM = "HS256"
 
@@ -40,7 +38,29 @@ def create_token(secret: str, name: str, role: str, unit_code: str | None, now: 
 
 def read_token(secret: str, token: str) -> TokenClaims | None:
     """The claims of a valid, unexpired token signed with ``secret``; None otherwise (a token
-    without a version, issued before versions existed, too)."""
+    without a version, issued before versions existed, too).
+
+    Checking the signature was a tenth of an API request's time, and a client sends the same
+    token with every request: the claims of the last tokens seen are kept (keyed by secret and
+    token, so a token is never read under another key). Only the signature's verdict is kept:
+    expiry is checked again here, and the user behind the token by the caller, every time."""
+    claims = _checked_tokens.get((secret, token))
+    if claims is not None:
+        return claims if claims.expires_at > dt.datetime.now(dt.UTC) else None
+    claims = _decode(secret, token)
+    if claims is not None:
+        if len(_checked_tokens) >= _CHECKED_TOKENS_KEPT:
+            _checked_tokens.clear()  # a rare full reset keeps it bounded and simple
+        _checked_tokens[(secret, token)] = claims
+    return claims
+
+
+_CHECKED_TOKENS_KEPT = 4096
+_checked_tokens: dict[tuple[str, str], TokenClaims] = {}
+
+
+def _decode(secret: str, token: str) -> TokenClaims | None:
+    """The claims of ``token`` if its signature, expiry and claims are valid."""
     try:
         data = jwt.decode(token, secret, algorithms=[ALGORITHM],
                           options={"require": ["sub", "exp", "role", "ver"]})
@@ -58,50 +78,40 @@ class LoginLimiter:
     at most ``address_attempts`` per client address whatever the names (password spraying: one
     common password tried against many user names).
 
-    In memory, per process: enough for the single-process server ecowatch runs; a restart forgets
-    the counts (the argon2 hash keeps each guess slow regardless). The client address is the
+    Counted in the store (``storage.logins``), not in memory: every worker process of ``ecowatch
+    serve --workers`` and every server on the same database sees the same failures, so N workers
+    do not make N times the guesses, and a restart forgets nothing. The client address is the
     connection's own unless ``ECOWATCH_TRUSTED_PROXIES`` names the reverse proxy in front
     (``ecowatch serve``): otherwise any client could pick its address with X-Forwarded-For.
     """
 
-    def __init__(self, attempts: int = 5, window_seconds: float = 300.0, address_attempts: int = 20) -> None:
+    def __init__(self, store: SqlStore, attempts: int = 5, window_seconds: float = 300.0,
+                 address_attempts: int = 20) -> None:
+        self.store = store
         self.attempts = attempts
         self.address_attempts = address_attempts
-        self.window = window_seconds
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._by_address: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.window = dt.timedelta(seconds=window_seconds)
 
-    def _wait(self, q: deque[float] | None, limit: int, now: float) -> int:
-        """Seconds until ``q``'s failures in the window drop below ``limit`` (0 = already)."""
-        recent = [t for t in q or () if now - t <= self.window]
-        return 0 if len(recent) < limit else max(1, int(self.window - (now - recent[-limit])) + 1)
+    def _wait(self, times: list[dt.datetime], limit: int, now: dt.datetime) -> int:
+        """Seconds until ``times`` (failures in the window, oldest first) drop below ``limit`` (0 = already)."""
+        if len(times) < limit:
+            return 0
+        return max(1, int((self.window - (now - times[-limit])).total_seconds()) + 1)
 
-    def retry_after(self, name: str, address: str, now: float | None = None) -> int:
+    def retry_after(self, name: str, address: str, now: dt.datetime) -> int:
         """Seconds until another attempt is allowed (0 = allowed now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return max(self._wait(self._failures.get((name, address)), self.attempts, now),
-                       self._wait(self._by_address.get(address), self.address_attempts, now))
+        with self.store.read() as tx:
+            mine, everyone = tx.login_failures_since(name, address, now - self.window)
+        return max(self._wait(mine, self.attempts, now), self._wait(everyone, self.address_attempts, now))
 
-    def failed(self, name: str, address: str, now: float | None = None) -> None:
-        """Count a failed attempt (the oldest ones beyond what the limits look at are dropped)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            _count(self._failures, (name, address), now, self.attempts, self.window)
-            _count(self._by_address, address, now, self.address_attempts, self.window)
+    def failed(self, name: str, address: str, now: dt.datetime) -> None:
+        """Count a failed attempt (those out of the window are forgotten: the table stays small
+        under a spray of names or addresses)."""
+        with self.store.begin() as tx:
+            tx.add_login_failure(name, address, now, now - self.window)
 
     def succeeded(self, name: str, address: str) -> None:
         """A successful login clears that user's count from that address (not the address's own:
         one known password must not reset a spray)."""
-        with self._lock:
-            self._failures.pop((name, address), None)
-
-
-def _count(table: dict[Any, deque[float]], key: Any, now: float, keep: int, window: float) -> None:
-    """Add a failure at ``now`` under ``key``, keeping the newest ``keep``; past 10,000 keys, drop
-    those with nothing in the window (memory stays bounded under a spray of names or addresses)."""
-    table.setdefault(key, deque(maxlen=keep)).append(now)
-    if len(table) > 10000:
-        for stale in [k for k, q in table.items() if now - q[-1] > window][:5000]:
-            del table[stale]
+        with self.store.begin() as tx:
+            tx.clear_login_failures(name, address)

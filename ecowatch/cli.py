@@ -27,15 +27,22 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 @app.command()
 def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources locally and crawl them")] = False,
           host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
-          port: Annotated[int | None, typer.Option(help="port to listen on")] = None) -> None:
+          port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+          workers: Annotated[int, typer.Option(min=1, max=64, help="API worker processes (uvicorn workers); the "
+                                                                   "scheduled jobs run once, in this process")] = 1,
+          scheduler: Annotated[bool, typer.Option(help="run the scheduled jobs (collect, process, escalate...) "
+                                                       "when no other server on this database runs them")] = True
+          ) -> None:
     """Start the API, the console and the scheduler (collect, process)."""
     import uvicorn
 
     from core.jurisdiction import load_jurisdiction
-    from dashboard_api import create_app
-    from ecowatch.scheduler import Pipeline, build_scheduler
-    from storage.es_posts import EsPostIndex
+    from ecowatch.scheduler import Leadership, Pipeline, build_scheduler, lead
+    from ecowatch.serving import LOG_FORMAT, build_api
 
+    if demo and workers > 1:
+        typer.echo("ecowatch serve: --demo runs in one process; leave out --workers", err=True)
+        raise typer.Exit(2)
     settings = context.settings(host=host, port=port)
     if demo:
         from ecowatch.demo.server import serve_demo_sources
@@ -48,7 +55,7 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
     else:
         sources = context.sources(settings)
     store = context.store(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     jurisdiction = load_jurisdiction(settings.jurisdiction)
     if demo:
         from ecowatch.commands_users import DEMO_PASSWORD, seed_demo_users
@@ -69,23 +76,25 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
         if month:
             typer.echo(f"demo month built in {time.monotonic() - started:.0f} s: {month.posts} posts, "
                        f"{month.incidents} incidents, {month.actions} actions")
-    scheduler = build_scheduler(pipeline)
-    scheduler.start()
-    typer.echo(f"ecowatch console: http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
+    jobs = build_scheduler(pipeline)
+    leading = lead(jobs, Leadership(store)) if scheduler else None
+    typer.echo(f"ecowatch console: http://{settings.host}:{settings.port}/  (data: {settings.data_dir}"
+               + (f"; {workers} worker processes" if workers > 1 else "") + ")")
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: a local client could
+    # then pick any address and slip past the login limiter. Only a configured proxy is believed.
+    options: dict[str, Any] = dict(host=settings.host, port=settings.port, log_level="warning",
+                                   proxy_headers=bool(settings.trusted_proxies),
+                                   forwarded_allow_ips=settings.trusted_proxies or "")
     try:
-        api = create_app(store, jurisdiction, context.expected_hours(sources),
-                         secret_key=settings.token_secret(), token_minutes=settings.token_minutes,
-                         login_attempts=settings.login_attempts, login_window_seconds=settings.login_window_seconds,
-                         login_address_attempts=settings.login_address_attempts, min_free_mb=settings.min_free_mb,
-                         public_api_schema=settings.public_api_schema, alerts=context.alerts_config(settings),
-                         search_index=EsPostIndex.from_settings(settings) if settings.es_url else None)
-        api.state.briefings_dir = context.briefings_dir(settings)  # where the scheduler keeps them
-        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: a local client could
-        # then pick any address and slip past the login limiter. Only a configured proxy is believed.
-        uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning",
-                    proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or "")
+        if workers == 1:
+            uvicorn.run(build_api(settings, store, sources), **options)
+        else:  # each worker builds its own app from the same settings (ecowatch.serving.worker_app)
+            uvicorn.run("ecowatch.serving:worker_app", factory=True, workers=workers, **options)
     finally:
-        scheduler.shutdown(wait=False)
+        if leading is not None:
+            leading.set()
+        if jobs.running:
+            jobs.shutdown(wait=False)
 
 
 @app.command("import")

@@ -1,18 +1,24 @@
 """Periodic jobs (APScheduler 3): collect each source, process pending posts.
 
 Jobs read and write the store only, so a restart loses nothing: pending posts stay pending and
-deadlines are recomputed from stored timestamps.
+deadlines are recomputed from stored timestamps. One process per database runs them (the leader,
+:class:`Leadership`): ``ecowatch serve --workers N`` runs them in its supervising process only,
+and of two servers on one database the second stands by and takes over when the first stops.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Connection, text
 
 from alerts.config import AlertsConfig
 from alerts.delivery import deliver
@@ -239,3 +245,116 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     scheduler.add_job(pipeline.brief, "cron", args=["day"], hour=7, minute=30,
                       id="brief:day", name="daily duty report", misfire_grace_time=3600)
     return scheduler
+
+
+# The PostgreSQL advisory lock the leader holds (a fixed 32-bit number named after what it guards).
+LEADER_LOCK_KEY = zlib.crc32(b"ecowatch scheduler leader")
+LEADER_CHECK_SECONDS = 5.0  # how often a standing-by process tries to lead, and a leader checks it still does
+
+
+class Leadership:
+    """The right to run the scheduled jobs, held by one process per database at a time.
+
+    PostgreSQL: a session advisory lock on a connection kept for it (servers on several hosts
+    share it). SQLite: an exclusive ``flock`` on ``<database>.scheduler-lock`` beside the file
+    (SQLite lives on one host). Either is released by the operating system or the server when
+    the holding process ends, however it ends: there is no lease to expire and no stale holder."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self._file: IO[bytes] | None = None
+        self._conn: Connection | None = None
+        url = store.engine.url
+        self._path = (Path(f"{url.database}.scheduler-lock")
+                      if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") else None)
+
+    @property
+    def held(self) -> bool:
+        """Whether this process holds it (as far as it last knew)."""
+        return self._file is not None or self._conn is not None
+
+    def try_acquire(self) -> bool:
+        """Take it if nobody holds it; True when this process now holds it."""
+        if self.held:
+            return True
+        if self.store.engine.dialect.name == "postgresql":
+            conn = self.store.engine.connect()
+            if conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK_KEY}).scalar():
+                conn.commit()  # the lock is the session's: it outlives this transaction
+                self._conn = conn
+                return True
+            conn.close()
+            return False
+        if self._path is None:  # an in-memory database: this process is the only one that sees it
+            self._file = open("/dev/null", "rb")  # noqa: SIM115 - held until release()
+            return True
+        handle = open(self._path, "ab")  # noqa: SIM115 - held until release()
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def still_held(self) -> bool:
+        """False when a held lock was lost: the PostgreSQL connection holding it broke (the server
+        restarted), so another process may lead now. A file lock is not lost while its process lives."""
+        if self._conn is None:
+            return self.held
+        try:
+            self._conn.execute(text("SELECT 1")).scalar()
+            self._conn.commit()
+            return True
+        except Exception:  # any failure of that connection means the lock may be gone
+            self.release()
+            return False
+
+    def release(self) -> None:
+        """Give it up (another process may then take it)."""
+        if self._file is not None:
+            self._file.close()  # closing the file drops the flock
+            self._file = None
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_LOCK_KEY})
+                self._conn.commit()
+            except Exception:  # a broken connection: the server already dropped the lock with the session
+                log.debug("unlocking on the leader's connection failed", exc_info=True)
+            # Closed, not returned to the pool: the session (and any lock it still has) ends with it.
+            self._conn.invalidate()
+            self._conn.close()
+            self._conn = None
+
+
+def lead(scheduler: BackgroundScheduler, leadership: Leadership,
+         every_seconds: float = LEADER_CHECK_SECONDS) -> threading.Event:
+    """Start ``scheduler`` paused and run its jobs only while this process holds ``leadership``:
+    a thread tries to take it every ``every_seconds`` (a second server on the same database stands
+    by and takes over when the first stops) and pauses the jobs if it is lost. Set the returned
+    event to stop the thread and give leadership up."""
+    scheduler.start(paused=True)
+    stop = threading.Event()
+
+    def loop() -> None:
+        said_standby = False
+        while not stop.is_set():
+            try:
+                if leadership.held and not leadership.still_held():
+                    scheduler.pause()
+                    log.warning("scheduler: lost the leader lock; jobs paused until it is taken again")
+                elif not leadership.held and leadership.try_acquire():
+                    log.info("scheduler: this process runs the scheduled jobs (leader)")
+                    scheduler.resume()
+                elif not leadership.held and not said_standby:
+                    log.info("scheduler: another process runs the scheduled jobs; standing by")
+                    said_standby = True
+            except Exception as exc:  # the database unreachable: try again next time, one line
+                log.error("scheduler: leader check failed: %s: %s", type(exc).__name__, str(exc)[:200])
+            stop.wait(every_seconds)
+        if scheduler.running:
+            scheduler.pause()  # no job starts once leadership is given up
+        leadership.release()
+
+    threading.Thread(target=loop, name="scheduler-leader", daemon=True).start()
+    return stop

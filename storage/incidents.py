@@ -28,6 +28,13 @@ _INCIDENT_BY_ID = select(incidents).where(incidents.c.id == bindparam("b_id"))
 # FOR UPDATE on PostgreSQL; SQLite has no row locks (SQLAlchemy leaves the clause out) and holds the
 # database's write lock for the whole transaction instead (storage.sql: BEGIN IMMEDIATE).
 _INCIDENT_FOR_UPDATE = _INCIDENT_BY_ID.with_for_update()
+# The incident detail's reads (every API detail request): built once, not per call, so each
+# request skips building the statement and its cache key.
+_INCIDENT_POST_ROWS = (select(raw_posts, incident_posts.c.role, *(c.label(f"a_{c.name}") for c in analyses.c))
+                       .join(incident_posts, incident_posts.c.post_id == raw_posts.c.id)
+                       .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
+                       .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
+_AUDIT_FOR = select(audit_log).where(audit_log.c.incident_id == bindparam("b_id")).order_by(audit_log.c.id)
 _INCIDENT_GRADE = select(incidents.c.grade).where(incidents.c.id == bindparam("b_id"))
 # No .values(): the SET columns are the keys of the parameters given (all of _incident_values).
 _UPDATE_INCIDENT = update(incidents).where(incidents.c.id == bindparam("b_id"))
@@ -211,12 +218,8 @@ class IncidentsTx(EventsTx):
 
     def incident_post_rows(self, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
         """The posts of an incident with their analyses and roles, oldest first (one query)."""
-        query = (select(raw_posts, incident_posts.c.role, *(c.label(f"a_{c.name}") for c in analyses.c))
-                 .join(incident_posts, incident_posts.c.post_id == raw_posts.c.id)
-                 .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
-                 .where(incident_posts.c.incident_id == incident_id).order_by(raw_posts.c.id))
         out = []
-        for row in self.conn.execute(query):
+        for row in self.conn.execute(_INCIDENT_POST_ROWS, {"b_id": incident_id}):
             analysis = row_to_analysis(row, "a_") if row.a_post_id is not None else None
             out.append((row_to_post(row), analysis, PostRole(row.role)))
         return out
@@ -246,9 +249,7 @@ class IncidentsTx(EventsTx):
 
     def audit_for(self, incident_id: int) -> list[AuditEntry]:
         """An incident's audit log, oldest first."""
-        rows = self.conn.execute(select(audit_log).where(audit_log.c.incident_id == incident_id)
-                                 .order_by(audit_log.c.id))
-        return [row_to_audit(r) for r in rows]
+        return [row_to_audit(r) for r in self.conn.execute(_AUDIT_FOR, {"b_id": incident_id})]
 
     def grouping_candidates(self, unit_code: str | None, topic: str, active_since: dt.datetime,
                             closed_since: dt.datetime, *, summary: bool = False,

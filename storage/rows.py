@@ -42,8 +42,8 @@ class User:
     department_code: str | None = None  # set for (and only for) department users
 
 
-def _times(stored: dict[str, str] | None) -> dict[str, dt.datetime]:
-    # Deadlines and milestones are stored as ISO strings in a JSON column.
+def stored_times(stored: dict[str, str] | None) -> dict[str, dt.datetime]:
+    """Deadlines or milestones as stored (ISO strings in a JSON column) as datetimes."""
     return {k: dt.datetime.fromisoformat(v) for k, v in (stored or {}).items()}
 
 
@@ -59,9 +59,9 @@ def row_to_incident(row: Any) -> Incident:
     return Incident(
         id=row.id, title=row.title, unit=row.unit, unit_code=row.unit_code, topic=row.topic,
         grade=Grade(row.grade), state=State(row.state), opened_at=row.opened_at, updated_at=row.updated_at,
-        department=row.department, place=row.place, deadlines=_times(row.deadlines),
+        department=row.department, place=row.place, deadlines=stored_times(row.deadlines),
         grade_reasons=list(row.grade_reasons or []), post_count=row.post_count,
-        reach=dict(row.reach or {}), keywords=list(row.keywords or []), milestones=_times(row.milestones),
+        reach=dict(row.reach or {}), keywords=list(row.keywords or []), milestones=stored_times(row.milestones),
         returns=row.returns or 0, complex=bool(row.complex), grade_override=row.grade_override,
         merged_into=row.merged_into, parent_id=row.parent_id, last_post_at=row.last_post_at,
         reopened=row.reopened or 0, public_reply_at=row.public_reply_at,
@@ -78,7 +78,7 @@ def row_to_summary(row: Any) -> Incident:
         title="", unit=None, unit_code=row.unit_code, topic=row.topic, grade=Grade.BLUE, state=State(row.state),
         opened_at=row.last_activity, updated_at=row.updated_at, place=row.place, id=row.id,
         keywords=list(json.loads(row.keywords_text or "null") or []), merged_into=row.merged_into,
-        last_post_at=row.last_activity, milestones=_times(row.milestones), public_reply_at=row.public_reply_at,
+        last_post_at=row.last_activity, milestones=stored_times(row.milestones), public_reply_at=row.public_reply_at,
     )
 
 

@@ -281,6 +281,17 @@ users = Table(
     Column("token_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
+# Failed logins in the limiter's window (storage.logins, dashboard_api.security.LoginLimiter): in
+# the database so every worker process of ``ecowatch serve --workers`` counts the same attempts.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("address", String(100), nullable=False, index=True),
+    Column("at", UtcDateTime(), nullable=False, index=True),
+)
+
 # Which posts the Elasticsearch copy has acknowledged (storage.search_sync): marked only after the
 # cluster took them, so an outage leaves the rest to replay.
 search_sync = Table(

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import StoreError
@@ -30,6 +30,7 @@ from storage.inbound import InboundTx
 from storage.incident_queries import IncidentQueriesTx
 from storage.incidents import IncidentsTx
 from storage.labels import LabelsTx
+from storage.logins import LoginsTx
 from storage.outbox import OutboxTx
 from storage.post_moves import PostMovesTx
 from storage.posts import PostsTx
@@ -38,6 +39,8 @@ from storage.rota import RotaTx
 from storage.search import SearchTx
 from storage.sources import SourcesTx
 from storage.users import UsersTx
+
+POOL_SIZE = 16  # connections kept open per process (as many again may be opened under a peak)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -53,7 +56,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+    # On the driver's connection: through exec_driver_sql this one statement cost a read of the
+    # API as much as its query (events, compilation cache, result set up; bench/api.py).
+    conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+        "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
 
 class SqlStore:
@@ -62,7 +68,14 @@ class SqlStore:
     def __init__(self, url: str, snapshot_dir: Path | str | None = None) -> None:
         self.url = url
         self.snapshot_dir = Path(snapshot_dir) if snapshot_dir else None
-        self.engine: Engine = create_engine(url, future=True)
+        # A pool as large as the API's thread pool (dashboard_api.app.API_THREADS) and the live
+        # feed's polls: with SQLAlchemy's default 5 (+10 overflow, closed on return) a loaded
+        # server opened and closed connections all the time, PRAGMAs and all.
+        # (An in-memory SQLite database has one connection per thread, no such pool.)
+        parsed = make_url(url)
+        memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+        pool: dict[str, Any] = {} if memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_SIZE}
+        self.engine: Engine = create_engine(url, future=True, **pool)
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":
@@ -105,7 +118,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
          SourcesTx, LabelsTx, PostMovesTx, RotaTx, ReportsTx, InboundTx, BriefsTx, EventCursorsTx,
-         CopiesTx):
+         CopiesTx, LoginsTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

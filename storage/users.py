@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import StoreError
@@ -17,6 +17,7 @@ from storage.rows import User, inserted_id, row_to_user
 from storage.schema import users
 
 ROLES = ("duty", "unit", "department", "leader", "admin")
+_USER_BY_NAME = select(users).where(users.c.name == bindparam("b_name"))
 
 
 class UsersTx:
@@ -44,8 +45,8 @@ class UsersTx:
         return User(name, role, unit_code, password_hash, True, now, new_id, department_code=department_code)
 
     def get_user(self, name: str) -> User | None:
-        """The user with this name, or None."""
-        row = self.conn.execute(select(users).where(users.c.name == name)).first()
+        """The user with this name, or None (asked by every API request: one statement, compiled once)."""
+        row = self.conn.execute(_USER_BY_NAME, {"b_name": name}).first()
         return row_to_user(row) if row else None
 
     def list_users(self) -> list[User]:

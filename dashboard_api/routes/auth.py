@@ -30,7 +30,8 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     limiter = request.app.state.login_limiter
     address = request.client.host if request.client else "?"
     name = form.username[:100]
-    wait = limiter.retry_after(name, address)
+    now = utcnow()
+    wait = limiter.retry_after(name, address, now)
     if wait:
         raise HTTPException(status_code=429, detail=f"too many failed logins; try again in {wait} s",
                             headers={"Retry-After": str(wait)})
@@ -38,10 +39,10 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
         user = tx.get_user(name)
     ok = verify_password(user.password_hash if user else None, form.password)
     if not ok or user is None or not user.active:
-        limiter.failed(name, address)
+        limiter.failed(name, address, now)
         raise HTTPException(status_code=400, detail="wrong user name or password")
     limiter.succeeded(name, address)
-    token, expires = create_token(request.app.state.secret_key, user.name, user.role, user.unit_code, utcnow(),
+    token, expires = create_token(request.app.state.secret_key, user.name, user.role, user.unit_code, now,
                                   request.app.state.token_minutes, version=user.token_version,
                                   department_code=user.department_code)
     return TokenPublic(access_token=token, expires_at=expires, user=UserPublic.of(user, jurisdiction))

@@ -23,7 +23,7 @@ from alerts.event_documents import event_document
 from core.display_text import displayable
 from core.settings import load_settings
 from core.timeutil import to_local, utcnow
-from dashboard_api.deps import StoreDep, aware_time, get_principal, oauth2_scheme, require_roles
+from dashboard_api.deps import StoreDep, aware_time, get_principal, oauth2_scheme, of_roles
 from dashboard_api.errors import ERRORS
 
 router = APIRouter(prefix="/api/feeds", tags=["feeds"])
@@ -48,7 +48,7 @@ def feed_scope(request: Request, store: StoreDep, token: Annotated[str | None, D
     key = getattr(request.app.state, "feed_token", None) or load_settings().feed_token
     if key and token and hmac.compare_digest(token.encode(), key.encode()):
         return None
-    return require_roles(*READERS)(get_principal(request, store, token)).unit_scope
+    return of_roles(get_principal(request, store, token), READERS).unit_scope
 
 
 Scope = Annotated[str | None, Depends(feed_scope)]

@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from alerts.incident_list import select_incidents
-from core.models import STEP_LABELS
 from core.sharing import COPY_ACTION_LABELS
 from core.timeutil import utcnow
 from dashboard_api.deps import (
@@ -24,13 +23,13 @@ from dashboard_api.deps import (
     scoped_unit,
 )
 from dashboard_api.errors import ERRORS
+from dashboard_api.json_out import json_response
 from dashboard_api.schemas import (
-    AuditPublic,
     CopyPublic,
     IncidentDetailPublic,
     IncidentPublic,
-    PostPublic,
-    TimelineItem,
+    incident_detail_fields,
+    incident_fields,
 )
 from storage.incident_queries import IncidentFilters
 
@@ -76,18 +75,17 @@ IncidentQueryDep = Annotated[IncidentQuery, Depends(incident_query)]
 
 @router.get("", response_model=list[IncidentPublic], responses=ERRORS)
 def list_incidents(
-        store: StoreDep, response: Response, query: IncidentQueryDep,
+        store: StoreDep, query: IncidentQueryDep,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[IncidentPublic]:
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Response:
     """Incidents, newest first, filtered; the total matching is in the ``X-Total-Count`` header.
 
     A unit user sees only its own unit's incidents (asking for another unit is 403); a department
     user only those copied to its department and not withdrawn."""
     now = utcnow()
     with store.read() as tx:
-        total, items = select_incidents(tx, query.filters, query.overdue, now, limit, offset)
-    response.headers["X-Total-Count"] = str(total)
-    return [IncidentPublic.of(i, now) for i in items]
+        total, items = select_incidents(tx, query.filters, query.overdue, now, limit, offset, listed=True)
+    return json_response([incident_fields(i, now) for i in items], headers={"X-Total-Count": str(total)})
 
 
 def _own(user: Principal, detail: dict[str, object]) -> bool:
@@ -97,7 +95,7 @@ def _own(user: Principal, detail: dict[str, object]) -> bool:
 
 @router.get("/{incident_id}", response_model=IncidentDetailPublic, responses=ERRORS)
 def get_incident(incident_id: IncidentId, user: SharedReaderDep, store: StoreDep,
-                 jurisdiction: JurisdictionDep) -> IncidentDetailPublic:
+                 jurisdiction: JurisdictionDep) -> Response:
     """One incident with its posts (analyses and evidence spans), a timeline, the audit log and its
     copies to departments.
 
@@ -109,24 +107,11 @@ def get_incident(incident_id: IncidentId, user: SharedReaderDep, store: StoreDep
         if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope) \
                 or (user.department_scope is not None and tx.active_copy(incident_id, user.department_scope) is None):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
-        posts = [PostPublic.of(p, a, role) for p, a, role in tx.incident_post_rows(incident_id)]
-        audit = [AuditPublic(at=e.at, actor=e.actor, action=e.action, from_state=e.from_state,
-                             to_state=e.to_state, detail=e.detail) for e in tx.audit_for(incident_id)
-                 if e.action not in COPY_ACTION_LABELS or _own(user, e.detail)]
-        copies = [CopyPublic.of(c, jurisdiction) for c in tx.copies_of(incident_id)
+        post_rows = tx.incident_post_rows(incident_id)
+        audit = [e for e in tx.audit_for(incident_id) if e.action not in COPY_ACTION_LABELS or _own(user, e.detail)]
+        copies = [CopyPublic.of(c, jurisdiction).model_dump() for c in tx.copies_of(incident_id)
                   if _own(user, {"department_code": c.department_code})]
-    timeline = [TimelineItem(at=p.published_at or p.fetched_at or incident.opened_at,
-                             kind="post" if p.role == "report" else "response",
-                             text=f"{p.role_label} · {p.source}：{p.title or p.text[:40]}") for p in posts]
-    timeline += [TimelineItem(at=a.at, kind="action", text=f"{a.actor} {a.action}"
-                              + (f" {a.from_state}→{a.to_state}" if a.from_state != a.to_state else ""))
-                 for a in audit]
-    timeline += [TimelineItem(at=due, kind="deadline", text=f"{STEP_LABELS.get(step, step)}时限")
-                 for step, due in incident.deadlines.items()]
-    timeline.sort(key=lambda t: t.at)
-    now = utcnow()
-    return IncidentDetailPublic(**IncidentPublic.of(incident, now).model_dump(), posts=posts, audit=audit,
-                                timeline=timeline, copies=copies)
+    return json_response({**incident_detail_fields(incident, post_rows, audit, utcnow()), "copies": copies})
 
 
 @copies_router.get("", response_model=list[CopyPublic], responses=ERRORS)
