@@ -10,7 +10,12 @@ in one run:
 - search p50/p99 for one-word and two-word queries, and facet latency (a query matching most
   posts, so counting the facets dominates), on both stores, with ratios SQLite/Elasticsearch.
 
-    python bench/store.py [--posts 1000000] [--es-posts 1000000] [--queries 30]
+    python bench/store.py [--posts 1000000] [--es-posts 1000000] [--queries 30] [--db FILE]
+
+``--db FILE`` keeps the SQLite database there (outside git) and tops up one an earlier run left:
+the posts it already holds (same generator, same order) are kept and only the missing ones added,
+so ingest and FTS rates then cover the added posts only. A copy of a 300,000-post file topped up
+to 1,000,000 gives both sizes for one generation. ``--es-posts 0`` skips Elasticsearch.
 
 The emulator is an in-memory test double, not Lucene: its figures show the code path works at
 scale, not what a real cluster does. Set ES_URL to measure a real one.
@@ -26,6 +31,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,12 +59,11 @@ BROAD = ["江北"]  # in most posts: the facet-heavy case
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-def generate(n: int, seed: int = 7) -> list[tuple[RawPost, str, str]]:
-    """Posts with their unit code and topic, reproducible."""
+def generate(n: int, seed: int = 7) -> Iterator[tuple[RawPost, str, str]]:
+    """Posts with their unit code and topic, reproducible (the first k are the same for every n)."""
     rng = random.Random(seed)
     pack = load_jurisdiction("jiangbei")
     places = [(p.name, p.unit_codes[0]) for p in pack.places if p.kind == "community"]
-    out = []
     for i in range(n):
         place, unit = rng.choice(places)
         topic = rng.choice(list(TOPICS))
@@ -65,8 +71,7 @@ def generate(n: int, seed: int = 7) -> list[tuple[RawPost, str, str]]:
         text = f"江北{place}附近{rng.choice(TOPICS[topic])}，{tail}（{i}）"
         post = RawPost(source=rng.choice(["weibo", "news", "board", "tieba"]), text=text, url=f"http://b/{i}",
                        author=f"u{rng.randrange(50_000)}", published_at=T0 + dt.timedelta(minutes=i % 500_000))
-        out.append((post, unit, topic))
-    return out
+        yield post, unit, topic
 
 
 def pct(values: list[float], p: float) -> float:
@@ -89,30 +94,42 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--es-posts", type=int, default=None)
     parser.add_argument("--queries", type=int, default=30, help="repeats per query kind")
+    parser.add_argument("--db", type=Path, default=None, help="keep (and top up) the SQLite database in this file")
     args = parser.parse_args()
     es_n = args.es_posts if args.es_posts is not None else args.posts
-    rows = generate(max(args.posts, es_n))
     indexer = SearchIndexer(load_jurisdiction("jiangbei"))
     results: dict[str, dict[str, float]] = {"sqlite": {}, "es": {}}
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{tmp}/bench.db")  # no snapshot dir: measure the database
-        start = time.perf_counter()
-        for i in range(0, args.posts, 5000):
-            with store.begin() as tx:
-                tx.add_posts([p for p, _u, _t in rows[i:i + 5000]], T0)
-        results["sqlite"]["ingest/s"] = args.posts / (time.perf_counter() - start)
-        with store.begin() as tx:  # analyses, as processing would leave them (not timed)
-            for i in range(0, args.posts, 20_000):
+        db_file = args.db or Path(tmp) / "bench.db"
+        store = open_store(f"sqlite:///{db_file}")  # no snapshot dir: measure the database
+        with store.read() as tx:
+            have = tx.count_posts()
+        rows = islice(generate(args.posts), have, None)
+        added = args.posts - have
+        ingest = 0.0
+        while chunk := list(islice(rows, 20_000)):
+            start = time.perf_counter()
+            for i in range(0, len(chunk), 5000):
+                with store.begin() as tx:
+                    tx.add_posts([p for p, _u, _t in chunk[i:i + 5000]], T0)
+            ingest += time.perf_counter() - start
+            with store.begin() as tx:  # analyses, as processing would leave them (not timed)
                 tx.conn.execute(insert(analyses), [
                     {"post_id": j + 1, "relevant": True, "unit": None, "unit_code": u, "confidence": 1.0,
                      "topics": [t], "topic": t, "polarity": "neg", "sentiment": 0.1, "evidence": [], "signals": [],
-                     "place": None, "analysed_at": T0} for j, (_p, u, t) in enumerate(rows[i:i + 20_000], start=i)])
+                     "place": None, "analysed_at": T0} for j, (_p, u, t) in enumerate(chunk, start=have)])
+            have += len(chunk)
+        if added > 0:
+            results["sqlite"]["ingest/s"] = added / ingest
         start = time.perf_counter()
         while indexer.catch_up(store, max_posts=50_000, batch=5000):
             pass
-        results["sqlite"]["fts build posts/s"] = args.posts / (time.perf_counter() - start)
-        db_mb = Path(f"{tmp}/bench.db").stat().st_size / 1e6
+        if added > 0:
+            results["sqlite"]["fts build posts/s"] = added / (time.perf_counter() - start)
+        with store.engine.connect() as conn:  # the file's size with everything in it, not in its WAL
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db_mb = db_file.stat().st_size / 1e6
 
         def lite(query: str) -> None:
             terms = indexer.query_terms(indexer.query_tokens(query))
@@ -124,6 +141,10 @@ def main() -> None:
             results["sqlite"][f"{kind} p50 ms"], results["sqlite"][f"{kind} p99 ms"] = pct(lat, .5), pct(lat, .99)
         store.dispose()
 
+    if es_n == 0:
+        report(args.posts, db_mb, 0, "none", results)
+        return
+    es_rows = list(generate(es_n))
     es_label = f"real Elasticsearch at {os.environ['ES_URL']}" if os.environ.get("ES_URL") else "osmem-server emulator"
     from contextlib import ExitStack
 
@@ -142,7 +163,7 @@ def main() -> None:
         index = EsPostIndex(client, prefix=f"bench{int(time.time())}")
         index.ensure_template()
         docs = []
-        for j, (post, unit, topic) in enumerate(rows[:es_n], start=1):
+        for j, (post, unit, topic) in enumerate(es_rows, start=1):
             body = post.text
             docs.append({"post_id": j, "source": post.source, "text": body, "title": "",
                          "tokens": " ".join(indexer.document_tokens(body)[0]), "grams": " ".join(bigrams(body)),
@@ -161,7 +182,12 @@ def main() -> None:
             lat = [t for q in queries for t in timed(lambda q=q: es(q), max(1, args.queries // len(queries)))]
             results["es"][f"{kind} p50 ms"], results["es"][f"{kind} p99 ms"] = pct(lat, .5), pct(lat, .99)
 
-    print(f"posts: SQLite {args.posts:,} (database file {db_mb:,.0f} MB), Elasticsearch {es_n:,} ({es_label})")
+    report(args.posts, db_mb, es_n, es_label, results)
+
+
+def report(posts: int, db_mb: float, es_n: int, es_label: str, results: dict[str, dict[str, float]]) -> None:
+    """The figures as a table, SQLite next to Elasticsearch."""
+    print(f"posts: SQLite {posts:,} (database file {db_mb:,.0f} MB), Elasticsearch {es_n:,} ({es_label})")
     print(f"{'figure':<24}{'SQLite':>14}{'Elasticsearch':>16}{'SQLite/ES':>12}")
     for key in results["sqlite"]:
         a, b = results["sqlite"][key], results["es"].get(key)
