@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, Table, Text, event, text
+from sqlalchemy import Column, Connection, Integer, Table, Text, UniqueConstraint, event, text
 
 from storage.schema import metadata
 
@@ -104,7 +104,9 @@ JOINS = ("LEFT JOIN analyses a ON a.post_id = r.id LEFT JOIN incident_posts ip O
 # post's current unit (current_unit_sql), topic, polarity, source, its time (publish, else fetch)
 # and that time's Asia/Shanghai day. Counting facets over 100,000s of matches through the wide
 # raw_posts and analyses rows and two more joins cost most of a broad search (README "Sizing");
-# here each match is one lookup of a ~60-byte row. Triggers keep it in the transaction that writes
+# here each match is one lookup of a ~60-byte row, and counting groups by one integer, ``fkey``, the
+# row's combination of the five facet values in ``facet_keys`` (grouping five text columns cost
+# four times as much). Triggers keep it in the transaction that writes
 # any of its sources (a post stored, analysed or re-analysed, joining, leaving or moving between
 # incidents, an incident reassigned), whichever module writes; ``facet_drift`` and
 # ``rebuild_post_facets`` (``ecowatch search-facets``) check and repair it. A migration that
@@ -117,8 +119,24 @@ _DERIVED = ("SELECT CASE WHEN ip.incident_id IS NULL THEN a.unit_code ELSE i.uni
             "WHERE r.id = {pid}")
 
 
+_KEYED = ("unit_code", "topic", "polarity", "source", "day")
+
+
+def _combo(table: str) -> list[str]:
+    return [f"{table}source" if c == "source" else f"coalesce({table}{c}, '')" for c in _KEYED]
+
+
+def _rekey(where: str) -> str:
+    """SQL giving the post_facets rows ``where`` selects the key of their facet values (new or known)."""
+    same = " AND ".join(f"k.{c} = {v}" for c, v in zip(_KEYED, _combo("post_facets."), strict=True))
+    return (f"INSERT OR IGNORE INTO facet_keys (unit_code, topic, polarity, source, day) "
+            f"SELECT DISTINCT {', '.join(_combo(''))} FROM post_facets WHERE {where}; "
+            f"UPDATE post_facets SET fkey = (SELECT k.id FROM facet_keys k WHERE {same}) WHERE {where};")
+
+
 def _refresh(pid: str) -> str:
-    return f"UPDATE post_facets SET (unit_code, topic, polarity) = ({_DERIVED.format(pid=pid)}) WHERE post_id = {pid};"
+    return (f"UPDATE post_facets SET (unit_code, topic, polarity) = ({_DERIVED.format(pid=pid)}) "
+            f"WHERE post_id = {pid}; {_rekey(f'post_id = {pid}')}")
 
 
 post_facets = Table(  # filled and used on SQLite only (PostgreSQL searches the record by substring)
@@ -131,14 +149,28 @@ post_facets = Table(  # filled and used on SQLite only (PostgreSQL searches the 
     Column("source", Text, nullable=False),
     Column("at", Text),  # publish, else fetch time, as stored (naive UTC text)
     Column("day", Text),  # that time's Asia/Shanghai date
+    Column("fkey", Integer),  # facet_keys.id of (unit_code, topic, polarity, source, day)
 )
+facet_keys = Table(  # each combination of facet values some post has had ("" for none)
+    "facet_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_code", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("polarity", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("day", Text, nullable=False),
+    UniqueConstraint("unit_code", "topic", "polarity", "source", "day", name="uq_facet_keys_values"),
+)
+_MEMBERS = "SELECT post_id FROM incident_posts WHERE incident_id = new.id"
 FACET_TRIGGERS = {
     "post_facets_post_insert": f"AFTER INSERT ON raw_posts BEGIN INSERT OR REPLACE INTO post_facets (post_id, "
                                f"source, at, day) VALUES (new.id, new.source, {_AT}, date({_AT}, '+8 hours')); "
                                f"{_refresh('new.id')} END",
     "post_facets_post_update": f"AFTER UPDATE OF source, published_at, fetched_at ON raw_posts BEGIN "
                                f"UPDATE post_facets SET source = new.source, at = {_AT}, "
-                               f"day = date({_AT}, '+8 hours') WHERE post_id = new.id; END",
+                               f"day = date({_AT}, '+8 hours') WHERE post_id = new.id; "
+                               f"{_rekey('post_id = new.id')} END",
     "post_facets_post_delete": "AFTER DELETE ON raw_posts BEGIN DELETE FROM post_facets WHERE post_id = old.id; END",
     "post_facets_analysis_insert": f"AFTER INSERT ON analyses BEGIN {_refresh('new.post_id')} END",
     "post_facets_analysis_update": f"AFTER UPDATE ON analyses BEGIN {_refresh('old.post_id')} "
@@ -148,9 +180,9 @@ FACET_TRIGGERS = {
     "post_facets_member_update": f"AFTER UPDATE ON incident_posts BEGIN {_refresh('old.post_id')} "
                                  f"{_refresh('new.post_id')} END",
     "post_facets_member_delete": f"AFTER DELETE ON incident_posts BEGIN {_refresh('old.post_id')} END",
-    "post_facets_incident_unit": "AFTER UPDATE OF unit_code ON incidents BEGIN UPDATE post_facets SET unit_code = "
-                                 "new.unit_code WHERE post_id IN (SELECT post_id FROM incident_posts "
-                                 "WHERE incident_id = new.id); END",
+    "post_facets_incident_unit": f"AFTER UPDATE OF unit_code ON incidents BEGIN UPDATE post_facets SET unit_code = "
+                                 f"new.unit_code WHERE post_id IN ({_MEMBERS}); "
+                                 f"{_rekey(f'post_id IN ({_MEMBERS})')} END",
 }
 _FACET_ROWS = ("SELECT r.id AS post_id, CASE WHEN ip.incident_id IS NULL THEN a.unit_code ELSE i.unit_code END "
                "AS unit_code, a.topic AS topic, a.polarity AS polarity, r.source AS source, "
@@ -165,6 +197,7 @@ def install_search_tables(conn: Connection) -> None:
     if not _sqlite(conn):
         return
     post_facets.create(conn, checkfirst=True)
+    facet_keys.create(conn, checkfirst=True)
     for name, body in FACET_TRIGGERS.items():
         conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
     if conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM raw_posts) AND NOT EXISTS (SELECT 1 FROM post_facets)"
@@ -184,15 +217,19 @@ def rebuild_post_facets(conn: Connection) -> int:
     conn.exec_driver_sql("DELETE FROM post_facets")
     conn.exec_driver_sql(f"INSERT INTO post_facets (post_id, unit_code, topic, polarity, source, at, day) "
                          f"{_FACET_ROWS}")
+    for statement in _rekey("1=1").split("; "):
+        conn.exec_driver_sql(statement.rstrip(";"))
     return int(conn.exec_driver_sql("SELECT count(*) FROM post_facets").scalar_one())
 
 
 def facet_drift(conn: Connection) -> int:
     """How many posts' ``post_facets`` rows differ from what the record says (missing, extra or
-    changed): 0 when the triggers kept it exact."""
+    changed, or keyed to other facet values): 0 when the triggers kept it exact."""
     cols = "post_id, unit_code, topic, polarity, source, at, day"
+    keyed = (f"SELECT s.post_id, s.unit_code, s.topic, s.polarity, s.source, s.at, s.day FROM post_facets s "
+             f"JOIN facet_keys k ON k.id = s.fkey AND ({', '.join(_combo('k.'))}) = ({', '.join(_combo('s.'))})")
     return int(conn.exec_driver_sql(
-        f"SELECT count(DISTINCT post_id) FROM (SELECT * FROM ({_FACET_ROWS} EXCEPT SELECT {cols} FROM post_facets) "
+        f"SELECT count(DISTINCT post_id) FROM (SELECT * FROM ({_FACET_ROWS} EXCEPT {keyed}) "
         f"UNION ALL SELECT * FROM (SELECT {cols} FROM post_facets EXCEPT {_FACET_ROWS}))").scalar_one())
 
 
@@ -201,8 +238,8 @@ def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limi
     """Total, facet counts and the page's post ids (SQLite), in two statements over the matches
     joined to their ``post_facets`` rows.
 
-    Counting is SQLite's GROUP BY over the five facet columns at once (a few thousand groups),
-    summed per facet here: no per-match Python. The page is SQLite's top-k sort; only it asks
+    Counting is SQLite's GROUP BY over each match's facet key (a few thousand groups), summed per
+    facet here: no per-match Python. The page is SQLite's top-k sort; only it asks
     FTS5 for bm25 (``rank``), which costs more per match than everything else together."""
     raw = conn.connection.driver_connection
     assert raw is not None
@@ -213,7 +250,8 @@ def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limi
                                       [_driver_value(params[n]) for n in compiled.positiontup or []]).fetchall()
         return rows
 
-    groups = run(f"SELECT s.unit_code, s.topic, s.source, s.polarity, s.day, count(*) {base} GROUP BY 1, 2, 3, 4, 5")
+    groups = run(f"SELECT k.unit_code, k.topic, k.source, k.polarity, k.day, g.n FROM (SELECT s.fkey AS f, "
+                 f"count(*) AS n {base} GROUP BY s.fkey) g LEFT JOIN facet_keys k ON k.id = g.f")
     if not groups:
         return 0, {f: {} for f in FACETS}, []
     counters: list[Counter[str]] = [Counter() for _ in FACETS]

@@ -1,4 +1,5 @@
-"""post_facets: one narrow row per post for search's filters, facet counts and newest-first order
+"""post_facets: one narrow row per post for search's filters, facet counts and newest-first order;
+facet_keys: each combination of facet values, so counting groups by one integer
 
 SQLite only (PostgreSQL searches by substring over the record): the table, the triggers that keep
 it in the transaction that writes a post, its analysis, its incident membership or its
@@ -24,7 +25,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if "post_facets" not in set(sa.inspect(op.get_bind()).get_table_names()):  # create_all may have made it
+    existing = set(sa.inspect(op.get_bind()).get_table_names())  # create_all may have made them
+    if "post_facets" not in existing:
         op.create_table(
             "post_facets",
             sa.Column("post_id", sa.Integer(), primary_key=True),
@@ -34,6 +36,15 @@ def upgrade() -> None:
             sa.Column("source", sa.Text(), nullable=False),
             sa.Column("at", sa.Text()),
             sa.Column("day", sa.Text()),
+            sa.Column("fkey", sa.Integer()),
+        )
+    if "facet_keys" not in existing:
+        op.create_table(
+            "facet_keys",
+            sa.Column("id", sa.Integer(), primary_key=True),
+            *(sa.Column(name, sa.Text(), nullable=False) for name in ("unit_code", "topic", "polarity", "source",
+                                                                      "day")),
+            sa.UniqueConstraint("unit_code", "topic", "polarity", "source", "day", name="uq_facet_keys_values"),
         )
     install_search_tables(op.get_bind())
 
@@ -43,3 +54,4 @@ def downgrade() -> None:
         for name in FACET_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("post_facets")
+    op.drop_table("facet_keys")
