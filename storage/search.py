@@ -238,8 +238,8 @@ def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limi
     """Total, facet counts and the page's post ids (SQLite), in two statements over the matches
     joined to their ``post_facets`` rows.
 
-    Counting is SQLite's GROUP BY over each match's facet key (a few thousand groups), summed per
-    facet here: no per-match Python. The page is SQLite's top-k sort; only it asks
+    Counting is SQLite's GROUP BY over each match's facet key, then per facet over those groups:
+    no per-match (nor per-group) Python. The page is SQLite's top-k sort; only it asks
     FTS5 for bm25 (``rank``), which costs more per match than everything else together."""
     raw = conn.connection.driver_connection
     assert raw is not None
@@ -250,20 +250,25 @@ def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limi
                                       [_driver_value(params[n]) for n in compiled.positiontup or []]).fetchall()
         return rows
 
-    groups = run(f"SELECT k.unit_code, k.topic, k.source, k.polarity, k.day, g.n FROM (SELECT s.fkey AS f, "
-                 f"count(*) AS n {base} GROUP BY s.fkey) g LEFT JOIN facet_keys k ON k.id = g.f")
-    if not groups:
+    # Matches grouped by key once, then each facet summed over those groups, all in SQLite: a
+    # broad query has tens of thousands of key groups (the day is in the key), too many for Python.
+    counts = run(f"WITH g AS MATERIALIZED (SELECT s.fkey AS f, count(*) AS n {base} GROUP BY s.fkey), "
+                 "c AS MATERIALIZED (SELECT k.unit_code, k.topic, k.source, k.polarity, k.day, g.n "
+                 "FROM g LEFT JOIN facet_keys k ON k.id = g.f) "
+                 + " UNION ALL ".join(f"SELECT {i}, {name}, sum(n) FROM c GROUP BY {name}"
+                                      for i, name in enumerate(FACETS)))
+    if not counts:
         return 0, {f: {} for f in FACETS}, []
-    counters: list[Counter[str]] = [Counter() for _ in FACETS]
-    for row in groups:
-        for counter, value in zip(counters, row[:5], strict=True):
-            counter["" if value is None else str(value)] += row[5]
+    by_facet: list[list[tuple[str, int]]] = [[] for _ in FACETS]
+    for i, value, n in counts:
+        by_facet[i].append(("" if value is None else str(value), int(n)))
     # Most frequent first, then by value (as Elasticsearch's terms aggregation orders ties).
-    facets = {name: dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:50])
-              for name, counter in zip(FACETS, counters, strict=True)}
+    facets = {name: dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0]))[:50])
+              for name, pairs in zip(FACETS, by_facet, strict=True)}
+    total = sum(n for _v, n in by_facet[0])
     order = "m.rank, m.rowid DESC" if sort == "relevance" else "s.at DESC, s.post_id DESC"
     page = run(f"SELECT s.post_id {base} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}")
-    return sum(row[5] for row in groups), facets, [row[0] for row in page]
+    return total, facets, [row[0] for row in page]
 
 
 def _driver_value(value: Any) -> Any:
