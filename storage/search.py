@@ -112,11 +112,12 @@ JOINS = ("LEFT JOIN analyses a ON a.post_id = r.id LEFT JOIN incident_posts ip O
 # ``rebuild_post_facets`` (``ecowatch search-facets``) check and repair it. A migration that
 # rebuilds one of the source tables (Alembic batch mode copies the table) drops its triggers: it
 # must call :func:`install_search_tables` again.
-_AT = "coalesce(new.published_at, new.fetched_at)"
-_DERIVED = ("SELECT CASE WHEN ip.incident_id IS NULL THEN a.unit_code ELSE i.unit_code END, a.topic, a.polarity "
-            "FROM raw_posts r LEFT JOIN analyses a ON a.post_id = r.id "
-            "LEFT JOIN incident_posts ip ON ip.post_id = r.id LEFT JOIN incidents i ON i.id = ip.incident_id "
-            "WHERE r.id = {pid}")
+def _time(row: str) -> str:
+    return f"coalesce({row}.published_at, {row}.fetched_at)"  # the post's time: publish, else fetch
+
+
+_AT = _time("new")
+_DERIVED = f"SELECT {_UNIT}, a.topic, a.polarity FROM raw_posts r {JOINS} WHERE r.id = {{pid}}"
 
 
 _KEYED = ("unit_code", "topic", "polarity", "source", "day")
@@ -184,10 +185,9 @@ FACET_TRIGGERS = {
                                  f"new.unit_code WHERE post_id IN ({_MEMBERS}); "
                                  f"{_rekey(f'post_id IN ({_MEMBERS})')} END",
 }
-_FACET_ROWS = ("SELECT r.id AS post_id, CASE WHEN ip.incident_id IS NULL THEN a.unit_code ELSE i.unit_code END "
-               "AS unit_code, a.topic AS topic, a.polarity AS polarity, r.source AS source, "
-               "coalesce(r.published_at, r.fetched_at) AS at, date(coalesce(r.published_at, r.fetched_at), '+8 hours') "
-               "AS day FROM raw_posts r " + JOINS)
+_FACET_ROWS = (f"SELECT r.id AS post_id, {_UNIT} AS unit_code, a.topic AS topic, a.polarity AS polarity, "
+               f"r.source AS source, {_time('r')} AS at, date({_time('r')}, '+8 hours') "
+               f"AS day FROM raw_posts r {JOINS}")
 
 
 def install_search_tables(conn: Connection) -> None:
