@@ -10,7 +10,19 @@ in one run:
 - search p50/p99 for one-word and two-word queries, and facet latency (a query matching most
   posts, so counting the facets dominates), on both stores, with ratios SQLite/Elasticsearch.
 
-    python bench/store.py [--posts 1000000] [--es-posts 1000000] [--queries 30]
+    python bench/store.py [--posts 1000000] [--es-posts 1000000] [--queries 30] [--db FILE]
+
+``--baseline DIR`` (a checkout of other code, e.g. ``git worktree add --detach /tmp/base main``)
+measures the SQLite searches of both codes on the same database, interleaved: ``--rounds`` times
+a fresh process of each in turn (this code first), every latency pooled per code; CPU time is
+printed next to wall time, since on a shared machine wall time mostly measures the neighbours.
+(The other code only reads; the database must already be at this code's schema, which this run's
+own open does first.)
+
+``--db FILE`` keeps the SQLite database there (outside git) and tops up one an earlier run left:
+the posts it already holds (same generator, same order) are kept and only the missing ones added,
+so ingest and FTS rates then cover the added posts only. A copy of a 300,000-post file topped up
+to 1,000,000 gives both sizes for one generation. ``--es-posts 0`` skips Elasticsearch.
 
 The emulator is an in-memory test double, not Lucene: its figures show the code path works at
 scale, not what a real cluster does. Set ES_URL to measure a real one.
@@ -20,15 +32,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# --code DIR (internal, for --baseline): import the store and indexer from another checkout.
+sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv
+                else str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert
 
@@ -38,7 +56,7 @@ from indexing.search_index import SearchIndexer, bigrams
 from storage.es_posts import EsPostIndex
 from storage.schema import analyses
 from storage.search import SearchFilters
-from storage.sql import open_store
+from storage.sql import SqlStore, open_store
 
 TOPICS = {
     "water": ["河水发黑发臭", "有人往河里偷排污水", "排污口冒黄水", "溪沟漂满垃圾"],
@@ -52,12 +70,11 @@ BROAD = ["江北"]  # in most posts: the facet-heavy case
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-def generate(n: int, seed: int = 7) -> list[tuple[RawPost, str, str]]:
-    """Posts with their unit code and topic, reproducible."""
+def generate(n: int, seed: int = 7) -> Iterator[tuple[RawPost, str, str]]:
+    """Posts with their unit code and topic, reproducible (the first k are the same for every n)."""
     rng = random.Random(seed)
     pack = load_jurisdiction("jiangbei")
     places = [(p.name, p.unit_codes[0]) for p in pack.places if p.kind == "community"]
-    out = []
     for i in range(n):
         place, unit = rng.choice(places)
         topic = rng.choice(list(TOPICS))
@@ -65,8 +82,7 @@ def generate(n: int, seed: int = 7) -> list[tuple[RawPost, str, str]]:
         text = f"江北{place}附近{rng.choice(TOPICS[topic])}，{tail}（{i}）"
         post = RawPost(source=rng.choice(["weibo", "news", "board", "tieba"]), text=text, url=f"http://b/{i}",
                        author=f"u{rng.randrange(50_000)}", published_at=T0 + dt.timedelta(minutes=i % 500_000))
-        out.append((post, unit, topic))
-    return out
+        yield post, unit, topic
 
 
 def pct(values: list[float], p: float) -> float:
@@ -75,13 +91,68 @@ def pct(values: list[float], p: float) -> float:
     return 1000 * values[min(len(values) - 1, int(p * len(values)))]
 
 
-def timed(fn, repeats: int) -> list[float]:
+def timed(fn, repeats: int) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of each call."""
     out = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         fn()
-        out.append(time.perf_counter() - start)
+        out.append((time.perf_counter() - start, time.process_time() - cpu))
     return out
+
+
+_CODE = sys.path[0]
+# "facets" ranks every match by relevance (bm25) as the console's default does; "facets newest"
+# is the same query newest first, which needs no score: the difference is what ranking costs.
+KINDS = (("search 1 word", QUERIES_1), ("search 2 words", QUERIES_2), ("facets", BROAD), ("facets newest", BROAD))
+
+
+def sort_of(kind: str) -> str:
+    """The order a kind of search asks for (both stores are asked the same)."""
+    return "newest" if "newest" in kind else "relevance"
+
+
+def measure_sqlite(db_file: Path, repeats: int) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) of each search of each kind on the database as it is (no schema change)."""
+    indexer = SearchIndexer(load_jurisdiction("jiangbei"))
+    indexer.query_tokens("江北")  # load jieba before timing
+    store = SqlStore(f"sqlite:///{db_file}")
+
+    def lite(query: str, sort: str) -> None:
+        terms = indexer.query_terms(indexer.query_tokens(query))
+        with store.read() as tx:
+            tx.search_posts(terms, SearchFilters(), limit=20, sort=sort)
+
+    out = {kind: [t for q in queries for t in timed(lambda q=q, k=kind: lite(q, sort_of(k)),
+                                                    max(1, repeats // len(queries)))]
+           for kind, queries in KINDS}
+    store.dispose()
+    return out
+
+
+def summarise(latencies: dict[str, list[tuple[float, float]]], into: dict[str, float], cpu: bool = True) -> None:
+    """p50/p99 wall time of each kind, and the p50 of this process's CPU time (``cpu``: not for
+    Elasticsearch, whose work is done in another process)."""
+    for kind, pairs in latencies.items():
+        wall = [w for w, _c in pairs]
+        into[f"{kind} p50 ms"], into[f"{kind} p99 ms"] = pct(wall, .5), pct(wall, .99)
+        if cpu:
+            into[f"{kind} p50 CPU ms"] = pct([c for _w, c in pairs], .5)
+
+
+def interleaved(db_file: Path, baseline: Path, rounds: int, repeats: int) -> dict[str, dict[str, float]]:
+    """Both codes' searches on one database, each round a fresh process of each in turn."""
+    pooled: dict[str, dict[str, list[tuple[float, float]]]] = {"sqlite": {}, "baseline": {}}
+    for _ in range(rounds):
+        for label, code in (("sqlite", _CODE), ("baseline", str(baseline))):
+            out = subprocess.run([sys.executable, __file__, "--measure-only", "--db", str(db_file), "--code", code,
+                                  "--queries", str(repeats)], check=True, capture_output=True, text=True).stdout
+            for kind, pairs in json.loads(out.splitlines()[-1]).items():
+                pooled[label].setdefault(kind, []).extend(tuple(p) for p in pairs)
+    results: dict[str, dict[str, float]] = {"sqlite": {}, "baseline": {}}
+    for label in pooled:
+        summarise(pooled[label], results[label])
+    return results
 
 
 def main() -> None:
@@ -89,41 +160,61 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--es-posts", type=int, default=None)
     parser.add_argument("--queries", type=int, default=30, help="repeats per query kind")
+    parser.add_argument("--db", type=Path, default=None, help="keep (and top up) the SQLite database in this file")
+    parser.add_argument("--baseline", type=Path, default=None, help="also measure this checkout's code, interleaved")
+    parser.add_argument("--rounds", type=int, default=2, help="with --baseline: processes of each code")
+    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure_only:
+        print(json.dumps(measure_sqlite(args.db, args.queries)))
+        return
     es_n = args.es_posts if args.es_posts is not None else args.posts
-    rows = generate(max(args.posts, es_n))
     indexer = SearchIndexer(load_jurisdiction("jiangbei"))
     results: dict[str, dict[str, float]] = {"sqlite": {}, "es": {}}
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{tmp}/bench.db")  # no snapshot dir: measure the database
-        start = time.perf_counter()
-        for i in range(0, args.posts, 5000):
-            with store.begin() as tx:
-                tx.add_posts([p for p, _u, _t in rows[i:i + 5000]], T0)
-        results["sqlite"]["ingest/s"] = args.posts / (time.perf_counter() - start)
-        with store.begin() as tx:  # analyses, as processing would leave them (not timed)
-            for i in range(0, args.posts, 20_000):
+        db_file = args.db or Path(tmp) / "bench.db"
+        store = open_store(f"sqlite:///{db_file}")  # no snapshot dir: measure the database
+        with store.read() as tx:
+            have = tx.count_posts()
+        rows = islice(generate(args.posts), have, None)
+        added = args.posts - have
+        ingest = 0.0
+        while chunk := list(islice(rows, 20_000)):
+            start = time.perf_counter()
+            for i in range(0, len(chunk), 5000):
+                with store.begin() as tx:
+                    tx.add_posts([p for p, _u, _t in chunk[i:i + 5000]], T0)
+            ingest += time.perf_counter() - start
+            with store.begin() as tx:  # analyses, as processing would leave them (not timed)
                 tx.conn.execute(insert(analyses), [
                     {"post_id": j + 1, "relevant": True, "unit": None, "unit_code": u, "confidence": 1.0,
                      "topics": [t], "topic": t, "polarity": "neg", "sentiment": 0.1, "evidence": [], "signals": [],
-                     "place": None, "analysed_at": T0} for j, (_p, u, t) in enumerate(rows[i:i + 20_000], start=i)])
+                     "place": None, "analysed_at": T0} for j, (_p, u, t) in enumerate(chunk, start=have)])
+            have += len(chunk)
+        if added > 0:
+            results["sqlite"]["ingest/s"] = added / ingest
         start = time.perf_counter()
         while indexer.catch_up(store, max_posts=50_000, batch=5000):
             pass
-        results["sqlite"]["fts build posts/s"] = args.posts / (time.perf_counter() - start)
-        db_mb = Path(f"{tmp}/bench.db").stat().st_size / 1e6
-
-        def lite(query: str) -> None:
-            terms = indexer.query_terms(indexer.query_tokens(query))
-            with store.read() as tx:
-                tx.search_posts(terms, SearchFilters(), limit=20)
-
-        for kind, queries in (("search 1 word", QUERIES_1), ("search 2 words", QUERIES_2), ("facets", BROAD)):
-            lat = [t for q in queries for t in timed(lambda q=q: lite(q), max(1, args.queries // len(queries)))]
-            results["sqlite"][f"{kind} p50 ms"], results["sqlite"][f"{kind} p99 ms"] = pct(lat, .5), pct(lat, .99)
+        if added > 0:
+            results["sqlite"]["fts build posts/s"] = added / (time.perf_counter() - start)
+        with store.engine.connect() as conn:  # the file's size with everything in it, not in its WAL
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db_mb = db_file.stat().st_size / 1e6
         store.dispose()
+        if args.baseline:
+            both = interleaved(db_file, args.baseline, args.rounds, args.queries)
+            results["sqlite"].update(both["sqlite"])
+            results["baseline"] = both["baseline"]
+        else:
+            summarise(measure_sqlite(db_file, args.queries), results["sqlite"])
 
+    if es_n == 0:
+        report(have, db_mb, 0, "none", results)
+        return
+    es_rows = list(generate(es_n))
     es_label = f"real Elasticsearch at {os.environ['ES_URL']}" if os.environ.get("ES_URL") else "osmem-server emulator"
     from contextlib import ExitStack
 
@@ -142,7 +233,7 @@ def main() -> None:
         index = EsPostIndex(client, prefix=f"bench{int(time.time())}")
         index.ensure_template()
         docs = []
-        for j, (post, unit, topic) in enumerate(rows[:es_n], start=1):
+        for j, (post, unit, topic) in enumerate(es_rows, start=1):
             body = post.text
             docs.append({"post_id": j, "source": post.source, "text": body, "title": "",
                          "tokens": " ".join(indexer.document_tokens(body)[0]), "grams": " ".join(bigrams(body)),
@@ -154,21 +245,30 @@ def main() -> None:
         index.refresh()
         results["es"]["ingest/s"] = es_n / (time.perf_counter() - start)
 
-        def es(query: str) -> None:
-            index.search(indexer.query_terms(indexer.query_tokens(query)), size=20)
+        def es(query: str, sort: str) -> None:
+            index.search(indexer.query_terms(indexer.query_tokens(query)), size=20, sort=sort)
 
-        for kind, queries in (("search 1 word", QUERIES_1), ("search 2 words", QUERIES_2), ("facets", BROAD)):
-            lat = [t for q in queries for t in timed(lambda q=q: es(q), max(1, args.queries // len(queries)))]
-            results["es"][f"{kind} p50 ms"], results["es"][f"{kind} p99 ms"] = pct(lat, .5), pct(lat, .99)
+        summarise({kind: [t for q in queries for t in timed(lambda q=q, k=kind: es(q, sort_of(k)),
+                                                              max(1, args.queries // len(queries)))]
+                   for kind, queries in KINDS}, results["es"], cpu=False)
 
-    print(f"posts: SQLite {args.posts:,} (database file {db_mb:,.0f} MB), Elasticsearch {es_n:,} ({es_label})")
-    print(f"{'figure':<24}{'SQLite':>14}{'Elasticsearch':>16}{'SQLite/ES':>12}")
+    report(have, db_mb, es_n, es_label, results)
+
+
+def report(posts: int, db_mb: float, es_n: int, es_label: str, results: dict[str, dict[str, float]]) -> None:
+    """The figures as a table, SQLite next to Elasticsearch."""
+    print(f"posts: SQLite {posts:,} (database file {db_mb:,.0f} MB), Elasticsearch {es_n:,} ({es_label})")
+    base = results.get("baseline")
+    print(f"{'figure':<24}{'SQLite':>14}{'Elasticsearch':>16}{'SQLite/ES':>12}"
+          + (f"{'baseline SQLite':>18}{'this/baseline':>15}" if base else ""))
     for key in results["sqlite"]:
         a, b = results["sqlite"][key], results["es"].get(key)
         ratio = f"{a / b:>12.2f}" if b else f"{'':>12}"
         b_text = f"{b:>16,.1f}" if b is not None else f"{'-':>16}"
-        print(f"{key:<24}{a:>14,.1f}{b_text}{ratio}")
-    p50s = [results["sqlite"][k] for k in results["sqlite"] if "p50" in k]
+        c = base.get(key) if base else None
+        c_text = (f"{c:>18,.1f}{a / c:>15.2f}" if c else f"{'-':>18}{'':>15}") if base else ""
+        print(f"{key:<24}{a:>14,.1f}{b_text}{ratio}{c_text}")
+    p50s = [results["sqlite"][k] for k in results["sqlite"] if k.endswith("p50 ms")]
     print(f"median of SQLite p50 latencies: {statistics.median(p50s):.1f} ms")
 
 

@@ -19,16 +19,17 @@ import ecowatch.commands_learn
 import ecowatch.commands_nlp
 import ecowatch.commands_report
 import ecowatch.commands_rota
+import ecowatch.commands_search
 import ecowatch.commands_users
 from core.errors import ConfigError, EcowatchError
 from ecowatch.cli import app
 
 # Each registers onto ``app`` when imported: escalate, notify, notifications, act; brief;
 # crawl-worker; export incidents/posts; labels export, retrain; eval; report;
-# rota import/show/now/export/override; user add/list.
+# rota import/show/now/export/override; search-facets; user add/list.
 COMMAND_MODULES = (ecowatch.commands_alerts, ecowatch.commands_brief, ecowatch.commands_crawl,
                    ecowatch.commands_exports, ecowatch.commands_learn, ecowatch.commands_nlp, ecowatch.commands_report,
-                   ecowatch.commands_rota, ecowatch.commands_users)
+                   ecowatch.commands_rota, ecowatch.commands_search, ecowatch.commands_users)
 
 
 def main() -> None:

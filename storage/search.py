@@ -15,14 +15,14 @@ Elasticsearch backend is the answer at scale there.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Column, Connection, Integer, Table, Text, UniqueConstraint, event, text
+
+from storage.schema import metadata
 
 FACETS = ("unit_code", "topic", "source", "polarity", "day")
 
@@ -100,59 +100,180 @@ JOINS = ("LEFT JOIN analyses a ON a.post_id = r.id LEFT JOIN incident_posts ip O
           "LEFT JOIN incidents i ON i.id = ip.incident_id")
 
 
+# What search filters, counts and sorts by, one narrow row per stored post (SQLite only): the
+# post's current unit (current_unit_sql), topic, polarity, source, its time (publish, else fetch)
+# and that time's Asia/Shanghai day. Counting facets over 100,000s of matches through the wide
+# raw_posts and analyses rows and two more joins cost most of a broad search (README "Sizing");
+# here each match is one lookup of a ~60-byte row, and counting groups by one integer, ``fkey``, the
+# row's combination of the five facet values in ``facet_keys`` (grouping five text columns cost
+# four times as much). Triggers keep it in the transaction that writes
+# any of its sources (a post stored, analysed or re-analysed, joining, leaving or moving between
+# incidents, an incident reassigned), whichever module writes; ``facet_drift`` and
+# ``rebuild_post_facets`` (``ecowatch search-facets``) check and repair it. A migration that
+# rebuilds one of the source tables (Alembic batch mode copies the table) drops its triggers: it
+# must call :func:`install_search_tables` again.
+def _time(row: str) -> str:
+    return f"coalesce({row}.published_at, {row}.fetched_at)"  # the post's time: publish, else fetch
+
+
+_AT = _time("new")
+_DERIVED = f"SELECT {_UNIT}, a.topic, a.polarity FROM raw_posts r {JOINS} WHERE r.id = {{pid}}"
+
+
+_KEYED = ("unit_code", "topic", "polarity", "source", "day")
+
+
+def _combo(table: str) -> list[str]:
+    return [f"{table}source" if c == "source" else f"coalesce({table}{c}, '')" for c in _KEYED]
+
+
+def _rekey(where: str) -> str:
+    """SQL giving the post_facets rows ``where`` selects the key of their facet values (new or known)."""
+    same = " AND ".join(f"k.{c} = {v}" for c, v in zip(_KEYED, _combo("post_facets."), strict=True))
+    return (f"INSERT OR IGNORE INTO facet_keys (unit_code, topic, polarity, source, day) "
+            f"SELECT DISTINCT {', '.join(_combo(''))} FROM post_facets WHERE {where}; "
+            f"UPDATE post_facets SET fkey = (SELECT k.id FROM facet_keys k WHERE {same}) WHERE {where};")
+
+
+def _refresh(pid: str) -> str:
+    return (f"UPDATE post_facets SET (unit_code, topic, polarity) = ({_DERIVED.format(pid=pid)}) "
+            f"WHERE post_id = {pid}; {_rekey(f'post_id = {pid}')}")
+
+
+post_facets = Table(  # filled and used on SQLite only (PostgreSQL searches the record by substring)
+    "post_facets",
+    metadata,
+    Column("post_id", Integer, primary_key=True),
+    Column("unit_code", Text),
+    Column("topic", Text),
+    Column("polarity", Text),
+    Column("source", Text, nullable=False),
+    Column("at", Text),  # publish, else fetch time, as stored (naive UTC text)
+    Column("day", Text),  # that time's Asia/Shanghai date
+    Column("fkey", Integer),  # facet_keys.id of (unit_code, topic, polarity, source, day)
+)
+facet_keys = Table(  # each combination of facet values some post has had ("" for none)
+    "facet_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_code", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("polarity", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("day", Text, nullable=False),
+    UniqueConstraint("unit_code", "topic", "polarity", "source", "day", name="uq_facet_keys_values"),
+)
+_MEMBERS = "SELECT post_id FROM incident_posts WHERE incident_id = new.id"
+FACET_TRIGGERS = {
+    "post_facets_post_insert": f"AFTER INSERT ON raw_posts BEGIN INSERT OR REPLACE INTO post_facets (post_id, "
+                               f"source, at, day) VALUES (new.id, new.source, {_AT}, date({_AT}, '+8 hours')); "
+                               f"{_refresh('new.id')} END",
+    "post_facets_post_update": f"AFTER UPDATE OF source, published_at, fetched_at ON raw_posts BEGIN "
+                               f"UPDATE post_facets SET source = new.source, at = {_AT}, "
+                               f"day = date({_AT}, '+8 hours') WHERE post_id = new.id; "
+                               f"{_rekey('post_id = new.id')} END",
+    "post_facets_post_delete": "AFTER DELETE ON raw_posts BEGIN DELETE FROM post_facets WHERE post_id = old.id; END",
+    "post_facets_analysis_insert": f"AFTER INSERT ON analyses BEGIN {_refresh('new.post_id')} END",
+    "post_facets_analysis_update": f"AFTER UPDATE ON analyses BEGIN {_refresh('old.post_id')} "
+                                   f"{_refresh('new.post_id')} END",
+    "post_facets_analysis_delete": f"AFTER DELETE ON analyses BEGIN {_refresh('old.post_id')} END",
+    "post_facets_member_insert": f"AFTER INSERT ON incident_posts BEGIN {_refresh('new.post_id')} END",
+    "post_facets_member_update": f"AFTER UPDATE ON incident_posts BEGIN {_refresh('old.post_id')} "
+                                 f"{_refresh('new.post_id')} END",
+    "post_facets_member_delete": f"AFTER DELETE ON incident_posts BEGIN {_refresh('old.post_id')} END",
+    "post_facets_incident_unit": f"AFTER UPDATE OF unit_code ON incidents BEGIN UPDATE post_facets SET unit_code = "
+                                 f"new.unit_code WHERE post_id IN ({_MEMBERS}); "
+                                 f"{_rekey(f'post_id IN ({_MEMBERS})')} END",
+}
+_FACET_ROWS = (f"SELECT r.id AS post_id, {_UNIT} AS unit_code, a.topic AS topic, a.polarity AS polarity, "
+               f"r.source AS source, {_time('r')} AS at, date({_time('r')}, '+8 hours') "
+               f"AS day FROM raw_posts r {JOINS}")
+
+
+def install_search_tables(conn: Connection) -> None:
+    """Create ``post_facets``' triggers where missing and fill the table from the record if it is
+    empty while posts exist (SQLite only; idempotent). Migration 0012 and a new database's schema
+    creation call it, and start-up (:meth:`SearchTx.ensure_index`)."""
+    if not _sqlite(conn):
+        return
+    post_facets.create(conn, checkfirst=True)
+    facet_keys.create(conn, checkfirst=True)
+    for name, body in FACET_TRIGGERS.items():
+        conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+    if conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM raw_posts) AND NOT EXISTS (SELECT 1 FROM post_facets)"
+                            ).scalar_one():
+        rebuild_post_facets(conn)
+
+
+@event.listens_for(metadata, "after_create")
+def _install_on_create(_target: object, connection: Connection, **_kw: Any) -> None:
+    # A new database is created from the table definitions and stamped at the newest revision
+    # (storage.migrations.upgrade_to_head), so migration 0012 never runs on it: install here.
+    install_search_tables(connection)
+
+
+def rebuild_post_facets(conn: Connection) -> int:
+    """Recompute every ``post_facets`` row from the record; how many rows it now holds."""
+    conn.exec_driver_sql("DELETE FROM post_facets")
+    conn.exec_driver_sql(f"INSERT INTO post_facets (post_id, unit_code, topic, polarity, source, at, day) "
+                         f"{_FACET_ROWS}")
+    for statement in _rekey("1=1").split("; "):
+        conn.exec_driver_sql(statement.rstrip(";"))
+    return int(conn.exec_driver_sql("SELECT count(*) FROM post_facets").scalar_one())
+
+
+def facet_drift(conn: Connection) -> int:
+    """How many posts' ``post_facets`` rows differ from what the record says (missing, extra or
+    changed, or keyed to other facet values): 0 when the triggers kept it exact."""
+    cols = "post_id, unit_code, topic, polarity, source, at, day"
+    keyed = (f"SELECT s.post_id, s.unit_code, s.topic, s.polarity, s.source, s.at, s.day FROM post_facets s "
+             f"JOIN facet_keys k ON k.id = s.fkey AND ({', '.join(_combo('k.'))}) = ({', '.join(_combo('s.'))})")
+    return int(conn.exec_driver_sql(
+        f"SELECT count(DISTINCT post_id) FROM (SELECT * FROM ({_FACET_ROWS} EXCEPT {keyed}) "
+        f"UNION ALL SELECT * FROM (SELECT {cols} FROM post_facets EXCEPT {_FACET_ROWS}))").scalar_one())
+
+
 def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limit: int, offset: int,
                     sort: str) -> tuple[int, dict[str, dict[str, int]], list[int]]:
-    """Total, facet counts and the page's post ids from one pass over every match (SQLite).
+    """Total, facet counts and the page's post ids (SQLite), in two statements over the matches
+    joined to their ``post_facets`` rows.
 
-    At 100,000 matches the per-row costs decide: the pass runs on the driver's cursor (plain
-    tuples, no result-row objects), and the day is grouped by its UTC hour text (a substring)
-    rather than calling date() per row; the few distinct hours are turned into Shanghai days
-    afterwards, by SQLite's own date(), so the day values are exactly what date() per row gave.
-    The page is picked with a heap, not by sorting every match."""
-    order = "m.rank" if sort == "relevance" else "coalesce(r.published_at, r.fetched_at)"
-    sql = (f"SELECT r.id, {_UNIT}, a.topic, r.source, a.polarity, "
-           f"substr(coalesce(r.published_at, r.fetched_at), 1, 13), {order} {base}")
+    Counting is SQLite's GROUP BY over each match's facet key, then per facet over those groups:
+    no per-match (nor per-group) Python. The page is SQLite's top-k sort; only it asks
+    FTS5 for bm25 (``rank``), which costs more per match than everything else together."""
     raw = conn.connection.driver_connection
     assert raw is not None
-    compiled = conn.dialect.statement_compiler(conn.dialect, text(sql))  # :name -> ? in bound order
-    args = [_driver_value(params[name]) for name in compiled.positiontup or []]
-    rows = raw.execute(compiled.string, args).fetchall()
-    if not rows:
+
+    def run(sql: str) -> list[Any]:
+        compiled = conn.dialect.statement_compiler(conn.dialect, text(sql))  # :name -> ? in bound order
+        rows: list[Any] = raw.execute(compiled.string,
+                                      [_driver_value(params[n]) for n in compiled.positiontup or []]).fetchall()
+        return rows
+
+    # Matches grouped by key once, then each facet summed over those groups, all in SQLite: a
+    # broad query has tens of thousands of key groups (the day is in the key), too many for Python.
+    counts = run(f"WITH g AS MATERIALIZED (SELECT s.fkey AS f, count(*) AS n {base} GROUP BY s.fkey), "
+                 "c AS MATERIALIZED (SELECT k.unit_code, k.topic, k.source, k.polarity, k.day, g.n "
+                 "FROM g LEFT JOIN facet_keys k ON k.id = g.f) "
+                 + " UNION ALL ".join(f"SELECT {i}, {name}, sum(n) FROM c GROUP BY {name}"
+                                      for i, name in enumerate(FACETS)))
+    if not counts:
         return 0, {f: {} for f in FACETS}, []
-    ids, units, topics, sources, polarities, hours, keys = zip(*rows, strict=True)
-    by_hour = Counter(hours)
-    day_of = _shanghai_days(conn, list(by_hour))
-    days: Counter[str | None] = Counter()
-    for hour, n in by_hour.items():
-        days[day_of[hour]] += n
-    facets = {name: {("" if v is None else str(v)): n for v, n in counter.most_common(50)}
-              for name, counter in zip(FACETS, (Counter(units), Counter(topics), Counter(sources),
-                                                Counter(polarities), days), strict=True)}
-    want = offset + limit
-    if sort == "relevance":  # best bm25 first (lower is better), newer id first on ties
-        best = heapq.nsmallest(want, zip(keys, (-i for i in ids), strict=True))
-        page = [-neg for _k, neg in best[offset:]]
-    else:  # newest first, higher id first on ties
-        best = heapq.nlargest(want, zip((str(k or "") for k in keys), ids, strict=True))
-        page = [i for _k, i in best[offset:]]
-    return len(rows), facets, page
+    by_facet: list[list[tuple[str, int]]] = [[] for _ in FACETS]
+    for i, value, n in counts:
+        by_facet[i].append(("" if value is None else str(value), int(n)))
+    # Most frequent first, then by value (as Elasticsearch's terms aggregation orders ties).
+    facets = {name: dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0]))[:50])
+              for name, pairs in zip(FACETS, by_facet, strict=True)}
+    total = sum(n for _v, n in by_facet[0])
+    order = "m.rank, m.rowid DESC" if sort == "relevance" else "s.at DESC, s.post_id DESC"
+    page = run(f"SELECT s.post_id {base} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}")
+    return total, facets, [row[0] for row in page]
 
 
 def _driver_value(value: Any) -> Any:
     # The driver gets what SQLAlchemy would bind: naive UTC datetimes as its text form.
     return value.isoformat(" ") if isinstance(value, dt.datetime) else value
-
-
-def _shanghai_days(conn: Connection, hours: list[str | None]) -> dict[str | None, str | None]:
-    """Asia/Shanghai day of each 'YYYY-MM-DD HH' UTC hour prefix, by SQLite's date() (one statement)."""
-    out: dict[str | None, str | None] = {None: None}
-    keys = [h for h in hours if h is not None]
-    if keys:
-        rows = conn.execute(text(
-            "SELECT value, date(CASE WHEN length(value) = 13 THEN value || ':00:00' ELSE value END, '+8 hours') "
-            "FROM json_each(:keys)"), {"keys": json.dumps(keys)})
-        out.update((r[0], r[1]) for r in rows)
-    return out
 
 
 def _generic_matches(conn: Connection, base: str, params: dict[str, Any], *, limit: int, offset: int,
@@ -184,7 +305,12 @@ class SearchTx:
     conn: Connection
 
     def ensure_index(self) -> None:
-        """Create the FTS5 table if missing (SQLite only; a no-op elsewhere)."""
+        """Create the search tables and triggers where missing (SQLite only; a no-op elsewhere):
+        at start-up, so a trigger a migration dropped is back before the first write."""
+        self._ensure_fts()
+        install_search_tables(self.conn)
+
+    def _ensure_fts(self) -> None:
         if _sqlite(self.conn):
             self.conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(tokens, grams)")
 
@@ -192,7 +318,7 @@ class SearchTx:
         """The highest post id in the index (posts are indexed in id order)."""
         if not _sqlite(self.conn):
             return 0
-        self.ensure_index()
+        self._ensure_fts()
         row = self.conn.exec_driver_sql("SELECT rowid FROM post_fts ORDER BY rowid DESC LIMIT 1").first()
         return int(row[0]) if row else 0
 
@@ -221,7 +347,7 @@ class SearchTx:
         """Add posts to the index as (post id, word tokens, bigrams); returns how many were added."""
         if not _sqlite(self.conn):
             return 0
-        self.ensure_index()
+        self._ensure_fts()
         params = [{"id": pid, "tokens": " ".join(t.replace('"', " ") for t in tokens),
                    "grams": " ".join(g.replace('"', " ") for g in grams)} for pid, tokens, grams in rows]
         if params:
@@ -231,33 +357,34 @@ class SearchTx:
     def search_posts(self, terms: Sequence[tuple[str, Sequence[str]]], filters: SearchFilters, *, limit: int = 20,
                      offset: int = 0, sort: str = "relevance") -> SearchResult:
         """Posts matching every term (word, bigrams), filtered, with facet counts over all matches."""
+        sqlite = _sqlite(self.conn)
+        # On SQLite the filtered values are post_facets columns (s), elsewhere the joined record's.
+        column = ({"unit_code": "s.unit_code", "topic": "s.topic", "polarity": "s.polarity", "source": "s.source",
+                   "at": "s.at"} if sqlite else
+                  {"unit_code": _UNIT, "topic": "a.topic", "polarity": "a.polarity", "source": "r.source",
+                   "at": "coalesce(r.published_at, r.fetched_at)"})
         where: list[str] = ["1=1"]
         params: dict[str, Any] = {}
-        if filters.unit_code is not None:
-            where.append(f"{_UNIT} = :unit_code")
-            params["unit_code"] = filters.unit_code
-        for name in ("topic", "polarity"):
+        for name in ("unit_code", "topic", "polarity", "source"):
             value = getattr(filters, name)
             if value is not None:
-                where.append(f"a.{name} = :{name}")
+                where.append(f"{column[name]} = :{name}")
                 params[name] = value
-        if filters.source is not None:
-            where.append("r.source = :source")
-            params["source"] = filters.source
         # Stored datetimes on SQLite are naive UTC text; compare in the same form.
         for name, op in (("since", ">="), ("until", "<")):
             value = getattr(filters, name)
             if value is not None:
-                where.append(f"coalesce(r.published_at, r.fetched_at) {op} :{name}")
-                params[name] = value.astimezone(dt.UTC).replace(tzinfo=None) if _sqlite(self.conn) else value
-        if _sqlite(self.conn):
+                where.append(f"{column['at']} {op} :{name}")
+                params[name] = value.astimezone(dt.UTC).replace(tzinfo=None) if sqlite else value
+        if sqlite:
             expr = match_expression(terms)
             if not expr:
                 return SearchResult(0, [], {f: {} for f in FACETS})
-            self.ensure_index()
+            self._ensure_fts()
             params["q"] = expr
-            source = ("(SELECT rowid AS pid, rank FROM post_fts WHERE post_fts MATCH :q) m "
-                      "JOIN raw_posts r ON r.id = m.pid")
+            base = (f"FROM post_fts m JOIN post_facets s ON s.post_id = m.rowid "
+                    f"WHERE m.post_fts MATCH :q AND {' AND '.join(where)}")
+            total, facets, page = _sqlite_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
         else:
             words = [w for w, _grams in terms if w.strip()]
             if not words:
@@ -265,11 +392,7 @@ class SearchTx:
             for i, word in enumerate(words):
                 where.append(f"(r.title || ' ' || r.text) LIKE :w{i}")
                 params[f"w{i}"] = "%" + word.replace("%", r"\%").replace("_", r"\_") + "%"
-            source = "raw_posts r"
-        base = f"FROM {source} {JOINS} WHERE {' AND '.join(where)}"
-        if _sqlite(self.conn):
-            total, facets, page = _sqlite_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
-        else:
+            base = f"FROM raw_posts r {JOINS} WHERE {' AND '.join(where)}"
             total, facets, page = _generic_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
         return SearchResult(total, self.search_hits(page), facets)
 
