@@ -5,12 +5,14 @@ incidents, a two-week trend, last week's briefing. One build serves every check 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from core.jurisdiction import load_jurisdiction
 from core.models import RawPost, State
@@ -22,6 +24,7 @@ from ecowatch.commands_users import DEMO_PASSWORD, seed_demo_users
 from ecowatch.demo.month import BUILT_MARKER, DAYS, MonthReport, build_demo_month
 from ecowatch.demo.server import LIVE_AT_START, LIVE_EVERY, live_feed, live_pool
 from nlp.analyzer import Analyzer
+from storage.schema import raw_posts
 from storage.sql import SqlStore, open_store
 from tests.api_seed import login
 from tests.conftest import TEST_SECRET, serving
@@ -64,7 +67,7 @@ def test_every_state_and_the_workflow_history(demo: Demo) -> None:
     report = demo.report
     incidents = _get(demo, "/api/incidents", limit=500).json()
     assert {i["state"] for i in incidents} == {s.value for s in State}
-    assert report.posts >= 80 and len(incidents) == report.incidents
+    assert report.posts >= 400 and len(incidents) == report.incidents >= 60
     opened = [dt.datetime.fromisoformat(i["opened_at"]) for i in incidents]
     assert utcnow() - min(opened) > dt.timedelta(days=DAYS - 3)  # the month, not one morning
     actions: set[str] = set()
@@ -84,13 +87,42 @@ def test_every_state_and_the_workflow_history(demo: Demo) -> None:
     assert _get(demo, "/api/incidents", overdue="true").json()
 
 
+def _published(store: SqlStore) -> list[dt.datetime]:
+    with store.read() as tx:
+        rows = tx.conn.execute(select(raw_posts.c.published_at)).scalars().all()
+    return [(p if p.tzinfo else p.replace(tzinfo=dt.UTC)).astimezone(SHANGHAI) for p in rows]
+
+
+def test_a_district_month_of_posts(demo: Demo) -> None:
+    """10-30 posts a day (bursts above), day and night, fewer in the small hours than in the evening."""
+    published = _published(demo.store)
+    days = Counter(p.date() for p in published)
+    full = [days[d] for d in sorted(days)[1:-1]]  # the first and the last day are partial
+    assert len(full) >= DAYS - 2 and min(full) >= 6 and max(full) <= 80
+    assert sorted(full)[len(full) // 2] in range(10, 31)  # the median day
+    hours = Counter(p.hour for p in published)
+    assert sum(hours[h] for h in (2, 3, 4)) * 4 < sum(hours[h] for h in (19, 20, 21)) and hours[3] > 0
+
+
+def test_a_burst_is_one_incident(demo: Demo) -> None:
+    """The dead fish in the 嘉陵江: the original and its reposts are one incident, graded up."""
+    with demo.store.read() as tx:
+        ids = {i.id for i in (tx.thread_incident(f"https://demo.invalid/month/deadfish{path}")
+                              for path in ["", *(f"/repost-{n}" for n in range(16))]) if i is not None}
+    assert len(ids) == 1
+    incident = _get(demo, f"/api/incidents/{ids.pop()}").json()
+    assert incident["post_count"] >= 20 and incident["grade"] != "blue"
+
+
 def test_statistics_and_briefing(demo: Demo) -> None:
     stats = _get(demo, "/api/stats").json()
     rates = [u["sign_off_on_time_rate"] for u in stats["by_unit"]] + [u["response_on_time_rate"]
                                                                      for u in stats["by_unit"]]
     assert any(r is not None and r < 1 for r in rates) and any(r == 1 for r in rates)  # some late, some on time
     days = stats["by_day"][-14:]
-    assert sum(d["count"] > 0 for d in days) >= 6  # a two-week trend, not one bar
+    assert sum(d["count"] > 0 for d in days) >= 12 and sum(d["count"] for d in days) >= 25  # a trend, not one bar
+    # The desk's corrections: 改派, 并单, 误报, 修正, 调整等级.
+    assert {"wrong_unit", "merged", "not_relevant", "edited", "regraded"} <= {c["key"] for c in stats["corrections"]}
     last_week = (utcnow().astimezone(SHANGHAI) - dt.timedelta(days=7)).isocalendar()
     html = _get(demo, f"/api/briefings/{last_week.year}-W{last_week.week:02d}", format="html").text
     week = [i for i in _get(demo, "/api/incidents", limit=500).json()
