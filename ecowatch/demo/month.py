@@ -18,6 +18,7 @@ import heapq
 import itertools
 import logging
 import random
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,6 +33,7 @@ from core.errors import EcowatchError
 from core.models import Incident, RawPost, State
 from core.timeutil import SHANGHAI
 from crawlers.feeds.reader import parse_feed
+from crawlers.parsers.article import extract_article
 from ecowatch.demo import voices
 from ecowatch.demo.rota import import_demo_rota
 from ecowatch.demo.server import SOURCES, render
@@ -49,6 +51,7 @@ BUILT_MARKER = "demo-month.built"  # in the demo data folder: the month is there
 # The feeds whose items the month replays, under the names sources.toml gives them: the live
 # crawl then finds the same author and text already stored and adds nothing twice.
 FEEDS = {"feeds/jiangbei_env.xml": "demo-rss-江北生活圈", "feeds/jiangbei_env_gbk.xml": "demo-rss-江北论坛"}
+NEWS_SOURCE = "demo-news"  # the demo news site (sources.toml); its articles are dated within the last 3 days
 VIRAL = "posts/06"  # the month's viral event: 溉澜溪 sewage, reposted dozens of times
 MONTH_SOURCE = "demo-月度回放"  # posts written for the month only (reposts, replies, comments)
 
@@ -205,6 +208,13 @@ CASES = [
     Case("deadfish", 12.3, "closed_late", comments=4), Case("yuzui-odor", 4.2, "escalated", comments=3),
     Case("canteen", 16.9, "dismissed", comments=0), Case("release", 0.2, "overdue", comments=1),
 ]
+# The news site's complaints (articles dated within the last three days, ecowatch/demo/sources/README.md):
+# what the desk and the units have done with them by start-up. The other articles (good news,
+# notices, another 江北区) are replayed as they are.
+NEWS_CASES = {"news/articles/006.html": "signed", "news/articles/010.html": "responded",
+              "news/articles/007.html": "signed", "news/articles/012.html": "overdue",
+              "news/articles/009.html": "responded", "news/articles/008.html": "responded_late",
+              "news/articles/011.html": "resolved", "news/articles/013.html": "escalated"}
 # Bursts: the case's key → (posts within a day and a half, top reach of one, the feeds' own reposts).
 BURSTS: dict[str, tuple[int, int, tuple[str, ...]]] = {
     VIRAL: (36, 400, ("posts/05", "bbs/thread-01")), "deadfish": (16, 160, ()), "yuzui-odor": (20, 120, ())}
@@ -257,6 +267,23 @@ def feed_posts(now: dt.datetime) -> dict[str, RawPost]:
         for post in parse_feed(text.encode("gb18030" if gbk else "utf-8"), source).posts:
             assert post.url is not None
             found[post.url.split("127.0.0.1/", 1)[1]] = post
+    return found
+
+
+def news_posts(now: dt.datetime) -> dict[str, RawPost]:
+    """The demo news site's articles, read by the site crawler's own extraction with the rules
+    sources.toml gives it, keyed by their path ("news/articles/006.html"). Replayed in the month
+    at the dates the site shows, so the crawl at start-up finds them stored (same title, text and
+    author) and opens nothing: the live feed, not a pile of news, is what moves at start-up."""
+    source = next(s for s in tomllib.loads((SOURCES.parent / "sources.toml").read_text(encoding="utf-8"))["source"]
+                  if s["name"] == NEWS_SOURCE)
+    found: dict[str, RawPost] = {}
+    for path in sorted((SOURCES / "news" / "articles").glob("*.html")):
+        key = path.relative_to(SOURCES).as_posix()
+        html = render(path.read_text(encoding="utf-8"), "127.0.0.1", now, rfc822=False)
+        article = extract_article(html, f"http://127.0.0.1/{key}", source["rules"])
+        found[key] = RawPost(source=NEWS_SOURCE, title=article.title, text=article.text, author=article.author,
+                             url=f"http://127.0.0.1/{key}", published_at=article.published_at)
     return found
 
 
@@ -452,6 +479,8 @@ def _plan(month: _Month, feeds: dict[str, RawPost], rng: random.Random) -> None:
             _official_reply(month, case, post, opened, rng)
     for key, days_ago in LATER_POSTS:
         month.post(item(key, _at_rhythm(rng, now, days_ago)))
+    for key, post in news_posts(now).items():  # at the dates the site shows
+        month.post(post, Case(key, 0, NEWS_CASES[key], comments=0) if key in NEWS_CASES else None)
     for n, (kind, days_ago) in enumerate(_daily(rng, now, ("chatter", "news"))):
         said = voices.chatter(rng) if kind == "chatter" else voices.news(rng)
         month.post(RawPost(source=MONTH_SOURCE, title=said.title, text=said.text, author=said.author,

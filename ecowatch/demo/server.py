@@ -3,7 +3,8 @@
 Files under ``sources/`` carry ``{{now-3h}}`` style dates (minutes m, hours h, days d) and
 ``{{host}}``; they are replaced when served, so the demo always shows fresh posts. ``/feeds/live.xml``
 is made on each request from ``sources/live/pool.tsv``: a new post every ``LIVE_EVERY`` after
-start-up, so the console's feed moves during a presentation.
+start-up, so the console's feed moves during a presentation; every fifth or so is severe (people
+taken ill, dead fish, smoke next to a school), so a 较大 or 重大 incident arrives now and then.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _TOKEN = re.compile(r"\{\{now-(\d+)([mhd])\}\}")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 LIVE_PATH = "/feeds/live.xml"
 LIVE_EVERY = dt.timedelta(seconds=90)
-LIVE_AT_START = 3  # posts already there when the demo starts
+LIVE_AT_START = 1  # posts already there before start-up (one more comes at start-up): a trickle, not a pile
 LIVE_SHOWN = 20  # the newest this many, as a real feed keeps its last items
 
 
