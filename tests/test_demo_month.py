@@ -70,7 +70,8 @@ def test_a_district_month_of_posts(demo: Demo) -> None:
     assert len(full) >= DAYS - 2 and min(full) >= 6 and max(full) <= 80
     assert sorted(full)[len(full) // 2] in range(10, 31)  # the median day
     hours = Counter(p.hour for p in published)
-    assert sum(hours[h] for h in (2, 3, 4)) * 4 < sum(hours[h] for h in (19, 20, 21)) and hours[3] > 0
+    assert sum(hours[h] for h in (2, 3, 4)) * 4 < sum(hours[h] for h in (19, 20, 21))
+    assert len(hours) >= 22 and sum(hours[h] for h in range(6)) >= 15  # night owls post too
 
 
 def test_a_burst_is_one_incident(demo: Demo) -> None:

@@ -7,7 +7,14 @@ come out of ``alerts.detection.process_pending``, the casework is ``alerts.actio
 the demo users, and ``alerts.escalation_job.run_escalation`` runs every simulated hour — all
 with past ``now`` values on one simulated clock, so every deadline, escalation, on-time rate and
 audit line is what production would have produced. Times are relative to start-up, so the demo
-never ages; a fixed random seed makes every build the same month.
+never ages; a fixed random seed makes every build the same month (for a given weekday of start-up).
+
+A district's month: the scripted cases below (every state and action, three bursts, the desk's
+corrections) and, around them, the everyday traffic of ``voices`` — two or three fresh complaints
+a day with their comments and now and then the street's public reply, chatter that names 江北 but
+is no matter of ours, local news — some 10-30 posts a day, by day and night with the rhythm of
+HOURS and WEEKDAYS. A complaint that production's grouping puts with a matter already being
+handled is one more voice on it: only the post that opens (or reopens) an incident starts a script.
 """
 
 from __future__ import annotations
@@ -131,6 +138,9 @@ EXTRA_POSTS = {
     "panxi-12345": Extra("panxi-12345", "12345市民热线转办", "玉带山社区盘溪河段漂浮垃圾多、有臭味",
                          "市民来电反映：石马河街道玉带山社区附近盘溪河段水面漂浮塑料袋、泡沫等垃圾较多，"
                          "靠近排口处有明显臭味，夏天蚊虫多，影响周边居民散步休息，请相关部门尽快清理并查明排口来源。"),
+    "xinglan-12345": Extra("xinglan-12345", "12345市民热线转办", "五里店星澜社区旁工地夜间渣土车噪音扬尘",
+                           "市民来电反映：五里店街道星澜社区旁边在建工地每晚十点后仍有渣土车进出，车辆未覆盖篷布，"
+                           "道路泥泞、扬尘大，鸣笛声影响居民休息，请相关部门核实处理。"),
     "dongjiaxi": Extra("dongjiaxi", "董家溪老住户", "董家溪社区旁边的小河沟水面全是白泡泡",
                        "华新街董家溪社区旁边那条小河沟，这两天水面飘起一层白泡泡，水是灰黑色的，靠近了一股洗衣粉混着臭鸡蛋的味道，"
                        "怀疑上面哪家店把污水直接排下来了。"),
@@ -192,6 +202,7 @@ CASES = [
     Case("posts/11", 18.7, "closed_late"), Case("posts/13", 16.4, "returned", target="复盛镇"),
     Case("posts/15", 14.5, "responded", comments=1), Case("posts/14", 13.6, "closed_late", comments=1),
     Case("posts/16", 11.4, "closed"), Case("panxi-12345", 7.9, "merge", comments=0, target="posts/15"),
+    Case("xinglan-12345", 5.0, "merge", comments=0, target="xinglan"),
     Case("bbs/thread-02", 8.6, "responded_late"), Case("bbs/thread-03", 6.4, "resolved"),
     Case("bbs/thread-04", 4.6, "responded"), Case("bbs/thread-05", 3.8, "overdue"),
     Case("bbs/thread-06", 2.4, "signed"), Case("posts/09", 1.3, "returned_waiting"),
@@ -358,7 +369,8 @@ class _Month:
             return
         if case.key not in self.incidents:
             self.incidents[case.key] = incident.id
-        if incident.id in self.running or incident.state not in (State.NEW, State.ASSIGNED):
+        if case.script != "merge" and (incident.id in self.running
+                                       or incident.state not in (State.NEW, State.ASSIGNED)):
             return  # one more voice on a matter already being handled: its script goes on
         self.running.add(incident.id)
         self._next(case, incident.id, 0, when)
