@@ -74,13 +74,13 @@ def _text(driver, css):
     return _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, css).text)
 
 
-def _login(driver, base, name):
+def _login(driver, base, name, password=PASSWORD):
     from selenium.webdriver.common.by import By
 
     driver.get(base + "/")
     _wait(driver, lambda d: d.find_element(By.ID, "login-user").is_displayed())
     driver.find_element(By.ID, "login-user").send_keys(name)
-    driver.find_element(By.ID, "login-pass").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-pass").send_keys(password)
     driver.find_element(By.ID, "login-btn").click()
     _wait(driver, lambda d: d.find_element(By.ID, "live").text == "实时")
 

@@ -7,7 +7,14 @@ come out of ``alerts.detection.process_pending``, the casework is ``alerts.actio
 the demo users, and ``alerts.escalation_job.run_escalation`` runs every simulated hour — all
 with past ``now`` values on one simulated clock, so every deadline, escalation, on-time rate and
 audit line is what production would have produced. Times are relative to start-up, so the demo
-never ages; a fixed random seed makes every build the same month.
+never ages; a fixed random seed makes every build the same month (for a given weekday of start-up).
+
+A district's month: the scripted cases below (every state and action, three bursts, the desk's
+corrections) and, around them, the everyday traffic of ``voices`` — two or three fresh complaints
+a day with their comments and now and then the street's public reply, chatter that names 江北 but
+is no matter of ours, local news — some 10-30 posts a day, by day and night with the rhythm of
+HOURS and WEEKDAYS. A complaint that production's grouping puts with a matter already being
+handled is one more voice on it: only the post that opens (or reopens) an incident starts a script.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import heapq
 import itertools
 import logging
 import random
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,12 +33,15 @@ from pathlib import Path
 
 from alerts import actions
 from alerts.config import AlertsConfig
+from alerts.corrections import dismiss, edit_post
 from alerts.detection import process_pending
 from alerts.escalation_job import run_escalation
 from core.errors import EcowatchError
 from core.models import Incident, RawPost, State
 from core.timeutil import SHANGHAI
 from crawlers.feeds.reader import parse_feed
+from crawlers.parsers.article import extract_article
+from ecowatch.demo import voices
 from ecowatch.demo.rota import import_demo_rota
 from ecowatch.demo.server import SOURCES, render
 from ecowatch.demo.sharing import BRIEFS, INBOUND_DAYS_AGO, hand_down, special_report, submit
@@ -47,6 +58,7 @@ BUILT_MARKER = "demo-month.built"  # in the demo data folder: the month is there
 # The feeds whose items the month replays, under the names sources.toml gives them: the live
 # crawl then finds the same author and text already stored and adds nothing twice.
 FEEDS = {"feeds/jiangbei_env.xml": "demo-rss-江北生活圈", "feeds/jiangbei_env_gbk.xml": "demo-rss-江北论坛"}
+NEWS_SOURCE = "demo-news"  # the demo news site (sources.toml); its articles are dated within the last 3 days
 VIRAL = "posts/06"  # the month's viral event: 溉澜溪 sewage, reposted dozens of times
 MONTH_SOURCE = "demo-月度回放"  # posts written for the month only (reposts, replies, comments)
 
@@ -74,6 +86,13 @@ SCRIPTS: dict[str, list[Step]] = {
     "returned_waiting": [("return", 2, None)],
     "overdue": [],  # assigned and left alone: overdue, escalated up the ladder, not acknowledged
     "merge": [("merge", 2, None)],
+    # Corrections by the duty desk (the statistics page's 更正 section): not ours, grade set by hand,
+    # the analysis' topic put right.
+    "dismissed": [("dismiss", 1.5, None)],
+    "regraded": [("regrade", 0.5, None), ("sign", 1, None), ("respond", 5, None), ("resolve", 40, None),
+                 ("close", 16, None)],
+    "edited": [("edit", 0.4, None), ("sign", 1, None), ("respond", 6, None), ("resolve", 30, None),
+               ("close", 12, None)],
     # The 重大 viral event: 首报 within the hour, 续报 the next day, 终报 once resolved.
     "viral": [("sign", 0.6, None), ("respond", 4, None), ("report", -0.3, "first_report"),
               ("report", -1, "followup_report"), ("resolve", 90, None), ("report_final", 2, None), ("close", 18, None)],
@@ -100,6 +119,7 @@ class Extra:
     text: str
     engagement: dict[str, int] = field(default_factory=dict)
     reply_to: str | None = None  # the feed item it answers (its thread)
+    unit: str | None = None  # the street or town it names (a generated complaint's, for the reply)
 
 
 EXTRA_POSTS = {
@@ -118,6 +138,9 @@ EXTRA_POSTS = {
     "panxi-12345": Extra("panxi-12345", "12345市民热线转办", "玉带山社区盘溪河段漂浮垃圾多、有臭味",
                          "市民来电反映：石马河街道玉带山社区附近盘溪河段水面漂浮塑料袋、泡沫等垃圾较多，"
                          "靠近排口处有明显臭味，夏天蚊虫多，影响周边居民散步休息，请相关部门尽快清理并查明排口来源。"),
+    "xinglan-12345": Extra("xinglan-12345", "12345市民热线转办", "五里店星澜社区旁工地夜间渣土车噪音扬尘",
+                           "市民来电反映：五里店街道星澜社区旁边在建工地每晚十点后仍有渣土车进出，车辆未覆盖篷布，"
+                           "道路泥泞、扬尘大，鸣笛声影响居民休息，请相关部门核实处理。"),
     "dongjiaxi": Extra("dongjiaxi", "董家溪老住户", "董家溪社区旁边的小河沟水面全是白泡泡",
                        "华新街董家溪社区旁边那条小河沟，这两天水面飘起一层白泡泡，水是灰黑色的，靠近了一股洗衣粉混着臭鸡蛋的味道，"
                        "怀疑上面哪家店把污水直接排下来了。"),
@@ -148,19 +171,26 @@ EXTRA_POSTS = {
     "xiangguosi": Extra("xiangguosi", "香国寺散步的", "香国寺江边步道垃圾没人捡",
                         "华新街香国寺社区下面的嘉陵江边步道，周末钓鱼烧烤的人多，走了以后塑料袋、饮料瓶、烧烤签子丢得到处都是，"
                         "有的直接冲到江里了，希望增加垃圾桶和保洁。"),
-    "vague": Extra("vague", "路过的江北人", "嘉陵江边排水口冒白泡泡，一股化学品味道",
-                   "这两天傍晚在嘉陵江边步道跑步，看到下面一个排水口一直在冒白色泡沫，水面一层油花，"
-                   "一股刺鼻的化学品味道，不晓得是哪家排出来的。有没有人管管？"),
+    "deadfish": Extra("deadfish", "石门江边钓鱼的", "嘉陵江石门大桥下面漂了好多死鱼",
+                      "大石坝石门社区这边，嘉陵江石门大桥下面的回水沱今天早上漂了一大片死鱼，白花花的一片，"
+                      "有几十斤，水面还有一层油花，闻起来有股怪味。钓了十几年鱼没见过这种情况，怀疑上游有排口偷排。",
+                      {"reposts": 120, "comments": 260, "likes": 800}),
+    "yuzui-odor": Extra("yuzui-odor", "鱼城社区业主", "鱼嘴工业园半夜刺鼻气味，好几个邻居喉咙痛去医院",
+                        "鱼嘴镇鱼城社区这几天半夜总闻到工业园那边飘过来的刺鼻气味，像油漆又像烧塑料，"
+                        "昨晚楼上好几家人喉咙痛、头晕，有两个老人去医院看了。打了12345说会转给环保，到现在没人来测，"
+                        "业主群里都炸锅了，大家都不敢开窗。"),
+    "canteen": Extra("canteen", "丽苑社区居民", "寸滩丽苑社区新开的社区食堂味道咋样",
+                     "听说寸滩丽苑社区开了社区食堂，老年人吃饭有优惠，中午一荤两素十二块，有没有去吃过的说说味道。"),
+    "release": Extra("release", "晨练的江北人", "江北这边有人大量放生外来物种清道夫",
+                     "今天早上在江边看到一群人开着小货车来放生，倒下去的全是清道夫鱼和巴西龟，这些都是外来物种，"
+                     "会破坏生态，江北有没有人管？"),
 }
-# Resident comments on an open complaint (replies in its thread).
-COMMENTS = ["同感，我们这栋楼也是，晚上窗户都不敢开", "+1，已经打过12345了，说会转给街道处理",
-            "住旁边的，确实很严重，拍了视频有需要的私信", "这个问题好久了，希望这次能真正解决",
-            "刚路过看了一眼，还是那样", "顶一下，让更多人看到", "我家老人有鼻炎，这几天都不敢出门",
-            "之前也反映过，没得下文", "希望相关部门重视一下，谢谢"]
 REPOST_OPENINGS = ["转发：", "【转发】", "转：", "扩散一下 ", "//转发 ", "帮忙转 "]
 REASONS = {"return": "经现场核实，该点位不在我街道辖区，请重新分派。", "reassign": "原属地退单，经核实改派",
            "reject": "现场复核仍有问题，处置反馈与实际不符，请继续整改。",
-           "extend": "涉及河道清淤和截污管网改造，需待枯水期施工，申请延期十天。"}
+           "extend": "涉及河道清淤和截污管网改造，需待枯水期施工，申请延期十天。",
+           "dismiss": "社区食堂的饭菜口味，与生态环境无关", "regrade": "周边有学校和幼儿园，居民反映集中，提级处置",
+           "edit": "核实后类别修正"}
 RESPONSES = "您好，您反映的问题已收悉，我单位已安排人员到现场核查，将依法依规处理并及时反馈结果。"
 FEEDBACK = "已会同相关部门现场处置：责令整改到位，并纳入日常巡查，群众回访满意。"
 
@@ -172,10 +202,10 @@ CASES = [
     Case("posts/11", 18.7, "closed_late"), Case("posts/13", 16.4, "returned", target="复盛镇"),
     Case("posts/15", 14.5, "responded", comments=1), Case("posts/14", 13.6, "closed_late", comments=1),
     Case("posts/16", 11.4, "closed"), Case("panxi-12345", 7.9, "merge", comments=0, target="posts/15"),
+    Case("xinglan-12345", 5.0, "merge", comments=0, target="xinglan"),
     Case("bbs/thread-02", 8.6, "responded_late"), Case("bbs/thread-03", 6.4, "resolved"),
     Case("bbs/thread-04", 4.6, "responded"), Case("bbs/thread-05", 3.8, "overdue"),
     Case("bbs/thread-06", 2.4, "signed"), Case("posts/09", 1.3, "returned_waiting"),
-    Case("vague", 0.4, "overdue", comments=0),
     Case("dongjiaxi", 29.3, "closed"), Case("xiaoyuan", 22.5, "closed_late", comments=1),
     Case("zhengjie", 20.6, "closed"), Case("fuqiang", 17.2, "closed", comments=1),
     Case("haiyu", 15.8, "closed_late"), Case("tieshan", 13.1, "closed", comments=1),
@@ -184,13 +214,47 @@ CASES = [
     # "Still not fixed": they reopen a closed incident, or join an open one, as production's
     # grouping decides; the reopened viral incident is signed and answered again.
     Case("viral-notfixed", 9.6, "responded", comments=1), Case("dump-again", 3.1, "overdue", comments=0),
+    # Bursts: dead fish in the 嘉陵江 (answered late), a night smell that sent neighbours to hospital
+    # (escalated); and a post the analysis took for a complaint, dismissed by the desk as not ours.
+    Case("deadfish", 12.3, "closed_late", comments=4), Case("yuzui-odor", 4.2, "escalated", comments=3),
+    Case("canteen", 16.9, "dismissed", comments=0), Case("release", 0.2, "overdue", comments=1),
 ]
+# The news site's complaints (articles dated within the last three days, ecowatch/demo/sources/README.md):
+# what the desk and the units have done with them by start-up. The other articles (good news,
+# notices, another 江北区) are replayed as they are.
+NEWS_CASES = {"news/articles/006.html": "signed", "news/articles/010.html": "responded",
+              "news/articles/007.html": "signed", "news/articles/012.html": "overdue",
+              "news/articles/009.html": "responded", "news/articles/008.html": "responded_late",
+              "news/articles/011.html": "resolved", "news/articles/013.html": "escalated"}
+# Bursts: the case's key → (posts within a day and a half, top reach of one, the feeds' own reposts).
+BURSTS: dict[str, tuple[int, int, tuple[str, ...]]] = {
+    VIRAL: (36, 400, ("posts/05", "bbs/thread-01")), "deadfish": (16, 160, ()), "yuzui-odor": (20, 120, ())}
+# Scripts in which the unit answers: a generated complaint under them may get the street's public reply.
+REPLIED = frozenset({"closed", "closed_late", "resolved", "responded", "responded_late", "rejected", "regraded",
+                     "edited", "escalated"})
 # Posts that are no case of their own (days ago): an unrelated post, the official reply.
 LATER_POSTS = [("posts/12", 15.2), ("viral-reply", 20.3)]
-# Activity by hour of day (Asia/Shanghai) and weekday (Monday first): lunch and evening peaks,
-# a quiet small hours, busier weekends for residents' complaints.
-HOURS = [2, 1, 1, 0.5, 0.5, 0.5, 1, 3, 5, 6, 6, 5, 6, 5, 4, 4, 4, 4, 5, 7, 8, 8, 6, 4]
-WEEKDAYS = [1.0, 0.9, 0.9, 0.9, 1.0, 1.3, 1.3]
+# Activity by hour of day (Asia/Shanghai) and weekday (Monday first): a morning and a lunch rise,
+# the evening peak (home from work, the noise and fumes start), a quiet small hours; weekdays
+# busier than weekends (the hotline and the boards are worked on weekdays).
+HOURS = [2, 1, 0.6, 0.3, 0.3, 0.4, 1, 3, 5, 6, 6, 5, 6, 5, 4, 4, 4, 5, 6, 8, 9, 9, 7, 4]
+WEEKDAYS = [1.15, 1.1, 1.05, 1.1, 1.15, 0.75, 0.7]
+# The generated traffic, per day at weekday weight 1: fresh complaints (each with 0-4 comments
+# and now and then the street's public answer), chatter that names 江北 but is no matter of ours,
+# local news. With the cases, bursts and replies above: some 10-30 posts a day.
+DAILY = {"complaints": 2.6, "chatter": 3.0, "news": 0.8}
+# What the desk and the units have done with a generated complaint by now, by its age in days:
+# (younger than, [(script, weight), ...]); the oldest are mostly closed, the newest still running.
+BY_AGE: list[tuple[float, list[tuple[str, int]]]] = [
+    (2, [("signed", 30), ("responded", 20), ("overdue", 40), ("returned_waiting", 5), ("edited", 5)]),
+    (5, [("resolved", 15), ("responded", 30), ("responded_late", 10), ("signed", 15), ("overdue", 10),
+         ("escalated", 10), ("returned_waiting", 5), ("regraded", 5)]),
+    (12, [("closed", 30), ("resolved", 20), ("responded", 10), ("responded_late", 10), ("closed_late", 10),
+          ("escalated", 5), ("returned", 5), ("edited", 5), ("extended", 5)]),
+    (DAYS + 1, [("closed", 50), ("closed_late", 15), ("rejected", 6), ("returned", 6), ("escalated", 6),
+                ("extended", 4), ("edited", 5), ("regraded", 4), ("resolved", 4)]),
+]
+REPLY_SHARE = 0.35  # of generated complaints the street answers in public
 
 
 @dataclass(slots=True)
@@ -217,6 +281,23 @@ def feed_posts(now: dt.datetime) -> dict[str, RawPost]:
     return found
 
 
+def news_posts(now: dt.datetime) -> dict[str, RawPost]:
+    """The demo news site's articles, read by the site crawler's own extraction with the rules
+    sources.toml gives it, keyed by their path ("news/articles/006.html"). Replayed in the month
+    at the dates the site shows, so the crawl at start-up finds them stored (same title, text and
+    author) and opens nothing: the live feed, not a pile of news, is what moves at start-up."""
+    source = next(s for s in tomllib.loads((SOURCES.parent / "sources.toml").read_text(encoding="utf-8"))["source"]
+                  if s["name"] == NEWS_SOURCE)
+    found: dict[str, RawPost] = {}
+    for path in sorted((SOURCES / "news" / "articles").glob("*.html")):
+        key = path.relative_to(SOURCES).as_posix()
+        html = render(path.read_text(encoding="utf-8"), "127.0.0.1", now, rfc822=False)
+        article = extract_article(html, f"http://127.0.0.1/{key}", source["rules"])
+        found[key] = RawPost(source=NEWS_SOURCE, title=article.title, text=article.text, author=article.author,
+                             url=f"http://127.0.0.1/{key}", published_at=article.published_at)
+    return found
+
+
 def _weighted_time(rng: random.Random, start: dt.datetime, hours: float) -> dt.datetime:
     """A moment within ``hours`` after ``start``, drawn with the daily and weekly rhythm."""
     slots = [start + dt.timedelta(hours=h) for h in range(max(1, int(hours)))]
@@ -240,7 +321,10 @@ class _Month:
         self.queue: list[tuple[dt.datetime, int, Callable[[dt.datetime], None]]] = []
         self.order = itertools.count()
         self.incidents: dict[str, int] = {}  # case key → its incident
+        self.running: set[int] = set()  # incidents whose script is under way
         self.units = {u.name: u.code for u in config.jurisdiction.units.values()}
+        self.extras = dict(EXTRA_POSTS)  # and the generated complaints, by key
+        self.feeds: dict[str, RawPost] = {}
 
     def at(self, when: dt.datetime, event: Callable[[dt.datetime], None]) -> None:
         if when <= self.now:
@@ -285,11 +369,17 @@ class _Month:
             return
         if case.key not in self.incidents:
             self.incidents[case.key] = incident.id
+        if case.script != "merge" and (incident.id in self.running
+                                       or incident.state not in (State.NEW, State.ASSIGNED)):
+            return  # one more voice on a matter already being handled: its script goes on
+        self.running.add(incident.id)
         self._next(case, incident.id, 0, when)
 
     def _next(self, case: Case, incident_id: int, index: int, after: dt.datetime) -> None:
         steps = SCRIPTS[case.script]
         if index >= len(steps):
+            if steps:  # an incident left alone ("overdue") stays claimed: nobody else picks it up
+                self.running.discard(incident_id)
             return
         _action, hours, anchor = steps[index]
         at = after + dt.timedelta(hours=hours)
@@ -349,6 +439,15 @@ class _Month:
             deadline = incident.deadlines["closure"]
             actions.extend(store, cfg, iid, "closure", deadline + dt.timedelta(days=10), DUTY, REASONS["extend"],
                            now=when)
+        elif action == "dismiss":
+            dismiss(store, cfg, iid, DUTY, "environment", REASONS["dismiss"], now=when)
+        elif action == "regrade":
+            actions.override_grade(store, cfg, iid, "yellow", DUTY, REASONS["regrade"], now=when)
+        elif action == "edit":
+            topic = "noise" if incident.topic != "noise" else "air"
+            with store.read() as tx:
+                first = tx.incident_post_rows(iid)[0][0].id
+            edit_post(store, cfg, iid, first, DUTY, topic=topic, reason=REASONS["edit"], now=when)
         elif action == "ack":
             actions.acknowledge(store, cfg, iid, DUTY, now=when)
         elif action in ("report", "report_final"):
@@ -360,58 +459,108 @@ class _Month:
             actions.merge(store, cfg, iid, target, DUTY, "同一河段同一问题，并单办理", now=when)
 
 
+def _extra(e: Extra, when: dt.datetime, feeds: dict[str, RawPost]) -> RawPost:
+    return RawPost(source=MONTH_SOURCE, title=e.title, text=e.text, author=e.author,
+                   url=f"https://demo.invalid/month/{e.key}", published_at=when, engagement=dict(e.engagement),
+                   reply_to=feeds[e.reply_to].url if e.reply_to else None)
+
+
 def _plan(month: _Month, feeds: dict[str, RawPost], rng: random.Random) -> None:
-    """Queue every post of the month: the cases, their comments, the viral reposts, the rest."""
+    """Queue every post of the month: the cases, their comments, the bursts, the rest."""
     now = month.now
 
-    def extra(key: str, when: dt.datetime) -> RawPost:
-        e = EXTRA_POSTS[key]
-        return RawPost(source=MONTH_SOURCE, title=e.title, text=e.text, author=e.author,
-                       url=f"https://demo.invalid/month/{key}", published_at=when, engagement=dict(e.engagement),
-                       reply_to=feeds[e.reply_to].url if e.reply_to else None)
-
     def item(key: str, when: dt.datetime) -> RawPost:
-        if key in EXTRA_POSTS:
-            return extra(key, when)
+        if key in month.extras:
+            return _extra(month.extras[key], when, feeds)
         return dataclasses.replace(feeds[key], published_at=when)
 
-    for case in CASES:
+    for case in CASES + _generated(month, rng):
         opened = _at_rhythm(rng, now, case.days_ago)
         post = item(case.key, opened)
         month.post(post, case)
         assert post.url is not None
         for n in range(case.comments):
             when = _weighted_time(rng, opened + dt.timedelta(minutes=20), 40)
-            text = rng.choice(COMMENTS)
+            text = rng.choice(voices.COMMENTS)
             month.post(RawPost(source=MONTH_SOURCE, title="", text=text, author=f"街坊{rng.randrange(1000, 9999)}",
                                url=f"https://demo.invalid/month/{case.key}/comment-{n}", published_at=when,
                                reply_to=post.url))
-        if case.key == VIRAL:
-            _viral(month, feeds, post, opened, rng)
+        if case.key in BURSTS:
+            _burst(month, case.key, post, opened, rng, *BURSTS[case.key])
+        if case.key.startswith("gen-") and case.script in REPLIED and rng.random() < REPLY_SHARE:
+            _official_reply(month, case, post, opened, rng)
     for key, days_ago in LATER_POSTS:
         month.post(item(key, _at_rhythm(rng, now, days_ago)))
+    for key, post in news_posts(now).items():  # at the dates the site shows
+        month.post(post, Case(key, 0, NEWS_CASES[key], comments=0) if key in NEWS_CASES else None)
+    for n, (kind, days_ago) in enumerate(_daily(rng, now, ("chatter", "news"))):
+        said = voices.chatter(rng) if kind == "chatter" else voices.news(rng)
+        month.post(RawPost(source=MONTH_SOURCE, title=said.title, text=said.text, author=said.author,
+                           url=f"https://demo.invalid/month/{kind}-{n}", published_at=_at_rhythm(rng, now, days_ago)))
     month.at(_at_rhythm(rng, now, INBOUND_DAYS_AGO), month.hand_down)
     for days_ago, unit, title, text in BRIEFS:
         month.at(_at_rhythm(rng, now, days_ago),
                  partial(_submit, month, unit, title, text))
 
 
+def _daily(rng: random.Random, now: dt.datetime, kinds: tuple[str, ...]) -> list[tuple[str, float]]:
+    """(kind, days ago) of the generated posts of ``kinds``: each day's number drawn around its
+    DAILY rate times the weekday's weight (the hour is drawn later, with the daily rhythm)."""
+    out = []
+    for day in range(DAYS):
+        weekday = (now - dt.timedelta(days=day)).astimezone(SHANGHAI).weekday()
+        for kind in kinds:
+            rate = DAILY[kind] * WEEKDAYS[weekday]
+            count = sum(rng.random() < rate / 8 for _ in range(8))  # binomial, mean ``rate``
+            out += [(kind, day + rng.random() * 0.98) for _ in range(count)]
+    return out
+
+
+def _generated(month: _Month, rng: random.Random) -> list[Case]:
+    """The month's everyday complaints: words from ``voices``, a script by their age."""
+    cases = []
+    units = sorted(month.units)
+    for n, (_kind, days_ago) in enumerate(_daily(rng, month.now, ("complaints",))):
+        said = voices.complaint(rng)
+        key = f"gen-{n:03d}"
+        month.extras[key] = Extra(key, said.author, said.title, said.text, unit=said.unit)
+        choices = next(table for younger, table in BY_AGE if days_ago < younger)
+        script = rng.choices([s for s, _w in choices], [w for _s, w in choices])[0]
+        target = rng.choice([u for u in units if u != said.unit]) if script == "returned" else None
+        cases.append(Case(key, days_ago, script, comments=rng.choice((0, 1, 1, 2, 2, 3, 4)), target=target))
+    return cases
+
+
 def _submit(month: _Month, unit: str, title: str, text: str, when: dt.datetime) -> None:
     submit(month.store, month.config, unit, title, text, when)
 
 
-def _viral(month: _Month, feeds: dict[str, RawPost], original: RawPost, opened: dt.datetime,
-           rng: random.Random) -> None:
-    """The month's viral event: the two reposts of the live feeds and dozens more within a day
-    and a half, each with its own reach, so the incident's grade rises as production grades it."""
-    for i, key in enumerate(("posts/05", "bbs/thread-01")):
-        month.post(dataclasses.replace(feeds[key], published_at=opened + dt.timedelta(hours=2 + 3 * i)))
-    for n in range(36):
+def _official_reply(month: _Month, case: Case, post: RawPost, opened: dt.datetime, rng: random.Random) -> None:
+    """The street's or town's public answer in the complaint's thread, half a day to a day on."""
+    unit = month.extras[case.key].unit or DUTY
+    text = rng.choice(voices.REPLIES)
+    if unit.endswith("镇"):
+        text = text.replace("我街道", "我镇")
+    month.post(RawPost(source=MONTH_SOURCE, title="", text=text, author=voices.reply_author(unit),
+                       url=f"https://demo.invalid/month/{case.key}/reply", reply_to=post.url,
+                       published_at=opened + dt.timedelta(hours=rng.uniform(10, 26))))
+
+
+def _burst(month: _Month, key: str, original: RawPost, opened: dt.datetime, rng: random.Random, count: int,
+           reach: int, reposts: tuple[str, ...] = ()) -> None:
+    """A burst: the feeds' own reposts (``reposts``) and ``count`` more within a day and a half,
+    each with its own reach (up to ``reach`` reposts), so the incident's grade rises as
+    production grades it."""
+    for i, key in enumerate(reposts):
+        month.post(dataclasses.replace(month.feeds[key], published_at=opened + dt.timedelta(hours=2 + 3 * i)))
+    for n in range(count):
         when = opened + dt.timedelta(minutes=30 + int(rng.expovariate(1 / 400)))
-        reach = {"reposts": rng.randrange(20, 400), "comments": rng.randrange(10, 300), "likes": rng.randrange(50, 900)}
+        engagement = {"reposts": rng.randrange(reach // 20, reach), "comments": rng.randrange(reach // 40, reach),
+                      "likes": rng.randrange(reach // 8, reach * 2)}
         month.post(RawPost(source=MONTH_SOURCE, title="", text=rng.choice(REPOST_OPENINGS) + original.text,
-                           author=f"江北网友{rng.randrange(10000, 99999)}", published_at=when, engagement=reach,
-                           url=f"https://demo.invalid/month/viral/{n}", reply_to=original.url))
+                           author=f"江北网友{rng.randrange(10000, 99999)}", published_at=when, engagement=engagement,
+                           url=f"https://demo.invalid/month/{key}/repost-{n}",
+                           reply_to=original.url))
 
 
 def build_month(store: SqlStore, analyzer: Analyzer, config: AlertsConfig, data_dir: Path, now: dt.datetime,
@@ -421,7 +570,8 @@ def build_month(store: SqlStore, analyzer: Analyzer, config: AlertsConfig, data_
     called once per simulated hour (``DAYS * 24`` in all), for a progress bar."""
     month = _Month(store, analyzer, config, now)
     month.report.shifts = import_demo_rota(store, config.rota, data_dir, now - dt.timedelta(days=DAYS), now)
-    _plan(month, feed_posts(now), random.Random(19))
+    month.feeds = feed_posts(now)
+    _plan(month, month.feeds, random.Random(19))
     month.run(tick)
     with store.read() as tx:
         month.report.incidents = len(tx.find_incidents(IncidentFilters(), None))

@@ -3,7 +3,9 @@
 Files under ``sources/`` carry ``{{now-3h}}`` style dates (minutes m, hours h, days d) and
 ``{{host}}``; they are replaced when served, so the demo always shows fresh posts. ``/feeds/live.xml``
 is made on each request from ``sources/live/pool.tsv``: a new post every ``LIVE_EVERY`` after
-start-up, so the console's feed moves during a presentation.
+its first request (the first crawl), so the console's feed moves during a presentation; every
+fifth or so is severe (a tanker's spill, dead fish, smoke next to a school), so a 较大 or 重大
+incident arrives now and then.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import lru_cache, partial
 from html import escape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 from core.timeutil import SHANGHAI
 
@@ -23,7 +26,7 @@ _TOKEN = re.compile(r"\{\{now-(\d+)([mhd])\}\}")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 LIVE_PATH = "/feeds/live.xml"
 LIVE_EVERY = dt.timedelta(seconds=90)
-LIVE_AT_START = 3  # posts already there when the demo starts
+LIVE_AT_START = 1  # posts already there before start-up (one more comes at start-up): a trickle, not a pile
 LIVE_SHOWN = 20  # the newest this many, as a real feed keeps its last items
 
 
@@ -64,8 +67,11 @@ def live_feed(host: str, started: dt.datetime, now: dt.datetime) -> str:
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    # Set per server by partial(); the start time keeps dates stable across requests.
+    # Per server (serve_demo_sources makes a subclass): the start time keeps the files' dates
+    # stable across requests; the live feed's clock starts at its first request, so a month built
+    # after the server started (a minute on a slow machine) piles no posts up before the first crawl.
     started: dt.datetime = dt.datetime.now(dt.UTC)
+    live_since: ClassVar[list[dt.datetime]] = []
 
     def log_message(self, format: str, *args: object) -> None:
         return
@@ -73,7 +79,10 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.split("?")[0] == LIVE_PATH:
             now = dt.datetime.now(dt.UTC)
-            self._send(live_feed(self.headers.get("Host", "127.0.0.1"), self.started, now).encode(), "xml", "utf-8")
+            if not self.live_since:
+                self.live_since.append(now)
+            self._send(live_feed(self.headers.get("Host", "127.0.0.1"), self.live_since[0], now).encode(), "xml",
+                       "utf-8")
             return
         path = Path(self.translate_path(self.path))
         if path.is_dir():
@@ -98,7 +107,8 @@ class _Handler(SimpleHTTPRequestHandler):
 
 def serve_demo_sources(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingHTTPServer, str]:
     """Start the demo source server in a daemon thread; returns it and its base URL."""
-    handler = partial(_Handler, directory=str(SOURCES))
+    own = type("DemoHandler", (_Handler,), {"started": dt.datetime.now(dt.UTC), "live_since": []})
+    handler = partial(own, directory=str(SOURCES))
     server = ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, name="demo-sources", daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}"
