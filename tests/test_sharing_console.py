@@ -34,7 +34,9 @@ def test_duty_writes_and_records_a_report_and_enters_an_item(browser, store, ana
     browser.execute_script("document.querySelector('#ib-form [name=deadline]').value = '2020-01-02T18:00'")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     _wait(browser, lambda d: "期限已过" in d.find_element(By.ID, "ib-form-msg").text)
-    row = _text(browser, "#ib-items tr")
+    # The list reloads after the form's answer: wait for the new row, not whatever row was there.
+    row = _wait(browser, lambda d: next((r.text for r in d.find_elements(By.CSS_SELECTOR, "#ib-items tr")
+                                         if "渝环舆〔2026〕200号" in r.text), None))
     assert "渝环舆〔2026〕200号" in row and "<img src=x onerror=window.__pwned=1>鱼塘死鱼" in row
     assert "到达即超期" in row and "待办结后生成" in row
     assert browser.execute_script("return window.__pwned") is None
@@ -56,6 +58,6 @@ def test_unit_submits_a_brief_and_sees_its_tally(browser, store, api_server):
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     _wait(browser, lambda d: "已报送" in d.find_element(By.ID, "bf-form-msg").text)
     _wait(browser, lambda d: "<b>石马河</b>巡河简报" in d.find_element(By.ID, "bf-list").text)
-    assert _text(browser, "#bf-tally tr").split()[-2:] == ["1", "1"]  # submitted 1, behind 1 of 2
+    _wait(browser, lambda d: _text(d, "#bf-tally tr").split()[-2:] == ["1", "1"])  # submitted 1, behind 1 of 2
     if os.environ.get("ECOWATCH_SCREENSHOTS"):
         browser.save_screenshot(os.path.join(os.environ["ECOWATCH_SCREENSHOTS"], "briefs.png"))
