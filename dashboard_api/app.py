@@ -54,6 +54,7 @@ DESCRIPTION = """江北区生态环境舆情监测：事件、交办、督办、
 Log in with `POST /api/auth/token` (form fields `username`, `password`) and send the token as
 `Authorization: Bearer <token>`. Roles: **duty** (值班员: all units, triage and assignment),
 **unit** (街道/镇: only its own unit's incidents; sign, respond, resolve, return, ask for more time),
+**department** (部门, 会办: only the incidents the duty desk copied to it; answer with its handling note),
 **leader** (领导: read-only overview of all units), **admin** (users, sources).
 Errors are JSON `{"detail": ...}` with the status saying what went wrong.
 """
