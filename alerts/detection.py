@@ -10,7 +10,7 @@ from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.followups import post_role
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
-from alerts.grouping import MAX_KEYWORDS, candidate_topic, lookback, merge_keywords, probes, words_grams
+from alerts.grouping import GENERIC_TOPIC, MAX_KEYWORDS, candidate_topic, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
 from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
 from core.errors import StoreError
@@ -192,9 +192,15 @@ def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, anal
     if concerns_incidents(analysis):
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
         window, reopen = lookback(config.grouping, role)
+        # A placed post: every incident of its unit in the window, of every topic (the rule
+        # weighs the topic: alerts.grouping.pair_features).
         candidates = tx.grouping_candidates(
-            unit, candidate_topic(analysis.topic, role), at - window, at - reopen, summary=True,
-            probes=probes(words_grams(words, analyzer.salience.weight)), place=analysis.place)
+            unit, candidate_topic(analysis.topic, role) if unit is None else GENERIC_TOPIC, at - window, at - reopen,
+            summary=True,
+            # A placed post is compared with each of them (alerts.grouping.pair_features:
+            # unit_only); an unplaced one with those of every unit sharing one of its words.
+            probes=probes(words_grams(words, analyzer.salience.weight)) if unit is None else (),
+            place=analysis.place)
     thread = tx.thread_incident(post.reply_to) if post.reply_to else None
     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                       analyzer.salience.weight, role, thread)
