@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
-from alerts.followups import post_role
+from alerts.followups import ACCIDENT_SIGNALS, post_role
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
 from alerts.grouping import GENERIC_TOPIC, MAX_KEYWORDS, candidate_topic, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
@@ -198,8 +198,10 @@ def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, anal
             unit, candidate_topic(analysis.topic, role) if unit is None else GENERIC_TOPIC, at - window, at - reopen,
             summary=True,
             # A placed post is compared with each of them (alerts.grouping.pair_features:
-            # unit_only); an unplaced one with those of every unit sharing one of its words.
-            probes=probes(words_grams(words, analyzer.salience.weight)) if unit is None else (),
+            # unit_only), and so is a comment telling of an accident (accident_comment); any
+            # other unplaced one with those of every unit sharing one of its words.
+            probes=probes(words_grams(words, analyzer.salience.weight)) if unit is None and analysis.place is None
+            and ACCIDENT_SIGNALS.isdisjoint(analysis.signals) else (),
             place=analysis.place)
     thread = tx.thread_incident(post.reply_to) if post.reply_to else None
     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,

@@ -34,8 +34,12 @@ from functools import lru_cache
 from typing import Any
 
 from core.models import Incident, PostRole, State, Topic
-from nlp.salience import SOURCE
+from nlp.salience import CONCEPT, SOURCE
 
+# Signals that tell of an accident (alerts.followups.ACCIDENT_SIGNALS, spelt as concept words).
+ACCIDENT_CONCEPTS = frozenset(CONCEPT + s for s in ("casualty", "poisoning", "illness", "leak", "explosion",
+                                                    "drinking_water", "protest", "gathering"))
+ACCIDENT_HOURS = 12.0  # an unplaced comment on an accident comes within hours of the first reports
 MAX_KEYWORDS = 160  # an incident's salient words (its first posts' first): the grouping centroid
 GENERIC_TOPIC = Topic.OTHER.value  # a fire or a leak told without a medium: of every topic family
 
@@ -173,10 +177,11 @@ class PostFacts:
 # the same kind, or only other kinds. unit_only: the pair shares no event word, only the unit,
 # the topic family and the time (below).
 FEATURES = ("overlap", "log_shared", "same_place", "other_place", "unplaced", "log_hours", "followup", "relevant",
-            "log_place_shared", "followup_log_hours", "other_topic", "same_source", "other_source", "unit_only")
+            "log_place_shared", "followup_log_hours", "other_topic", "same_source", "other_source", "unit_only",
+            "accident_comment")
 _REASONS = {"same_place": "同地点", "other_place": "地点不同", "unplaced": "一方属地未定", "followup": "后续回应类",
             "other_topic": "类别不同", "same_source": "同类污染源", "other_source": "污染源不同",
-            "unit_only": "同属地、同类别、时间相近"}
+            "unit_only": "同属地、同类别、时间相近", "accident_comment": "事故发生时的评论"}
 
 
 def is_followup(role: PostRole) -> bool:
@@ -250,16 +255,22 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     place_shared = overlap({k: v for k, v in post_grams.items() if k in at_place}, words_grams(incident.keywords,
                                                                                                weight))[0]
     unit_only = shared <= 0 and own_unit and compatible and not other_kind
-    if shared <= 0 and not (followup and same) and not unit_only:  # one street's name is not one event
-        return None
     hours = max((now - last_activity(incident)).total_seconds(), 0.0) / 3600
+    # A comment naming no place that tells of people hurt or a leak ("我老公在那个厂上班，说有几个
+    # 工人被抬出来送医院了"), within hours of an incident that tells of an accident, is about it:
+    # it shares no word with the first reports, and joins only (it is not relevant on its own).
+    accident_comment = (shared <= 0 and post.place is None and post.unit_code is None and hours <= ACCIDENT_HOURS
+                        and not ACCIDENT_CONCEPTS.isdisjoint(post.words)
+                        and not ACCIDENT_CONCEPTS.isdisjoint(incident.keywords))
+    if shared <= 0 and not (followup and same) and not unit_only and not accident_comment:
+        return None  # one street's name is not one event
     return {"overlap": ratio, "log_shared": math.log1p(shared), "same_place": float(same),
             "other_place": float(places and not same),
             "unplaced": float(post.unit_code is None or incident.unit_code is None), "log_hours": math.log1p(hours),
             "followup": float(followup), "relevant": float(post.relevant),
             "log_place_shared": math.log1p(place_shared), "followup_log_hours": float(followup) * math.log1p(hours),
             "other_topic": float(not compatible), "same_source": float(same_kind), "other_source": float(other_kind),
-            "unit_only": float(unit_only)}
+            "unit_only": float(unit_only), "accident_comment": float(accident_comment)}
 
 
 def probability(features: Mapping[str, float], model: Mapping[str, Any]) -> float:
