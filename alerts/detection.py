@@ -192,17 +192,25 @@ def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, anal
     if concerns_incidents(analysis):
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
         window, reopen = lookback(config.grouping, role)
-        # A placed post: every incident of its unit in the window, of every topic (the rule
-        # weighs the topic: alerts.grouping.pair_features).
-        candidates = tx.grouping_candidates(
-            unit, candidate_topic(analysis.topic, role) if unit is None else GENERIC_TOPIC, at - window, at - reopen,
-            summary=True,
-            # A placed post is compared with each of them (alerts.grouping.pair_features:
-            # unit_only), and so is a comment telling of an accident (accident_comment); any
-            # other unplaced one with those of every unit sharing one of its words.
-            probes=probes(words_grams(words, analyzer.salience.weight)) if unit is None and analysis.place is None
-            and ACCIDENT_SIGNALS.isdisjoint(analysis.signals) else (),
-            place=analysis.place)
+        topic, since, closed_since = candidate_topic(analysis.topic, role), at - window, at - reopen
+        post_probes = probes(words_grams(words, analyzer.salience.weight))
+        if unit is not None:
+            # A placed post: the incidents of its unit sharing a word, a kind of source or its
+            # place, of every topic (alerts.grouping.pair_features weighs the topic), and every
+            # incident of its unit and topic family with a post in the last unit_window_hours
+            # (pair_features: unit_only: the matter of this medium the unit has on its desk now).
+            candidates = tx.grouping_candidates(unit, GENERIC_TOPIC, since, closed_since, summary=True,
+                                                probes=post_probes, place=analysis.place)
+            seen = {c.id for c in candidates}
+            recent = at - min(window, dt.timedelta(hours=float(config.grouping.get("unit_window_hours", 48))))
+            candidates += [c for c in tx.grouping_candidates(unit, topic, recent, closed_since, summary=True)
+                           if c.id not in seen]
+        else:
+            # An unplaced one: those of every unit sharing one of its words; a comment naming no
+            # place that tells of an accident: every incident of the topic family (accident_comment).
+            accident = analysis.place is None and not ACCIDENT_SIGNALS.isdisjoint(analysis.signals)
+            candidates = tx.grouping_candidates(None, topic, since, closed_since, summary=True,
+                                                probes=() if accident else post_probes, place=analysis.place)
     thread = tx.thread_incident(post.reply_to) if post.reply_to else None
     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                       analyzer.salience.weight, role, thread)

@@ -250,7 +250,9 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     if not (compatible or followup or (own_unit and (same_kind or (same and not other_kind)))):
         return None
     at_place = place_pairs(post.place) | place_pairs(incident.place)
-    own = {k: v for k, v in post_grams.items() if k not in at_place} if at_place else post_grams
+    # The kind of source is weighed apart (same_source), as the place's name is: two restaurants
+    # in one street share it and are two matters.
+    own = {k: v for k, v in post_grams.items() if k not in at_place and not k.startswith(SOURCE)}
     shared, ratio = overlap(own, words_grams(incident.keywords, weight))
     place_shared = overlap({k: v for k, v in post_grams.items() if k in at_place}, words_grams(incident.keywords,
                                                                                                weight))[0]
@@ -262,7 +264,8 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     accident_comment = (shared <= 0 and post.place is None and post.unit_code is None and hours <= ACCIDENT_HOURS
                         and not ACCIDENT_CONCEPTS.isdisjoint(post.words)
                         and not ACCIDENT_CONCEPTS.isdisjoint(incident.keywords))
-    if shared <= 0 and not (followup and same) and not unit_only and not accident_comment:
+    if shared <= 0 and not (followup and same) and not unit_only and not accident_comment and not (same_kind
+                                                                                                   and own_unit):
         return None  # one street's name is not one event
     return {"overlap": ratio, "log_shared": math.log1p(shared), "same_place": float(same),
             "other_place": float(places and not same),
