@@ -10,7 +10,7 @@ from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.followups import ACCIDENT_SIGNALS, post_role
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
-from alerts.grouping import GENERIC_TOPIC, MAX_KEYWORDS, candidate_topic, lookback, merge_keywords, probes, words_grams
+from alerts.grouping import MAX_KEYWORDS, candidate_topic, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
 from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
 from core.errors import StoreError
@@ -195,16 +195,17 @@ def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, anal
         topic, since, closed_since = candidate_topic(analysis.topic, role), at - window, at - reopen
         post_probes = probes(words_grams(words, analyzer.salience.weight))
         if unit is not None:
-            # A placed post: the incidents of its unit sharing a word, a kind of source or its
-            # place, of every topic (alerts.grouping.pair_features weighs the topic), and every
-            # incident of its unit and topic family with a post in the last unit_window_hours
-            # (pair_features: unit_only: the matter of this medium the unit has on its desk now).
-            candidates = tx.grouping_candidates(unit, GENERIC_TOPIC, since, closed_since, summary=True,
+            # A placed post: the incidents of its unit and topic family sharing a word or its
+            # place (as any post), and every incident of its unit with a post in the last
+            # unit_window_hours, of any topic (alerts.grouping.pair_features: unit_only, the
+            # matter of this medium the unit has on its desk now; or another topic told with
+            # the same kind of source or at the same place). The recent ones are few, so they
+            # are read without the probes prefilter.
+            candidates = tx.grouping_candidates(unit, topic, since, closed_since, summary=True,
                                                 probes=post_probes, place=analysis.place)
-            seen = {c.id for c in candidates}
-            recent = at - min(window, dt.timedelta(hours=float(config.grouping.get("unit_window_hours", 48))))
-            candidates += [c for c in tx.grouping_candidates(unit, topic, recent, closed_since, summary=True)
-                           if c.id not in seen]
+            if not any(c.unit_code == unit for c in candidates):
+                recent = at - min(window, dt.timedelta(hours=float(config.grouping.get("unit_window_hours", 48))))
+                candidates = [*candidates, *tx.grouping_candidates(unit, topic, recent, closed_since, summary=True)]
         else:
             # An unplaced one: those of every unit sharing one of its words; a comment naming no
             # place that tells of an accident: every incident of the topic family (accident_comment).

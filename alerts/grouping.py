@@ -221,11 +221,12 @@ def source_kinds(words: Iterable[str]) -> frozenset[str]:
 
 
 def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: Incident, now: dt.datetime,
-                  weight: Weight) -> dict[str, float] | None:
+                  weight: Weight, unit_hours: float = 48.0) -> dict[str, float] | None:
     """The features of a (post, incident) pair, or None when they cannot be one event (another
     unit; another topic family, except for a follow-up; no event word in common, except for a
     follow-up at the incident's named place, or a post of the incident's own unit and topic
-    family that tells no other kind of source).
+    family, with a post in the last ``unit_hours`` (the pack's ``unit_window_hours``), that tells
+    no other kind of source).
 
     Why the last: an officer takes a complaint about the unit's matter of that medium this week
     to be that matter unless it says otherwise (another source, another place): residents of one
@@ -241,13 +242,9 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     same = places and same_place(str(post.place), str(incident.place))
     post_kinds, incident_kinds = source_kinds(post.words), source_kinds(incident.keywords)
     same_kind = bool(post_kinds & incident_kinds)
-    # The topic is the classifier's reading of one post: 渣土倒在林子里 read as noise, a transfer
-    # station's smell as air. The same kind of source, or the same named place and no other kind
-    # of source, in the same unit outweighs it (the model weighs ``other_topic``); a follow-up
-    # looks at every topic anyway.
     other_kind = bool(post_kinds and incident_kinds and not same_kind)
     own_unit = post.unit_code is not None and post.unit_code == incident.unit_code
-    if not (compatible or followup or (own_unit and (same_kind or (same and not other_kind)))):
+    if not (compatible or followup):
         return None
     at_place = place_pairs(post.place) | place_pairs(incident.place)
     # The kind of source is weighed apart (same_source), as the place's name is: two restaurants
@@ -256,8 +253,8 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     shared, ratio = overlap(own, words_grams(incident.keywords, weight))
     place_shared = overlap({k: v for k, v in post_grams.items() if k in at_place}, words_grams(incident.keywords,
                                                                                                weight))[0]
-    unit_only = shared <= 0 and own_unit and compatible and not other_kind
     hours = max((now - last_activity(incident)).total_seconds(), 0.0) / 3600
+    unit_only = shared <= 0 and own_unit and compatible and not other_kind and hours <= unit_hours
     # A comment naming no place that tells of people hurt or a leak ("我老公在那个厂上班，说有几个
     # 工人被抬出来送医院了"), within hours of an incident that tells of an accident, is about it:
     # it shares no word with the first reports, and joins only (it is not relevant on its own).
@@ -335,6 +332,7 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     lenient = post.role in (PostRole.OFFICIAL, PostRole.UNRESOLVED) or (followup and post.tier == "individual")
     bar = float(policy.get("followup_min_probability" if lenient else "min_probability", 0.5))
     model = policy.get("model", {})
+    unit_hours = float(policy.get("unit_window_hours", 48))
     best: tuple[tuple[int, float], Match] | None = None
     post_grams = words_grams(post.words, weight)
     for incident in candidates:
@@ -343,7 +341,7 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
         if not _within_reach(incident, now, window, reopen):
             continue
         closed = incident.state is State.CLOSED
-        features = pair_features(post, post_grams, incident, now, weight)
+        features = pair_features(post, post_grams, incident, now, weight, unit_hours)
         if features is None:
             continue
         p = probability(features, model)

@@ -78,7 +78,8 @@ def pairs(analyzer: Analyzer, rows: list[dict[str, Any]]) -> tuple[list[list[flo
             facts = PostFacts(analysis.unit_code, analysis.topic, analysis.place, words, role, analysis.relevant)
             post_grams = grams(words, weight)
             for event, inc in events.items():
-                features = pair_features(facts, post_grams, inc, when, weight)
+                features = pair_features(facts, post_grams, inc, when, weight,
+                                         float(analyzer.jurisdiction.grouping.get("unit_window_hours", 48)))
                 if features is not None:
                     x.append([features[k] for k in FEATURES])
                     y.append(int(event == row.get("event")))
