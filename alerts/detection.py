@@ -204,7 +204,7 @@ def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, anal
             candidates = tx.grouping_candidates(unit, topic, since, closed_since, summary=True,
                                                 probes=post_probes, place=analysis.place)
             if not any(c.unit_code == unit for c in candidates):
-                recent = at - min(window, dt.timedelta(hours=float(config.grouping.get("unit_window_hours", 48))))
+                recent = at - min(window, dt.timedelta(hours=float(config.grouping.get("unit_window_hours", 24))))
                 candidates = [*candidates, *tx.grouping_candidates(unit, topic, recent, closed_since, summary=True)]
         else:
             # An unplaced one: those of every unit sharing one of its words; a comment naming no

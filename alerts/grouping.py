@@ -221,7 +221,7 @@ def source_kinds(words: Iterable[str]) -> frozenset[str]:
 
 
 def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: Incident, now: dt.datetime,
-                  weight: Weight, unit_hours: float = 48.0) -> dict[str, float] | None:
+                  weight: Weight, unit_hours: float = 24.0) -> dict[str, float] | None:
     """The features of a (post, incident) pair, or None when they cannot be one event (another
     unit; another topic family, except for a follow-up; no event word in common, except for a
     follow-up at the incident's named place, or a post of the incident's own unit and topic
@@ -332,7 +332,7 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     lenient = post.role in (PostRole.OFFICIAL, PostRole.UNRESOLVED) or (followup and post.tier == "individual")
     bar = float(policy.get("followup_min_probability" if lenient else "min_probability", 0.5))
     model = policy.get("model", {})
-    unit_hours = float(policy.get("unit_window_hours", 48))
+    unit_hours = float(policy.get("unit_window_hours", 24))
     best: tuple[tuple[int, float], Match] | None = None
     post_grams = words_grams(post.words, weight)
     for incident in candidates:

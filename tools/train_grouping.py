@@ -79,7 +79,7 @@ def pairs(analyzer: Analyzer, rows: list[dict[str, Any]]) -> tuple[list[list[flo
             post_grams = grams(words, weight)
             for event, inc in events.items():
                 features = pair_features(facts, post_grams, inc, when, weight,
-                                         float(analyzer.jurisdiction.grouping.get("unit_window_hours", 48)))
+                                         float(analyzer.jurisdiction.grouping.get("unit_window_hours", 24)))
                 if features is not None:
                     x.append([features[k] for k in FEATURES])
                     y.append(int(event == row.get("event")))
