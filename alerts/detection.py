@@ -195,12 +195,11 @@ def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, anal
         topic, since, closed_since = candidate_topic(analysis.topic, role), at - window, at - reopen
         post_probes = probes(words_grams(words, analyzer.salience.weight))
         if unit is not None:
-            # A placed post: the incidents of its unit and topic family sharing a word or its
-            # place (as any post), and every incident of its unit with a post in the last
-            # unit_window_hours, of any topic (alerts.grouping.pair_features: unit_only, the
-            # matter of this medium the unit has on its desk now; or another topic told with
-            # the same kind of source or at the same place). The recent ones are few, so they
-            # are read without the probes prefilter.
+            # A placed post: the incidents of its unit and topic family sharing a word, a kind of
+            # source or its place; when none of its unit does, every incident of its unit and
+            # topic family with a post in the last unit_window_hours (alerts.grouping.pair_features:
+            # unit_only, the matter of this medium the unit has on its desk now). Read only then:
+            # reading them for every post cost a third of the detection speed (bench/alerts.py).
             candidates = tx.grouping_candidates(unit, topic, since, closed_since, summary=True,
                                                 probes=post_probes, place=analysis.place)
             if not any(c.unit_code == unit for c in candidates):

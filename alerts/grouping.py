@@ -33,12 +33,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from alerts.followups import ACCIDENT_SIGNALS
 from core.models import Incident, PostRole, State, Topic
 from nlp.salience import CONCEPT, SOURCE
 
-# Signals that tell of an accident (alerts.followups.ACCIDENT_SIGNALS, spelt as concept words).
-ACCIDENT_CONCEPTS = frozenset(CONCEPT + s for s in ("casualty", "poisoning", "illness", "leak", "explosion",
-                                                    "drinking_water", "protest", "gathering"))
+ACCIDENT_CONCEPTS = frozenset(CONCEPT + s for s in ACCIDENT_SIGNALS)  # as they stand in event words
 ACCIDENT_HOURS = 12.0  # an unplaced comment on an accident comes within hours of the first reports
 MAX_KEYWORDS = 160  # an incident's salient words (its first posts' first): the grouping centroid
 GENERIC_TOPIC = Topic.OTHER.value  # a fire or a leak told without a medium: of every topic family
@@ -228,7 +227,7 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     family, with a post in the last ``unit_hours`` (the pack's ``unit_window_hours``), that tells
     no other kind of source).
 
-    Why the last: an officer takes a complaint about the unit's matter of that medium this week
+    Why the last: an officer takes a complaint about the unit's matter of that medium of today
     to be that matter unless it says otherwise (another source, another place): residents of one
     event name it by their own estate, the children's illness or the factory, and share no word
     (round 5's held-out recall 0.59-0.75). The model weighs such a pair (``unit_only``) by the
@@ -261,9 +260,9 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     accident_comment = (shared <= 0 and post.place is None and post.unit_code is None and hours <= ACCIDENT_HOURS
                         and not ACCIDENT_CONCEPTS.isdisjoint(post.words)
                         and not ACCIDENT_CONCEPTS.isdisjoint(incident.keywords))
-    if shared <= 0 and not (followup and same) and not unit_only and not accident_comment and not (same_kind
-                                                                                                   and own_unit):
-        return None  # one street's name is not one event
+    # One street's name is not one event; the same kind of source in the same unit may be (weighed).
+    if shared <= 0 and not ((followup and same) or unit_only or accident_comment or (same_kind and own_unit)):
+        return None
     return {"overlap": ratio, "log_shared": math.log1p(shared), "same_place": float(same),
             "other_place": float(places and not same),
             "unplaced": float(post.unit_code is None or incident.unit_code is None), "log_hours": math.log1p(hours),
