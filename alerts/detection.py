@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
-from alerts.followups import post_role
+from alerts.followups import ACCIDENT_SIGNALS, post_role
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
 from alerts.grouping import MAX_KEYWORDS, candidate_topic, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
@@ -192,9 +192,25 @@ def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, anal
     if concerns_incidents(analysis):
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
         window, reopen = lookback(config.grouping, role)
-        candidates = tx.grouping_candidates(
-            unit, candidate_topic(analysis.topic, role), at - window, at - reopen, summary=True,
-            probes=probes(words_grams(words, analyzer.salience.weight)), place=analysis.place)
+        topic, since, closed_since = candidate_topic(analysis.topic, role), at - window, at - reopen
+        post_probes = probes(words_grams(words, analyzer.salience.weight))
+        if unit is not None:
+            # A placed post: the incidents of its unit and topic family sharing a word, a kind of
+            # source or its place; when none of its unit does, every incident of its unit and
+            # topic family with a post in the last unit_window_hours (alerts.grouping.pair_features:
+            # unit_only, the matter of this medium the unit has on its desk now). Read only then:
+            # reading them for every post cost a third of the detection speed (bench/alerts.py).
+            candidates = tx.grouping_candidates(unit, topic, since, closed_since, summary=True,
+                                                probes=post_probes, place=analysis.place)
+            if not any(c.unit_code == unit for c in candidates):
+                recent = at - min(window, dt.timedelta(hours=float(config.grouping.get("unit_window_hours", 24))))
+                candidates = [*candidates, *tx.grouping_candidates(unit, topic, recent, closed_since, summary=True)]
+        else:
+            # An unplaced one: those of every unit sharing one of its words; a comment naming no
+            # place that tells of an accident: every incident of the topic family (accident_comment).
+            accident = analysis.place is None and not ACCIDENT_SIGNALS.isdisjoint(analysis.signals)
+            candidates = tx.grouping_candidates(None, topic, since, closed_since, summary=True,
+                                                probes=() if accident else post_probes, place=analysis.place)
     thread = tx.thread_incident(post.reply_to) if post.reply_to else None
     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                       analyzer.salience.weight, role, thread)

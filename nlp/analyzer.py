@@ -60,7 +60,8 @@ class Analyzer:
         # jurisdiction's own names weigh nothing.
         self.salience = Salience([*self.jurisdiction.grouping.get("generic_words", []),
                                   *self.jurisdiction.own_names()],
-                                 float(self.jurisdiction.grouping.get("concept_weight", 3.0)))
+                                 float(self.jurisdiction.grouping.get("concept_weight", 3.0)),
+                                 self.jurisdiction.grouping.get("sources", {}), self.places.user_words())
 
     def analyze(self, text: str) -> Analysis:
         """Analyse one text (title and body joined). Pure: same text, same answer."""

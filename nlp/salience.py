@@ -13,7 +13,7 @@ they are boilerplate here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -31,6 +31,12 @@ MIN_WEIGHT = 0.5
 # is added as a concept word "§explosion": posts that say one thing in different words share it.
 # (§ never starts a token of a text: those weigh as words.)
 CONCEPT = "§"
+# What the complaint is about, as an officer files it (a worksite, a KTV, a restaurant's fumes, a
+# garage's spraying, a pig farm, tap water, a transfer station…; the pack's [grouping.sources]) is
+# a concept word "§source:worksite". Residents of one event name it by different landmarks and
+# aspects (the smell, the children taken ill, the factory) and share few words, but they tell the
+# same kind of source; two matters in one street and topic are two kinds of source.
+SOURCE = CONCEPT + "source:"
 
 
 # What a word jieba's table lacks (a place, a shop, slang) weighs: the table's median IDF (words of
@@ -52,12 +58,22 @@ def _idf_table() -> dict[str, str]:
 class Salience:
     """Word weights for event grouping: jieba's IDF, zero for generic words of the domain."""
 
-    def __init__(self, generic: Iterable[str] = (), concept_weight: float = 3.0) -> None:
+    def __init__(self, generic: Iterable[str] = (), concept_weight: float = 3.0,
+                 sources: Mapping[str, Sequence[str]] | None = None, names: Iterable[str] = ()) -> None:
         """``generic``: words that say nothing about which event a post is about here (the
         pack's boilerplate list, the district's and units' own names); ``concept_weight``: the
-        weight of a concept word (a signal)."""
+        weight of a concept word (a signal, a kind of source); ``sources``: each kind of source
+        and the words that tell it (the pack's ``[grouping.sources]``); ``names``: the gazetteer's
+        place names, which tell no source (鎏嘉码头 is a KTV's address, not a wharf)."""
         self.generic = frozenset(w.lower() for w in generic)
         self.concept_weight = concept_weight
+        self.sources = {kind: tuple(w.lower() for w in words if w) for kind, words in (sources or {}).items()}
+        self.names = frozenset(n.lower() for n in names)
+
+    def source_kinds(self, text: str) -> list[str]:
+        """The kinds of source the text tells of (``[grouping.sources]``), in the table's order."""
+        text = text.lower()
+        return [kind for kind, words in self.sources.items() if any(w in text for w in words)]
 
     def weight(self, word: str) -> float:
         """The word's weight: 0 for generic words, single characters and numbers; its IDF, or
@@ -84,9 +100,12 @@ class Salience:
         return out
 
     def event_words(self, tokens: Iterable[str], limit: int, concepts: Iterable[str] = ()) -> list[str]:
-        """The text's concept words (``§signal``), then its distinct salient tokens in order of
-        appearance; at most ``limit`` in all."""
-        out: list[str] = [CONCEPT + c for c in concepts][:limit]
+        """The text's concept words (``§signal``, ``§source:kind``), then its distinct salient
+        tokens in order of appearance; at most ``limit`` in all."""
+        tokens = list(tokens)
+        told = "".join(t for t in tokens if t.lower() not in self.names) if self.sources else ""
+        kinds = [SOURCE + k for k in self.source_kinds(told)] if told else []
+        out: list[str] = [*(CONCEPT + c for c in concepts), *kinds][:limit]
         seen: set[str] = set()
         for token in self._with_joined(tokens):
             if token in seen:

@@ -327,3 +327,26 @@ def test_the_weight_of_an_unknown_word_is_the_median_of_jiebas_table():
     values = sorted(float(v) for w, v in (line.rsplit(" ", 1) for line in
                                           _IDF_FILE.read_text(encoding="utf-8").splitlines()) if len(w) >= 2)
     assert values[len(values) // 2] == pytest.approx(UNKNOWN_IDF, abs=1e-9)
+
+
+def test_one_event_told_from_two_estates_of_one_street_sharing_no_word_is_one_incident(store, analyzer):
+    """Residents name one worksite's night piling by their own estate and share no word with the
+    first report ("还在整" against "打桩"): the unit's open matter of that medium takes it (round 6,
+    unit_only); a KTV in the same street and night tells another kind of source and stays apart."""
+    piling = post(store, analyzer, "红土地站旁边那个工地凌晨了还在打桩，咚咚咚震得床都在抖",
+                  local(2026, 11, 14, 23, 50))
+    estate = post(store, analyzer, "蓝色经典这边听得清清楚楚，十二点过了还在整，还要不要人睡了",
+                  local(2026, 11, 15, 0, 20), author="蓝色经典住户")
+    ktv = post(store, analyzer, "鎏嘉码头那家KTV唱到凌晨一点半，鬼哭狼嚎的，江边几个小区全听得到",
+               local(2026, 11, 15, 1, 30), author="江边住户")
+    assert link(store, piling)[0] == link(store, estate)[0] != link(store, ktv)[0]
+
+
+def test_a_comment_telling_of_casualties_joins_the_leak_it_is_under(store, analyzer):
+    """A comment that names no place and tells of workers taken to hospital, minutes after reports
+    of a leak, is about that leak (accident_comment): it reaches the desk as relevant."""
+    leak = post(store, analyzer, "唐家沱这边好多人喉咙痛眼睛辣，港城工业园那边一股黄烟，学校把娃娃喊进教室关窗子了",
+                local(2026, 11, 21, 14, 25))
+    comment = post(store, analyzer, "我老公在那个厂上班，说有几个工人被抬出来送医院了，吓死我了",
+                   local(2026, 11, 21, 14, 50), author="担心老公")
+    assert link(store, comment) is not None and link(store, comment)[0] == link(store, leak)[0]
