@@ -214,8 +214,10 @@ def test_kill9_at_random_points_loses_and_doubles_nothing(tmp_path: Path, channe
     assert _run(env, "import", str(extra)).returncode == 0
     port = _free_port()
     figures["serve"] = _killed(env, ["serve", "--port", str(port)], [rnd.uniform(4.0, 9.0) for _ in range(3)])
-    server = subprocess.Popen([sys.executable, "-m", "ecowatch", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "serve.log"  # what the restarted server said, shown if the check below fails
+    with log.open("wb") as out:
+        server = subprocess.Popen([sys.executable, "-m", "ecowatch", "serve", "--port", str(port)], env=env,
+                                  cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
         # Generous: on a loaded CI machine the restarted server's first pass (models loading, 200
         # posts) took longer than 120 s once; a wait that runs out fails below with the counts.
@@ -231,6 +233,9 @@ def test_kill9_at_random_points_loses_and_doubles_nothing(tmp_path: Path, channe
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
+    analysed = _scalar(data, "SELECT count(*) FROM analyses")
+    assert analysed == 500, f"the restarted server analysed {analysed - 300} of 200 new posts; its log ends:\n" \
+        + log.read_text(encoding="utf-8", errors="replace")[-4000:]
     _check_posts(data, 500)
     landed = sum(v for k, v in figures.items() if k in ("import", "process", "escalate", "deliver", "serve"))
     print(f"\n[kill9] {landed} kills landed mid-work; {figures}")
