@@ -67,7 +67,9 @@ def test_a_district_month_of_posts(demo: Demo) -> None:
     published = _published(demo.store)
     days = Counter(p.date() for p in published)
     full = [days[d] for d in sorted(days)[1:-1]]  # the first and the last day are partial
-    assert len(full) >= DAYS - 2 and min(full) >= 6 and max(full) <= 80
+    # Every full day has some (a quiet Sunday may have only a few: the day boundaries move with the
+    # hour the demo is built at), none a flood.
+    assert len(full) >= DAYS - 2 and min(full) >= 3 and max(full) <= 80
     assert sorted(full)[len(full) // 2] in range(10, 31)  # the median day
     hours = Counter(p.hour for p in published)
     assert sum(hours[h] for h in (2, 3, 4)) * 4 < sum(hours[h] for h in (19, 20, 21))
