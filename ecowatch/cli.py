@@ -61,8 +61,8 @@ def serve(demo: Annotated[bool, typer.Option(help="serve bundled sample sources 
         from ecowatch.commands_users import DEMO_PASSWORD, seed_demo_users
 
         if seed_demo_users(store, jurisdiction):
-            typer.echo(f"demo users: duty, leader, admin, and each street/town by name (e.g. 石马河街道); "
-                       f"password {DEMO_PASSWORD}")
+            typer.echo(f"demo users: duty, leader, admin, each street/town and each department by name (e.g. "
+                       f"石马河街道, 区水利局); password {DEMO_PASSWORD}")
     pipeline = Pipeline(settings, store, sources)
     if demo:
         import time

@@ -139,7 +139,8 @@ DEMO_PASSWORD = "ecowatch-demo"
 
 def seed_demo_users(store: SqlStore, jurisdiction: Jurisdiction) -> list[str]:
     """In demo mode only (its own data folder, on 127.0.0.1): when there are no users yet, create
-    duty, leader, admin and one user per unit (named after the unit), all with DEMO_PASSWORD."""
+    duty, leader, admin, one user per unit and one per department (会办; each named after its unit or
+    department), all with DEMO_PASSWORD."""
     from core.passwords import hash_password
     from core.timeutil import utcnow
 
@@ -152,4 +153,7 @@ def seed_demo_users(store: SqlStore, jurisdiction: Jurisdiction) -> list[str]:
                                  *[(u.name, "unit", u.code) for u in jurisdiction.units.values()]]:
             tx.add_user(name, role, unit, hashed, now)
             names.append(name)
+        for department in jurisdiction.departments.values():
+            tx.add_user(department.name, "department", None, hashed, now, department_code=department.code)
+            names.append(department.name)
     return names

@@ -204,9 +204,10 @@ def test_demo_users_only_when_there_are_none(store):
     from ecowatch.commands_users import seed_demo_users
 
     names = seed_demo_users(store, load_jurisdiction("jiangbei"))
-    assert {"duty", "leader", "admin", "石马河街道"} <= set(names)
+    assert {"duty", "leader", "admin", "石马河街道", "区水利局"} <= set(names)
     with store.read() as tx:
         assert tx.get_user("石马河街道").unit_code == UNIT_A
+        assert tx.get_user("区水利局").department_code == "sl"
     assert seed_demo_users(store, load_jurisdiction("jiangbei")) == []
 
 

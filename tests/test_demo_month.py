@@ -18,11 +18,13 @@ from core.timeutil import SHANGHAI, utcnow
 from crawlers.collect import collect
 from crawlers.feeds.reader import parse_feed
 from ecowatch import context
-from ecowatch.demo.month import BUILT_MARKER, DAYS, build_demo_month
+from ecowatch.commands_users import DEMO_PASSWORD
+from ecowatch.demo.month import BUILT_MARKER, COPIED_TO, COPY_REPLY, DAYS, build_demo_month
 from ecowatch.demo.server import LIVE_AT_START, LIVE_EVERY, SOURCES, live_feed, live_pool, serve_demo_sources
 from nlp.analyzer import Analyzer
 from storage.schema import raw_posts
 from storage.sql import SqlStore
+from tests.api_seed import login
 from tests.demo_seed import Demo, demo  # noqa: F401  (fixture: the month, built once a session)
 
 
@@ -119,6 +121,18 @@ def test_information_sharing(demo: Demo) -> None:
     assert len(items) == 1 and items[0]["state"] == "closed"
     months = {(utcnow() - dt.timedelta(days=d)).astimezone(SHANGHAI).strftime("%Y-%m") for d in (0, DAYS)}
     assert sum(len(_get(demo, "/api/briefs", month=m).json()) for m in months) == 5
+
+
+def test_a_department_logs_in_to_what_was_copied_to_it(demo: Demo) -> None:
+    """Demo users for every role, the department (会办) included: 区水利局 sees the viral event copied
+    to it, with its own answer, and nothing else."""
+    water = login(demo.base, COPIED_TO, DEMO_PASSWORD)
+    mine = httpx.get(demo.base + "/api/incidents", headers=water, timeout=30).json()
+    viral = max(_get(demo, "/api/incidents", limit=500).json(), key=lambda i: i["post_count"])
+    assert [i["id"] for i in mine] == [viral["id"]]
+    detail = httpx.get(f"{demo.base}/api/incidents/{viral['id']}", headers=water, timeout=30).json()
+    assert [a["action"] for a in detail["audit"] if a["action"] in ("copy", "reply")] == ["copy", "reply"]
+    assert any(a["detail"].get("opinion") == COPY_REPLY for a in detail["audit"])
 
 
 def test_an_existing_demo_starts_at_once(demo: Demo) -> None:

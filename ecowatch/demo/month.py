@@ -33,6 +33,7 @@ from pathlib import Path
 
 from alerts import actions
 from alerts.config import AlertsConfig
+from alerts.copies import copy_to, reply
 from alerts.corrections import dismiss, edit_post
 from alerts.detection import process_pending
 from alerts.escalation_job import run_escalation
@@ -59,6 +60,8 @@ BUILT_MARKER = "demo-month.built"  # in the demo data folder: the month is there
 # crawl then finds the same author and text already stored and adds nothing twice.
 FEEDS = {"feeds/jiangbei_env.xml": "demo-rss-江北生活圈", "feeds/jiangbei_env_gbk.xml": "demo-rss-江北论坛"}
 NEWS_SOURCE = "demo-news"  # the demo news site (sources.toml); its articles are dated within the last 3 days
+COPIED_TO = "区水利局"  # the department the viral event is copied to (会办), and its demo user's name
+COPY_REPLY = "经排查，溉塘新村段雨污混接2处，已纳入管网修复计划，本周完成临时封堵。"
 VIRAL = "posts/06"  # the month's viral event: 溉澜溪 sewage, reposted dozens of times
 MONTH_SOURCE = "demo-月度回放"  # posts written for the month only (reposts, replies, comments)
 
@@ -94,8 +97,10 @@ SCRIPTS: dict[str, list[Step]] = {
     "edited": [("edit", 0.4, None), ("sign", 1, None), ("respond", 6, None), ("resolve", 30, None),
                ("close", 12, None)],
     # The 重大 viral event: 首报 within the hour, 续报 the next day, 终报 once resolved.
-    "viral": [("sign", 0.6, None), ("respond", 4, None), ("report", -0.3, "first_report"),
-              ("report", -1, "followup_report"), ("resolve", 90, None), ("report_final", 2, None), ("close", 18, None)],
+    # The pipes are the water authority's: copied to it (会办), which answers the next day.
+    "viral": [("sign", 0.6, None), ("respond", 4, None), ("report", -0.3, "first_report"), ("copy", 0.5, None),
+              ("report", -1, "followup_report"), ("copy_reply", 20, None), ("resolve", 90, None),
+              ("report_final", 2, None), ("close", 18, None)],
 }
 
 
@@ -452,6 +457,10 @@ class _Month:
             actions.acknowledge(store, cfg, iid, DUTY, now=when)
         elif action in ("report", "report_final"):
             special_report(store, cfg, iid, when, final=action == "report_final")
+        elif action == "copy":
+            copy_to(store, cfg, iid, COPIED_TO, DUTY, "请协助核查溉澜溪沿线雨污管网", now=when)
+        elif action == "copy_reply":  # the department's demo user is named after the department
+            reply(store, cfg, iid, COPIED_TO, COPY_REPLY, now=when)
         elif action == "merge":
             target = self.incidents.get(case.target or "")
             if target is None or target == iid:
