@@ -13,6 +13,7 @@ from alerts.grading import Reach, add_post, effective_grade, grade_incident, sou
 from alerts.grouping import MAX_KEYWORDS, candidate_topic, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
 from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
+from core.actors import SYSTEM
 from core.errors import StoreError
 from core.models import Analysis, AuditEntry, Incident, PostRole, RawPost, State
 from core.timeutil import utcnow
@@ -20,7 +21,6 @@ from nlp.analyzer import Analyzer
 from storage.sql import SqlStore, Tx
 
 log = logging.getLogger(__name__)
-SYSTEM = "system"
 # Steps a reopened incident must do again; report and press conference stay done.
 REDO_ON_REOPEN = ("sign_off", "response", "closure", "closed")
 

@@ -28,6 +28,7 @@ from alerts.config import AlertsConfig
 from alerts.escalation import RUNG_LABELS, EscalationEvent, EscalationState, evaluate, overdue_steps
 from alerts.inbound import prepare_feedback
 from alerts.notify import notify
+from core.actors import SYSTEM
 from core.models import STEP_LABELS, AuditEntry, Incident
 from core.timeutil import to_local, utcnow
 from storage.escalations import EscalationFields
@@ -35,7 +36,6 @@ from storage.events import OnceLine, overdue_key
 from storage.sql import SqlStore, Tx
 
 log = logging.getLogger(__name__)
-SYSTEM = "system"
 
 
 @dataclass(slots=True)

@@ -21,12 +21,11 @@ from alerts.acting import acting_user
 from alerts.config import AlertsConfig
 from alerts.paging import HANDLED, page_recipients
 from alerts.rota import gaps, on_duty
+from core.actors import SYSTEM
 from core.duty import HandoverState, PageState, Shift, Tier
 from core.models import Grade
 from core.timeutil import to_local
 from storage.sql import Tx
-
-SYSTEM = "system"
 
 
 @dataclass(slots=True)

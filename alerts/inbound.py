@@ -29,6 +29,7 @@ from alerts.deadlines import compute_deadlines
 from alerts.notify import notify
 from alerts.reporting import check_address
 from alerts.workflow import ACTION_LABELS
+from core.actors import SYSTEM
 from core.errors import EcowatchError, StoreError, WorkflowError
 from core.models import TOPICS, AuditEntry, Grade, Incident, State, Step
 from core.sharing import UPPER_LABELS, SendChannel, SendState, Upper
@@ -36,7 +37,6 @@ from core.timeutil import parse_time, to_local, utcnow
 from storage.inbound import InboundItem
 from storage.sql import SqlStore, Tx
 
-SYSTEM = "system"
 ORIGINS = (Upper.CITY_BUREAU, Upper.CAC)  # who hands items down
 # Names people write for each body, besides its code.
 _ORIGIN_NAMES = {**{u.value: u for u in ORIGINS}, **{UPPER_LABELS[u.value]: u for u in ORIGINS},

@@ -29,12 +29,12 @@ from alerts.config import AlertsConfig
 from alerts.notify import subject_of
 from alerts.notify_rules import FEED, PUSH_CHANNELS, SMS, Recipient, recipients
 from alerts.rota import RotaPolicy, on_duty, page_threshold
+from core.actors import SYSTEM
 from core.duty import TIERS, PageState, Person, Shift, Tier
 from core.models import AuditEntry, Incident, State
 from core.timeutil import to_local
 from storage.sql import SqlStore, Tx
 
-SYSTEM = "system"
 # Incidents past these states have been taken care of: nobody is woken for them, and a hand-over
 # does not list them as open.
 HANDLED = (State.RESOLVED, State.CLOSED)

@@ -25,6 +25,7 @@ from alerts.config import AlertsConfig
 from alerts.deadlines import restart_step
 from alerts.notifiers import DeliveryError, Message, Notifier
 from alerts.notify_rules import backoff
+from core.actors import SYSTEM
 from core.errors import NotConfigured, NotFoundError, WorkflowError
 from core.models import AuditEntry, Incident, Step
 from core.settings import Settings
@@ -34,7 +35,6 @@ from storage.reports import Sending
 from storage.sql import SqlStore, Tx
 
 log = logging.getLogger(__name__)
-SYSTEM = "system"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.actors import SYSTEM
 from core.duty import ACK_VIA_LABELS, LOG_LABELS, TIER_LABELS, Shift
 from core.timeutil import SHANGHAI, to_local
 from storage.sql import Tx
@@ -93,7 +94,7 @@ def build_duty_log(tx: Tx, month: str, start: dt.datetime, end: dt.datetime) -> 
     log.shifts = [_shift_row(s) for s in tx.shifts_between(start, end) if s.starts_at >= start]
     for entry in tx.duty_log_between(start, end):
         log.entries.append([f"{to_local(entry['at']):%m-%d %H:%M}", LOG_LABELS.get(entry["kind"], entry["kind"]),
-                            entry["actor"] if entry["actor"] != "system" else "系统",
+                            entry["actor"] if entry["actor"] != SYSTEM else "系统",
                             describe(entry["kind"], entry["detail"], entry["incident_id"])])
     return log
 

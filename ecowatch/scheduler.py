@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import threading
 import time
 import zlib
@@ -288,7 +289,8 @@ class Leadership:
         if self._path is None:  # an in-memory database: this process is the only one that sees it
             self._file = open("/dev/null", "rb")  # noqa: SIM115 - held until release()
             return True
-        handle = open(self._path, "ab")  # noqa: SIM115 - held until release()
+        # Private like the database beside it (0600, whatever the umask); held until release().
+        handle = os.fdopen(os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.actors import RESERVED_NAMES
 from core.errors import StoreError
 from storage.rows import User, inserted_id, row_to_user
 from storage.schema import users
@@ -27,10 +28,13 @@ class UsersTx:
 
     def add_user(self, name: str, role: str, unit_code: str | None, password_hash: str, now: dt.datetime, *,
                  department_code: str | None = None) -> User:
-        """Store a new user; StoreError if the name is taken or the role/unit/department pairing is
-        wrong (whether the codes are the pack's is the caller's check: it has the pack)."""
+        """Store a new user; StoreError if the name is taken or reserved (core.actors: the machine's
+        own actors) or the role/unit/department pairing is wrong (whether the codes are the pack's
+        is the caller's check: it has the pack)."""
         if role not in ROLES:
             raise StoreError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        if name in RESERVED_NAMES:
+            raise StoreError(f"user name {name!r} is reserved for ecowatch's own steps")
         if (role == "unit") != bool(unit_code):
             raise StoreError("a unit user needs a unit code, and only a unit user has one")
         if (role == "department") != bool(department_code):

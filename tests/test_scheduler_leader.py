@@ -63,3 +63,24 @@ def test_only_the_leader_runs_the_jobs_and_a_standby_takes_over(sql_store: SqlSt
         first.shutdown(wait=False)
         other.dispose()
     assert first_runs >= 3
+
+
+def test_the_sqlite_lock_file_is_private(tmp_path):
+    """The lock file sits beside the database (0600, in a 0700 folder): it is made 0600 too,
+    whatever the umask."""
+    import os
+    import stat
+
+    from storage.sql import open_store
+
+    old = os.umask(0o022)  # umask is process-wide: restored below
+    try:
+        store = open_store(f"sqlite:///{tmp_path / 'ecowatch.db'}")
+        leadership = Leadership(store)
+        assert leadership.try_acquire()
+        lock = tmp_path / "ecowatch.db.scheduler-lock"
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+        leadership.release()
+        store.dispose()
+    finally:
+        os.umask(old)

@@ -19,6 +19,7 @@ from alerts.config import AlertsConfig
 from alerts.escalation import overdue_step_names
 from alerts.inbound import InboundError, parse_request, receive
 from alerts.reporting import request_sending
+from core.actors import CITY_PLATFORM
 from core.models import Step
 from core.settings import load_settings
 from core.sharing import UPPER_LABELS, SendChannel
@@ -29,7 +30,6 @@ from dashboard_api.routes.reports import SenderDep, SendingPublic
 from storage.sql import SqlStore
 
 router = APIRouter(tags=["inbound"])
-PLATFORM = "city_platform"  # the actor the platform's items are entered by
 InboundId = Annotated[int, Path(ge=1, le=MAX_ID, description="item handed down (id)")]
 # The gate in front; receive() checks the user again where it writes (alerts.acting).
 EntryDep = Annotated[Principal, Depends(require_roles(*roles_for("inbound")))]
@@ -125,7 +125,7 @@ def enter_item(body: InboundBody, user: EntryDep, store: StoreDep, config: Alert
              dependencies=[Depends(platform_key)])
 def platform_item(body: InboundBody, store: StoreDep, config: AlertsDep, response: Response) -> ReceivedPublic:
     """The city platform pushes an item handed down, with its key (same answers as ``POST /api/inbound``)."""
-    return _take(store, config, body, PLATFORM, response)
+    return _take(store, config, body, CITY_PLATFORM, response)
 
 
 @router.get("/api/inbound", response_model=list[InboundPublic], responses=ERRORS)
