@@ -10,7 +10,7 @@ from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.followups import ACCIDENT_SIGNALS, post_role
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
-from alerts.grouping import MAX_KEYWORDS, candidate_topic, lookback, merge_keywords, probes, words_grams
+from alerts.grouping import MAX_KEYWORDS, Accidents, candidate_topic, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
 from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
 from core.actors import SYSTEM
@@ -192,7 +192,8 @@ def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, anal
     if concerns_incidents(analysis):
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
         window, reopen = lookback(config.grouping, role)
-        topic, since, closed_since = candidate_topic(analysis.topic, role), at - window, at - reopen
+        topic, since, closed_since = candidate_topic(
+            analysis.topic, role, analysis.signals, Accidents.from_policy(config.grouping)), at - window, at - reopen
         post_probes = probes(words_grams(words, analyzer.salience.weight))
         if unit is not None:
             # A placed post: the incidents of its unit and topic family sharing a word, a kind of

@@ -189,13 +189,54 @@ def is_followup(role: PostRole) -> bool:
     return role not in (PostRole.REPORT, PostRole.UNRESOLVED)
 
 
-def candidate_topic(topic: str, role: PostRole) -> str:
+@dataclass(slots=True, frozen=True)
+class Accidents:
+    """When one accident is told in two media (the pack's ``[grouping]`` ``cross_medium_*``): a
+    warehouse fire is black smoke (air) to the estate downwind and, hours later, foam and dead fish
+    in the creek below (water) from the firefighting water; an overturned tanker is a diesel smell
+    and an oil sheen in the paddy ditch. The officer's event is the accident, whatever the medium
+    (round 6's held-out miss, and incidents_dev_e's E-01, E-02, E-09)."""
+
+    topics: frozenset[str] = frozenset()  # the media one accident is told in
+    concepts: frozenset[str] = frozenset()  # signals that tell an accident or its visible harm ("§leak")
+    hours: float = 0.0  # how soon after the incident's last post the other medium's post comes
+
+    @classmethod
+    def from_policy(cls, policy: Mapping[str, Any]) -> Accidents:
+        """The pack's ``cross_medium_topics``, ``cross_medium_signals`` and ``cross_medium_hours``."""
+        return cls(frozenset(policy.get("cross_medium_topics", ())),
+                   frozenset(CONCEPT + s for s in policy.get("cross_medium_signals", ())),
+                   float(policy.get("cross_medium_hours", 0.0)))
+
+    def told(self, topic: str, words: Iterable[str]) -> bool:
+        """Whether a post (or an incident) of ``topic`` with these event words may be one medium of
+        an accident told in another."""
+        return topic in self.topics and not self.concepts.isdisjoint(words)
+
+    def links(self, post: PostFacts, incident: Incident, hours: float) -> bool:
+        """Whether a post and an incident of two media of ``topics``, of one unit, within
+        ``hours``, may be one accident: either side tells an accident or its visible harm. (They
+        must still share an event word, and the model weighs them as any pair.)"""
+        return (post.topic != incident.topic and post.topic in self.topics and incident.topic in self.topics
+                and post.unit_code is not None and post.unit_code == incident.unit_code and hours <= self.hours
+                and (self.told(post.topic, post.words) or self.told(incident.topic, incident.keywords)))
+
+
+NO_ACCIDENTS = Accidents()
+
+
+def candidate_topic(topic: str, role: PostRole, signals: Iterable[str] = (),
+                    accidents: Accidents = NO_ACCIDENTS) -> str:
     """The topic to look candidates up by: the post's for a complaint; every topic ("other") for a
     follow-up, because a reply names the matter as its office files it (a quarry's blasting
     complaint, noise, is answered as a mining-licence matter, ecology) and it opens nothing, so
     a wider look costs no false incident (the model weighs ``other_topic``). An unplaced comment
-    keeps to its topic family: one sharing only "娃娃" with a complaint of another medium joined it."""
-    return GENERIC_TOPIC if is_followup(role) else topic
+    keeps to its topic family: one sharing only "娃娃" with a complaint of another medium joined it.
+    A complaint telling of an accident or its visible harm (``accidents``, by the post's
+    ``signals``) looks at every topic too: the same accident may be open in another medium."""
+    if is_followup(role) or accidents.told(topic, (CONCEPT + s for s in signals)):
+        return GENERIC_TOPIC
+    return topic
 
 
 def place_pairs(place: str | None) -> frozenset[str]:
@@ -220,12 +261,14 @@ def source_kinds(words: Iterable[str]) -> frozenset[str]:
 
 
 def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: Incident, now: dt.datetime,
-                  weight: Weight, unit_hours: float = 24.0) -> dict[str, float] | None:
+                  weight: Weight, unit_hours: float = 24.0,
+                  accidents: Accidents = NO_ACCIDENTS) -> dict[str, float] | None:
     """The features of a (post, incident) pair, or None when they cannot be one event (another
     unit; another topic family, except for a follow-up; no event word in common, except for a
     follow-up at the incident's named place, or a post of the incident's own unit and topic
     family, with a post in the last ``unit_hours`` (the pack's ``unit_window_hours``), that tells
-    no other kind of source).
+    no other kind of source). Two media of one accident (``accidents``: a fire's smoke and its
+    firefighting water in the creek) count as one topic family when they share an event word.
 
     Why the last: an officer takes a complaint about the unit's matter of that medium of today
     to be that matter unless it says otherwise (another source, another place): residents of one
@@ -234,9 +277,11 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     hours since the incident's last post and the places named.
     Shared with the training tool, so both see the same."""
     followup = is_followup(post.role)
-    compatible = topics_compatible(post.topic, incident.topic)
     if not _units_compatible(post.unit_code, incident.unit_code):
         return None
+    hours = max((now - last_activity(incident)).total_seconds(), 0.0) / 3600
+    cross = accidents.links(post, incident, hours)
+    compatible = topics_compatible(post.topic, incident.topic) or cross
     places = bool(post.place and incident.place)
     same = places and same_place(str(post.place), str(incident.place))
     post_kinds, incident_kinds = source_kinds(post.words), source_kinds(incident.keywords)
@@ -252,7 +297,8 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     shared, ratio = overlap(own, words_grams(incident.keywords, weight))
     place_shared = overlap({k: v for k, v in post_grams.items() if k in at_place}, words_grams(incident.keywords,
                                                                                                weight))[0]
-    hours = max((now - last_activity(incident)).total_seconds(), 0.0) / 3600
+    if cross and shared <= 0:
+        return None
     unit_only = shared <= 0 and own_unit and compatible and not other_kind and hours <= unit_hours
     # A comment naming no place that tells of people hurt or a leak ("我老公在那个厂上班，说有几个
     # 工人被抬出来送医院了"), within hours of an incident that tells of an accident, is about it:
@@ -332,6 +378,7 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     bar = float(policy.get("followup_min_probability" if lenient else "min_probability", 0.5))
     model = policy.get("model", {})
     unit_hours = float(policy.get("unit_window_hours", 24))
+    accidents = Accidents.from_policy(policy)
     best: tuple[tuple[int, float], Match] | None = None
     post_grams = words_grams(post.words, weight)
     for incident in candidates:
@@ -340,7 +387,7 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
         if not _within_reach(incident, now, window, reopen):
             continue
         closed = incident.state is State.CLOSED
-        features = pair_features(post, post_grams, incident, now, weight, unit_hours)
+        features = pair_features(post, post_grams, incident, now, weight, unit_hours, accidents)
         if features is None:
             continue
         p = probability(features, model)

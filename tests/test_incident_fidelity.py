@@ -350,3 +350,22 @@ def test_a_comment_telling_of_casualties_joins_the_leak_it_is_under(store, analy
     comment = post(store, analyzer, "我老公在那个厂上班，说有几个工人被抬出来送医院了，吓死我了",
                    local(2026, 11, 21, 14, 50), author="担心老公")
     assert link(store, comment) is not None and link(store, comment)[0] == link(store, leak)[0]
+
+
+def test_a_fires_smoke_and_its_firefighting_water_in_the_creek_are_one_incident(store, analyzer):
+    """One accident told in two media (round 7, ``cross_medium_*``): black smoke from a burning
+    warehouse (air), then foam and dead fish in the creek below from the firefighting water (water),
+    in one unit within hours. Another medium's matter of the same town that tells no accident (a
+    transfer station's smell) and a restaurant's fumes beside a creek's oil sheen stay apart."""
+    fire = post(store, analyzer, "寸滩保税港区那边一个物流仓库着火了，黑烟冲起好高，整个寸滩都闻到一股焦臭味",
+                local(2026, 11, 20, 15, 10))
+    runoff = post(store, analyzer, "寸滩物流仓库救火的水全部流进旁边溪沟了，沟里白泡泡堆起好高，死鱼翻起一片",
+                  local(2026, 11, 20, 20, 30), author="溪沟边住户")
+    station = post(store, analyzer, "寸滩街道那个垃圾中转站这几天臭得很，垃圾车滴一路臭水，路过都要捂鼻子",
+                   local(2026, 11, 21, 8, 0), author="中转站旁住户")
+    assert link(store, fire)[0] == link(store, runoff)[0] != link(store, station)[0]
+    fumes = post(store, analyzer, "观音桥嘉陵一村楼下那家烤鱼店油烟直接往楼上灌，窗子都开不得",
+                 local(2026, 11, 22, 12, 0), author="嘉陵一村")
+    sheen = post(store, analyzer, "观音桥北城天街后面那条排水沟今天漂起一层油花花，还有死鱼，不晓得哪个在偷排",
+                 local(2026, 11, 22, 16, 0), author="北城住户")
+    assert link(store, fumes)[0] != link(store, sheen)[0]
