@@ -369,3 +369,15 @@ def test_a_fires_smoke_and_its_firefighting_water_in_the_creek_are_one_incident(
     sheen = post(store, analyzer, "观音桥北城天街后面那条排水沟今天漂起一层油花花，还有死鱼，不晓得哪个在偷排",
                  local(2026, 11, 22, 16, 0), author="北城住户")
     assert link(store, fumes)[0] != link(store, sheen)[0]
+
+
+def test_an_official_reply_that_restates_the_complaint_and_reads_negative_opens_nothing(store, analyzer):
+    """A street's reply headed "关于网友反映……问题的回复" restates the nuisance (reads negative) and
+    answers with "已与……沟通" rather than a stock cue: it is the reply on the complaint's timeline,
+    never an incident of its own (round 6's miss on dev_d)."""
+    complaint = post(store, analyzer, "江北嘴中央公园广场舞音响开得震天响，每晚十点过了还在跳，楼上老人娃娃都睡不着",
+                     local(2026, 11, 23, 22, 15))
+    reply = post(store, analyzer, "关于网友反映江北嘴中央公园广场舞音响扰民严重问题的回复：我街道已与舞队负责人沟通，"
+                                  "约定每晚九点前结束并调低音量。", local(2026, 11, 25, 16, 0), author="江北城街道",
+                 source="江北区人民政府网-问政")
+    assert link(store, reply) == (link(store, complaint)[0], PostRole.OFFICIAL.value)
