@@ -138,6 +138,22 @@ def _within_reach(incident: Incident, now: dt.datetime, window: dt.timedelta, re
     return now - since <= reopen
 
 
+def answered(incident: Incident) -> bool:
+    """Whether the responsible side has answered: a public reply, a response or a resolution.
+    Only then is a "still not fixed" post feedback on the answer rather than one more report."""
+    return incident.public_reply_at is not None or incident.state in (State.RESPONDED, State.RESOLVED,
+                                                                        State.CLOSED)
+
+
+def answers_an_answer(post: PostFacts) -> bool:
+    """Whether the post speaks of an answer already given: "说好的整改呢" (still not fixed), or a
+    resident's "今晚居然安静了" (progress, praise). Such a post that names no place was taken by the
+    most recent matter of its medium, unanswered, when the answered one it was about was days older
+    (dev_a: three of five such follow-ups of two worksites and a KTV went to a third matter)."""
+    return post.role is PostRole.UNRESOLVED or (post.role in (PostRole.PROGRESS, PostRole.PRAISE)
+                                                and post.tier == "individual")
+
+
 def _action(incident: Incident, followup: bool) -> str:
     if dismissed(incident):
         return "absorb"
@@ -379,7 +395,9 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     model = policy.get("model", {})
     unit_hours = float(policy.get("unit_window_hours", 24))
     accidents = Accidents.from_policy(policy)
-    best: tuple[tuple[int, float], Match] | None = None
+    # Among the matches a report would take (min_probability), an answered incident first.
+    prefer_answered, strong = answers_an_answer(post), float(policy.get("min_probability", 0.5))
+    best: tuple[tuple[int, int, float], Match] | None = None
     post_grams = words_grams(post.words, weight)
     for incident in candidates:
         if incident.merged_into is not None:
@@ -394,7 +412,7 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
         if p < bar:
             continue
         match = Match(incident, _action(incident, followup), _reason(features, p), p)
-        key = (0 if closed else 1, p)
+        key = (int(prefer_answered and p >= strong and answered(incident)), 0 if closed else 1, p)
         if best is None or key > best[0]:
             best = (key, match)
     return best[1] if best else None

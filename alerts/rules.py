@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from alerts.deadlines import compute_deadlines
 from alerts.followups import ACCIDENT_SIGNALS, opens
 from alerts.grading import Reach, add_post, grade_incident, source_tier
-from alerts.grouping import PostFacts, Weight, find_match, thread_match
+from alerts.grouping import PostFacts, Weight, answered, find_match, thread_match
 from core.jurisdiction import Jurisdiction
 from core.models import Analysis, Incident, PostRole, RawPost, State
 from nlp.reposts import clean
@@ -58,13 +58,6 @@ def placed_by_incident(analysis: Analysis, decision: Decision) -> Analysis:
     if analysis.relevant or decision.action not in ("merge", "reopen", "attach"):
         return analysis
     return dataclasses.replace(analysis, relevant=True)
-
-
-def answered(incident: Incident) -> bool:
-    """Whether the responsible side has answered: a public reply, a response or a resolution.
-    Only then is a "still not fixed" post feedback on the answer rather than one more report."""
-    return incident.public_reply_at is not None or incident.state in (State.RESPONDED, State.RESOLVED,
-                                                                        State.CLOSED)
 
 
 def assigned_unit(analysis: Analysis, jurisdiction: Jurisdiction) -> str | None:

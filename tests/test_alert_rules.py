@@ -353,3 +353,23 @@ def test_escalation_policy_defaults_for_what_the_pack_leaves_out():
     policy = EscalationPolicy.from_pack({})
     assert policy.ladder == ("reminder", "supervision", "leader") and policy.repeat == dt.timedelta(hours=1)
     assert [a.total_seconds() / 60 for a in policy.after] == [0, 120, 480]
+
+
+def test_still_not_fixed_and_a_residents_thanks_follow_the_answered_matter_not_the_latest():
+    """"说好的整改呢" and "今晚居然安静了" speak of an answer already given: among the incidents they
+    match as well as a report would (min_probability), the answered one wins over a newer one
+    nobody answered yet; a report, and an answered match below that bar, keep the most probable."""
+    now = local(2026, 12, 3, 23)
+    words = ["包间", "音响", "隔音", "散场"]
+    answered_ktv = incident(id=7, place=None, keywords=[*words, "凌晨"], last_post_at=local(2026, 11, 30, 15),
+                            public_reply_at=local(2026, 11, 30, 15))
+    newer = incident(id=8, place=None, keywords=[*words, "工地"], last_post_at=local(2026, 12, 3, 22))
+    for role in (PostRole.UNRESOLVED, PostRole.PRAISE, PostRole.PROGRESS):
+        assert find_match(facts("500105006000", "noise", None, words, role), [newer, answered_ktv], now, GROUPING,
+                          weight).incident.id == 7
+    assert find_match(facts("500105006000", "noise", None, words), [newer, answered_ktv], now, GROUPING,
+                      weight).incident.id == 8
+    weak = incident(id=9, place=None, keywords=["包间", "凌晨", "喝酒", "唱歌", "麦克风", "霓虹"],
+                    last_post_at=local(2026, 11, 30, 15), public_reply_at=local(2026, 11, 30, 15))
+    assert find_match(facts("500105006000", "noise", None, words, PostRole.UNRESOLVED), [newer, weak], now, GROUPING,
+                      weight).incident.id == 8
