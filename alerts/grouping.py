@@ -281,9 +281,9 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
                   accidents: Accidents = NO_ACCIDENTS) -> dict[str, float] | None:
     """The features of a (post, incident) pair, or None when they cannot be one event (another
     unit; another topic family, except for a follow-up; no event word in common, except for a
-    follow-up at the incident's named place, or a post of the incident's own unit and topic
-    family, with a post in the last ``unit_hours`` (the pack's ``unit_window_hours``), that tells
-    no other kind of source). Two media of one accident (``accidents``: a fire's smoke and its
+    follow-up or a "still not fixed" at the incident's named place, or a post of the incident's
+    own unit and topic family, with a post in the last ``unit_hours`` (the pack's
+    ``unit_window_hours``), that tells no other kind of source). Two media of one accident (``accidents``: a fire's smoke and its
     firefighting water in the creek) count as one topic family when they share an event word.
 
     Why the last: an officer takes a complaint about the unit's matter of that medium of today
@@ -323,7 +323,10 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
                         and not ACCIDENT_CONCEPTS.isdisjoint(post.words)
                         and not ACCIDENT_CONCEPTS.isdisjoint(incident.keywords))
     # One street's name is not one event; the same kind of source in the same unit may be (weighed).
-    if shared <= 0 and not ((followup and same) or unit_only or accident_comment or (same_kind and own_unit)):
+    # A follow-up, or a "still not fixed" (限期整改都过了，华山村沟沟头的水还是黑的), at the incident's
+    # named place is about it even in other words.
+    points_back = followup or post.role is PostRole.UNRESOLVED
+    if shared <= 0 and not ((points_back and same) or unit_only or accident_comment or (same_kind and own_unit)):
         return None
     return {"overlap": ratio, "log_shared": math.log1p(shared), "same_place": float(same),
             "other_place": float(places and not same),

@@ -373,3 +373,15 @@ def test_still_not_fixed_and_a_residents_thanks_follow_the_answered_matter_not_t
                     last_post_at=local(2026, 11, 30, 15), public_reply_at=local(2026, 11, 30, 15))
     assert find_match(facts("500105006000", "noise", None, words, PostRole.UNRESOLVED), [newer, weak], now, GROUPING,
                       weight).incident.id == 8
+
+
+def test_still_not_fixed_at_the_incidents_named_place_joins_it_in_other_words():
+    """"限期整改都过了，华山村沟沟头的水还是黑的" shares no event word with the pig farm's reports,
+    only their named place: like a reply there, it is about that matter (round 7, dev_d D-08)."""
+    now = local(2026, 12, 6, 9)
+    farm = incident(place="华山村", topic="water", keywords=["养猪场", "粪水", "沼液"], public_reply_at=local(2026, 12, 2))
+    again = facts("500105006000", "water", "华山村", ["沟沟", "黑的"], PostRole.UNRESOLVED)
+    policy = {**GROUPING, "followup_min_probability": 0.05}
+    match = find_match(again, [farm], now, policy, weight)
+    assert match is not None and match.incident.id == 7
+    assert find_match(facts("500105006000", "water", "华山村", ["沟沟", "黑的"]), [farm], now, policy, weight) is None
