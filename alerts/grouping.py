@@ -283,8 +283,9 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     unit; another topic family, except for a follow-up; no event word in common, except for a
     follow-up or a "still not fixed" at the incident's named place, or a post of the incident's
     own unit and topic family, with a post in the last ``unit_hours`` (the pack's
-    ``unit_window_hours``), that tells no other kind of source). Two media of one accident (``accidents``: a fire's smoke and its
-    firefighting water in the creek) count as one topic family when they share an event word.
+    ``unit_window_hours``), that tells no other kind of source). Two media of one accident
+    (``accidents``: a fire's smoke and its firefighting water in the creek) count as one topic
+    family when they share an event word.
 
     Why the last: an officer takes a complaint about the unit's matter of that medium of today
     to be that matter unless it says otherwise (another source, another place): residents of one

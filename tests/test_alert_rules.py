@@ -379,7 +379,8 @@ def test_still_not_fixed_at_the_incidents_named_place_joins_it_in_other_words():
     """"限期整改都过了，华山村沟沟头的水还是黑的" shares no event word with the pig farm's reports,
     only their named place: like a reply there, it is about that matter (round 7, dev_d D-08)."""
     now = local(2026, 12, 6, 9)
-    farm = incident(place="华山村", topic="water", keywords=["养猪场", "粪水", "沼液"], public_reply_at=local(2026, 12, 2))
+    farm = incident(place="华山村", topic="water", keywords=["养猪场", "粪水", "沼液"],
+                    public_reply_at=local(2026, 12, 2))
     again = facts("500105006000", "water", "华山村", ["沟沟", "黑的"], PostRole.UNRESOLVED)
     policy = {**GROUPING, "followup_min_probability": 0.05}
     match = find_match(again, [farm], now, policy, weight)
