@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from alerts.followups import post_role  # noqa: E402
 from alerts.grading import source_tier  # noqa: E402
-from alerts.grouping import FEATURES, MAX_KEYWORDS, PostFacts, grams, pair_features  # noqa: E402
+from alerts.grouping import FEATURES, MAX_KEYWORDS, Accidents, PostFacts, grams, pair_features  # noqa: E402
 from core.jurisdiction import load_jurisdiction  # noqa: E402
 from core.models import Grade, Incident, PostRole, RawPost, State  # noqa: E402
 from core.timeutil import parse_time  # noqa: E402
@@ -79,7 +79,8 @@ def pairs(analyzer: Analyzer, rows: list[dict[str, Any]]) -> tuple[list[list[flo
             post_grams = grams(words, weight)
             for event, inc in events.items():
                 features = pair_features(facts, post_grams, inc, when, weight,
-                                         float(analyzer.jurisdiction.grouping.get("unit_window_hours", 24)))
+                                         float(analyzer.jurisdiction.grouping.get("unit_window_hours", 24)),
+                                         Accidents.from_policy(analyzer.jurisdiction.grouping))
                 if features is not None:
                     x.append([features[k] for k in FEATURES])
                     y.append(int(event == row.get("event")))
