@@ -42,7 +42,8 @@ def build(store: SqlStore) -> list[int]:
         state = [State.ASSIGNED, State.SIGNED, State.NEW, State.RESPONDED, State.RETURNED, State.CLOSED][i % 6]
         opened = T0 + dt.timedelta(days=i, seconds=i * 7, microseconds=-123456 if i % 4 == 0 else i)
         ids.append(add_incident(
-            store, title=f"石马河污水直排{i}号“引号”<b>", text=f"石马河旁边的厂又在排污水了，第{i}次", unit_code=unit_code,
+            store, title=f"石马河污水直排{i}号“引号”<b>", text=f"石马河旁边的厂又在排污水了，第{i}次",
+            unit_code=unit_code,
             unit=unit, state=state,
             grade=[Grade.BLUE, Grade.YELLOW, Grade.ORANGE, Grade.RED][i % 4], topic=["water", "air", "noise"][i % 3],
             opened_at=opened,
@@ -96,7 +97,8 @@ def test_list_and_detail_answers_are_those_of_the_code_before(store: SqlStore, a
     assert got.keys() == expected.keys()
     for key, answer in got.items():
         assert answer == expected[key], key
-    assert got[f"duty1 /api/incidents/{ids[1]}"][0] == 200 and '"role":"official"' in got[f"duty1 /api/incidents/{ids[1]}"][2]
+    status, _, detail = got[f"duty1 /api/incidents/{ids[1]}"]
+    assert status == 200 and '"role":"official"' in detail
     assert json.loads(got["duty1 /api/incidents?overdue=true"][2])  # the rule is exercised both ways
     assert json.loads(got["duty1 /api/incidents?overdue=false&limit=3"][2])
 
