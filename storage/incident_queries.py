@@ -21,7 +21,7 @@ from storage.schema import audit_log, incidents
 # computed from: not the grouping keywords, the reach or the override, whose JSON is most of what
 # decoding a full row costs. The JSON and time columns come as the driver gives them (type_coerce to
 # Text: no SQLAlchemy result processor, whose per-value work was most of the list's time) and are
-# decoded by _json and _time, which take both what SQLite gives (text) and what psycopg gives
+# decoded by _json_column and _time, which take both what SQLite gives (text) and what psycopg gives
 # (decoded JSON, aware datetimes).
 _RAW = {"grade_reasons", "deadlines", "milestones", "opened_at", "updated_at", "public_reply_at"}
 _LISTED = tuple(type_coerce(c, Text).label(c.name) if c.name in _RAW else c for c in (
@@ -33,14 +33,33 @@ _GRADES = {g.value: g for g in Grade}
 _STATES = {s.value: s for s in State}
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+def _json_column(values: list[Any]) -> list[Any]:
+    """A JSON column of a page of rows, decoded: the texts SQLite gives in one ``json.loads`` of
+    them joined as one array (per value, the decoder's own set-up cost more than the decoding);
+    what psycopg gives is decoded already."""
+    texts = [v for v in values if isinstance(v, str)]
+    if not texts:
+        return values
+    decoded = json.loads("[" + ",".join(texts) + "]")
+    if len(decoded) != len(texts):  # a stored text that is not one JSON value: decode it alone to fail as such
+        decoded = [json.loads(t) for t in texts]
+    found = iter(decoded)
+    return [next(found) if isinstance(v, str) else v for v in values]
 
 
 def _time(value: Any) -> dt.datetime:
-    """A stored time as aware UTC (as storage.schema.UtcDateTime gives it)."""
-    at: dt.datetime = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    """A stored time as aware UTC (as storage.schema.UtcDateTime gives it). SQLite keeps naive UTC
+    text: parsed with the zone appended, since ``datetime.replace`` costs several times the parse."""
+    if isinstance(value, str):
+        try:
+            return _from_iso(value + "+00:00")
+        except ValueError:  # text that carries its own offset
+            value = _from_iso(value)
+    at: dt.datetime = value
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+_from_iso = dt.datetime.fromisoformat
 
 
 @dataclass(slots=True)
@@ -94,15 +113,16 @@ class IncidentQueriesTx:
         query = _where(select(*_LISTED), f).order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
         if limit is not None:
             query = query.limit(limit).offset(offset)
+        rows = self.conn.execute(query).all()
+        reasons, deadlines, milestones = (_json_column([r[k] for r in rows]) for k in (8, 12, 14))
         return [Incident(id=id_, title=title, unit=unit, unit_code=unit_code, department=department, topic=topic,
-                         place=place, grade=_GRADES[grade], grade_reasons=list(_json(reasons) or []),
+                         place=place, grade=_GRADES[grade], grade_reasons=list(reasons[k] or []),
                          state=_STATES[state], opened_at=_time(opened_at), updated_at=_time(updated_at),
-                         deadlines=stored_times(_json(deadlines)), post_count=post_count,
-                         milestones=stored_times(_json(milestones)), merged_into=merged_into,
+                         deadlines=stored_times(deadlines[k]), post_count=post_count,
+                         milestones=stored_times(milestones[k]), merged_into=merged_into,
                          public_reply_at=None if public_reply_at is None else _time(public_reply_at))
-                for (id_, title, unit, unit_code, department, topic, place, grade, reasons, state, opened_at,
-                     updated_at, deadlines, post_count, milestones, merged_into, public_reply_at)
-                in self.conn.execute(query)]
+                for k, (id_, title, unit, unit_code, department, topic, place, grade, _, state, opened_at,
+                        updated_at, _, post_count, _, merged_into, public_reply_at) in enumerate(rows)]
 
     def count_incidents(self, f: IncidentFilters) -> int:
         """How many incidents match ``f``."""
