@@ -13,7 +13,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, ForeignKey, Index, Integer, Select, String, Table, Text, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    String,
+    Table,
+    Text,
+    select,
+    update,
+)
 
 from storage.rows import inserted_id
 from storage.schema import UtcDateTime, metadata
@@ -63,7 +76,7 @@ def _copy(row: Any) -> Copy:
                 int(row.replies or 0), row.replied_at, row.withdrawn_at, row.withdrawn_by)
 
 
-def shared_with(department_code: str) -> Select[Any]:
+def shared_with(department_code: str | ColumnElement[str]) -> Select[Any]:
     """The ids of the incidents copied to ``department_code`` and not withdrawn (a subquery)."""
     return select(incident_copies.c.incident_id).where(incident_copies.c.department_code == department_code,
                                                        incident_copies.c.withdrawn_at.is_(None))

@@ -8,9 +8,10 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Text, func, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Integer, Select, Text, bindparam, func, select, type_coerce
 
 from core.models import Grade, Incident, State
 from storage.copies import shared_with
@@ -21,7 +22,7 @@ from storage.schema import audit_log, incidents
 # computed from: not the grouping keywords, the reach or the override, whose JSON is most of what
 # decoding a full row costs. The JSON and time columns come as the driver gives them (type_coerce to
 # Text: no SQLAlchemy result processor, whose per-value work was most of the list's time) and are
-# decoded by _json and _time, which take both what SQLite gives (text) and what psycopg gives
+# decoded by _json_column and _time, which take both what SQLite gives (text) and what psycopg gives
 # (decoded JSON, aware datetimes).
 _RAW = {"grade_reasons", "deadlines", "milestones", "opened_at", "updated_at", "public_reply_at"}
 _LISTED = tuple(type_coerce(c, Text).label(c.name) if c.name in _RAW else c for c in (
@@ -33,14 +34,33 @@ _GRADES = {g.value: g for g in Grade}
 _STATES = {s.value: s for s in State}
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+def _json_column(values: list[Any]) -> list[Any]:
+    """A JSON column of a page of rows, decoded: the texts SQLite gives in one ``json.loads`` of
+    them joined as one array (per value, the decoder's own set-up cost more than the decoding);
+    what psycopg gives is decoded already."""
+    texts = [v for v in values if isinstance(v, str)]
+    if not texts:
+        return values
+    decoded = json.loads("[" + ",".join(texts) + "]")
+    if len(decoded) != len(texts):  # a stored text that is not one JSON value: decode it alone to fail as such
+        decoded = [json.loads(t) for t in texts]
+    found = iter(decoded)
+    return [next(found) if isinstance(v, str) else v for v in values]
 
 
 def _time(value: Any) -> dt.datetime:
-    """A stored time as aware UTC (as storage.schema.UtcDateTime gives it)."""
-    at: dt.datetime = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    """A stored time as aware UTC (as storage.schema.UtcDateTime gives it). SQLite keeps naive UTC
+    text: parsed with the zone appended, since ``datetime.replace`` costs several times the parse."""
+    if isinstance(value, str):
+        try:
+            return _from_iso(value + "+00:00")
+        except ValueError:  # text that carries its own offset
+            value = _from_iso(value)
+    at: dt.datetime = value
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+_from_iso = dt.datetime.fromisoformat
 
 
 @dataclass(slots=True)
@@ -56,22 +76,52 @@ class IncidentFilters:
     copied_to: str | None = None  # only those copied to this department and not withdrawn (会办)
 
 
-def _where(query: Select[Any], f: IncidentFilters) -> Select[Any]:
-    if f.unit_code is not None:
-        query = query.where(incidents.c.unit_code == f.unit_code)
-    if f.states:
-        query = query.where(incidents.c.state.in_(list(f.states)))
-    if f.grades:
-        query = query.where(incidents.c.grade.in_(list(f.grades)))
-    if f.topics:
-        query = query.where(incidents.c.topic.in_(list(f.topics)))
-    if f.since is not None:
-        query = query.where(incidents.c.opened_at >= f.since)
-    if f.until is not None:
-        query = query.where(incidents.c.opened_at < f.until)
-    if f.copied_to is not None:
-        query = query.where(incidents.c.id.in_(shared_with(f.copied_to)))
+# Each filter's condition, on a bound parameter named after it: a statement is built once per
+# combination of the filters present (_statement) and reused, since building and keying a new
+# statement per request cost the list about as much as running it.
+_CONDITIONS: dict[str, ColumnElement[bool]] = {
+    "unit_code": incidents.c.unit_code == bindparam("unit_code"),
+    "states": incidents.c.state.in_(bindparam("states", expanding=True)),
+    "grades": incidents.c.grade.in_(bindparam("grades", expanding=True)),
+    "topics": incidents.c.topic.in_(bindparam("topics", expanding=True)),
+    "since": incidents.c.opened_at >= bindparam("since"),
+    "until": incidents.c.opened_at < bindparam("until"),
+    "copied_to": incidents.c.id.in_(shared_with(bindparam("copied_to"))),
+}
+_NEWEST_FIRST = (incidents.c.opened_at.desc(), incidents.c.id.desc())
+
+
+def _bound(f: IncidentFilters) -> tuple[frozenset[str], dict[str, Any]]:
+    """The filters ``f`` sets (by name in :data:`_CONDITIONS`) and their parameter values."""
+    values = {"unit_code": f.unit_code, "states": list(f.states) or None, "grades": list(f.grades) or None,
+              "topics": list(f.topics) or None, "since": f.since, "until": f.until, "copied_to": f.copied_to}
+    params = {k: v for k, v in values.items() if v is not None}
+    return frozenset(params), params
+
+
+@cache
+def _statement(kind: str, present: frozenset[str], paged: bool = False) -> Select[Any]:
+    """The query of ``kind`` (full rows, listed columns, a count, the ids) under the filters
+    ``present``, newest first for rows; ``paged`` takes ``limit`` and ``offset`` parameters."""
+    query = {"full": select(incidents), "listed": select(*_LISTED), "ids": select(incidents.c.id),
+             "count": select(func.count()).select_from(incidents)}[kind]
+    for name, condition in _CONDITIONS.items():
+        if name in present:
+            query = query.where(condition)
+    if kind in ("full", "listed"):
+        query = query.order_by(*_NEWEST_FIRST)
+    if paged:
+        query = query.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
     return query
+
+
+def _rows(kind: str, conn: Connection, f: IncidentFilters, limit: int | None, offset: int) -> Sequence[Any]:
+    """The rows of ``kind`` matching ``f``, newest first, the page ``offset … offset+limit`` (all
+    when ``limit`` is None)."""
+    present, params = _bound(f)
+    if limit is not None:
+        params.update(limit=limit, offset=offset)
+    return conn.execute(_statement(kind, present, limit is not None), params).all()
 
 
 class IncidentQueriesTx:
@@ -81,41 +131,38 @@ class IncidentQueriesTx:
 
     def find_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
         """Incidents matching ``f``, newest first (all of them when ``limit`` is None)."""
-        query = _where(select(incidents), f).order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
-        if limit is not None:
-            query = query.limit(limit).offset(offset)
-        return [row_to_incident(r) for r in self.conn.execute(query)]
+        return [row_to_incident(r) for r in _rows("full", self.conn, f, limit, offset)]
 
     def listed_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
         """Like :meth:`find_incidents`, with only what a list shows and what its overdue steps are
         computed from (:data:`_LISTED`); the rest of each Incident is left empty (no reach,
         keywords, override, returns, parent or last post). For the API's list, read far more
         often than anything else: reading the full rows cost it more than all the rest."""
-        query = _where(select(*_LISTED), f).order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
-        if limit is not None:
-            query = query.limit(limit).offset(offset)
+        rows = _rows("listed", self.conn, f, limit, offset)
+        reasons, deadlines, milestones = (_json_column([r[k] for r in rows]) for k in (8, 12, 14))
         return [Incident(id=id_, title=title, unit=unit, unit_code=unit_code, department=department, topic=topic,
-                         place=place, grade=_GRADES[grade], grade_reasons=list(_json(reasons) or []),
+                         place=place, grade=_GRADES[grade], grade_reasons=list(reasons[k] or []),
                          state=_STATES[state], opened_at=_time(opened_at), updated_at=_time(updated_at),
-                         deadlines=stored_times(_json(deadlines)), post_count=post_count,
-                         milestones=stored_times(_json(milestones)), merged_into=merged_into,
+                         deadlines=stored_times(deadlines[k]), post_count=post_count,
+                         milestones=stored_times(milestones[k]), merged_into=merged_into,
                          public_reply_at=None if public_reply_at is None else _time(public_reply_at))
-                for (id_, title, unit, unit_code, department, topic, place, grade, reasons, state, opened_at,
-                     updated_at, deadlines, post_count, milestones, merged_into, public_reply_at)
-                in self.conn.execute(query)]
+                for k, (id_, title, unit, unit_code, department, topic, place, grade, _, state, opened_at,
+                        updated_at, _, post_count, _, merged_into, public_reply_at) in enumerate(rows)]
 
     def count_incidents(self, f: IncidentFilters) -> int:
         """How many incidents match ``f``."""
-        return int(self.conn.execute(_where(select(func.count()).select_from(incidents), f)).scalar_one())
+        present, params = _bound(f)
+        return int(self.conn.execute(_statement("count", present), params).scalar_one())
 
     def first_reached(self, states: Sequence[str], f: IncidentFilters) -> dict[int, dt.datetime]:
         """Per incident matching ``f``, when it first entered one of ``states`` (from the audit log)."""
-        ids = _where(select(incidents.c.id), f).scalar_subquery()
+        present, params = _bound(f)
         query = (select(audit_log.c.incident_id, func.min(audit_log.c.at).label("at"))
-                 .where(audit_log.c.to_state.in_(list(states)), audit_log.c.incident_id.in_(ids))
+                 .where(audit_log.c.to_state.in_(list(states)),
+                        audit_log.c.incident_id.in_(_statement("ids", present).scalar_subquery()))
                  .group_by(audit_log.c.incident_id))
         out: dict[int, dt.datetime] = {}
-        for row in self.conn.execute(query):
+        for row in self.conn.execute(query, params):
             at = row.at
             if isinstance(at, str):
                 at = dt.datetime.fromisoformat(at)

@@ -28,7 +28,7 @@ from briefing.exports import (
 )
 from core.settings import load_settings
 from core.timeutil import utcnow
-from dashboard_api.deps import StoreDep
+from dashboard_api.deps import StoreDep, confirmed_read
 from dashboard_api.errors import ERRORS
 from dashboard_api.routes.incidents import IncidentQueryDep
 from dashboard_api.routes.search import UNAVAILABLE, SearchQueryDep, run_search
@@ -54,7 +54,7 @@ def export_incidents(request: Request, store: StoreDep, query: IncidentQueryDep,
     """The incidents ``GET /api/incidents`` lists with the same parameters (all of them, not one
     page), newest first. A unit user: its own unit's only."""
     cap, now = _cap(request), utcnow()
-    with store.read() as tx:
+    with confirmed_read(store, query.user) as tx:
         total, items = select_incidents(tx, query.filters, query.overdue, now, cap + 1)
     if total > cap:
         raise HTTPException(422, too_many(total, cap, "incidents"))

@@ -13,12 +13,13 @@ from alerts.incident_list import select_incidents
 from core.sharing import COPY_ACTION_LABELS
 from core.timeutil import utcnow
 from dashboard_api.deps import (
+    ClaimedSharedReaderDep,
     IncidentId,
     JurisdictionDep,
     Principal,
-    SharedReaderDep,
     StoreDep,
     aware_time,
+    confirmed_read,
     require_roles,
     scoped_unit,
 )
@@ -43,14 +44,16 @@ TopicName = Literal["water", "air", "noise", "waste", "soil", "ecology", "other"
 
 @dataclass(slots=True)
 class IncidentQuery:
-    """The list's filters as the request gave them, the unit already held to the user's scope."""
+    """The list's filters as the request gave them, the unit already held to the user's scope, and
+    the user as its token claims (to be confirmed by the read: ``confirmed_read``)."""
 
     filters: IncidentFilters
     overdue: bool | None
+    user: Principal
 
 
-def incident_query(
-        user: SharedReaderDep,
+async def incident_query(
+        user: ClaimedSharedReaderDep,
         unit_code: Annotated[str | None, Query(max_length=20, description="only this unit (a unit user: its own)",
                                                examples=["500105003000"])] = None,
         state: Annotated[list[StateName] | None, Query(description="any of these states; repeat the parameter")] = None,
@@ -63,11 +66,12 @@ def incident_query(
 ) -> IncidentQuery:
     """The incident filters of a request: the list and its export (routes.exports) take the same
     parameters, parsed and scoped here once (a unit user asking for another unit is 403; a department
-    user is held to the incidents copied to it)."""
+    user is held to the incidents copied to it). ``async``: it computes, and as a plain ``def`` it
+    cost the list a hop to the thread pool and back per request."""
     filters = IncidentFilters(unit_code=scoped_unit(user, unit_code), states=state or (), grades=grade or (),
                               topics=topic or (), since=aware_time(since, "since"), until=aware_time(until, "until"),
                               copied_to=user.department_scope)
-    return IncidentQuery(filters, overdue)
+    return IncidentQuery(filters, overdue, user)
 
 
 IncidentQueryDep = Annotated[IncidentQuery, Depends(incident_query)]
@@ -83,7 +87,7 @@ def list_incidents(
     A unit user sees only its own unit's incidents (asking for another unit is 403); a department
     user only those copied to its department and not withdrawn."""
     now = utcnow()
-    with store.read() as tx:
+    with confirmed_read(store, query.user) as tx:
         total, items = select_incidents(tx, query.filters, query.overdue, now, limit, offset, listed=True)
     return json_response([incident_fields(i, now) for i in items], headers={"X-Total-Count": str(total)})
 
@@ -94,7 +98,7 @@ def _own(user: Principal, detail: dict[str, object]) -> bool:
 
 
 @router.get("/{incident_id}", response_model=IncidentDetailPublic, responses=ERRORS)
-def get_incident(incident_id: IncidentId, user: SharedReaderDep, store: StoreDep,
+def get_incident(incident_id: IncidentId, user: ClaimedSharedReaderDep, store: StoreDep,
                  jurisdiction: JurisdictionDep) -> Response:
     """One incident with its posts (analyses and evidence spans), a timeline, the audit log and its
     copies to departments.
@@ -102,7 +106,7 @@ def get_incident(incident_id: IncidentId, user: SharedReaderDep, store: StoreDep
     Another unit's incident is 404 for a unit user, and one not copied to it (or withdrawn) for a
     department user: its existence does not leak. A department user sees its own copy, not the
     copies to other departments nor their answers."""
-    with store.read() as tx:
+    with confirmed_read(store, user) as tx:
         incident = tx.get_incident(incident_id)
         if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope) \
                 or (user.department_scope is not None and tx.active_copy(incident_id, user.department_scope) is None):
