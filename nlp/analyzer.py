@@ -106,8 +106,9 @@ class Analyzer:
             # to "model says not neg": the models trained on official replies read 3 more of the 29
             # real complaint-led web excerpts as neutral; the wider guard wins back 2, costs 0.008
             # polarity macro-F1 on incidents_dev_b in CV and nothing on the other sets.
+            # Not on an official reply (``reply_openers``): it restates the complaint it answers.
             if (len(text) >= LONG_TEXT and sentiment.polarity is Polarity.NEG
-                    and polarity is not Polarity.NEG):
+                    and polarity is not Polarity.NEG and not sentiment.counts["reply"]):
                 polarity = Polarity.NEG
             sentiment.polarity = polarity
             sentiment.score = clamp_score(polarity, sentiment.bayes)

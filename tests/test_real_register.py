@@ -9,7 +9,7 @@ import pytest
 
 from alerts.rules import decide
 from core.jurisdiction import load_jurisdiction
-from core.models import PostRole, RawPost
+from core.models import Polarity, PostRole, RawPost
 from core.timeutil import SHANGHAI
 from nlp.analyzer import relevant_unplaced
 
@@ -52,3 +52,30 @@ def test_an_unplaced_comment_joins_but_never_opens_an_incident(analyzer):
     post = RawPost(source="weibo", text="楼底下又在烤了，整栋楼都是烟子，窗子关起都呛", author="a", id=1)
     decision = decide(post, a, [], PACK, now, ["烟子"], lambda w: 5.0, PostRole.REPORT)
     assert a.relevant and decision.action == "ignore"
+
+
+@pytest.mark.parametrize("text", [
+    "关于网友反映观音桥嘉陵公园广场舞噪声扰民问题的回复：我街道已与相关舞队负责人沟通，约定每晚21:00前结束活动，并控制音量。",
+    "关于网民反映寸滩头塘垃圾中转站异味问题的回复：经现场核查，该中转站除臭设备故障，渗滤液收集池满溢。"
+    "我街道已督促运营单位更换除臭设备、清掏渗滤液池，并增加每日冲洗频次。",
+    "【情况通报】10月8日上午，鱼嘴镇人民政府接到群众反映辖区部分小区自来水存在异味，有居民出现腹泻到卫生院就诊。"
+    "接报后，镇政府会同供水企业及卫生健康部门立即赶赴现场处置，暂停相关区域供水，启用应急送水车6台保障居民生活用水。"
+    "经初步排查，系一处加压泵站管道维修后消毒不到位所致，目前管道已冲洗消毒，经区疾控中心检测水质达标，已恢复供水。"
+    "后续将持续开展水质监测，并对受影响居民逐户回访。",
+])
+def test_an_official_reply_is_not_a_complaint(analyzer, text):
+    """A street's or bureau's reply restates the complaint it answers, long or short; it is a
+    follow-up and must not read negative (a negative one is taken for a report of the matter)."""
+    a = analyzer.analyze(text)
+    assert a.relevant and a.polarity is not Polarity.NEG
+
+
+@pytest.mark.parametrize("text", [
+    "石马河那家小面味道巴适得很，臊子香，就是排队久",  # 味道 is taste
+    "郭家沱江边吃河鲜，鱼的味道鲜美，推荐",  # a river bank, a fish, a taste
+    "嘉陵路口那家面馆的味道巴适，就是位置少",  # a street named after a river
+    "北滨路今天早上两辆车追尾，一人受伤送医，交巡警已到场",  # a traffic accident
+    "寸滩某楼盘业主拉横幅维权，说开发商逾期交房一年多",  # a property-delivery protest
+])
+def test_words_of_harm_in_a_non_environmental_setting_stay_irrelevant(analyzer, text):
+    assert not analyzer.analyze(text).relevant
