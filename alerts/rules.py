@@ -17,6 +17,7 @@ from alerts.grading import Reach, add_post, grade_incident, source_tier
 from alerts.grouping import PostFacts, Weight, answered, find_match, thread_match
 from core.jurisdiction import Jurisdiction
 from core.models import Analysis, Incident, PostRole, RawPost, State
+from nlp.analyzer import relevant_unplaced
 from nlp.reposts import clean
 
 MIN_UNIT_CONFIDENCE = 0.6  # default of [workflow] min_unit_confidence: below it the duty desk decides
@@ -92,13 +93,14 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
     if not concerns_incidents(analysis):
         return Decision("ignore", reasons=["不相关"], tier=tier)
     unit_code = assigned_unit(analysis, jurisdiction)
-    facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, analysis.relevant, tier)
+    opener = analysis.relevant and not relevant_unplaced(analysis)  # may open an incident
+    facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, opener, tier)
     match = find_match(facts, candidates, now, jurisdiction.grouping, weight)
     if match is not None:
         if role is PostRole.UNRESOLVED and not answered(match.incident):
             role = PostRole.REPORT  # "又开始了" before anyone answered is one more complaint
         return Decision(match.action, match.incident, [match.reason], tier, role)
-    if not analysis.relevant:
+    if not opener:
         return Decision("ignore", reasons=["未提及地点，且未找到对应事件"], tier=tier, role=role)
     if not opens(role):
         return Decision("ignore", reasons=[f"{role.label}，未找到对应事件"], tier=tier, role=role)

@@ -16,6 +16,7 @@ from nlp.lexicon import PhraseMatcher, load_lexicon
 
 MODEL = Path(__file__).parent / "models" / "sentiment.marshal"
 HEDGE_REACH = 4  # characters before (and after) a signal word searched for a hedge
+REPLY_OPENING = 24  # characters at the start of a text searched for how an official reply opens
 
 
 def _load_bayes(path: Path | None) -> NaiveBayes:
@@ -64,6 +65,7 @@ class SentimentScorer:
         frames += [(w, "personal") for w in lex["personal"]]
         self.frames: PhraseMatcher[str] = PhraseMatcher(frames)
         self.reporting = frozenset(lex["reporting"])
+        self.reply_openers = tuple(lex["reply_openers"])
         self.hedges = tuple(lex.get("signal_hedges", ()))
         self.hedges_after = tuple(lex.get("signal_hedges_after", ()))
         self.signals: PhraseMatcher[str] = PhraseMatcher(
@@ -86,13 +88,15 @@ class SentimentScorer:
     def score(self, text: str, tokens: list[str], complaint_frame: bool = False) -> SentimentResult:
         """Polarity of a text. ``complaint_frame``: the text describes an environmental problem.
 
-        Order matters and each step says why: escalation and sarcasm are negative whatever the
-        words; official notices and news are neutral unless they report an improvement; a post
-        describing a problem is negative; otherwise the Bayes model (trained on Weibo and
+        Order matters and each step says why: an official reply is a follow-up; escalation and
+        sarcasm are negative whatever the words; official notices and news are neutral unless they
+        report an improvement; a post describing a problem is negative; otherwise the Bayes model (trained on Weibo and
         complaints) decides, with a wide neutral band.
         """
+        opening = text[:REPLY_OPENING]
         counts = {"neg": 0, "pos": 0, "neu": 0, "esc": 0, "sarcasm": 0,
-                  "problem": 0, "official": 0, "improvement": 0, "question": 0, "personal": 0}
+                  "problem": 0, "official": 0, "improvement": 0, "question": 0, "personal": 0,
+                  "reply": int(any(o in opening for o in self.reply_openers))}
         evidence: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
         complaint_words: set[str] = set()
@@ -125,6 +129,9 @@ class SentimentScorer:
         def report() -> Polarity:  # an official or news frame: good news or neutral
             return Polarity.POS if c["improvement"] and c["improvement"] + 1 >= complaint else Polarity.NEU
 
+        # An official reply restates the complaint it answers; it is a follow-up, not a complaint.
+        if c["reply"] and not c["esc"] and not c["sarcasm"]:
+            return report()
         # A notice about petitions ("信访件办理情况公示") is not itself a petition.
         if official >= 2 and not c["personal"] and not c["sarcasm"] and c["vivid"] <= 1:
             return report()

@@ -27,7 +27,7 @@ from nlp.classifiers import Classifiers, LinearModel
 from nlp.evaluation import score
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "eval"
-TRAINING_SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "incidents_dev_a", "incidents_dev_b")
+TRAINING_SETS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "incidents_dev_a", "incidents_dev_b")
 HOLDOUT_SETS = ("holdout", "holdout2")
 MIN_DF = 2  # a char gram seen in one training line only is noise, and bloats the model file
 DEFAULT_C = {"environmental": 10.0, "topic": 10.0, "polarity": 10.0}
