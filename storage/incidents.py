@@ -287,7 +287,7 @@ class IncidentsTx(EventsTx):
         ids = [i.id for i in changed]
         if None in ids:
             raise StoreError("update_incidents needs incidents with ids")
-        stored = {int(r.id): r.grade for r in self.conn.execute(_GRADES, {"b_ids": ids})}
+        stored: dict[int | None, str] = {int(r.id): r.grade for r in self.conn.execute(_GRADES, {"b_ids": ids})}
         for incident in changed:
             old = stored.get(incident.id)
             if old is not None and Grade(old).rank < incident.grade.rank:
