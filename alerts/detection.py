@@ -287,15 +287,15 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
             # topic family with a post in the last unit_window_hours (alerts.grouping.pair_features:
             # unit_only, the matter of this medium the unit has on its desk now). Looked at only
             # then: comparing with them for every post cost a third of the detection speed.
-            candidates = pool.select(unit, topic, since, closed_since, probes=post_probes, place=analysis.place)
+            candidates = pool.candidates(unit, topic, since, closed_since, probes=post_probes, place=analysis.place)
             if not any(c.unit_code == unit for c in candidates):
                 recent = at - min(window, _unit_window(config))
-                candidates = [*candidates, *pool.select(unit, topic, recent, closed_since)]
+                candidates = [*candidates, *pool.candidates(unit, topic, recent, closed_since)]
         else:
             # An unplaced one: those of every unit sharing one of its words; a comment naming no
             # place that tells of an accident: every incident of the topic family (accident_comment).
             accident = analysis.place is None and not ACCIDENT_SIGNALS.isdisjoint(analysis.signals)
-            candidates = pool.select(None, topic, since, closed_since, probes=() if accident else post_probes,
+            candidates = pool.candidates(None, topic, since, closed_since, probes=() if accident else post_probes,
                                      place=analysis.place)
     thread = group.thread(post.reply_to) if post.reply_to else None
     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,

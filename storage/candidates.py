@@ -69,7 +69,7 @@ class CandidatePool:
             return iter(self._incidents)
         return iter([*self._by_unit.get(unit_code, ()), *self._by_unit.get(None, ())])
 
-    def select(self, unit_code: str | None, topic: str, active_since: dt.datetime, closed_since: dt.datetime,
+    def candidates(self, unit_code: str | None, topic: str, active_since: dt.datetime, closed_since: dt.datetime,
                *, probes: Sequence[str] = (), place: str | None = None) -> list[Incident]:
         """The candidates of a post, in id order (``Tx.grouping_candidates`` says which): of the
         unit and unplaced ones (every unit for ``unit_code`` None), of the topic family (every

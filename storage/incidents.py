@@ -248,7 +248,7 @@ class IncidentsTx(EventsTx):
         window :meth:`candidate_pool` reads (the detection pass keeps one pool per transaction).
         """
         pool = self.candidate_pool(active_since, closed_since)
-        chosen = pool.select(unit_code, topic, active_since, closed_since, probes=probes if summary else (),
+        chosen = pool.candidates(unit_code, topic, active_since, closed_since, probes=probes if summary else (),
                              place=place)
         if summary or not chosen:
             return chosen
