@@ -336,6 +336,7 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
     """
     config = config or alerts_config(analyzer.jurisdiction)
     report = ProcessReport()
+    pool = CandidatePool()  # the pass's candidates, refreshed by each transaction
     while True:
         with store.read() as tx:
             pending = tx.unprocessed_posts(limit=batch)
@@ -360,7 +361,7 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                     # meanwhile is theirs, and nothing is written for it here.
                     claimed = tx.claim_posts([p.id for p, r in zip(group, analysed, strict=True)
                                               if p.id is not None and not isinstance(r, Exception)], at)
-                    work = _Group(tx, at, tx.candidate_pool(at - window, at - reopen), sorted(claimed))
+                    work = _Group(tx, at, tx.candidate_pool(at - window, at - reopen, pool), sorted(claimed))
                     stored: list[tuple[int, Analysis]] = []
                     for post, result, role in zip(group, analysed, roles, strict=True):
                         assert post.id is not None

@@ -5,14 +5,16 @@ its unit and topic family that are within reach. Asking the database once or twi
 quarter of a processing pass with 2,000 open incidents (bench/pipeline.py): a
 :class:`CandidatePool` reads the window once per transaction (one statement, the grouping rule's
 columns only), answers each post from memory by the same conditions, and is told of every incident
-the transaction opens or changes, so each post still sees what the posts before it did.
+the transaction opens or changes, so each post still sees what the posts before it did. The
+pool lasts a pass: each transaction refreshes it, decoding only the incidents that changed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
+from typing import Any
 
 from core.models import Incident, State, Topic
 
@@ -38,25 +40,52 @@ def within(incident: Incident, active_since: dt.datetime, closed_since: dt.datet
 class CandidatePool:
     """The incidents within a window (summaries as ``Tx.candidate_pool`` reads them, or whole
     incidents the transaction put back), indexed by unit and by the character pairs of their
-    keywords."""
+    keywords. One pool serves a whole pass: each transaction refreshes it from the window's rows,
+    and only an incident whose row changed (or that a transaction put back, committed or not) is
+    decoded and indexed again (decoding and indexing two thousand incidents per transaction was
+    more than the posts' own work)."""
 
-    def __init__(self, incidents: Iterable[Incident]) -> None:
+    def __init__(self, incidents: Iterable[Incident] = ()) -> None:
         self._incidents: dict[int, Incident] = {}
         self._by_unit: dict[str | None, set[int]] = {}
         self._by_gram: dict[str, set[int]] = {}
         self._grams: dict[int, frozenset[str]] = {}
+        self._rows: dict[int, tuple[Any, ...]] = {}  # the row each incident was decoded from
         for incident in incidents:
             self.put(incident)
 
+    def refresh(self, rows: Iterable[Any], decode: Callable[[Any], Incident]) -> None:
+        """Make the pool the window these rows are (each with an ``id``): a row seen before
+        unchanged keeps its incident, another is ``decode``d; incidents absent are dropped."""
+        seen = set()
+        for row in rows:
+            key = tuple(row)
+            seen.add(row.id)
+            if self._rows.get(row.id) != key:
+                self._index(decode(row))
+                self._rows[row.id] = key
+        for gone in set(self._incidents) - seen:
+            self._drop(gone)
+            self._rows.pop(gone, None)
+
     def put(self, incident: Incident) -> None:
         """Add or replace an incident (one the transaction opened, fed, reopened or followed up):
-        later posts see it as it is now."""
+        later posts see it as it is now; the next refresh reads it again, in case the
+        transaction did not commit."""
         assert incident.id is not None
-        old = self._incidents.get(incident.id)
+        self._index(incident)
+        self._rows.pop(incident.id, None)
+
+    def _drop(self, incident_id: int) -> None:
+        old = self._incidents.pop(incident_id, None)
         if old is not None:
-            self._by_unit[old.unit_code].discard(incident.id)
-            for gram in self._grams[incident.id]:
-                self._by_gram[gram].discard(incident.id)
+            self._by_unit[old.unit_code].discard(incident_id)
+            for gram in self._grams.pop(incident_id):
+                self._by_gram[gram].discard(incident_id)
+
+    def _index(self, incident: Incident) -> None:
+        assert incident.id is not None
+        self._drop(incident.id)
         grams = keyword_grams(tuple(w for w in incident.keywords if isinstance(w, str)))
         self._incidents[incident.id] = incident
         self._grams[incident.id] = grams

@@ -254,13 +254,17 @@ class IncidentsTx(EventsTx):
             return chosen
         return [row_to_incident(r) for r in self.conn.execute(_WHOLE, {"b_ids": [c.id for c in chosen]})]
 
-    def candidate_pool(self, active_since: dt.datetime, closed_since: dt.datetime) -> CandidatePool:
+    def candidate_pool(self, active_since: dt.datetime, closed_since: dt.datetime,
+                       pool: CandidatePool | None = None) -> CandidatePool:
         """Every incident a post may join or follow up within the window (open with a post since
         ``active_since``, closed since ``closed_since``, not merged away), as summaries (see
         :meth:`grouping_candidates`), in one statement: the detection pass reads it once per
-        transaction and chooses each post's candidates from it in memory."""
-        rows = self.conn.execute(_WINDOW, {"b_active_since": active_since, "b_closed_since": closed_since})
-        return CandidatePool(row_to_summary(r) for r in rows)
+        transaction and chooses each post's candidates from it in memory. ``pool``: the pool of an
+        earlier transaction, refreshed (only what changed is decoded again)."""
+        pool = pool if pool is not None else CandidatePool()
+        pool.refresh(self.conn.execute(_WINDOW, {"b_active_since": active_since, "b_closed_since": closed_since}),
+                     row_to_summary)
+        return pool
 
     def posts_in_incidents(self, post_ids: Sequence[int]) -> set[int]:
         """Which of these posts already belong to an incident (one statement)."""
