@@ -85,13 +85,19 @@ class CandidatePool:
 
     def _index(self, incident: Incident) -> None:
         assert incident.id is not None
-        self._drop(incident.id)
+        old = self._incidents.get(incident.id)
+        before = self._grams.get(incident.id, frozenset())
         grams = keyword_grams(tuple(w for w in incident.keywords if isinstance(w, str)))
+        if old is not None and old.unit_code != incident.unit_code:
+            self._by_unit[old.unit_code].discard(incident.id)
         self._incidents[incident.id] = incident
-        self._grams[incident.id] = grams
         self._by_unit.setdefault(incident.unit_code, set()).add(incident.id)
-        for gram in grams:
-            self._by_gram.setdefault(gram, set()).add(incident.id)
+        if grams is not before:  # a report added words: index only the difference
+            for gram in before - grams:
+                self._by_gram[gram].discard(incident.id)
+            for gram in grams - before:
+                self._by_gram.setdefault(gram, set()).add(incident.id)
+            self._grams[incident.id] = grams
 
     def _of_unit(self, unit_code: str | None) -> Iterator[int]:
         if unit_code is None:

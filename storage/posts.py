@@ -58,8 +58,8 @@ def _content_hash(post: RawPost) -> str:
 
 
 _INSERT_POST = raw_posts.insert()
-# A batch's new posts in one statement, their ids returned in the order of the rows.
-_INSERT_POSTS = raw_posts.insert().returning(raw_posts.c.id, sort_by_parameter_order=True)
+_IDS_BY_FINGERPRINT = select(raw_posts.c.id, raw_posts.c.fingerprint).where(
+    raw_posts.c.fingerprint.in_(bindparam("b_keys", expanding=True)))
 # A batch's stored twins, looked up by its URL keys and by its content keys: two statements a batch.
 _POSTS_BY = {kind: select(raw_posts.c.id, raw_posts.c.engagement, column)
              .where(column.in_(bindparam("b_keys", expanding=True)))
@@ -160,22 +160,29 @@ class PostsTx:
 
     def _insert_posts(self, rows: list[dict[str, Any]]) -> list[int | None]:
         """Insert new posts' rows; each one's id, or None for one another writer stored meanwhile
-        (PostgreSQL: the batch is then inserted one row at a time, each under a savepoint)."""
+        (PostgreSQL: the batch is then inserted one row at a time, each under a savepoint). The
+        rows go in one executemany and their ids are read back by fingerprint (unique): SQLite's
+        RETURNING gives no order, so SQLAlchemy sent an ordered RETURNING insert row by row."""
         if not rows:
             return []
         try:
             with self.conn.begin_nested():
-                return list(self.conn.execute(_INSERT_POSTS, rows).scalars())
+                self.conn.execute(_INSERT_POST, rows)
         except IntegrityError:
-            pass
-        ids: list[int | None] = []
-        for row in rows:
-            try:
-                with self.conn.begin_nested():
-                    ids.append(inserted_id(self.conn.execute(_INSERT_POST, row)))
-            except IntegrityError:
-                ids.append(None)
-        return ids
+            ids: list[int | None] = []
+            for row in rows:
+                try:
+                    with self.conn.begin_nested():
+                        ids.append(inserted_id(self.conn.execute(_INSERT_POST, row)))
+                except IntegrityError:
+                    ids.append(None)
+            return ids
+        keys = [row["fingerprint"] for row in rows]
+        by_key: dict[str, int] = {}
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            found = self.conn.execute(_IDS_BY_FINGERPRINT, {"b_keys": keys[start:start + _LOOKUP_CHUNK]})
+            by_key.update((r.fingerprint, int(r.id)) for r in found)
+        return [by_key[key] for key in keys]
 
     def sweep_snapshots(self, now: dt.datetime, min_age: dt.timedelta = dt.timedelta(hours=1)) -> int:
         """Delete snapshot files no stored post refers to, older than ``min_age``; how many.
