@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 from alerts.config import AlertsConfig, alerts_config
@@ -15,9 +16,10 @@ from alerts.notify import notify
 from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
 from core.actors import SYSTEM
 from core.errors import StoreError
-from core.models import Analysis, AuditEntry, Incident, PostRole, RawPost, State
+from core.models import Analysis, AuditEntry, Incident, PostRole, RawPost, State, normalise_url
 from core.timeutil import utcnow
 from nlp.analyzer import Analyzer
+from storage.candidates import CandidatePool
 from storage.sql import SqlStore, Tx
 
 log = logging.getLogger(__name__)
@@ -45,11 +47,15 @@ class ProcessReport:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
-def regrade(tx: Tx, config: AlertsConfig, incident: Incident, at: dt.datetime, actor: str = SYSTEM) -> bool:
+def regrade(tx: Tx, config: AlertsConfig, incident: Incident, at: dt.datetime, actor: str = SYSTEM, *,
+            velocity: int | None = None, audit: Callable[[AuditEntry], None] | None = None) -> bool:
     """Recompute the grade from the incident's stored reach and velocity; raise it (never lower it
-    automatically) with an audit entry, stricter deadlines and a notification. True if raised."""
+    automatically) with an audit entry, stricter deadlines and a notification. True if raised.
+    ``velocity``: its posts of the last hour, when the caller knows them (the detection pass
+    counts its own links, not written yet); ``audit``: where the entry goes (default: written now)."""
     assert incident.id is not None
-    velocity = tx.incident_post_count_between(incident.id, at - dt.timedelta(hours=1), at)
+    if velocity is None:
+        velocity = tx.incident_post_count_between(incident.id, at - dt.timedelta(hours=1), at)
     computed, reasons = grade_incident(Reach.from_dict(incident.reach), float(velocity), config.grading)
     new = effective_grade(computed, incident.grade_override)
     if new.rank <= incident.grade.rank:
@@ -60,46 +66,129 @@ def regrade(tx: Tx, config: AlertsConfig, incident: Incident, at: dt.datetime, a
     incident.grade, incident.grade_reasons = new, reasons
     incident.deadlines = raise_deadlines(incident.deadlines, config.jurisdiction.deadlines, new, at,
                                          incident.milestones, incident.complex)
-    tx.add_audit(AuditEntry(incident.id, at, actor, "grade_raised", incident.state.value, incident.state.value,
-                            {"from_grade": old.value, "to_grade": new.value, "reasons": reasons}))
+    (audit or tx.add_audit)(AuditEntry(incident.id, at, actor, "grade_raised", incident.state.value,
+                                       incident.state.value, {"from_grade": old.value, "to_grade": new.value,
+                                                              "reasons": reasons}))
     notify(tx, config, incident, "grade_raised", f"等级由{old.label}升为{new.label}: {'; '.join(reasons[1:])}", at)
     return True
 
 
-def _open(tx: Tx, config: AlertsConfig, post_id: int, decision: Decision, at: dt.datetime,
-          model: str | None) -> None:
-    incident = decision.incident
-    assert incident is not None
+class _Group:
+    """One transaction's incident work for a group of posts, written when the group is done.
+
+    Each incident the group touches is read once (locked on PostgreSQL until the commit, so a
+    concurrent action waits rather than being overwritten) and kept here as it changes; the
+    group's links, audit entries and incident rows are written together at the end (a handful of
+    statements a group instead of about eight a post: bench/pipeline.py). What it writes late it
+    answers from memory meanwhile: the candidates (``pool``, told of every change), an incident's
+    velocity (its stored posts of the last hour plus the group's own) and a reply's thread.
+    """
+
+    def __init__(self, tx: Tx, at: dt.datetime, pool: CandidatePool, claimed: Sequence[int]) -> None:
+        self.tx, self.at, self.pool = tx, at, pool
+        self.taken = tx.posts_in_incidents(claimed)  # already in an incident: not linked again
+        self.incidents: dict[int, Incident] = {}
+        self.changed: dict[int, Incident] = {}
+        self.links: list[tuple[int, int, dt.datetime, PostRole]] = []
+        self.audits: list[AuditEntry] = []
+        self._linked_by_fp: dict[str, int] = {}  # a linked post's fingerprint -> its incident
+        self._stored_recent: dict[int, int] = {}  # incident -> its stored posts of the last hour
+        self._linked_recent: dict[int, int] = {}  # incident -> the group's links of the last hour
+        self._since = at - dt.timedelta(hours=1)
+
+    def attach(self, incident_id: int, post: RawPost, role: PostRole) -> bool:
+        """Link a post to an incident (``Tx.attach_post``); False if it already belongs to one."""
+        assert post.id is not None
+        if post.id in self.taken:
+            return False
+        self.taken.add(post.id)
+        self.links.append((incident_id, post.id, self.at, role))
+        self._linked_by_fp[post.fingerprint] = incident_id
+        when = post.published_at or post.fetched_at
+        if when is not None and self._since <= when <= self.at:
+            self._linked_recent[incident_id] = self._linked_recent.get(incident_id, 0) + 1
+        return True
+
+    def opened(self, incident: Incident) -> None:
+        """An incident the group opened (inserted already: it has an id)."""
+        assert incident.id is not None
+        self.incidents[incident.id] = incident
+        self._stored_recent[incident.id] = 0
+        self.pool.put(incident)
+
+    def incident(self, incident_id: int) -> Incident:
+        """The whole incident as the group has it (read and locked on first use)."""
+        found = self.incidents.get(incident_id)
+        if found is None:
+            found = self.tx.get_incident_for_update(incident_id)
+            if found is None:
+                raise StoreError(f"incident {incident_id} vanished while the detection pass was using it")
+            self.incidents[incident_id] = found
+        return found
+
+    def changed_incident(self, incident: Incident) -> None:
+        """An incident the group changed: written at the end, seen as it is now by later posts."""
+        assert incident.id is not None
+        self.changed[incident.id] = incident
+        self.pool.put(incident)
+
+    def velocity(self, incident_id: int) -> int:
+        """The incident's posts published in the last hour (``Tx.incident_post_count_between``):
+        those stored, counted once, plus the group's own links."""
+        if incident_id not in self._stored_recent:
+            self._stored_recent[incident_id] = self.tx.incident_post_count_between(incident_id, self._since, self.at)
+        return self._stored_recent[incident_id] + self._linked_recent.get(incident_id, 0)
+
+    def thread(self, reply_to: str) -> Incident | None:
+        """The incident of the post at ``reply_to`` (``Tx.thread_incident``) as the group has it,
+        that post linked by this group included."""
+        linked = self._linked_by_fp.get("url:" + normalise_url(reply_to))
+        if linked is not None and self.incident(linked).merged_into is None:
+            return self.incident(linked)
+        found = self.tx.thread_incident(reply_to)
+        if found is None or found.id is None:
+            return found
+        return self.incidents.get(found.id, found)
+
+    def write(self) -> None:
+        """Write what the group did: audit entries in order, the changed incidents (in id
+        order), then the links, whose insert recounts each incident's posts."""
+        self.tx.add_audits(self.audits)
+        self.tx.update_incidents([self.changed[i] for i in sorted(self.changed)])
+        self.tx.attach_posts(self.links)
+
+
+def _open(group: _Group, config: AlertsConfig, post: RawPost, decision: Decision, model: str | None) -> None:
+    tx, at, incident = group.tx, group.at, decision.incident
+    assert incident is not None and post.id is not None
     incident_id = tx.insert_incident(incident)
-    tx.attach_post(incident_id, post_id, at, decision.role)
-    tx.add_audit(AuditEntry(incident_id, at, SYSTEM, "open", None, State.NEW.value,
-                            {"post_id": post_id, "grade": incident.grade.value,
-                             "reasons": incident.grade_reasons + decision.reasons, "model": model}))
+    group.opened(incident)
+    group.attach(incident_id, post, decision.role)
+    group.audits.append(AuditEntry(incident_id, at, SYSTEM, "open", None, State.NEW.value,
+                                   {"post_id": post.id, "grade": incident.grade.value,
+                                    "reasons": incident.grade_reasons + decision.reasons, "model": model}))
     if incident.state is State.ASSIGNED:
         tx.add_assignment(incident_id, incident.unit_code, incident.unit, incident.department, SYSTEM, at)
-        tx.add_audit(AuditEntry(incident_id, at, SYSTEM, "assign", State.NEW.value, State.ASSIGNED.value,
-                                {"unit": incident.unit, "unit_code": incident.unit_code,
-                                 "department": incident.department}))
+        group.audits.append(AuditEntry(incident_id, at, SYSTEM, "assign", State.NEW.value, State.ASSIGNED.value,
+                                       {"unit": incident.unit, "unit_code": incident.unit_code,
+                                        "department": incident.department}))
         notify(tx, config, incident, "opened", f"新事件交办{incident.unit}（{incident.department or '未定部门'}）", at)
     else:
         notify(tx, config, incident, "triage", f"新事件待分拣: {decision.reasons[0]}", at)
 
 
-def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decision: Decision, words: list[str],
-          at: dt.datetime, report: ProcessReport) -> None:
-    incident = decision.incident
-    assert incident is not None and incident.id is not None and post.id is not None
-    if not tx.attach_post(incident.id, post.id, at, decision.role):
+def _join(group: _Group, config: AlertsConfig, post: RawPost, analysis: Analysis, decision: Decision,
+          words: list[str], report: ProcessReport) -> None:
+    tx, at = group.tx, group.at
+    assert decision.incident is not None and decision.incident.id is not None and post.id is not None
+    if not group.attach(decision.incident.id, post, decision.role):
         return
-    # The whole record, with the fresh post_count: the decision's incident is only the summary
-    # the grouping rule read (Tx.grouping_candidates(summary=True)).
-    fresh = tx.get_incident(incident.id)
-    if fresh is None or fresh.id is None:
-        raise StoreError(f"incident {incident.id} vanished while post {post.id} was joining it")
-    incident = fresh
-    assert incident.id is not None  # checked on fresh above; mypy does not carry it over
+    # The whole record: the decision's incident may be only the summary the grouping rule read
+    # (Tx.candidate_pool).
+    incident = group.incident(decision.incident.id)
+    assert incident.id is not None
     if decision.action == "attach":
-        _follow_up(tx, config, incident, post, decision, at)
+        _follow_up(group, incident, post, decision)
         report.followups += 1
         return
     incident.reach = add_post(Reach.from_dict(incident.reach), post, analysis, decision.tier).to_dict()
@@ -114,58 +203,56 @@ def _join(tx: Tx, config: AlertsConfig, post: RawPost, analysis: Analysis, decis
             incident.milestones.pop(step, None)
         redone = compute_deadlines(config.jurisdiction.deadlines, incident.grade, at, incident.complex)
         incident.deadlines.update({k: v for k, v in redone.items() if k in REDO_ON_REOPEN})
-        tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "reopen", before.value, incident.state.value,
-                                {"post_id": post.id, "reason": decision.reasons[0]}))
+        group.audits.append(AuditEntry(incident.id, at, SYSTEM, "reopen", before.value, incident.state.value,
+                                       {"post_id": post.id, "reason": decision.reasons[0]}))
         if incident.unit_code:
             tx.add_assignment(incident.id, incident.unit_code, incident.unit, incident.department, SYSTEM, at)
         notify(tx, config, incident, "reopened", "已办结事件出现新帖，重新打开", at)
         report.reopened += 1
     else:
-        tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "add_post", incident.state.value, incident.state.value,
-                                {"post_id": post.id, "reason": decision.reasons[0], "role": decision.role.value,
-                                 "model": analysis.model}))
+        group.audits.append(AuditEntry(incident.id, at, SYSTEM, "add_post", incident.state.value,
+                                       incident.state.value, {"post_id": post.id, "reason": decision.reasons[0],
+                                                              "role": decision.role.value, "model": analysis.model}))
         if decision.role is PostRole.UNRESOLVED and incident.state is State.RESOLVED:
             # The unit says it is done; the public says it is not. The duty desk decides (审核退回).
             notify(tx, config, incident, "reopened", "已办结事件有群众反映仍未解决，请审核", at)
         report.merged += 1
-    # One write after regrading: regrade reads only incident_posts and the incident in memory, so
-    # writing the incident before it as well (as this did) only doubled the row update.
-    if regrade(tx, config, incident, at):
+    if regrade(tx, config, incident, at, velocity=group.velocity(incident.id), audit=group.audits.append):
         report.raised += 1
-    tx.update_incident(incident)
+        # Written now, not with the group: each raise is its own feed line (Tx.update_incident).
+        tx.update_incident(incident)
+    group.changed_incident(incident)
 
 
-def _follow_up(tx: Tx, config: AlertsConfig, incident: Incident, post: RawPost, decision: Decision,
-               at: dt.datetime) -> None:
+def _follow_up(group: _Group, incident: Incident, post: RawPost, decision: Decision) -> None:
     """A follow-up joins the incident's public-response timeline: no reach, no regrade, no new
     keywords (the centroid stays the reports'), no reopening; an official reply marks when the
     responsible side first answered in public."""
     assert incident.id is not None
     if decision.role is PostRole.OFFICIAL and incident.public_reply_at is None:
-        incident.public_reply_at = post.published_at or at
-    incident.updated_at = at
-    tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "add_followup", incident.state.value, incident.state.value,
-                            {"post_id": post.id, "role": decision.role.value, "reason": decision.reasons[0]}))
-    tx.update_incident(incident)
+        incident.public_reply_at = post.published_at or group.at
+    incident.updated_at = group.at
+    group.audits.append(AuditEntry(incident.id, group.at, SYSTEM, "add_followup", incident.state.value,
+                                   incident.state.value, {"post_id": post.id, "role": decision.role.value,
+                                                          "reason": decision.reasons[0]}))
+    group.changed_incident(incident)
 
 
-def _absorb(tx: Tx, post: RawPost, decision: Decision, at: dt.datetime) -> int:
+def _absorb(group: _Group, post: RawPost, decision: Decision) -> int:
     """Record a post with the incident dismissed as 误报 it is like (alerts.grouping.dismissed):
     attached and audited, and its last post time moved on so the non-matter stays within reach
     while it is posted about; its state, grade, deadlines and reach are untouched, and nobody is
     notified. 1 if recorded, 0 if the post was already there."""
-    incident = decision.incident
-    assert incident is not None and incident.id is not None and post.id is not None
-    if not tx.attach_post(incident.id, post.id, at, decision.role):
+    assert decision.incident is not None and decision.incident.id is not None and post.id is not None
+    if not group.attach(decision.incident.id, post, decision.role):
         return 0
-    fresh = tx.get_incident(incident.id)
-    if fresh is None:
-        raise StoreError(f"incident {incident.id} vanished while post {post.id} was joining it")
-    fresh.last_post_at = fresh.updated_at = at
-    tx.add_audit(AuditEntry(incident.id, at, SYSTEM, "add_post", fresh.state.value, fresh.state.value,
-                            {"post_id": post.id, "reason": f"与已判误报的事件相同，仅记录：{decision.reasons[0]}",
-                             "role": decision.role.value, "dismissed": True}))
-    tx.update_incident(fresh)
+    incident = group.incident(decision.incident.id)
+    incident.last_post_at = incident.updated_at = group.at
+    why = f"与已判误报的事件相同，仅记录：{decision.reasons[0]}"
+    group.audits.append(AuditEntry(decision.incident.id, group.at, SYSTEM, "add_post", incident.state.value,
+                                   incident.state.value, {"post_id": post.id, "reason": why,
+                                                          "role": decision.role.value, "dismissed": True}))
+    group.changed_incident(incident)
     return 1
 
 
@@ -182,13 +269,13 @@ def _analyse(analyzer: Analyzer, post: RawPost) -> tuple[Analysis, list[str]] | 
     return analysis, words
 
 
-def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, analysis: Analysis, words: list[str],
-           at: dt.datetime, counted: ProcessReport) -> Analysis:
+def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPost, analysis: Analysis,
+           words: list[str], role: PostRole, counted: ProcessReport) -> Analysis:
     """Turn one claimed, analysed post into incident changes, inside its group's transaction;
     the analysis to store (placed by the incident it joined)."""
     assert post.id is not None
+    at, pool = group.at, group.pool
     candidates = []
-    role = post_role(post, analysis, config.jurisdiction.followups, source_tier(post, config.jurisdiction.grading))
     if concerns_incidents(analysis):
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
         window, reopen = lookback(config.grouping, role)
@@ -199,49 +286,58 @@ def _apply(tx: Tx, config: AlertsConfig, analyzer: Analyzer, post: RawPost, anal
             # A placed post: the incidents of its unit and topic family sharing a word, a kind of
             # source or its place; when none of its unit does, every incident of its unit and
             # topic family with a post in the last unit_window_hours (alerts.grouping.pair_features:
-            # unit_only, the matter of this medium the unit has on its desk now). Read only then:
-            # reading them for every post cost a third of the detection speed (bench/alerts.py).
-            candidates = tx.grouping_candidates(unit, topic, since, closed_since, summary=True,
-                                                probes=post_probes, place=analysis.place)
+            # unit_only, the matter of this medium the unit has on its desk now). Looked at only
+            # then: comparing with them for every post cost a third of the detection speed.
+            candidates = pool.candidates(unit, topic, since, closed_since, probes=post_probes, place=analysis.place)
             if not any(c.unit_code == unit for c in candidates):
-                recent = at - min(window, dt.timedelta(hours=float(config.grouping.get("unit_window_hours", 24))))
-                candidates = [*candidates, *tx.grouping_candidates(unit, topic, recent, closed_since, summary=True)]
+                recent = at - min(window, _unit_window(config))
+                candidates = [*candidates, *pool.candidates(unit, topic, recent, closed_since)]
         else:
             # An unplaced one: those of every unit sharing one of its words; a comment naming no
             # place that tells of an accident: every incident of the topic family (accident_comment).
             accident = analysis.place is None and not ACCIDENT_SIGNALS.isdisjoint(analysis.signals)
-            candidates = tx.grouping_candidates(None, topic, since, closed_since, summary=True,
-                                                probes=() if accident else post_probes, place=analysis.place)
-    thread = tx.thread_incident(post.reply_to) if post.reply_to else None
+            candidates = pool.candidates(None, topic, since, closed_since, probes=() if accident else post_probes,
+                                     place=analysis.place)
+    thread = group.thread(post.reply_to) if post.reply_to else None
     decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                       analyzer.salience.weight, role, thread)
     analysis = placed_by_incident(analysis, decision)
     if decision.action == "open":
-        _open(tx, config, post.id, decision, at, analysis.model)
+        _open(group, config, post, decision, analysis.model)
         counted.opened += 1
     elif decision.action in ("merge", "reopen", "attach"):
-        _join(tx, config, post, analysis, decision, words, at, counted)
+        _join(group, config, post, analysis, decision, words, counted)
     elif decision.action == "absorb":
-        counted.absorbed += _absorb(tx, post, decision, at)
+        counted.absorbed += _absorb(group, post, decision)
     counted.processed += 1
     counted.relevant += int(analysis.relevant)
     return analysis
 
 
+def _unit_window(config: AlertsConfig) -> dt.timedelta:
+    return dt.timedelta(hours=float(config.grouping.get("unit_window_hours", 24)))
+
+
+def _role(config: AlertsConfig, post: RawPost, analysis: Analysis) -> PostRole:
+    return post_role(post, analysis, config.jurisdiction.followups, source_tier(post, config.jurisdiction.grading))
+
+
 def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None = None,
-                    batch: int = 500, config: AlertsConfig | None = None, per_tx: int = 50) -> ProcessReport:
+                    batch: int = 500, config: AlertsConfig | None = None, per_tx: int = 200) -> ProcessReport:
     """Analyse every stored, unprocessed post and open, feed or reopen incidents.
 
     Posts go ``per_tx`` to a transaction: each is analysed first (outside it, so no write lock is
     held while analysing), then claimed, stored and turned into incident changes in the one
-    transaction, in order, each seeing what the ones before it did. A crash or a failed commit
-    rolls the whole group back, leaving its posts pending: nothing is lost or doubled, and a post
-    another worker claimed meanwhile is left to it. One commit per group instead of per post is
-    most of what the whole way in costs beyond analysis (bench/pipeline.py). A post whose
-    analysis fails is marked with the error and skipped.
+    transaction, in order, each seeing what the ones before it did (:class:`_Group` keeps the
+    group's incidents, candidates and links in memory and writes them at the end). A crash or a
+    failed commit rolls the whole group back, leaving its posts pending: nothing is lost or
+    doubled, and a post another worker claimed meanwhile is left to it. One commit and a handful
+    of statements per group instead of per post is most of what the whole way in costs beyond
+    analysis (bench/pipeline.py). A post whose analysis fails is marked with the error and skipped.
     """
     config = config or alerts_config(analyzer.jurisdiction)
     report = ProcessReport()
+    pool = CandidatePool()  # the pass's candidates, refreshed by each transaction
     while True:
         with store.read() as tx:
             pending = tx.unprocessed_posts(limit=batch)
@@ -250,6 +346,12 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
         for start in range(0, len(pending), per_tx):
             group = pending[start:start + per_tx]
             analysed = [_analyse(analyzer, post) for post in group]
+            roles = [None if isinstance(r, Exception) else _role(config, p, r[0])
+                     for p, r in zip(group, analysed, strict=True)]
+            # The widest window any of the group's posts looks back (a follow-up's is weeks).
+            window = max((lookback(config.grouping, r)[0] for r in roles if r is not None),
+                         default=dt.timedelta(0))
+            reopen = lookback(config.grouping, PostRole.REPORT)[1]
             # The group's counts join the pass's only once its transaction has committed: a rolled
             # back post opened, fed or reopened nothing, and the report must not say it did.
             counted = ProcessReport()
@@ -260,14 +362,17 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                     # meanwhile is theirs, and nothing is written for it here.
                     claimed = tx.claim_posts([p.id for p, r in zip(group, analysed, strict=True)
                                               if p.id is not None and not isinstance(r, Exception)], at)
+                    work = _Group(tx, at, tx.candidate_pool(at - window, at - reopen, pool), sorted(claimed))
                     stored: list[tuple[int, Analysis]] = []
-                    for post, result in zip(group, analysed, strict=True):
+                    for post, result, role in zip(group, analysed, roles, strict=True):
                         assert post.id is not None
                         if isinstance(result, Exception):
                             tx.claim_post(post.id, at, error=f"{type(result).__name__}: {result}")
                             counted.failed += 1
                         elif post.id in claimed:
-                            stored.append((post.id, _apply(tx, config, analyzer, post, *result, at, counted)))
+                            assert role is not None
+                            stored.append((post.id, _apply(work, config, analyzer, post, *result, role, counted)))
+                    work.write()
                     # Nothing in the incident rules reads a stored analysis: the group's are written
                     # together, two statements instead of two per post.
                     tx.save_analyses(stored, at)

@@ -1,6 +1,7 @@
 """The whole way in against analysis alone, on the same texts, in one run.
 
     .venv/bin/python bench/pipeline.py [--posts 5000] [--incidents 2000] [--rounds 2] [--no-profile]
+                                       [--baseline DIR]
 
 Generates ``--posts`` complaint-like posts (bench/alerts.py's generator: 70 % complaints naming a
 community and a nuisance, many alike, 30 % unrelated chatter) as one JSON Lines export, and a
@@ -10,6 +11,10 @@ processes (start-up included, as a user runs them):
 
 - ``ecowatch analyze`` < the same texts;
 - ``ecowatch import FILE`` then ``ecowatch process`` into that round's fresh data folder.
+
+``--baseline DIR`` (a checkout of other code, e.g. ``git worktree add --detach /tmp/base main``)
+runs the same commands of that code in each round too, into its own fresh data folder, in turn
+with this code's (which goes first alternates by round), so both are measured under the same load.
 
 Prints posts/s of each, the ratio analyze / (import + process) per round (target >= 0.5), the
 peak RSS of any child process, and where the time of a processing pass goes: an in-process run of
@@ -56,7 +61,7 @@ ECOWATCH = [sys.executable, "-m", "ecowatch"]
 # Where a processing pass's time goes: functions whose cumulative time is one bucket.
 BUCKETS = {
     "analysis": ("analyze_with_tokens", "event_words"),
-    "grouping": ("grouping_candidates", "decide", "thread_incident"),
+    "grouping": ("candidate_pool", "candidates", "decide", "thread_incident"),
     "notifications": ("notify",),
 }
 
@@ -91,11 +96,11 @@ def seed_incidents(url: str, pack: Jurisdiction, n: int, seed: int) -> None:
     store.dispose()
 
 
-def run(args: list[str], env: dict[str, str], stdin: Path | None = None) -> float:
-    """Seconds one whole command took; raises if it failed."""
+def run(args: list[str], env: dict[str, str], stdin: Path | None = None, code: Path = ROOT) -> float:
+    """Seconds one whole command of the checkout at ``code`` took; raises if it failed."""
     t = time.perf_counter()
     with open(stdin or os.devnull, "rb") as fh:
-        done = subprocess.run(ECOWATCH + args, env=env, stdin=fh, capture_output=True)
+        done = subprocess.run(ECOWATCH + args, env=env, stdin=fh, capture_output=True, cwd=code)
     took = time.perf_counter() - t
     if done.returncode != 0:
         raise SystemExit(f"ecowatch {' '.join(args)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
@@ -146,6 +151,7 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=2000, help="open incidents already in the store")
     parser.add_argument("--rounds", type=int, default=2, help="analyze / import+process pairs, interleaved")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process cProfile pass")
+    parser.add_argument("--baseline", type=Path, default=None, help="also run this checkout's code, interleaved")
     args = parser.parse_args()
     pack = load_jurisdiction("jiangbei")
     posts = make_posts(pack, args.posts, 4)
@@ -157,22 +163,25 @@ def main() -> None:
                 out.write(json.dumps(post, ensure_ascii=False) + "\n")
                 text_out.write(json.dumps({"id": i, "text": post["text"]}, ensure_ascii=False) + "\n")
         print(f"{args.posts:,} posts, {args.incidents:,} open incidents in the store; {args.rounds} rounds")
-        ratios = []
+        codes = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+        ratios: dict[str, list[float]] = {label: [] for label, _ in codes}
         for r in range(args.rounds):
-            data = tmp / f"data{r}"
-            data.mkdir()
-            seed_incidents(f"sqlite:///{data}/ecowatch.db", pack, args.incidents, 7)
-            env = {**os.environ, "ECOWATCH_DATA_DIR": str(data)}
-            analyze = run(["analyze"], env, texts)
-            imported = run(["import", str(export)], env)
-            processed = run(["process"], env)
-            ratio = analyze / (imported + processed)
-            ratios.append(ratio)
-            print(f"round {r + 1}: analyze {analyze:.2f} s ({args.posts / analyze:,.0f} posts/s); import "
-                  f"{imported:.2f} s + process {processed:.2f} s = {imported + processed:.2f} s "
-                  f"({args.posts / (imported + processed):,.0f} posts/s); ratio {ratio:.2f}")
-        print(f"ratio analyze / (import + process): {', '.join(f'{x:.2f}' for x in ratios)} "
-              f"(best {max(ratios):.2f}; target >= 0.5)")
+            for label, code in codes if r % 2 == 0 else codes[::-1]:
+                data = tmp / f"data-{label}-{r}"
+                data.mkdir()
+                seed_incidents(f"sqlite:///{data}/ecowatch.db", pack, args.incidents, 7)
+                env = {**os.environ, "ECOWATCH_DATA_DIR": str(data)}
+                analyze = run(["analyze"], env, texts, code)
+                imported = run(["import", str(export)], env, code=code)
+                processed = run(["process"], env, code=code)
+                ratio = analyze / (imported + processed)
+                ratios[label].append(ratio)
+                print(f"round {r + 1} {label}: analyze {analyze:.2f} s ({args.posts / analyze:,.0f} posts/s); "
+                      f"import {imported:.2f} s + process {processed:.2f} s = {imported + processed:.2f} s "
+                      f"({args.posts / (imported + processed):,.0f} posts/s); ratio {ratio:.2f}", flush=True)
+        for label, found in ratios.items():
+            print(f"{label}: ratio analyze / (import + process): {', '.join(f'{x:.2f}' for x in found)} "
+                  f"(best {max(found):.2f}; target >= 0.5)")
         print(f"peak RSS of a child process: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
         if not args.no_profile:
             profile(pack, posts, args.incidents, tmp)

@@ -5,16 +5,15 @@ Opening an incident or raising its grade writes its live-feed line in the same t
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Text, and_, bindparam, case, cast, func, or_, select, type_coerce, update
+from sqlalchemy import Connection, Text, and_, bindparam, case, cast, func, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import StoreError
-from core.models import Analysis, AuditEntry, Grade, Incident, PostRole, RawPost, State, Topic, normalise_url
+from core.models import Analysis, AuditEntry, Grade, Incident, PostRole, RawPost, State, normalise_url
+from storage.candidates import CandidatePool
 from storage.events import EventsTx
 from storage.rows import inserted_id, row_to_analysis, row_to_audit, row_to_incident, row_to_post, row_to_summary
 from storage.schema import UtcDateTime, analyses, assignments, audit_log, incident_posts, incidents, raw_posts
@@ -64,31 +63,20 @@ _MATCH_COLUMNS = (incidents.c.id, incidents.c.unit_code, incidents.c.topic, inci
                               incidents.c.milestones.type).label("milestones"))
 
 
-def _candidates(*columns: Any, unit: bool, topic: bool) -> Select[Any]:
-    # "Not merged" is written so that no index serves it (ids are positive): with "merged_into IS
-    # NULL" SQLite read the window through the merged_into index, i.e. every incident not merged
-    # (2,000 rows a post in bench/alerts.py) instead of the unit's through ix_incidents_unit_topic.
-    query = select(*columns).where(
-        func.coalesce(incidents.c.merged_into, 0) == 0,
-        or_(and_(incidents.c.state != State.CLOSED.value, _last_activity >= bindparam("b_active_since")),
-            and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since"))))
-    if unit:  # a placed post may join its unit's incidents and the unplaced ones in triage
-        query = query.where(or_(incidents.c.unit_code == bindparam("b_unit"), incidents.c.unit_code.is_(None)))
-    if topic:  # the grouping rule's topic family (alerts.grouping.topics_compatible)
-        query = query.where(incidents.c.topic.in_([bindparam("b_topic"), Topic.OTHER.value]))
-    return query.order_by(incidents.c.id)
-
-
-# With probes, the window is first read for what the probes are looked for in (id, keywords as
-# stored, place: no time or JSON column decoded), then the summary of the few that hold one: with
-# a week's window a post's window holds tens of incidents and most share nothing with it.
-_PROBE_COLUMNS = (incidents.c.id, cast(incidents.c.keywords, Text).label("keywords_text"), incidents.c.place)
-_SUMMARIES = select(*_MATCH_COLUMNS).where(incidents.c.id.in_(bindparam("b_ids", expanding=True))).order_by(
-    incidents.c.id)
-# (columns: "whole" | "summary" | "probe", of a unit, of a topic family) -> statement
-_CANDIDATES = {(kind, unit, topic): _candidates(*{"whole": (incidents,), "summary": _MATCH_COLUMNS,
-                                                  "probe": _PROBE_COLUMNS}[kind], unit=unit, topic=topic)
-               for kind in ("whole", "summary", "probe") for unit in (False, True) for topic in (False, True)}
+# The window of a detection transaction's candidates (storage.candidates.CandidatePool): not merged
+# away, open with a post since b_active_since or closed since b_closed_since. "Not merged" is
+# written so that no index serves it (ids are positive): with "merged_into IS NULL" SQLite read
+# the window through the merged_into index, i.e. every incident not merged.
+_WINDOW = select(*_MATCH_COLUMNS).where(
+    func.coalesce(incidents.c.merged_into, 0) == 0,
+    or_(and_(incidents.c.state != State.CLOSED.value, _last_activity >= bindparam("b_active_since")),
+        and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since")))
+).order_by(incidents.c.id)
+_POSTS_IN_INCIDENTS = select(incident_posts.c.post_id).where(
+    incident_posts.c.post_id.in_(bindparam("b_ids", expanding=True)))
+_GRADES = select(incidents.c.id, incidents.c.grade, incidents.c.unit_code).where(
+    incidents.c.id.in_(bindparam("b_ids", expanding=True)))
+_WHOLE = select(incidents).where(incidents.c.id.in_(bindparam("b_ids", expanding=True))).order_by(incidents.c.id)
 _post_time = func.coalesce(raw_posts.c.published_at, raw_posts.c.fetched_at)
 _POSTS_BETWEEN = (select(func.count()).select_from(incident_posts.join(raw_posts,
                                                                       raw_posts.c.id == incident_posts.c.post_id))
@@ -106,15 +94,6 @@ def _event_payload(incident: Incident) -> dict[str, Any]:
 _THREAD_INCIDENT = (select(incident_posts.c.incident_id)
                     .join(raw_posts, raw_posts.c.id == incident_posts.c.post_id)
                     .where(raw_posts.c.fingerprint == bindparam("b_fp")))
-
-
-@lru_cache(maxsize=8192)
-def _keyword_grams(keywords_text: str) -> frozenset[str]:
-    """An incident's keywords (their JSON text as stored) and every character pair in them: what a
-    post's probes are looked for in. Remembered by text: it changes only when a report joins, and
-    a set lookup per probe replaced a regular expression over the text (3× faster per row)."""
-    words = [w for w in json.loads(keywords_text) if isinstance(w, str)]
-    return frozenset([*words, *(w[i:i + 2] for w in words for i in range(len(w) - 1))])
 
 
 class IncidentsTx(EventsTx):
@@ -265,27 +244,74 @@ class IncidentsTx(EventsTx):
         reach). For choosing among many: read the chosen one again with ``get_incident`` before
         using or writing it. ``probes`` (with ``summary``): only incidents whose keywords contain
         one of these strings (the post's salient character pairs, alerts.grouping.probes): one
-        sharing none of them cannot be the post's event, and not decoding it is what keeps a
-        week's window cheap. ``place`` (with ``probes``): also the incidents at that named place.
+        sharing none of them cannot be the post's event. ``place`` (with ``probes``): also the
+        incidents at that named place. The conditions are :class:`CandidatePool`'s, over the
+        window :meth:`candidate_pool` reads (the detection pass keeps one pool per transaction).
         """
-        params: dict[str, Any] = {"b_active_since": active_since, "b_closed_since": closed_since}
-        if unit_code is not None:
-            params["b_unit"] = unit_code
-        by_topic = topic != Topic.OTHER.value
-        if by_topic:
-            params["b_topic"] = topic
-        kind = ("summary" if not probes else "probe") if summary else "whole"
-        rows = self.conn.execute(_CANDIDATES[kind, unit_code is not None, by_topic], params)
-        if kind == "whole":
-            return [row_to_incident(r) for r in rows]
-        if kind == "summary":
-            return [row_to_summary(r) for r in rows]
-        # Only the incidents whose keywords hold a probe (as a word or a word's character pair:
-        # alerts.grouping.grams compares by those), or whose place is the post's (``place``).
-        wanted = frozenset(probes)
-        ids = [r.id for r in rows if (r.keywords_text and not wanted.isdisjoint(_keyword_grams(r.keywords_text)))
-               or (place and r.place and (place in r.place or r.place in place))]
-        return [row_to_summary(r) for r in self.conn.execute(_SUMMARIES, {"b_ids": ids})] if ids else []
+        pool = self.candidate_pool(active_since, closed_since)
+        chosen = pool.candidates(unit_code, topic, active_since, closed_since, probes=probes if summary else (),
+                             place=place)
+        if summary or not chosen:
+            return chosen
+        return [row_to_incident(r) for r in self.conn.execute(_WHOLE, {"b_ids": [c.id for c in chosen]})]
+
+    def candidate_pool(self, active_since: dt.datetime, closed_since: dt.datetime,
+                       pool: CandidatePool | None = None) -> CandidatePool:
+        """Every incident a post may join or follow up within the window (open with a post since
+        ``active_since``, closed since ``closed_since``, not merged away), as summaries (see
+        :meth:`grouping_candidates`), in one statement: the detection pass reads it once per
+        transaction and chooses each post's candidates from it in memory. ``pool``: the pool of an
+        earlier transaction, refreshed (only what changed is decoded again)."""
+        pool = pool if pool is not None else CandidatePool()
+        pool.refresh(self.conn.execute(_WINDOW, {"b_active_since": active_since, "b_closed_since": closed_since}),
+                     row_to_summary)
+        return pool
+
+    def posts_in_incidents(self, post_ids: Sequence[int]) -> set[int]:
+        """Which of these posts already belong to an incident (one statement)."""
+        if not post_ids:
+            return set()
+        return set(self.conn.execute(_POSTS_IN_INCIDENTS, {"b_ids": list(post_ids)}).scalars())
+
+    def attach_posts(self, links: Sequence[tuple[int, int, dt.datetime, PostRole]]) -> None:
+        """Link many posts to incidents, (incident id, post id, when, role) each, and recount the
+        incidents' posts: three statements however many. Unlike :meth:`attach_post` a post that
+        already belongs to an incident is an error (the whole transaction fails): the caller
+        leaves out what :meth:`posts_in_incidents` found."""
+        if not links:
+            return
+        self.conn.execute(_INSERT_INCIDENT_POST, [{"incident_id": i, "post_id": p, "added_at": at, "role": r.value}
+                                                  for i, p, at, r in links])
+        self.conn.execute(_RECOUNT_POSTS, [{"b_id": i} for i in sorted({i for i, _, _, _ in links})])
+
+    def update_incidents(self, changed: Sequence[Incident]) -> None:
+        """:meth:`update_incident` for many incidents: their stored grades and units read in one
+        statement, every field written back in one more (each raised grade still writes its feed
+        line). The unit is written only where it changed: setting it, even to the same value, fires
+        the search facets' trigger, which rewrites the facet row of every post of the incident (an
+        incident of 88,000 posts in bench/burst.py)."""
+        if not changed:
+            return
+        ids = [i.id for i in changed]
+        if None in ids:
+            raise StoreError("update_incidents needs incidents with ids")
+        stored = {int(r.id): r for r in self.conn.execute(_GRADES, {"b_ids": ids})}
+        same_unit, moved = [], []
+        for incident in changed:
+            assert incident.id is not None
+            old = stored.get(incident.id)
+            if old is not None and Grade(old.grade).rank < incident.grade.rank:
+                self.add_event("grade_raised", incident.id, incident.unit_code,
+                               {**_event_payload(incident), "from_grade": old.grade}, incident.updated_at)
+            values = {"b_id": incident.id, **self._incident_values(incident)}
+            if old is not None and old.unit_code == incident.unit_code:
+                del values["unit_code"]
+                same_unit.append(values)
+            else:
+                moved.append(values)
+        for rows in (same_unit, moved):
+            if rows:
+                self.conn.execute(_UPDATE_INCIDENT, rows)
 
     def incident_post_count_between(self, incident_id: int, since: dt.datetime, until: dt.datetime) -> int:
         """Posts of an incident published (or fetched, when undated) in [since, until]: velocity."""

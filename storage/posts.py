@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,17 @@ from core.models import Analysis, RawPost, content_fingerprint
 from core.timeutil import utcnow
 from storage.rows import inserted_id, row_to_analysis, row_to_post
 from storage.schema import analyses, post_replies, raw_posts
+
+
+def _keep_original(item: tuple[Path, str]) -> None:
+    """Write a post's original (its snapshot) once: at first sight, through a temporary file so a
+    crash never leaves half of one."""
+    path, content = item
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(path)
 
 
 @dataclass(slots=True)
@@ -46,6 +58,8 @@ def _content_hash(post: RawPost) -> str:
 
 
 _INSERT_POST = raw_posts.insert()
+_IDS_BY_FINGERPRINT = select(raw_posts.c.id, raw_posts.c.fingerprint).where(
+    raw_posts.c.fingerprint.in_(bindparam("b_keys", expanding=True)))
 # A batch's stored twins, looked up by its URL keys and by its content keys: two statements a batch.
 _POSTS_BY = {kind: select(raw_posts.c.id, raw_posts.c.engagement, column)
              .where(column.in_(bindparam("b_keys", expanding=True)))
@@ -70,32 +84,26 @@ class PostsTx:
     conn: Connection
     snapshot_dir: Path | None
 
-    def _snapshot(self, post: RawPost, now: dt.datetime) -> str | None:
-        """Keep the original at first sight, so a post deleted later remains evidence."""
+    def _snapshot_path(self, post: RawPost, now: dt.datetime) -> Path | None:
+        """Where a post's original is kept (None: originals are not kept)."""
         if self.snapshot_dir is None:
             return None
-        digest = hashlib.sha1(post.fingerprint.encode()).hexdigest()
-        path = self.snapshot_dir / now.strftime("%Y-%m") / f"{digest}.txt"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            body = post.raw if post.raw is not None else f"{post.title}\n\n{post.text}"
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(f"{post.url or ''}\n{now.isoformat()}\n\n{body}", encoding="utf-8")
-            tmp.replace(path)
-        return str(path)
+        return self.snapshot_dir / now.strftime("%Y-%m") / f"{hashlib.sha1(post.fingerprint.encode()).hexdigest()}.txt"
 
     def add_posts(self, posts: Iterable[RawPost], now: dt.datetime | None = None,
                   backfill: bool = False) -> AddResult:
         """Store posts; one seen before (same URL, or same author and text) is not stored again,
         but its engagement figures are refreshed. ``backfill``: the posts come from an import and
-        count in briefings when they were published (:func:`counted_at`)."""
+        count in briefings when they were published (:func:`counted_at`). The original of each new
+        post is kept on disk (its snapshot) before the transaction commits."""
         now = now or utcnow()
         new_ids: list[int] = []
         result = AddResult(new_ids=new_ids)
         batch = [(post, post.fingerprint, _content_hash(post)) for post in posts]
         # The stored posts the batch may repeat, found in two queries for the whole batch (two per
         # post cost more than the insert: bench/pipeline.py); each as [id, engagement], shared by
-        # its URL and content keys, and kept current as the batch inserts and refreshes.
+        # its URL and content keys, and kept current as the batch goes. A new post's entry holds
+        # its row to insert (id None) until the batch's rows are inserted together.
         known: dict[tuple[str, str], list[Any]] = {}
         for kind, column, values in (("fp", raw_posts.c.fingerprint, {fp for _, fp, _ in batch}),
                                      ("ch", raw_posts.c.content_hash, {ch for _, _, ch in batch})):
@@ -103,7 +111,9 @@ class PostsTx:
             for start in range(0, len(ordered), _LOOKUP_CHUNK):
                 rows = self.conn.execute(_POSTS_BY[kind], {"b_keys": ordered[start:start + _LOOKUP_CHUNK]})
                 for row in rows:
-                    known.setdefault((kind, getattr(row, column.name)), [row.id, row.engagement])
+                    known.setdefault((kind, getattr(row, column.name)), [row.id, row.engagement, None])
+        fresh: list[dict[str, Any]] = []
+        originals: list[tuple[Path, str]] = []
         for post, fp, chash in batch:
             found = known.get(("fp", fp)) or known.get(("ch", chash))
             if found is not None:
@@ -111,31 +121,68 @@ class PostsTx:
                 for key, value in post.engagement.items():
                     merged[key] = max(int(value), int(merged.get(key, 0)))
                 if merged != (found[1] or {}):
-                    self.conn.execute(update(raw_posts).where(raw_posts.c.id == found[0]).values(engagement=merged))
+                    if found[2] is None:
+                        self.conn.execute(update(raw_posts).where(raw_posts.c.id == found[0])
+                                          .values(engagement=merged))
+                    else:  # a twin earlier in this batch, not inserted yet
+                        found[2]["engagement"] = merged
                     found[1] = merged
                     result.updated += 1
                 else:
                     result.duplicate += 1
                 continue
-            try:
-                with self.conn.begin_nested():
-                    new_id = inserted_id(self.conn.execute(_INSERT_POST, {
-                        "fingerprint": fp, "content_hash": chash, "source": post.source, "url": post.url,
-                        "title": post.title or "", "text": post.text, "author": post.author,
-                        "published_at": post.published_at, "fetched_at": post.fetched_at or now,
-                        "counted_at": counted_at(post.published_at, post.fetched_at or now, backfill),
-                        "engagement": dict(post.engagement), "snapshot": self._snapshot(post, now),
-                        "processed_at": None, "process_error": None, "reply_to": post.reply_to,
-                    }))
-            except IntegrityError:
-                result.duplicate += 1  # stored meanwhile by another writer
-                continue
-            record = [new_id, dict(post.engagement)]
+            snapshot = self._snapshot_path(post, now)
+            if snapshot is not None:
+                body = post.raw if post.raw is not None else f"{post.title}\n\n{post.text}"
+                originals.append((snapshot, f"{post.url or ''}\n{now.isoformat()}\n\n{body}"))
+            new_row: dict[str, Any] = {
+                "fingerprint": fp, "content_hash": chash, "source": post.source, "url": post.url,
+                "title": post.title or "", "text": post.text, "author": post.author,
+                "published_at": post.published_at, "fetched_at": post.fetched_at or now,
+                "counted_at": counted_at(post.published_at, post.fetched_at or now, backfill),
+                "engagement": dict(post.engagement), "snapshot": str(snapshot) if snapshot else None,
+                "processed_at": None, "process_error": None, "reply_to": post.reply_to}
+            fresh.append(new_row)
+            record = [None, new_row["engagement"], new_row]
             known.setdefault(("fp", fp), record)
             known.setdefault(("ch", chash), record)
-            result.new += 1
-            new_ids.append(new_id)
+        # The originals are written by a few threads while the rows are inserted (creating
+        # thousands of small files was half an import: bench/pipeline.py), all before the commit.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            written = pool.map(_keep_original, originals)
+            ids = self._insert_posts(fresh)
+            list(written)  # raises what a write raised
+        stored = [i for i in ids if i is not None]
+        result.new += len(stored)
+        result.duplicate += len(ids) - len(stored)
+        new_ids.extend(stored)
         return result
+
+    def _insert_posts(self, rows: list[dict[str, Any]]) -> list[int | None]:
+        """Insert new posts' rows; each one's id, or None for one another writer stored meanwhile
+        (PostgreSQL: the batch is then inserted one row at a time, each under a savepoint). The
+        rows go in one executemany and their ids are read back by fingerprint (unique): SQLite's
+        RETURNING gives no order, so SQLAlchemy sent an ordered RETURNING insert row by row."""
+        if not rows:
+            return []
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(_INSERT_POST, rows)
+        except IntegrityError:
+            ids: list[int | None] = []
+            for row in rows:
+                try:
+                    with self.conn.begin_nested():
+                        ids.append(inserted_id(self.conn.execute(_INSERT_POST, row)))
+                except IntegrityError:
+                    ids.append(None)
+            return ids
+        keys = [row["fingerprint"] for row in rows]
+        by_key: dict[str, int] = {}
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            found = self.conn.execute(_IDS_BY_FINGERPRINT, {"b_keys": keys[start:start + _LOOKUP_CHUNK]})
+            by_key.update((r.fingerprint, int(r.id)) for r in found)
+        return [by_key[key] for key in keys]
 
     def sweep_snapshots(self, now: dt.datetime, min_age: dt.timedelta = dt.timedelta(hours=1)) -> int:
         """Delete snapshot files no stored post refers to, older than ``min_age``; how many.
