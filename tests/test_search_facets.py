@@ -129,3 +129,21 @@ def test_the_tallies_are_what_an_all_matching_search_counts(filled):
         water = tx.conn.execute(text("SELECT count(*) FROM analyses WHERE topic = 'water'")).scalar_one()
     assert everything.total == 400 and everything.facets["topic"]["water"] == water + 1000
     assert some.facets["topic"]["water"] < water
+
+
+def test_newest_first_when_the_newest_posts_do_not_match(store):
+    """Most posts match, but none of the newest: the walk by time gives up and the matches are
+    sorted, with the reference's answer (and the walk's, where the newest do match)."""
+    with store.begin() as tx:
+        tx.add_posts([RawPost(source="weibo", text=f"江北区{'污水' if i < 300 else '油烟'}问题（{i}）", url=f"http://w/{i}",
+                              published_at=T0 + dt.timedelta(minutes=i)) for i in range(400)], T0)
+    indexer = SearchIndexer(load_jurisdiction("jiangbei"))
+    assert indexer.catch_up(store) == 400
+    for word in ("污水", "江北"):
+        terms = indexer.query_terms([word])
+        for limit, offset in ((1, 0), (5, 0), (5, 3)):
+            with store.read() as tx:
+                total, order, _facets = reference(tx, terms, SearchFilters(), "newest")
+                found = tx.search_posts(terms, SearchFilters(), limit=limit, offset=offset, sort="newest")
+            assert found.total == total and [h.post_id for h in found.hits] == order[offset:offset + limit]
+    assert total == 400 and order[0] == 400
