@@ -213,7 +213,7 @@ facet_tallies = Table(
     Column("value", Text, primary_key=True),
     Column("n", Integer, nullable=False),
 )
-_FACET_NAMES = " UNION ALL ".join(f"SELECT '{name}' AS facet" for name in FACETS)
+_FACET_NAMES = " UNION ALL ".join(f"SELECT {i} AS i, '{name}' AS facet" for i, name in enumerate(FACETS))
 _FACET_VALUE = "CASE f.facet " + " ".join(f"WHEN '{name}' THEN k.{name}" for name in FACETS) + " END"
 
 
@@ -349,8 +349,7 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
         if total == 0:
             return 0, {f: {} for f in FACETS}, []
         if total == scope:
-            numbered = " UNION ALL ".join(f"SELECT {i} AS i, '{name}' AS facet" for i, name in enumerate(FACETS))
-            counts = run(f"SELECT f.i, t.value, sum(t.n) FROM facet_tallies t JOIN ({numbered})"
+            counts = run(f"SELECT f.i, t.value, sum(t.n) FROM facet_tallies t JOIN ({_FACET_NAMES})"
                          f" f ON f.facet = t.facet WHERE t.n != 0{in_unit.replace(' unit_code', ' t.unit_code')} "
                          f"GROUP BY f.i, t.value")
     if not counts:
