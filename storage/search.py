@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, Table, Text, UniqueConstraint, event, text
+from sqlalchemy import Column, Connection, Index, Integer, Table, Text, UniqueConstraint, event, text
 
 from storage.schema import metadata
 
@@ -84,6 +84,17 @@ def match_expression(terms: Iterable[tuple[str, Sequence[str]]]) -> str:
             alternatives.append(f"grams : {_quote(' '.join(grams))}")
         parts.append("(" + " OR ".join(alternatives) + ")")
     return " AND ".join(parts)
+
+
+def find_expression(terms: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """The FTS5 query finding the same posts as :func:`match_expression`, cheaper to run: a word
+    that is one run of Chinese (its bigrams spell it) is looked up as its bigram phrase only,
+    since a post holding it as a jieba word holds it literally too. Ranking still uses both."""
+    parts = []
+    for word, grams in terms:
+        one_run = len(grams) == len(word) - 1 > 0 and all(g == word[i:i + 2] for i, g in enumerate(grams))
+        parts.append(f"(grams : {_quote(' '.join(grams))})" if one_run else match_expression([(word, grams)]))
+    return " AND ".join(part for part in parts if part)
 
 
 # The unit a post belongs to for unit-scoped search and its facet: once the post is in an incident,
@@ -151,6 +162,10 @@ post_facets = Table(  # filled and used on SQLite only (PostgreSQL searches the 
     Column("at", Text),  # publish, else fetch time, as stored (naive UTC text)
     Column("day", Text),  # that time's Asia/Shanghai date
     Column("fkey", Integer),  # facet_keys.id of (unit_code, topic, polarity, source, day)
+    # Newest first without sorting the matches: when most posts of the scope match, walking the
+    # posts by time (and the index's rowid) and asking FTS5 about each stops after about a page.
+    Index("ix_post_facets_at", "at"),
+    Index("ix_post_facets_unit_at", "unit_code", "at"),
 )
 facet_keys = Table(  # each combination of facet values some post has had ("" for none)
     "facet_keys",
@@ -185,6 +200,38 @@ FACET_TRIGGERS = {
                                  f"new.unit_code WHERE post_id IN ({_MEMBERS}); "
                                  f"{_rekey(f'post_id IN ({_MEMBERS})')} END",
 }
+# How many posts have each facet value, per current unit ("" for none), kept from ``fkey`` by the
+# triggers below in the same transaction: a query every post in its scope matches (江北 in a
+# district's posts; a unit user's broad word) is counted from these few thousand rows instead of
+# grouping a million matches, and the total in a scope is one sum. Exact by construction: a
+# post's row changes its key, so one tally goes down and another up, whoever wrote the post.
+facet_tallies = Table(
+    "facet_tallies",
+    metadata,
+    Column("unit_code", Text, primary_key=True),
+    Column("facet", Text, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+_FACET_NAMES = " UNION ALL ".join(f"SELECT {i} AS i, '{name}' AS facet" for i, name in enumerate(FACETS))
+_FACET_VALUE = "CASE f.facet " + " ".join(f"WHEN '{name}' THEN k.{name}" for name in FACETS) + " END"
+
+
+def _tally(key: str, delta: int) -> str:
+    """SQL adding ``delta`` to the tallies of the facet values of ``key`` (a facet_keys id; none for NULL)."""
+    return (f"INSERT INTO facet_tallies (unit_code, facet, value, n) SELECT k.unit_code, f.facet, {_FACET_VALUE}, "
+            f"{delta} FROM facet_keys k JOIN ({_FACET_NAMES}) f WHERE k.id = {key} "
+            f"ON CONFLICT (unit_code, facet, value) DO UPDATE SET n = n + excluded.n;")
+
+
+TALLY_TRIGGERS = {
+    "facet_tallies_insert": f"AFTER INSERT ON post_facets WHEN new.fkey IS NOT NULL BEGIN {_tally('new.fkey', 1)} END",
+    "facet_tallies_update": f"AFTER UPDATE OF fkey ON post_facets WHEN old.fkey IS NOT new.fkey BEGIN "
+                            f"{_tally('old.fkey', -1)} {_tally('new.fkey', 1)} END",
+    "facet_tallies_delete": f"AFTER DELETE ON post_facets WHEN old.fkey IS NOT NULL BEGIN {_tally('old.fkey', -1)} END",
+}
+_TALLIES = (f"SELECT k.unit_code, f.facet, {_FACET_VALUE} AS value, count(*) AS n FROM post_facets s "
+            f"JOIN facet_keys k ON k.id = s.fkey JOIN ({_FACET_NAMES}) f GROUP BY 1, 2, 3")
 _FACET_ROWS = (f"SELECT r.id AS post_id, {_UNIT} AS unit_code, a.topic AS topic, a.polarity AS polarity, "
                f"r.source AS source, {_time('r')} AS at, date({_time('r')}, '+8 hours') "
                f"AS day FROM raw_posts r {JOINS}")
@@ -198,11 +245,15 @@ def install_search_tables(conn: Connection) -> None:
         return
     post_facets.create(conn, checkfirst=True)
     facet_keys.create(conn, checkfirst=True)
-    for name, body in FACET_TRIGGERS.items():
+    facet_tallies.create(conn, checkfirst=True)
+    for name, body in (FACET_TRIGGERS | TALLY_TRIGGERS).items():
         conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
     if conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM raw_posts) AND NOT EXISTS (SELECT 1 FROM post_facets)"
                             ).scalar_one():
         rebuild_post_facets(conn)
+    elif conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM post_facets WHERE fkey IS NOT NULL) "
+                              "AND NOT EXISTS (SELECT 1 FROM facet_tallies)").scalar_one():
+        _rebuild_tallies(conn)
 
 
 @event.listens_for(metadata, "after_create")
@@ -212,6 +263,15 @@ def _install_on_create(_target: object, connection: Connection, **_kw: Any) -> N
     install_search_tables(connection)
 
 
+def ensure_fts(conn: Connection) -> None:
+    """Create the full-text index where missing, with the trigger that removes a deleted post's
+    row from it, so every indexed row is a stored post's and a count over the index alone is a
+    count of posts (SQLite only; idempotent)."""
+    conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(tokens, grams)")
+    conn.exec_driver_sql("CREATE TRIGGER IF NOT EXISTS post_fts_post_delete AFTER DELETE ON raw_posts BEGIN "
+                         "DELETE FROM post_fts WHERE rowid = old.id; END")
+
+
 def rebuild_post_facets(conn: Connection) -> int:
     """Recompute every ``post_facets`` row from the record; how many rows it now holds."""
     conn.exec_driver_sql("DELETE FROM post_facets")
@@ -219,28 +279,50 @@ def rebuild_post_facets(conn: Connection) -> int:
                          f"{_FACET_ROWS}")
     for statement in _rekey("1=1").split("; "):
         conn.exec_driver_sql(statement.rstrip(";"))
+    _rebuild_tallies(conn)
     return int(conn.exec_driver_sql("SELECT count(*) FROM post_facets").scalar_one())
+
+
+def _rebuild_tallies(conn: Connection) -> None:
+    conn.exec_driver_sql("DELETE FROM facet_tallies")
+    conn.exec_driver_sql(f"INSERT INTO facet_tallies (unit_code, facet, value, n) {_TALLIES}")
 
 
 def facet_drift(conn: Connection) -> int:
     """How many posts' ``post_facets`` rows differ from what the record says (missing, extra or
-    changed, or keyed to other facet values): 0 when the triggers kept it exact."""
+    changed, or keyed to other facet values), plus how many ``facet_tallies`` differ from those
+    rows: 0 when the triggers kept both exact."""
     cols = "post_id, unit_code, topic, polarity, source, at, day"
     keyed = (f"SELECT s.post_id, s.unit_code, s.topic, s.polarity, s.source, s.at, s.day FROM post_facets s "
              f"JOIN facet_keys k ON k.id = s.fkey AND ({', '.join(_combo('k.'))}) = ({', '.join(_combo('s.'))})")
     return int(conn.exec_driver_sql(
         f"SELECT count(DISTINCT post_id) FROM (SELECT * FROM ({_FACET_ROWS} EXCEPT {keyed}) "
-        f"UNION ALL SELECT * FROM (SELECT {cols} FROM post_facets EXCEPT {_FACET_ROWS}))").scalar_one())
+        f"UNION ALL SELECT * FROM (SELECT {cols} FROM post_facets EXCEPT {_FACET_ROWS}))").scalar_one()) + int(
+        conn.exec_driver_sql(f"SELECT count(*) FROM (SELECT unit_code, facet, value FROM (SELECT * FROM ({_TALLIES}) "
+                             f"EXCEPT SELECT * FROM facet_tallies WHERE n != 0) UNION SELECT unit_code, facet, value "
+                             f"FROM (SELECT * FROM facet_tallies WHERE n != 0 EXCEPT {_TALLIES}))").scalar_one())
 
 
-def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limit: int, offset: int,
-                    sort: str) -> tuple[int, dict[str, dict[str, int]], list[int]]:
-    """Total, facet counts and the page's post ids (SQLite), in two statements over the matches
-    joined to their ``post_facets`` rows.
+# Newest first by walking the scope's posts by time and asking FTS5 about each costs about as much
+# per post walked as sorting this many matches (measured at 1,000,000 posts: ~75 µs against
+# ~1 µs, the EXISTS parsing the query and seeking each term): the walk is taken when a page is
+# expected within the first 1/_WALK_COST as many posts as there are matches, and given up (the
+# matches sorted instead) after four times that many, so a skewed walk costs at most ~4 sorts.
+_WALK_COST = 75
+
+
+def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], filters: SearchFilters,
+                    *, limit: int, offset: int, sort: str) -> tuple[int, dict[str, dict[str, int]], list[int]]:
+    """Total, facet counts and the page's post ids (SQLite) of the posts the FTS5 queries in
+    ``params`` match (``q`` to rank, ``find`` the same posts cheaper: :func:`find_expression`)
+    that pass ``where`` (over ``post_facets s``, whose values ``params`` binds too).
 
     Counting is SQLite's GROUP BY over each match's facet key, then per facet over those groups:
-    no per-match (nor per-group) Python. The page is SQLite's top-k sort; only it asks
-    FTS5 for bm25 (``rank``), which costs more per match than everything else together."""
+    no per-match (nor per-group) Python. When the search is scoped by nothing but a unit and
+    every post of that scope matches, the maintained ``facet_tallies`` are the counts (same
+    numbers, no pass over the matches). The page is SQLite's top-k sort; only it asks FTS5 for
+    bm25 (``rank``), which costs more per match than everything else together. Newest first over
+    dense matches walks the posts by time instead (:data:`_WALK_COST`)."""
     raw = conn.connection.driver_connection
     assert raw is not None
 
@@ -250,13 +332,34 @@ def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limi
                                       [_driver_value(params[n]) for n in compiled.positiontup or []]).fetchall()
         return rows
 
-    # Matches grouped by key once, then each facet summed over those groups, all in SQLite: a
-    # broad query has tens of thousands of key groups (the day is in the key), too many for Python.
-    counts = run(f"WITH g AS MATERIALIZED (SELECT s.fkey AS f, count(*) AS n {base} GROUP BY s.fkey), "
-                 "c AS MATERIALIZED (SELECT k.unit_code, k.topic, k.source, k.polarity, k.day, g.n "
-                 "FROM g LEFT JOIN facet_keys k ON k.id = g.f) "
-                 + " UNION ALL ".join(f"SELECT {i}, {name}, sum(n) FROM c GROUP BY {name}"
-                                      for i, name in enumerate(FACETS)))
+    base = (f"FROM post_fts m JOIN post_facets s ON s.post_id = m.rowid WHERE m.post_fts MATCH :find "
+            f"AND {' AND '.join(where)}")
+    unit = filters.unit_code
+    tallied = (filters.topic is None and filters.source is None and filters.polarity is None and filters.since is None
+               and filters.until is None and unit != "")
+    scope = 0
+    counts: list[Any] = []
+    if tallied:  # the scope's size is a sum of tallies; all of it matching, its tallies are the facets
+        in_unit = "" if unit is None else " AND unit_code = :unit_code"
+        scope = int(run(f"SELECT coalesce(sum(n), 0) FROM facet_tallies WHERE facet = 'source'{in_unit}")[0][0])
+        # Every indexed row is a stored post's (a deleted post's row goes with it): unscoped, the
+        # index alone counts.
+        total = int(run("SELECT count(*) FROM post_fts WHERE post_fts MATCH :find" if unit is None
+                        else f"SELECT count(*) {base}")[0][0])
+        if total == 0:
+            return 0, {f: {} for f in FACETS}, []
+        if total == scope:
+            counts = run(f"SELECT f.i, t.value, sum(t.n) FROM facet_tallies t JOIN ({_FACET_NAMES})"
+                         f" f ON f.facet = t.facet WHERE t.n != 0{in_unit.replace(' unit_code', ' t.unit_code')} "
+                         f"GROUP BY f.i, t.value")
+    if not counts:
+        # Matches grouped by key once, then each facet summed over those groups, all in SQLite: a
+        # broad query has tens of thousands of key groups (the day is in the key), too many for Python.
+        counts = run(f"WITH g AS MATERIALIZED (SELECT s.fkey AS f, count(*) AS n {base} GROUP BY s.fkey), "
+                     "c AS MATERIALIZED (SELECT k.unit_code, k.topic, k.source, k.polarity, k.day, g.n "
+                     "FROM g LEFT JOIN facet_keys k ON k.id = g.f) "
+                     + " UNION ALL ".join(f"SELECT {i}, {name}, sum(n) FROM c GROUP BY {name}"
+                                          for i, name in enumerate(FACETS)))
     if not counts:
         return 0, {f: {} for f in FACETS}, []
     by_facet: list[list[tuple[str, int]]] = [[] for _ in FACETS]
@@ -266,8 +369,26 @@ def _sqlite_matches(conn: Connection, base: str, params: dict[str, Any], *, limi
     facets = {name: dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0]))[:50])
               for name, pairs in zip(FACETS, by_facet, strict=True)}
     total = sum(n for _v, n in by_facet[0])
-    order = "m.rank, m.rowid DESC" if sort == "relevance" else "s.at DESC, s.post_id DESC"
-    page = run(f"SELECT s.post_id {base} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}")
+    window = f"LIMIT {int(limit)} OFFSET {int(offset)}"
+    if sort == "relevance":
+        if tallied and unit is None:  # no filter: the index alone (its rows are stored posts')
+            page = run(f"SELECT m.rowid FROM post_fts m WHERE m.post_fts MATCH :q "
+                       f"ORDER BY m.rank, m.rowid DESC {window}")
+        else:
+            page = run(f"SELECT s.post_id {base.replace(':find', ':q')} ORDER BY m.rank, m.rowid DESC {window}")
+        return total, facets, [row[0] for row in page]
+    wanted = min(limit, max(total - offset, 0))
+    if tallied and (limit + offset) * scope * _WALK_COST <= total * total:
+        index = "ix_post_facets_at" if unit is None else "ix_post_facets_unit_at"
+        of_unit = "" if unit is None else "WHERE s.unit_code = :unit_code "
+        give_up = 4 * ((limit + offset) * scope // total + 1)
+        walked = run(f"SELECT w.post_id FROM (SELECT s.post_id FROM post_facets s INDEXED BY {index} "
+                     f"{of_unit}ORDER BY s.at DESC, s.post_id DESC LIMIT {give_up}) w "
+                     f"WHERE EXISTS (SELECT 1 FROM post_fts m WHERE m.post_fts MATCH :find AND m.rowid = w.post_id) "
+                     f"{window}")
+        if len(walked) == wanted:
+            return total, facets, [row[0] for row in walked]
+    page = run(f"SELECT s.post_id {base} ORDER BY s.at DESC, s.post_id DESC {window}")
     return total, facets, [row[0] for row in page]
 
 
@@ -312,7 +433,7 @@ class SearchTx:
 
     def _ensure_fts(self) -> None:
         if _sqlite(self.conn):
-            self.conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(tokens, grams)")
+            ensure_fts(self.conn)
 
     def indexed_up_to(self) -> int:
         """The highest post id in the index (posts are indexed in id order)."""
@@ -358,9 +479,11 @@ class SearchTx:
                      offset: int = 0, sort: str = "relevance") -> SearchResult:
         """Posts matching every term (word, bigrams), filtered, with facet counts over all matches."""
         sqlite = _sqlite(self.conn)
-        # On SQLite the filtered values are post_facets columns (s), elsewhere the joined record's.
-        column = ({"unit_code": "s.unit_code", "topic": "s.topic", "polarity": "s.polarity", "source": "s.source",
-                   "at": "s.at"} if sqlite else
+        # On SQLite the filtered values are post_facets columns (s), elsewhere the joined record's;
+        # unary + keeps SQLite from walking post_facets' time indexes and asking FTS5 per post
+        # (slower than going through the matches, except for the newest-first walk, which says so).
+        column = ({"unit_code": "+s.unit_code", "topic": "s.topic", "polarity": "s.polarity", "source": "s.source",
+                   "at": "+s.at"} if sqlite else
                   {"unit_code": _UNIT, "topic": "a.topic", "polarity": "a.polarity", "source": "r.source",
                    "at": "coalesce(r.published_at, r.fetched_at)"})
         where: list[str] = ["1=1"]
@@ -381,10 +504,9 @@ class SearchTx:
             if not expr:
                 return SearchResult(0, [], {f: {} for f in FACETS})
             self._ensure_fts()
-            params["q"] = expr
-            base = (f"FROM post_fts m JOIN post_facets s ON s.post_id = m.rowid "
-                    f"WHERE m.post_fts MATCH :q AND {' AND '.join(where)}")
-            total, facets, page = _sqlite_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
+            params["q"], params["find"] = expr, find_expression(terms)
+            total, facets, page = _sqlite_matches(self.conn, where, params, filters, limit=limit, offset=offset,
+                                                  sort=sort)
         else:
             words = [w for w, _grams in terms if w.strip()]
             if not words:

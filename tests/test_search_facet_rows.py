@@ -153,3 +153,45 @@ def test_migration_0012_fills_the_rows_of_an_older_database(tmp_path):
         tx.save_analysis(ids[1], Analysis(True, None, UNIT_B, 1.0, ["air"], Polarity.NEG, 0.2), T0)
         assert facet_drift(tx.conn) == 0
     again.dispose()
+
+
+def test_a_wrong_tally_is_found_and_rebuilt(store):
+    with store.begin() as tx:
+        pid = tx.add_posts([RawPost(source="news", text="石马河污水", url="http://t/1")], T0).new_ids[0]
+        tx.save_analysis(pid, Analysis(True, None, UNIT_A, 1.0, ["water"], Polarity.NEG, 0.2), T0)
+        assert facet_drift(tx.conn) == 0
+        tx.conn.execute(text("UPDATE facet_tallies SET n = 2 WHERE unit_code = :u AND facet = 'topic'"), {"u": UNIT_A})
+        assert facet_drift(tx.conn) == 1
+        rebuild_post_facets(tx.conn)
+        assert facet_drift(tx.conn) == 0
+        assert tx.conn.execute(text("SELECT n FROM facet_tallies WHERE unit_code = :u AND facet = 'topic'"),
+                               {"u": UNIT_A}).scalar_one() == 1
+
+
+def test_migration_0016_fills_the_tallies_and_drops_deleted_posts_from_the_index(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    store = open_store(url)
+    indexer = SearchIndexer(load_jurisdiction("jiangbei"))
+    with store.begin() as tx:
+        ids = tx.add_posts([RawPost(source="weibo", text=f"石马河（{i}）", url=f"http://m/{i}") for i in range(5)],
+                           T0).new_ids
+        tx.save_analysis(ids[0], Analysis(True, None, UNIT_A, 1.0, ["water"], Polarity.NEG, 0.2), T0)
+    assert indexer.catch_up(store) == 5
+    store.dispose()
+    engine = sa.create_engine(url)
+    command.downgrade(alembic_config(engine), "0015")  # as the database was before this revision
+    with engine.begin() as conn:  # a post deleted then: its index row stayed
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'facet_tallies'").scalar() == 0
+        conn.exec_driver_sql(f"DELETE FROM raw_posts WHERE id = {ids[4]}")
+        assert conn.exec_driver_sql("SELECT count(*) FROM post_fts").scalar() == 5
+    engine.dispose()
+    again = open_store(url)
+    with again.read() as tx:
+        assert facet_drift(tx.conn) == 0
+        assert tx.conn.execute(text("SELECT count(*) FROM post_fts")).scalar_one() == 4
+        assert tx.conn.execute(text("SELECT value, n FROM facet_tallies WHERE facet = 'unit_code'")).all() == [
+            ("", 3), (UNIT_A, 1)]
+    assert unit_search(again, indexer, None) == (4, {"unit_code": {"": 3, UNIT_A: 1}, "topic": {"": 3, "water": 1},
+                                                     "source": {"weibo": 4}, "polarity": {"": 3, "neg": 1},
+                                                     "day": {"2026-11-20": 4}})
+    again.dispose()

@@ -95,3 +95,55 @@ def test_the_reference_is_not_vacuous(filled):
     assert total == 400 and facets["unit_code"].get("", 0) > 36
     assert set(facets["day"]) == {"2026-03-01", "2026-03-02", "2026-03-03"}  # 23:30 Shanghai onwards
     assert len(set(facets["source"])) == 3
+
+
+def test_counts_over_the_index_and_tallies_after_deletes_and_moves(filled):
+    """Every post matching (江北) is counted from the maintained tallies and the index alone, and
+    newest first walks the posts by time: still the reference's answer after posts are deleted
+    (their index rows go with them) and moved to another unit, scoped or not."""
+    store, indexer = filled
+    with store.begin() as tx:
+        tx.conn.execute(text("DELETE FROM raw_posts WHERE id IN (3, 50, 400)"))
+        tx.conn.execute(text("UPDATE analyses SET unit_code = '500105003000' WHERE post_id IN (4, 5, 6)"))
+        assert tx.conn.execute(text("SELECT count(*) FROM post_fts")).scalar_one() == 397
+    terms = indexer.query_terms(["江北"])
+    for filters in FILTERS[:2]:
+        for sort in ("relevance", "newest"):
+            with store.read() as tx:
+                total, order, facets = reference(tx, terms, filters, sort)
+                found = tx.search_posts(terms, filters, limit=25, offset=0, sort=sort)
+            assert (found.total, found.facets) == (total, facets) and [h.post_id for h in found.hits] == order[:25]
+    assert total > 100  # the unit's posts: all of them match
+
+
+def test_the_tallies_are_what_an_all_matching_search_counts(filled):
+    """The all-matching search reads ``facet_tallies`` (a hand-edited tally shows in its answer),
+    and a search not every post matches does not."""
+    store, indexer = filled
+    with store.begin() as tx:
+        tx.conn.execute(text("UPDATE facet_tallies SET n = n + 1000 "
+                             "WHERE facet = 'topic' AND value = 'water' AND unit_code = ''"))
+    with store.read() as tx:
+        everything = tx.search_posts(indexer.query_terms(["江北"]), SearchFilters())
+        some = tx.search_posts(indexer.query_terms(["污水"]), SearchFilters())
+        water = tx.conn.execute(text("SELECT count(*) FROM analyses WHERE topic = 'water'")).scalar_one()
+    assert everything.total == 400 and everything.facets["topic"]["water"] == water + 1000
+    assert some.facets["topic"]["water"] < water
+
+
+def test_newest_first_when_the_newest_posts_do_not_match(store):
+    """Most posts match, but none of the newest: the walk by time gives up and the matches are
+    sorted, with the reference's answer (and the walk's, where the newest do match)."""
+    with store.begin() as tx:
+        tx.add_posts([RawPost(source="weibo", text=f"江北区{'污水' if i < 300 else '油烟'}问题（{i}）", url=f"http://w/{i}",
+                              published_at=T0 + dt.timedelta(minutes=i)) for i in range(400)], T0)
+    indexer = SearchIndexer(load_jurisdiction("jiangbei"))
+    assert indexer.catch_up(store) == 400
+    for word in ("污水", "江北"):
+        terms = indexer.query_terms([word])
+        for limit, offset in ((1, 0), (5, 0), (5, 3)):
+            with store.read() as tx:
+                total, order, _facets = reference(tx, terms, SearchFilters(), "newest")
+                found = tx.search_posts(terms, SearchFilters(), limit=limit, offset=offset, sort="newest")
+            assert found.total == total and [h.post_id for h in found.hits] == order[offset:offset + limit]
+    assert total == 400 and order[0] == 400
