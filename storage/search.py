@@ -196,7 +196,8 @@ FACET_TRIGGERS = {
     "post_facets_member_update": f"AFTER UPDATE ON incident_posts BEGIN {_refresh('old.post_id')} "
                                  f"{_refresh('new.post_id')} END",
     "post_facets_member_delete": f"AFTER DELETE ON incident_posts BEGIN {_refresh('old.post_id')} END",
-    "post_facets_incident_unit": f"AFTER UPDATE OF unit_code ON incidents BEGIN UPDATE post_facets SET unit_code = "
+    "post_facets_incident_unit": f"AFTER UPDATE OF unit_code ON incidents WHEN old.unit_code IS NOT new.unit_code "
+                                 f"BEGIN UPDATE post_facets SET unit_code = "
                                  f"new.unit_code WHERE post_id IN ({_MEMBERS}); "
                                  f"{_rekey(f'post_id IN ({_MEMBERS})')} END",
 }

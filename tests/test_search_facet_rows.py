@@ -195,3 +195,20 @@ def test_migration_0016_fills_the_tallies_and_drops_deleted_posts_from_the_index
                                                      "source": {"weibo": 4}, "polarity": {"": 3, "neg": 1},
                                                      "day": {"2026-11-20": 4}})
     again.dispose()
+
+
+def test_an_incident_written_with_its_unit_unchanged_leaves_its_posts_rows_alone(store):
+    """The unit trigger fires only when the unit changes: each action or grade raise writes the
+    incident row, and rewriting every member post's facet row (and re-keying its tallies) each
+    time cost a large incident's writers for nothing. A hand-edited row shows whether it ran."""
+    seed_users(store)
+    iid = add_incident(store, title="石马河", text="石马河又黑又臭", unit_code=UNIT_A, unit="A")
+    with store.begin() as tx:
+        tx.conn.execute(text("UPDATE post_facets SET unit_code = :b WHERE post_id IN "
+                             "(SELECT post_id FROM incident_posts WHERE incident_id = :i)"), {"b": UNIT_B, "i": iid})
+        tx.conn.execute(text("UPDATE incidents SET unit_code = unit_code WHERE id = :i"), {"i": iid})
+    assert set(facet_units(store).values()) == {UNIT_B}  # untouched: the trigger did not run
+    with store.begin() as tx:
+        tx.conn.execute(text("UPDATE incidents SET unit_code = :b WHERE id = :i"), {"b": UNIT_B, "i": iid})
+        tx.conn.execute(text("UPDATE incidents SET unit_code = :a WHERE id = :i"), {"a": UNIT_A, "i": iid})
+    assert set(facet_units(store).values()) == {UNIT_A}

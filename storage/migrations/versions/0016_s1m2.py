@@ -37,6 +37,9 @@ def upgrade() -> None:
     op.create_index("ix_post_facets_at", "post_facets", ["at"], if_not_exists=True)
     op.create_index("ix_post_facets_unit_at", "post_facets", ["unit_code", "at"], if_not_exists=True)
     if bind.dialect.name == "sqlite":
+        # Re-made with a WHEN: an update that writes an incident's unit unchanged rewrote every
+        # member post's facet row before (each action and grade raise paid it).
+        bind.exec_driver_sql("DROP TRIGGER IF EXISTS post_facets_incident_unit")
         install_search_tables(bind)
         if "post_fts" in existing:  # made at start-up, not by migrations
             ensure_fts(bind)
