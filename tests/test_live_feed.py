@@ -86,6 +86,7 @@ def _counts(store, incident_id):
 
 def test_action_and_its_feed_line_commit_or_roll_back_together(sql_store, config):
     store = sql_store
+    seed_users(store)  # the API's adapter acts for a console user, under the token version it was checked with
     iid = add_incident(store, title="来历不明的污水", text="江北区某处污水", unit_code=None, unit=None, state=State.NEW)
     before = _counts(store, iid)
     assert before == (State.NEW, ["incident_new"], 1, 0)
@@ -96,11 +97,11 @@ def test_action_and_its_feed_line_commit_or_roll_back_together(sql_store, config
     # Through the API's adapter: the crash comes when the feed line's transaction commits, and
     # that is the action's own transaction (there is no second one that could fail alone).
     with crash_at_commit(store, writes_events) as crashed, pytest.raises(CrashAtCommit):
-        apply_action(store, config, iid, "assign", actor="duty1", role="duty",
+        apply_action(store, config, iid, "assign", actor="duty1", role="duty", version=0,
                      params={"unit_code": UNIT_A}, now=utcnow())
     assert crashed and _counts(store, iid) == before
 
-    done = apply_action(store, config, iid, "assign", actor="duty1", role="duty",
+    done = apply_action(store, config, iid, "assign", actor="duty1", role="duty", version=0,
                         params={"unit_code": UNIT_A}, now=utcnow())
     assert done.state is State.ASSIGNED
     state, kinds, audits, queued = _counts(store, iid)
