@@ -139,18 +139,25 @@ class EventsTx:
         return out
 
     def events_after(self, after_id: int, *, unit_code: str | None = None, limit: int = 200,
-                     recipient: str | None = None, since: dt.datetime | None = None) -> list[Event]:
+                     recipient: str | None = None, since: dt.datetime | None = None,
+                     upto: int | None = None) -> list[Event]:
         """Events with id > ``after_id``, oldest first: the console lines, or ``recipient``'s
         notifications when given; only one unit's when ``unit_code`` is given, only those at or
-        after ``since`` when given."""
+        after ``since`` when given, none above ``upto`` when given (a reader that resumes by id
+        passes ``Tx.settled_event_id()``: see dashboard_api.feed)."""
         query = _addressed(select(events).where(events.c.id > after_id), unit_code, recipient)
         if since is not None:
             query = query.where(events.c.at >= since)
+        if upto is not None:
+            query = query.where(events.c.id <= upto)
         return [row_to_event(r) for r in self.conn.execute(query.order_by(events.c.id).limit(limit))]
 
-    def latest_events(self, count: int, *, unit_code: str | None = None, recipient: str | None = None) -> list[Event]:
+    def latest_events(self, count: int, *, unit_code: str | None = None, recipient: str | None = None,
+                      upto: int | None = None) -> list[Event]:
         """The newest ``count`` events (addressed as in :meth:`events_after`), oldest first."""
         query = _addressed(select(events), unit_code, recipient).order_by(events.c.id.desc()).limit(count)
+        if upto is not None:
+            query = query.where(events.c.id <= upto)
         return [row_to_event(r) for r in list(self.conn.execute(query))[::-1]]
 
     def last_event_id(self) -> int:

@@ -11,7 +11,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from dashboard_api.deps import ReaderDep, StoreDep
 from dashboard_api.errors import ERRORS
-from dashboard_api.feed import event_json, stream
+from dashboard_api.feed import event_json, settled_after, stream
 from dashboard_api.schemas import EventPublic
 
 router = APIRouter(prefix="/api/feed", tags=["feed"])
@@ -31,9 +31,12 @@ async def feed(user: ReaderDep, store: StoreDep,
     With ``recipient``, that contact's in-app notifications (kind ``notification``) instead of
     the console's lines."""
     def read() -> list[EventPublic]:
-        with store.read() as tx:
-            found = (tx.latest_events(tail, unit_code=user.unit_scope, recipient=recipient) if tail is not None
-                     else tx.events_after(after, unit_code=user.unit_scope, limit=limit, recipient=recipient))
+        with store.read() as tx:  # only settled lines: a client resumes from the last id it got (dashboard_api.feed)
+            if tail is not None:
+                found = tx.latest_events(tail, unit_code=user.unit_scope, recipient=recipient,
+                                         upto=tx.settled_event_id())
+            else:
+                found, _seen = settled_after(tx, after, unit_code=user.unit_scope, limit=limit, recipient=recipient)
             return [EventPublic(**event_json(e)) for e in found]
 
     return await asyncio.to_thread(read)
@@ -60,9 +63,9 @@ async def feed_stream(request: Request, user: ReaderDep, store: StoreDep,
     if last_event_id is not None and last_event_id.strip().isdigit() and int(last_event_id) < 2**53:
         start = int(last_event_id.strip())
     if start is None:
-        def newest() -> int:
+        def newest() -> int:  # from now: every line up to here is settled, none still to come below it
             with store.read() as tx:
-                return tx.last_event_id()
+                return tx.settled_event_id()
 
         start = await asyncio.to_thread(newest)
     async for item in stream(request, store, user, start, max_seconds, recipient=recipient):
