@@ -52,7 +52,8 @@ def copy_to(store: SqlStore, config: AlertsConfig, incident_id: int, department:
         _audit(tx, incident, actor, "copy", incident.state, now, _detail(found, note=text))
         notify(tx, config, incident, "copied", f"抄送{found.name}会办" + (f"：{text}" if text else ""), now,
                department=found)
-        tx.announce_change(incident, "copy", incident.state.value, actor, now)
+        tx.announce_change(incident, "copy", incident.state.value, actor, now,
+                           department_code=found.code)
         return incident
 
 
@@ -72,7 +73,8 @@ def reply(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, o
         tx.note_copy_reply(copy.id, now)
         _audit(tx, incident, actor, "reply", incident.state, now, _detail(found, opinion=text))
         notify(tx, config, incident, "copy_replied", f"{found.name}会办意见：{text}", now)
-        tx.announce_change(incident, "reply", incident.state.value, actor, now)
+        tx.announce_change(incident, "reply", incident.state.value, actor, now,
+                           department_code=found.code)
         return incident
 
 
@@ -92,5 +94,6 @@ def withdraw(store: SqlStore, config: AlertsConfig, incident_id: int, department
         _audit(tx, incident, actor, "withdraw_copy", incident.state, now, _detail(found, reason=text))
         notify(tx, config, incident, "copy_withdrawn", f"已撤回抄送{found.name}" + (f"：{text}" if text else ""),
                now, department=found)
-        tx.announce_change(incident, "withdraw_copy", incident.state.value, actor, now)
+        tx.announce_change(incident, "withdraw_copy", incident.state.value, actor, now,
+                           department_code=found.code)
         return incident

@@ -51,15 +51,25 @@ def closing_event(reason: str) -> ServerSentEvent:
 
 
 def settled_after(tx: Tx, after: int, *, unit_code: str | None, limit: int, recipient: str | None = None,
-                  since: dt.datetime | None = None) -> tuple[list[Event], int]:
+                  since: dt.datetime | None = None, department_code: str | None = None) -> tuple[list[Event], int]:
     """The events after ``after`` (addressed as ``Tx.events_after``) that no open transaction can
     still add one below, and how far the reader has now seen: the last id served when ``limit``
     cut the page, else the settled id (the lines up to it that are not this reader's are read
     past, so a unit's stream need not ask again for them). Read in a short transaction: on
     PostgreSQL the settled id holds new lines off until it ends."""
     upto = tx.settled_event_id()
-    found = tx.events_after(after, unit_code=unit_code, limit=limit, recipient=recipient, since=since, upto=upto)
-    return found, (found[-1].id or after) if len(found) >= limit else max(after, upto)
+    found = tx.events_after(after, unit_code=unit_code, limit=limit, recipient=recipient, since=since, upto=upto,
+                            department_code=department_code)
+    seen = (found[-1].id or after) if len(found) >= limit else max(after, upto)
+    return [e for e in found if for_department(e, department_code)], seen
+
+
+def for_department(event: Event, department_code: str | None) -> bool:
+    """Whether a department user (``department_code``; None: no department user) may see a line
+    of an incident copied to it: not one of another department's 会办 (its copy, answer or
+    withdrawal names that department), as the incident's page does not show those either."""
+    named = event.payload.get("department_code") if department_code is not None else None
+    return named is None or named == department_code
 
 
 async def stream(request: Request, store: SqlStore, user: Principal, after: int, max_seconds: float,
@@ -84,7 +94,8 @@ async def stream(request: Request, store: SqlStore, user: Principal, after: int,
                 lapsed = user.lapsed(tx.get_user(user.name), utcnow())
                 if lapsed is not None or tx.last_event_id() <= after:  # nothing new: no lock taken
                     return lapsed, [], after
-                return None, *settled_after(tx, after, unit_code=user.unit_scope, limit=500, recipient=recipient)
+                return None, *settled_after(tx, after, unit_code=user.unit_scope, limit=500, recipient=recipient,
+                                            department_code=user.department_scope)
 
         lapsed, batch, seen = await asyncio.to_thread(read)
         if lapsed is not None:
