@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from core.actors import CLI
 from ecowatch import context
 from ecowatch.cli import app
 
@@ -33,7 +34,7 @@ def _echo(data: Any) -> None:
 @rota_app.command("import")
 def import_(file: Annotated[Path, typer.Argument(help="the 值班表: .csv (UTF-8 or GBK) or .xlsx")],
             dry_run: Annotated[bool, typer.Option("--dry-run", help="check only, store nothing")] = False,
-            actor: Annotated[str, typer.Option(help="who imports (in the duty log)")] = "cli") -> None:
+            actor: Annotated[str, typer.Option(help="who imports (in the duty log)")] = CLI) -> None:
     """Import a rota: every line is checked first; one bad line and nothing is stored (exit 1, one
     error per line on stderr). The days the file covers replace what was stored for them."""
     from alerts.duty import import_rota
@@ -142,7 +143,7 @@ def override_(shift: Annotated[int, typer.Option(help="the shift's id (rota show
               tier: Annotated[str, typer.Option(help="primary | backup | leader")] = "primary",
               phone: Annotated[str | None, typer.Option(help="their phone (default: kept if unchanged)")] = None,
               reason: Annotated[str, typer.Option(help="代班 / 换班 and why")] = "",
-              actor: Annotated[str, typer.Option(help="who records it (in the duty log)")] = "cli") -> None:
+              actor: Annotated[str, typer.Option(help="who records it (in the duty log)")] = CLI) -> None:
     """代班/换班: put someone else in one shift, recorded with who approved it."""
     from alerts.duty import DutyError, override
     from core.duty import Tier

@@ -302,7 +302,7 @@ def test_admin_manages_users(world):
     assert created.status_code == 201 and created.json()["department"] == "区林业局"
     assert http.get(base + "/api/incidents", headers=login(base, "linye", "long-enough-pw")).json() == []
     # the machine's own actors (core.actors) are no one's user name: such a user would act as them
-    for reserved in ("system", "city_platform"):
+    for reserved in ("system", "city_platform", "值班员", "cli"):  # the machine's and the command line's actors
         taken = http.post(base + "/api/users", headers=h["admin1"], json={**new, "name": reserved})
         assert taken.status_code == 409 and "reserved" in taken.json()["detail"]
 

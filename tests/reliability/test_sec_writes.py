@@ -226,6 +226,29 @@ def test_entering_an_item_rechecks_the_user(world, how):
     assert (count(store, "inbound_items"), count(store, "incidents"), count(store, "audit_log")) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("how", sorted(CHANGES))
+def test_sending_an_items_feedback_rechecks_the_user_first(world, how):
+    """反馈 of an item handed down: the sender is checked where the sending is written, before the
+    item is read, so a revoked sender learns nothing of the item (403, not 409 "not resolved yet"
+    nor 404), and nothing is written. The item was read before that transaction, and apart from it."""
+    store = world
+    officer = principal(store, "duty1")
+    body = inbound.InboundBody(origin="city_bureau", reference="渝环舆〔2026〕119号", text="石马河有死鱼",
+                               deadline="2026-12-05T18:00:00+08:00", unit=UNIT_A)
+    item = inbound.enter_item(body, officer, store, CONFIG, Response())
+    change(store, "duty1", how)
+    before = (count(store, "report_sends"), count(store, "audit_log"))
+    for inbound_id in (item.inbound_id, item.inbound_id + 100):
+        refused(lambda i=inbound_id: inbound.send_feedback(i, inbound.FeedbackSendBody(channel="manual"), officer,
+                                                           store, CONFIG))
+    assert (count(store, "report_sends"), count(store, "audit_log")) == before
+    fresh = principal(store, "duty1") if how == "password reset" else None
+    if fresh is not None:  # logged in again: the item is there, and its feedback is not ready (409)
+        with pytest.raises(HTTPException) as caught:
+            inbound.send_feedback(item.inbound_id, inbound.FeedbackSendBody(channel="manual"), fresh, store, CONFIG)
+        assert caught.value.status_code == 409 and "尚未办结" in str(caught.value.detail)
+
+
 def _together(calls: list[Callable[[], object]]) -> list[object]:
     """Run the calls at the same moment from as many threads; each one's result or exception."""
     barrier = threading.Barrier(len(calls))
