@@ -76,7 +76,8 @@ async def stream(request: Request, store: SqlStore, user: Principal, after: int,
                  poll_seconds: float = 1.0, recipient: str | None = None) -> AsyncIterator[ServerSentEvent]:
     """Every event after ``after`` as it is written, until the client leaves or ``max_seconds``
     pass (the client then reconnects with Last-Event-ID and misses nothing). The console's lines
-    (a unit user's: its unit's), or only ``recipient``'s in-app notifications when given.
+    (a unit user's: its unit's; a department user's: those of the incidents copied to it, as
+    :func:`settled_after` filters them), or only ``recipient``'s in-app notifications when given.
     FastAPI's ``EventSourceResponse`` encodes the events and sends a keep-alive comment whenever
     nothing was sent for 15 s (proxies close silent connections).
 
