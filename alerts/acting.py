@@ -4,7 +4,8 @@ The console checks a request's token when the request arrives (``dashboard_api.d
 admin may disable the user, change its role or reset its password before the write runs; a check
 made then, outside the write, lets that user write once more. So every write asks
 :func:`acting_user` inside its own transaction, before it changes anything: incident actions
-(``alerts.actions``), the rota's overrides, pages and hand-overs, special reports and their
+(``alerts.actions``, given the token version by the console's routes through
+``alerts.registry.ActionInput``), the rota's overrides, pages and hand-overs, special reports and their
 sendings, items handed down, 信息简报 and user administration. A refusal raises
 :class:`ActorRefused` there, and the transaction rolls back whole.
 

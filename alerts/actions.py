@@ -45,16 +45,18 @@ from core.timeutil import utcnow
 from storage.sql import SqlStore, Tx
 
 
-def _load(tx: Tx, incident_id: int, actor: str, action: str) -> Incident:
+def _load(tx: Tx, incident_id: int, actor: str, action: str, version: int | None) -> Incident:
     """The incident, read and locked in the transaction that will write it, checked against the
-    actor: a console user must be active and of a role that may take ``action``; a unit user may
+    actor: a console user must be active, of a role that may take ``action`` and, when the action
+    came through the console (``version``: the token version its request was checked under), still
+    under that token version (not logged out by a password reset or a disable); a unit user may
     act only on its own unit's incidents, a department user only on those copied to its department
     and not withdrawn (another's is "not found", so its existence does not leak). Checked here and
     not only before, and under the row lock: the duty desk may reassign (or withdraw a copy of)
     the incident between the console's check and this write, and that change either commits
     before this read (and is seen) or waits for this transaction to end. Actors that are no
     console user (the command line, the system) act as the duty desk."""
-    user = acting_user(tx, actor, action)
+    user = acting_user(tx, actor, action, version=version)
     incident = tx.get_incident_for_update(incident_id)
     if user is not None and user.role == DEPARTMENT:  # 会办: only while the incident is copied to it
         hidden = tx.active_copy(incident_id, user.department_code) is None
@@ -65,14 +67,15 @@ def _load(tx: Tx, incident_id: int, actor: str, action: str) -> Incident:
     return incident
 
 
-def _pair(tx: Tx, source_id: int, target_id: int, actor: str, action: str) -> tuple[Incident, Incident]:
+def _pair(tx: Tx, source_id: int, target_id: int, actor: str, action: str,
+          version: int | None) -> tuple[Incident, Incident]:
     """The incident acted on and the one it goes into (并单, 移帖), each read by :func:`_load`,
     locked in id order so two such actions on a pair in opposite directions cannot deadlock. A
     missing source is not found; a missing target is a bad request (WorkflowError)."""
     locked: dict[int, Incident] = {}
     for incident_id in sorted({source_id, target_id}):
         try:
-            locked[incident_id] = _load(tx, incident_id, actor, action)
+            locked[incident_id] = _load(tx, incident_id, actor, action, version)
         except NotFoundError:
             if incident_id == source_id:
                 raise
@@ -93,9 +96,10 @@ def _until(incident: Incident, step: str, until: dt.datetime | dt.timedelta) -> 
 
 
 @contextmanager
-def _acting(store: SqlStore, incident_id: int, actor: str, action: str) -> Iterator[tuple[Tx, Incident]]:
+def _acting(store: SqlStore, incident_id: int, actor: str, action: str,
+            version: int | None) -> Iterator[tuple[Tx, Incident]]:
     with store.begin() as tx:
-        yield tx, _load(tx, incident_id, actor, action)
+        yield tx, _load(tx, incident_id, actor, action, version)
 
 
 def _audit(tx: Tx, incident: Incident, actor: str, action: str, before: State, at: dt.datetime,
@@ -123,12 +127,12 @@ def _route(config: AlertsConfig, incident: Incident, department: str | None) -> 
 
 def assign(store: SqlStore, config: AlertsConfig, incident_id: int, unit_code: str | None, actor: str, *,
            department: str | None = None, reason: str | None = None, now: dt.datetime | None = None,
-           announce_as: str | None = None) -> Incident:
+           announce_as: str | None = None, version: int | None = None) -> Incident:
     """交办 from the triage queue or after a return, or 改派 (reassign, reason required) an assigned or
     signed incident. The new unit's sign-off clock starts now. ``announce_as`` names the action on
     the live feed when the caller calls it otherwise (the API's 改派 of a returned incident)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "assign") as (tx, incident):
+    with _acting(store, incident_id, actor, "assign", version) as (tx, incident):
         action = "assign" if incident.state in (State.NEW, State.RETURNED) else "reassign"
         target_state(action, incident)
         code = check_assignee(unit_code, config.jurisdiction.units)
@@ -156,9 +160,9 @@ def assign(store: SqlStore, config: AlertsConfig, incident_id: int, unit_code: s
 
 
 def _simple(store: SqlStore, config: AlertsConfig, incident_id: int, action: str, actor: str, now: dt.datetime | None,
-            detail: dict[str, Any], event: str | None = None, text: str = "") -> Incident:
+            version: int | None, detail: dict[str, Any], event: str | None = None, text: str = "") -> Incident:
     now = now or utcnow()
-    with _acting(store, incident_id, actor, action) as (tx, incident):
+    with _acting(store, incident_id, actor, action, version) as (tx, incident):
         to = target_state(action, incident)
         before = incident.state
         incident.state, incident.updated_at = to, now
@@ -178,42 +182,45 @@ def _simple(store: SqlStore, config: AlertsConfig, incident_id: int, action: str
 
 
 def sign(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str,
-         now: dt.datetime | None = None) -> Incident:
+         now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """签收: the unit takes the incident on; the sign-off step is done."""
-    return _simple(store, config, incident_id, "sign", actor, now, {})
+    return _simple(store, config, incident_id, "sign", actor, now, version, {})
 
 
 def respond(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, text: str | None,
-            now: dt.datetime | None = None) -> Incident:
+            now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """回应: the unit's first public or direct response (text required)."""
-    return _simple(store, config, incident_id, "respond", actor, now, {"response": require_text(text, "回应内容")})
+    return _simple(store, config, incident_id, "respond", actor, now, version, {"response": require_text(text,
+                                                                                                         "回应内容")})
 
 
 def resolve(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, feedback: str | None,
-            now: dt.datetime | None = None) -> Incident:
+            now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """办结 with disposal feedback (处置反馈, required); the bureau reviews it next."""
-    return _simple(store, config, incident_id, "resolve", actor, now, {"feedback": require_text(feedback, "处置反馈")},
+    return _simple(store, config, incident_id, "resolve", actor, now, version, {"feedback": require_text(feedback,
+                                                                                                         "处置反馈")},
                    "resolved", "属地已办结，待审核")
 
 
 def close(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, note: str | None = None,
-          now: dt.datetime | None = None) -> Incident:
+          now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """审核办结: the bureau accepts the resolution; escalation stops."""
-    return _simple(store, config, incident_id, "close", actor, now, {"note": (note or "").strip() or None})
+    return _simple(store, config, incident_id, "close", actor, now, version, {"note": (note or "").strip() or None})
 
 
 def reject(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, reason: str | None,
-           now: dt.datetime | None = None) -> Incident:
+           now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """审核退回: the bureau sends a resolution back to the unit (reason required)."""
-    return _simple(store, config, incident_id, "reject", actor, now, {"reason": require_text(reason, "退回理由")},
+    return _simple(store, config, incident_id, "reject", actor, now, version, {"reason": require_text(reason,
+                                                                                                      "退回理由")},
                    "assigned", "办结审核未通过，退回属地")
 
 
 def return_incident(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, reason: str | None,
-                    now: dt.datetime | None = None) -> Incident:
+                    now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """退单: the unit says it is not theirs (reason required; limited per incident)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "return") as (tx, incident):
+    with _acting(store, incident_id, actor, "return", version) as (tx, incident):
         to = target_state("return", incident)
         text = check_return(incident, reason, config.workflow)
         before = incident.state
@@ -230,12 +237,12 @@ def return_incident(store: SqlStore, config: AlertsConfig, incident_id: int, act
 
 
 def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int, actor: str,
-          reason: str | None = None, now: dt.datetime | None = None) -> Incident:
+          reason: str | None = None, now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """并单: move every post of ``source_id`` into ``target_id``, add up the reach, close the
     source as merged. Returns the target (its grade may rise)."""
     now = now or utcnow()
     with store.begin() as tx:
-        source, target = _pair(tx, source_id, target_id, actor, "merge")
+        source, target = _pair(tx, source_id, target_id, actor, "merge", version)
         target_state("merge", source)
         check_merge(source, target)
         assert source.id is not None and target.id is not None
@@ -266,10 +273,10 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
 
 
 def extend(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, until: dt.datetime | dt.timedelta,
-           actor: str, reason: str | None, now: dt.datetime | None = None) -> Incident:
+           actor: str, reason: str | None, now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """延期: move a step's deadline later (to ``until``, or by it); only before it has passed, with a reason."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "extend") as (tx, incident):
+    with _acting(store, incident_id, actor, "extend", version) as (tx, incident):
         target_state("extend", incident)
         text = require_text(reason, "延期理由")
         until = _until(incident, step, until)
@@ -287,11 +294,11 @@ def extend(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, u
 
 def request_extension(store: SqlStore, config: AlertsConfig, incident_id: int, step: str,
                       until: dt.datetime | dt.timedelta, actor: str, reason: str | None,
-                      now: dt.datetime | None = None) -> Incident:
+                      now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """申请延期: a unit asks for a later deadline. Checked like a grant, recorded in the audit log
     and the feed (the duty desk grants it with :func:`extend`); the deadline does not move."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "extend_request") as (tx, incident):
+    with _acting(store, incident_id, actor, "extend_request", version) as (tx, incident):
         target_state("extend", incident)
         text = require_text(reason, "延期理由")
         current = incident.deadlines.get(step)
@@ -308,11 +315,11 @@ def request_extension(store: SqlStore, config: AlertsConfig, incident_id: int, s
 
 
 def override_grade(store: SqlStore, config: AlertsConfig, incident_id: int, grade: str, actor: str,
-                   reason: str | None, now: dt.datetime | None = None) -> Incident:
+                   reason: str | None, now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """调整等级: an officer sets the grade (up or down) with a reason. It holds until the facts
     justify a higher grade than the officer's."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "override_grade") as (tx, incident):
+    with _acting(store, incident_id, actor, "override_grade", version) as (tx, incident):
         target_state("override_grade", incident)
         text = require_text(reason, "调整等级理由")
         new = check_grade(grade)
@@ -341,12 +348,12 @@ def override_grade(store: SqlStore, config: AlertsConfig, incident_id: int, grad
 
 
 def record_step(store: SqlStore, config: AlertsConfig, incident_id: int, step: str, actor: str,
-                note: str | None = None, now: dt.datetime | None = None) -> Incident:
+                note: str | None = None, now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """登记 a step done outside the workflow states: ``report`` (报告局领导) or ``press`` (新闻发布会)."""
     now = now or utcnow()
     if step not in RECORDABLE_STEPS:
         raise WorkflowError(f"只能登记 {', '.join(RECORDABLE_STEPS)}，不能登记 {step!r}")
-    with _acting(store, incident_id, actor, "record_step") as (tx, incident):
+    with _acting(store, incident_id, actor, "record_step", version) as (tx, incident):
         target_state("record_step", incident)
         incident.milestones[step] = now
         incident.updated_at = now
@@ -359,10 +366,10 @@ def record_step(store: SqlStore, config: AlertsConfig, incident_id: int, step: s
 
 
 def set_complex(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, reason: str | None,
-                now: dt.datetime | None = None) -> Incident:
+                now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """标记复杂: the closure deadline becomes the complex one (e.g. 15 working days)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "set_complex") as (tx, incident):
+    with _acting(store, incident_id, actor, "set_complex", version) as (tx, incident):
         target_state("set_complex", incident)
         text = require_text(reason, "复杂案件理由")
         if incident.complex:
@@ -383,10 +390,10 @@ def set_complex(store: SqlStore, config: AlertsConfig, incident_id: int, actor: 
 
 
 def acknowledge(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, step: str | None = None,
-                now: dt.datetime | None = None) -> list[str]:
+                now: dt.datetime | None = None, *, version: int | None = None) -> list[str]:
     """Acknowledge the current escalation (of one step, or all): its repeats stop. Returns the steps."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "acknowledge") as (tx, incident):
+    with _acting(store, incident_id, actor, "acknowledge", version) as (tx, incident):
         assert incident.id is not None
         rows = [r for (_, s), r in tx.active_escalations([incident.id]).items() if step in (None, s)]
         rows = [r for r in rows if r.rung >= 0 and r.acknowledged_rung < r.rung]

@@ -37,11 +37,11 @@ def _department_of(tx: Tx, config: AlertsConfig, actor: str, named: str | None) 
 
 
 def copy_to(store: SqlStore, config: AlertsConfig, incident_id: int, department: str | None, actor: str,
-            note: str | None = None, now: dt.datetime | None = None) -> Incident:
+            note: str | None = None, now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """抄送: copy the incident to ``department`` (code or name) with an optional request; the
     department's contacts are told (pack route ``copied``). One live copy per department."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "copy") as (tx, incident):
+    with _acting(store, incident_id, actor, "copy", version) as (tx, incident):
         assert incident.id is not None
         target_state("copy", incident)
         found = check_department(department, config.jurisdiction)
@@ -52,16 +52,17 @@ def copy_to(store: SqlStore, config: AlertsConfig, incident_id: int, department:
         _audit(tx, incident, actor, "copy", incident.state, now, _detail(found, note=text))
         notify(tx, config, incident, "copied", f"抄送{found.name}会办" + (f"：{text}" if text else ""), now,
                department=found)
-        tx.announce_change(incident, "copy", incident.state.value, actor, now)
+        tx.announce_change(incident, "copy", incident.state.value, actor, now,
+                           department_code=found.code)
         return incident
 
 
 def reply(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, opinion: str | None,
-          department: str | None = None, now: dt.datetime | None = None) -> Incident:
+          department: str | None = None, now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """会办意见: the department copied on the incident answers (text required); the duty desk and
     the lead unit are told (pack route ``copy_replied``). Several answers are kept, each audited."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "reply") as (tx, incident):
+    with _acting(store, incident_id, actor, "reply", version) as (tx, incident):
         assert incident.id is not None
         target_state("reply", incident)
         text = require_text(opinion, "会办意见")
@@ -72,15 +73,16 @@ def reply(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, o
         tx.note_copy_reply(copy.id, now)
         _audit(tx, incident, actor, "reply", incident.state, now, _detail(found, opinion=text))
         notify(tx, config, incident, "copy_replied", f"{found.name}会办意见：{text}", now)
-        tx.announce_change(incident, "reply", incident.state.value, actor, now)
+        tx.announce_change(incident, "reply", incident.state.value, actor, now,
+                           department_code=found.code)
         return incident
 
 
 def withdraw(store: SqlStore, config: AlertsConfig, incident_id: int, department: str | None, actor: str,
-             reason: str | None = None, now: dt.datetime | None = None) -> Incident:
+             reason: str | None = None, now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """撤回抄送: the department no longer sees the incident (its answers stay in the audit log)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "withdraw_copy") as (tx, incident):
+    with _acting(store, incident_id, actor, "withdraw_copy", version) as (tx, incident):
         assert incident.id is not None
         target_state("withdraw_copy", incident)
         found = check_department(department, config.jurisdiction)
@@ -92,5 +94,6 @@ def withdraw(store: SqlStore, config: AlertsConfig, incident_id: int, department
         _audit(tx, incident, actor, "withdraw_copy", incident.state, now, _detail(found, reason=text))
         notify(tx, config, incident, "copy_withdrawn", f"已撤回抄送{found.name}" + (f"：{text}" if text else ""),
                now, department=found)
-        tx.announce_change(incident, "withdraw_copy", incident.state.value, actor, now)
+        tx.announce_change(incident, "withdraw_copy", incident.state.value, actor, now,
+                           department_code=found.code)
         return incident

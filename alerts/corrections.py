@@ -51,14 +51,15 @@ def _refresh_reach(tx: Tx, config: AlertsConfig, incident: Incident) -> None:
 
 
 def dismiss(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, scope: str | None,
-            reason: str | None, post_ids: list[int] | None = None, now: dt.datetime | None = None) -> Incident:
+            reason: str | None, post_ids: list[int] | None = None, now: dt.datetime | None = None, *,
+            version: int | None = None) -> Incident:
     """误报/不相关: the incident (or only ``post_ids`` of it) is not about the environment
     (``scope`` environment) or not in this jurisdiction (``jurisdiction``). A dismissed incident
     is closed and its clocks stop; dismissed posts leave it. Every post concerned is labelled
     not relevant. A later post like a dismissed incident is absorbed by it, not reopening it nor
     opening a new one (alerts.grouping): the officer said "not ours" once, for every hour after."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "dismiss") as (tx, incident):
+    with _acting(store, incident_id, actor, "dismiss", version) as (tx, incident):
         assert incident.id is not None
         why = check_scope(scope)
         text = require_text(reason, "误报理由")
@@ -90,11 +91,11 @@ def dismiss(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str,
 
 def edit_post(store: SqlStore, config: AlertsConfig, incident_id: int, post_id: int | None, actor: str, *,
               unit_code: str | None = None, topic: str | None = None, polarity: str | None = None,
-              reason: str | None = None, now: dt.datetime | None = None) -> Incident:
+              reason: str | None = None, now: dt.datetime | None = None, version: int | None = None) -> Incident:
     """修正: set a post's unit, topic or polarity. Only a label (the analysis stays what the
     machine said, so its accuracy can be measured); the incident does not move (改派 does that)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "edit") as (tx, incident):
+    with _acting(store, incident_id, actor, "edit", version) as (tx, incident):
         assert incident.id is not None
         target_state("edit", incident)
         check_posts([post_id] if post_id else [], list(_roles(tx, incident.id)), "修正", keep_one=False)
@@ -111,11 +112,11 @@ def edit_post(store: SqlStore, config: AlertsConfig, incident_id: int, post_id: 
 
 
 def split(store: SqlStore, config: AlertsConfig, incident_id: int, post_ids: list[int] | None, actor: str,
-          reason: str | None, now: dt.datetime | None = None) -> Incident:
+          reason: str | None, now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """拆分: ``post_ids`` are about another matter; they leave for a new incident in the triage
     queue (the duty desk assigns it). Returns the new incident."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "split") as (tx, source):
+    with _acting(store, incident_id, actor, "split", version) as (tx, source):
         assert source.id is not None
         target_state("split", source)
         text = require_text(reason, "拆分理由")
@@ -158,13 +159,13 @@ def split(store: SqlStore, config: AlertsConfig, incident_id: int, post_ids: lis
 
 
 def move(store: SqlStore, config: AlertsConfig, incident_id: int, post_ids: list[int] | None, into: int | None,
-         actor: str, reason: str | None, now: dt.datetime | None = None) -> Incident:
+         actor: str, reason: str | None, now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """移帖: ``post_ids`` belong to incident ``into`` (open); they move there. Returns the target."""
     now = now or utcnow()
     if into is None:
         raise WorkflowError("移帖需要指定目标事件")
     with store.begin() as tx:
-        source, target = _pair(tx, incident_id, into, actor, "move")
+        source, target = _pair(tx, incident_id, into, actor, "move", version)
         assert source.id is not None and target.id is not None
         target_state("move", source)
         check_merge(source, target)
@@ -193,11 +194,11 @@ def move(store: SqlStore, config: AlertsConfig, incident_id: int, post_ids: list
 
 
 def undo(store: SqlStore, config: AlertsConfig, incident_id: int, actor: str, reason: str | None = None,
-         now: dt.datetime | None = None) -> Incident:
+         now: dt.datetime | None = None, *, version: int | None = None) -> Incident:
     """撤销更正: take back the incident's latest correction (误报, 拆分, 移帖, 修正) not yet undone:
     the incident and its posts are as before it, and its labels are retracted (they teach nothing)."""
     now = now or utcnow()
-    with _acting(store, incident_id, actor, "undo") as (tx, incident):
+    with _acting(store, incident_id, actor, "undo", version) as (tx, incident):
         assert incident.id is not None
         target_state("undo", incident)
         entry = last_undoable(incident, tx.audit_for(incident.id))

@@ -26,11 +26,15 @@ from storage.sql import SqlStore
 class ActionInput:
     """What the caller gives an action. ``text`` is its one free text (the reason, note, response
     or feedback: which one is the action's :attr:`ActionSpec.text_field`). ``role`` is the
-    console role of the actor; None at the command line, where an operator acts as the duty desk."""
+    console role of the actor; None at the command line, where an operator acts as the duty desk.
+    ``version`` is the token version the console checked the request under: the action re-reads
+    the user in its writing transaction and refuses when it changed since (alerts.acting); None
+    at the command line."""
 
     actor: str
     now: dt.datetime
     role: str | None = None
+    version: int | None = None
     text: str | None = None
     unit_code: str | None = None
     department: str | None = None
@@ -90,36 +94,38 @@ def _assign(store: SqlStore, config: AlertsConfig, incident_id: int, inp: Action
     # 交办 carries an optional instruction; alerts records it as the assignment's reason (required
     # when the incident is already assigned, which makes it a 改派).
     return Outcome(actions.assign(store, config, incident_id, inp.unit_code, inp.actor, department=inp.department,
-                                  reason=inp.text, now=inp.now, announce_as="assign"))
+                                  reason=inp.text, now=inp.now, announce_as="assign", version=inp.version))
 
 
 def _reassign(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
     return Outcome(actions.assign(store, config, incident_id, inp.unit_code, inp.actor, department=inp.department,
-                                  reason=require_text(inp.text, "改派理由"), now=inp.now, announce_as="reassign"))
+                                  reason=require_text(inp.text, "改派理由"), now=inp.now, announce_as="reassign",
+                                  version=inp.version))
 
 
 def _sign(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(actions.sign(store, config, incident_id, inp.actor, inp.now))
+    return Outcome(actions.sign(store, config, incident_id, inp.actor, inp.now, version=inp.version))
 
 
 def _respond(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(actions.respond(store, config, incident_id, inp.actor, inp.text, inp.now))
+    return Outcome(actions.respond(store, config, incident_id, inp.actor, inp.text, inp.now, version=inp.version))
 
 
 def _resolve(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(actions.resolve(store, config, incident_id, inp.actor, inp.text, inp.now))
+    return Outcome(actions.resolve(store, config, incident_id, inp.actor, inp.text, inp.now, version=inp.version))
 
 
 def _return(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(actions.return_incident(store, config, incident_id, inp.actor, inp.text, inp.now))
+    return Outcome(actions.return_incident(store, config, incident_id, inp.actor, inp.text, inp.now,
+                                           version=inp.version))
 
 
 def _close(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(actions.close(store, config, incident_id, inp.actor, inp.text, inp.now))
+    return Outcome(actions.close(store, config, incident_id, inp.actor, inp.text, inp.now, version=inp.version))
 
 
 def _reject(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(actions.reject(store, config, incident_id, inp.actor, inp.text, inp.now))
+    return Outcome(actions.reject(store, config, incident_id, inp.actor, inp.text, inp.now, version=inp.version))
 
 
 def _merge(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
@@ -127,7 +133,7 @@ def _merge(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionI
         raise WorkflowError("并单需要指定目标事件")
     # A missing source is not found and a missing target a bad request: actions.merge tells them
     # apart where it reads both, in its transaction.
-    target = actions.merge(store, config, incident_id, inp.into, inp.actor, inp.text, inp.now)
+    target = actions.merge(store, config, incident_id, inp.into, inp.actor, inp.text, inp.now, version=inp.version)
     return Outcome(_reload(store, incident_id), merged_into=target)
 
 
@@ -138,30 +144,33 @@ def _extend(store: SqlStore, config: AlertsConfig, incident_id: int, inp: Action
     if inp.role == UNIT:
         # A unit only asks: the duty desk sees the request in its feed and grants it with its own extend.
         return Outcome(actions.request_extension(store, config, incident_id, step, until, inp.actor, inp.text,
-                                                 inp.now))
-    return Outcome(actions.extend(store, config, incident_id, step, until, inp.actor, inp.text, inp.now))
+                                                 inp.now, version=inp.version))
+    return Outcome(actions.extend(store, config, incident_id, step, until, inp.actor, inp.text, inp.now,
+                                  version=inp.version))
 
 
 def _grade(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(actions.override_grade(store, config, incident_id, inp.grade or "", inp.actor, inp.text, inp.now))
+    return Outcome(actions.override_grade(store, config, incident_id, inp.grade or "", inp.actor, inp.text, inp.now,
+                                          version=inp.version))
 
 
 def _acknowledge(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    steps = actions.acknowledge(store, config, incident_id, inp.actor, inp.step, inp.now)
+    steps = actions.acknowledge(store, config, incident_id, inp.actor, inp.step, inp.now, version=inp.version)
     return Outcome(_reload(store, incident_id), acknowledged=tuple(steps))
 
 
 def _record(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(actions.record_step(store, config, incident_id, inp.step or "", inp.actor, inp.text, inp.now))
+    return Outcome(actions.record_step(store, config, incident_id, inp.step or "", inp.actor, inp.text, inp.now,
+                                       version=inp.version))
 
 
 def _complex(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(actions.set_complex(store, config, incident_id, inp.actor, inp.text, inp.now))
+    return Outcome(actions.set_complex(store, config, incident_id, inp.actor, inp.text, inp.now, version=inp.version))
 
 
 def _dismiss(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
     return Outcome(corrections.dismiss(store, config, incident_id, inp.actor, inp.scope, inp.text,
-                                       list(inp.post_ids), inp.now))
+                                       list(inp.post_ids), inp.now, version=inp.version))
 
 
 def _edit(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
@@ -169,34 +178,40 @@ def _edit(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionIn
     if len(inp.post_ids) > 1:
         raise WorkflowError("修正一次只针对一条帖子")
     return Outcome(corrections.edit_post(store, config, incident_id, post_id, inp.actor, unit_code=inp.unit_code,
-                                         topic=inp.topic, polarity=inp.polarity, reason=inp.text, now=inp.now))
+                                         topic=inp.topic, polarity=inp.polarity, reason=inp.text, now=inp.now,
+                                         version=inp.version))
 
 
 def _split(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    created = corrections.split(store, config, incident_id, list(inp.post_ids), inp.actor, inp.text, inp.now)
+    created = corrections.split(store, config, incident_id, list(inp.post_ids), inp.actor, inp.text, inp.now,
+                                version=inp.version)
     return Outcome(_reload(store, incident_id), created=created)
 
 
 def _move(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
     # As for a merge: a missing target is a bad request, told apart in the move's transaction.
-    target = corrections.move(store, config, incident_id, list(inp.post_ids), inp.into, inp.actor, inp.text, inp.now)
+    target = corrections.move(store, config, incident_id, list(inp.post_ids), inp.into, inp.actor, inp.text, inp.now,
+                              version=inp.version)
     return Outcome(_reload(store, incident_id), merged_into=target)
 
 
 def _undo(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(corrections.undo(store, config, incident_id, inp.actor, inp.text, inp.now))
+    return Outcome(corrections.undo(store, config, incident_id, inp.actor, inp.text, inp.now, version=inp.version))
 
 
 def _copy(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(copies.copy_to(store, config, incident_id, inp.department, inp.actor, inp.text, inp.now))
+    return Outcome(copies.copy_to(store, config, incident_id, inp.department, inp.actor, inp.text, inp.now,
+                                  version=inp.version))
 
 
 def _reply(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(copies.reply(store, config, incident_id, inp.actor, inp.text, inp.department, inp.now))
+    return Outcome(copies.reply(store, config, incident_id, inp.actor, inp.text, inp.department, inp.now,
+                                version=inp.version))
 
 
 def _withdraw_copy(store: SqlStore, config: AlertsConfig, incident_id: int, inp: ActionInput) -> Outcome:
-    return Outcome(copies.withdraw(store, config, incident_id, inp.department, inp.actor, inp.text, inp.now))
+    return Outcome(copies.withdraw(store, config, incident_id, inp.department, inp.actor, inp.text, inp.now,
+                                   version=inp.version))
 
 
 def _allowed(workflow_action: str) -> frozenset[State]:

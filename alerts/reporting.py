@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+
+class FeedbackNotReady(WorkflowError):
+    """An item handed down has no feedback to send yet: its incident is not resolved (the API
+    answers 409, as for an action the state does not allow)."""
+
 def after_report_sent(incident: Incident, kind: ReportKind, at: dt.datetime,
                       policy: Mapping[str, Mapping[str, float]]) -> list[str]:
     """What a report version sent at ``at`` does to the incident's reporting steps (pure; changes
@@ -112,18 +117,17 @@ def _record_feedback_sent(tx: Tx, sending: Sending, by: str, at: dt.datetime) ->
     tx.announce_change(incident, "feedback_sent", incident.state.value, by, at)
 
 
-def request_sending(store: SqlStore, config: AlertsConfig, report_id: int | None, recipient: str, channel: str,
+def request_sending(store: SqlStore, config: AlertsConfig, report_id: int | None, recipient: str | None, channel: str,
                     address: str | None, by: str, note: str | None = None,
                     now: dt.datetime | None = None, inbound_id: int | None = None, *,
                     version: int | None = None) -> Sending:
     """Record a sending of a kept report version (or, with ``inbound_id``, of an item's feedback):
     queued for email or webhook (the job sends it), or sent by hand now. NotFoundError for an
-    unknown version or item, WorkflowError for a bad value or a feedback not written yet,
-    ActorRefused (checked in the writing transaction, ``alerts.acting``) when ``by`` may not send."""
+    unknown version or item, FeedbackNotReady for an item's feedback not written yet, WorkflowError
+    for a bad value, ActorRefused when ``by`` may not send: each checked in the writing transaction
+    (``alerts.acting``). An item's feedback goes back to whoever handed it down unless
+    ``recipient`` says otherwise."""
     now = now or utcnow()
-    who = (recipient or "").strip()
-    if not who:
-        raise WorkflowError("报送对象不能为空")
     try:
         how = SendChannel(channel)
     except ValueError as exc:
@@ -136,9 +140,13 @@ def request_sending(store: SqlStore, config: AlertsConfig, report_id: int | None
             if item is None:
                 raise NotFoundError(f"交办事项 #{inbound_id} 不存在")
             if item.feedback is None:
-                raise WorkflowError(f"交办事项 {item.reference} 尚未办结，反馈尚未生成")
+                raise FeedbackNotReady(f"交办事项 {item.reference} 尚未办结，反馈尚未生成")
+            recipient = recipient or item.origin
         elif report_id is None or tx.special_report(report_id) is None:
             raise NotFoundError(f"专报 #{report_id} 不存在")
+        who = (recipient or "").strip()
+        if not who:
+            raise WorkflowError("报送对象不能为空")
         manual = how is SendChannel.MANUAL
         sending = tx.add_sending(report_id=report_id, inbound_id=inbound_id, recipient=who, channel=how.value,
                                  address=where,

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from alerts.escalation import overdue_step_names
-from briefing.figures import POLARITY_LABELS
-from core.models import STEP_LABELS, TOPIC_LABELS, Incident
+from core.models import POLARITY_LABELS, STEP_LABELS, TOPIC_LABELS, Incident
 from core.spreadsheet import Cell, csv_bytes, xlsx_bytes
 from core.timeutil import to_local
 from storage.search import SearchHit

@@ -21,7 +21,6 @@ from briefing.summary import Quote, summarise
 from core.models import STATE_LABELS, STEP_LABELS, TOPIC_LABELS, Grade, PostRole, State
 from core.timeutil import to_local
 
-POLARITY_LABELS = {"neg": "负面", "neu": "中性", "pos": "正面"}
 NO_UNIT = "未定属地"
 TOP_N = 5
 

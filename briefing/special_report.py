@@ -19,12 +19,12 @@ from typing import Any
 
 from alerts.grading import Reach
 from alerts.workflow import ACTION_LABELS
-from briefing.figures import NO_UNIT, POLARITY_LABELS, PostLink
+from briefing.figures import NO_UNIT, PostLink
 from briefing.layout import Block, link_block, local_minute
 from briefing.records import IncidentRecord, PostRecord
 from briefing.summary import summarise
 from core.errors import EcowatchError
-from core.models import TOPIC_LABELS, PostRole
+from core.models import POLARITY_LABELS, TOPIC_LABELS, PostRole
 from core.sharing import SEND_CHANNEL_LABELS, SPECIAL_REPORT_MIN_GRADE, UPPER_LABELS, ReportKind
 from core.timeutil import to_local
 

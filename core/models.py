@@ -70,6 +70,8 @@ class Polarity(StrEnum):
     POS = "pos"
 
 
+# The only copy: the exports and the special report read it here, the console from GET /api/vocabulary.
+POLARITY_LABELS: dict[str, str] = {"neg": "负面", "neu": "中性", "pos": "正面"}
 POLARITIES = tuple(p.value for p in Polarity)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from core.actors import CLI_DESK
 from ecowatch import context
 from ecowatch.cli import app
 from ecowatch.commands_alerts import NowOption, _when
@@ -18,7 +19,7 @@ def report(incident_id: Annotated[int, typer.Argument(help="incident id (较大 
            fmt: Annotated[str, typer.Option("--format", help="docx | html")] = "docx",
            out: Annotated[Path | None, typer.Option(help="file to write (default: 专报-<id>-<seq>.<format>)")] = None,
            kind: Annotated[str | None, typer.Option(help="first | followup | final (default: 首报, then 续报)")] = None,
-           actor: Annotated[str, typer.Option(help="who writes it (kept with the version)")] = "值班员",
+           actor: Annotated[str, typer.Option(help="who writes it (kept with the version)")] = CLI_DESK,
            preview: Annotated[bool, typer.Option("--preview", help="write the file only; keep no version")] = False,
            now: NowOption = None) -> None:
     """Write an incident's special report from the stored records and keep it as the next version."""
@@ -63,7 +64,7 @@ def send_reports(now: NowOption = None) -> None:
 @app.command()
 def inbound(file: Annotated[Path, typer.Argument(help="JSON array, JSON Lines or CSV of items handed down",
                                                  exists=True, dir_okay=False, readable=True)],
-            actor: Annotated[str, typer.Option(help="who enters them (kept in the audit log)")] = "值班员",
+            actor: Annotated[str, typer.Option(help="who enters them (kept in the audit log)")] = CLI_DESK,
             now: NowOption = None) -> None:
     """Enter items handed down (上级交办) by the city bureau or 网信办: one JSON line per item, each
     taken whole or not at all; a bad item is that line's error; exit 1 if any failed."""

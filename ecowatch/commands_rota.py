@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from core.actors import CLI
 from ecowatch import context
 from ecowatch.cli import app
 
@@ -33,7 +34,7 @@ def _echo(data: Any) -> None:
 @rota_app.command("import")
 def import_(file: Annotated[Path, typer.Argument(help="the 值班表: .csv (UTF-8 or GBK) or .xlsx")],
             dry_run: Annotated[bool, typer.Option("--dry-run", help="check only, store nothing")] = False,
-            actor: Annotated[str, typer.Option(help="who imports (in the duty log)")] = "cli") -> None:
+            actor: Annotated[str, typer.Option(help="who imports (in the duty log)")] = CLI) -> None:
     """Import a rota: every line is checked first; one bad line and nothing is stored (exit 1, one
     error per line on stderr). The days the file covers replace what was stored for them."""
     from alerts.duty import import_rota
@@ -142,7 +143,7 @@ def override_(shift: Annotated[int, typer.Option(help="the shift's id (rota show
               tier: Annotated[str, typer.Option(help="primary | backup | leader")] = "primary",
               phone: Annotated[str | None, typer.Option(help="their phone (default: kept if unchanged)")] = None,
               reason: Annotated[str, typer.Option(help="代班 / 换班 and why")] = "",
-              actor: Annotated[str, typer.Option(help="who records it (in the duty log)")] = "cli") -> None:
+              actor: Annotated[str, typer.Option(help="who records it (in the duty log)")] = CLI) -> None:
     """代班/换班: put someone else in one shift, recorded with who approved it."""
     from alerts.duty import DutyError, override
     from core.duty import Tier
@@ -186,17 +187,23 @@ def run_(now: Annotated[str | None, typer.Option(help="as of this time (ISO 8601
 @rota_app.command("ack")
 def ack(page: Annotated[int, typer.Argument(help="the page's id")],
         actor: Annotated[str, typer.Option(help="who takes it (a duty or leader user)")]) -> None:
-    """Acknowledge a page: it stops, and the audit and duty logs say who took it."""
+    """Acknowledge a page: it stops, and the audit and duty logs say who took it. ``--actor`` must
+    be a console user: who may take a page (active, duty or leader) is alerts.acting's rule, asked
+    in the transaction that takes it, as at the console."""
+    from alerts.acting import ActorRefused
     from alerts.paging import acknowledge
     from core.timeutil import utcnow
 
     settings = context.settings()
     with context.store(settings).begin() as tx:
-        user = tx.get_user(actor)
-        if user is None or not user.active or user.role not in ("duty", "leader"):
-            typer.echo(f"ecowatch: {actor!r} is not an active duty or leader user", err=True)
+        if tx.get_user(actor) is None:  # a name that is no console user would act as the duty desk
+            typer.echo(f"ecowatch: {actor!r} is not a console user (ecowatch user add)", err=True)
             raise typer.Exit(1)
-        done = acknowledge(tx, page, actor, "cli", utcnow())
+        try:
+            done = acknowledge(tx, page, actor, "cli", utcnow())
+        except ActorRefused as exc:
+            typer.echo(f"ecowatch: {exc}", err=True)
+            raise typer.Exit(1) from exc
     if not done:
         typer.echo(f"ecowatch: page {page} is not waiting for acknowledgement", err=True)
         raise typer.Exit(1)

@@ -41,8 +41,9 @@ class EventCursorsTx:
                                  .where(event_cursors.c.name == name)).scalar_one_or_none()
 
     def settled_event_id(self) -> int:
-        """The highest event id below which no line can appear any more (call it in a transaction
-        of its own: on PostgreSQL it holds a lock until that ends).
+        """The highest event id below which no line can appear any more (call it in a short
+        transaction: on PostgreSQL it holds a lock until that ends). The outbound webhook moves
+        its cursor by it; the live feed serves no line above it (dashboard_api.feed).
 
         On PostgreSQL ids come from a sequence when a line is inserted, not when it commits: a
         reader can see line 11 while line 10, of a transaction still open, is not yet visible; a

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.copies import shared_with
 from storage.rows import Event, inserted_id, row_to_event
 from storage.schema import events, incidents
 
@@ -30,11 +31,15 @@ if TYPE_CHECKING:
 NOTIFICATION = "notification"
 
 
-def _addressed(query: Select[Any], unit_code: str | None, recipient: str | None) -> Select[Any]:
-    # Console lines by default; one recipient's notifications when asked. A unit user stays in its unit.
+def _addressed(query: Select[Any], unit_code: str | None, recipient: str | None,
+               department_code: str | None) -> Select[Any]:
+    # Console lines by default; one recipient's notifications when asked. A unit user stays in its
+    # unit; a department user (会办) sees only the lines of incidents copied to it and not withdrawn.
     query = query.where(events.c.recipient.is_(None) if recipient is None else events.c.recipient == recipient)
     if unit_code is not None:
         query = query.where(events.c.unit_code == unit_code)
+    if department_code is not None:
+        query = query.where(events.c.incident_id.in_(shared_with(department_code)))
     return query
 
 
@@ -97,14 +102,18 @@ class EventsTx:
         return self.add_events_once([line]) == 1
 
     def announce_change(self, incident: Incident, action: str, before: str, actor: str, at: dt.datetime,
-                        old_unit: str | None = None) -> None:
+                        old_unit: str | None = None, department_code: str | None = None) -> None:
         """The console's ``incident_changed`` line for a workflow action, in the action's transaction.
 
         ``before`` is the state before the action; when the action moved the incident away from
-        ``old_unit``, that unit's feed is told too (it left its inbox).
+        ``old_unit``, that unit's feed is told too (it left its inbox). ``department_code`` names
+        the department a 会办 action (copy, reply, withdrawal) concerns: of the departments the
+        incident is copied to, only that one's feed shows the line (dashboard_api.feed).
         """
         payload = {"action": action, "from_state": before, "to_state": incident.state.value, "title": incident.title,
                    "grade": incident.grade.value, "unit": incident.unit, "actor": actor}
+        if department_code is not None:
+            payload["department_code"] = department_code
         self.add_event("incident_changed", incident.id, incident.unit_code, payload, at)
         if old_unit is not None and old_unit != incident.unit_code:
             self.add_event("incident_changed", incident.id, old_unit, payload, at)
@@ -139,18 +148,27 @@ class EventsTx:
         return out
 
     def events_after(self, after_id: int, *, unit_code: str | None = None, limit: int = 200,
-                     recipient: str | None = None, since: dt.datetime | None = None) -> list[Event]:
+                     recipient: str | None = None, since: dt.datetime | None = None,
+                     upto: int | None = None, department_code: str | None = None) -> list[Event]:
         """Events with id > ``after_id``, oldest first: the console lines, or ``recipient``'s
-        notifications when given; only one unit's when ``unit_code`` is given, only those at or
-        after ``since`` when given."""
-        query = _addressed(select(events).where(events.c.id > after_id), unit_code, recipient)
+        notifications when given; only one unit's when ``unit_code`` is given, only those of the
+        incidents copied to a department when ``department_code`` is given, only those at or
+        after ``since`` when given, none above ``upto`` when given (a reader that resumes by id
+        passes ``Tx.settled_event_id()``: see dashboard_api.feed)."""
+        query = _addressed(select(events).where(events.c.id > after_id), unit_code, recipient, department_code)
         if since is not None:
             query = query.where(events.c.at >= since)
+        if upto is not None:
+            query = query.where(events.c.id <= upto)
         return [row_to_event(r) for r in self.conn.execute(query.order_by(events.c.id).limit(limit))]
 
-    def latest_events(self, count: int, *, unit_code: str | None = None, recipient: str | None = None) -> list[Event]:
+    def latest_events(self, count: int, *, unit_code: str | None = None, recipient: str | None = None,
+                      upto: int | None = None, department_code: str | None = None) -> list[Event]:
         """The newest ``count`` events (addressed as in :meth:`events_after`), oldest first."""
-        query = _addressed(select(events), unit_code, recipient).order_by(events.c.id.desc()).limit(count)
+        query = _addressed(select(events), unit_code, recipient, department_code)
+        query = query.order_by(events.c.id.desc()).limit(count)
+        if upto is not None:
+            query = query.where(events.c.id <= upto)
         return [row_to_event(r) for r in list(self.conn.execute(query))[::-1]]
 
     def last_event_id(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -15,10 +16,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from elasticsearch import Elasticsearch
 
 from core.jurisdiction import load_jurisdiction
 from core.settings import Settings
 from nlp.analyzer import Analyzer
+from storage.es_posts import EsPostIndex
 from storage.sql import SqlStore, open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -168,6 +171,16 @@ def es_target() -> Iterator[tuple[str, dict]]:
     with OsmemServer.start() as server:
         print(f"\n[elasticsearch] osmem-server emulator {server.version} at {server.url}")
         yield server.url, {"node_class": CompatRewritingNode}
+
+
+@pytest.fixture
+def index(es_target: tuple[str, dict]) -> EsPostIndex:
+    """An empty post index of its own (a fresh name prefix) on the run's Elasticsearch, its
+    template in place: each test writes and searches without seeing another's posts."""
+    url, options = es_target
+    idx = EsPostIndex(Elasticsearch(url, **options), prefix=f"t{uuid.uuid4().hex[:10]}")
+    idx.ensure_template()
+    return idx
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

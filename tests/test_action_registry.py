@@ -113,12 +113,16 @@ def test_the_console_lists_the_registry(env):
     assert actions["sign"] == {"name": "sign", "label": "签收", "roles": ["unit"], "states": ["assigned"]}
     assert actions["resolve"]["states"] == ["responded"]
     assert actions["extend"]["roles"] == ["duty", "unit"]
+    assert vocabulary["polarities"] == {"neg": "负面", "neu": "中性", "pos": "正面"}  # the console has no copy
 
 
 def test_each_label_table_names_exactly_its_vocabulary():
+    import briefing.figures
     from alerts.deadlines import STEPS
-    from core.models import STATE_LABELS, STEP_LABELS, TOPIC_LABELS, TOPICS, Step, Topic
+    from core.models import POLARITIES, POLARITY_LABELS, STATE_LABELS, STEP_LABELS, TOPIC_LABELS, TOPICS, Step, Topic
 
     assert list(STATE_LABELS) == [s.value for s in State] and State.CLOSED.label == "已审核办结"
     assert list(STEP_LABELS) == [s.value for s in Step] == list(STEPS) and Step.PRESS.label == "新闻发布会"
     assert list(TOPIC_LABELS) == [t.value for t in Topic] == list(TOPICS) and Topic.WATER.label == "水环境"
+    assert list(POLARITY_LABELS) == list(POLARITIES) and POLARITY_LABELS["neg"] == "负面"
+    assert not hasattr(briefing.figures, "POLARITY_LABELS")  # defined once, in core

@@ -62,8 +62,8 @@ READ_MATRIX = {
     ("GET", "/api/copies"): {**ALL_OK, **NO_UNIT, "admin1": 403},  # the departments' inbox
     ("GET", "/api/search?q=黑臭"): {**ALL_OK, **NO_DEPT},
     ("GET", "/api/stats"): {**ALL_OK, **NO_DEPT},
-    ("GET", "/api/feed"): {**ALL_OK, **NO_DEPT},
-    ("GET", "/api/feed/stream?after=0&max_seconds=0.5"): {**ALL_OK, **NO_DEPT},
+    ("GET", "/api/feed"): ALL_OK,  # a department's: the lines of the incidents copied to it
+    ("GET", "/api/feed/stream?after=0&max_seconds=0.5"): ALL_OK,
     ("GET", "/api/sources"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
     ("GET", "/api/users"): {**dict.fromkeys(ROLES, 403), "admin1": 200},
     ("GET", "/api/briefings"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
@@ -302,7 +302,7 @@ def test_admin_manages_users(world):
     assert created.status_code == 201 and created.json()["department"] == "区林业局"
     assert http.get(base + "/api/incidents", headers=login(base, "linye", "long-enough-pw")).json() == []
     # the machine's own actors (core.actors) are no one's user name: such a user would act as them
-    for reserved in ("system", "city_platform"):
+    for reserved in ("system", "city_platform", "值班员", "cli"):  # the machine's and the command line's actors
         taken = http.post(base + "/api/users", headers=h["admin1"], json={**new, "name": reserved})
         assert taken.status_code == 409 and "reserved" in taken.json()["detail"]
 
@@ -335,9 +335,29 @@ def test_department_sees_only_what_was_shared_with_it(world):
                      json={"submitter": UNIT_A, "title": "简报", "text": "正文"}).status_code == 403
     assert {b["submitter"] for b in http.get(base + "/api/briefs", headers=zj).json()} == {"zj"}
     assert [r["submitter"] for r in http.get(base + "/api/briefs/tally", headers=zj).json()] == ["zj"]
-    # withdrawn: not found, out of its list and inbox, and it can no longer answer
+    # its live feed: the lines of the incident copied to it, polled, tailed and streamed; nothing else
+    assert http.post(base + f"/api/incidents/{ids['B']}/grade", headers=duty,
+                     json={"grade": "orange", "reason": "扰民加剧"}).status_code == 200  # a line about B
+    for dept, expected in ((zj, {ids["A"]}), (ga, {ids["A"]})):
+        assert {e["incident_id"] for e in http.get(base + "/api/feed", headers=dept).json()} == expected
+        assert {e["incident_id"] for e in http.get(base + "/api/feed?tail=50", headers=dept).json()} == expected
+        body = http.get(base + "/api/feed/stream?after=0&max_seconds=1", headers=dept).text
+        streamed = [line for line in body.splitlines() if line.startswith("data: ")]
+        assert streamed and all(f'"incident_id": {ids["A"]},' in line for line in streamed)
+    def said(headers):  # each line's action and the department it names; 公安's 会办 is not 住建's business
+        return [(e["payload"].get("action", e["kind"]), e["payload"].get("department_code"))
+                for e in http.get(base + "/api/feed", headers=headers).json()]
+
+    assert said(zj) == [("incident_new", None), ("copy", "zj")]
+    assert said(ga) == [("incident_new", None), ("copy", "ga"), ("reply", "ga")]
+    assert {("copy", "zj"), ("grade", None), ("copy", "ga"), ("reply", "ga")} <= set(said(duty))
+    for path in ("/api/feed?recipient=区生态环境局值班室", "/api/feed/stream?recipient=x&max_seconds=0.5"):
+        assert http.get(base + path, headers=zj).status_code == 403  # no contact's inbox (they quote answers)
+    # withdrawn: not found, out of its list, inbox and feed, and it can no longer answer
     assert http.post(base + f"/api/incidents/{ids['A']}/withdraw_copy", headers=duty,
                      json={"department": "zj"}).status_code == 200
+    assert http.get(base + "/api/feed", headers=zj).json() == []
+    assert http.get(base + "/api/feed/stream?after=0&max_seconds=0.5", headers=zj).text.count("data: ") == 0
     assert http.get(base + f"/api/incidents/{ids['A']}", headers=zj).status_code == 404
     assert http.get(base + "/api/incidents", headers=zj).json() == []
     assert http.get(base + "/api/copies", headers=zj).json() == []

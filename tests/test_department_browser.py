@@ -13,7 +13,7 @@ from tests.test_browser import _click, _login, _state_is, _text, _wait, browser,
 
 
 def _login_department(driver, base: str, name: str) -> None:
-    """A department has no live feed: its login ends on its inbox, not on a connected feed."""
+    """A department's login ends on its inbox (会办), not on the duty desk's views."""
     from selenium.webdriver.common.by import By
 
     driver.get(base + "/")

@@ -7,7 +7,6 @@ of the test run says which).
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -27,14 +26,6 @@ TEXTS = [
     ("江北区今年空气优良天数创新高", None, "air", "pos"),
     ("大石坝东原社区工地夜间施工噪音", "500105004000", "noise", "neg"),
 ]
-
-
-@pytest.fixture
-def index(es_target) -> EsPostIndex:
-    url, options = es_target
-    idx = EsPostIndex(Elasticsearch(url, **options), prefix=f"t{uuid.uuid4().hex[:10]}")
-    idx.ensure_template()
-    return idx
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -86,6 +88,7 @@ def _counts(store, incident_id):
 
 def test_action_and_its_feed_line_commit_or_roll_back_together(sql_store, config):
     store = sql_store
+    seed_users(store)  # the API's adapter acts for a console user, under the token version it was checked with
     iid = add_incident(store, title="来历不明的污水", text="江北区某处污水", unit_code=None, unit=None, state=State.NEW)
     before = _counts(store, iid)
     assert before == (State.NEW, ["incident_new"], 1, 0)
@@ -96,11 +99,11 @@ def test_action_and_its_feed_line_commit_or_roll_back_together(sql_store, config
     # Through the API's adapter: the crash comes when the feed line's transaction commits, and
     # that is the action's own transaction (there is no second one that could fail alone).
     with crash_at_commit(store, writes_events) as crashed, pytest.raises(CrashAtCommit):
-        apply_action(store, config, iid, "assign", actor="duty1", role="duty",
+        apply_action(store, config, iid, "assign", actor="duty1", role="duty", version=0,
                      params={"unit_code": UNIT_A}, now=utcnow())
     assert crashed and _counts(store, iid) == before
 
-    done = apply_action(store, config, iid, "assign", actor="duty1", role="duty",
+    done = apply_action(store, config, iid, "assign", actor="duty1", role="duty", version=0,
                         params={"unit_code": UNIT_A}, now=utcnow())
     assert done.state is State.ASSIGNED
     state, kinds, audits, queued = _counts(store, iid)
@@ -217,3 +220,57 @@ def test_stream_keeps_a_quiet_connection_alive_and_resumes(store, api_server, mo
     again = http.get(f"{base}/api/feed/stream", params={"max_seconds": 0.5},
                      headers={**h, "Last-Event-ID": fields["id"]}).text
     assert "data: " not in again
+
+
+def test_a_line_still_being_written_is_never_skipped_by_a_resuming_reader(sql_store):
+    """Two writers at once on PostgreSQL: the first inserts line N and has not committed, the
+    second inserts N+1 and commits. PostgreSQL hands out ids on insert, not on commit, so N+1 is
+    visible before N; a reader served N+1 would resume after it and never get N. The feed (the
+    console's poll, its stream, the feed for other systems) serves neither until N's transaction
+    ends, then both, in order."""
+    if sql_store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its ids are in commit order")
+    from dashboard_api import create_app
+    from storage.sql import Tx
+    from tests.conftest import serving
+
+    store = sql_store
+    seed_users(store)
+    now = utcnow()
+    with store.begin() as tx:
+        start = tx.add_event("incident_new", None, UNIT_A, {"title": "起点"}, now)
+    h = token_headers("duty1", TEST_SECRET)
+    with serving(create_app(store, load_jurisdiction("jiangbei"), secret_key=TEST_SECRET)) as base:
+        slow = store.engine.connect()
+        slow_tx = slow.begin()
+        slow_id = Tx(slow, None).add_event("incident_changed", None, UNIT_A, {"action": "sign"}, now)  # open
+        with store.begin() as tx:
+            fast_id = tx.add_event("incident_changed", None, UNIT_A, {"action": "respond"}, now)
+        assert fast_id > slow_id > start
+        got: dict[str, Any] = {}
+
+        def poll() -> None:
+            got["poll"] = httpx.get(f"{base}/api/feed", params={"after": start}, headers=h, timeout=30).json()
+
+        def other_system() -> None:
+            got["feeds"] = httpx.get(f"{base}/api/feeds/incidents.json", params={"after": start}, headers=h,
+                                     timeout=30).json()
+
+        def stream() -> None:
+            body = httpx.get(f"{base}/api/feed/stream", params={"max_seconds": 4},
+                             headers={**h, "Last-Event-ID": str(start)}, timeout=30).text
+            got["stream"] = [int(line[4:]) for line in body.splitlines() if line.startswith("id: ")]
+
+        readers = [threading.Thread(target=f, daemon=True) for f in (poll, other_system, stream)]
+        for reader in readers:
+            reader.start()
+        time.sleep(1.5)
+        served_early = dict(got)  # what the readers had before line N committed: nothing
+        slow_tx.commit()
+        slow.close()
+        for reader in readers:
+            reader.join(30)
+    assert served_early == {}
+    assert [e["id"] for e in got["poll"]] == [slow_id, fast_id]
+    assert [e["id"] for e in got["feeds"]["events"]] == [slow_id, fast_id] and got["feeds"]["next_after"] == fast_id
+    assert got["stream"] == [slow_id, fast_id]

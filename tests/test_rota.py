@@ -221,7 +221,10 @@ def test_rota_from_the_command_line(tmp_path):
     store.dispose()
     passed = json.loads(run(["rota", "run", "--now", "2026-10-10T02:10:00+08:00"], data).stdout)
     assert passed["pages_opened"] == 1 and passed["paged"] == 1 and passed["messages"] == 1  # the feed
-    assert run(["rota", "ack", "1", "--actor", "石马河街道"], data).returncode == 1  # a unit user may not
+    unit = run(["rota", "ack", "1", "--actor", "石马河街道"], data)  # a unit user may not
+    assert unit.returncode == 1 and "角色 'unit' 不能确认接警" in unit.stderr and "Traceback" not in unit.stderr
+    nobody = run(["rota", "ack", "1", "--actor", "值班员"], data)  # the CLI's default desk name: no console user
+    assert nobody.returncode == 1 and "not a console user" in nobody.stderr
     assert json.loads(run(["rota", "ack", "1", "--actor", "王强"], data).stdout)["acknowledged_by"] == "王强"
     again = run(["rota", "ack", "1", "--actor", "王强"], data)
     assert again.returncode == 1 and "not waiting" in again.stderr

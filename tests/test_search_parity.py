@@ -2,16 +2,15 @@
 same hits, in the same order (``sort="newest"``: publish, else fetch, time then post id, descending;
 "relevance" scores differ by engine, so there only the set is compared), the same totals and facets,
 and the same unit isolation, also after the duty desk reassigns an incident. Elasticsearch is a real
-cluster when ES_URL is set, else the osmem-server emulator (tests/conftest.py)."""
+cluster when ES_URL is set, else the osmem-server emulator (tests/conftest.py: ``es_target``,
+``index``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from elasticsearch import Elasticsearch
 
 from alerts import actions
 from alerts.config import alerts_config
@@ -46,14 +45,6 @@ QUERIES = ["污水", "油烟", "石马河", "社区 油烟", "黑臭", "噪音",
 @pytest.fixture
 def indexer() -> SearchIndexer:
     return SearchIndexer(load_jurisdiction("jiangbei"))
-
-
-@pytest.fixture
-def index(es_target) -> EsPostIndex:
-    url, options = es_target
-    idx = EsPostIndex(Elasticsearch(url, **options), prefix=f"p{uuid.uuid4().hex[:10]}")
-    idx.ensure_template()
-    return idx
 
 
 def sync(store: SqlStore, index: EsPostIndex, indexer: SearchIndexer, now: dt.datetime | None = None) -> int:

@@ -52,7 +52,7 @@ def _act(action: str, incident_id: int, body: BaseModel | None, user: Principal,
     now = utcnow()
     with refusals():  # 409: not allowed in this state, or a bad value the body schema cannot see
         incident = apply_action(store, config, incident_id, action, actor=user.name, role=user.role,
-                                params=params, now=now)
+                                version=user.token_version, params=params, now=now)
     return IncidentPublic.of(incident, now)
 
 

@@ -25,6 +25,7 @@ from core.settings import load_settings
 from core.timeutil import to_local, utcnow
 from dashboard_api.deps import StoreDep, aware_time, get_principal, oauth2_scheme, of_roles
 from dashboard_api.errors import ERRORS
+from dashboard_api.feed import settled_after
 
 router = APIRouter(prefix="/api/feeds", tags=["feeds"])
 FEED_SCHEMA = "ecowatch.feed.v1"
@@ -63,8 +64,8 @@ async def _page(store: StoreDep, scope: str | None, after: int, since: dt.dateti
     since = aware_time(since, "since")
 
     def read() -> FeedPublic:
-        with store.read() as tx:
-            found = tx.events_after(after, unit_code=scope, limit=limit + 1, since=since)
+        with store.read() as tx:  # only settled lines: the reader resumes from next_after (dashboard_api.feed)
+            found, _seen = settled_after(tx, after, unit_code=scope, limit=limit + 1, since=since)
         docs = [event_document(e) for e in found[:limit]]
         return FeedPublic(events=docs, next_after=docs[-1]["id"] if docs else after, has_more=len(found) > limit)
 

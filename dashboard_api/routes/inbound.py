@@ -18,7 +18,7 @@ from alerts.acting import roles_for
 from alerts.config import AlertsConfig
 from alerts.escalation import overdue_step_names
 from alerts.inbound import InboundError, parse_request, receive
-from alerts.reporting import request_sending
+from alerts.reporting import FeedbackNotReady, request_sending
 from core.actors import CITY_PLATFORM
 from core.models import Step
 from core.settings import load_settings
@@ -152,14 +152,13 @@ def list_items(user: OverviewDep, store: StoreDep) -> list[InboundPublic]:
              responses=ACTION_ERRORS)
 def send_feedback(inbound_id: InboundId, body: FeedbackSendBody, user: SenderDep, store: StoreDep,
                   config: AlertsDep) -> SendingPublic:
-    """Send an item's feedback back (or record it sent by hand): 409 before the unit resolved it."""
-    with store.read() as tx:
-        item = tx.get_inbound(inbound_id)
-    if item is None:
-        raise HTTPException(status_code=404, detail=f"交办事项 #{inbound_id} 不存在")
-    if item.feedback is None:
-        raise HTTPException(status_code=409, detail=f"交办事项 {item.reference} 尚未办结，反馈尚未生成")
+    """Send an item's feedback back (or record it sent by hand): 409 before the unit resolved it.
+    The item, its feedback and the sender are checked in the transaction that records the
+    sending (alerts.reporting), not read before it."""
     with refusals(422):
-        sending = request_sending(store, config, None, item.origin, body.channel.value, body.address, user.name,
-                                  body.note, utcnow(), inbound_id=inbound_id, version=user.token_version)
+        try:
+            sending = request_sending(store, config, None, None, body.channel.value, body.address, user.name,
+                                      body.note, utcnow(), inbound_id=inbound_id, version=user.token_version)
+        except FeedbackNotReady as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
     return SendingPublic.of(sending)

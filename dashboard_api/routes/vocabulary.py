@@ -1,5 +1,5 @@
-"""The domain's words in Chinese, for the console: states, steps, topics, grades (core.models) and
-the workflow actions with who may take them in which states (alerts.registry), the labels of the
+"""The domain's words in Chinese, for the console: states, steps, topics, grades and polarities
+(core.models) and the workflow actions with who may take them in which states (alerts.registry), the labels of the
 audit log's action names and the corrections 撤销更正 can take back (alerts.workflow), and why a
 误报 is not ours (core.models).
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from alerts.registry import http_actions
 from alerts.workflow import ACTION_LABELS, UNDOABLE
-from core.models import DISMISS_SCOPES, STATE_LABELS, STEP_LABELS, TOPIC_LABELS, Grade, State
+from core.models import DISMISS_SCOPES, POLARITY_LABELS, STATE_LABELS, STEP_LABELS, TOPIC_LABELS, Grade, State
 from dashboard_api.deps import SharedReaderDep
 from dashboard_api.errors import ERRORS
 
@@ -38,6 +38,7 @@ class VocabularyPublic(BaseModel):
     steps: dict[str, str] = Field(examples=[{"sign_off": "签收", "press": "新闻发布会"}])
     topics: dict[str, str] = Field(examples=[{"water": "水环境"}])
     grades: dict[str, str] = Field(examples=[{"blue": "一般", "red": "特别重大"}])
+    polarities: dict[str, str] = Field(description="a post's sentiment (``polarity``)", examples=[{"neg": "负面"}])
     actions: list[ActionPublic]
     audit: dict[str, str] = Field(description="the audit log's action names (incident detail ``audit[].action``)",
                                   examples=[{"dismiss_posts": "误报/不相关", "split": "拆分"}])
@@ -49,11 +50,11 @@ class VocabularyPublic(BaseModel):
 
 @router.get("/api/vocabulary", response_model=VocabularyPublic, responses=ERRORS)
 def vocabulary(_user: SharedReaderDep) -> VocabularyPublic:
-    """The labels of states, steps, topics and grades, the workflow actions, the audit log's
+    """The labels of states, steps, topics, grades and polarities, the workflow actions, the audit log's
     action names, the undoable corrections and the 误报 scopes."""
     return VocabularyPublic(
         states=dict(STATE_LABELS), steps=dict(STEP_LABELS), topics=dict(TOPIC_LABELS),
-        grades={g.value: g.label for g in Grade},
+        grades={g.value: g.label for g in Grade}, polarities=dict(POLARITY_LABELS),
         actions=[ActionPublic(name=a.name, label=a.label, roles=list(a.roles),
                               states=[s.value for s in State if s in a.states]) for a in http_actions()],
         audit=dict(ACTION_LABELS), scopes=dict(DISMISS_SCOPES),

@@ -6,9 +6,10 @@ after it. Each test here takes the user as the dependency saw it (a :class:`Prin
 the stored user, as ``get_principal`` builds it), then changes the user in the real store (an
 admin disables it, gives it another role or unit, or resets its password), then runs the
 route's own function with the stale principal: the write must be refused (403) and change
-nothing. Families: the rota (override, page, hand-over), special reports and their sendings,
-items handed down, 信息简报, user administration. Then two officers take one page at once, on real
-SQLite and real PostgreSQL: one takes it, one audit line, one duty-log line.
+nothing. Families: the incident actions (交办 … 办结, 督办, 会办), the rota (override, page,
+hand-over), special reports and their sendings, items handed down, 信息简报, user
+administration. Then two officers take one page at once, on real SQLite and real PostgreSQL:
+one takes it, one audit line, one duty-log line.
 """
 
 from __future__ import annotations
@@ -24,16 +25,19 @@ from fastapi import HTTPException, Response
 from sqlalchemy import func, select, update
 
 from alerts.config import alerts_config
+from alerts.escalation import EscalationState
 from alerts.paging import acknowledge
 from alerts.registry import ActionInput, apply
 from core.duty import PageState, Person, Shift, ShiftKind
 from core.errors import NotFoundError, WorkflowError
 from core.jurisdiction import load_jurisdiction
-from core.models import Grade
+from core.models import Grade, State
 from core.timeutil import utcnow
 from dashboard_api.bodies import OverrideBody, RemarksBody, UserCreateBody, UserUpdateBody
 from dashboard_api.deps import Principal
 from dashboard_api.routes import admin, briefs, inbound, reports, rota
+from dashboard_api.routes.actions import BODIES
+from dashboard_api.routes.actions import _act as act_route
 from storage.schema import users
 from storage.sql import SqlStore, Tx
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users
@@ -222,6 +226,29 @@ def test_entering_an_item_rechecks_the_user(world, how):
     assert (count(store, "inbound_items"), count(store, "incidents"), count(store, "audit_log")) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("how", sorted(CHANGES))
+def test_sending_an_items_feedback_rechecks_the_user_first(world, how):
+    """反馈 of an item handed down: the sender is checked where the sending is written, before the
+    item is read, so a revoked sender learns nothing of the item (403, not 409 "not resolved yet"
+    nor 404), and nothing is written. The item was read before that transaction, and apart from it."""
+    store = world
+    officer = principal(store, "duty1")
+    body = inbound.InboundBody(origin="city_bureau", reference="渝环舆〔2026〕119号", text="石马河有死鱼",
+                               deadline="2026-12-05T18:00:00+08:00", unit=UNIT_A)
+    item = inbound.enter_item(body, officer, store, CONFIG, Response())
+    change(store, "duty1", how)
+    before = (count(store, "report_sends"), count(store, "audit_log"))
+    for inbound_id in (item.inbound_id, item.inbound_id + 100):
+        refused(lambda i=inbound_id: inbound.send_feedback(i, inbound.FeedbackSendBody(channel="manual"), officer,
+                                                           store, CONFIG))
+    assert (count(store, "report_sends"), count(store, "audit_log")) == before
+    fresh = principal(store, "duty1") if how == "password reset" else None
+    if fresh is not None:  # logged in again: the item is there, and its feedback is not ready (409)
+        with pytest.raises(HTTPException) as caught:
+            inbound.send_feedback(item.inbound_id, inbound.FeedbackSendBody(channel="manual"), fresh, store, CONFIG)
+        assert caught.value.status_code == 409 and "尚未办结" in str(caught.value.detail)
+
+
 def _together(calls: list[Callable[[], object]]) -> list[object]:
     """Run the calls at the same moment from as many threads; each one's result or exception."""
     barrier = threading.Barrier(len(calls))
@@ -335,6 +362,90 @@ def test_a_merge_tells_a_missing_incident_from_a_missing_target(world):
                                                            post_ids=(1,)))
     with store.read() as tx:
         assert [a.action for a in tx.audit_for(here)] == ["open"]
+
+
+# Every incident action of the console, taken by the role it is for on an incident in a state
+# that allows it: (actor, state, body). The duty desk copies the incident to the department first.
+INCIDENT_ACTIONS: dict[str, tuple[str, State, dict[str, Any]]] = {
+    "assign": ("duty1", State.NEW, {"unit_code": UNIT_A}),
+    "reassign": ("duty1", State.ASSIGNED, {"unit_code": UNIT_B, "reason": "地点核实在观音桥"}),
+    "close": ("duty1", State.RESOLVED, {}),
+    "reject": ("duty1", State.RESOLVED, {"reason": "照片不清晰"}),
+    "grade": ("duty1", State.ASSIGNED, {"grade": "orange", "reason": "涉及饮用水源"}),
+    "extend": ("duty1", State.ASSIGNED, {"step": "response", "hours": 24, "reason": "等监测数据"}),
+    "dismiss": ("duty1", State.ASSIGNED, {"scope": "jurisdiction", "reason": "说的是宁波市江北区"}),
+    "copy": ("duty1", State.ASSIGNED, {"department": "ga"}),
+    "withdraw_copy": ("duty1", State.ASSIGNED, {"department": "zj"}),
+    "sign": ("unit_a", State.ASSIGNED, {}),
+    "respond": ("unit_a", State.SIGNED, {"response": "已到现场核查"}),
+    "resolve": ("unit_a", State.RESPONDED, {"feedback": "已整改完毕"}),
+    "return": ("unit_a", State.ASSIGNED, {"reason": "不属于本街道"}),
+    "reply": ("dept_zj", State.ASSIGNED, {"opinion": "已派员会同核查"}),
+}
+
+
+def _incident_world(store: SqlStore, state: State) -> int:
+    incident_id = add_incident(store, title="石马河死鱼", text="石马河又黑又臭", unit_code=UNIT_A, unit="石马河街道",
+                               state=state)
+    apply(store, CONFIG, "copy", incident_id, ActionInput(actor="duty1", now=utcnow(), department="zj"))
+    return incident_id
+
+
+def _incident_snapshot(store: SqlStore, incident_id: int) -> tuple[object, ...]:
+    with store.read() as tx:
+        incident = tx.get_incident(incident_id)
+        audit = [(a.action, a.actor) for a in tx.audit_for(incident_id)]
+    assert incident is not None
+    return (incident.state, incident.unit_code, incident.grade, incident.deadlines, incident.updated_at, audit,
+            count(store, "events"), count(store, "incident_copies"), count(store, "outbox"))
+
+
+def _take(store: SqlStore, action: str, incident_id: int, officer: Principal) -> object:
+    body_type, _summary = BODIES[action]
+    return act_route(action, incident_id, body_type(**INCIDENT_ACTIONS[action][2]), officer, store, CONFIG)
+
+
+@pytest.mark.parametrize("how", sorted(CHANGES))
+@pytest.mark.parametrize("action", sorted(INCIDENT_ACTIONS))
+def test_incident_actions_recheck_the_user(world, action, how):
+    """Disabled, given another role or unit, or logged out by a password reset between the
+    console's check and the write: the action is refused where it writes (403; a unit user moved
+    to another unit finds the incident "not found", 404) and nothing changes: the incident, its
+    audit log, the live feed, the copies, the outbox. The same action by the user logged in again
+    after its password was reset goes through: the token version was all that stopped it."""
+    store = world
+    actor, state, _body = INCIDENT_ACTIONS[action]
+    incident_id = _incident_world(store, state)
+    officer = principal(store, actor)
+    change(store, actor, how)
+    before = _incident_snapshot(store, incident_id)
+    with pytest.raises(HTTPException) as caught:
+        _take(store, action, incident_id, officer)
+    assert caught.value.status_code in ((403, 404) if how == "demoted" else (403,)), caught.value.detail
+    assert _incident_snapshot(store, incident_id) == before
+    if how == "password reset":
+        _take(store, action, incident_id, principal(store, actor))
+        assert _incident_snapshot(store, incident_id) != before
+
+
+def test_an_escalation_is_acknowledged_only_under_the_token_it_was_asked_with(world):
+    """确认督办 stops the reminders: not for a session revoked by a password reset."""
+    store, now = world, utcnow()
+    incident_id = add_incident(store, title="t", text="石马河又黑又臭", unit_code=UNIT_A, unit="石马河街道",
+                               deadlines={"sign_off": now - dt.timedelta(hours=1)})
+    with store.begin() as tx:
+        tx.save_escalation(incident_id, "sign_off", EscalationState(deadline=now - dt.timedelta(hours=1), rung=1,
+                                                                    last_notified_at=now, notify_count=1))
+    officer = principal(store, "duty1")
+    change(store, "duty1", "password reset")
+    before = _incident_snapshot(store, incident_id)
+    assert "重新登录" in refused(lambda: act_route("acknowledge", incident_id, None, officer, store, CONFIG))
+    assert _incident_snapshot(store, incident_id) == before
+    with store.read() as tx:
+        assert [r.acknowledged_rung for r in tx.active_escalations([incident_id]).values()] == [-1]
+    act_route("acknowledge", incident_id, None, principal(store, "duty1"), store, CONFIG)
+    with store.read() as tx:
+        assert [r.acknowledged_rung for r in tx.active_escalations([incident_id]).values()] == [1]
 
 
 # --- two officers take one page at once ---------------------------------------------------------------
