@@ -1,0 +1,226 @@
+"""信息简报 by email: .eml / mbox / Maildir files and a real IMAP server (Dovecot on loopback) become
+briefs of the right unit, GBK and RFC 2047 decoded; unknown senders wait in triage and are
+assigned by the duty officer; a second run doubles nothing; a bad mail is its own error; IMAP
+messages are flagged seen only once kept; the tally counts a mail in the month it was sent."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import mailbox
+import os
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from briefing.briefs_service import month_tally
+from briefing.mail_import import assign_mail, import_mail
+from briefing.mail_parse import parse_mail
+from briefing.quota import QuotaError
+from core.jurisdiction import load_jurisdiction
+from tests.services.dovecot import Imap, find_dovecot, running_dovecot
+from tests.test_cli import run
+
+UNIT_A = "500105003000"  # 石马河街道
+UNIT_B = "500105006000"  # 观音桥街道
+NOW = dt.datetime(2026, 12, 20, 4, 0, tzinfo=dt.UTC)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _b64(text: str, charset: str) -> str:
+    return base64.b64encode(text.encode(charset)).decode("ascii")
+
+
+def gbk_mail(subject: str = "【信息简报】观音桥街道：夜间施工噪声专项整治", sender: str = "gyq@jb.gov.cn",
+             date: str = "Mon, 30 Nov 2026 16:30:00 +0000", message_id: str = "<gbk-1@jb.gov.cn>") -> bytes:
+    """What a Foxmail/政务邮箱 client sends: GB2312-labelled encoded words holding GBK-only
+    characters (镕), a base64 GBK body, a GBK-named DOCX attachment, and one .exe that is refused."""
+    word = "=?GB2312?B?" + _b64(subject, "gbk") + "?="
+    name = "=?GBK?B?" + _b64("噪声整治（朱镕）.docx", "gbk") + "?="
+    body = "各位领导：\r\n本街道开展夜间施工噪声专项整治，检查工地12处。\r\n负责人：朱镕\r\n"
+    return (f"From: =?GB2312?B?{_b64('观音桥街道办', 'gbk')}?= <{sender}>\r\n"
+            f"To: briefs@sthj.jb.gov.cn\r\nSubject: {word}\r\nDate: {date}\r\nMessage-ID: {message_id}\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+            "--b1\r\nContent-Type: text/plain; charset=\"gb2312\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            f"{_b64(body, 'gbk')}\r\n"
+            f"--b1\r\nContent-Type: {DOCX}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n"
+            f"Content-Transfer-Encoding: base64\r\n\r\n{base64.b64encode(b'PK docx bytes').decode()}\r\n"
+            "--b1\r\nContent-Type: application/octet-stream; name=\"run.exe\"\r\n"
+            "Content-Disposition: attachment; filename=\"run.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            f"{base64.b64encode(b'MZ').decode()}\r\n--b1--\r\n").encode("ascii")
+
+
+def html_mail(subject: str, sender: str, date: str = "Tue, 01 Dec 2026 02:00:00 +0800",
+              message_id: str | None = "<html-1@example.cn>") -> bytes:
+    """An HTML-only UTF-8 mail whose markup must not survive."""
+    msg = EmailMessage()
+    msg["From"] = f"某单位 <{sender}>"
+    msg["To"] = "briefs@sthj.jb.gov.cn"
+    msg["Subject"] = subject
+    msg["Date"] = date
+    if message_id:
+        msg["Message-ID"] = message_id
+    msg.set_content("<html><head><style>p{color:red}</style><script>alert(1)</script></head><body>"
+                    "<p>石马河<b>巡河</b>情况&amp;整改</p><img src=x onerror=alert(2)><p>第二段</p></body></html>",
+                    subtype="html")
+    return msg.as_bytes()
+
+
+@pytest.fixture
+def jurisdiction():
+    return load_jurisdiction("jiangbei")
+
+
+def test_gbk_mail_is_decoded_and_becomes_the_named_units_brief(store, jurisdiction):
+    parsed = parse_mail(gbk_mail(), 5 * 1024 * 1024, 5)
+    assert parsed.subject == "【信息简报】观音桥街道：夜间施工噪声专项整治"
+    assert (parsed.unit_hint, parsed.rest) == ("观音桥街道", "夜间施工噪声专项整治")
+    assert parsed.sender_name == "观音桥街道办" and parsed.sender == "gyq@jb.gov.cn"
+    assert "负责人：朱镕" in parsed.text and "\r" not in parsed.text
+    assert [f.name for f in parsed.files] == ["噪声整治（朱镕）.docx"]
+    assert parsed.files[0].data == b"PK docx bytes" and parsed.files[0].mime == DOCX
+    assert parsed.skipped and "run.exe" in parsed.skipped[0]
+
+    got = import_mail(store, jurisdiction, gbk_mail(), "a.eml", NOW)
+    assert (got.state, got.submitter, got.error) == ("imported", UNIT_B, None)
+    assert "run.exe" in (got.note or "")
+    with store.read() as tx:
+        brief = tx.get_brief(got.brief_id)
+    assert brief is not None and brief.title == "夜间施工噪声专项整治" and brief.submitter_name == "观音桥街道"
+    assert brief.submitted_by == "邮件 gyq@jb.gov.cn" and [f[1] for f in brief.files] == ["噪声整治（朱镕）.docx"]
+    # Sent 16:30 UTC on 30 November = 00:30 on 1 December in Beijing: December's brief.
+    assert {r.submitter.code: r.submitted for r in month_tally(store, jurisdiction, "2026-12")}[UNIT_B] == 1
+    assert {r.submitter.code: r.submitted for r in month_tally(store, jurisdiction, "2026-11")}[UNIT_B] == 0
+
+
+def test_html_only_mail_is_kept_as_plain_text(store, jurisdiction):
+    parsed = parse_mail(html_mail("转发：Fwd: 【信息简报】石马河街道：巡河", "x@example.cn"), 1024, 5)
+    assert parsed.title == "石马河街道：巡河" and parsed.rest == "巡河"
+    assert parsed.text == "石马河巡河情况&整改\n\n第二段"
+    assert "<" not in parsed.text and "alert" not in parsed.text and "color" not in parsed.text
+
+
+def test_unknown_sender_waits_in_triage_and_the_officer_assigns_it(store, jurisdiction):
+    mail = html_mail("十二月工作动态", "office@qq.example")
+    got = import_mail(store, jurisdiction, mail, "b.eml", NOW)
+    assert (got.state, got.brief_id) == ("triage", None) and "office@qq.example" in (got.note or "")
+    with store.read() as tx:
+        assert [m.id for m in tx.list_mails(("triage",))] == [got.mail_id]
+    assert {r.submitter.code: r.submitted for r in month_tally(store, jurisdiction, "2026-12")}[UNIT_A] == 0
+    with pytest.raises(QuotaError):
+        assign_mail(store, jurisdiction, got.mail_id, "不存在的单位", "值班员", NOW)
+    brief_id = assign_mail(store, jurisdiction, got.mail_id, "石马河街道", "值班员", NOW, remember=True)
+    with store.read() as tx:
+        assert tx.list_mails(("triage",)) == []
+        assert tx.get_brief(brief_id).submitter == UNIT_A
+        assert tx.brief_senders() == {"office@qq.example": UNIT_A}
+    with pytest.raises(QuotaError):  # decided once
+        assign_mail(store, jurisdiction, got.mail_id, "石马河街道", "值班员", NOW)
+    # The address is remembered: its next mail is 石马河's without triage.
+    again = import_mail(store, jurisdiction, html_mail("又一篇", "OFFICE@qq.example", message_id="<n2@x>"), "c", NOW)
+    assert (again.state, again.submitter) == ("imported", UNIT_A)
+    # A subject naming another unit than the registered address: the officer decides.
+    clash = import_mail(store, jurisdiction, html_mail("观音桥街道：代报", "office@qq.example", message_id="<n3@x>"),
+                        "d", NOW)
+    assert clash.state == "triage" and "观音桥街道" in (clash.note or "")
+
+
+def test_files_mbox_and_maildir_import_once_and_a_bad_mail_is_its_own_error(tmp_path, settings, jurisdiction):
+    eml_dir = tmp_path / "eml"
+    eml_dir.mkdir()
+    (eml_dir / "1.eml").write_bytes(gbk_mail())
+    (eml_dir / "2.eml").write_bytes(b"this is not a mail at all\r\n")
+    box = mailbox.mbox(tmp_path / "briefs.mbox")
+    box.add(html_mail("【信息简报】石马河街道：巡河", "a@b.cn", message_id="<m1@x>"))
+    box.add(gbk_mail())  # the same mail as 1.eml: a duplicate
+    box.flush()
+    maildir = mailbox.Maildir(tmp_path / "Maildir")
+    maildir.add(html_mail("【信息简报】华新街街道：垃圾分类", "c@d.cn", message_id=None))
+    maildir.flush()
+    paths = [str(eml_dir), str(tmp_path / "briefs.mbox"), str(tmp_path / "Maildir")]
+    first = run(["briefs", "import-mail", *paths], settings.data_dir)
+    assert first.returncode == 1, first.stderr  # one mail failed
+    lines = [json.loads(x) for x in first.stdout.splitlines()]
+    assert len(lines) == 5
+    assert [line.get("state") for line in lines] == ["imported", None, "imported", None, "imported"]
+    assert "From" in lines[1]["error"] and lines[1]["origin"].endswith("2.eml")
+    assert lines[3]["duplicate"] is True
+    second = run(["briefs", "import-mail", *paths], settings.data_dir)
+    assert [json.loads(x).get("duplicate", False) for x in second.stdout.splitlines()] == [True, False, True, True,
+                                                                                             True]
+    tally = run(["briefs-tally", "--month", "2026-12"], settings.data_dir)
+    counts = {json.loads(x)["name"]: json.loads(x)["submitted"] for x in tally.stdout.splitlines()}
+    assert (counts["观音桥街道"], counts["石马河街道"], counts["华新街街道"], counts["江北城街道"]) == (1, 1, 1, 0)
+
+
+@pytest.fixture
+def imap() -> Iterator[Imap]:
+    if find_dovecot() is None:
+        if os.environ.get("CI"):
+            pytest.fail("dovecot is not installed: .ci/run must install dovecot-imapd")
+        pytest.skip("dovecot-imapd is not installed on this machine (apt-get install dovecot-imapd)")
+    with running_dovecot() as server:
+        yield server
+
+
+def _unseen(server: Imap) -> int:
+    conn = server.client()
+    conn.select("INBOX")
+    count = len(conn.search(None, "UNSEEN")[1][0].split())
+    conn.logout()
+    return count
+
+
+def test_imap_import_marks_seen_only_what_it_kept(imap, settings, tmp_path, monkeypatch):
+    conn = imap.client()
+    for raw in (gbk_mail(), b"From: nobody\r\nSubject:\r\n\r\n", html_mail("来信", "who@x.cn")):
+        conn.append("INBOX", "", None, raw)
+    conn.logout()
+    secret = tmp_path / "imap-password"
+    secret.write_text(imap.password + "\n", encoding="utf-8")
+    secret.chmod(0o644)
+    for key, value in {"HOST": imap.host, "PORT": str(imap.port), "USER": imap.user, "TLS": "none",
+                       "PASSWORD_FILE": str(secret)}.items():
+        monkeypatch.setenv(f"ECOWATCH_BRIEF_IMAP_{key}", value)
+    refused = run(["briefs", "import-mail"], settings.data_dir)
+    assert refused.returncode == 1 and "chmod 600" in refused.stderr and "Traceback" not in refused.stderr
+    assert _unseen(imap) == 3
+    secret.chmod(0o600)
+    first = run(["briefs", "import-mail"], settings.data_dir)
+    lines = [json.loads(x) for x in first.stdout.splitlines()]
+    assert first.returncode == 1  # the mail without a sender
+    assert [line.get("state") for line in lines] == ["imported", None, "triage"]
+    assert lines[0]["origin"].startswith(f"imap://{imap.user}@127.0.0.1/INBOX;UID=")
+    assert _unseen(imap) == 1  # the bad one stays unread for someone to look at
+    second = run(["briefs", "import-mail"], settings.data_dir)
+    assert [json.loads(x).get("error") is not None for x in second.stdout.splitlines()] == [True]
+    triage = [json.loads(x) for x in run(["briefs", "triage"], settings.data_dir).stdout.splitlines()]
+    assert [(t["sender"], t["state_label"]) for t in triage] == [("who@x.cn", "待分拣")]
+    # Died between keeping and flagging: the mail is unseen again, and is found as a duplicate.
+    conn = imap.client()
+    conn.select("INBOX")
+    conn.store("1", "-FLAGS", "(\\Seen)")
+    conn.logout()
+    third = [json.loads(x) for x in run(["briefs", "import-mail"], settings.data_dir).stdout.splitlines()]
+    assert [t.get("duplicate", False) for t in third] == [True, False]
+    assert _unseen(imap) == 1
+    monkeypatch.setenv("ECOWATCH_BRIEF_IMAP_PASSWORD", "wrong-password")
+    wrong = run(["briefs", "import-mail"], settings.data_dir)
+    assert wrong.returncode == 1 and "ecowatch:" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_assign_from_the_command_line(settings, tmp_path):
+    (tmp_path / "x.eml").write_bytes(html_mail("周报", "someone@x.cn"))
+    run(["briefs", "import-mail", str(tmp_path / "x.eml")], settings.data_dir)
+    mail_id = json.loads(run(["briefs", "triage"], settings.data_dir).stdout)["id"]
+    bad = run(["briefs", "assign", str(mail_id), "火星街道"], settings.data_dir)
+    assert bad.returncode == 1 and "火星街道" in bad.stderr
+    ok = run(["briefs", "assign", str(mail_id), "区城市管理局", "--remember"], settings.data_dir)
+    assert ok.returncode == 0, ok.stderr
+    senders = [json.loads(x) for x in run(["briefs", "senders"], settings.data_dir).stdout.splitlines()]
+    assert {"address": "someone@x.cn", "submitter": "cg", "from": "database"} in senders
+    assert run(["briefs", "triage"], settings.data_dir).stdout == ""
+    assert Path(settings.data_dir).exists()
