@@ -25,6 +25,7 @@ from alerts.acting import acting_user
 from briefing.briefs_service import MAX_FILE_BYTES, MAX_FILES
 from briefing.mail_parse import MailError, ParsedMail, parse_mail
 from briefing.quota import QuotaError, Submitter, submitter_of
+from core.errors import NotFoundError, WorkflowError
 from core.jurisdiction import Jurisdiction
 from core.sharing import MailState
 from storage.sql import SqlStore, Tx
@@ -137,16 +138,19 @@ def _add_brief(tx: Tx, jurisdiction: Jurisdiction, mail: ParsedMail, who: Submit
 def assign_mail(store: SqlStore, jurisdiction: Jurisdiction, mail_id: int, submitter: str, by: str,
                 now: dt.datetime, *, remember: bool = False, version: int | None = None) -> int:
     """Make a mail in triage the brief of ``submitter`` (and, with ``remember``, its sender's address
-    that submitter's from now on); the brief's id. QuotaError for an unknown submitter or a mail
-    not in triage, ActorRefused when ``by`` may not."""
+    that submitter's from now on); the brief's id. QuotaError for an unknown submitter,
+    NotFoundError for an unknown mail, WorkflowError for one no longer in triage, ActorRefused when
+    ``by`` may not."""
     who = named_submitter(jurisdiction, submitter)
     if who is None:
         raise QuotaError(f"「{submitter}」不在信息简报报送单位之列")
     with store.begin() as tx:
         acting_user(tx, by, "brief_mail", version=version)
         found = tx.get_mail(mail_id)
-        if found is None or found[0].state != MailState.TRIAGE.value:
-            raise QuotaError(f"邮件 #{mail_id} 不在待分拣列表中")
+        if found is None:
+            raise NotFoundError(f"邮件 #{mail_id} 不存在")
+        if found[0].state != MailState.TRIAGE.value:
+            raise WorkflowError(f"邮件 #{mail_id} 已处理（{MailState(found[0].state).label}），不在待分拣列表中")
         stored, raw = found
         try:
             mail = parse_mail(raw, MAX_FILE_BYTES, MAX_FILES)
@@ -156,19 +160,22 @@ def assign_mail(store: SqlStore, jurisdiction: Jurisdiction, mail_id: int, submi
         brief_id = _add_brief(tx, jurisdiction, mail, who, at)
         if not tx.decide_mail(mail_id, from_state=MailState.TRIAGE.value, state=MailState.ASSIGNED.value,
                               brief_id=brief_id, by=by, at=now):
-            raise QuotaError(f"邮件 #{mail_id} 刚被他人处理")
+            raise WorkflowError(f"邮件 #{mail_id} 刚被他人处理")
         if remember:
             tx.set_brief_sender(stored.sender, who.code, by, now)
         return brief_id
 
 
 def dismiss_mail(store: SqlStore, mail_id: int, by: str, now: dt.datetime, *, version: int | None = None) -> None:
-    """Take a mail out of triage as no brief (kept, with who decided); QuotaError when it is not in triage."""
+    """Take a mail out of triage as no brief (kept, with who decided); NotFoundError / WorkflowError
+    when it is unknown or no longer in triage."""
     with store.begin() as tx:
         acting_user(tx, by, "brief_mail", version=version)
+        if tx.get_mail(mail_id) is None:
+            raise NotFoundError(f"邮件 #{mail_id} 不存在")
         if not tx.decide_mail(mail_id, from_state=MailState.TRIAGE.value, state=MailState.DISMISSED.value,
                               brief_id=None, by=by, at=now):
-            raise QuotaError(f"邮件 #{mail_id} 不在待分拣列表中")
+            raise WorkflowError(f"邮件 #{mail_id} 已处理，不在待分拣列表中")
 
 
 def set_sender(store: SqlStore, jurisdiction: Jurisdiction, address: str, submitter: str, by: str,

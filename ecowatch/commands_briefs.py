@@ -82,9 +82,8 @@ def assign(mail_id: Annotated[int, typer.Argument(help="the mail's id (ecowatch 
            remember: Annotated[bool, typer.Option("--remember", help="the sender's address is this unit's from now on")]
            = False, actor: ActorOption = "cli") -> None:
     """Make a mail in triage the brief of a unit (counted in the month it was sent)."""
-    from alerts.acting import ActorRefused
     from briefing.mail_import import assign_mail
-    from briefing.quota import QuotaError
+    from core.errors import EcowatchError
     from core.jurisdiction import load_jurisdiction
     from core.timeutil import utcnow
 
@@ -92,7 +91,7 @@ def assign(mail_id: Annotated[int, typer.Argument(help="the mail's id (ecowatch 
     try:
         brief_id = assign_mail(context.store(settings), load_jurisdiction(settings.jurisdiction), mail_id, submitter,
                                actor, utcnow(), remember=remember)
-    except (QuotaError, ActorRefused) as exc:
+    except EcowatchError as exc:
         _fail(str(exc))
     _echo({"mail": mail_id, "brief_id": brief_id, "remembered": remember})
 
@@ -101,14 +100,13 @@ def assign(mail_id: Annotated[int, typer.Argument(help="the mail's id (ecowatch 
 def dismiss(mail_id: Annotated[int, typer.Argument(help="the mail's id (ecowatch briefs triage)")],
             actor: ActorOption = "cli") -> None:
     """Take a mail out of triage as no brief (it stays kept, with who decided)."""
-    from alerts.acting import ActorRefused
     from briefing.mail_import import dismiss_mail
-    from briefing.quota import QuotaError
+    from core.errors import EcowatchError
     from core.timeutil import utcnow
 
     try:
         dismiss_mail(context.store(context.settings()), mail_id, actor, utcnow())
-    except (QuotaError, ActorRefused) as exc:
+    except EcowatchError as exc:
         _fail(str(exc))
     _echo({"mail": mail_id, "state": "dismissed"})
 
@@ -119,9 +117,8 @@ def sender(address: Annotated[str, typer.Argument(help="the sender's email addre
            remove: Annotated[bool, typer.Option("--remove", help="forget the address")] = False,
            actor: ActorOption = "cli") -> None:
     """Register a sender address as a unit's (mail from it is that unit's brief), or forget it."""
-    from alerts.acting import ActorRefused
     from briefing.mail_import import set_sender
-    from briefing.quota import QuotaError
+    from core.errors import EcowatchError
     from core.jurisdiction import load_jurisdiction
     from core.timeutil import utcnow
 
@@ -137,7 +134,7 @@ def sender(address: Annotated[str, typer.Argument(help="the sender's email addre
         return
     try:
         who = set_sender(store, load_jurisdiction(settings.jurisdiction), address, submitter or "", actor, utcnow())
-    except (QuotaError, ActorRefused) as exc:
+    except EcowatchError as exc:
         _fail(str(exc))
     _echo({"address": address.strip().lower(), "submitter": who.code, "name": who.name})
 

@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
 import pytest
 
 from briefing.briefs_service import month_tally
 from briefing.mail_import import assign_mail, import_mail
 from briefing.mail_parse import parse_mail
 from briefing.quota import QuotaError
+from core.errors import WorkflowError
 from core.jurisdiction import load_jurisdiction
 from tests.services.dovecot import Imap, find_dovecot, running_dovecot
 from tests.test_cli import run
@@ -117,7 +119,7 @@ def test_unknown_sender_waits_in_triage_and_the_officer_assigns_it(store, jurisd
         assert tx.list_mails(("triage",)) == []
         assert tx.get_brief(brief_id).submitter == UNIT_A
         assert tx.brief_senders() == {"office@qq.example": UNIT_A}
-    with pytest.raises(QuotaError):  # decided once
+    with pytest.raises(WorkflowError):  # decided once
         assign_mail(store, jurisdiction, got.mail_id, "石马河街道", "值班员", NOW)
     # The address is remembered: its next mail is 石马河's without triage.
     again = import_mail(store, jurisdiction, html_mail("又一篇", "OFFICE@qq.example", message_id="<n2@x>"), "c", NOW)
@@ -224,3 +226,28 @@ def test_assign_from_the_command_line(settings, tmp_path):
     assert {"address": "someone@x.cn", "submitter": "cg", "from": "database"} in senders
     assert run(["briefs", "triage"], settings.data_dir).stdout == ""
     assert Path(settings.data_dir).exists()
+
+
+def test_triage_over_the_api(store, jurisdiction, api_server):
+    from tests.api_seed import login, seed_users
+
+    seed_users(store)
+    first = import_mail(store, jurisdiction, html_mail("<b>来信</b>", "x@y.cn", message_id="<a1@y>"), "a", NOW)
+    second = import_mail(store, jurisdiction, html_mail("广告", "spam@y.cn", message_id="<a2@y>"), "b", NOW)
+    duty, leader, unit = (login(api_server, n) for n in ("duty1", "leader1", "unit_a"))
+    listed = httpx.get(api_server + "/api/briefs/mail-triage", headers=leader).json()
+    assert [(m["id"], m["subject"], m["state_label"]) for m in listed] == [(first.mail_id, "<b>来信</b>", "待分拣"),
+                                                                           (second.mail_id, "广告", "待分拣")]
+    assert httpx.get(api_server + "/api/briefs/mail-triage", headers=unit).status_code == 403
+    url = f"{api_server}/api/briefs/mail-triage/{first.mail_id}"
+    assert httpx.post(url + "/assign", headers=leader, json={"submitter": UNIT_A}).status_code == 403
+    assert httpx.post(url + "/assign", headers=duty, json={"submitter": "火星街道"}).status_code == 422
+    got = httpx.post(url + "/assign", headers=duty, json={"submitter": UNIT_A})
+    assert got.status_code == 200 and got.json()["submitter"] == UNIT_A and got.json()["title"] == "<b>来信</b>"
+    assert httpx.post(url + "/assign", headers=duty, json={"submitter": UNIT_A}).status_code == 409
+    gone = f"{api_server}/api/briefs/mail-triage/{second.mail_id}/dismiss"
+    assert httpx.post(gone, headers=duty).status_code == 204
+    assert httpx.get(api_server + "/api/briefs/mail-triage", headers=duty).json() == []
+    every = httpx.get(api_server + "/api/briefs/mail-triage?all=true", headers=duty).json()
+    assert [(m["state"], m["decided_by"]) for m in every] == [("assigned", "duty1"), ("dismissed", "duty1")]
+    assert [b["title"] for b in httpx.get(api_server + "/api/briefs?month=2026-12", headers=unit).json()] == ["<b>来信</b>"]
