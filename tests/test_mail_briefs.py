@@ -250,4 +250,5 @@ def test_triage_over_the_api(store, jurisdiction, api_server):
     assert httpx.get(api_server + "/api/briefs/mail-triage", headers=duty).json() == []
     every = httpx.get(api_server + "/api/briefs/mail-triage?all=true", headers=duty).json()
     assert [(m["state"], m["decided_by"]) for m in every] == [("assigned", "duty1"), ("dismissed", "duty1")]
-    assert [b["title"] for b in httpx.get(api_server + "/api/briefs?month=2026-12", headers=unit).json()] == ["<b>来信</b>"]
+    briefs = httpx.get(api_server + "/api/briefs?month=2026-12", headers=unit).json()
+    assert [b["title"] for b in briefs] == ["<b>来信</b>"]
