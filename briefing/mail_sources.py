@@ -18,9 +18,12 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
-from briefing.mail_import import MailOutcome
+from briefing.mail_import import MailOutcome, import_mail
 from core.errors import EcowatchError
+from core.jurisdiction import Jurisdiction
 from core.settings import Settings
+from core.timeutil import utcnow
+from storage.sql import SqlStore
 
 
 class MailSourceError(EcowatchError):
@@ -122,6 +125,12 @@ def import_imap(settings: Settings, keep: Callable[[str, bytes], MailOutcome]) -
     finally:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             conn.logout()
+
+
+def import_mailbox(settings: Settings, store: SqlStore, jurisdiction: Jurisdiction) -> Iterator[MailOutcome]:
+    """The configured mailbox's unseen mails imported one by one (``ecowatch briefs import-mail``
+    without paths, and the ``mail`` job of ``ecowatch serve``)."""
+    return import_imap(settings, lambda origin, raw: import_mail(store, jurisdiction, raw, origin, utcnow()))
 
 
 def _one(conn: imaplib.IMAP4, origin: str, uid: str, keep: Callable[[str, bytes], MailOutcome]) -> MailOutcome:

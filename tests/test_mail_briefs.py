@@ -252,3 +252,22 @@ def test_triage_over_the_api(store, jurisdiction, api_server):
     assert [(m["state"], m["decided_by"]) for m in every] == [("assigned", "duty1"), ("dismissed", "duty1")]
     briefs = httpx.get(api_server + "/api/briefs?month=2026-12", headers=unit).json()
     assert [b["title"] for b in briefs] == ["<b>来信</b>"]
+
+
+def test_the_serve_job_reads_the_mailbox_when_configured(imap, settings, store):
+    from core.settings import Settings
+    from ecowatch.scheduler import Pipeline, build_scheduler
+
+    conn = imap.client()
+    conn.append("INBOX", "", None, gbk_mail())
+    conn.logout()
+    assert "mail" not in {j.id for j in build_scheduler(Pipeline(settings, store, [])).get_jobs()}
+    configured = Settings(data_dir=settings.data_dir, brief_imap_host=imap.host, brief_imap_port=imap.port,
+                          brief_imap_user=imap.user, brief_imap_password=imap.password, brief_imap_tls="none")
+    pipeline = Pipeline(configured, store, [])
+    assert "mail" in {j.id for j in build_scheduler(pipeline).get_jobs()}
+    pipeline.mail()
+    pipeline.mail()  # nothing unseen any more: nothing doubled
+    with store.read() as tx:
+        mails = tx.list_mails(("imported",))
+    assert [m.sender for m in mails] == ["gyq@jb.gov.cn"] and _unseen(imap) == 0
