@@ -271,3 +271,35 @@ def test_the_serve_job_reads_the_mailbox_when_configured(imap, settings, store):
     with store.read() as tx:
         mails = tx.list_mails(("imported",))
     assert [m.sender for m in mails] == ["gyq@jb.gov.cn"] and _unseen(imap) == 0
+
+
+def test_starttls_and_imaps_check_the_servers_certificate(settings, store):
+    from briefing.mail_sources import MailSourceError, import_mailbox
+    from core.settings import Settings
+
+    if find_dovecot() is None:
+        pytest.skip("dovecot-imapd is not installed on this machine (apt-get install dovecot-imapd)")
+    jurisdiction = load_jurisdiction("jiangbei")
+    with running_dovecot(tls=True) as server:
+        conn = server.client()
+        conn.append("INBOX", "", None, gbk_mail())
+        conn.append("INBOX", "", None, html_mail("【信息简报】石马河街道：巡河", "a@b.cn"))
+        conn.logout()
+        common = {"data_dir": settings.data_dir, "brief_imap_host": server.host, "brief_imap_user": server.user,
+                  "brief_imap_password": server.password}
+        untrusted = Settings(**common, brief_imap_port=server.port, brief_imap_tls="starttls")
+        with pytest.raises(MailSourceError, match="certificate"):
+            list(import_mailbox(untrusted, store, jurisdiction))
+        assert _unseen(server) == 2
+        starttls = Settings(**common, brief_imap_port=server.port, brief_imap_tls="starttls",
+                            brief_imap_ca_file=server.cert)
+        first = list(import_mailbox(starttls, store, jurisdiction))
+        assert [o.submitter for o in first] == [UNIT_B, UNIT_A] and _unseen(server) == 0
+        conn = server.client()
+        conn.select("INBOX")
+        conn.store("1:*", "-FLAGS", "(\\Seen)")
+        conn.logout()
+        imaps = Settings(**common, brief_imap_port=server.ssl_port, brief_imap_tls="ssl",
+                         brief_imap_ca_file=server.cert)
+        again = list(import_mailbox(imaps, store, jurisdiction))
+        assert [o.duplicate for o in again] == [True, True] and _unseen(server) == 0

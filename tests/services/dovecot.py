@@ -37,9 +37,11 @@ class Imap:
     """Where the test server listens and who may log in."""
 
     host: str
-    port: int
+    port: int  # IMAP (STARTTLS offered when the server has a certificate)
     user: str
     password: str
+    ssl_port: int | None = None  # IMAPS, when the server has a certificate
+    cert: Path | None = None  # its self-signed certificate (the CA file a client trusts)
 
     def client(self) -> imaplib.IMAP4:
         """A logged-in client (the test's own view of the mailbox)."""
@@ -54,14 +56,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _config(root: Path, port: int, account: pwd.struct_passwd) -> str:
+def _self_signed(root: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, signed by its own key (the test's CA)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ecowatch test IMAP")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = root / "cert.pem", root / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+def _config(root: Path, port: int, account: pwd.struct_passwd, ssl_port: int | None) -> str:
+    tls = f"ssl = yes\nssl_cert = <{root}/cert.pem\nssl_key = <{root}/key.pem" if ssl_port else "ssl = no"
     return f"""
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{tls}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {account.pw_name}
@@ -83,7 +115,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {ssl_port or 0}
   }}
 }}
 service anvil {{
@@ -93,20 +126,23 @@ service anvil {{
 
 
 @contextmanager
-def running_dovecot() -> Iterator[Imap]:
-    """Start dovecot; yield where it listens; stop it and delete its folder after."""
+def running_dovecot(tls: bool = False) -> Iterator[Imap]:
+    """Start dovecot (with ``tls``: a self-signed certificate, STARTTLS and IMAPS); yield where it
+    listens; stop it and delete its folder after."""
     binary = find_dovecot()
     if binary is None:
         raise RuntimeError("dovecot not found (apt-get install dovecot-imapd)")
     account = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
     root = Path(tempfile.mkdtemp(prefix="ecowatch-dovecot-"))
-    port = _free_port()
-    server = Imap("127.0.0.1", port, "briefs", "imap-test-password")
+    port, ssl_port = _free_port(), _free_port() if tls else None
+    cert = _self_signed(root)[0] if tls else None
+    server = Imap("127.0.0.1", port, "briefs", "imap-test-password", ssl_port, cert)
     (root / "passwd").write_text(f"{server.user}:{{PLAIN}}{server.password}\n", encoding="utf-8")
-    (root / "dovecot.conf").write_text(_config(root, port, account), encoding="utf-8")
+    (root / "dovecot.conf").write_text(_config(root, port, account, ssl_port), encoding="utf-8")
     if os.geteuid() == 0:
-        for path in (root, root / "passwd", root / "dovecot.conf"):
+        for path in root.iterdir():
             os.chown(path, account.pw_uid, account.pw_gid)
+        os.chown(root, account.pw_uid, account.pw_gid)
     proc = subprocess.Popen([binary, "-F", "-c", str(root / "dovecot.conf")], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL,
                             user=account.pw_uid if os.geteuid() == 0 else None,
