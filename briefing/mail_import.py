@@ -70,10 +70,11 @@ def pack_senders(jurisdiction: Jurisdiction) -> dict[str, str]:
     return {str(k).strip().lower(): str(v) for k, v in jurisdiction.briefs.get("senders", {}).items()}
 
 
-def whose(jurisdiction: Jurisdiction, senders: dict[str, str], mail: ParsedMail) -> tuple[Submitter | None, str]:
-    """(the submitter, '') or (None, why it goes to triage)."""
+def whose(jurisdiction: Jurisdiction, stored: dict[str, str], mail: ParsedMail) -> tuple[Submitter | None, str]:
+    """(the submitter, '') or (None, why it goes to triage). ``stored``: the database's sender
+    addresses, which win over the pack's (an officer set them later)."""
     by_subject = named_submitter(jurisdiction, mail.unit_hint)
-    registered = senders.get(mail.sender)
+    registered = (pack_senders(jurisdiction) | stored).get(mail.sender)
     by_sender = named_submitter(jurisdiction, registered)
     if by_subject and by_sender and by_subject.code != by_sender.code:
         return None, f"主题写明「{by_subject.name}」，发件地址登记为「{by_sender.name}」，请值班员确认"
@@ -105,7 +106,7 @@ def import_mail(store: SqlStore, jurisdiction: Jurisdiction, raw: bytes, origin:
             seen = tx.mail_seen(mail.message_id, mail.content_hash)
             if seen is not None:
                 return MailOutcome(origin, seen.id, None, seen.brief_id, title=mail.title, duplicate=True)
-            who, why = whose(jurisdiction, pack_senders(jurisdiction) | tx.brief_senders(), mail)
+            who, why = whose(jurisdiction, tx.brief_senders(), mail)
             at, when_note = _counted_at(mail, now)
             note = "；".join(n for n in (why, when_note, *mail.skipped) if n) or None
             brief_id = None

@@ -303,3 +303,23 @@ def test_starttls_and_imaps_check_the_servers_certificate(settings, store):
                          brief_imap_ca_file=server.cert)
         again = list(import_mailbox(imaps, store, jurisdiction))
         assert [o.duplicate for o in again] == [True, True] and _unseen(server) == 0
+
+
+def test_the_packs_sender_addresses_and_subject_heads(jurisdiction):
+    import dataclasses
+
+    from briefing.mail_import import whose
+
+    pack = dataclasses.replace(jurisdiction, briefs={**jurisdiction.briefs, "senders": {
+        "JCZ@Example.gov.cn": "区生态环境监测站", "old@example.gov.cn": "已撤并的单位"}})
+    mail = parse_mail(html_mail("十二月监测简报", "jcz@example.gov.cn"), 1024, 5)
+    assert whose(pack, {}, mail)[0].name == "区生态环境监测站"
+    assert whose(pack, {"jcz@example.gov.cn": "cg"}, mail)[0].code == "cg"  # the database's is newer
+    stale = parse_mail(html_mail("简报", "old@example.gov.cn"), 1024, 5)
+    assert whose(pack, {}, stale) == (None, "发件地址登记的「已撤并的单位」不在报送单位之列")
+    # A head that names no submitter stays part of the title; an alias names its unit.
+    notice = parse_mail(html_mail("通知：巡河安排", "x@y.cn"), 1024, 5)
+    assert whose(pack, {}, notice)[0] is None and notice.title == "通知：巡河安排"
+    alias = next((a, u) for u in jurisdiction.units.values() for a in u.aliases)
+    named = parse_mail(html_mail(f"[{alias[0]}] 巡河", "x@y.cn"), 1024, 5)
+    assert whose(pack, {}, named)[0].code == alias[1].code
