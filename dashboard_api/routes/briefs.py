@@ -13,6 +13,7 @@ import base64
 import binascii
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -37,6 +38,7 @@ from dashboard_api.deps import (
 )
 from dashboard_api.errors import ERRORS, refusals
 from storage.briefs import StoredBrief
+from storage.sql import SqlStore
 
 router = APIRouter(tags=["briefs"])
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
@@ -122,11 +124,16 @@ def post_brief(body: BriefBody, user: PrincipalDep, store: StoreDep, jurisdictio
         files = [(a.name, a.mime, base64.b64decode(a.content_base64, validate=True)) for a in body.attachments]
     except (binascii.Error, ValueError) as exc:
         raise HTTPException(status_code=422, detail="attachments: content_base64 is not base64") from exc
-    now = utcnow()
+    return _written(store, lambda: submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files,
+                                                utcnow(), version=user.token_version))
+
+
+def _written(store: SqlStore, write: Callable[[], int]) -> BriefPublic:
+    """Run a write that keeps a brief (refusals as 403/404/409, a bad value as 422) and answer the
+    brief as kept."""
     try:
         with refusals():
-            brief_id = submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files, now,
-                                    version=user.token_version)
+            brief_id = write()
     except QuotaError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     with store.read() as tx:
@@ -228,16 +235,8 @@ def mail_triage(user: OverviewDep, store: StoreDep,
 def assign_triage(mail_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: AssignBody, user: DutyDep, store: StoreDep,
                   jurisdiction: JurisdictionDep) -> BriefPublic:
     """Make a mail in triage the brief of a submitter (409 when someone decided it already)."""
-    try:
-        with refusals():
-            brief_id = assign_mail(store, jurisdiction, mail_id, body.submitter, user.name, utcnow(),
-                                   remember=body.remember, version=user.token_version)
-    except QuotaError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
-    with store.read() as tx:
-        found = tx.get_brief(brief_id)
-    assert found is not None  # just written
-    return _public(found)
+    return _written(store, lambda: assign_mail(store, jurisdiction, mail_id, body.submitter, user.name, utcnow(),
+                                               remember=body.remember, version=user.token_version))
 
 
 @router.post("/api/briefs/mail-triage/{mail_id}/dismiss", status_code=204, responses=ERRORS)

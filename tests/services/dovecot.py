@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.services import free_port, stop
+
 BINARY = "/usr/sbin/dovecot"
 
 
@@ -48,12 +50,6 @@ class Imap:
         conn = imaplib.IMAP4(self.host, self.port, timeout=5)
         conn.login(self.user, self.password)
         return conn
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _self_signed(root: Path) -> tuple[Path, Path]:
@@ -134,7 +130,7 @@ def running_dovecot(tls: bool = False) -> Iterator[Imap]:
         raise RuntimeError("dovecot not found (apt-get install dovecot-imapd)")
     account = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
     root = Path(tempfile.mkdtemp(prefix="ecowatch-dovecot-"))
-    port, ssl_port = _free_port(), _free_port() if tls else None
+    port, ssl_port = free_port(), free_port() if tls else None
     cert = _self_signed(root)[0] if tls else None
     server = Imap("127.0.0.1", port, "briefs", "imap-test-password", ssl_port, cert)
     (root / "passwd").write_text(f"{server.user}:{{PLAIN}}{server.password}\n", encoding="utf-8")
@@ -162,9 +158,5 @@ def running_dovecot(tls: bool = False) -> Iterator[Imap]:
             raise RuntimeError(f"dovecot did not answer on 127.0.0.1:{port}")
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         shutil.rmtree(root, ignore_errors=True)
