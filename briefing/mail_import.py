@@ -25,7 +25,7 @@ from alerts.acting import acting_user
 from briefing.briefs_service import MAX_FILE_BYTES, MAX_FILES
 from briefing.mail_parse import MailError, ParsedMail, parse_mail
 from briefing.quota import QuotaError, Submitter, submitter_of
-from core.errors import NotFoundError, WorkflowError
+from core.errors import NotFoundError, StoreError, WorkflowError
 from core.jurisdiction import Jurisdiction
 from core.sharing import MailState
 from storage.sql import SqlStore, Tx
@@ -117,8 +117,10 @@ def import_mail(store: SqlStore, jurisdiction: Jurisdiction, raw: bytes, origin:
                                   sender=mail.sender, sender_name=mail.sender_name, subject=mail.subject,
                                   sent_at=mail.sent_at, received_at=now, state=state.value, reason=note,
                                   brief_id=brief_id, raw=raw)
-    except IntegrityError:  # another import kept the same mail a moment ago
-        return MailOutcome(origin, title=mail.title, duplicate=True)
+    except StoreError as exc:
+        if not isinstance(exc.__cause__, IntegrityError):
+            raise
+        return MailOutcome(origin, title=mail.title, duplicate=True)  # another import kept it a moment ago
     return MailOutcome(origin, mail_id, state.value, brief_id, who.code if who else None, mail.title, note)
 
 

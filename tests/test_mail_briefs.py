@@ -323,3 +323,18 @@ def test_the_packs_sender_addresses_and_subject_heads(jurisdiction):
     alias = next((a, u) for u in jurisdiction.units.values() for a in u.aliases)
     named = parse_mail(html_mail(f"[{alias[0]}] 巡河", "x@y.cn"), 1024, 5)
     assert whose(pack, {}, named)[0].code == alias[1].code
+
+
+def test_import_on_sqlite_and_postgresql_keeps_one_row_per_mail(sql_store, jurisdiction):
+    first = import_mail(sql_store, jurisdiction, gbk_mail(), "a.eml", NOW)
+    # The same mail relayed again: other Message-ID, same content; then another mail, same Message-ID.
+    relayed = import_mail(sql_store, jurisdiction, gbk_mail(message_id="<relay@x>"), "b.eml", NOW)
+    reused = import_mail(sql_store, jurisdiction, html_mail("另一封", "x@y.cn", message_id="<gbk-1@jb.gov.cn>"),
+                         "c.eml", NOW)
+    assert first.state == "imported" and relayed.duplicate and reused.duplicate
+    with sql_store.read() as tx:
+        (kept, raw), = [tx.get_mail(m.id) for m in tx.list_mails(("imported", "triage"))]
+        brief = tx.get_brief(first.brief_id)
+    assert raw == gbk_mail() and kept.brief_id == first.brief_id
+    assert [f[1] for f in brief.files] == ["噪声整治（朱镕）.docx"]
+    assert {r.submitter.code: r.submitted for r in month_tally(sql_store, jurisdiction, "2026-12")}[UNIT_B] == 1
