@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts.acting import acting_user
 from briefing.briefs_service import MAX_FILE_BYTES, MAX_FILES
-from briefing.mail_parse import MailError, ParsedMail, parse_mail
+from briefing.mail_parse import NO_SUBJECT, MailError, ParsedMail, parse_mail
 from briefing.quota import QuotaError, Submitter, submitter_of
 from core.errors import NotFoundError, StoreError, WorkflowError
 from core.jurisdiction import Jurisdiction
@@ -73,6 +73,8 @@ def pack_senders(jurisdiction: Jurisdiction) -> dict[str, str]:
 def whose(jurisdiction: Jurisdiction, stored: dict[str, str], mail: ParsedMail) -> tuple[Submitter | None, str]:
     """(the submitter, '') or (None, why it goes to triage). ``stored``: the database's sender
     addresses, which win over the pack's (an officer set them later)."""
+    if mail.title == NO_SUBJECT:
+        return None, "邮件没有主题，请值班员确认标题和报送单位"
     by_subject = named_submitter(jurisdiction, mail.unit_hint)
     registered = (pack_senders(jurisdiction) | stored).get(mail.sender)
     by_sender = named_submitter(jurisdiction, registered)

@@ -41,6 +41,10 @@ _PREFIX = re.compile(r"^\s*(?:(?:转发|转|回复|答复|Fwd?|FW|Re|AW|TR)\s*[:
 _UNIT_HEAD = re.compile(r"^\s*(?:【([^】]{2,30})】|\[([^\]]{2,30})\]|([^：:\s]{2,30})\s*[:：])\s*")
 
 
+# The title of a brief whose mail had no subject (it goes to triage: the officer looks at it).
+NO_SUBJECT = "（无主题）"
+
+
 class MailError(EcowatchError):
     """This mail cannot become a brief (the reason says why); the others still can."""
 
@@ -190,7 +194,7 @@ def _sent_at(value: str | None) -> dt.datetime | None:
 
 
 def parse_mail(raw: bytes, max_file_bytes: int, max_files: int) -> ParsedMail:
-    """Read one mail; MailError when it has no sender, no subject, or nothing to read."""
+    """Read one mail; MailError when it has no sender or nothing to read."""
     if len(raw) > MAX_MAIL_BYTES:
         raise MailError(f"邮件超过 {MAX_MAIL_BYTES // (1024 * 1024)} MB")
     try:
@@ -203,8 +207,6 @@ def parse_mail(raw: bytes, max_file_bytes: int, max_files: int) -> ParsedMail:
     sender_name, sender = addresses[0][0], addresses[0][1].strip().lower()
     subject = header_text(msg.get("subject"))
     title, unit_hint, rest = clean_title(subject)
-    if not title:
-        raise MailError("邮件没有主题，无法作为信息简报标题")
     plain: list[str] = []
     html: list[str] = []
     files: list[MailFile] = []
@@ -232,12 +234,16 @@ def parse_mail(raw: bytes, max_file_bytes: int, max_files: int) -> ParsedMail:
         digest.update(piece.encode("utf-8", "surrogatepass") + b"\x00")
     for f in files:
         digest.update(f.name.encode("utf-8", "surrogatepass") + b"\x00" + hashlib.sha256(f.data).digest())
+    title = title or NO_SUBJECT
     return ParsedMail(message_id[:300] if message_id else None, sender[:200], sender_name[:100], subject, title[:200],
-                      unit_hint, rest[:200], text, sent_at, tuple(files), tuple(skipped), digest.hexdigest())
+                      unit_hint, (rest or title)[:200], text, sent_at, tuple(files), tuple(skipped), digest.hexdigest())
 
 
 def _keep_file(name: str | None, part: Message, files: list[MailFile], skipped: list[str], max_bytes: int,
                max_files: int) -> None:
+    if name is None:  # an inline image or a nameless PDF: named by its type
+        typed = next((s for s, mime in ATTACHMENT_TYPES.items() if mime == part.get_content_type()), "")
+        name = f"附件{len(files) + 1}{typed}" if typed else None
     label = name or f"（未命名的 {part.get_content_type()}）"
     suffix = ("." + name.rsplit(".", 1)[-1].lower()) if name and "." in name else ""
     if suffix not in ATTACHMENT_TYPES:
@@ -251,4 +257,4 @@ def _keep_file(name: str | None, part: Message, files: list[MailFile], skipped: 
     elif not data:
         skipped.append(f"{label}：空文件，未保存")
     else:
-        files.append(MailFile(name[:200] if name else label, ATTACHMENT_TYPES[suffix], data))
+        files.append(MailFile(label[:200], ATTACHMENT_TYPES[suffix], data))

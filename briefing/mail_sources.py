@@ -14,7 +14,7 @@ import contextlib
 import imaplib
 import mailbox
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -41,7 +41,7 @@ def read_path(path: Path) -> Iterator[tuple[str, bytes | MailSourceError]]:
             return
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".eml")
         if not files:
-            raise MailSourceError(f"{path}: 既不是 Maildir，也没有 .eml 文件")
+            raise MailSourceError("既不是 Maildir，也没有 .eml 文件")
         for file in files:
             yield _read(str(file), file.read_bytes)
         return
@@ -49,13 +49,25 @@ def read_path(path: Path) -> Iterator[tuple[str, bytes | MailSourceError]]:
         with path.open("rb") as fh:
             head = fh.read(5)
     except OSError as exc:
-        raise MailSourceError(f"{path}: {exc.strerror or exc}") from exc
+        raise MailSourceError(f"无法读取：{exc.strerror or exc}") from exc
     if head == b"From ":
         mbox = mailbox.mbox(path, factory=None, create=False)
         for index, key in enumerate(mbox.keys(), start=1):
             yield _read(f"{path}#{index}", partial(mbox.get_bytes, key))
         return
     yield _read(str(path), path.read_bytes)
+
+
+def import_files(paths: Iterable[Path], store: SqlStore, jurisdiction: Jurisdiction) -> Iterator[MailOutcome]:
+    """Every mail under ``paths`` imported one by one; a path or a mail that cannot be read is one
+    outcome's error, and the others are still imported."""
+    for path in paths:
+        try:
+            for origin, got in read_path(path):
+                yield (import_mail(store, jurisdiction, got, origin, utcnow()) if isinstance(got, bytes)
+                       else MailOutcome(origin, error=str(got)))
+        except MailSourceError as exc:
+            yield MailOutcome(str(path), error=str(exc))
 
 
 def _read(origin: str, read: Callable[[], bytes]) -> tuple[str, bytes | MailSourceError]:

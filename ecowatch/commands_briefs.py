@@ -37,20 +37,14 @@ def import_mail_(paths: Annotated[list[Path] | None, typer.Argument(
     one transaction; a mail already imported changes nothing; a mail that cannot be read is its
     line's error and the others land (exit 1 if any failed). From IMAP only unseen messages are
     read, each flagged seen once kept."""
-    from briefing.mail_import import MailOutcome, import_mail
-    from briefing.mail_sources import MailSourceError, import_mailbox, read_path
+    from briefing.mail_sources import MailSourceError, import_files, import_mailbox
     from core.jurisdiction import load_jurisdiction
-    from core.timeutil import utcnow
 
     settings = context.settings()
     store, jurisdiction = context.store(settings), load_jurisdiction(settings.jurisdiction)
     failed = False
     try:
-        if not paths:
-            outcomes = import_mailbox(settings, store, jurisdiction)
-        else:
-            outcomes = (import_mail(store, jurisdiction, got, origin, utcnow()) if isinstance(got, bytes)
-                        else MailOutcome(origin, error=str(got)) for path in paths for origin, got in read_path(path))
+        outcomes = import_files(paths, store, jurisdiction) if paths else import_mailbox(settings, store, jurisdiction)
         for outcome in outcomes:
             failed = failed or outcome.error is not None
             _echo({k: v for k, v in dataclasses.asdict(outcome).items() if v is not None and v is not False})

@@ -338,3 +338,19 @@ def test_import_on_sqlite_and_postgresql_keeps_one_row_per_mail(sql_store, juris
     assert raw == gbk_mail() and kept.brief_id == first.brief_id
     assert [f[1] for f in brief.files] == ["噪声整治（朱镕）.docx"]
     assert {r.submitter.code: r.submitted for r in month_tally(sql_store, jurisdiction, "2026-12")}[UNIT_B] == 1
+
+
+def test_no_subject_goes_to_triage_and_nameless_images_are_kept(store, jurisdiction, tmp_path):
+    from briefing.mail_sources import import_files
+
+    msg = EmailMessage()
+    msg["From"] = "gyq@jb.gov.cn"
+    msg["Date"] = "Tue, 01 Dec 2026 02:00:00 +0000"
+    msg.set_content("见图。")
+    msg.add_attachment(b"\x89PNG fake", maintype="image", subtype="png", disposition="inline")
+    parsed = parse_mail(msg.as_bytes(), 1024, 5)
+    assert parsed.title == "（无主题）" and [f.name for f in parsed.files] == ["附件1.png"]
+    (tmp_path / "a.eml").write_bytes(msg.as_bytes())
+    outcomes = list(import_files([tmp_path / "missing.mbox", tmp_path / "a.eml"], store, jurisdiction))
+    assert outcomes[0].origin.endswith("missing.mbox") and "无法读取" in (outcomes[0].error or "")
+    assert outcomes[1].state == "triage" and "没有主题" in (outcomes[1].note or "")
