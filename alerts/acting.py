@@ -34,6 +34,7 @@ WRITES: Mapping[str, tuple[tuple[str, ...], str]] = {
     "send": ((DUTY,), "报送"),
     "inbound": ((DUTY,), "录入上级交办事项"),
     "brief": ((DUTY, UNIT, DEPARTMENT), "报送信息简报"),
+    "brief_mail": ((DUTY,), "分拣邮件报送的信息简报"),
     "users": ((ADMIN,), "管理用户"),
 }
 

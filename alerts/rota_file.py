@@ -23,6 +23,7 @@ from alerts.rota import RotaPolicy, day_kinds, shift_times
 from alerts.workdays import calendar_knows
 from core.duty import SHIFT_ALIASES, Person, Shift, ShiftKind
 from core.errors import EcowatchError
+from core.spreadsheet import csv_bytes, read_back, xlsx_bytes
 from core.timeutil import SHANGHAI, to_local
 
 # Column header → field; the first spelling of each is the one written.
@@ -145,7 +146,8 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     for number, row in enumerate(table[header_at + 1:], header_at + 2):
         if not any(_cell(c) for c in row):
             continue
-        out.append((number, {name: row[i] if i < len(row) else None for i, name in enumerate(names) if name}))
+        out.append((number, {name: read_back(row[i]) if i < len(row) else None
+                             for i, name in enumerate(names) if name}))
     return out
 
 
@@ -292,17 +294,8 @@ def rota_rows(shifts: Iterable[Shift], policy: RotaPolicy) -> list[list[str]]:
 
 
 def write_rota(path: Path, table: Sequence[Sequence[str]]) -> None:
-    """Write a 值班表 as CSV (UTF-8 with BOM, so Excel reads the Chinese) or XLSX, by suffix."""
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = "值班表"
-        for row in table:
-            sheet.append(list(row))
-        book.save(path)
-        return
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows(table)
+    """Write a 值班表 as CSV (UTF-8 with BOM, so Excel reads the Chinese) or XLSX, by suffix, every
+    cell inert (``core.spreadsheet``: a note or name typed as ``=…`` is text, never a formula);
+    :func:`read_rows` takes the guard off again."""
+    header, rows = table[0], table[1:]
+    path.write_bytes(xlsx_bytes(header, rows, "值班表") if path.suffix.lower() == ".xlsx" else csv_bytes(header, rows))

@@ -58,7 +58,7 @@ def render_tally(jurisdiction: Jurisdiction, month: str, rows: list[TallyRow], f
     from briefing.render_html import render_blocks_html
 
     if fmt == "csv":
-        return to_csv(rows).encode("utf-8")
+        return to_csv(rows)
     laid_out = blocks(jurisdiction.name, month, rows, now or utcnow())
     if fmt == "docx":
         return render_blocks_docx(laid_out[0].text, laid_out, {})

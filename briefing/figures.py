@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 
 from alerts.grading import Reach
 from briefing.coverage import SourceCoverage, coverage
-from briefing.handling import OverdueItem, UnitHandling, handling_by_unit, state_at, total_row
+from briefing.handling import (
+    DepartmentOpinion,
+    OverdueItem,
+    UnitHandling,
+    department_opinions,
+    handling_by_unit,
+    state_at,
+    total_row,
+)
 from briefing.learning import DeskLearning
 from briefing.period import Period
 from briefing.records import IncidentRecord, PostRecord, Records
@@ -81,6 +89,7 @@ class TopIncident:
     links: list[PostLink]
     public_reply_at: dt.datetime | None = None  # the responsible side's first public answer
     responses: list[tuple[PostRole, PostLink]] = field(default_factory=list)  # replies, progress, feedback
+    opinions: list[DepartmentOpinion] = field(default_factory=list)  # departments' 会办意见 (copies' replies)
 
     @property
     def state_label(self) -> str:
@@ -217,7 +226,8 @@ def top_incidents(records: Iterable[IncidentRecord], posts: Mapping[int, PostRec
             likes=reach.likes, authors=reach.author_count, posts=len(own) or inc.post_count,
             summary=summarise(reports, inc.keywords), links=_links(reports),
             public_reply_at=inc.public_reply_at,
-            responses=[(record.roles[link.post_id], link) for link in _links(followups)]))
+            responses=[(record.roles[link.post_id], link) for link in _links(followups)],
+            opinions=department_opinions(record, as_of)))
     return out
 
 

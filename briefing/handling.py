@@ -24,6 +24,24 @@ UNIT_STEPS = {"sign_off": "sign", "response": "respond", "closure": "resolve"}
 STARTS = ("assign", "reassign")
 
 
+@dataclass(slots=True, frozen=True)
+class DepartmentOpinion:
+    """A department's 会办意见 on an incident copied to it (alerts.copies), as it wrote it."""
+
+    at: dt.datetime
+    department: str
+    actor: str
+    text: str
+
+
+def department_opinions(record: IncidentRecord, as_of: dt.datetime) -> list[DepartmentOpinion]:
+    """The departments' 会办意见 up to ``as_of``, oldest first: the copies' replies in the audit log
+    (the one record of what each said; ``incident_copies`` only counts them)."""
+    return [DepartmentOpinion(e.at, str(e.detail.get("department") or e.detail.get("department_code") or "—"),
+                              e.actor, str(e.detail.get("opinion") or ""))
+            for e in record.audit if e.action == "reply" and e.at <= as_of]
+
+
 @dataclass(slots=True)
 class StepOutcome:
     """How one step of one episode went."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.figures import Briefing, Change, PostLink
-from briefing.handling import UnitHandling
+from briefing.handling import DepartmentOpinion, UnitHandling
 from core.models import STEP_LABELS
 from core.timeutil import to_local
 
@@ -58,6 +58,12 @@ def handling_row(row: UnitHandling) -> list[str]:
             str(row.overdue), str(row.returned), pct(row.rate)]
 
 
+def opinions_block(opinions: list[DepartmentOpinion]) -> Block:
+    """The departments' 会办意见 as one table (the special report's 处置情况 and the weekly's incidents)."""
+    return Block("table", "部门会办意见", ["时间", "部门", "回复人", "会办意见"],
+                 [[local_minute(o.at), o.department, o.actor, o.text] for o in opinions])
+
+
 def link_block(link: PostLink, prefix: str = "") -> Block:
     """A post to check a claim against: source, title, snapshot and its original address."""
     # The snapshot's place under data_dir/snapshots (month/digest) is enough to find it.
@@ -102,6 +108,8 @@ def blocks(b: Briefing) -> list[Block]:
             out.append(link_block(link))
         for role, link in inc.responses:
             out.append(link_block(link, f"{role.label}｜"))
+        if inc.opinions:
+            out.append(opinions_block(inc.opinions))
 
     out.append(Block("h1", "三、属地办理情况"))
     out.append(Block("p", "交办：本期交办（含改派、重新打开）次数；"

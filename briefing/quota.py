@@ -9,9 +9,7 @@ monthly summary (DOCX/HTML through the briefing renderers).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from briefing.layout import Block
 from core.errors import EcowatchError
 from core.jurisdiction import Jurisdiction
 from core.sharing import BRIEF_QUOTA, SubmitterKind
+from core.spreadsheet import csv_bytes
 from core.timeutil import SHANGHAI, to_local
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -104,13 +103,11 @@ def row_cells(r: TallyRow) -> list[str]:
             "未完成" if r.behind else "已完成"]
 
 
-def to_csv(rows: list[TallyRow]) -> str:
-    """The export for the district's assessment (UTF-8 with BOM so Excel reads the Chinese)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(HEADER)
-    writer.writerows(row_cells(r) for r in rows)
-    return "\ufeff" + buf.getvalue()
+def to_csv(rows: list[TallyRow]) -> bytes:
+    """The export for the district's assessment (UTF-8 with BOM so Excel reads the Chinese; a
+    submitter's name from the pack or the bureau's list is a cell like any other: made inert by
+    ``core.spreadsheet`` when it begins like a formula)."""
+    return csv_bytes(HEADER, [row_cells(r) for r in rows])
 
 
 def blocks(jurisdiction: str, month: str, rows: list[TallyRow], as_of: dt.datetime) -> list[Block]:

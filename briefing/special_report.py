@@ -20,7 +20,8 @@ from typing import Any
 from alerts.grading import Reach
 from alerts.workflow import ACTION_LABELS
 from briefing.figures import NO_UNIT, PostLink
-from briefing.layout import Block, link_block, local_minute
+from briefing.handling import DepartmentOpinion, department_opinions
+from briefing.layout import Block, link_block, local_minute, opinions_block
 from briefing.records import IncidentRecord, PostRecord
 from briefing.summary import summarise
 from core.errors import EcowatchError
@@ -33,7 +34,7 @@ MAX_QUOTES = 6
 BLANK_LINES = 6
 # The audit actions that tell how the matter was handled, in the words of 处置情况.
 HANDLING_ACTIONS = ("assign", "reassign", "sign", "respond", "resolve", "return", "reject", "close", "extend",
-                    "override_grade", "record_step", "set_complex", "reopen")
+                    "override_grade", "record_step", "set_complex", "reopen", "copy", "withdraw_copy")
 _DETAIL_TEXT = ("response", "feedback", "reason", "note", "text")
 
 
@@ -103,6 +104,7 @@ class SpecialReport:
     quotes: list[QuoteLink]
     assignments: list[tuple[str, dt.datetime, str]]  # (unit, at, by)
     handling: list[HandlingLine]
+    opinions: list[DepartmentOpinion]  # the departments' 会办意见, verbatim
     public_reply_at: dt.datetime | None
     public_replies: list[tuple[PostRole, PostLink]]
     earlier: list[EarlierVersion] = field(default_factory=list)
@@ -137,6 +139,8 @@ def _detail(detail: dict[str, Any]) -> str:
     parts = [str(detail[k]) for k in _DETAIL_TEXT if detail.get(k)]
     if detail.get("unit") and not parts:
         parts.append(f"至{detail['unit']}")
+    if detail.get("department_code"):  # 抄送/撤回: which department
+        parts.insert(0, str(detail.get("department") or detail["department_code"]))
     if detail.get("to_grade"):
         parts.append(f"调整为{detail['to_grade']}")
     if detail.get("step"):
@@ -185,7 +189,7 @@ def compute(record: IncidentRecord, posts: Iterable[PostRecord], kind: ReportKin
         polarity=dict(Counter(p.polarity or "neu" for p in reports)),
         trend=trend, sources=sorted(Counter(p.source for p in reports).items(), key=lambda x: (-x[1], x[0])),
         quotes=quotes, assignments=[(a.unit or NO_UNIT, a.at, a.by) for a in record.assignments if a.at <= as_of],
-        handling=handling, public_reply_at=inc.public_reply_at,
+        handling=handling, opinions=department_opinions(record, as_of), public_reply_at=inc.public_reply_at,
         public_replies=[(record.roles[p.id], PostLink(p.id, p.source, p.title or p.text[:30], p.url, p.snapshot))
                         for p in followups],
         earlier=list(earlier))
@@ -239,6 +243,10 @@ def blocks(r: SpecialReport) -> list[Block]:
     if r.handling:
         out.append(Block("table", "办理过程", ["时间", "操作", "办理人", "内容"],
                          [[local_minute(h.at), h.action, h.actor, h.text or "—"] for h in r.handling]))
+    if r.opinions:
+        out.append(Block("p", f"相关部门会办：共收到 {len({o.department for o in r.opinions})} 个部门的会办意见 "
+                              f"{len(r.opinions)} 条（原文如下）。"))
+        out.append(opinions_block(r.opinions))
     out.append(Block("p", f"属地公开回应：{local_minute(r.public_reply_at)} 首次公开回应。" if r.public_reply_at
                      else "属地公开回应：截至目前，未见责任单位公开回应。"))
     for role, link in r.public_replies:

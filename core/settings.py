@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
@@ -129,6 +129,30 @@ class Settings(BaseSettings):
                                   "signed (docs/exports.md); unset: no outbound webhook")
     webhook_secret: str | None = Field(
         default=None, min_length=32, description="the HMAC-SHA256 key that signs each outbound webhook POST")
+
+    # 信息简报 by email (briefing.mail_sources): the IMAP mailbox units send their briefs to.
+    brief_imap_host: str | None = Field(default=None, description="IMAP server of the 信息简报 mailbox; unset = off")
+    brief_imap_port: int | None = Field(default=None, ge=1, le=65535, description="default: 993 (ssl), else 143")
+    brief_imap_user: str | None = None
+    brief_imap_password: str | None = Field(default=None, description="better: brief_imap_password_file")
+    brief_imap_password_file: Path | None = Field(
+        default=None, description="a file holding the IMAP password, readable by this user only (chmod 600)")
+    brief_imap_tls: Literal["ssl", "starttls", "none"] = Field(
+        default="ssl", description="ssl (IMAPS), starttls, or none (refused unless the host is this machine)")
+    brief_imap_ca_file: Path | None = Field(
+        default=None, description="CA certificate(s) the IMAP server's is checked against; default: the system's")
+    brief_imap_folder: str = "INBOX"
+    brief_mail_interval_minutes: int = Field(
+        default=10, ge=1, description="how often ecowatch serve reads the mailbox (when brief_imap_host is set)")
+
+    @model_validator(mode="after")
+    def _imap_password_encrypted(self) -> Settings:
+        """A mailbox password crosses the network only inside TLS: ``none`` is for this machine."""
+        if self.brief_imap_host and self.brief_imap_tls == "none" and \
+                self.brief_imap_host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("ECOWATCH_BRIEF_IMAP_TLS=none sends the password in clear: only for 127.0.0.1/localhost; "
+                             "use ssl or starttls")
+        return self
 
     @field_validator("webhook_urls")
     @classmethod

@@ -103,3 +103,21 @@ BRIEF_QUOTA: dict[str, int] = {"street_or_town": 2, "bureau_unit": 2, "departmen
 COPY_ACTION_LABELS: dict[str, str] = {"copy": "抄送部门", "reply": "部门会办意见", "withdraw_copy": "撤回抄送"}
 # Where one department's copy stands, as its inbox and the incident page say it.
 COPY_STATE_LABELS: dict[str, str] = {"waiting": "待会办", "replied": "已回复", "withdrawn": "已撤回"}
+
+
+class MailState(StrEnum):
+    """What became of one mail read by the 信息简报 email import."""
+
+    IMPORTED = "imported"  # a brief of the unit its sender or subject names
+    TRIAGE = "triage"  # unknown sender, no unit, or two units: waits for the duty officer
+    ASSIGNED = "assigned"  # the officer said whose it is: a brief now
+    DISMISSED = "dismissed"  # the officer said it is no brief (kept, never deleted)
+
+    @property
+    def label(self) -> str:
+        """已导入 / 待分拣 / 已指定单位 / 已忽略."""
+        return MAIL_STATE_LABELS[self.value]
+
+
+MAIL_STATE_LABELS: dict[str, str] = {"imported": "已导入", "triage": "待分拣", "assigned": "已指定单位",
+                                     "dismissed": "已忽略"}

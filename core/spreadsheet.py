@@ -33,6 +33,14 @@ def inert(value: Cell) -> Cell:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
+def read_back(value: object) -> object:
+    """A cell :func:`inert` wrote, as the text it was (the apostrophe before a formula character
+    taken off): a table ecowatch exports and reads again (the 值班表) round-trips unchanged."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
 def _text(value: Cell) -> str:
     if value is None:
         return ""

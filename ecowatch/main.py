@@ -13,6 +13,7 @@ import typer
 
 import ecowatch.commands_alerts
 import ecowatch.commands_brief
+import ecowatch.commands_briefs
 import ecowatch.commands_crawl
 import ecowatch.commands_exports
 import ecowatch.commands_learn
@@ -25,10 +26,12 @@ from core.errors import ConfigError, EcowatchError
 from ecowatch.cli import app
 
 # Each registers onto ``app`` when imported: escalate, notify, notifications, act; brief;
-# crawl-worker; export incidents/posts; labels export, retrain; eval; report;
+# briefs import-mail/triage/assign/dismiss/sender/senders; crawl-worker; export incidents/posts;
+# labels export, retrain; eval; report;
 # rota import/show/now/export/override; search-facets; user add/list.
-COMMAND_MODULES = (ecowatch.commands_alerts, ecowatch.commands_brief, ecowatch.commands_crawl,
-                   ecowatch.commands_exports, ecowatch.commands_learn, ecowatch.commands_nlp, ecowatch.commands_report,
+COMMAND_MODULES = (ecowatch.commands_alerts, ecowatch.commands_brief, ecowatch.commands_briefs,
+                   ecowatch.commands_crawl, ecowatch.commands_exports, ecowatch.commands_learn, ecowatch.commands_nlp,
+                   ecowatch.commands_report,
                    ecowatch.commands_rota, ecowatch.commands_search, ecowatch.commands_users)
 
 

@@ -167,6 +167,22 @@ class Pipeline:
             return
         log.info("briefing %s written: %s", period.key, ", ".join(str(p) for p in paths))
 
+    def mail(self) -> None:
+        """Job: import 信息简报 from the configured IMAP mailbox (briefing.mail_sources): each mail
+        flagged seen once kept, so a restart midway loses and doubles nothing. A mailbox that cannot
+        be reached is the guard's one log line and back-off; a mail that cannot be read stays unseen."""
+        from briefing.mail_sources import import_mailbox
+        from core.jurisdiction import load_jurisdiction
+
+        outcomes = list(import_mailbox(self.settings, self.store, load_jurisdiction(self.settings.jurisdiction)))
+        kept = [o for o in outcomes if o.state is not None]
+        failed = [o for o in outcomes if o.error is not None]
+        for o in failed:
+            log.warning("信息简报 mail %s not imported: %s", o.origin, o.error)
+        if kept:
+            log.info("信息简报 mail: %s imported, %s to triage", sum(o.state == "imported" for o in kept),
+                     sum(o.state == "triage" for o in kept))
+
     def process(self) -> None:
         """Job: analyse pending posts and open or feed incidents."""
         with self._process_lock:
@@ -239,6 +255,9 @@ def build_scheduler(pipeline: Pipeline) -> BackgroundScheduler:
     every("escalate", pipeline.escalate, pipeline.settings.escalate_interval_seconds, name="escalate overdue steps")
     every("deliver", pipeline.deliver, pipeline.settings.notify_interval_seconds, name="deliver notifications")
     every("duty", pipeline.duty, 60, name="page the officer on duty, hand-overs")
+    if pipeline.settings.brief_imap_host:
+        every("mail", pipeline.mail, pipeline.settings.brief_mail_interval_minutes * 60,
+              name="import 信息简报 from the IMAP mailbox")
     # Briefings at fixed local times (the scheduler's zone is Asia/Shanghai): the weekly one for the
     # Monday meeting, the daily duty report for the morning hand-over.
     scheduler.add_job(pipeline.brief, "cron", args=["week"], day_of_week="mon", hour=8, minute=0,

@@ -114,3 +114,38 @@ info_brief_files = Table(
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
 )
+
+# Who sends 信息简报 by email from which address (an officer sets it, ``ecowatch briefs sender``, or
+# when assigning a mail from the triage list): the address is kept lower-case.
+brief_senders = Table(
+    "brief_senders",
+    metadata,
+    Column("address", String(200), primary_key=True),
+    Column("submitter", String(100), nullable=False),  # unit code, department code, or bureau unit name
+    Column("set_at", UtcDateTime(), nullable=False),
+    Column("set_by", String(100), nullable=False),
+)
+
+# Every mail read by the email import (briefing.mail_import), whatever became of it: a brief, or
+# the triage list (unknown sender, no unit, two units) until an officer assigns or dismisses it. The
+# mail is kept as received, so nothing is lost and an assignment re-reads it. Message-ID and the
+# content hash are unique: the same mail read twice (two runs, IMAP and a saved .eml) is one row.
+brief_mails = Table(
+    "brief_mails",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", String(300), unique=True),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("origin", String(300), nullable=False),  # imap://user@host/folder, or the file it was read from
+    Column("sender", String(200), nullable=False),
+    Column("sender_name", String(100), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("sent_at", UtcDateTime()),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("state", String(10), nullable=False, index=True),  # core.sharing.MailState
+    Column("reason", Text),  # why it waits in triage, or what was not kept (attachments skipped)
+    Column("brief_id", Integer, ForeignKey("info_briefs.id", ondelete="SET NULL")),
+    Column("decided_at", UtcDateTime()),
+    Column("decided_by", String(100)),
+    Column("raw", LargeBinary, nullable=False),
+)

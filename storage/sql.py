@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import StoreError
+from storage.brief_mails import BriefMailsTx
 from storage.briefs import BriefsTx
 from storage.copies import CopiesTx
 from storage.cursors import EventCursorsTx
@@ -118,7 +119,7 @@ def open_store(url: str, snapshot_dir: Path | str | None = None) -> SqlStore:
 
 class Tx(PostsTx, IncidentsTx, IncidentQueriesTx, EscalationsTx, OutboxTx, EventsTx, UsersTx, SearchTx,
          SourcesTx, LabelsTx, PostMovesTx, RotaTx, ReportsTx, InboundTx, BriefsTx, EventCursorsTx,
-         CopiesTx, LoginsTx):
+         CopiesTx, LoginsTx, BriefMailsTx):
     """Operations inside one transaction (or one read view): every aggregate's methods over one
     connection, so work on several aggregates commits or rolls back together."""
 

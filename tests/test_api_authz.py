@@ -79,6 +79,7 @@ READ_MATRIX = {
     ("GET", "/api/inbound"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
     ("GET", "/api/briefs"): ALL_OK,  # a unit or department user: its own briefs and tally row
     ("GET", "/api/briefs/tally"): ALL_OK,
+    ("GET", "/api/briefs/mail-triage"): {**ALL_OK, **NO_UNIT, **NO_DEPT},  # mails the email import could not place
     ("GET", "/api/briefs/tally/export"): {**ALL_OK, **NO_UNIT, **NO_DEPT},
     # Exports (the lists' own scope: a unit its own, a department what was copied to it) and the feeds
     # for other systems (a login: its scope; a department none).
@@ -127,10 +128,14 @@ SHARING_WRITES = [
     ("POST", "/api/briefs", {"duty1": 422, "leader1": 403, "admin1": 403, "unit_a": 201, "unit_b": 201,
                              "dept_zj": 201, "dept_ga": 201}),
     ("GET", "/api/briefs/files/{file_id}", dict.fromkeys(ROLES, 404)),  # a login is no platform key (and it is off)
+    # The email import's triage list: the duty desk assigns or dismisses (no such mail here: 404).
+    ("POST", "/api/briefs/mail-triage/{mail_id}/assign", {"duty1": 404, **_NOT_DUTY}),
+    ("POST", "/api/briefs/mail-triage/{mail_id}/dismiss", {"duty1": 404, **_NOT_DUTY}),
 ]
 _SHARING_BODIES = {"/api/reports/{report_id}/sendings": {"recipient": "cac", "channel": "manual"},
                    "/api/inbound": _ITEM, "/api/inbound/{inbound_id}/sendings": {"channel": "manual"},
-                   "/api/inbound/platform": _ITEM, "/api/briefs": {"title": "简报", "text": "正文"}}
+                   "/api/inbound/platform": _ITEM, "/api/briefs": {"title": "简报", "text": "正文"},
+                   "/api/briefs/mail-triage/{mail_id}/assign": {"submitter": "石马河街道"}}
 OTHER |= {(method, path) for method, path, _ in SHARING_WRITES}
 
 
@@ -371,7 +376,8 @@ def test_department_sees_only_what_was_shared_with_it(world):
 def test_sharing_writes_by_role(world, method, template, expected):
     base, ids, _ = world
     path = (template.replace("{incident_id}", str(ids["A"])).replace("{report_id}", "999")
-            .replace("{sending_id}", "999").replace("{inbound_id}", "999").replace("{file_id}", "999"))
+            .replace("{sending_id}", "999").replace("{inbound_id}", "999").replace("{file_id}", "999")
+            .replace("{mail_id}", "999"))
     got = {role: _status(base, method, path, token_headers(role, TEST_SECRET), _SHARING_BODIES.get(template))
            for role in ROLES}
     assert got == expected

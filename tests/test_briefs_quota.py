@@ -98,3 +98,15 @@ def test_briefs_api_by_role(store, api_server):
     assert httpx.get(f"{api_server}/api/briefs/tally/export", headers=unit_a).status_code == 403
     for month in ("2026-13", "0000-01"):  # not a month, a year out of range: 422, never 500
         assert httpx.get(f"{api_server}/api/briefs/tally?month={month}", headers=leader).status_code == 422
+
+
+def test_tally_csv_cells_cannot_be_formulas():
+    from briefing.quota import Submitter, TallyRow, to_csv
+    from core.sharing import SubmitterKind
+
+    # A bureau unit's name comes from the pack's list, typed by whoever keeps it.
+    rows = [TallyRow(Submitter("x", "=HYPERLINK(\"http://evil\",\"点我\")", SubmitterKind.BUREAU_UNIT), 0),
+            TallyRow(Submitter("y", "@SUM(1+1)", SubmitterKind.BUREAU_UNIT), 2)]
+    cells = list(csv.reader(io.StringIO(to_csv(rows).decode("utf-8-sig"))))
+    assert [c[0] for c in cells[1:]] == ["'=HYPERLINK(\"http://evil\",\"点我\")", "'@SUM(1+1)"]
+    assert cells[2][3:5] == ["2", "0"]  # numbers stay numbers

@@ -258,3 +258,29 @@ def test_the_daily_report_warns_of_rota_gaps_days_ahead(store):
     from briefing.period import iso_week
     assert "值班表空档" not in render(build_briefing(store, jurisdiction, iso_week("2026-W42"),
                                                    bj("2026-10-19T08:00")), "html").decode("utf-8")
+
+
+def test_exported_rota_is_inert_in_excel_and_imports_again_unchanged(store, tmp_path):
+    from openpyxl import load_workbook
+
+    from alerts.rota_file import rota_rows, write_rota
+
+    add_people(store)
+    hostile = "=cmd|' /C calc'!A0"  # once ran a program when Excel opened the file
+    path = write(tmp_path, f"2026-10-12,白班,张伟,+86 138-0000-0001,,,陈建国,,{hostile}\n"
+                           "2026-10-13,白班,李娜,13800000002,,,赵敏,,-夜间加强巡查\n")
+    parsed, _ = import_rota(store, path, POLICY, "admin", NOW)
+    assert parsed.errors == []
+    with store.read() as tx:
+        shifts = [s for s in tx.shifts_between(bj("2026-10-12T00:00"), bj("2026-10-14T00:00"))]
+    table = rota_rows(shifts, POLICY)
+    write_rota(tmp_path / "out.csv", table)
+    write_rota(tmp_path / "out.xlsx", table)
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+    assert "'=cmd" in text and "'-夜间加强巡查" in text and "\n=" not in text and ",=" not in text
+    sheet = load_workbook(tmp_path / "out.xlsx")["值班表"]
+    notes = [row[-1] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in notes] == ["'" + hostile, "'-夜间加强巡查"] and all(c.data_type == "s" for c in notes)
+    for name in ("out.csv", "out.xlsx"):  # read back: the guard is taken off, the shifts are the same
+        again, _ = import_rota(store, tmp_path / name, POLICY, "admin", NOW, dry_run=True)
+        assert again.errors == [] and [s.note for s in again.shifts] == [hostile, "-夜间加强巡查"]

@@ -61,3 +61,41 @@ def test_unit_submits_a_brief_and_sees_its_tally(browser, store, api_server):
     _wait(browser, lambda d: _text(d, "#bf-tally tr").split()[-2:] == ["1", "1"])  # submitted 1, behind 1 of 2
     if os.environ.get("ECOWATCH_SCREENSHOTS"):
         browser.save_screenshot(os.path.join(os.environ["ECOWATCH_SCREENSHOTS"], "briefs.png"))
+
+
+def test_duty_officer_assigns_a_mail_from_the_triage_list(browser, store, api_server):
+    import datetime as dt
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from briefing.mail_import import import_mail
+    from core.jurisdiction import load_jurisdiction
+    from core.timeutil import utcnow
+    from tests.api_seed import UNIT_B
+    from tests.test_mail_briefs import html_mail
+
+    seed_users(store)
+    sent = utcnow() - dt.timedelta(minutes=5)  # this month, as the console shows by default
+    raw = html_mail("<img src=x onerror=window.__pwned=1>夜间施工", "someone@qq.example",
+                    date=sent.strftime("%a, %d %b %Y %H:%M:%S +0000"))
+    got = import_mail(store, load_jurisdiction("jiangbei"), raw, "test.eml", utcnow())
+    assert got.state == "triage"
+    _login(browser, api_server, "duty1")
+    _click(browser, 'nav button[data-view="briefs"]')
+    _wait(browser, lambda d: "someone@qq.example" in d.find_element(By.ID, "bf-mails").text)
+    assert "<img src=x onerror=window.__pwned=1>夜间施工" in _text(browser, "#bf-mails tr")
+
+    def assign(d):
+        row = d.find_element(By.CSS_SELECTOR, "#bf-mails tr")
+        Select(row.find_element(By.TAG_NAME, "select")).select_by_value(UNIT_B)
+        row.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+        row.find_element(By.XPATH, ".//button[text()='指定']").click()
+        return True
+
+    _wait(browser, assign)
+    _wait(browser, lambda d: "没有待分拣的邮件" in d.find_element(By.ID, "bf-mails").text)
+    _wait(browser, lambda d: "<img src=x onerror=window.__pwned=1>夜间施工" in d.find_element(By.ID, "bf-list").text)
+    assert browser.execute_script("return window.__pwned") is None
+    with store.read() as tx:
+        assert tx.brief_senders() == {"someone@qq.example": UNIT_B}

@@ -178,3 +178,35 @@ def test_bidi_and_invisible_characters_are_neutralised_in_the_docx():
     texts = [p.text for p in document.paragraphs]
     assert texts[0] == "告报黑臭" and texts[1] == "“居民说”（微博）"
     assert docx_tables(data)["表"] == [["项"], ["值"]] and document.core_properties.title == "专报"
+
+
+def test_departments_opinions_are_in_the_handling_of_the_report_and_the_weekly(store, analyzer, config, jurisdiction):
+    from alerts.copies import copy_to, reply
+    from briefing.period import iso_week
+    from briefing.service import build_briefing
+    from briefing.service import render as render_briefing
+    from core.passwords import hash_password
+
+    incident_id, _, _ = seed_major(store, analyzer, config)
+    with store.begin() as tx:
+        tx.add_user("住建委会办", "department", None, hash_password("password-123"), local(2026, 12, 1),
+                    department_code="zj")
+    copy_to(store, config, incident_id, "zj", "值班员", "请核查仓库建设审批情况", now=local(2026, 12, 1, 13))
+    reply(store, config, incident_id, "住建委会办", "经核查，该仓库无建设审批手续，已责令停用。",
+          now=local(2026, 12, 1, 18))
+    reply(store, config, incident_id, "住建委会办", "后续：已立案调查。", now=local(2026, 12, 3, 9))  # after as_of
+
+    tables = docx_tables(render(build_special_report(store, jurisdiction, incident_id, now=local(2026, 12, 2, 10)),
+                                "docx"))
+    assert tables["部门会办意见"] == [["时间", "部门", "回复人", "会办意见"],
+                                      ["12-01 18:00", "区住房城乡建委", "住建委会办",
+                                       "经核查，该仓库无建设审批手续，已责令停用。"]]
+    steps = [(r[1], r[3]) for r in tables["办理过程"][1:]]
+    assert ("抄送部门", "区住房城乡建委；请核查仓库建设审批情况") in steps
+    text = [p.text for p in docx.Document(io.BytesIO(render(
+        build_special_report(store, jurisdiction, incident_id, now=local(2026, 12, 2, 10)), "docx"))).paragraphs]
+    assert "相关部门会办：共收到 1 个部门的会办意见 1 条（原文如下）。" in text
+
+    weekly = build_briefing(store, jurisdiction, iso_week("2026-W49"), local(2026, 12, 7, 9), {"weibo": 24})
+    rows = docx_tables(render_briefing(weekly, "docx"))["部门会办意见"][1:]
+    assert [r[3] for r in rows] == ["经核查，该仓库无建设审批手续，已责令停用。", "后续：已立案调查。"]

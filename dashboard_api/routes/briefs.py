@@ -3,7 +3,8 @@ behind, its export (CSV) and monthly summary (DOCX/HTML).
 
 A unit user submits and sees only its own unit's briefs and row, a department user (会办 login)
 its own department's; the duty desk may enter a brief for any submitter (a department's, received
-by email); leaders and admins read everything.
+by email); leaders and admins read everything. Mails the email import could not place (the triage
+list) are read by the duty desk, leaders and admins, and assigned or dismissed by the duty desk.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import binascii
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -20,12 +22,23 @@ from pydantic import BaseModel, Field
 
 from alerts.acting import roles_for
 from briefing.briefs_service import month_tally, render_tally, submit_brief
+from briefing.mail_import import assign_mail, dismiss_mail
 from briefing.quota import QuotaError, month_bounds, month_of
 from briefing.service import MEDIA_TYPES
+from core.sharing import MailState
 from core.timeutil import utcnow
-from dashboard_api.deps import MAX_ID, JurisdictionDep, OverviewDep, Principal, PrincipalDep, StoreDep
+from dashboard_api.deps import (
+    MAX_ID,
+    DutyDep,
+    JurisdictionDep,
+    OverviewDep,
+    Principal,
+    PrincipalDep,
+    StoreDep,
+)
 from dashboard_api.errors import ERRORS, refusals
 from storage.briefs import StoredBrief
+from storage.sql import SqlStore
 
 router = APIRouter(tags=["briefs"])
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
@@ -111,11 +124,16 @@ def post_brief(body: BriefBody, user: PrincipalDep, store: StoreDep, jurisdictio
         files = [(a.name, a.mime, base64.b64decode(a.content_base64, validate=True)) for a in body.attachments]
     except (binascii.Error, ValueError) as exc:
         raise HTTPException(status_code=422, detail="attachments: content_base64 is not base64") from exc
-    now = utcnow()
+    return _written(store, lambda: submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files,
+                                                utcnow(), version=user.token_version))
+
+
+def _written(store: SqlStore, write: Callable[[], int]) -> BriefPublic:
+    """Run a write that keeps a brief (refusals as 403/404/409, a bad value as 422) and answer the
+    brief as kept."""
     try:
         with refusals():
-            brief_id = submit_brief(store, jurisdiction, who, body.title, body.text, user.name, files, now,
-                                    version=user.token_version)
+            brief_id = write()
     except QuotaError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     with store.read() as tx:
@@ -173,3 +191,57 @@ def get_file(file_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: PrincipalDep,
     return Response(content=data, media_type=served, headers={
         "Content-Disposition": "attachment; filename*=UTF-8''" + quote(name),
         "X-Content-Type-Options": "nosniff"})
+
+
+class MailPublic(BaseModel):
+    """A mail read by the email import: what became of it, and why it waits when in triage."""
+
+    id: int
+    origin: str
+    sender: str
+    sender_name: str
+    subject: str
+    sent_at: dt.datetime | None
+    received_at: dt.datetime
+    state: str
+    state_label: str
+    reason: str | None
+    brief_id: int | None
+    decided_at: dt.datetime | None
+    decided_by: str | None
+
+
+class AssignBody(BaseModel):
+    """Whose brief a mail in triage is."""
+
+    submitter: str = Field(min_length=1, max_length=100, description="unit/department code or name")
+    remember: bool = Field(default=False, description="the sender's address is this submitter's from now on")
+
+
+@router.get("/api/briefs/mail-triage", response_model=list[MailPublic], responses=ERRORS)
+def mail_triage(user: OverviewDep, store: StoreDep,
+                all_: Annotated[bool, Query(alias="all", description="every imported mail, not only triage")] = False,
+                ) -> list[MailPublic]:
+    """Mails from the email import waiting for the duty officer (unknown sender, no unit, two
+    units), oldest first; ``all=true``: every mail read, whatever became of it."""
+    states = tuple(s.value for s in MailState) if all_ else (MailState.TRIAGE.value,)
+    with store.read() as tx:
+        mails = tx.list_mails(states)
+    return [MailPublic(**{f: getattr(m, f) for f in MailPublic.model_fields if f != "state_label"},
+                       state_label=MailState(m.state).label) for m in mails]
+
+
+@router.post("/api/briefs/mail-triage/{mail_id}/assign", response_model=BriefPublic, responses=ERRORS)
+def assign_triage(mail_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: AssignBody, user: DutyDep, store: StoreDep,
+                  jurisdiction: JurisdictionDep) -> BriefPublic:
+    """Make a mail in triage the brief of a submitter (409 when someone decided it already)."""
+    return _written(store, lambda: assign_mail(store, jurisdiction, mail_id, body.submitter, user.name, utcnow(),
+                                               remember=body.remember, version=user.token_version))
+
+
+@router.post("/api/briefs/mail-triage/{mail_id}/dismiss", status_code=204, responses=ERRORS)
+def dismiss_triage(mail_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: DutyDep, store: StoreDep) -> Response:
+    """Take a mail out of triage as no brief (kept, with who decided)."""
+    with refusals():
+        dismiss_mail(store, mail_id, user.name, utcnow(), version=user.token_version)
+    return Response(status_code=204)

@@ -15,17 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.services import free_port, stop
+
 
 def find_redis_server() -> str | None:
     """The redis-server binary, or None when Redis is not installed."""
     return shutil.which("redis-server") or (
         "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -35,7 +31,7 @@ def running_redis() -> Iterator[str]:
     if binary is None:
         raise RuntimeError("redis-server not found (apt-get install redis-server)")
     root = Path(tempfile.mkdtemp(prefix="ecowatch-redis-"))
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                              "--dir", str(root), "--daemonize", "no", "--protected-mode", "yes"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -52,9 +48,5 @@ def running_redis() -> Iterator[str]:
             raise RuntimeError(f"redis-server did not answer on 127.0.0.1:{port}")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         shutil.rmtree(root, ignore_errors=True)
