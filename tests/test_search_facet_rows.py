@@ -168,7 +168,7 @@ def test_a_wrong_tally_is_found_and_rebuilt(store):
                                {"u": UNIT_A}).scalar_one() == 1
 
 
-def test_migration_0016_fills_the_tallies_and_drops_deleted_posts_from_the_index(tmp_path):
+def test_migration_0017_fills_the_tallies_and_drops_deleted_posts_from_the_index(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     store = open_store(url)
     indexer = SearchIndexer(load_jurisdiction("jiangbei"))
@@ -179,7 +179,7 @@ def test_migration_0016_fills_the_tallies_and_drops_deleted_posts_from_the_index
     assert indexer.catch_up(store) == 5
     store.dispose()
     engine = sa.create_engine(url)
-    command.downgrade(alembic_config(engine), "0015")  # as the database was before this revision
+    command.downgrade(alembic_config(engine), "0016_mailbrief")  # as the database was before this revision
     with engine.begin() as conn:  # a post deleted then: its index row stayed
         assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'facet_tallies'").scalar() == 0
         conn.exec_driver_sql(f"DELETE FROM raw_posts WHERE id = {ids[4]}")

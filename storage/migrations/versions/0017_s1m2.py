@@ -5,8 +5,8 @@ SQLite only for the triggers and the fill (PostgreSQL searches by substring over
 the table and indexes are declared on both databases (the schema is one). A 1,000,000-post
 database is filled in ~10 s of CPU (one GROUP BY over post_facets), plus the two indexes.
 
-Revision ID: 0016_s1m2
-Revises: 0015
+Revision ID: 0017_s1m2
+Revises: 0016_mailbrief
 Create Date: 2026-12-05 02:00:00
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from storage.search import TALLY_TRIGGERS, ensure_fts, install_search_tables
 
-revision = "0016_s1m2"
-down_revision = "0015"
+revision = "0017_s1m2"
+down_revision = "0016_mailbrief"
 branch_labels = None
 depends_on = None
 
