@@ -1,5 +1,6 @@
 """``ecowatch search-facets``: check (and, asked to, rebuild) the per-post rows SQLite search counts
-facets and filters by (``storage.search.post_facets``), against the record they are derived from."""
+facets and filters by (``storage.search.post_facets``) and the per-unit tallies kept from them
+(``facet_tallies``), against the record they are derived from."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from ecowatch.cli import app
 @app.command("search-facets")
 def search_facets(rebuild: Annotated[bool, typer.Option("--rebuild", help="recompute every row from the record")]
                   = False) -> None:
-    """Report how many posts' search facet rows differ from the record (exit 1 when some do and
-    --rebuild was not given). Triggers keep them exact; a difference means a migration dropped a
+    """Report how many posts' search facet rows and facet tallies differ from the record (exit 1
+    when some do and --rebuild was not given). Triggers keep them exact; a difference means a migration dropped a
     trigger or the database was edited by hand. SQLite only."""
     from storage.search import facet_drift, rebuild_post_facets
 
