@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 from core.jurisdiction import Jurisdiction, load_jurisdiction
 from core.models import Analysis, Polarity
 from nlp.classifiers import RULES_ONLY, Classifiers
@@ -19,6 +21,11 @@ from nlp.topics import TopicClassifier
 # are under 180 characters): on them the lexicon's topic and the cue rules' negative win (below).
 LONG_TEXT = 200
 UNPLACED_MAX_CHARS = 140  # a comment or a short post; longer texts name their place
+# A street address: a numbered road (和畅六路, 建设三路; not 一路, which is also "all the way") or a
+# house number on a road (解放路12号).
+# A post giving one that the place resolver does not know is somewhere else, not "unplaced":
+# the district's own roads are in the pack, so naming one makes the post placed, not this.
+STREET_ADDRESS = re.compile(r"[\u4e00-\u9fff][二三四五六七八九十]路|路[\d一二三四五六七八九十]+号")
 
 
 def points_inside(place: PlaceResult) -> bool:
@@ -120,12 +127,13 @@ class Analyzer:
         # of people hurt may name a place too weakly to pin it ("十几个娃娃送到医院了"): a severe
         # event is never dropped for want of a place name. Not a long text (a letter names its
         # place; an unknown one is elsewhere: of the 36 real complaints from other provinces, two
-        # worried about 毒气 near estates we do not know) and not one naming another district.
+        # worried about 毒气 near estates we do not know), not one naming another district and not
+        # one giving a street address we do not know (和畅六路, a real complaint from 惠州).
         # (The scan for other places' names comes last: it is the costly test, ~20 % of analyze.)
         relevant = environmental and (points_inside(place) or (
             len(text) <= UNPLACED_MAX_CHARS and place.foreign_score == 0 and not place.unit_code
             and (place.own_score == 0 or "casualty" in sentiment.signals)
-            and not any(name in text for name in self._elsewhere)))
+            and not any(name in text for name in self._elsewhere) and not STREET_ADDRESS.search(text)))
         ours = points_inside(place)
         unit_code = place.unit_code if relevant else None
         unit = self.jurisdiction.units[unit_code].name if unit_code else None
