@@ -68,6 +68,9 @@ def test_retrain_refuses_poisoned_labels_promotes_good_ones_and_rolls_back(run, 
     assert report["promoted"] is True and not report["drops"] and report["recent_labels"] == 30
     assert report["new"]["holdout:topic_accuracy"] >= report["old"]["holdout:topic_accuracy"]
     assert models.live_version() == report["version"]
+    # eval says which models it scored: the promoted ones here, the bundled ones after the rollbacks.
+    scored = run("eval", str(EVAL / "dev.jsonl"), "--json")
+    assert json.loads(scored.stdout)["model"] == {"version": report["version"], "promoted": True}
 
     # Every analysis names the live models; a rollback puts the baseline back.
     said = run("analyze", stdin=json.dumps({"id": 1, "text": "石马河边排污口冒黑水"}) + "\n")
@@ -76,4 +79,5 @@ def test_retrain_refuses_poisoned_labels_promotes_good_ones_and_rolls_back(run, 
     said = run("analyze", stdin=json.dumps({"id": 1, "text": "石马河边排污口冒黑水"}) + "\n")
     assert json.loads(said.stdout)["model"] == baseline
     assert run("retrain", "--rollback").exit_code == 0 and models.live_version() is None  # the bundled one
+    assert json.loads(run("eval", str(EVAL / "dev.jsonl"), "--json").stdout)["model"]["promoted"] is False
     assert run("retrain", "--rollback").exit_code == 1  # nothing earlier: said, not a traceback
