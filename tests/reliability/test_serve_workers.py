@@ -149,8 +149,11 @@ def test_the_feed_and_the_limiter_span_the_workers(database, tmp_path):
         token = create_token(SECRET, "duty1", "duty", None, utcnow(), 60)[0]
         streams: list[tuple[socket.socket, int, bytes]] = []
         with ExitStack() as stack:
-            # Live-feed streams until they span at least two workers (the kernel hands connections out).
-            for _ in range(30):
+            # Live-feed streams until they span at least two workers (the kernel hands connections out;
+            # a worker still starting accepts nothing, so give the others a moment between tries: CI
+            # once saw 30 back-to-back streams all taken by the first worker).
+            for attempt in range(60):
+                time.sleep(0.1 if attempt else 0)
                 sock, status, head = send(port, f"GET /api/feed/stream?max_seconds=120 HTTP/1.1\r\nHost: x\r\n"
                                                 f"Authorization: Bearer {token}\r\n\r\n")
                 stack.callback(sock.close)
