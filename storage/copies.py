@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     select,
     update,
 )
@@ -76,6 +77,11 @@ def _copy(row: Any) -> Copy:
                 int(row.replies or 0), row.replied_at, row.withdrawn_at, row.withdrawn_by)
 
 
+# Built once: the incident page reads it at every request (building it cost more than running it).
+_COPIES_OF = (select(incident_copies).where(incident_copies.c.incident_id == bindparam("b_id"))
+              .order_by(incident_copies.c.id))
+
+
 def shared_with(department_code: str | ColumnElement[str]) -> Select[Any]:
     """The ids of the incidents copied to ``department_code`` and not withdrawn (a subquery)."""
     return select(incident_copies.c.incident_id).where(incident_copies.c.department_code == department_code,
@@ -105,8 +111,7 @@ class CopiesTx:
 
     def copies_of(self, incident_id: int) -> list[Copy]:
         """Every copy of the incident, withdrawn ones too, oldest first."""
-        query = select(incident_copies).where(incident_copies.c.incident_id == incident_id)
-        return [_copy(r) for r in self.conn.execute(query.order_by(incident_copies.c.id))]
+        return [_copy(r) for r in self.conn.execute(_COPIES_OF, {"b_id": incident_id})]
 
     def list_copies(self, department_code: str | None = None, *, active_only: bool = True) -> list[Copy]:
         """Copies, newest first: one department's (None: every department's), withdrawn ones only

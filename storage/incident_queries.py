@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Integer, Select, Text, bindparam, func, select, type_coerce
+from sqlalchemy import JSON, ColumnElement, Connection, Integer, Select, Text, bindparam, func, select, type_coerce
 
-from core.models import Grade, Incident, State
+from core.models import Analysis, Evidence, Grade, Incident, Polarity, PostRole, RawPost, State
 from storage.copies import shared_with
 from storage.rows import row_to_incident, stored_times
-from storage.schema import audit_log, incidents
+from storage.schema import UtcDateTime, analyses, audit_log, incident_posts, incidents, raw_posts
 
 # What a listed incident shows (dashboard_api.schemas.IncidentPublic) and what its overdue steps are
 # computed from: not the grouping keywords, the reach or the override, whose JSON is most of what
@@ -30,8 +30,24 @@ _LISTED = tuple(type_coerce(c, Text).label(c.name) if c.name in _RAW else c for 
     incidents.c.topic, incidents.c.place, incidents.c.grade, incidents.c.grade_reasons, incidents.c.state,
     incidents.c.opened_at, incidents.c.updated_at, incidents.c.deadlines, incidents.c.post_count,
     incidents.c.milestones, incidents.c.merged_into, incidents.c.public_reply_at))
+_LISTED_BY_ID = select(*_LISTED).where(incidents.c.id == bindparam("b_id"))
 _GRADES = {g.value: g for g in Grade}
 _STATES = {s.value: s for s in State}
+_ROLES = {r.value: r for r in PostRole}
+_POLARITIES = {p.value: p for p in Polarity}
+
+# What the incident page shows of its posts (dashboard_api.schemas.PostPublic): the post, its role
+# and its analysis, JSON and times raw as in _LISTED (no snapshot, reply_to, place's unit, model).
+_PAGE_POST_COLUMNS = (raw_posts.c.id, raw_posts.c.source, raw_posts.c.url, raw_posts.c.title, raw_posts.c.text,
+                      raw_posts.c.author, raw_posts.c.published_at, raw_posts.c.fetched_at, raw_posts.c.engagement,
+                      incident_posts.c.role, analyses.c.post_id, analyses.c.relevant, analyses.c.unit,
+                      analyses.c.unit_code, analyses.c.confidence, analyses.c.topics, analyses.c.polarity,
+                      analyses.c.sentiment, analyses.c.evidence, analyses.c.signals, analyses.c.place)
+_PAGE_POSTS = (select(*(type_coerce(c, Text).label(f"c{k}") if isinstance(c.type, JSON | UtcDateTime)
+                        else c.label(f"c{k}") for k, c in enumerate(_PAGE_POST_COLUMNS)))
+               .join_from(raw_posts, incident_posts, incident_posts.c.post_id == raw_posts.c.id)
+               .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
+               .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
 
 
 def _json_column(values: list[Any]) -> list[Any]:
@@ -124,6 +140,19 @@ def _rows(kind: str, conn: Connection, f: IncidentFilters, limit: int | None, of
     return conn.execute(_statement(kind, present, limit is not None), params).all()
 
 
+def _listed(rows: Sequence[Any]) -> list[Incident]:
+    """Incidents from rows of :data:`_LISTED` (see :meth:`IncidentQueriesTx.listed_incidents`)."""
+    reasons, deadlines, milestones = (_json_column([r[k] for r in rows]) for k in (8, 12, 14))
+    return [Incident(id=id_, title=title, unit=unit, unit_code=unit_code, department=department, topic=topic,
+                     place=place, grade=_GRADES[grade], grade_reasons=list(reasons[k] or []),
+                     state=_STATES[state], opened_at=_time(opened_at), updated_at=_time(updated_at),
+                     deadlines=stored_times(deadlines[k]), post_count=post_count,
+                     milestones=stored_times(milestones[k]), merged_into=merged_into,
+                     public_reply_at=None if public_reply_at is None else _time(public_reply_at))
+            for k, (id_, title, unit, unit_code, department, topic, place, grade, _, state, opened_at,
+                    updated_at, _, post_count, _, merged_into, public_reply_at) in enumerate(rows)]
+
+
 class IncidentQueriesTx:
     """The console's incident queries on :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection."""
 
@@ -138,16 +167,34 @@ class IncidentQueriesTx:
         computed from (:data:`_LISTED`); the rest of each Incident is left empty (no reach,
         keywords, override, returns, parent or last post). For the API's list, read far more
         often than anything else: reading the full rows cost it more than all the rest."""
-        rows = _rows("listed", self.conn, f, limit, offset)
-        reasons, deadlines, milestones = (_json_column([r[k] for r in rows]) for k in (8, 12, 14))
-        return [Incident(id=id_, title=title, unit=unit, unit_code=unit_code, department=department, topic=topic,
-                         place=place, grade=_GRADES[grade], grade_reasons=list(reasons[k] or []),
-                         state=_STATES[state], opened_at=_time(opened_at), updated_at=_time(updated_at),
-                         deadlines=stored_times(deadlines[k]), post_count=post_count,
-                         milestones=stored_times(milestones[k]), merged_into=merged_into,
-                         public_reply_at=None if public_reply_at is None else _time(public_reply_at))
-                for k, (id_, title, unit, unit_code, department, topic, place, grade, _, state, opened_at,
-                        updated_at, _, post_count, _, merged_into, public_reply_at) in enumerate(rows)]
+        return _listed(_rows("listed", self.conn, f, limit, offset))
+
+    def listed_incident(self, incident_id: int) -> Incident | None:
+        """One incident as :meth:`listed_incidents` reads it (what the incident page shows of it),
+        or None."""
+        found = _listed(self.conn.execute(_LISTED_BY_ID, {"b_id": incident_id}).all())
+        return found[0] if found else None
+
+    def page_posts(self, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
+        """The posts of an incident with their analyses and roles, oldest first, as the incident
+        page shows them: like ``incident_post_rows``, without what the page does not show (the
+        snapshot, the thread, the model), the JSON columns decoded a page at a time and the times
+        parsed as :meth:`listed_incidents` does (the row processors cost the page most of its time)."""
+        rows = self.conn.execute(_PAGE_POSTS, {"b_id": incident_id}).all()
+        engagement, topics, evidence, signals = (_json_column([r[k] for r in rows]) for k in (8, 15, 18, 19))
+        out: list[tuple[RawPost, Analysis | None, PostRole]] = []
+        for k, (id_, source, url, title, text, author, published_at, fetched_at, _, role, analysed, relevant,
+                unit, unit_code, confidence, _, polarity, sentiment, _, _, place) in enumerate(rows):
+            post = RawPost(source=source, text=text, title=title, url=url, author=author,
+                           published_at=None if published_at is None else _time(published_at),
+                           fetched_at=None if fetched_at is None else _time(fetched_at),
+                           engagement=dict(engagement[k] or {}), id=id_)
+            analysis = None if analysed is None else Analysis(
+                relevant=bool(relevant), unit=unit, unit_code=unit_code, confidence=confidence,
+                topics=list(topics[k]), polarity=_POLARITIES[polarity], sentiment=sentiment,
+                evidence=[Evidence(**e) for e in evidence[k]], signals=list(signals[k]), place=place)
+            out.append((post, analysis, _ROLES[role]))
+        return out
 
     def count_incidents(self, f: IncidentFilters) -> int:
         """How many incidents match ``f``."""

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from core.models import AuditEntry, Grade, PostRole, RawPost, State
-from dashboard_api.schemas import IncidentPublic
+from dashboard_api.schemas import IncidentPublic, incident_fields, post_fields
 from storage.incident_queries import IncidentFilters
 from storage.sql import SqlStore
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
@@ -111,3 +111,21 @@ def test_the_list_is_the_response_model_of_full_rows(store: SqlStore, api_server
         full = tx.find_incidents(IncidentFilters(), None)
     assert resp.content == json.dumps([json.loads(IncidentPublic.of(i, now).model_dump_json()) for i in full],
                                       ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_the_page_reads_what_the_full_reads_give(sql_store: SqlStore) -> None:
+    """The incident page reads its incident and posts with the lighter queries
+    (``listed_incident``, ``page_posts``): on SQLite and PostgreSQL alike they must give what the
+    full rows give, field for field, for every incident of the store above."""
+    ids = build(sql_store)
+    now = dt.datetime.now(dt.UTC)
+    with sql_store.read() as tx:
+        assert tx.listed_incident(max(ids) + 1) is None
+        for i in ids:
+            listed, full = tx.listed_incident(i), tx.get_incident(i)
+            assert listed is not None and full is not None
+            assert incident_fields(listed, now) == incident_fields(full, now)
+            assert [post_fields(*p) for p in tx.page_posts(i)] == [post_fields(*p) for p in tx.incident_post_rows(i)]
+        posts = tx.page_posts(ids[1])
+    assert len(posts) == 4 and posts[0][1] is not None and posts[0][1].evidence  # the report, analysed
+    assert [a for _, a, _ in posts[1:]] == [None] * 3  # three follow-ups with no analysis
