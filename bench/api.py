@@ -8,7 +8,9 @@ time per request (read from /proc, the server's processes only, not the clients'
 
 ``--compare DIR`` starts a second server from another checkout's code (e.g. ``/work/main``) over
 the same database and runs every endpoint on both, alternating, ``--rounds`` times: before and
-after in one session, under the same load. ``--workers N`` serves with N uvicorn worker
+after in one session, under the same load. Each checkout is served by its own virtual
+environment's Python (``DIR/.venv``, when it has one), so a dependency added since (``httptools``)
+counts on one side only. ``--workers N`` serves with N uvicorn worker
 processes (``ecowatch serve --workers N --no-scheduler``) instead of one (with ``--compare``, the
 other checkout needs that option too).
 
@@ -137,18 +139,26 @@ uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
 """
 
 
+def python_of(root: Path) -> str:
+    """The Python of checkout ``root``'s own virtual environment, or this one's when it has none."""
+    own = root / ".venv" / "bin" / "python"
+    return str(own) if root != ROOT and own.exists() else sys.executable
+
+
 def start_server(url: str, secret: str, root: Path = ROOT, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    """The real app over ``url`` in a child uvicorn process (the code of checkout ``root``), or
-    ``ecowatch serve --workers`` when ``workers`` > 1; returns it and its base URL once it answers."""
+    """The real app over ``url`` in a child uvicorn process (the code and the virtual environment
+    of checkout ``root``), or ``ecowatch serve --workers`` when ``workers`` > 1; returns it and its
+    base URL once it answers."""
     port = free_port()
+    python = python_of(root)
     if workers > 1:
         env = dict(os.environ, ECOWATCH_DATABASE_URL=url, ECOWATCH_SECRET_KEY=secret,
                    ECOWATCH_DATA_DIR=str(Path(url.removeprefix("sqlite:///")).parent), PYTHONPATH=str(root))
-        cmd = [sys.executable, "-m", "ecowatch", "serve", "--host", "127.0.0.1", "--port", str(port),
+        cmd = [python, "-m", "ecowatch", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--no-scheduler"]
     else:
         env = os.environ.copy()
-        cmd = [sys.executable, "-c", SERVER.format(root=str(root), url=url, secret=secret, port=port)]
+        cmd = [python, "-c", SERVER.format(root=str(root), url=url, secret=secret, port=port)]
     proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
