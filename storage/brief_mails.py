@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from storage.rows import inserted_id
 from storage.sharing_schema import brief_mails, brief_senders
@@ -62,10 +62,18 @@ class BriefMailsTx:
             sender_name=sender_name, subject=subject, sent_at=sent_at, received_at=received_at, state=state,
             reason=reason, brief_id=brief_id, raw=raw)))
 
-    def list_mails(self, states: tuple[str, ...]) -> list[StoredMail]:
-        """Mails in these states, oldest first (the triage list is worked from the top)."""
+    def list_mails(self, states: tuple[str, ...], limit: int | None = None, offset: int = 0) -> list[StoredMail]:
+        """Mails in these states, oldest first (the triage list is worked from the top): the page
+        ``offset … offset+limit`` of them (all when ``limit`` is None)."""
         query = select(*_COLUMNS).where(brief_mails.c.state.in_(states)).order_by(brief_mails.c.id)
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
         return [_mail(r) for r in self.conn.execute(query)]
+
+    def count_mails(self, states: tuple[str, ...]) -> int:
+        """How many mails are in these states."""
+        query = select(func.count()).select_from(brief_mails).where(brief_mails.c.state.in_(states))
+        return int(self.conn.execute(query).scalar_one())
 
     def get_mail(self, mail_id: int) -> tuple[StoredMail, bytes] | None:
         """One mail and its bytes as received, or None."""

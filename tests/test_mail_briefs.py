@@ -248,8 +248,15 @@ def test_triage_over_the_api(store, jurisdiction, api_server):
     gone = f"{api_server}/api/briefs/mail-triage/{second.mail_id}/dismiss"
     assert httpx.post(gone, headers=duty).status_code == 204
     assert httpx.get(api_server + "/api/briefs/mail-triage", headers=duty).json() == []
-    every = httpx.get(api_server + "/api/briefs/mail-triage?all=true", headers=duty).json()
-    assert [(m["state"], m["decided_by"]) for m in every] == [("assigned", "duty1"), ("dismissed", "duty1")]
+    every = httpx.get(api_server + "/api/briefs/mail-triage?all=true", headers=duty)
+    assert [(m["state"], m["decided_by"]) for m in every.json()] == [("assigned", "duty1"), ("dismissed", "duty1")]
+    assert every.headers["x-total-count"] == "2"
+    # Paged like the other lists: the same mails, a page at a time, the total in the header.
+    pages = [httpx.get(api_server + f"/api/briefs/mail-triage?all=true&limit=1&offset={k}", headers=duty)
+             for k in (0, 1, 2)]
+    assert [p.json() for p in pages] == [every.json()[:1], every.json()[1:], []]
+    assert {p.headers["x-total-count"] for p in pages} == {"2"}
+    assert httpx.get(api_server + "/api/briefs/mail-triage?limit=0", headers=duty).status_code == 422
     briefs = httpx.get(api_server + "/api/briefs?month=2026-12", headers=unit).json()
     assert [b["title"] for b in briefs] == ["<b>来信</b>"]
 

@@ -219,14 +219,17 @@ class AssignBody(BaseModel):
 
 
 @router.get("/api/briefs/mail-triage", response_model=list[MailPublic], responses=ERRORS)
-def mail_triage(user: OverviewDep, store: StoreDep,
+def mail_triage(user: OverviewDep, store: StoreDep, response: Response,
                 all_: Annotated[bool, Query(alias="all", description="every imported mail, not only triage")] = False,
-                ) -> list[MailPublic]:
+                limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[MailPublic]:
     """Mails from the email import waiting for the duty officer (unknown sender, no unit, two
-    units), oldest first; ``all=true``: every mail read, whatever became of it."""
+    units), oldest first; ``all=true``: every mail read, whatever became of it. Paged like the
+    incident list (``limit``, ``offset``); the total is in the ``X-Total-Count`` header."""
     states = tuple(s.value for s in MailState) if all_ else (MailState.TRIAGE.value,)
     with store.read() as tx:
-        mails = tx.list_mails(states)
+        mails = tx.list_mails(states, limit, offset)
+        response.headers["X-Total-Count"] = str(tx.count_mails(states))
     return [MailPublic(**{f: getattr(m, f) for f in MailPublic.model_fields if f != "state_label"},
                        state_label=MailState(m.state).label) for m in mails]
 
