@@ -119,6 +119,9 @@ incidents = Table(
     # Grouping candidates are looked up by unit and topic for every post (revision 0004): with the
     # unit index alone each lookup read every incident the unit ever had.
     Index("ix_incidents_unit_topic", "unit_code", "topic"),
+    # A unit's incident list, newest first, reads in this order and stops at the page (revision
+    # 0018_api4): with the unit index alone it read and sorted every incident the unit ever had.
+    Index("ix_incidents_unit_opened", "unit_code", "opened_at"),
 )
 
 incident_posts = Table(
