@@ -203,7 +203,8 @@ def process() -> None:
 
     def work() -> None:
         try:
-            done.append(process_pending(store, analyzer))
+            # A pass of its own: the next group is analysed by a forked worker meanwhile.
+            done.append(process_pending(store, analyzer, ahead=True))
         except BaseException as exc:  # handed to the main thread, which raises it
             done.append(exc)
 

@@ -131,3 +131,41 @@ def test_a_group_that_fails_at_commit_loses_nothing_and_the_next_pass_doubles_no
         reference_store.dispose()
     assert resumed == reference
     assert len({post for _, post, _ in resumed["links"]}) == len(resumed["links"])
+
+
+class _FailsOnPoison:
+    """The session's analyser, except that a post saying 毒丸 makes its analysis raise."""
+
+    def __init__(self, analyzer) -> None:
+        self._analyzer = analyzer
+
+    def __getattr__(self, name: str):
+        return getattr(self._analyzer, name)
+
+    def analyze_with_tokens(self, text: str):
+        if "毒丸" in text:
+            raise ValueError("poisoned")
+        return self._analyzer.analyze_with_tokens(text)
+
+
+def test_analysing_ahead_in_a_worker_decides_and_writes_the_same(analyzer, tmp_path: Path):
+    """``ecowatch process`` analyses the next group in a forked worker while the current one is
+    written (alerts.analysis_ahead): the outcome is the in-process one, a failing analysis included."""
+    outcomes, errors = [], []
+    for ahead in (False, True):
+        store = open_store(f"sqlite:///{tmp_path}/ahead-{ahead}.db")
+        try:
+            with store.begin() as tx:
+                tx.add_posts([*_posts(), RawPost(source="weibo", text="毒丸", url="https://w/poison",
+                                                  published_at=NOW - dt.timedelta(minutes=1))], now=NOW)
+            report = process_pending(store, _FailsOnPoison(analyzer), now=NOW,
+                                     config=alerts_config(analyzer.jurisdiction), per_tx=4, ahead=ahead)
+            assert (report.processed, report.failed) == (len(_posts()), 1)
+            outcomes.append(_outcome(store))
+            with store.engine.connect() as conn:
+                errors.append(conn.execute(sa.text("SELECT process_error FROM raw_posts WHERE process_error "
+                                                   "IS NOT NULL")).scalars().all())
+        finally:
+            store.dispose()
+    assert outcomes[0] == outcomes[1] and outcomes[1]["pending"] == []
+    assert errors == [["ValueError: poisoned"]] * 2
