@@ -56,3 +56,26 @@ def test_refresh_reads_again_only_what_changed(sql_store: SqlStore, monkeypatch:
     assert [c.id for c in found] == [ids[1]]
     assert [c.id for c in pool.candidates("500105100000", "air", SINCE, CLOSED_SINCE)] == ids[:2]
     assert pool.candidates("500105100000", "air", SINCE, CLOSED_SINCE, probes=["词1"]) == []
+
+
+def test_a_posts_place_finds_the_incidents_there_by_the_places_named() -> None:
+    """Candidates by place come from an index of the places named (a scan of every incident per
+    post before): the same ones, of the post's unit or unplaced, and an incident that moved is
+    found at its new place only."""
+    from storage.candidates import CandidatePool
+
+    def at(i: int, unit: str | None, place: str | None) -> Incident:
+        incident = _incident(i)
+        incident.id, incident.unit_code, incident.place, incident.keywords = i, unit, place, ["别的"]
+        return incident
+
+    pool = CandidatePool([at(1, "A", "鱼嘴工业园区"), at(2, "B", "鱼嘴工业园区"), at(3, None, "鱼嘴"), at(4, "A", None)])
+
+    def found(unit: str | None, place: str) -> list[int | None]:
+        return [c.id for c in pool.candidates(unit, "air", SINCE, CLOSED_SINCE, probes=["无关"], place=place)]
+
+    assert found("A", "鱼嘴工业园区") == [1, 3]  # its unit's and the unplaced one; "鱼嘴" is within the name
+    assert found(None, "鱼嘴") == [1, 2, 3]
+    assert found("A", "寸滩") == []
+    pool.put(at(1, "A", "寸滩"))
+    assert found("A", "寸滩") == [1] and found("A", "鱼嘴工业园区") == [3]
