@@ -69,7 +69,8 @@ def test_a_posts_place_finds_the_incidents_there_by_the_places_named() -> None:
         incident.id, incident.unit_code, incident.place, incident.keywords = i, unit, place, ["别的"]
         return incident
 
-    pool = CandidatePool([at(1, "A", "鱼嘴工业园区"), at(2, "B", "鱼嘴工业园区"), at(3, None, "鱼嘴"), at(4, "A", None)])
+    pool = CandidatePool([at(1, "A", "鱼嘴工业园区"), at(2, "B", "鱼嘴工业园区"), at(3, None, "鱼嘴"),
+                          at(4, "A", None)])
 
     def found(unit: str | None, place: str) -> list[int | None]:
         return [c.id for c in pool.candidates(unit, "air", SINCE, CLOSED_SINCE, probes=["无关"], place=place)]
