@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
-from alerts.analysis_ahead import Analysed, Analyst
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.followups import ACCIDENT_SIGNALS, post_role
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
-from alerts.grouping import Accidents, candidate_topic, lookback, merge_keywords, probes, words_grams
+from alerts.grouping import MAX_KEYWORDS, Accidents, candidate_topic, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
 from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
 from core.actors import SYSTEM
@@ -257,6 +256,19 @@ def _absorb(group: _Group, post: RawPost, decision: Decision) -> int:
     return 1
 
 
+def _analyse(analyzer: Analyzer, post: RawPost) -> tuple[Analysis, list[str]] | Exception:
+    """A post's analysis and event words, or the exception its analysis raised (one bad post
+    must not stop the batch)."""
+    try:
+        analysis, tokens = analyzer.analyze_with_tokens(post.full_text)
+        words = (analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
+                 if concerns_incidents(analysis) else [])
+    except Exception as exc:
+        log.exception("analysis failed for post %s", post.id)
+        return exc
+    return analysis, words
+
+
 def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPost, analysis: Analysis,
            words: list[str], role: PostRole, counted: ProcessReport) -> Analysis:
     """Turn one claimed, analysed post into incident changes, inside its group's transaction;
@@ -310,89 +322,63 @@ def _role(config: AlertsConfig, post: RawPost, analysis: Analysis) -> PostRole:
     return post_role(post, analysis, config.jurisdiction.followups, source_tier(post, config.jurisdiction.grading))
 
 
-def _groups(store: SqlStore, batch: int, per_tx: int) -> Iterator[list[RawPost]]:
-    """The pending posts, oldest first, ``per_tx`` at a time, read ``batch`` at a time from past
-    the last one read (a post left behind, claimed by another worker, is not read again)."""
-    after = 0
-    while True:
-        with store.read() as tx:
-            pending = tx.unprocessed_posts(limit=batch, after=after)
-        if not pending:
-            return
-        after = pending[-1].id or after
-        for start in range(0, len(pending), per_tx):
-            yield pending[start:start + per_tx]
-
-
 def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None = None,
-                    batch: int = 1000, config: AlertsConfig | None = None, per_tx: int = 500,
-                    ahead: bool = False) -> ProcessReport:
+                    batch: int = 1000, config: AlertsConfig | None = None, per_tx: int = 500) -> ProcessReport:
     """Analyse every stored, unprocessed post and open, feed or reopen incidents.
 
     Posts go ``per_tx`` to a transaction: each is analysed first (outside it, so no write lock is
-    held while analysing; with ``ahead``, by a forked worker while the group before it is written:
-    :class:`alerts.analysis_ahead.Analyst`), then claimed, stored and turned into incident changes
-    in the one transaction, in order, each seeing what the ones before it did (:class:`_Group`
-    keeps the group's incidents, candidates and links in memory and writes them at the end). A
-    crash or a failed commit rolls the whole group back, leaving its posts pending: nothing is lost
-    or doubled, and a post another worker claimed meanwhile is left to it. One commit and a
-    handful of statements per group instead of per post is most of what the whole way in costs
-    beyond analysis (bench/pipeline.py). A post whose analysis fails is marked with the error and
-    skipped.
+    held while analysing), then claimed, stored and turned into incident changes in the one
+    transaction, in order, each seeing what the ones before it did (:class:`_Group` keeps the
+    group's incidents, candidates and links in memory and writes them at the end). A crash or a
+    failed commit rolls the whole group back, leaving its posts pending: nothing is lost or
+    doubled, and a post another worker claimed meanwhile is left to it. One commit and a handful
+    of statements per group instead of per post is most of what the whole way in costs beyond
+    analysis (bench/pipeline.py). A post whose analysis fails is marked with the error and skipped.
     """
     config = config or alerts_config(analyzer.jurisdiction)
     report = ProcessReport()
     pool = CandidatePool()  # the pass's candidates, refreshed by each transaction
-    with Analyst(analyzer, ahead) as analyst:
-        groups = _groups(store, batch, per_tx)
-        group = next(groups, None)
-        coming = analyst.submit(group) if group is not None else None
-        while group is not None and coming is not None:
-            analysed = coming()
-            following = next(groups, None)  # analysed (ahead) while this group is written
-            coming = analyst.submit(following) if following is not None else None
-            if not _process_group(store, analyzer, config, pool, group, analysed, now, report):
+    while True:
+        with store.read() as tx:
+            pending = tx.unprocessed_posts(limit=batch)
+        if not pending:
+            return report
+        for start in range(0, len(pending), per_tx):
+            group = pending[start:start + per_tx]
+            analysed = [_analyse(analyzer, post) for post in group]
+            roles = [None if isinstance(r, Exception) else _role(config, p, r[0])
+                     for p, r in zip(group, analysed, strict=True)]
+            # The widest window any of the group's posts looks back (a follow-up's is weeks).
+            window = max((lookback(config.grouping, r)[0] for r in roles if r is not None),
+                         default=dt.timedelta(0))
+            reopen = lookback(config.grouping, PostRole.REPORT)[1]
+            # The group's counts join the pass's only once its transaction has committed: a rolled
+            # back post opened, fed or reopened nothing, and the report must not say it did.
+            counted = ProcessReport()
+            try:
+                with store.begin() as tx:
+                    at = now or utcnow()
+                    # Claim first, the whole group in one statement: a post another worker got to
+                    # meanwhile is theirs, and nothing is written for it here.
+                    claimed = tx.claim_posts([p.id for p, r in zip(group, analysed, strict=True)
+                                              if p.id is not None and not isinstance(r, Exception)], at)
+                    work = _Group(tx, at, tx.candidate_pool(at - window, at - reopen, pool), sorted(claimed))
+                    stored: list[tuple[int, Analysis]] = []
+                    for post, result, role in zip(group, analysed, roles, strict=True):
+                        assert post.id is not None
+                        if isinstance(result, Exception):
+                            tx.claim_post(post.id, at, error=f"{type(result).__name__}: {result}")
+                            counted.failed += 1
+                        elif post.id in claimed:
+                            assert role is not None
+                            stored.append((post.id, _apply(work, config, analyzer, post, *result, role, counted)))
+                    work.write()
+                    # Nothing in the incident rules reads a stored analysis: the group's are written
+                    # together, two statements instead of two per post.
+                    tx.save_analyses(stored, at)
+            except StoreError:
+                log.exception("storing the analyses of posts %s-%s failed; they stay pending",
+                              group[0].id, group[-1].id)
+                report.failed += 1
                 return report  # the store is unwell: stop this pass, retry on the next
-            group = following
-    return report
-
-
-def _process_group(store: SqlStore, analyzer: Analyzer, config: AlertsConfig, pool: CandidatePool,
-                   group: list[RawPost], analysed: list[Analysed], now: dt.datetime | None,
-                   report: ProcessReport) -> bool:
-    """Claim, store and apply one analysed group in one transaction; its counts join ``report``
-    once it committed. False when the store failed (the group's posts stay pending)."""
-    roles = [None if isinstance(r, str) else _role(config, p, r[0]) for p, r in zip(group, analysed, strict=True)]
-    # The widest window any of the group's posts looks back (a follow-up's is weeks).
-    window = max((lookback(config.grouping, r)[0] for r in roles if r is not None), default=dt.timedelta(0))
-    reopen = lookback(config.grouping, PostRole.REPORT)[1]
-    # The group's counts join the pass's only once its transaction has committed: a rolled
-    # back post opened, fed or reopened nothing, and the report must not say it did.
-    counted = ProcessReport()
-    try:
-        with store.begin() as tx:
-            at = now or utcnow()
-            # Claim first, the whole group in one statement: a post another worker got to
-            # meanwhile is theirs, and nothing is written for it here.
-            claimed = tx.claim_posts([p.id for p, r in zip(group, analysed, strict=True)
-                                      if p.id is not None and not isinstance(r, str)], at)
-            work = _Group(tx, at, tx.candidate_pool(at - window, at - reopen, pool), sorted(claimed))
-            stored: list[tuple[int, Analysis]] = []
-            for post, result, role in zip(group, analysed, roles, strict=True):
-                assert post.id is not None
-                if isinstance(result, str):
-                    tx.claim_post(post.id, at, error=result)
-                    counted.failed += 1
-                elif post.id in claimed:
-                    assert role is not None
-                    stored.append((post.id, _apply(work, config, analyzer, post, *result, role, counted)))
-            work.write()
-            # Nothing in the incident rules reads a stored analysis: the group's are written
-            # together, two statements instead of two per post.
-            tx.save_analyses(stored, at)
-    except StoreError:
-        log.exception("storing the analyses of posts %s-%s failed; they stay pending", group[0].id, group[-1].id)
-        report.failed += 1
-        return False
-    report.add(counted)
-    return True
+            report.add(counted)

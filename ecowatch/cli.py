@@ -203,8 +203,7 @@ def process() -> None:
 
     def work() -> None:
         try:
-            # A pass of its own: the next group is analysed by a forked worker meanwhile.
-            done.append(process_pending(store, analyzer, ahead=True))
+            done.append(process_pending(store, analyzer))
         except BaseException as exc:  # handed to the main thread, which raises it
             done.append(exc)
 

@@ -230,11 +230,10 @@ class PostsTx:
                                                        replied_by=replied_by, seen_at=now or utcnow()))
         return True
 
-    def unprocessed_posts(self, limit: int = 500, after: int = 0) -> list[RawPost]:
-        """Posts stored but not yet analysed, oldest first; ``after``: only those past this id."""
+    def unprocessed_posts(self, limit: int = 500) -> list[RawPost]:
+        """Posts stored but not yet analysed, oldest first."""
         rows = self.conn.execute(
-            select(raw_posts).where(raw_posts.c.processed_at.is_(None), raw_posts.c.id > after)
-            .order_by(raw_posts.c.id).limit(limit)
+            select(raw_posts).where(raw_posts.c.processed_at.is_(None)).order_by(raw_posts.c.id).limit(limit)
         )
         return [row_to_post(r) for r in rows]
 
