@@ -323,7 +323,7 @@ def _role(config: AlertsConfig, post: RawPost, analysis: Analysis) -> PostRole:
 
 
 def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None = None,
-                    batch: int = 500, config: AlertsConfig | None = None, per_tx: int = 200) -> ProcessReport:
+                    batch: int = 1000, config: AlertsConfig | None = None, per_tx: int = 500) -> ProcessReport:
     """Analyse every stored, unprocessed post and open, feed or reopen incidents.
 
     Posts go ``per_tx`` to a transaction: each is analysed first (outside it, so no write lock is

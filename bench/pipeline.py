@@ -17,7 +17,8 @@ runs the same commands of that code in each round too, into its own fresh data f
 with this code's (which goes first alternates by round), so both are measured under the same load.
 
 Prints posts/s of each, the ratio analyze / (import + process) per round (target >= 0.5), the
-peak RSS of any child process, and where the time of a processing pass goes: an in-process run of
+same ratio on the commands' CPU seconds (steadier on a shared machine; a process's worker counted
+in), the peak RSS of any child process, and where the time of a processing pass goes: an in-process run of
 ``process_pending`` under cProfile, split into analysis, grouping, notifications and the store
 (claims, analysis rows, incident writes, commits: the rest of the pass).
 """
@@ -96,15 +97,22 @@ def seed_incidents(url: str, pack: Jurisdiction, n: int, seed: int) -> None:
     store.dispose()
 
 
-def run(args: list[str], env: dict[str, str], stdin: Path | None = None, code: Path = ROOT) -> float:
-    """Seconds one whole command of the checkout at ``code`` took; raises if it failed."""
-    t = time.perf_counter()
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run(args: list[str], env: dict[str, str], stdin: Path | None = None, code: Path = ROOT) -> tuple[float, float]:
+    """Wall seconds one whole command of the checkout at ``code`` took, and the CPU seconds it
+    (with any worker of its own) used: on a shared machine the wall time swings with the others'
+    load, the CPU time much less. Raises if the command failed."""
+    t, cpu = time.perf_counter(), _children_cpu()
     with open(stdin or os.devnull, "rb") as fh:
         done = subprocess.run(ECOWATCH + args, env=env, stdin=fh, capture_output=True, cwd=code)
     took = time.perf_counter() - t
     if done.returncode != 0:
         raise SystemExit(f"ecowatch {' '.join(args)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
-    return took
+    return took, _children_cpu() - cpu
 
 
 def profile(pack: Jurisdiction, posts: list[dict[str, object]], incidents: int, tmp: Path) -> None:
@@ -165,23 +173,28 @@ def main() -> None:
         print(f"{args.posts:,} posts, {args.incidents:,} open incidents in the store; {args.rounds} rounds")
         codes = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
         ratios: dict[str, list[float]] = {label: [] for label, _ in codes}
+        cpu_ratios: dict[str, list[float]] = {label: [] for label, _ in codes}
         for r in range(args.rounds):
             for label, code in codes if r % 2 == 0 else codes[::-1]:
                 data = tmp / f"data-{label}-{r}"
                 data.mkdir()
                 seed_incidents(f"sqlite:///{data}/ecowatch.db", pack, args.incidents, 7)
                 env = {**os.environ, "ECOWATCH_DATA_DIR": str(data)}
-                analyze = run(["analyze"], env, texts, code)
-                imported = run(["import", str(export)], env, code=code)
-                processed = run(["process"], env, code=code)
+                analyze, analyze_cpu = run(["analyze"], env, texts, code)
+                imported, imported_cpu = run(["import", str(export)], env, code=code)
+                processed, processed_cpu = run(["process"], env, code=code)
                 ratio = analyze / (imported + processed)
                 ratios[label].append(ratio)
+                cpu_ratios[label].append(analyze_cpu / (imported_cpu + processed_cpu))
                 print(f"round {r + 1} {label}: analyze {analyze:.2f} s ({args.posts / analyze:,.0f} posts/s); "
                       f"import {imported:.2f} s + process {processed:.2f} s = {imported + processed:.2f} s "
-                      f"({args.posts / (imported + processed):,.0f} posts/s); ratio {ratio:.2f}", flush=True)
+                      f"({args.posts / (imported + processed):,.0f} posts/s); ratio {ratio:.2f}; CPU s: analyze "
+                      f"{analyze_cpu:.2f}, import {imported_cpu:.2f}, process {processed_cpu:.2f}, ratio "
+                      f"{cpu_ratios[label][-1]:.2f}", flush=True)
         for label, found in ratios.items():
             print(f"{label}: ratio analyze / (import + process): {', '.join(f'{x:.2f}' for x in found)} "
-                  f"(best {max(found):.2f}; target >= 0.5)")
+                  f"(best {max(found):.2f}; target >= 0.5); on CPU time: "
+                  f"{', '.join(f'{x:.2f}' for x in cpu_ratios[label])}")
         print(f"peak RSS of a child process: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
         if not args.no_profile:
             profile(pack, posts, args.incidents, tmp)

@@ -49,24 +49,31 @@ class CandidatePool:
         self._incidents: dict[int, Incident] = {}
         self._by_unit: dict[str | None, set[int]] = {}
         self._by_gram: dict[str, set[int]] = {}
+        self._by_place: dict[str, set[int]] = {}
         self._grams: dict[int, frozenset[str]] = {}
         self._rows: dict[int, tuple[Any, ...]] = {}  # the row each incident was decoded from
         for incident in incidents:
             self.put(incident)
 
-    def refresh(self, rows: Iterable[Any], decode: Callable[[Any], Incident]) -> None:
-        """Make the pool the window these rows are (each with an ``id``): a row seen before
-        unchanged keeps its incident, another is ``decode``d; incidents absent are dropped."""
-        seen = set()
+    def refresh(self, rows: Iterable[Any], load: Callable[[list[int]], Iterable[Incident]]) -> None:
+        """Make the pool the window these rows are (each an ``id`` and the incident's columns as
+        the database holds them, undecoded): an incident whose row is unchanged since the last
+        refresh is kept; the others are ``load``ed by id and indexed again; those absent are
+        dropped. Comparing undecoded rows and decoding only the changed ones: decoding every
+        row's times per transaction was a tenth of a processing pass (bench/pipeline.py)."""
+        seen, stale = set(), {}
         for row in rows:
             key = tuple(row)
             seen.add(row.id)
             if self._rows.get(row.id) != key:
-                self._index(decode(row))
-                self._rows[row.id] = key
+                stale[row.id] = key
         for gone in set(self._incidents) - seen:
             self._drop(gone)
             self._rows.pop(gone, None)
+        for incident in load(sorted(stale)):
+            assert incident.id is not None
+            self._index(incident)
+            self._rows[incident.id] = stale[incident.id]
 
     def put(self, incident: Incident) -> None:
         """Add or replace an incident (one the transaction opened, fed, reopened or followed up):
@@ -80,6 +87,8 @@ class CandidatePool:
         old = self._incidents.pop(incident_id, None)
         if old is not None:
             self._by_unit[old.unit_code].discard(incident_id)
+            if old.place:
+                self._by_place[old.place].discard(incident_id)
             for gram in self._grams.pop(incident_id):
                 self._by_gram[gram].discard(incident_id)
 
@@ -90,8 +99,12 @@ class CandidatePool:
         grams = keyword_grams(tuple(w for w in incident.keywords if isinstance(w, str)))
         if old is not None and old.unit_code != incident.unit_code:
             self._by_unit[old.unit_code].discard(incident.id)
+        if old is not None and old.place and old.place != incident.place:
+            self._by_place[old.place].discard(incident.id)
         self._incidents[incident.id] = incident
         self._by_unit.setdefault(incident.unit_code, set()).add(incident.id)
+        if incident.place:
+            self._by_place.setdefault(incident.place, set()).add(incident.id)
         if grams is not before:  # a report added words: index only the difference
             for gram in before - grams:
                 self._by_gram[gram].discard(incident.id)
@@ -114,9 +127,11 @@ class CandidatePool:
             ids: set[int] = set()
             for probe in probes:
                 ids.update(self._by_gram.get(probe, ()))
-            if place:
-                ids.update(i for i in self._of_unit(unit_code) if (p := self._incidents[i].place)
-                           and (place in p or p in place))
+            if place:  # by the places named, not the incidents: a post's place was a scan of them all
+                for named, members in self._by_place.items():
+                    if members and (place in named or named in place):
+                        ids.update(i for i in members if unit_code is None
+                                   or self._incidents[i].unit_code in (unit_code, None))
             chosen: Iterable[int] = ids
         else:
             chosen = self._of_unit(unit_code)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Text, and_, bindparam, case, cast, func, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import NullType
 
 from core.errors import StoreError
 from core.models import Analysis, AuditEntry, Grade, Incident, PostRole, RawPost, State, normalise_url
@@ -67,11 +68,16 @@ _MATCH_COLUMNS = (incidents.c.id, incidents.c.unit_code, incidents.c.topic, inci
 # away, open with a post since b_active_since or closed since b_closed_since. "Not merged" is
 # written so that no index serves it (ids are positive): with "merged_into IS NULL" SQLite read
 # the window through the merged_into index, i.e. every incident not merged.
-_WINDOW = select(*_MATCH_COLUMNS).where(
+_WINDOW_WHERE = (
     func.coalesce(incidents.c.merged_into, 0) == 0,
     or_(and_(incidents.c.state != State.CLOSED.value, _last_activity >= bindparam("b_active_since")),
-        and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since")))
-).order_by(incidents.c.id)
+        and_(incidents.c.state == State.CLOSED.value, incidents.c.updated_at >= bindparam("b_closed_since"))))
+# The window's rows as stored (no column decoded: compared with the pool's, only the changed ones
+# are read again through _SUMMARIES), and the summaries of given incidents.
+_WINDOW = select(incidents.c.id, *(type_coerce(c, NullType()).label(c.name) for c in _MATCH_COLUMNS[1:])).where(
+    *_WINDOW_WHERE).order_by(incidents.c.id)
+_SUMMARIES = select(*_MATCH_COLUMNS).where(incidents.c.id.in_(bindparam("b_ids", expanding=True)))
+_SUMMARIES_AT_ONCE = 1000  # ids per statement: SQLite's parameter limit is far above, and stays so
 _POSTS_IN_INCIDENTS = select(incident_posts.c.post_id).where(
     incident_posts.c.post_id.in_(bindparam("b_ids", expanding=True)))
 _GRADES = select(incidents.c.id, incidents.c.grade, incidents.c.unit_code).where(
@@ -264,8 +270,13 @@ class IncidentsTx(EventsTx):
         earlier transaction, refreshed (only what changed is decoded again)."""
         pool = pool if pool is not None else CandidatePool()
         pool.refresh(self.conn.execute(_WINDOW, {"b_active_since": active_since, "b_closed_since": closed_since}),
-                     row_to_summary)
+                     self._summaries)
         return pool
+
+    def _summaries(self, ids: list[int]) -> list[Incident]:
+        """The grouping summaries (:meth:`grouping_candidates`) of these incidents."""
+        return [row_to_summary(r) for start in range(0, len(ids), _SUMMARIES_AT_ONCE)
+                for r in self.conn.execute(_SUMMARIES, {"b_ids": ids[start:start + _SUMMARIES_AT_ONCE]})]
 
     def posts_in_incidents(self, post_ids: Sequence[int]) -> set[int]:
         """Which of these posts already belong to an incident (one statement)."""

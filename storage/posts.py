@@ -84,11 +84,13 @@ class PostsTx:
     conn: Connection
     snapshot_dir: Path | None
 
-    def _snapshot_path(self, post: RawPost, now: dt.datetime) -> Path | None:
-        """Where a post's original is kept (None: originals are not kept)."""
+    def _snapshot_path(self, fingerprint: str, now: dt.datetime) -> Path | None:
+        """Where the original of the post with this fingerprint is kept (None: originals are not
+        kept). The fingerprint as the caller has it: working it out again (a URL parsed and
+        rebuilt) was a tenth of an import."""
         if self.snapshot_dir is None:
             return None
-        return self.snapshot_dir / now.strftime("%Y-%m") / f"{hashlib.sha1(post.fingerprint.encode()).hexdigest()}.txt"
+        return self.snapshot_dir / now.strftime("%Y-%m") / f"{hashlib.sha1(fingerprint.encode()).hexdigest()}.txt"
 
     def add_posts(self, posts: Iterable[RawPost], now: dt.datetime | None = None,
                   backfill: bool = False) -> AddResult:
@@ -131,7 +133,7 @@ class PostsTx:
                 else:
                     result.duplicate += 1
                 continue
-            snapshot = self._snapshot_path(post, now)
+            snapshot = self._snapshot_path(fp, now)
             if snapshot is not None:
                 body = post.raw if post.raw is not None else f"{post.title}\n\n{post.text}"
                 originals.append((snapshot, f"{post.url or ''}\n{now.isoformat()}\n\n{body}"))

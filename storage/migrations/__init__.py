@@ -9,18 +9,26 @@ without a revision fails CI. Create one with ``python -m storage.migrations revi
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 HERE = Path(__file__).parent
+_REVISION = re.compile(r"^revision\s*=\s*[\"']([^\"']+)[\"']\s*$", re.M)
+_DOWN = re.compile(r"^down_revision\s*=\s*(.*?)\s*$", re.M)
+_DOWN_VALUE = re.compile(r"None|[\"'][^\"']+[\"']|\(\s*([\"'][^\"']+[\"']\s*,?\s*)+\)")
 
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic configuration bound to ``engine`` (no alembic.ini needed)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.attributes["engine"] = engine
@@ -29,14 +37,17 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade_to_head(engine: Engine) -> None:
     """Bring the database at ``engine`` to the newest schema (idempotent)."""
+    from alembic import command
+
     from storage.migrate import add_missing_columns
     from storage.schema import metadata
 
-    cfg = alembic_config(engine)
     tables = set(inspect(engine).get_table_names())
     if "alembic_version" in tables:
-        command.upgrade(cfg, "head")
+        if _stored_revisions(engine) != _heads():
+            command.upgrade(alembic_config(engine), "head")
         return
+    cfg = alembic_config(engine)
     # New database, or one made before migrations: create what is missing, then record the head.
     metadata.create_all(engine)
     if tables:
@@ -56,11 +67,34 @@ def upgrade_to_head(engine: Engine) -> None:
     command.stamp(cfg, "head")
 
 
+def _heads() -> set[str] | None:
+    """The newest revisions (none follows them), read from the revision files' own
+    ``revision`` and ``down_revision`` lines; None when a file says them otherwise than on one
+    line each. Every command opens the store: when the database is already at the head, this
+    spares Alembic loading every revision (and itself), about a second of each start-up."""
+    revisions, downs = set(), set()
+    for path in (HERE / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.findall(source), _DOWN.findall(source)
+        if len(revision) != 1 or len(down) != 1 or not _DOWN_VALUE.fullmatch(down[0]):
+            return None
+        revisions.add(revision[0])
+        downs.update(re.findall(r"[\"']([^\"']+)[\"']", down[0]))
+    return revisions - downs
+
+
+def _stored_revisions(engine: Engine) -> set[str]:
+    """The revisions the database says it is at."""
+    with engine.connect() as conn:
+        return {str(r) for r in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()}
+
+
 def main(argv: list[str]) -> int:
     """``python -m storage.migrations revision "message"``: autogenerate a revision against a
     scratch SQLite database upgraded to the current head."""
     import tempfile
 
+    from alembic import command
     from sqlalchemy import create_engine
 
     if len(argv) != 2 or argv[0] != "revision":
