@@ -434,6 +434,7 @@ def test_an_overturned_tanker_spilling_into_a_ditch_reaches_the_desk_and_is_majo
 @pytest.mark.parametrize(("text", "signal"), [
     ("唐家沱污水厂这几天臭得很，早上开窗就是一股粪臭味", "drinking_water"),  # a sewage plant is not a waterworks
     ("观音桥那个小区楼下的垃圾桶三天没人收，垃圾都溢出来了，苍蝇乱飞", "leak"),  # a bin running over is no leak
+    ("五宝江边晚上有人打电鱼，早上看到浅滩上一排小鱼翻白", "visible_pollution"),  # stunned, not poisoned
 ])
 def test_a_look_alike_word_is_not_a_sensitive_signal(analyzer, text, signal):
     assert signal not in analyzer.analyze(text).signals
