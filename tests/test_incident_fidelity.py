@@ -22,6 +22,7 @@ from alerts import actions
 from alerts.config import alerts_config
 from alerts.detection import process_pending
 from alerts.evaluation import bcubed, score_incidents
+from alerts.grading import Reach, add_post, combine, grade_incident
 from alerts.replay import ReplayedPost, replay
 from core.models import Grade, PostRole, RawPost, State
 from core.timeutil import SHANGHAI
@@ -443,10 +444,9 @@ def test_a_look_alike_word_is_not_a_sensitive_signal(analyzer, text, signal):
 def test_two_incidents_of_one_estates_tap_water_merged_count_both_places(analyzer):
     """并单 of two tap-water incidents, one estate each, keeps both places (``combine``): the merged
     incident is two estates' drinking water, 重大; a row stored before places were kept reads as none."""
-    from alerts.grading import Reach, add_post, combine, grade_incident
-
     grading = analyzer.jurisdiction.grading
-    one, two = (add_post(Reach(), RawPost(source="微博", text=text, author=author), analyzer.analyze(text), "individual")
+    one, two = (add_post(Reach(), RawPost(source="微博", text=text, author=author), analyzer.analyze(text),
+                         "individual")
                 for text, author in (("华新街红砂碛这边的自来水今天一股漂白粉味", "甲"),
                                      ("观音桥建北社区今天的自来水也是一股漂白粉味，不敢喝", "乙")))
     assert grade_incident(one, 1.0, grading)[0] is Grade.YELLOW
