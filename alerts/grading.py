@@ -33,8 +33,12 @@ class Reach:
     neg_sum: float = 0.0  # Σ (1 - sentiment)
     tiers: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
+    # Distinct places the reports name (the community or landmark, else the unit), capped: a tap
+    # water complaint from two estates is several estates' water, whoever wrote it.
+    places: list[str] = field(default_factory=list)
 
     MAX_AUTHORS = 2000  # beyond this the count goes on but names are not kept
+    MAX_PLACES = 50  # enough to tell "several"; rows stay small
 
     @property
     def total(self) -> int:
@@ -51,14 +55,15 @@ class Reach:
         return {"reposts": self.reposts, "comments": self.comments, "likes": self.likes,
                 "followers": self.followers, "authors": self.authors, "author_count": self.author_count,
                 "posts": self.posts, "neg_sum": round(self.neg_sum, 6), "tiers": self.tiers,
-                "signals": self.signals}
+                "signals": self.signals, "places": self.places}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Reach:
         """Inverse of :meth:`to_dict`; tolerant of missing keys (older rows)."""
         data = data or {}
         return cls(**{k: data[k] for k in ("reposts", "comments", "likes", "followers", "authors",
-                                           "author_count", "posts", "neg_sum", "tiers", "signals") if k in data})
+                                           "author_count", "posts", "neg_sum", "tiers", "signals", "places")
+                                           if k in data})
 
 
 def source_tier(post: RawPost, policy: Mapping[str, Any]) -> str:
@@ -103,6 +108,9 @@ def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reac
     for signal in analysis.signals:
         if signal not in reach.signals:
             reach.signals.append(signal)
+    place = analysis.place or analysis.unit
+    if place and place not in reach.places and len(reach.places) < Reach.MAX_PLACES:
+        reach.places.append(place)
     return reach
 
 
@@ -156,9 +164,11 @@ def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> 
     harm = False  # a combination meaning harm to many or to children counts as severe
     for combo in policy.get("combos", []):
         needs = list(combo.get("all", []))
-        if all(s in reach.signals for s in needs) and reach.author_count >= int(combo.get("min_authors", 0)):
+        if (all(s in reach.signals for s in needs) and reach.author_count >= int(combo.get("min_authors", 0))
+                and len(reach.places) >= int(combo.get("min_places", 0))):
             harm = harm or bool(combo.get("harm", True))
             extra = f"，{reach.author_count} 个作者" if combo.get("min_authors") else ""
+            extra += f"，{len(reach.places)} 处地点" if combo.get("min_places") else ""
             lift(_grade(combo.get("grade")), f"信号组合: {'+'.join(needs)}{extra}")
     severe = [s for s in fired if s in policy.get("severe_signals", [])]
     cap = _grade(policy.get("combined_signals_cap"))
@@ -206,4 +216,5 @@ def combine(a: Reach, b: Reach) -> Reach:
     out.posts, out.neg_sum = a.posts + b.posts, a.neg_sum + b.neg_sum
     out.tiers = a.tiers + [t for t in b.tiers if t not in a.tiers]
     out.signals = a.signals + [s for s in b.signals if s not in a.signals]
+    out.places = (a.places + [p for p in b.places if p not in a.places])[:Reach.MAX_PLACES]
     return out

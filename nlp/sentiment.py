@@ -68,9 +68,13 @@ class SentimentScorer:
         self.reply_openers = tuple(lex["reply_openers"])
         self.hedges = tuple(lex.get("signal_hedges", ()))
         self.hedges_after = tuple(lex.get("signal_hedges_after", ()))
+        # A look-alike (污水厂 around 水厂) is matched as no signal: the longer phrase wins its place.
         self.signals: PhraseMatcher[str] = PhraseMatcher(
-            (w, signal) for signal, words in lex["signals"].items() for w in words
+            [*((w, signal) for signal, words in lex["signals"].items() for w in words),
+             *((w, "") for w in lex.get("signal_lookalikes", ()))]
         )
+        self.signal_unless: dict[str, tuple[str, ...]] = {
+            word: tuple(context) for word, context in lex.get("signal_unless", {}).items()}
 
     def _hedged(self, text: str, start: int, end: int) -> bool:
         """True when a signal word is a risk or a drill, not an event: "极易起火", "担心泄漏",
@@ -79,6 +83,14 @@ class SentimentScorer:
         reporting a fire, and must not be graded as one."""
         before, after = text[max(0, start - HEDGE_REACH):start], text[end:end + HEDGE_REACH]
         return any(h in before for h in self.hedges) or any(h in after for h in self.hedges_after)
+
+    def _signals(self, text: str) -> list[str]:
+        """The sensitive signals a text tells, sorted: neither a look-alike (``signal_lookalikes``),
+        nor hedged (``_hedged``), nor a word the rest of the text gives another sense
+        (``signal_unless``: 浓烟 where someone is burning rubbish is open burning, not a fire)."""
+        return sorted({m.value for m in self.signals.finditer(text)
+                       if m.value and not self._hedged(text, m.start, m.end)
+                       and not any(w in text for w in self.signal_unless.get(m.text, ()))})
 
     def probability(self, tokens: list[str]) -> float:
         """snownlp Bayes probability that the tokens are positive."""
@@ -109,7 +121,7 @@ class SentimentScorer:
                 complaint_words.add(m.text)
             if m.value in ("esc", "sarcasm"):
                 evidence.append(Evidence("signal", m.text, m.start, m.end, m.value))
-        signals = sorted({m.value for m in self.signals.finditer(text) if not self._hedged(text, m.start, m.end)})
+        signals = self._signals(text)
         if counts["esc"]:
             signals = sorted({*signals, "escalation"})
         prob = self.probability(tokens)

@@ -123,6 +123,22 @@ def test_sensitive_signals_are_flagged(analyzer, text, signal):
     assert signal in analyzer.analyze(text).signals
 
 
+@pytest.mark.parametrize(("text", "signal"), [
+    # Written for this test (round 8): a word that tells a signal elsewhere means something else here.
+    ("跨年夜江北嘴放烟花，火光把江面都照亮了，好热闹", "explosion"),  # fireworks
+    ("复盛田坎边有人在烧秸秆，浓烟一股一股的，呛得很", "explosion"),  # open burning, not a fire
+    ("郭家沱污水厂旁边那条路一到傍晚就臭", "drinking_water"),  # a sewage plant, not a waterworks
+])
+def test_a_signal_word_in_another_sense_is_no_signal(analyzer, text, signal):
+    assert signal not in analyzer.analyze(text).signals
+
+
+def test_fireworks_seen_as_a_fire_no_longer_turn_a_cheerful_post_negative(analyzer):
+    """The explosion signal read 火光 in a fireworks post as a fire, and the post came out a
+    complaint (dev9-0030 on main); 烟花 beside it is not a fire."""
+    assert analyzer.analyze("江北嘴跨年放烟花，火光映红了江面，人山人海好热闹").polarity.value != "neg"
+
+
 def test_output_carries_unit_code_confidence_and_evidence_spans(analyzer):
     text = "江北区观音桥街道建北社区烧烤油烟扰民"
     result = analyzer.analyze(text)

@@ -45,7 +45,8 @@ def _posts() -> list[RawPost]:
 def _outcome(store: SqlStore) -> dict[str, list[tuple]]:
     """Everything the pass writes, without ids the two databases could number differently."""
     queries = {
-        "incidents": "SELECT id, title, unit_code, topic, grade, state, post_count, keywords, reach FROM incidents",
+        "incidents": ("SELECT id, title, unit_code, topic, grade, state, post_count, keywords, reach FROM incidents "
+                      "ORDER BY id"),
         "links": "SELECT incident_id, post_id, role FROM incident_posts ORDER BY post_id",
         "audit": "SELECT incident_id, action, from_state, to_state, detail FROM audit_log ORDER BY id",
         "events": "SELECT kind, incident_id, payload FROM events ORDER BY id",

@@ -22,6 +22,7 @@ from alerts import actions
 from alerts.config import alerts_config
 from alerts.detection import process_pending
 from alerts.evaluation import bcubed, score_incidents
+from alerts.grading import Reach, add_post, combine, grade_incident
 from alerts.replay import ReplayedPost, replay
 from core.models import Grade, PostRole, RawPost, State
 from core.timeutil import SHANGHAI
@@ -381,3 +382,76 @@ def test_an_official_reply_that_restates_the_complaint_and_reads_negative_opens_
                                   "约定每晚九点前结束并调低音量。", local(2026, 11, 25, 16, 0), author="江北城街道",
                  source="江北区人民政府网-问政")
     assert link(store, reply) == (link(store, complaint)[0], PostRole.OFFICIAL.value)
+
+
+def grade_of(store, post_id: int) -> tuple[Grade, list[str]]:
+    """The grade and reasons of the incident a post is in."""
+    found = link(store, post_id)
+    assert found is not None
+    with store.read() as tx:
+        incident = tx.get_incident(found[0])
+    return incident.grade, incident.grade_reasons
+
+
+def test_smoke_from_rubbish_burnt_on_purpose_is_open_burning_not_a_fire(store, analyzer):
+    """浓烟 and 火光 tell a fire, except where someone is burning rubbish, straw or leaves
+    (``signal_unless``): open burning is a nuisance (一般), and the explosion signal made it 重大 —
+    two levels over (round 7, dev_c). A warehouse's 浓烟 with nobody burning anything still is one."""
+    burning = "五宝镇河边那块空地有人在烧垃圾，塑料袋子烧起浓烟滚滚，顺风飘到我们院子头，衣服都是烟味"
+    assert "explosion" not in analyzer.analyze(burning).signals
+    assert "explosion" in analyzer.analyze("郭家沱那边一个仓库冒起浓烟，好远都看得到").signals
+    grade, reasons = grade_of(store, post(store, analyzer, burning, local(2026, 11, 24, 18)))
+    assert grade.rank <= Grade.YELLOW.rank, reasons
+
+
+def test_tap_water_told_from_two_estates_is_at_least_major(store, analyzer):
+    """Tap water of two estates is a community's drinking water or more: 重大 by the pack's own
+    definition, however few wrote (``min_places``). Round 7 graded it 较大 (dev_e)."""
+    first = post(store, analyzer, "石马河街道南桥寺这边今天的自来水一股漂白粉味，烧开了都还有，娃娃不敢喝",
+                 local(2026, 11, 26, 7, 30), author="南桥寺住户")
+    second = post(store, analyzer, "金果园也是，早上水龙头放出来黄的，一股怪味，煮饭都不敢用",
+                  local(2026, 11, 26, 8, 10), author="金果园住户")
+    assert link(store, first)[0] == link(store, second)[0]
+    grade, reasons = grade_of(store, first)
+    assert grade.rank >= Grade.ORANGE.rank, reasons
+
+
+def test_an_overturned_tanker_spilling_into_a_ditch_reaches_the_desk_and_is_major(store, analyzer):
+    """A tanker overturned with its load on the road is a leak (``罐车翻``, ``漏了一地``), relevant
+    though it reads like a traffic accident; with the oil then on a ditch's water it is a spill into
+    the environment, 重大 (leak + visible pollution). An overturned car is still not our matter."""
+    spill = "鱼嘴镇那个下坡一辆槽罐车翻了，柴油漏了一地，一股油味，交警在拉警戒线"
+    analysis = analyzer.analyze(spill)
+    assert analysis.relevant and analysis.polarity.value == "neg" and "leak" in analysis.signals
+    assert not analyzer.analyze("鱼嘴镇那个下坡一辆小车翻了，司机自己爬出来了，交警在拉警戒线").relevant
+    first = post(store, analyzer, spill, local(2026, 11, 27, 9, 0), author="过路司机")
+    ditch = post(store, analyzer, "鱼嘴镇翻车那个地方，柴油顺到边沟流到下面田里了，水面上全是油花花",
+                 local(2026, 11, 27, 11, 0), author="鱼嘴村民")
+    assert link(store, first)[0] == link(store, ditch)[0]
+    grade, reasons = grade_of(store, first)
+    assert grade.rank >= Grade.ORANGE.rank, reasons
+
+
+@pytest.mark.parametrize(("text", "signal"), [
+    ("唐家沱污水厂这几天臭得很，早上开窗就是一股粪臭味", "drinking_water"),  # a sewage plant is not a waterworks
+    ("观音桥那个小区楼下的垃圾桶三天没人收，垃圾都溢出来了，苍蝇乱飞", "leak"),  # a bin running over is no leak
+    ("五宝江边晚上有人打电鱼，早上看到浅滩上一排小鱼翻白", "visible_pollution"),  # stunned, not poisoned
+])
+def test_a_look_alike_word_is_not_a_sensitive_signal(analyzer, text, signal):
+    assert signal not in analyzer.analyze(text).signals
+
+
+def test_two_incidents_of_one_estates_tap_water_merged_count_both_places(analyzer):
+    """并单 of two tap-water incidents, one estate each, keeps both places (``combine``): the merged
+    incident is two estates' drinking water, 重大; a row stored before places were kept reads as none."""
+    grading = analyzer.jurisdiction.grading
+    one, two = (add_post(Reach(), RawPost(source="微博", text=text, author=author), analyzer.analyze(text),
+                         "individual")
+                for text, author in (("华新街红砂碛这边的自来水今天一股漂白粉味", "甲"),
+                                     ("观音桥建北社区今天的自来水也是一股漂白粉味，不敢喝", "乙")))
+    assert grade_incident(one, 1.0, grading)[0] is Grade.YELLOW
+    merged = Reach.from_dict(combine(one, two).to_dict())
+    assert len(merged.places) == 2
+    assert grade_incident(merged, 1.0, grading)[0] is Grade.ORANGE
+    old = {k: v for k, v in one.to_dict().items() if k != "places"}
+    assert Reach.from_dict(old).places == []
