@@ -299,8 +299,12 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     hours = max((now - last_activity(incident)).total_seconds(), 0.0) / 3600
     cross = accidents.links(post, incident, hours)
     compatible = topics_compatible(post.topic, incident.topic) or cross
-    places = bool(post.place and incident.place)
-    same = places and same_place(str(post.place), str(incident.place))
+    # The incident's places are every place its reports named (their event words keep the names),
+    # not only its first post's: one event is told from several estates, and a later post naming
+    # the second estate is at the incident's place, not at another (round 8, dev_d D-08).
+    named_before = bool(post.place) and post.place in incident.keywords
+    places = bool(post.place and (incident.place or named_before))
+    same = places and (named_before or same_place(str(post.place), str(incident.place)))
     post_kinds, incident_kinds = source_kinds(post.words), source_kinds(incident.keywords)
     same_kind = bool(post_kinds & incident_kinds)
     other_kind = bool(post_kinds and incident_kinds and not same_kind)

@@ -386,3 +386,21 @@ def test_still_not_fixed_at_the_incidents_named_place_joins_it_in_other_words():
     match = find_match(again, [farm], now, policy, weight)
     assert match is not None and match.incident.id == 7
     assert find_match(facts("500105006000", "water", "华山村", ["沟沟", "黑的"]), [farm], now, policy, weight) is None
+
+
+def test_a_place_a_later_report_named_counts_as_the_incidents_place():
+    """The incident's places are every place its reports named, not only its first post's: the pig
+    farm's incident opened at 石庙村, a news item then named 华山村 and joined it; "限期整改都过了，
+    华山村沟沟头的水还是黑的" names 华山村 and no event word. Read against the first post's place
+    only, 华山村 was another place and the "still not fixed" went to a look-alike opened there
+    (round 8, dev_d D-08)."""
+    now = local(2026, 12, 6, 9)
+    farm = incident(place="石庙村", topic="water", keywords=["养殖场", "沼液", "华山村", "粪水"],
+                    public_reply_at=local(2026, 12, 2))
+    again = facts("500105006000", "water", "华山村", ["沟沟", "黑的"], PostRole.UNRESOLVED)
+    policy = {**GROUPING, "followup_min_probability": 0.05}
+    match = find_match(again, [farm], now, policy, weight)
+    assert match is not None and match.incident.id == 7 and "同地点" in match.reason
+    # A place none of its reports named is still another place.
+    elsewhere = facts("500105006000", "water", "福生路社区", ["沟沟", "黑的"], PostRole.UNRESOLVED)
+    assert find_match(elsewhere, [farm], now, policy, weight) is None
