@@ -26,6 +26,22 @@ ACCIDENT_SIGNALS = frozenset({"casualty", "poisoning", "illness", "leak", "explo
                               "gathering"})
 
 
+def answers_the_writer(opening: str, policy: Mapping[str, Any]) -> bool:
+    """Whether a text opens as an answer to the person who complained: one of the pack's
+    ``answer_openings``, an addressee greeted (``answer_addressees`` and ``answer_salutations``:
+    "尊敬的网友：您好", "网友“A000…”：您好！", "市民同志：你好"), or an answer phrase
+    (``answer_phrases``: "您所反映的问题", "来信收悉", "留言已阅").
+
+    Why not the openings alone: real 问政 replies greet the writer in a dozen ways and name them in
+    between ("网友“A00077538”：您好！针对您反映…"); the fixed openings found the voice in 46 of 120
+    real replies (``../shared/data/complaints/teddycup2020_messages_with_replies.csv``), and a
+    reply without it that reads negative opened an incident of its own. A resident's letter
+    greets a leader ("尊敬的领导：您好"), not a 网友."""
+    if _has(opening, policy.get("answer_openings")) or _has(opening, policy.get("answer_phrases")):
+        return True
+    return _has(opening, policy.get("answer_addressees")) and _has(opening, policy.get("answer_salutations"))
+
+
 def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any], tier: str = "individual") -> PostRole:
     """The role a relevant post takes in the incident it joins.
 
@@ -49,7 +65,7 @@ def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any], tier
     text = post.full_text
     opening = text[:int(policy.get("opening_chars", 40))]
     voice = (_has(post.author or "", policy.get("official_authors")) or _has(text, policy.get("official_voice"))
-             or _has(opening, policy.get("answer_openings")))
+             or answers_the_writer(opening, policy))
     if voice and _has(text, policy.get("official_cues")):
         return PostRole.OFFICIAL
     if (tier != "individual" and _has(text, policy.get("progress_cues"))
