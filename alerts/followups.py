@@ -59,6 +59,10 @@ def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any], tier
       it tells of an accident (``ACCIDENT_SIGNALS``): news of work on a complaint opened incidents.
     - A negative post saying the promise or the fix did not hold (``unresolved_cues``) is
       ``unresolved``; it still counts as a complaint (it may reopen a closed incident).
+    - A negative post telling of the fix (``improvement_cues``: 现在好多了, 灰小多了, 清走了) is
+      ``progress`` unless it tells of an accident or a relapse (``relapse_cues``): the harm it
+      names is the past one (a resident's "寸滩那个垃圾站拆了，以前臭得要死，现在好多了" opened an
+      incident).
     - Any other negative post is a ``report``.
     - A positive one is ``praise``; a neutral one ``progress``.
     """
@@ -72,7 +76,14 @@ def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any], tier
             and ACCIDENT_SIGNALS.isdisjoint(analysis.signals)):
         return PostRole.PROGRESS
     if analysis.polarity is Polarity.NEG:
-        return PostRole.UNRESOLVED if _has(text, policy.get("unresolved_cues")) else PostRole.REPORT
+        if _has(text, policy.get("unresolved_cues")):
+            return PostRole.UNRESOLVED
+        # "以前臭得要死，现在好多了" reads negative by its words and tells of the fix; an accident
+        # ("几个人头晕恶心，已经被120拉走了") is a report whatever it says.
+        # A relapse ("整治完清亮了一阵，现在又回去了") is a complaint.
+        fixed = (_has(text, policy.get("improvement_cues")) and not _has(text, policy.get("relapse_cues"))
+                 and ACCIDENT_SIGNALS.isdisjoint(analysis.signals))
+        return PostRole.PROGRESS if fixed else PostRole.REPORT
     return PostRole.PRAISE if analysis.polarity is Polarity.POS else PostRole.PROGRESS
 
 

@@ -399,3 +399,17 @@ def test_a_reply_that_greets_the_writer_in_its_own_words_is_a_reply(store, analy
                                   "净化器未正常使用、油烟直排情况属实，已责令其限期整改。", local(2026, 11, 26, 10, 0),
                  author="回复", source="江北区人民政府网-问政")
     assert link(store, alone) is None
+
+
+def test_a_resident_telling_of_the_fix_in_negative_words_is_progress_not_a_report(store, analyzer):
+    """"寸滩那个垃圾站拆了，以前臭得要死，现在好多了" reads negative by its words (臭得要死) and tells
+    of the fix: it is progress on the matter's timeline, and alone it opens nothing; it opened an
+    incident of its own (round 8). A relapse ("清亮了一阵，现在又…") is still a complaint."""
+    complaint = post(store, analyzer, "寸滩黑石子那个垃圾站臭得要死，夏天苍蝇满天飞，污水流到路上，"
+                                      "住旁边的人窗子都不敢开", local(2026, 11, 2, 9, 0))
+    better = post(store, analyzer, "寸滩黑石子那个垃圾站拆了，以前臭得要死，现在好多了", local(2026, 11, 20, 18, 0))
+    assert link(store, better) == (link(store, complaint)[0], PostRole.PROGRESS.value)
+    alone = post(store, analyzer, "鱼嘴老街那个垃圾堆清走了，以前臭得要死，现在好多了", local(2026, 11, 21, 9, 0))
+    assert link(store, alone) is None
+    relapse = post(store, analyzer, "溉澜溪那截溪沟整治完清亮了一阵，现在水又黑了，臭鸡蛋味", local(2026, 11, 22, 9, 0))
+    assert link(store, relapse) is not None and link(store, relapse)[1] == PostRole.REPORT.value
