@@ -429,3 +429,26 @@ def test_still_not_fixed_read_in_another_medium_joins_the_answered_matter_at_its
     assert find_match(elsewhere, [water], now, policy, weight) is None
     other_words = facts("500105006000", "noise", "海语江山", ["音响", "跳舞"], PostRole.UNRESOLVED)
     assert find_match(other_words, [water], now, policy, weight) is None
+
+
+def test_a_post_that_fits_two_open_incidents_of_its_unit_proposes_merging_them():
+    """Residents named one milky river by their own estates and it was opened twice (南桥寺, 十年城);
+    the news item naming the river fits both. It joins the likelier and its reason asks the desk
+    to merge the other (并单): on main nothing said that the two were one event (round 8, dev_d D-02)."""
+    now = local(2026, 11, 6, 17)
+    first = incident(id=5, place="南桥寺", topic="water", keywords=["石马河", "河水", "白花花", "药水味"],
+                     last_post_at=local(2026, 11, 6, 8))
+    second = incident(id=6, place="十年城", topic="water", keywords=["河沟", "乳白色", "偷排", "石马河"],
+                      last_post_at=local(2026, 11, 6, 9))
+    news = facts("500105006000", "water", None, ["石马河", "河水", "乳白色", "药水味", "偷排", "白花花"])
+    policy = {**GROUPING, "bridge_probability": 0.7}
+    match = find_match(news, [first, second], now, policy, weight)
+    assert match is not None and match.similarity >= 0.7
+    other = ({5, 6} - {match.incident.id}).pop()
+    assert match.also == (other,) and f"#{other}" in match.reason and "并单" in match.reason
+    # Another unit's incident is not proposed; nor is one the post fits less well than the bar.
+    third = incident(id=8, unit_code="500105003000", place="南桥寺", topic="water",
+                     keywords=["石马河", "河水", "乳白色"], last_post_at=local(2026, 11, 6, 9))
+    placed = facts(None, "water", None, ["石马河", "河水", "乳白色", "药水味", "偷排", "白花花"])
+    assert 8 not in find_match(placed, [first, third], now, policy, weight).also
+    assert find_match(news, [first, second], now, {**policy, "bridge_probability": 1.0}, weight).also == ()
