@@ -252,10 +252,8 @@ def candidate_topic(topic: str, role: PostRole, signals: Iterable[str] = (),
     a wider look costs no false incident (the model weighs ``other_topic``). An unplaced comment
     keeps to its topic family: one sharing only "娃娃" with a complaint of another medium joined it.
     A complaint telling of an accident or its visible harm (``accidents``, by the post's
-    ``signals``) looks at every topic too: the same accident may be open in another medium. So does
-    a "still not fixed": it points back at an answered matter at its place, and the analyser's
-    medium for "说好的符合标准呢？又是黄的" may be another (``pair_features``)."""
-    if is_followup(role) or role is PostRole.UNRESOLVED or accidents.told(topic, (CONCEPT + s for s in signals)):
+    ``signals``) looks at every topic too: the same accident may be open in another medium."""
+    if is_followup(role) or accidents.told(topic, (CONCEPT + s for s in signals)):
         return GENERIC_TOPIC
     return topic
 
@@ -314,11 +312,7 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     same_kind = bool(post_kinds & incident_kinds)
     other_kind = bool(post_kinds and incident_kinds and not same_kind)
     own_unit = post.unit_code is not None and post.unit_code == incident.unit_code
-    # "说好的符合标准呢？海语江山今天早上放出来又是黄的" points back at the answered matter at its
-    # place whatever medium the analyser reads in so short a text (noise, here, for tap water):
-    # across topics it may join only that (round 8, dev_d D-03).
-    points_back_here = post.role is PostRole.UNRESOLVED and same and answered(incident)
-    if not (compatible or followup or points_back_here):
+    if not (compatible or followup):
         return None
     at_place = place_pairs(post.place) | place_pairs(incident.place)
     # The kind of source is weighed apart (same_source), as the place's name is: two restaurants
@@ -329,8 +323,6 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
                                                                                                weight))[0]
     if cross and shared <= 0:
         return None
-    if not (compatible or followup) and (shared <= 0 or other_kind):
-        return None  # "still not fixed" in another medium: an event word in common, no other kind of source
     unit_only = shared <= 0 and own_unit and compatible and not other_kind and hours <= unit_hours
     # A comment naming no place that tells of people hurt or a leak ("我老公在那个厂上班，说有几个
     # 工人被抬出来送医院了"), within hours of an incident that tells of an accident, is about it:

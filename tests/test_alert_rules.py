@@ -406,31 +406,6 @@ def test_a_place_a_later_report_named_counts_as_the_incidents_place():
     assert find_match(elsewhere, [farm], now, policy, weight) is None
 
 
-def test_still_not_fixed_read_in_another_medium_joins_the_answered_matter_at_its_place():
-    """"说好的符合标准呢？海语江山今天早上放出来又是黄的" is about the tap water answered at 海语江山,
-    whatever medium the analyser reads in so short a text (noise, on dev_d): it looked for
-    candidates in its own medium only and opened a noise incident (round 8, dev_d D-03)."""
-    from alerts.grouping import candidate_topic
-
-    now = local(2026, 11, 13, 7, 30)
-    water = incident(place="海语江山", topic="water", keywords=["水龙头", "放出来", "发黄", "漂白粉"],
-                     public_reply_at=local(2026, 11, 11, 10))
-    again = facts("500105006000", "noise", "海语江山", ["符合标准", "放出来", "黄的"], PostRole.UNRESOLVED)
-    policy = {**GROUPING, "followup_min_probability": 0.05}
-    assert candidate_topic("noise", PostRole.UNRESOLVED) == "other"  # looked up in every medium
-    match = find_match(again, [water], now, policy, weight)
-    assert match is not None and match.incident.id == 7
-    # Not: a complaint in another medium, before anyone answered, at another place, or sharing no word.
-    assert find_match(facts("500105006000", "noise", "海语江山", ["符合标准", "放出来", "黄的"]), [water], now,
-                      policy, weight) is None
-    unanswered = incident(place="海语江山", topic="water", keywords=["水龙头", "放出来", "发黄"])
-    assert find_match(again, [unanswered], now, policy, weight) is None
-    elsewhere = facts("500105006000", "noise", "溉塘新村", ["符合标准", "放出来", "黄的"], PostRole.UNRESOLVED)
-    assert find_match(elsewhere, [water], now, policy, weight) is None
-    other_words = facts("500105006000", "noise", "海语江山", ["音响", "跳舞"], PostRole.UNRESOLVED)
-    assert find_match(other_words, [water], now, policy, weight) is None
-
-
 def test_a_post_that_fits_two_open_incidents_of_its_unit_proposes_merging_them():
     """Residents named one milky river by their own estates and it was opened twice (南桥寺, 十年城);
     the news item naming the river fits both. It joins the likelier and its reason asks the desk
