@@ -414,3 +414,18 @@ def test_a_resident_telling_of_the_fix_in_negative_words_is_progress_not_a_repor
     assert link(store, alone) is None
     relapse = post(store, analyzer, "溉澜溪那截溪沟整治完清亮了一阵，现在水又黑了，臭鸡蛋味", local(2026, 11, 22, 9, 0))
     assert link(store, relapse) is not None and link(store, relapse)[1] == PostRole.REPORT.value
+
+
+def test_demolition_dust_beside_a_barbecue_street_is_another_matter(store, analyzer):
+    """Dust from houses being pulled down (拆房子) is a worksite's, as an officer files it (建筑施工);
+    told in one unit and medium the same day as 九街's barbecue smoke, it shared one character pair
+    with it and was merged (round 8, dev_f F-07): the kind of source keeps them apart."""
+    smoke = post(store, analyzer, "九街后面那排烧烤店的油烟直接往鹏润蓝海这边吹，衣服晾出去全是烧烤味",
+                 local(2026, 11, 22, 21, 0))
+    post(store, analyzer, "鹏润蓝海的窗户晚上根本打不开，楼下烤串的烟子一股一股往上冒", local(2026, 11, 22, 22, 30))
+    letter = ("反映观音桥九街烧烤店油烟扰民问题：九街靠鹏润蓝海一侧多家烧烤店未安装油烟净化设施，"
+              "每晚油烟直排，低层住户受影响严重，请予以查处。")
+    post(store, analyzer, letter, local(2026, 11, 23, 10, 0), source="江北区人民政府网-问政")
+    dust = post(store, analyzer, "建北社区这边拆房子的扬尘，出门一趟头发都是灰", local(2026, 11, 23, 14, 0))
+    assert link(store, smoke) is not None and link(store, dust) is not None
+    assert link(store, dust)[0] != link(store, smoke)[0]
