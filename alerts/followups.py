@@ -26,6 +26,22 @@ ACCIDENT_SIGNALS = frozenset({"casualty", "poisoning", "illness", "leak", "explo
                               "gathering"})
 
 
+def answers_the_writer(opening: str, policy: Mapping[str, Any]) -> bool:
+    """Whether a text opens as an answer to the person who complained: one of the pack's
+    ``answer_openings``, an addressee greeted (``answer_addressees`` and ``answer_salutations``:
+    "尊敬的网友：您好", "网友“A000…”：您好！", "市民同志：你好"), or an answer phrase
+    (``answer_phrases``: "您所反映的问题", "来信收悉", "留言已阅").
+
+    Why not the openings alone: real 问政 replies greet the writer in a dozen ways and name them in
+    between ("网友“A00077538”：您好！针对您反映…"); the fixed openings found the voice in 46 of 120
+    real replies (``../shared/data/complaints/teddycup2020_messages_with_replies.csv``), and a
+    reply without it that reads negative opened an incident of its own. A resident's letter
+    greets a leader ("尊敬的领导：您好"), not a 网友."""
+    if _has(opening, policy.get("answer_openings")) or _has(opening, policy.get("answer_phrases")):
+        return True
+    return _has(opening, policy.get("answer_addressees")) and _has(opening, policy.get("answer_salutations"))
+
+
 def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any], tier: str = "individual") -> PostRole:
     """The role a relevant post takes in the incident it joins.
 
@@ -43,20 +59,31 @@ def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any], tier
       it tells of an accident (``ACCIDENT_SIGNALS``): news of work on a complaint opened incidents.
     - A negative post saying the promise or the fix did not hold (``unresolved_cues``) is
       ``unresolved``; it still counts as a complaint (it may reopen a closed incident).
+    - A negative post telling of the fix (``improvement_cues``: 现在好多了, 灰小多了, 清走了) is
+      ``progress`` unless it tells of an accident or a relapse (``relapse_cues``): the harm it
+      names is the past one (a resident's "寸滩那个垃圾站拆了，以前臭得要死，现在好多了" opened an
+      incident).
     - Any other negative post is a ``report``.
     - A positive one is ``praise``; a neutral one ``progress``.
     """
     text = post.full_text
     opening = text[:int(policy.get("opening_chars", 40))]
     voice = (_has(post.author or "", policy.get("official_authors")) or _has(text, policy.get("official_voice"))
-             or _has(opening, policy.get("answer_openings")))
+             or answers_the_writer(opening, policy))
     if voice and _has(text, policy.get("official_cues")):
         return PostRole.OFFICIAL
     if (tier != "individual" and _has(text, policy.get("progress_cues"))
             and ACCIDENT_SIGNALS.isdisjoint(analysis.signals)):
         return PostRole.PROGRESS
     if analysis.polarity is Polarity.NEG:
-        return PostRole.UNRESOLVED if _has(text, policy.get("unresolved_cues")) else PostRole.REPORT
+        if _has(text, policy.get("unresolved_cues")):
+            return PostRole.UNRESOLVED
+        # "以前臭得要死，现在好多了" reads negative by its words and tells of the fix; an accident
+        # ("几个人头晕恶心，已经被120拉走了") is a report whatever it says.
+        # A relapse ("整治完清亮了一阵，现在又回去了") is a complaint.
+        fixed = (_has(text, policy.get("improvement_cues")) and not _has(text, policy.get("relapse_cues"))
+                 and ACCIDENT_SIGNALS.isdisjoint(analysis.signals))
+        return PostRole.PROGRESS if fixed else PostRole.REPORT
     return PostRole.PRAISE if analysis.polarity is Polarity.POS else PostRole.PROGRESS
 
 

@@ -386,3 +386,44 @@ def test_still_not_fixed_at_the_incidents_named_place_joins_it_in_other_words():
     match = find_match(again, [farm], now, policy, weight)
     assert match is not None and match.incident.id == 7
     assert find_match(facts("500105006000", "water", "华山村", ["沟沟", "黑的"]), [farm], now, policy, weight) is None
+
+
+def test_a_place_a_later_report_named_counts_as_the_incidents_place():
+    """The incident's places are every place its reports named, not only its first post's: the pig
+    farm's incident opened at 石庙村, a news item then named 华山村 and joined it; "限期整改都过了，
+    华山村沟沟头的水还是黑的" names 华山村 and no event word. Read against the first post's place
+    only, 华山村 was another place and the "still not fixed" went to a look-alike opened there
+    (round 8, dev_d D-08)."""
+    now = local(2026, 12, 6, 9)
+    farm = incident(place="石庙村", topic="water", keywords=["养殖场", "沼液", "华山村", "粪水"],
+                    public_reply_at=local(2026, 12, 2))
+    again = facts("500105006000", "water", "华山村", ["沟沟", "黑的"], PostRole.UNRESOLVED)
+    policy = {**GROUPING, "followup_min_probability": 0.05}
+    match = find_match(again, [farm], now, policy, weight)
+    assert match is not None and match.incident.id == 7 and "同地点" in match.reason
+    # A place none of its reports named is still another place.
+    elsewhere = facts("500105006000", "water", "福生路社区", ["沟沟", "黑的"], PostRole.UNRESOLVED)
+    assert find_match(elsewhere, [farm], now, policy, weight) is None
+
+
+def test_a_post_that_fits_two_open_incidents_of_its_unit_proposes_merging_them():
+    """Residents named one milky river by their own estates and it was opened twice (南桥寺, 十年城);
+    the news item naming the river fits both. It joins the likelier and its reason asks the desk
+    to merge the other (并单): on main nothing said that the two were one event (round 8, dev_d D-02)."""
+    now = local(2026, 11, 6, 17)
+    first = incident(id=5, place="南桥寺", topic="water", keywords=["石马河", "河水", "白花花", "药水味"],
+                     last_post_at=local(2026, 11, 6, 8))
+    second = incident(id=6, place="十年城", topic="water", keywords=["河沟", "乳白色", "偷排", "石马河"],
+                      last_post_at=local(2026, 11, 6, 9))
+    news = facts("500105006000", "water", None, ["石马河", "河水", "乳白色", "药水味", "偷排", "白花花"])
+    policy = {**GROUPING, "bridge_probability": 0.7}
+    match = find_match(news, [first, second], now, policy, weight)
+    assert match is not None and match.similarity >= 0.7
+    other = ({5, 6} - {match.incident.id}).pop()
+    assert match.also == (other,) and f"#{other}" in match.reason and "并单" in match.reason
+    # Another unit's incident is not proposed; nor is one the post fits less well than the bar.
+    third = incident(id=8, unit_code="500105003000", place="南桥寺", topic="water",
+                     keywords=["石马河", "河水", "乳白色"], last_post_at=local(2026, 11, 6, 9))
+    placed = facts(None, "water", None, ["石马河", "河水", "乳白色", "药水味", "偷排", "白花花"])
+    assert 8 not in find_match(placed, [first, third], now, policy, weight).also
+    assert find_match(news, [first, second], now, {**policy, "bridge_probability": 1.0}, weight).also == ()
