@@ -380,11 +380,14 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
     if not counts:
         # Matches grouped by key once, then each facet summed over those groups, all in SQLite: a
         # broad query has tens of thousands of key groups (the day is in the key), too many for Python.
+        # The four facets but the day are summed over the few hundred groups without it (two sorts
+        # of the key groups instead of five: ~8% of a one-word search at 1,000,000 posts).
         counts = run(f"WITH g AS MATERIALIZED (SELECT s.fkey AS f, count(*) AS n {base} GROUP BY s.fkey), "
                      "c AS MATERIALIZED (SELECT k.unit_code, k.topic, k.source, k.polarity, k.day, g.n "
-                     "FROM g LEFT JOIN facet_keys k ON k.id = g.f) "
-                     + " UNION ALL ".join(f"SELECT {i}, {name}, sum(n) FROM c GROUP BY {name}"
-                                          for i, name in enumerate(FACETS)))
+                     "FROM g LEFT JOIN facet_keys k ON k.id = g.f), v AS MATERIALIZED (SELECT unit_code, topic, "
+                     "source, polarity, sum(n) AS n FROM c GROUP BY 1, 2, 3, 4) "
+                     + " UNION ALL ".join(f"SELECT {i}, {name}, sum(n) FROM {'c' if name == 'day' else 'v'} "
+                                          f"GROUP BY {name}" for i, name in enumerate(FACETS)))
     if not counts:
         return 0, {f: {} for f in FACETS}, [], 0
     by_facet: list[list[tuple[str, int]]] = [[] for _ in FACETS]
