@@ -161,8 +161,9 @@ def timed(fn, repeats: int) -> list[tuple[float, float]]:
 
 
 _CODE = sys.path[0]
-# "facets" ranks every match by relevance (bm25) as the console's default does; "facets newest"
-# is the same query newest first, which needs no score: the difference is what ranking costs.
+# "facets" ranks by relevance (bm25) as the console's default does (on SQLite past 10,000 matches
+# the newest 10,000: storage.search.RANKED_MATCHES); "facets newest" is the same query newest
+# first, which needs no score: the difference is what ranking costs.
 KINDS = (("search 1 word", QUERIES_1), ("search 2 words", QUERIES_2), ("facets", BROAD), ("facets newest", BROAD))
 
 
