@@ -306,6 +306,11 @@ class SearchPublic(BaseModel):
     hits: list[SearchHitPublic]
     facets: dict[str, dict[str, int]] = Field(description="unit_code, topic, source, polarity, day → value → count")
     backend: Literal["elasticsearch", "sqlite"] = Field(description="which search backend served this answer")
+    ranking: Literal["relevance", "relevance_of_newest", "newest"] = Field(
+        description="how hits are ordered: relevance (every match ranked by score), relevance_of_newest (the newest "
+                    "`ranked` matches by storage ranked by score and paged; older matches are in no page, but total "
+                    "and facets count every match), newest (by time)")
+    ranked: int = Field(description="how many matches the order ranked (the total, except for relevance_of_newest)")
 
 
 class CountPublic(BaseModel):

@@ -18,13 +18,25 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Column, Connection, Index, Integer, Table, Text, UniqueConstraint, event, text
 
 from storage.schema import metadata
 
 FACETS = ("unit_code", "topic", "source", "polarity", "day")
+
+# How a page of matches was ordered (the answer's ``ranking``): "relevance", every match ranked by
+# its score; "relevance_of_newest", the newest RANKED_MATCHES matches ranked by the same score and
+# the older ones left out of the order (totals and facets still count every match); "newest",
+# by time (asked for, or no full-text ranking on this database).
+Ranking = Literal["relevance", "relevance_of_newest", "newest"]
+# FTS5's bm25 costs ~1.5-2 µs per match and an exact top 20 must score every match: 1.7 s at
+# 1,000,000 matches (README "Sizing"). A broad word over a big record ranks its newest 10,000
+# matches instead (~20 ms): the posts an officer acts on are the recent ones, a page past the
+# first few is rarely read, and the order stays exact wherever 10,000 or fewer posts match (every
+# export: its cap is 10,000 rows; every small database). Always at least the page asked for.
+RANKED_MATCHES = 10_000
 
 
 @dataclass(slots=True)
@@ -57,11 +69,20 @@ class SearchHit:
 
 @dataclass(slots=True)
 class SearchResult:
-    """A page of hits, the total, and counts per facet value over every match."""
+    """A page of hits, the total, and counts per facet value over every match; how the page was
+    ordered (``ranking``) and over how many of the matches (``ranked``: the total, except for
+    "relevance_of_newest")."""
 
     total: int
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    ranking: Ranking = "relevance"
+    ranked: int = 0
+
+
+def no_matches(sort: str) -> SearchResult:
+    """The answer of a search that finds nothing (or has nothing to look for)."""
+    return SearchResult(0, [], {f: {} for f in FACETS}, ranking="relevance" if sort == "relevance" else "newest")
 
 
 def _sqlite(conn: Connection) -> bool:
@@ -313,8 +334,9 @@ _WALK_COST = 75
 
 
 def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], filters: SearchFilters,
-                    *, limit: int, offset: int, sort: str) -> tuple[int, dict[str, dict[str, int]], list[int]]:
-    """Total, facet counts and the page's post ids (SQLite) of the posts the FTS5 queries in
+                    *, limit: int, offset: int, sort: str) -> tuple[int, dict[str, dict[str, int]], list[int], int]:
+    """Total, facet counts, the page's post ids and how many matches were ranked for its order
+    (SQLite) of the posts the FTS5 queries in
     ``params`` match (``q`` to rank, ``find`` the same posts cheaper: :func:`find_expression`)
     that pass ``where`` (over ``post_facets s``, whose values ``params`` binds too).
 
@@ -322,8 +344,10 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
     no per-match (nor per-group) Python. When the search is scoped by nothing but a unit and
     every post of that scope matches, the maintained ``facet_tallies`` are the counts (same
     numbers, no pass over the matches). The page is SQLite's top-k sort; only it asks FTS5 for
-    bm25 (``rank``), which costs more per match than everything else together. Newest first over
-    dense matches walks the posts by time instead (:data:`_WALK_COST`)."""
+    bm25 (``rank``), which costs more per match than everything else together: past
+    :data:`RANKED_MATCHES` matches, only the newest that many (FTS5 walks its index by post id,
+    newest first, and stops) are scored. Newest first over dense matches walks the posts by time
+    instead (:data:`_WALK_COST`)."""
     raw = conn.connection.driver_connection
     assert raw is not None
 
@@ -348,7 +372,7 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
         total = int(run("SELECT count(*) FROM post_fts WHERE post_fts MATCH :find" if unit is None
                         else f"SELECT count(*) {base}")[0][0])
         if total == 0:
-            return 0, {f: {} for f in FACETS}, []
+            return 0, {f: {} for f in FACETS}, [], 0
         if total == scope:
             counts = run(f"SELECT f.i, t.value, sum(t.n) FROM facet_tallies t JOIN ({_FACET_NAMES})"
                          f" f ON f.facet = t.facet WHERE t.n != 0{in_unit.replace(' unit_code', ' t.unit_code')} "
@@ -356,13 +380,16 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
     if not counts:
         # Matches grouped by key once, then each facet summed over those groups, all in SQLite: a
         # broad query has tens of thousands of key groups (the day is in the key), too many for Python.
+        # The four facets but the day are summed over the few hundred groups without it (two sorts
+        # of the key groups instead of five: ~8% of a one-word search at 1,000,000 posts).
         counts = run(f"WITH g AS MATERIALIZED (SELECT s.fkey AS f, count(*) AS n {base} GROUP BY s.fkey), "
                      "c AS MATERIALIZED (SELECT k.unit_code, k.topic, k.source, k.polarity, k.day, g.n "
-                     "FROM g LEFT JOIN facet_keys k ON k.id = g.f) "
-                     + " UNION ALL ".join(f"SELECT {i}, {name}, sum(n) FROM c GROUP BY {name}"
-                                          for i, name in enumerate(FACETS)))
+                     "FROM g LEFT JOIN facet_keys k ON k.id = g.f), v AS MATERIALIZED (SELECT unit_code, topic, "
+                     "source, polarity, sum(n) AS n FROM c GROUP BY 1, 2, 3, 4) "
+                     + " UNION ALL ".join(f"SELECT {i}, {name}, sum(n) FROM {'c' if name == 'day' else 'v'} "
+                                          f"GROUP BY {name}" for i, name in enumerate(FACETS)))
     if not counts:
-        return 0, {f: {} for f in FACETS}, []
+        return 0, {f: {} for f in FACETS}, [], 0
     by_facet: list[list[tuple[str, int]]] = [[] for _ in FACETS]
     for i, value, n in counts:
         by_facet[i].append(("" if value is None else str(value), int(n)))
@@ -372,12 +399,14 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
     total = sum(n for _v, n in by_facet[0])
     window = f"LIMIT {int(limit)} OFFSET {int(offset)}"
     if sort == "relevance":
-        if tallied and unit is None:  # no filter: the index alone (its rows are stored posts')
-            page = run(f"SELECT m.rowid FROM post_fts m WHERE m.post_fts MATCH :q "
-                       f"ORDER BY m.rank, m.rowid DESC {window}")
-        else:
-            page = run(f"SELECT s.post_id {base.replace(':find', ':q')} ORDER BY m.rank, m.rowid DESC {window}")
-        return total, facets, [row[0] for row in page]
+        # No filter: the index alone (its rows are stored posts'). The newest ``ranked`` matches
+        # by post id (all of them up to RANKED_MATCHES), scored, the best first.
+        ranked = min(total, max(RANKED_MATCHES, limit + offset))
+        matches = ("SELECT m.rowid AS post_id, m.rank AS score FROM post_fts m WHERE m.post_fts MATCH :q"
+                   if tallied and unit is None else f"SELECT s.post_id, m.rank AS score {base.replace(':find', ':q')}")
+        newest = "" if ranked == total else f" ORDER BY m.rowid DESC LIMIT {ranked}"
+        page = run(f"SELECT post_id FROM ({matches}{newest}) ORDER BY score, post_id DESC {window}")
+        return total, facets, [row[0] for row in page], ranked
     wanted = min(limit, max(total - offset, 0))
     if tallied and (limit + offset) * scope * _WALK_COST <= total * total:
         index = "ix_post_facets_at" if unit is None else "ix_post_facets_unit_at"
@@ -388,9 +417,9 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
                      f"WHERE EXISTS (SELECT 1 FROM post_fts m WHERE m.post_fts MATCH :find AND m.rowid = w.post_id) "
                      f"{window}")
         if len(walked) == wanted:
-            return total, facets, [row[0] for row in walked]
+            return total, facets, [row[0] for row in walked], total
     page = run(f"SELECT s.post_id {base} ORDER BY s.at DESC, s.post_id DESC {window}")
-    return total, facets, [row[0] for row in page]
+    return total, facets, [row[0] for row in page], total
 
 
 def _driver_value(value: Any) -> Any:
@@ -478,7 +507,8 @@ class SearchTx:
 
     def search_posts(self, terms: Sequence[tuple[str, Sequence[str]]], filters: SearchFilters, *, limit: int = 20,
                      offset: int = 0, sort: str = "relevance") -> SearchResult:
-        """Posts matching every term (word, bigrams), filtered, with facet counts over all matches."""
+        """Posts matching every term (word, bigrams), filtered, with facet counts over all matches
+        (ordered as ``ranking`` says: :data:`RANKED_MATCHES`)."""
         sqlite = _sqlite(self.conn)
         # On SQLite the filtered values are post_facets columns (s), elsewhere the joined record's;
         # unary + keeps SQLite from walking post_facets' time indexes and asking FTS5 per post
@@ -503,21 +533,24 @@ class SearchTx:
         if sqlite:
             expr = match_expression(terms)
             if not expr:
-                return SearchResult(0, [], {f: {} for f in FACETS})
+                return no_matches(sort)
             self._ensure_fts()
             params["q"], params["find"] = expr, find_expression(terms)
-            total, facets, page = _sqlite_matches(self.conn, where, params, filters, limit=limit, offset=offset,
-                                                  sort=sort)
+            total, facets, page, ranked = _sqlite_matches(self.conn, where, params, filters, limit=limit,
+                                                          offset=offset, sort=sort)
+            ranking: Ranking = "newest" if sort != "relevance" else (
+                "relevance" if ranked == total else "relevance_of_newest")
         else:
             words = [w for w, _grams in terms if w.strip()]
             if not words:
-                return SearchResult(0, [], {f: {} for f in FACETS})
+                return no_matches("newest")
             for i, word in enumerate(words):
                 where.append(f"(r.title || ' ' || r.text) LIKE :w{i}")
                 params[f"w{i}"] = "%" + word.replace("%", r"\%").replace("_", r"\_") + "%"
             base = f"FROM raw_posts r {JOINS} WHERE {' AND '.join(where)}"
             total, facets, page = _generic_matches(self.conn, base, params, limit=limit, offset=offset, sort=sort)
-        return SearchResult(total, self.search_hits(page), facets)
+            ranking, ranked = "newest", total  # substring matching has no score
+        return SearchResult(total, self.search_hits(page), facets, ranking, ranked)
 
     def search_hits(self, page: Sequence[int]) -> list[SearchHit]:
         """The hits of these post ids, in this order, read from the record (a post gone since is left out)."""

@@ -5,7 +5,9 @@ Both take the same terms and filters and give the same :class:`storage.search.Se
 hits themselves (text, current unit, incident) are always read from the SQL record, so only which
 posts match, their order, the total and the facets come from the backend. The comparable order
 is ``sort="newest"`` (publish, else fetch, time then post id, descending), identical on both;
-"relevance" ranks by each engine's own score (bm25 on both, but over different statistics).
+"relevance" ranks by each engine's own score (bm25 on both, but over different statistics):
+Elasticsearch every match, SQLite every match up to ``storage.search.RANKED_MATCHES`` and the
+newest that many past it. Each answer says which (``ranking``, ``ranked``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Literal, Protocol
 from core.errors import StoreError
 from core.timeutil import utcnow
 from storage.es_posts import EsPostIndex
-from storage.search import FACETS, SearchFilters, SearchResult
+from storage.search import FACETS, SearchFilters, SearchResult, no_matches
 from storage.search_sync import lag
 from storage.sql import SqlStore
 
@@ -77,7 +79,7 @@ class ElasticsearchSearch:
                  "polarity": filters.polarity}
         words = [(w, list(g)) for w, g in terms if w.strip() and any(ch.isalnum() for ch in w)]
         if not words:  # as on SQLite: nothing to look for finds nothing
-            return SearchResult(0, [], {f: {} for f in FACETS})
+            return no_matches(sort)
         try:
             found = self.index.search(words, filters=keyed, since=filters.since, until=filters.until, size=limit,
                                       offset=offset, sort=sort)
@@ -85,7 +87,8 @@ class ElasticsearchSearch:
             raise SearchUnavailable(str(exc)) from exc
         with self.store.read() as tx:
             hits = tx.search_hits([h.post_id for h in found.hits])
-        return SearchResult(found.total, hits, {f: found.facets.get(f, {}) for f in FACETS})
+        return SearchResult(found.total, hits, {f: found.facets.get(f, {}) for f in FACETS},
+                            ranking="relevance" if sort == "relevance" else "newest", ranked=found.total)
 
     def unindexed(self) -> int:
         """Analysed posts not yet acknowledged by the cluster."""

@@ -50,6 +50,7 @@ def test_search_says_elasticsearch_scopes_units_and_healthz_reports_the_lag(stor
         assert (health["es_lag_posts"], health["es_lag_seconds"]) == (0, 0.0)
         every = _search(base, "duty1", "石马河").json()
         assert every["backend"] == "elasticsearch" and every["unindexed"] == 0
+        assert (every["ranking"], every["ranked"]) == ("newest", 2)
         assert [h["incident_id"] for h in every["hits"]] == [b, a]
         assert every["facets"]["unit_code"] == {UNIT_A: 1, UNIT_B: 1}
         assert every["hits"][0]["title_highlights"]  # highlights as on SQLite: spans in the stored text

@@ -10,13 +10,18 @@ import datetime as dt
 import random
 from collections import Counter
 
+import httpx
 import pytest
 from sqlalchemy import text
 
 from core.jurisdiction import load_jurisdiction
 from core.models import Analysis, Polarity, RawPost
+from dashboard_api import create_app
 from indexing.search_index import SearchIndexer
+from storage import search
 from storage.search import FACETS, SearchFilters, match_expression
+from tests.api_seed import UNIT_A, seed_users, token_headers
+from tests.conftest import TEST_SECRET, serving
 
 T0 = dt.datetime(2026, 3, 1, 15, 30, tzinfo=dt.UTC)  # 23:30 in Shanghai: posts straddle midnight
 UNITS = ["500105003000", "500105004000", None]
@@ -147,3 +152,61 @@ def test_newest_first_when_the_newest_posts_do_not_match(store):
                 found = tx.search_posts(terms, SearchFilters(), limit=limit, offset=offset, sort="newest")
             assert found.total == total and [h.post_id for h in found.hits] == order[offset:offset + limit]
     assert total == 400 and order[0] == 400
+
+
+def test_past_the_bound_the_newest_matches_are_ranked_and_everything_is_counted(filled, monkeypatch):
+    """More matches than RANKED_MATCHES: the page is the best-scored of the newest that many
+    matches (by post id), in the reference's relative order; total and facets are still every
+    match's; a unit's search ranks its own newest matches and shows nothing of another unit; the
+    answer says so. At or under the bound, and newest first, nothing changes."""
+    store, indexer = filled
+    monkeypatch.setattr(search, "RANKED_MATCHES", 30)
+    cases = [("江北", SearchFilters()), ("污水", SearchFilters()), ("江北", SearchFilters(unit_code="500105003000")),
+             ("油烟", SearchFilters(source="news")), ("又", SearchFilters(topic="water"))]
+    for query, filters in cases:
+        terms = indexer.query_terms(indexer.query_tokens(query))
+        with store.read() as tx:
+            total, order, facets = reference(tx, terms, filters, "relevance")
+            pages = [tx.search_posts(terms, filters, limit=10, offset=off, sort="relevance") for off in (0, 10, 20)]
+            past = tx.search_posts(terms, filters, limit=10, offset=28, sort="relevance")  # beyond 30: ranks 38
+            newest = tx.search_posts(terms, filters, limit=10, offset=0, sort="newest")
+        case = (query, filters)
+        assert total > 30, case  # past the bound
+        for page in (*pages, past):
+            assert (page.total, page.facets, page.ranking) == (total, facets, "relevance_of_newest"), case
+        assert [p.ranked for p in (*pages, past)] == [30, 30, 30, 38], case
+        best_of = {n: [pid for pid in order if pid in set(sorted(order, reverse=True)[:n])] for n in (30, 38)}
+        assert [h.post_id for p in pages for h in p.hits] == best_of[30], case
+        assert [h.post_id for h in past.hits] == best_of[38][28:38], case
+        assert best_of[30] != order[:30], case  # not vacuous: the older best are left out
+        assert (newest.ranking, newest.ranked, newest.total) == ("newest", total, total), case
+        if filters.unit_code:
+            assert {h.unit_code for p in pages for h in p.hits} == {filters.unit_code}
+    monkeypatch.setattr(search, "RANKED_MATCHES", 10_000)
+    with store.read() as tx:
+        exact = tx.search_posts(indexer.query_terms(["江北"]), SearchFilters(), limit=5, sort="relevance")
+        total, order, _facets = reference(tx, indexer.query_terms(["江北"]), SearchFilters(), "relevance")
+    assert (exact.ranking, exact.ranked, [h.post_id for h in exact.hits]) == ("relevance", total, order[:5])
+
+
+def test_the_search_answer_says_how_it_was_ranked(filled, monkeypatch):
+    """GET /api/search gives ``ranking`` and ``ranked`` next to ``backend``, for a unit user too."""
+    store, _indexer = filled
+    seed_users(store)
+    monkeypatch.setattr(search, "RANKED_MATCHES", 30)
+    with serving(create_app(store, load_jurisdiction("jiangbei"), secret_key=TEST_SECRET)) as base:
+        def ask(user: str, **params: str) -> dict:
+            reply = httpx.get(f"{base}/api/search", params={"q": "江北"} | params,
+                              headers=token_headers(user, TEST_SECRET), timeout=60)
+            assert reply.status_code == 200, reply.text
+            return reply.json()
+
+        broad, by_time, small = ask("duty1"), ask("duty1", sort="newest"), ask("duty1", q="污水", topic="water",
+                                                                           source="news", polarity="neg")
+        own = ask("unit_a")
+    assert (broad["backend"], broad["ranking"], broad["ranked"], broad["total"]) == (
+        "sqlite", "relevance_of_newest", 30, 400)
+    assert (by_time["ranking"], by_time["ranked"]) == ("newest", 400)
+    assert small["ranking"] == "relevance" and 0 < small["ranked"] == small["total"] <= 30
+    assert own["total"] and {h["unit_code"] for h in own["hits"]} == {UNIT_A}
+    assert own["ranked"] == min(30, own["total"])

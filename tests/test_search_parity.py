@@ -102,6 +102,9 @@ def test_same_hits_order_totals_and_facets(backends, indexer):
             rel_es = answers(es_backend, indexer, query, filters, sort="relevance")
             assert {h.post_id for h in rel_es.hits} == {h.post_id for h in rel_lite.hits}
             assert rel_es.facets == rel_lite.facets
+            # Few matches: both rank every one of them, and say so.
+            assert (rel_es.ranking, rel_es.ranked) == (rel_lite.ranking, rel_lite.ranked) == ("relevance", lite.total)
+            assert (es.ranking, es.ranked) == (lite.ranking, lite.ranked) == ("newest", lite.total)
     assert found > 30  # not vacuous
     # The Shanghai day facet: 16:00 UTC is the next day in Shanghai, on both.
     es = answers(es_backend, indexer, "排污", SearchFilters())

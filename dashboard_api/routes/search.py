@@ -85,7 +85,8 @@ async def search_posts(
 
     Facet counts cover every match. A unit user searches only posts placed in its own unit.
     Served by Elasticsearch when ``ECOWATCH_ES_URL`` is set, else by SQLite FTS5; ``backend`` says
-    which. Elasticsearch not answering is a 503 saying so (no silent fallback)."""
+    which. Elasticsearch not answering is a 503 saying so (no silent fallback). By relevance, SQLite
+    ranks the newest 10,000 matches when more match (``ranking``: relevance_of_newest; ``ranked``)."""
     found = await run_search(request, store, query, limit, offset)
     hits = []
     for h in found.result.hits:
@@ -96,4 +97,5 @@ async def search_posts(
                                     highlights=spans, published_at=h.published_at, unit_code=h.unit_code,
                                     topic=h.topic, polarity=h.polarity))
     return SearchPublic(query=query.q, tokens=found.tokens, total=found.result.total, unindexed=found.unindexed,
-                        hits=hits, facets=found.result.facets, backend=found.backend)
+                        hits=hits, facets=found.result.facets, backend=found.backend,
+                        ranking=found.result.ranking, ranked=found.result.ranked)
