@@ -184,6 +184,7 @@ def test_held_out_texts_appear_in_no_development_set():
         if "holdout" not in name:
             for r in rows:
                 index.add(f"{name}:{r['id']}", grams(r["text"]))
-    for name in ("holdout", "holdout2", "incidents_holdout", "incidents_holdout2", "incidents_holdout3"):
+    for name in ("holdout", "holdout2", "incidents_holdout", "incidents_holdout2", "incidents_holdout3",
+                 "incidents_holdout4"):
         copies = [(r["id"], index.query(grams(r["text"]))) for r in sets[name]]
         assert not [c for c in copies if c[1]], name
