@@ -5,7 +5,9 @@ name, alias or code), else the sender's address as registered (the pack's ``[bri
 the database's, set by ``ecowatch briefs sender`` or when an officer assigns a mail and asks to
 remember it). Both naming different submitters, or neither naming one, and the mail waits in the
 triage list for the duty officer, who assigns it to a submitter (it becomes a brief then) or
-dismisses it. A From address can be forged: the mapping trusts the mailbox the import reads.
+dismisses it. A From address can be forged: when the pack names our mail server's authserv-id
+(``[briefs] mail_authserv_id``), a mail the server found forged (:mod:`briefing.mail_auth`) waits in
+triage whatever it names, and a registered address counts only when the server vouched for it.
 
 Each mail is one transaction: the brief (if any) and the mail's row land together, and a mail
 already kept (same Message-ID, or same content) is reported as a duplicate and changes nothing, so
@@ -23,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts.acting import acting_user
 from briefing.briefs_service import MAX_FILE_BYTES, MAX_FILES
+from briefing.mail_auth import SenderCheck, sender_auth
 from briefing.mail_parse import NO_SUBJECT, MailError, ParsedMail, parse_mail
 from briefing.quota import QuotaError, Submitter, submitter_of
 from core.errors import NotFoundError, StoreError, WorkflowError
@@ -75,9 +78,19 @@ def whose(jurisdiction: Jurisdiction, stored: dict[str, str], mail: ParsedMail) 
     addresses, which win over the pack's (an officer set them later)."""
     if mail.title == NO_SUBJECT:
         return None, "邮件没有主题，请值班员确认标题和报送单位"
+    check = SenderCheck.PASS
+    authserv_id = str(jurisdiction.briefs.get("mail_authserv_id") or "").strip()
+    if authserv_id:
+        auth = sender_auth(mail.auth_results, authserv_id, mail.sender)
+        if auth.check is SenderCheck.FAIL:
+            return None, f"邮件服务器认证发件地址 {mail.sender} 未通过（{auth.detail}），可能是冒用，请值班员确认"
+        check = auth.check
     by_subject = named_submitter(jurisdiction, mail.unit_hint)
     registered = (pack_senders(jurisdiction) | stored).get(mail.sender)
     by_sender = named_submitter(jurisdiction, registered)
+    if by_sender and not by_subject and check is not SenderCheck.PASS:
+        return None, (f"发件地址 {mail.sender} 登记为「{by_sender.name}」，但邮件服务器未认证该地址"
+                      "（无 SPF/DKIM/DMARC 通过记录），请值班员确认")
     if by_subject and by_sender and by_subject.code != by_sender.code:
         return None, f"主题写明「{by_subject.name}」，发件地址登记为「{by_sender.name}」，请值班员确认"
     if by_subject or by_sender:

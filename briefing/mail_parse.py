@@ -74,6 +74,7 @@ class ParsedMail:
     files: tuple[MailFile, ...]
     skipped: tuple[str, ...] = field(default=())  # attachments not kept, each with why
     content_hash: str = ""
+    auth_results: tuple[str, ...] = field(default=())  # the Authentication-Results headers, as received
 
 
 def _codec(charset: str | None) -> str:
@@ -236,7 +237,8 @@ def parse_mail(raw: bytes, max_file_bytes: int, max_files: int) -> ParsedMail:
         digest.update(f.name.encode("utf-8", "surrogatepass") + b"\x00" + hashlib.sha256(f.data).digest())
     title = title or NO_SUBJECT
     return ParsedMail(message_id[:300] if message_id else None, sender[:200], sender_name[:100], subject, title[:200],
-                      unit_hint, (rest or title)[:200], text, sent_at, tuple(files), tuple(skipped), digest.hexdigest())
+                      unit_hint, (rest or title)[:200], text, sent_at, tuple(files), tuple(skipped), digest.hexdigest(),
+                      tuple(str(v) for v in msg.get_all("authentication-results", [])))
 
 
 def _keep_file(name: str | None, part: Message, files: list[MailFile], skipped: list[str], max_bytes: int,

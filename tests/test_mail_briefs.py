@@ -361,3 +361,63 @@ def test_no_subject_goes_to_triage_and_nameless_images_are_kept(store, jurisdict
     outcomes = list(import_files([tmp_path / "missing.mbox", tmp_path / "a.eml"], store, jurisdiction))
     assert outcomes[0].origin.endswith("missing.mbox") and "无法读取" in (outcomes[0].error or "")
     assert outcomes[1].state == "triage" and "没有主题" in (outcomes[1].note or "")
+
+
+def _authenticated(mail: bytes, *results: str) -> bytes:
+    """The mail as our receiving server hands it on: its Authentication-Results headers on top."""
+    return b"".join(f"Authentication-Results: {r}\r\n".encode() for r in results) + mail
+
+
+def test_the_servers_verdict_on_the_from_address():
+    from briefing.mail_auth import SenderCheck, sender_auth
+
+    ours = "mx.sthj.jb.gov.cn"
+
+    def check(*headers: str, sender: str = "gyq@jb.gov.cn") -> tuple[SenderCheck, str]:
+        got = sender_auth(headers, ours, sender)
+        return got.check, got.detail
+
+    assert check(f"{ours}; dkim=pass header.d=jb.gov.cn; spf=fail smtp.mailfrom=x.cn; dmarc=fail "
+                 "header.from=jb.gov.cn") == (SenderCheck.FAIL, "dmarc=fail")
+    assert check(f"{ours} 1; dmarc=pass (p=reject) header.from=jb.gov.cn") == (SenderCheck.PASS, "dmarc=pass")
+    # Another server's header (or the forger's own) says nothing: RFC 8601 §5.
+    assert check("evil.example; dmarc=pass header.from=jb.gov.cn") == (SenderCheck.NONE, "")
+    # DKIM of an aligned (parent) domain passes; a third party's signature does not.
+    assert check(f"{ours}; dkim=pass (good signature) header.d=gov.cn header.s=s1")[0] is SenderCheck.PASS
+    assert check(f"{ours}; dkim=pass header.d=mailer.example; spf=softfail smtp.mailfrom=a@mailer.example") \
+        == (SenderCheck.FAIL, "spf=softfail")
+    assert check(f"{ours}; spf=pass smtp.mailfrom=\"bounce@jb.gov.cn\"")[0] is SenderCheck.PASS
+    assert check(f"{ours}; none") == (SenderCheck.NONE, "")
+    assert check() == (SenderCheck.NONE, "")
+
+
+def test_with_the_servers_id_a_forged_or_unvouched_sender_waits_in_triage(store, jurisdiction):
+    import dataclasses
+
+    ours = "mx.sthj.jb.gov.cn"
+    pack = dataclasses.replace(jurisdiction, briefs={**jurisdiction.briefs, "mail_authserv_id": ours,
+                                                     "senders": {"jcz@jb.gov.cn": "区生态环境监测站"}})
+
+    def brief_count() -> int:
+        return sum(r.submitted for r in month_tally(store, pack, "2026-12"))
+
+    # Forged: our server says DMARC failed; the subject's unit does not make it a brief.
+    forged = import_mail(store, pack, _authenticated(
+        html_mail("【信息简报】观音桥街道：巡河", "gyq@jb.gov.cn", message_id="<f1@x>"),
+        f"{ours}; dmarc=fail header.from=jb.gov.cn"), "f.eml", NOW)
+    assert (forged.state, forged.brief_id) == ("triage", None) and "dmarc=fail" in (forged.note or "")
+    # A registered address nobody vouched for (a pass written by another server is no voucher).
+    unvouched = import_mail(store, pack, _authenticated(
+        html_mail("十二月监测简报", "jcz@jb.gov.cn", message_id="<u1@x>"),
+        "relay.example; dmarc=pass header.from=jb.gov.cn"), "u.eml", NOW)
+    assert unvouched.state == "triage" and "未认证" in (unvouched.note or "")
+    assert brief_count() == 0
+    # Vouched for: the registered address makes it the station's brief, as without the setting.
+    vouched = import_mail(store, pack, _authenticated(
+        html_mail("十二月监测简报（二）", "jcz@jb.gov.cn", message_id="<v1@x>"),
+        f"{ours}; dkim=pass header.d=jb.gov.cn; dmarc=pass header.from=jb.gov.cn"), "v.eml", NOW)
+    assert (vouched.state, vouched.note) == ("imported", None) and brief_count() == 1
+    # A subject naming its unit needs no voucher unless the server found the sender forged.
+    named = import_mail(store, pack, html_mail("【信息简报】观音桥街道：巡河二", "any@qq.example", message_id="<n1@x>"),
+                        "n.eml", NOW)
+    assert (named.state, named.submitter) == ("imported", UNIT_B) and brief_count() == 2
