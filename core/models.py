@@ -170,10 +170,14 @@ _WS = re.compile(r"\s+")
 
 
 def normalise_url(url: str) -> str:
-    """Canonical form of a URL for de-duplication: lower-case host, no fragment, no trailing slash."""
+    """Canonical form of a URL for de-duplication: lower-case host, no trailing slash, and no fragment
+    unless it holds a number. A page's anchors (``#top``, ``#comments``) name the same post; a numbered
+    one (``#comment-556829``, ``#pid123``) is the permalink of one comment or floor of a thread, and
+    dropping it would make every comment a copy of its thread, lost on import."""
     parts = urlsplit(url.strip())
     path = parts.path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+    fragment = parts.fragment if any(c.isdigit() for c in parts.fragment) else ""
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, fragment))
 
 
 def content_fingerprint(title: str, text: str) -> str:

@@ -34,6 +34,18 @@ def test_same_post_twice_keeps_one(sql_store):
         assert tx.count_posts() == 1
 
 
+def test_a_comments_numbered_anchor_keeps_it_apart_from_its_thread(sql_store):
+    """A comment whose permalink is its thread's address plus ``#comment-N`` is a post of its own;
+    a page anchor without a number (``#comments``) is the same page."""
+    thread = "https://www.cqjb.gov.cn/hdjl/wsxf/xfxq/?id=202603274721&reply=29451"
+    with sql_store.begin() as tx:
+        got = tx.add_posts([post(url=thread), post(url=thread + "#comment-556829", text="又开始打了", reply_to=thread),
+                            post(url=thread + "#comments")], NOW)
+    assert (got.new, got.duplicate) == (2, 1)
+    with sql_store.read() as tx:
+        assert tx.count_posts() == 2
+
+
 def test_same_author_same_text_at_two_urls_is_one_post_two_authors_two(sql_store):
     with sql_store.begin() as tx:
         tx.add_posts([post(url="http://a/1"), post(url="http://b/2"), post(url="http://c/3", author="b")], NOW)
