@@ -11,44 +11,97 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Connection, Integer, Select, Text, bindparam, func, select, type_coerce
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from core.models import Analysis, Evidence, Grade, Incident, Polarity, PostRole, RawPost, State
 from storage.copies import shared_with
 from storage.rows import row_to_incident, stored_times
 from storage.schema import UtcDateTime, analyses, audit_log, incident_posts, incidents, raw_posts
 
+
+class _RowJson(FunctionElement[str]):
+    """Columns as one JSON array, as text: ``json_array`` on SQLite, ``json_build_array`` on
+    PostgreSQL (cast to text, or psycopg would decode it). Times come as the database writes them
+    into JSON (SQLite: its stored text; PostgreSQL: ISO 8601 with an offset), both read by
+    :func:`_time`."""
+
+    type = Text()
+    name = "row_json"
+    inherit_cache = True
+
+
+class _JsonValue(FunctionElement[Any]):
+    """A JSON column inside :class:`_RowJson` as the JSON value it holds, not as a string of it."""
+
+    type = Text()
+    name = "json_value"
+    inherit_cache = True
+
+
+@compiles(_RowJson)
+def _row_json_sqlite(element: _RowJson, compiler: Any, **kw: Any) -> str:
+    return f"json_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_RowJson, "postgresql")
+def _row_json_postgresql(element: _RowJson, compiler: Any, **kw: Any) -> str:
+    return f"CAST(json_build_array({compiler.process(element.clauses, **kw)}) AS TEXT)"
+
+
+@compiles(_JsonValue)
+def _json_value_sqlite(element: _JsonValue, compiler: Any, **kw: Any) -> str:
+    return f"json({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_JsonValue, "postgresql")
+def _json_value_postgresql(element: _JsonValue, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
 # What a listed incident shows (dashboard_api.schemas.IncidentPublic) and what its overdue steps are
 # computed from: not the grouping keywords, the reach or the override, whose JSON is most of what
-# decoding a full row costs. The JSON and time columns come as the driver gives them (type_coerce to
-# Text: no SQLAlchemy result processor, whose per-value work was most of the list's time) and are
-# decoded by _json_column and _time, which take both what SQLite gives (text) and what psycopg gives
-# (decoded JSON, aware datetimes).
-_RAW = {"grade_reasons", "deadlines", "milestones", "opened_at", "updated_at", "public_reply_at"}
-_LISTED = tuple(type_coerce(c, Text).label(c.name) if c.name in _RAW else c for c in (
+# decoding a full row costs. Each row comes as one text, a JSON array of these columns (_RowJson):
+# per value, the driver making a Python object cost more than SQLite's own work, and one text is
+# both what a page is decoded from (one json.loads, _decoded) and the row's key in _MEMO.
+_LISTED = (_RowJson(
     incidents.c.id, incidents.c.title, incidents.c.unit, incidents.c.unit_code, incidents.c.department,
-    incidents.c.topic, incidents.c.place, incidents.c.grade, incidents.c.grade_reasons, incidents.c.state,
-    incidents.c.opened_at, incidents.c.updated_at, incidents.c.deadlines, incidents.c.post_count,
-    incidents.c.milestones, incidents.c.merged_into, incidents.c.public_reply_at))
+    incidents.c.topic, incidents.c.place, incidents.c.grade, _JsonValue(incidents.c.grade_reasons),
+    incidents.c.state, incidents.c.opened_at, incidents.c.updated_at, _JsonValue(incidents.c.deadlines),
+    incidents.c.post_count, _JsonValue(incidents.c.milestones), incidents.c.merged_into,
+    incidents.c.public_reply_at).label("listed"),)
 _LISTED_BY_ID = select(*_LISTED).where(incidents.c.id == bindparam("b_id"))
 _GRADES = {g.value: g for g in Grade}
 _STATES = {s.value: s for s in State}
 _ROLES = {r.value: r for r in PostRole}
 _POLARITIES = {p.value: p for p in Polarity}
 
-# What the incident page shows of its posts (dashboard_api.schemas.PostPublic): the post, its role
-# and its analysis, JSON and times raw as in _LISTED (no snapshot, reply_to, place's unit, model).
-_PAGE_POST_COLUMNS = (raw_posts.c.id, raw_posts.c.source, raw_posts.c.url, raw_posts.c.title, raw_posts.c.text,
-                      raw_posts.c.author, raw_posts.c.published_at, raw_posts.c.fetched_at, raw_posts.c.engagement,
-                      incident_posts.c.role, analyses.c.post_id, analyses.c.relevant, analyses.c.unit,
-                      analyses.c.unit_code, analyses.c.confidence, analyses.c.topics, analyses.c.polarity,
-                      analyses.c.sentiment, analyses.c.evidence, analyses.c.signals, analyses.c.place)
-_PAGE_POSTS = (select(*(type_coerce(c, Text).label(f"c{k}") if isinstance(c.type, JSON | UtcDateTime)
-                        else c.label(f"c{k}") for k, c in enumerate(_PAGE_POST_COLUMNS)))
-               .join_from(raw_posts, incident_posts, incident_posts.c.post_id == raw_posts.c.id)
-               .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
-               .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
-
+# An incident's posts with their roles and analyses (the incident page, corrections, labelling, the
+# demo): every column RawPost and Analysis are read from but the post's snapshot (``raw``, its HTML,
+# which nothing reading an incident's posts uses), JSON and times raw (type_coerce to Text: no
+# SQLAlchemy result processor).
+_POST_COLUMNS = (raw_posts.c.id, raw_posts.c.source, raw_posts.c.url, raw_posts.c.title, raw_posts.c.text,
+                 raw_posts.c.author, raw_posts.c.published_at, raw_posts.c.fetched_at, raw_posts.c.engagement,
+                 incident_posts.c.role, analyses.c.post_id, analyses.c.relevant, analyses.c.unit,
+                 analyses.c.unit_code, analyses.c.confidence, analyses.c.topics, analyses.c.polarity,
+                 analyses.c.sentiment, analyses.c.evidence, analyses.c.signals, analyses.c.place, raw_posts.c.reply_to)
+_POSTS = (select(*(type_coerce(c, Text).label(f"c{k}") if isinstance(c.type, JSON | UtcDateTime)
+                   else c.label(f"c{k}") for k, c in enumerate(_POST_COLUMNS)))
+          .join_from(raw_posts, incident_posts, incident_posts.c.post_id == raw_posts.c.id)
+          .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
+          .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
 
 def _json_column(values: list[Any]) -> list[Any]:
     """A JSON column of a page of rows, decoded: the texts SQLite gives in one ``json.loads`` of
@@ -140,17 +193,42 @@ def _rows(kind: str, conn: Connection, f: IncidentFilters, limit: int | None, of
     return conn.execute(_statement(kind, present, limit is not None), params).all()
 
 
+# Listed incidents decoded, by the stored row they came from (its :data:`_LISTED` text): the
+# console asks for the same newest pages again and again, and decoding a page cost the list more
+# than reading it. Keyed by the whole row, an incident changed in any listed column is another key,
+# so nothing stale is ever given; at most _MEMO_LIMIT rows, emptied when full. The Incidents are
+# shared by every request that reads the same row: read-only to the callers of
+# ``listed_incidents`` / ``listed_incident`` (the API's list and page only read them).
+_MEMO_LIMIT = 8192
+_MEMO: dict[str, Incident] = {}
+
+
 def _listed(rows: Sequence[Any]) -> list[Incident]:
-    """Incidents from rows of :data:`_LISTED` (see :meth:`IncidentQueriesTx.listed_incidents`)."""
-    reasons, deadlines, milestones = (_json_column([r[k] for r in rows]) for k in (8, 12, 14))
+    """Incidents from rows of :data:`_LISTED` (see :meth:`IncidentQueriesTx.listed_incidents`):
+    those read before from :data:`_MEMO`, the others decoded a page at a time."""
+    keys: list[str] = [r[0] for r in rows]
+    found = [_MEMO.get(k) for k in keys]
+    missing = [k for k, inc in zip(keys, found, strict=True) if inc is None]
+    if not missing:
+        return found  # type: ignore[return-value]
+    decoded = dict(zip(missing, _decoded(missing), strict=True))
+    if len(_MEMO) + len(decoded) > _MEMO_LIMIT:
+        _MEMO.clear()
+    _MEMO.update(decoded)
+    return [inc if inc is not None else decoded[k] for k, inc in zip(keys, found, strict=True)]
+
+
+def _decoded(texts: Sequence[str]) -> list[Incident]:
+    """Incidents decoded from :data:`_LISTED` texts, all in one ``json.loads``."""
     return [Incident(id=id_, title=title, unit=unit, unit_code=unit_code, department=department, topic=topic,
-                     place=place, grade=_GRADES[grade], grade_reasons=list(reasons[k] or []),
+                     place=place, grade=_GRADES[grade], grade_reasons=list(reasons or []),
                      state=_STATES[state], opened_at=_time(opened_at), updated_at=_time(updated_at),
-                     deadlines=stored_times(deadlines[k]), post_count=post_count,
-                     milestones=stored_times(milestones[k]), merged_into=merged_into,
+                     deadlines=stored_times(deadlines), post_count=post_count,
+                     milestones=stored_times(milestones), merged_into=merged_into,
                      public_reply_at=None if public_reply_at is None else _time(public_reply_at))
-            for k, (id_, title, unit, unit_code, department, topic, place, grade, _, state, opened_at,
-                    updated_at, _, post_count, _, merged_into, public_reply_at) in enumerate(rows)]
+            for (id_, title, unit, unit_code, department, topic, place, grade, reasons, state, opened_at,
+                 updated_at, deadlines, post_count, milestones, merged_into, public_reply_at)
+            in json.loads("[" + ",".join(texts) + "]")]
 
 
 class IncidentQueriesTx:
@@ -166,7 +244,9 @@ class IncidentQueriesTx:
         """Like :meth:`find_incidents`, with only what a list shows and what its overdue steps are
         computed from (:data:`_LISTED`); the rest of each Incident is left empty (no reach,
         keywords, override, returns, parent or last post). For the API's list, read far more
-        often than anything else: reading the full rows cost it more than all the rest."""
+        often than anything else: reading the full rows cost it more than all the rest. An
+        incident read before in the same listed columns is the same object (:data:`_MEMO`): read
+        it, never change it."""
         return _listed(_rows("listed", self.conn, f, limit, offset))
 
     def listed_incident(self, incident_id: int) -> Incident | None:
@@ -175,20 +255,21 @@ class IncidentQueriesTx:
         found = _listed(self.conn.execute(_LISTED_BY_ID, {"b_id": incident_id}).all())
         return found[0] if found else None
 
-    def page_posts(self, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
-        """The posts of an incident with their analyses and roles, oldest first, as the incident
-        page shows them: like ``incident_post_rows``, without what the page does not show (the
-        snapshot, the thread, the model), the JSON columns decoded a page at a time and the times
-        parsed as :meth:`listed_incidents` does (the row processors cost the page most of its time)."""
-        rows = self.conn.execute(_PAGE_POSTS, {"b_id": incident_id}).all()
+    def incident_post_rows(self, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
+        """The posts of an incident with their analyses and roles, oldest first, in one query: the
+        one reader of them (the incident page reads it on every request, corrections, labelling
+        and the demo too). Each post is whole but for its snapshot (``raw``: None); the JSON
+        columns are decoded a page at a time and the times parsed as :meth:`listed_incidents`
+        does (SQLAlchemy's row processors cost the page most of its time)."""
+        rows = self.conn.execute(_POSTS, {"b_id": incident_id}).all()
         engagement, topics, evidence, signals = (_json_column([r[k] for r in rows]) for k in (8, 15, 18, 19))
         out: list[tuple[RawPost, Analysis | None, PostRole]] = []
         for k, (id_, source, url, title, text, author, published_at, fetched_at, _, role, analysed, relevant,
-                unit, unit_code, confidence, _, polarity, sentiment, _, _, place) in enumerate(rows):
+                unit, unit_code, confidence, _, polarity, sentiment, _, _, place, reply_to) in enumerate(rows):
             post = RawPost(source=source, text=text, title=title, url=url, author=author,
                            published_at=None if published_at is None else _time(published_at),
                            fetched_at=None if fetched_at is None else _time(fetched_at),
-                           engagement=dict(engagement[k] or {}), id=id_)
+                           engagement=dict(engagement[k] or {}), id=id_, reply_to=reply_to)
             analysis = None if analysed is None else Analysis(
                 relevant=bool(relevant), unit=unit, unit_code=unit_code, confidence=confidence,
                 topics=list(topics[k]), polarity=_POLARITIES[polarity], sentiment=sentiment,
