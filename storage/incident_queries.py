@@ -12,7 +12,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Connection,
     Integer,
@@ -21,7 +20,6 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
-    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -29,7 +27,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from core.models import Analysis, Evidence, Grade, Incident, Polarity, PostRole, RawPost, State
 from storage.copies import shared_with
 from storage.rows import row_to_incident, stored_times
-from storage.schema import UtcDateTime, analyses, audit_log, incident_posts, incidents, raw_posts
+from storage.schema import analyses, audit_log, incident_posts, incidents, raw_posts
 
 
 class _RowJson(FunctionElement[str]):
@@ -90,43 +88,29 @@ _POLARITIES = {p.value: p for p in Polarity}
 
 # An incident's posts with their roles and analyses (the incident page, corrections, labelling, the
 # demo): every column RawPost and Analysis are read from but the post's snapshot (``raw``, its HTML,
-# which nothing reading an incident's posts uses), JSON and times raw (type_coerce to Text: no
-# SQLAlchemy result processor).
-_POST_COLUMNS = (raw_posts.c.id, raw_posts.c.source, raw_posts.c.url, raw_posts.c.title, raw_posts.c.text,
-                 raw_posts.c.author, raw_posts.c.published_at, raw_posts.c.fetched_at, raw_posts.c.engagement,
-                 incident_posts.c.role, analyses.c.post_id, analyses.c.relevant, analyses.c.unit,
-                 analyses.c.unit_code, analyses.c.confidence, analyses.c.topics, analyses.c.polarity,
-                 analyses.c.sentiment, analyses.c.evidence, analyses.c.signals, analyses.c.place, raw_posts.c.reply_to)
-_POSTS = (select(*(type_coerce(c, Text).label(f"c{k}") if isinstance(c.type, JSON | UtcDateTime)
-                   else c.label(f"c{k}") for k, c in enumerate(_POST_COLUMNS)))
+# which nothing reading an incident's posts uses), as one JSON text per row (:class:`_RowJson`, as
+# _LISTED) and the two floats beside it (SQLite writes a REAL into JSON with 15 digits, not
+# exactly).
+_POSTS = (select(_RowJson(
+    raw_posts.c.id, raw_posts.c.source, raw_posts.c.url, raw_posts.c.title, raw_posts.c.text, raw_posts.c.author,
+    raw_posts.c.published_at, raw_posts.c.fetched_at, _JsonValue(raw_posts.c.engagement), incident_posts.c.role,
+    analyses.c.post_id, analyses.c.relevant, analyses.c.unit, analyses.c.unit_code, _JsonValue(analyses.c.topics),
+    analyses.c.polarity, _JsonValue(analyses.c.evidence), _JsonValue(analyses.c.signals), analyses.c.place,
+    raw_posts.c.reply_to).label("post"), analyses.c.confidence, analyses.c.sentiment)
           .join_from(raw_posts, incident_posts, incident_posts.c.post_id == raw_posts.c.id)
           .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
           .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
+PostRow = tuple[RawPost, Analysis | None, PostRole]
 
-def _json_column(values: list[Any]) -> list[Any]:
-    """A JSON column of a page of rows, decoded: the texts SQLite gives in one ``json.loads`` of
-    them joined as one array (per value, the decoder's own set-up cost more than the decoding);
-    what psycopg gives is decoded already."""
-    texts = [v for v in values if isinstance(v, str)]
-    if not texts:
-        return values
-    decoded = json.loads("[" + ",".join(texts) + "]")
-    if len(decoded) != len(texts):  # a stored text that is not one JSON value: decode it alone to fail as such
-        decoded = [json.loads(t) for t in texts]
-    found = iter(decoded)
-    return [next(found) if isinstance(v, str) else v for v in values]
-
-
-def _time(value: Any) -> dt.datetime:
-    """A stored time as aware UTC (as storage.schema.UtcDateTime gives it). SQLite keeps naive UTC
-    text: parsed with the zone appended, since ``datetime.replace`` costs several times the parse."""
-    if isinstance(value, str):
-        try:
-            return _from_iso(value + "+00:00")
-        except ValueError:  # text that carries its own offset
-            value = _from_iso(value)
-    at: dt.datetime = value
-    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+def _time(value: str) -> dt.datetime:
+    """A time as a row's JSON text has it (:class:`_RowJson`), as aware UTC (as
+    storage.schema.UtcDateTime gives it). SQLite keeps naive UTC text: parsed with the zone
+    appended, since ``datetime.replace`` costs several times the parse; PostgreSQL writes ISO 8601
+    with the session's offset."""
+    try:
+        return _from_iso(value + "+00:00")
+    except ValueError:  # text that carries its own offset
+        return _from_iso(value).astimezone(dt.UTC)
 
 
 _from_iso = dt.datetime.fromisoformat
@@ -231,6 +215,29 @@ def _decoded(texts: Sequence[str]) -> list[Incident]:
             in json.loads("[" + ",".join(texts) + "]")]
 
 
+# Posts decoded for the incident page, by their :data:`_POSTS` row (as _MEMO for incidents).
+_POST_MEMO: dict[tuple[Any, ...], PostRow] = {}
+
+
+def _posts(rows: Sequence[tuple[Any, ...]]) -> list[PostRow]:
+    """Posts with their analyses and roles from :data:`_POSTS` rows, the texts in one ``json.loads``."""
+    out: list[PostRow] = []
+    texts = json.loads("[" + ",".join(r[0] for r in rows) + "]")
+    for (id_, source, url, title, text, author, published_at, fetched_at, engagement, role, analysed, relevant,
+         unit, unit_code, topics, polarity, evidence, signals, place, reply_to), (_, confidence, sentiment) \
+            in zip(texts, rows, strict=True):
+        post = RawPost(source=source, text=text, title=title, url=url, author=author,
+                       published_at=None if published_at is None else _time(published_at),
+                       fetched_at=None if fetched_at is None else _time(fetched_at),
+                       engagement=dict(engagement or {}), id=id_, reply_to=reply_to)
+        analysis = None if analysed is None else Analysis(
+            relevant=bool(relevant), unit=unit, unit_code=unit_code, confidence=confidence, topics=list(topics),
+            polarity=_POLARITIES[polarity], sentiment=sentiment, evidence=[Evidence(**e) for e in evidence],
+            signals=list(signals), place=place)
+        out.append((post, analysis, _ROLES[role]))
+    return out
+
+
 class IncidentQueriesTx:
     """The console's incident queries on :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection."""
 
@@ -255,27 +262,25 @@ class IncidentQueriesTx:
         found = _listed(self.conn.execute(_LISTED_BY_ID, {"b_id": incident_id}).all())
         return found[0] if found else None
 
-    def incident_post_rows(self, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
+    def incident_post_rows(self, incident_id: int, *, remembered: bool = False) -> list[PostRow]:
         """The posts of an incident with their analyses and roles, oldest first, in one query: the
-        one reader of them (the incident page reads it on every request, corrections, labelling
-        and the demo too). Each post is whole but for its snapshot (``raw``: None); the JSON
-        columns are decoded a page at a time and the times parsed as :meth:`listed_incidents`
-        does (SQLAlchemy's row processors cost the page most of its time)."""
-        rows = self.conn.execute(_POSTS, {"b_id": incident_id}).all()
-        engagement, topics, evidence, signals = (_json_column([r[k] for r in rows]) for k in (8, 15, 18, 19))
-        out: list[tuple[RawPost, Analysis | None, PostRole]] = []
-        for k, (id_, source, url, title, text, author, published_at, fetched_at, _, role, analysed, relevant,
-                unit, unit_code, confidence, _, polarity, sentiment, _, _, place, reply_to) in enumerate(rows):
-            post = RawPost(source=source, text=text, title=title, url=url, author=author,
-                           published_at=None if published_at is None else _time(published_at),
-                           fetched_at=None if fetched_at is None else _time(fetched_at),
-                           engagement=dict(engagement[k] or {}), id=id_, reply_to=reply_to)
-            analysis = None if analysed is None else Analysis(
-                relevant=bool(relevant), unit=unit, unit_code=unit_code, confidence=confidence,
-                topics=list(topics[k]), polarity=_POLARITIES[polarity], sentiment=sentiment,
-                evidence=[Evidence(**e) for e in evidence[k]], signals=list(signals[k]), place=place)
-            out.append((post, analysis, _ROLES[role]))
-        return out
+        one reader of them (corrections, labelling, the demo; the incident page on every request).
+        Each post is whole but for its snapshot (``raw``: None), decoded from its row's JSON text
+        (:data:`_POSTS`), a page in one ``json.loads``. ``remembered`` (the page's cheap path): a
+        post read before in the same row is the same objects, from :data:`_POST_MEMO`; read them,
+        never change them."""
+        rows = [tuple(r) for r in self.conn.execute(_POSTS, {"b_id": incident_id})]
+        if not remembered:
+            return _posts(rows)
+        found = [_POST_MEMO.get(r) for r in rows]
+        missing = [r for r, post in zip(rows, found, strict=True) if post is None]
+        if not missing:
+            return found  # type: ignore[return-value]
+        decoded = dict(zip(missing, _posts(missing), strict=True))
+        if len(_POST_MEMO) + len(decoded) > _MEMO_LIMIT:
+            _POST_MEMO.clear()
+        _POST_MEMO.update(decoded)
+        return [post if post is not None else decoded[r] for r, post in zip(rows, found, strict=True)]
 
     def count_incidents(self, f: IncidentFilters) -> int:
         """How many incidents match ``f``."""

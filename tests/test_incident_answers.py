@@ -133,9 +133,10 @@ def test_the_page_reads_what_the_full_reads_give(sql_store: SqlStore) -> None:
     what the full rows give, field for field (the posts: every field but the snapshot), for every
     incident of the store above."""
     ids = build(sql_store)
-    with sql_store.begin() as tx:  # a post in a thread: reply_to is read too
+    with sql_store.begin() as tx:  # a post in a thread (reply_to is read too); floats to the last digit
         tx.conn.execute(raw_posts.update().where(raw_posts.c.text == "经核查，已责令整改1")
                         .values(reply_to="https://example.org/0"))
+        tx.conn.execute(analyses.update().values(sentiment=1 / 3, confidence=0.123456789012345678))
     now = dt.datetime.now(dt.UTC)
     with sql_store.read() as tx:
         assert tx.listed_incident(max(ids) + 1) is None
@@ -144,6 +145,11 @@ def test_the_page_reads_what_the_full_reads_give(sql_store: SqlStore) -> None:
             assert listed is not None and full is not None
             assert incident_fields(listed, now) == incident_fields(full, now)
             assert tx.incident_post_rows(i) == full_post_rows(tx, i)
+            page = tx.incident_post_rows(i, remembered=True)  # the page's: the same objects for the same rows
+            assert page == full_post_rows(tx, i) and all(
+                a is b for x, y in zip(page, tx.incident_post_rows(i, remembered=True), strict=True)
+                for a, b in zip(x, y, strict=True))
         posts = tx.incident_post_rows(ids[1])
     assert len(posts) == 4 and posts[0][1] is not None and posts[0][1].evidence  # the report, analysed
     assert [a for _, a, _ in posts[1:]] == [None] * 3  # three follow-ups with no analysis
+    assert posts[0][1].sentiment == 1 / 3 and posts[2][0].reply_to == "https://example.org/0"

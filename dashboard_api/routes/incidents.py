@@ -110,7 +110,7 @@ def get_incident(incident_id: IncidentId, user: ClaimedSharedReaderDep, store: S
         if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope) \
                 or (user.department_scope is not None and tx.active_copy(incident_id, user.department_scope) is None):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
-        post_rows = tx.incident_post_rows(incident_id)
+        post_rows = tx.incident_post_rows(incident_id, remembered=True)
         audit = [e for e in tx.audit_for(incident_id) if e.action not in COPY_ACTION_LABELS or _own(user, e.detail)]
         copies = [CopyPublic.of(c, jurisdiction).model_dump() for c in tx.copies_of(incident_id)
                   if _own(user, {"department_code": c.department_code})]
