@@ -38,16 +38,19 @@ def _parts(incident: Incident) -> tuple[bytes, bytes]:
     if found is not None and found[0] is incident:
         return found[1], found[2]
     fields = incident_fields(incident)
-    keys = list(fields)
-    at = keys.index("overdue")
-    before = to_json({k: fields[k] for k in keys[:at]})
-    after = to_json({k: fields[k] for k in keys[at + 1:]})
-    head = before[:-1] + (b',"overdue":' if at else b'"overdue":')
-    tail = b"," + after[1:] if len(after) > 2 else b"}"
+    fields["overdue"] = _MARK
+    before, tail = to_json(fields).split(_MARK_JSON)  # exactly two: see _MARK
+    head = before + b'"overdue":'
     if len(_PARTS) >= _PARTS_LIMIT:
         _PARTS.clear()
     _PARTS[id(incident)] = (incident, head, tail)
     return head, tail
+
+
+# Where ``overdue`` goes in an encoded incident: its key with this value. Inside an encoded string
+# every quote is escaped, so the key and value, quotes unescaped, occur once, where the field is.
+_MARK = "\x00overdue\x00"
+_MARK_JSON = b'"overdue":"\\u0000overdue\\u0000"'
 
 
 def incidents_response(incidents: Sequence[Incident], now: dt.datetime,

@@ -187,6 +187,16 @@ _MEMO_LIMIT = 8192
 _MEMO: dict[str, Incident] = {}
 
 
+def _remember(memo: dict[Any, Any], decoded: dict[Any, Any]) -> None:
+    """Keep ``decoded`` in ``memo``, emptied first when they would take it past _MEMO_LIMIT; a read
+    of more than that (an export-sized list) is not kept at all."""
+    if len(decoded) > _MEMO_LIMIT:
+        return
+    if len(memo) + len(decoded) > _MEMO_LIMIT:
+        memo.clear()
+    memo.update(decoded)
+
+
 def _listed(rows: Sequence[Any]) -> list[Incident]:
     """Incidents from rows of :data:`_LISTED` (see :meth:`IncidentQueriesTx.listed_incidents`):
     those read before from :data:`_MEMO`, the others decoded a page at a time."""
@@ -196,9 +206,7 @@ def _listed(rows: Sequence[Any]) -> list[Incident]:
     if not missing:
         return found  # type: ignore[return-value]
     decoded = dict(zip(missing, _decoded(missing), strict=True))
-    if len(_MEMO) + len(decoded) > _MEMO_LIMIT:
-        _MEMO.clear()
-    _MEMO.update(decoded)
+    _remember(_MEMO, decoded)
     return [inc if inc is not None else decoded[k] for k, inc in zip(keys, found, strict=True)]
 
 
@@ -277,9 +285,7 @@ class IncidentQueriesTx:
         if not missing:
             return found  # type: ignore[return-value]
         decoded = dict(zip(missing, _posts(missing), strict=True))
-        if len(_POST_MEMO) + len(decoded) > _MEMO_LIMIT:
-            _POST_MEMO.clear()
-        _POST_MEMO.update(decoded)
+        _remember(_POST_MEMO, decoded)
         return [post if post is not None else decoded[r] for r, post in zip(rows, found, strict=True)]
 
     def count_incidents(self, f: IncidentFilters) -> int:
