@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -185,29 +185,30 @@ def _rows(kind: str, conn: Connection, f: IncidentFilters, limit: int | None, of
 # ``listed_incidents`` / ``listed_incident`` (the API's list and page only read them).
 _MEMO_LIMIT = 8192
 _MEMO: dict[str, Incident] = {}
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-def _remember(memo: dict[Any, Any], decoded: dict[Any, Any]) -> None:
-    """Keep ``decoded`` in ``memo``, emptied first when they would take it past _MEMO_LIMIT; a read
-    of more than that (an export-sized list) is not kept at all."""
-    if len(decoded) > _MEMO_LIMIT:
-        return
-    if len(memo) + len(decoded) > _MEMO_LIMIT:
-        memo.clear()
-    memo.update(decoded)
+def _remembered(memo: dict[K, V], keys: list[K], decode: Callable[[list[K]], list[V]]) -> list[V]:
+    """What ``keys`` stand for: those in ``memo`` from it, the others decoded in one call and kept
+    (``memo`` emptied first when they would take it past _MEMO_LIMIT; a read of more than that, an
+    export-sized list, is not kept at all)."""
+    found = [memo.get(k) for k in keys]
+    missing = [k for k, v in zip(keys, found, strict=True) if v is None]
+    if not missing:
+        return found  # type: ignore[return-value]
+    decoded = dict(zip(missing, decode(missing), strict=True))
+    if len(decoded) <= _MEMO_LIMIT:
+        if len(memo) + len(decoded) > _MEMO_LIMIT:
+            memo.clear()
+        memo.update(decoded)
+    return [v if v is not None else decoded[k] for k, v in zip(keys, found, strict=True)]
 
 
 def _listed(rows: Sequence[Any]) -> list[Incident]:
     """Incidents from rows of :data:`_LISTED` (see :meth:`IncidentQueriesTx.listed_incidents`):
     those read before from :data:`_MEMO`, the others decoded a page at a time."""
-    keys: list[str] = [r[0] for r in rows]
-    found = [_MEMO.get(k) for k in keys]
-    missing = [k for k, inc in zip(keys, found, strict=True) if inc is None]
-    if not missing:
-        return found  # type: ignore[return-value]
-    decoded = dict(zip(missing, _decoded(missing), strict=True))
-    _remember(_MEMO, decoded)
-    return [inc if inc is not None else decoded[k] for k, inc in zip(keys, found, strict=True)]
+    return _remembered(_MEMO, [r[0] for r in rows], _decoded)
 
 
 def _decoded(texts: Sequence[str]) -> list[Incident]:
@@ -280,13 +281,7 @@ class IncidentQueriesTx:
         rows = [tuple(r) for r in self.conn.execute(_POSTS, {"b_id": incident_id})]
         if not remembered:
             return _posts(rows)
-        found = [_POST_MEMO.get(r) for r in rows]
-        missing = [r for r, post in zip(rows, found, strict=True) if post is None]
-        if not missing:
-            return found  # type: ignore[return-value]
-        decoded = dict(zip(missing, _posts(missing), strict=True))
-        _remember(_POST_MEMO, decoded)
-        return [post if post is not None else decoded[r] for r, post in zip(rows, found, strict=True)]
+        return _remembered(_POST_MEMO, rows, _posts)
 
     def count_incidents(self, f: IncidentFilters) -> int:
         """How many incidents match ``f``."""
