@@ -1,6 +1,6 @@
-"""The console's read side of the incidents aggregate: filtered lists and counts, and when each
-incident first reached a state (for on-time rates). Kept apart from :mod:`storage.incidents` so
-the write path stays small."""
+"""The console's read side of the incidents aggregate: filtered lists and counts, an incident's
+posts (the one reader of them), and when each incident first reached a state (for on-time rates).
+Kept apart from :mod:`storage.incidents` so the write path stays small."""
 
 from __future__ import annotations
 
@@ -11,16 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Integer,
-    Select,
-    Text,
-    bindparam,
-    func,
-    select,
-)
+from sqlalchemy import ColumnElement, Connection, Integer, Select, Text, bindparam, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -101,6 +92,7 @@ _POSTS = (select(_RowJson(
           .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
           .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
 PostRow = tuple[RawPost, Analysis | None, PostRole]
+
 
 def _time(value: str) -> dt.datetime:
     """A time as a row's JSON text has it (:class:`_RowJson`), as aware UTC (as
