@@ -4,7 +4,10 @@ Generates N posts / M incidents straight into a fresh SQLite store (default 100,
 builds the full-text index, starts the real server on 127.0.0.1 in a child process, and drives it
 with C concurrent clients (default 20). /healthz under the same load is the in-run baseline: on a
 shared machine absolute req/s move with the load, the ratio to healthz and the server's own CPU
-time per request (read from /proc, the server's processes only, not the clients') much less.
+time per request (read from /proc, the server's processes only, not the clients') much less. Each
+endpoint's CPU per request is also printed in requests of the same server's /healthz (median CPU
+per request of the endpoint ÷ median CPU per request of /healthz, same run): the cost measure
+issue 17 item 5's "relative to healthz" is read by.
 
 ``--compare DIR`` starts a second server from another checkout's code (e.g. ``/work/main``) over
 the same database and runs every endpoint on both, alternating, ``--rounds`` times: before and
@@ -277,8 +280,9 @@ def main() -> None:
             cpu: dict[tuple[str, str], float] = {}
             for label in servers:
                 print(f"\n{label}: {'endpoint':<36} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'/ healthz':>10} "
-                      f"{'server CPU ms/req':>18}")
+                      f"{'server CPU ms/req':>18} {'in healthz reqs':>16}")
                 base_rate = statistics.median(r for _, r, _ in results[(label, "healthz (baseline)")])
+                own = statistics.median(c for _, _, c in results[(label, "healthz (baseline)")])
                 for name in workloads:
                     runs = results[(label, name)]
                     lat = [v for run, _, _ in runs for v in run]
@@ -286,7 +290,8 @@ def main() -> None:
                     ratios[(label, name)] = rate / base_rate
                     cpu[(label, name)] = statistics.median(c for _, _, c in runs)
                     print(f"{'':<{len(label) + 2}}{name:<36} {statistics.median(lat):>8.1f} {pct(lat, 0.99):>8.1f} "
-                          f"{rate:>8.1f} {rate / base_rate:>10.2f} {statistics.median(c for _, _, c in runs):>18.2f}")
+                          f"{rate:>8.1f} {rate / base_rate:>10.2f} {cpu[(label, name)]:>18.2f} "
+                          f"{cpu[(label, name)] / own:>16.2f}")
             if args.compare:
                 # Relative to each side's own healthz, a cost both sides pay (HTTP parsing) made
                 # cheaper on one side counts against it; in units of the before side's healthz (the

@@ -1,79 +1,108 @@
-"""The console's read side of the incidents aggregate: filtered lists and counts, and when each
-incident first reached a state (for on-time rates). Kept apart from :mod:`storage.incidents` so
-the write path stays small."""
+"""The console's read side of the incidents aggregate: filtered lists and counts, an incident's
+posts (the one reader of them), and when each incident first reached a state (for on-time rates).
+Kept apart from :mod:`storage.incidents` so the write path stays small."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, ColumnElement, Connection, Integer, Select, Text, bindparam, func, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Integer, Select, Text, bindparam, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from core.models import Analysis, Evidence, Grade, Incident, Polarity, PostRole, RawPost, State
 from storage.copies import shared_with
 from storage.rows import row_to_incident, stored_times
-from storage.schema import UtcDateTime, analyses, audit_log, incident_posts, incidents, raw_posts
+from storage.schema import analyses, audit_log, incident_posts, incidents, raw_posts
+
+
+class _RowJson(FunctionElement[str]):
+    """Columns as one JSON array, as text: ``json_array`` on SQLite, ``json_build_array`` on
+    PostgreSQL (cast to text, or psycopg would decode it). Times come as the database writes them
+    into JSON (SQLite: its stored text; PostgreSQL: ISO 8601 with an offset), both read by
+    :func:`_time`."""
+
+    type = Text()
+    name = "row_json"
+    inherit_cache = True
+
+
+class _JsonValue(FunctionElement[Any]):
+    """A JSON column inside :class:`_RowJson` as the JSON value it holds, not as a string of it."""
+
+    type = Text()
+    name = "json_value"
+    inherit_cache = True
+
+
+@compiles(_RowJson)
+def _row_json_sqlite(element: _RowJson, compiler: Any, **kw: Any) -> str:
+    return f"json_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_RowJson, "postgresql")
+def _row_json_postgresql(element: _RowJson, compiler: Any, **kw: Any) -> str:
+    return f"CAST(json_build_array({compiler.process(element.clauses, **kw)}) AS TEXT)"
+
+
+@compiles(_JsonValue)
+def _json_value_sqlite(element: _JsonValue, compiler: Any, **kw: Any) -> str:
+    return f"json({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_JsonValue, "postgresql")
+def _json_value_postgresql(element: _JsonValue, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
 
 # What a listed incident shows (dashboard_api.schemas.IncidentPublic) and what its overdue steps are
 # computed from: not the grouping keywords, the reach or the override, whose JSON is most of what
-# decoding a full row costs. The JSON and time columns come as the driver gives them (type_coerce to
-# Text: no SQLAlchemy result processor, whose per-value work was most of the list's time) and are
-# decoded by _json_column and _time, which take both what SQLite gives (text) and what psycopg gives
-# (decoded JSON, aware datetimes).
-_RAW = {"grade_reasons", "deadlines", "milestones", "opened_at", "updated_at", "public_reply_at"}
-_LISTED = tuple(type_coerce(c, Text).label(c.name) if c.name in _RAW else c for c in (
+# decoding a full row costs. Each row comes as one text, a JSON array of these columns (_RowJson):
+# per value, the driver making a Python object cost more than SQLite's own work, and one text is
+# both what a page is decoded from (one json.loads, _decoded) and the row's key in _MEMO.
+_LISTED = (_RowJson(
     incidents.c.id, incidents.c.title, incidents.c.unit, incidents.c.unit_code, incidents.c.department,
-    incidents.c.topic, incidents.c.place, incidents.c.grade, incidents.c.grade_reasons, incidents.c.state,
-    incidents.c.opened_at, incidents.c.updated_at, incidents.c.deadlines, incidents.c.post_count,
-    incidents.c.milestones, incidents.c.merged_into, incidents.c.public_reply_at))
+    incidents.c.topic, incidents.c.place, incidents.c.grade, _JsonValue(incidents.c.grade_reasons),
+    incidents.c.state, incidents.c.opened_at, incidents.c.updated_at, _JsonValue(incidents.c.deadlines),
+    incidents.c.post_count, _JsonValue(incidents.c.milestones), incidents.c.merged_into,
+    incidents.c.public_reply_at).label("listed"),)
 _LISTED_BY_ID = select(*_LISTED).where(incidents.c.id == bindparam("b_id"))
 _GRADES = {g.value: g for g in Grade}
 _STATES = {s.value: s for s in State}
 _ROLES = {r.value: r for r in PostRole}
 _POLARITIES = {p.value: p for p in Polarity}
 
-# What the incident page shows of its posts (dashboard_api.schemas.PostPublic): the post, its role
-# and its analysis, JSON and times raw as in _LISTED (no snapshot, reply_to, place's unit, model).
-_PAGE_POST_COLUMNS = (raw_posts.c.id, raw_posts.c.source, raw_posts.c.url, raw_posts.c.title, raw_posts.c.text,
-                      raw_posts.c.author, raw_posts.c.published_at, raw_posts.c.fetched_at, raw_posts.c.engagement,
-                      incident_posts.c.role, analyses.c.post_id, analyses.c.relevant, analyses.c.unit,
-                      analyses.c.unit_code, analyses.c.confidence, analyses.c.topics, analyses.c.polarity,
-                      analyses.c.sentiment, analyses.c.evidence, analyses.c.signals, analyses.c.place)
-_PAGE_POSTS = (select(*(type_coerce(c, Text).label(f"c{k}") if isinstance(c.type, JSON | UtcDateTime)
-                        else c.label(f"c{k}") for k, c in enumerate(_PAGE_POST_COLUMNS)))
-               .join_from(raw_posts, incident_posts, incident_posts.c.post_id == raw_posts.c.id)
-               .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
-               .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
+# An incident's posts with their roles and analyses (the incident page, corrections, labelling, the
+# demo): every column RawPost and Analysis are read from but the post's snapshot (``raw``, its HTML,
+# which nothing reading an incident's posts uses), as one JSON text per row (:class:`_RowJson`, as
+# _LISTED) and the two floats beside it (SQLite writes a REAL into JSON with 15 digits, not
+# exactly).
+_POSTS = (select(_RowJson(
+    raw_posts.c.id, raw_posts.c.source, raw_posts.c.url, raw_posts.c.title, raw_posts.c.text, raw_posts.c.author,
+    raw_posts.c.published_at, raw_posts.c.fetched_at, _JsonValue(raw_posts.c.engagement), incident_posts.c.role,
+    analyses.c.post_id, analyses.c.relevant, analyses.c.unit, analyses.c.unit_code, _JsonValue(analyses.c.topics),
+    analyses.c.polarity, _JsonValue(analyses.c.evidence), _JsonValue(analyses.c.signals), analyses.c.place,
+    raw_posts.c.reply_to).label("post"), analyses.c.confidence, analyses.c.sentiment)
+          .join_from(raw_posts, incident_posts, incident_posts.c.post_id == raw_posts.c.id)
+          .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
+          .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
+PostRow = tuple[RawPost, Analysis | None, PostRole]
 
 
-def _json_column(values: list[Any]) -> list[Any]:
-    """A JSON column of a page of rows, decoded: the texts SQLite gives in one ``json.loads`` of
-    them joined as one array (per value, the decoder's own set-up cost more than the decoding);
-    what psycopg gives is decoded already."""
-    texts = [v for v in values if isinstance(v, str)]
-    if not texts:
-        return values
-    decoded = json.loads("[" + ",".join(texts) + "]")
-    if len(decoded) != len(texts):  # a stored text that is not one JSON value: decode it alone to fail as such
-        decoded = [json.loads(t) for t in texts]
-    found = iter(decoded)
-    return [next(found) if isinstance(v, str) else v for v in values]
-
-
-def _time(value: Any) -> dt.datetime:
-    """A stored time as aware UTC (as storage.schema.UtcDateTime gives it). SQLite keeps naive UTC
-    text: parsed with the zone appended, since ``datetime.replace`` costs several times the parse."""
-    if isinstance(value, str):
-        try:
-            return _from_iso(value + "+00:00")
-        except ValueError:  # text that carries its own offset
-            value = _from_iso(value)
-    at: dt.datetime = value
-    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+def _time(value: str) -> dt.datetime:
+    """A time as a row's JSON text has it (:class:`_RowJson`), as aware UTC (as
+    storage.schema.UtcDateTime gives it). SQLite keeps naive UTC text: parsed with the zone
+    appended, since ``datetime.replace`` costs several times the parse; PostgreSQL writes ISO 8601
+    with the session's offset."""
+    try:
+        return _from_iso(value + "+00:00")
+    except ValueError:  # text that carries its own offset
+        return _from_iso(value).astimezone(dt.UTC)
 
 
 _from_iso = dt.datetime.fromisoformat
@@ -140,17 +169,74 @@ def _rows(kind: str, conn: Connection, f: IncidentFilters, limit: int | None, of
     return conn.execute(_statement(kind, present, limit is not None), params).all()
 
 
+# Listed incidents decoded, by the stored row they came from (its :data:`_LISTED` text): the
+# console asks for the same newest pages again and again, and decoding a page cost the list more
+# than reading it. Keyed by the whole row, an incident changed in any listed column is another key,
+# so nothing stale is ever given; at most _MEMO_LIMIT rows, emptied when full. The Incidents are
+# shared by every request that reads the same row: read-only to the callers of
+# ``listed_incidents`` / ``listed_incident`` (the API's list and page only read them).
+_MEMO_LIMIT = 8192
+_MEMO: dict[str, Incident] = {}
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _remembered(memo: dict[K, V], keys: list[K], decode: Callable[[list[K]], list[V]]) -> list[V]:
+    """What ``keys`` stand for: those in ``memo`` from it, the others decoded in one call and kept
+    (``memo`` emptied first when they would take it past _MEMO_LIMIT; a read of more than that, an
+    export-sized list, is not kept at all)."""
+    found = [memo.get(k) for k in keys]
+    missing = [k for k, v in zip(keys, found, strict=True) if v is None]
+    if not missing:
+        return found  # type: ignore[return-value]
+    decoded = dict(zip(missing, decode(missing), strict=True))
+    if len(decoded) <= _MEMO_LIMIT:
+        if len(memo) + len(decoded) > _MEMO_LIMIT:
+            memo.clear()
+        memo.update(decoded)
+    return [v if v is not None else decoded[k] for k, v in zip(keys, found, strict=True)]
+
+
 def _listed(rows: Sequence[Any]) -> list[Incident]:
-    """Incidents from rows of :data:`_LISTED` (see :meth:`IncidentQueriesTx.listed_incidents`)."""
-    reasons, deadlines, milestones = (_json_column([r[k] for r in rows]) for k in (8, 12, 14))
+    """Incidents from rows of :data:`_LISTED` (see :meth:`IncidentQueriesTx.listed_incidents`):
+    those read before from :data:`_MEMO`, the others decoded a page at a time."""
+    return _remembered(_MEMO, [r[0] for r in rows], _decoded)
+
+
+def _decoded(texts: Sequence[str]) -> list[Incident]:
+    """Incidents decoded from :data:`_LISTED` texts, all in one ``json.loads``."""
     return [Incident(id=id_, title=title, unit=unit, unit_code=unit_code, department=department, topic=topic,
-                     place=place, grade=_GRADES[grade], grade_reasons=list(reasons[k] or []),
+                     place=place, grade=_GRADES[grade], grade_reasons=list(reasons or []),
                      state=_STATES[state], opened_at=_time(opened_at), updated_at=_time(updated_at),
-                     deadlines=stored_times(deadlines[k]), post_count=post_count,
-                     milestones=stored_times(milestones[k]), merged_into=merged_into,
+                     deadlines=stored_times(deadlines), post_count=post_count,
+                     milestones=stored_times(milestones), merged_into=merged_into,
                      public_reply_at=None if public_reply_at is None else _time(public_reply_at))
-            for k, (id_, title, unit, unit_code, department, topic, place, grade, _, state, opened_at,
-                    updated_at, _, post_count, _, merged_into, public_reply_at) in enumerate(rows)]
+            for (id_, title, unit, unit_code, department, topic, place, grade, reasons, state, opened_at,
+                 updated_at, deadlines, post_count, milestones, merged_into, public_reply_at)
+            in json.loads("[" + ",".join(texts) + "]")]
+
+
+# Posts decoded for the incident page, by their :data:`_POSTS` row (as _MEMO for incidents).
+_POST_MEMO: dict[tuple[Any, ...], PostRow] = {}
+
+
+def _posts(rows: Sequence[tuple[Any, ...]]) -> list[PostRow]:
+    """Posts with their analyses and roles from :data:`_POSTS` rows, the texts in one ``json.loads``."""
+    out: list[PostRow] = []
+    texts = json.loads("[" + ",".join(r[0] for r in rows) + "]")
+    for (id_, source, url, title, text, author, published_at, fetched_at, engagement, role, analysed, relevant,
+         unit, unit_code, topics, polarity, evidence, signals, place, reply_to), (_, confidence, sentiment) \
+            in zip(texts, rows, strict=True):
+        post = RawPost(source=source, text=text, title=title, url=url, author=author,
+                       published_at=None if published_at is None else _time(published_at),
+                       fetched_at=None if fetched_at is None else _time(fetched_at),
+                       engagement=dict(engagement or {}), id=id_, reply_to=reply_to)
+        analysis = None if analysed is None else Analysis(
+            relevant=bool(relevant), unit=unit, unit_code=unit_code, confidence=confidence, topics=list(topics),
+            polarity=_POLARITIES[polarity], sentiment=sentiment, evidence=[Evidence(**e) for e in evidence],
+            signals=list(signals), place=place)
+        out.append((post, analysis, _ROLES[role]))
+    return out
 
 
 class IncidentQueriesTx:
@@ -166,7 +252,9 @@ class IncidentQueriesTx:
         """Like :meth:`find_incidents`, with only what a list shows and what its overdue steps are
         computed from (:data:`_LISTED`); the rest of each Incident is left empty (no reach,
         keywords, override, returns, parent or last post). For the API's list, read far more
-        often than anything else: reading the full rows cost it more than all the rest."""
+        often than anything else: reading the full rows cost it more than all the rest. An
+        incident read before in the same listed columns is the same object (:data:`_MEMO`): read
+        it, never change it."""
         return _listed(_rows("listed", self.conn, f, limit, offset))
 
     def listed_incident(self, incident_id: int) -> Incident | None:
@@ -175,26 +263,17 @@ class IncidentQueriesTx:
         found = _listed(self.conn.execute(_LISTED_BY_ID, {"b_id": incident_id}).all())
         return found[0] if found else None
 
-    def page_posts(self, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
-        """The posts of an incident with their analyses and roles, oldest first, as the incident
-        page shows them: like ``incident_post_rows``, without what the page does not show (the
-        snapshot, the thread, the model), the JSON columns decoded a page at a time and the times
-        parsed as :meth:`listed_incidents` does (the row processors cost the page most of its time)."""
-        rows = self.conn.execute(_PAGE_POSTS, {"b_id": incident_id}).all()
-        engagement, topics, evidence, signals = (_json_column([r[k] for r in rows]) for k in (8, 15, 18, 19))
-        out: list[tuple[RawPost, Analysis | None, PostRole]] = []
-        for k, (id_, source, url, title, text, author, published_at, fetched_at, _, role, analysed, relevant,
-                unit, unit_code, confidence, _, polarity, sentiment, _, _, place) in enumerate(rows):
-            post = RawPost(source=source, text=text, title=title, url=url, author=author,
-                           published_at=None if published_at is None else _time(published_at),
-                           fetched_at=None if fetched_at is None else _time(fetched_at),
-                           engagement=dict(engagement[k] or {}), id=id_)
-            analysis = None if analysed is None else Analysis(
-                relevant=bool(relevant), unit=unit, unit_code=unit_code, confidence=confidence,
-                topics=list(topics[k]), polarity=_POLARITIES[polarity], sentiment=sentiment,
-                evidence=[Evidence(**e) for e in evidence[k]], signals=list(signals[k]), place=place)
-            out.append((post, analysis, _ROLES[role]))
-        return out
+    def incident_post_rows(self, incident_id: int, *, remembered: bool = False) -> list[PostRow]:
+        """The posts of an incident with their analyses and roles, oldest first, in one query: the
+        one reader of them (corrections, labelling, the demo; the incident page on every request).
+        Each post is whole but for its snapshot (``raw``: None), decoded from its row's JSON text
+        (:data:`_POSTS`), a page in one ``json.loads``. ``remembered`` (the page's cheap path): a
+        post read before in the same row is the same objects, from :data:`_POST_MEMO`; read them,
+        never change them."""
+        rows = [tuple(r) for r in self.conn.execute(_POSTS, {"b_id": incident_id})]
+        if not remembered:
+            return _posts(rows)
+        return _remembered(_POST_MEMO, rows, _posts)
 
     def count_incidents(self, f: IncidentFilters) -> int:
         """How many incidents match ``f``."""

@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import NullType
 
 from core.errors import StoreError
-from core.models import Analysis, AuditEntry, Grade, Incident, PostRole, RawPost, State, normalise_url
+from core.models import AuditEntry, Grade, Incident, PostRole, State, normalise_url
 from storage.candidates import CandidatePool
 from storage.events import EventsTx
-from storage.rows import inserted_id, row_to_analysis, row_to_audit, row_to_incident, row_to_post, row_to_summary
-from storage.schema import UtcDateTime, analyses, assignments, audit_log, incident_posts, incidents, raw_posts
+from storage.rows import inserted_id, row_to_audit, row_to_incident, row_to_summary
+from storage.schema import UtcDateTime, assignments, audit_log, incident_posts, incidents, raw_posts
 
 _INSERT_AUDIT = audit_log.insert()
 # The per-post detection path (alerts.detection.process_pending) runs these once or more per post:
@@ -30,10 +30,6 @@ _INCIDENT_BY_ID = select(incidents).where(incidents.c.id == bindparam("b_id"))
 _INCIDENT_FOR_UPDATE = _INCIDENT_BY_ID.with_for_update()
 # The incident detail's reads (every API detail request): built once, not per call, so each
 # request skips building the statement and its cache key.
-_INCIDENT_POST_ROWS = (select(raw_posts, incident_posts.c.role, *(c.label(f"a_{c.name}") for c in analyses.c))
-                       .join(incident_posts, incident_posts.c.post_id == raw_posts.c.id)
-                       .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
-                       .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
 _AUDIT_FOR = select(audit_log).where(audit_log.c.incident_id == bindparam("b_id")).order_by(audit_log.c.id)
 _INCIDENT_GRADE = select(incidents.c.grade).where(incidents.c.id == bindparam("b_id"))
 # No .values(): the SET columns are the keys of the parameters given (all of _incident_values).
@@ -200,14 +196,6 @@ class IncidentsTx(EventsTx):
         if states:
             query = query.where(incidents.c.state.in_(list(states)))
         return [row_to_incident(r) for r in self.conn.execute(query.limit(limit).offset(offset))]
-
-    def incident_post_rows(self, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
-        """The posts of an incident with their analyses and roles, oldest first (one query)."""
-        out = []
-        for row in self.conn.execute(_INCIDENT_POST_ROWS, {"b_id": incident_id}):
-            analysis = row_to_analysis(row, "a_") if row.a_post_id is not None else None
-            out.append((row_to_post(row), analysis, PostRole(row.role)))
-        return out
 
     def add_assignment(self, incident_id: int, unit_code: str | None, unit: str | None,
                        department: str | None, by: str, now: dt.datetime) -> None:

@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
-from core.models import AuditEntry, Grade, PostRole, RawPost, State
-from dashboard_api.schemas import IncidentPublic, incident_fields, post_fields
+from core.models import Analysis, AuditEntry, Grade, PostRole, RawPost, State
+from dashboard_api.schemas import IncidentPublic, incident_fields
 from storage.incident_queries import IncidentFilters
-from storage.sql import SqlStore
+from storage.rows import row_to_analysis, row_to_post
+from storage.schema import analyses, incident_posts, raw_posts
+from storage.sql import SqlStore, Tx
 from tests.api_seed import UNIT_A, UNIT_B, add_incident, seed_users, token_headers
 from tests.conftest import TEST_SECRET
 
@@ -113,11 +116,27 @@ def test_the_list_is_the_response_model_of_full_rows(store: SqlStore, api_server
                                       ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def full_post_rows(tx: Tx, incident_id: int) -> list[tuple[RawPost, Analysis | None, PostRole]]:
+    """An incident's posts as SQLAlchemy reads whole rows (every column, its result processors):
+    the reference the one lean reader, ``Tx.incident_post_rows``, is held to."""
+    query = (select(raw_posts, incident_posts.c.role, *(c.label(f"a_{c.name}") for c in analyses.c))
+             .join(incident_posts, incident_posts.c.post_id == raw_posts.c.id)
+             .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
+             .where(incident_posts.c.incident_id == incident_id).order_by(raw_posts.c.id))
+    return [(row_to_post(r), row_to_analysis(r, "a_") if r.a_post_id is not None else None, PostRole(r.role))
+            for r in tx.conn.execute(query)]
+
+
 def test_the_page_reads_what_the_full_reads_give(sql_store: SqlStore) -> None:
     """The incident page reads its incident and posts with the lighter queries
-    (``listed_incident``, ``page_posts``): on SQLite and PostgreSQL alike they must give what the
-    full rows give, field for field, for every incident of the store above."""
+    (``listed_incident``, ``incident_post_rows``): on SQLite and PostgreSQL alike they must give
+    what the full rows give, field for field (the posts: every field but the snapshot), for every
+    incident of the store above."""
     ids = build(sql_store)
+    with sql_store.begin() as tx:  # a post in a thread (reply_to is read too); floats to the last digit
+        tx.conn.execute(raw_posts.update().where(raw_posts.c.text == "经核查，已责令整改1")
+                        .values(reply_to="https://example.org/0"))
+        tx.conn.execute(analyses.update().values(sentiment=1 / 3, confidence=0.123456789012345678))
     now = dt.datetime.now(dt.UTC)
     with sql_store.read() as tx:
         assert tx.listed_incident(max(ids) + 1) is None
@@ -125,7 +144,12 @@ def test_the_page_reads_what_the_full_reads_give(sql_store: SqlStore) -> None:
             listed, full = tx.listed_incident(i), tx.get_incident(i)
             assert listed is not None and full is not None
             assert incident_fields(listed, now) == incident_fields(full, now)
-            assert [post_fields(*p) for p in tx.page_posts(i)] == [post_fields(*p) for p in tx.incident_post_rows(i)]
-        posts = tx.page_posts(ids[1])
+            assert tx.incident_post_rows(i) == full_post_rows(tx, i)
+            page = tx.incident_post_rows(i, remembered=True)  # the page's: the same objects for the same rows
+            assert page == full_post_rows(tx, i) and all(
+                a is b for x, y in zip(page, tx.incident_post_rows(i, remembered=True), strict=True)
+                for a, b in zip(x, y, strict=True))
+        posts = tx.incident_post_rows(ids[1])
     assert len(posts) == 4 and posts[0][1] is not None and posts[0][1].evidence  # the report, analysed
     assert [a for _, a, _ in posts[1:]] == [None] * 3  # three follow-ups with no analysis
+    assert posts[0][1].sentiment == 1 / 3 and posts[2][0].reply_to == "https://example.org/0"

@@ -5,8 +5,9 @@ API answers from it byte for byte as the response model would."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-import pytest
+from pydantic_core import to_json
 
 from core.models import Grade, State
 from core.timeutil import utcnow
@@ -52,15 +53,49 @@ def test_the_lean_list_read_matches_the_full_read(sql_store):
     assert incident_fields(lean[2], now)["overdue"] == []  # merged: nothing of its own is due
 
 
-def test_the_lean_decoding_takes_what_either_driver_gives():
-    from storage.incident_queries import _json_column, _time
+def test_the_lean_decoding_takes_what_either_database_writes():
+    """A time in a row's JSON text: SQLite's stored naive UTC text, or PostgreSQL's ISO 8601 with
+    the session's offset."""
+    from storage.incident_queries import _time
 
     aware = dt.datetime(2026, 3, 1, 8, 0, 0, 5, tzinfo=dt.UTC)
-    for given in ("2026-03-01 08:00:00.000005", "2026-03-01T16:00:00.000005+08:00", aware,
-                  aware.replace(tzinfo=None), aware.astimezone(dt.timezone(dt.timedelta(hours=8)))):
+    for given in ("2026-03-01 08:00:00.000005", "2026-03-01T16:00:00.000005+08:00", "2026-03-01T08:00:00.000005+00:00"):
         got = _time(given)
         assert got == aware and got.tzinfo is dt.UTC, given
-    assert _json_column(['["a", "b"]', None, "null", {"k": 1}, '{"sign_off": "x"}']) == \
-        [["a", "b"], None, None, {"k": 1}, {"sign_off": "x"}]
-    with pytest.raises(ValueError):  # two values in one text: an error, not a shifted column
-        _json_column(['["a"], ["b"]', '["c"]'])
+    assert _time("2026-03-01 08:00:00") == aware.replace(microsecond=0)
+
+
+def test_a_remembered_incident_is_never_stale(sql_store):
+    """Listed incidents are decoded once per stored row and their JSON encoded once per incident
+    (storage.incident_queries._MEMO, dashboard_api.json_out): a second read of unchanged rows gives
+    the same objects, a change in any listed column is read anew, and ``overdue`` is asked of the
+    rule at every answer's own time, never remembered."""
+    from dashboard_api.json_out import incidents_response
+
+    now = utcnow().replace(microsecond=0)
+    ids = [add_incident(sql_store, title=f"观音桥噪声{i}", text="观音桥夜间施工噪声扰民", unit_code="500105003000",
+                        unit="石马河街道", opened_at=now - dt.timedelta(hours=i),
+                        deadlines={"sign_off": now + dt.timedelta(hours=1 + i)}) for i in range(3)]
+    with sql_store.read() as tx:
+        first = tx.listed_incidents(IncidentFilters(), None)
+    with sql_store.read() as tx:
+        again = tx.listed_incidents(IncidentFilters(), None)
+    assert [i.id for i in again] == ids and all(a is b for a, b in zip(first, again, strict=True))
+    with sql_store.begin() as tx:
+        changed = tx.get_incident(ids[1])
+        assert changed is not None
+        changed.state, changed.post_count, changed.place = State.SIGNED, 7, "观音桥"
+        changed.milestones = {"sign_off": now}
+        tx.update_incident(changed)
+    with sql_store.read() as tx:
+        after = tx.listed_incidents(IncidentFilters(), None)
+        page = tx.listed_incident(ids[1])
+    assert after[0] is first[0] and after[2] is first[2]
+    assert page is after[1] is not first[1]
+    assert (after[1].state, after[1].post_count, after[1].place, after[1].milestones) == \
+        (State.SIGNED, 7, "观音桥", {"sign_off": now})
+    for at in (now, now + dt.timedelta(hours=2), now + dt.timedelta(hours=5), now + dt.timedelta(hours=2)):
+        body = incidents_response(after, at).body
+        assert body == to_json([incident_fields(i, at) for i in after])
+    assert [json.loads(incidents_response(after, now + dt.timedelta(hours=2)).body)[k]["overdue"]
+            for k in range(3)] == [["sign_off"], [], []]

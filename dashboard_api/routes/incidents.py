@@ -24,13 +24,12 @@ from dashboard_api.deps import (
     scoped_unit,
 )
 from dashboard_api.errors import ERRORS
-from dashboard_api.json_out import json_response
+from dashboard_api.json_out import incidents_response, json_response
 from dashboard_api.schemas import (
     CopyPublic,
     IncidentDetailPublic,
     IncidentPublic,
     incident_detail_fields,
-    incident_fields,
 )
 from storage.incident_queries import IncidentFilters
 
@@ -89,7 +88,7 @@ def list_incidents(
     now = utcnow()
     with confirmed_read(store, query.user) as tx:
         total, items = select_incidents(tx, query.filters, query.overdue, now, limit, offset, listed=True)
-    return json_response([incident_fields(i, now) for i in items], headers={"X-Total-Count": str(total)})
+    return incidents_response(items, now, headers={"X-Total-Count": str(total)})
 
 
 def _own(user: Principal, detail: dict[str, object]) -> bool:
@@ -111,7 +110,7 @@ def get_incident(incident_id: IncidentId, user: ClaimedSharedReaderDep, store: S
         if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope) \
                 or (user.department_scope is not None and tx.active_copy(incident_id, user.department_scope) is None):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
-        post_rows = tx.page_posts(incident_id)
+        post_rows = tx.incident_post_rows(incident_id, remembered=True)
         audit = [e for e in tx.audit_for(incident_id) if e.action not in COPY_ACTION_LABELS or _own(user, e.detail)]
         copies = [CopyPublic.of(c, jurisdiction).model_dump() for c in tx.copies_of(incident_id)
                   if _own(user, {"department_code": c.department_code})]

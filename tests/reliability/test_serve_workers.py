@@ -23,11 +23,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from core.models import State
 from core.settings import Settings
 from core.timeutil import utcnow
 from dashboard_api.security import create_token
 from storage.sql import SqlStore, open_store
-from tests.api_seed import PASSWORD, seed_users
+from tests.api_seed import PASSWORD, add_incident, seed_users
 from tests.conftest import _free_port as free_port
 from tests.conftest import wait_until_answering
 
@@ -200,3 +201,63 @@ def test_one_of_two_servers_runs_the_jobs_and_the_other_takes_over(database, tmp
         while time.monotonic() < deadline and LEADER not in second_log.read_text(errors="replace"):
             time.sleep(0.5)
         assert LEADER in second_log.read_text(errors="replace"), second_log.read_text(errors="replace")[-3000:]
+
+
+def get(port: int, path: str, token: str, workers: set[int]) -> tuple[int, bytes, int]:
+    """One GET on its own connection, read to the end of the answer (its Content-Length; the
+    connection kept open until the worker holding it is known): (status, body, that worker)."""
+    sock, status, data = send(port, f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n")
+    with sock:
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            assert chunk, head
+            body += chunk
+        return status, body, worker_of(sock, port, workers)
+
+
+def test_every_worker_lists_what_another_process_just_wrote(database, tmp_path):
+    """Each worker keeps the incidents it listed, decoded and encoded, by their stored rows
+    (storage.incident_queries, dashboard_api.json_out): after another process changes an incident,
+    every worker's list and page answer with the change, none with what it kept."""
+    url, store = database
+    incident_id = add_incident(store, title="石马河污水直排", text="石马河旁边的厂又在排污水", unit_code="500105003000",
+                               unit="石马河街道")
+    with served(url, tmp_path / "a", workers=3) as (proc, port, _log):
+        workers: set[int] = set()
+        for _ in range(600):
+            workers = {pid for pid in children(proc.pid) if Path(f"/proc/{pid}/fd").exists()}
+            if len(workers) >= 3:
+                break
+            time.sleep(0.1)
+        token = create_token(SECRET, "duty1", "duty", None, utcnow(), 60)[0]
+
+        def answers_until_two_workers(path: str) -> dict[int, list[bytes]]:
+            by_worker: dict[int, list[bytes]] = {}
+            for attempt in range(80):
+                time.sleep(0.05 if attempt else 0)
+                status, body, worker = get(port, path, token, workers)
+                assert status == 200, body[:300]
+                by_worker.setdefault(worker, []).append(body)
+                if len(by_worker) >= 2 and sum(len(b) for b in by_worker.values()) >= 6:
+                    break
+            assert len(by_worker) >= 2, "every answer came from one worker"
+            return by_worker
+
+        page = f"/api/incidents/{incident_id}"
+        for path in ("/api/incidents", page):
+            for bodies in answers_until_two_workers(path).values():
+                assert all(b'"state":"assigned"' in b and b'"post_count":1' in b for b in bodies)
+        with store.begin() as tx:  # another process: as the scheduler's jobs or the CLI write
+            incident = tx.get_incident(incident_id)
+            assert incident is not None
+            incident.state, incident.post_count, incident.title = State.SIGNED, 5, "石马河污水直排（已签收）"
+            tx.update_incident(incident)
+        for path in ("/api/incidents", page):
+            for worker, bodies in answers_until_two_workers(path).items():
+                for body in bodies:
+                    found = json.loads(body)
+                    item = found[0] if isinstance(found, list) else found
+                    assert (item["state"], item["post_count"], item["title"]) == \
+                        ("signed", 5, "石马河污水直排（已签收）"), worker
