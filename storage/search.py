@@ -401,13 +401,19 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
                and filters.until is None and unit != "")
     scope = 0
     counts: list[Any] = []
+    # The matches' post ids from the index alone, to be looked up in a copy of every post's facet
+    # key (storage.search_counts) instead of each match's row.
+    matched = "SELECT group_concat(rowid) FROM post_fts WHERE post_fts MATCH :find"
+    keys = None
     if tallied:  # the scope's size is a sum of tallies; all of it matching, its tallies are the facets
         in_unit = "" if unit is None else " AND unit_code = :unit_code"
         scope = int(run(f"SELECT coalesce(sum(n), 0) FROM facet_tallies WHERE facet = 'source'{in_unit}")[0][0])
         # Every indexed row is a stored post's (a deleted post's row goes with it): unscoped, the
-        # index alone counts.
-        total = int(run("SELECT count(*) FROM post_fts WHERE post_fts MATCH :find" if unit is None
-                        else f"SELECT count(*) {base}")[0][0])
+        # index alone counts; a unit's matches are the copy's keys of that unit.
+        keys = None if unit is None else keys_of_matches(conn, run, matched, unit)
+        total = int(keys.size) if keys is not None else int(run(
+            "SELECT count(*) FROM post_fts WHERE post_fts MATCH :find" if unit is None
+            else f"SELECT count(*) {base}")[0][0])
         if total == 0:
             return 0, {f: {} for f in FACETS}, [], 0
         if total == scope:
@@ -419,11 +425,11 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
         for i, value, n in counts:
             by_facet[i].append(("" if value is None else str(value), int(n)))
     else:
-        # Unfiltered: the index's post ids of the matches, looked up in a copy of every post's key
-        # (storage.search_counts); else each match's key from its row, all in one text SQLite
-        # builds (~0.15 µs a match; a Python row costs ~1 µs).
-        keys = (keys_of_matches(conn, run, "SELECT group_concat(rowid) FROM post_fts WHERE post_fts MATCH :find")
-                if tallied and unit is None else None)
+        # Unfiltered or one unit's: the copy's keys of the matches (a unit's above); else (other
+        # filters, a write transaction, a snapshot older than the copy) each match's key from its
+        # row, all in one text SQLite builds (~0.15 µs a match; a Python row ~1 µs).
+        if keys is None and tallied and unit is None:
+            keys = keys_of_matches(conn, run, matched)
         if keys is None:
             keys = numbers(run(f"SELECT group_concat(coalesce(s.fkey, 0)) {base}")[0][0])
         by_facet = facet_counts(conn, run, keys)

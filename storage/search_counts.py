@@ -50,8 +50,7 @@ class FacetKeys:
     def count(self, run: Run, keys: Any) -> list[list[tuple[str, int]]]:
         """(value, how many) per facet of posts with these keys; reads the keys added since."""
         per_key = np.bincount(keys)
-        if per_key.size > self.upto + 1:
-            self._add(run(f"SELECT id, {', '.join(FACETS)} FROM facet_keys WHERE id > {self.upto} ORDER BY id"))
+        self._cover(run, per_key.size - 1)
         weights = np.zeros(self.upto + 1)
         weights[:per_key.size] = per_key
         out = []
@@ -59,6 +58,18 @@ class FacetKeys:
             sums = np.bincount(self.index[f], weights=weights, minlength=len(values))
             out.append([(values[i], int(sums[i])) for i in np.flatnonzero(sums)])
         return out
+
+    def in_unit(self, run: Run, keys: Any, unit: str) -> Any:
+        """Which of these keys have ``unit`` as their unit (a boolean array)."""
+        if not keys.size:
+            return np.zeros(0, dtype=bool)
+        self._cover(run, int(keys.max()))
+        at = self.position[FACETS.index("unit_code")].get(unit)
+        return self.index[FACETS.index("unit_code")][keys] == at if at else np.zeros(keys.size, dtype=bool)
+
+    def _cover(self, run: Run, key: int) -> None:
+        if key > self.upto:  # keys are read after the matches: every matched one is there
+            self._add(run(f"SELECT id, {', '.join(FACETS)} FROM facet_keys WHERE id > {self.upto} ORDER BY id"))
 
     def _add(self, rows: list[Any]) -> None:
         if not rows:
@@ -118,15 +129,20 @@ def _copies(conn: Connection) -> tuple[FacetKeys, PostKeys] | None:
         return _COPIES[conn.engine]
 
 
-def keys_of_matches(conn: Connection, run: Run, matched_posts: str) -> Any | None:
+def keys_of_matches(conn: Connection, run: Run, matched_posts: str, unit: str | None = None) -> Any | None:
     """The facet keys of the posts ``matched_posts`` (SQL giving their ids as one group_concat)
-    selects, from the post-key copy; None when this transaction cannot use it."""
+    selects, from the post-key copy, only those whose unit is ``unit`` if given (the post's
+    current unit, as ``post_facets`` holds it); None when this transaction cannot use the copy."""
     copies = _copies(conn)
     if copies is None:
         return None
     posts = numbers(run(matched_posts)[0][0])
     with copies[1].lock:
-        return copies[1].of(run, posts)
+        keys = copies[1].of(run, posts)
+    if keys is None or unit is None:
+        return keys
+    with copies[0].lock:
+        return keys[copies[0].in_unit(run, keys, unit)]
 
 
 def facet_counts(conn: Connection, run: Run, keys: Any) -> list[list[tuple[str, int]]]:

@@ -215,8 +215,8 @@ def test_the_search_answer_says_how_it_was_ranked(filled, monkeypatch):
 
 
 def test_counts_stay_exact_as_posts_and_facet_values_change_between_searches(filled):
-    """An unfiltered search counts facets over the store's in-memory copies of every post's key
-    and of ``facet_keys`` (storage.search_counts): searches before and after other connections
+    """An unfiltered or unit-scoped search counts over the store's in-memory copies of every post's
+    key and of ``facet_keys`` (storage.search_counts): searches before and after other connections
     store posts with values no key had (a new source, unit, day), move a post to another unit,
     delete one, and roll back a write; and a search whose snapshot is older than the copies: each
     answer is the reference's in its own snapshot, and the copies took in only what changed."""
@@ -226,9 +226,12 @@ def test_counts_stay_exact_as_posts_and_facet_values_change_between_searches(fil
     def same_as_reference(conn) -> None:
         tx = Tx(conn, None)
         for query, query_terms in terms.items():
-            total, _order, facets = reference(tx, query_terms, SearchFilters(), "relevance")
-            found = tx.search_posts(query_terms, SearchFilters())
-            assert (found.total, found.facets) == (total, facets), query
+            for filters in (SearchFilters(), SearchFilters(unit_code="500105003000"),
+                            SearchFilters(unit_code="500105009000")):
+                total, order, facets = reference(tx, query_terms, filters, "relevance")
+                found = tx.search_posts(query_terms, filters)
+                assert (found.total, found.facets, [h.post_id for h in found.hits]) == (total, facets, order[:20]), (
+                    query, filters)
 
     with store.engine.connect() as reader, reader.begin():
         same_as_reference(reader)
