@@ -98,9 +98,10 @@ class PostKeys:
 
     def of(self, run: Run, posts: Any) -> Any | None:
         """The keys of ``posts`` as the search's snapshot has them; None if it is older than the copy."""
-        now = int(run("SELECT n FROM facet_changes")[0][0])
-        if now < self.seen:
+        counter = run("SELECT n FROM facet_changes")
+        if not counter or int(counter[0][0]) < self.seen:  # no counter row: nothing is stamped
             return None
+        now = int(counter[0][0])
         if now > self.seen:
             since = "" if self.seen < 0 else f" WHERE seq > {self.seen}"
             ids, keys = run(f"SELECT group_concat(post_id), group_concat(coalesce(fkey, 0)) FROM post_facets{since}")[0]
