@@ -23,8 +23,8 @@ from typing import Any, Literal
 from sqlalchemy import Column, Connection, Index, Integer, Table, Text, UniqueConstraint, event, text
 
 from storage.schema import metadata
-
-FACETS = ("unit_code", "topic", "source", "polarity", "day")
+from storage.search_counts import FACETS as FACETS  # the facets of an answer (defined where they are counted)
+from storage.search_counts import facet_counts, keys_of_matches, numbers
 
 # How a page of matches was ordered (the answer's ``ranking``): "relevance", every match ranked by
 # its score; "relevance_of_newest", the newest RANKED_MATCHES matches ranked by the same score and
@@ -159,17 +159,19 @@ def _combo(table: str) -> list[str]:
     return [f"{table}source" if c == "source" else f"coalesce({table}{c}, '')" for c in _KEYED]
 
 
-def _rekey(where: str) -> str:
-    """SQL giving the post_facets rows ``where`` selects the key of their facet values (new or known)."""
+def _rekey(where: str, stamped: bool = True) -> str:
+    """SQL giving the post_facets rows ``where`` selects the key of their facet values (new or known),
+    ``stamped`` with the next facet_changes.n (revision 0019 on)."""
     same = " AND ".join(f"k.{c} = {v}" for c, v in zip(_KEYED, _combo("post_facets."), strict=True))
+    stamp = ("UPDATE facet_changes SET n = n + 1; ", ", seq = (SELECT n FROM facet_changes)") if stamped else ("", "")
     return (f"INSERT OR IGNORE INTO facet_keys (unit_code, topic, polarity, source, day) "
-            f"SELECT DISTINCT {', '.join(_combo(''))} FROM post_facets WHERE {where}; "
-            f"UPDATE post_facets SET fkey = (SELECT k.id FROM facet_keys k WHERE {same}) WHERE {where};")
+            f"SELECT DISTINCT {', '.join(_combo(''))} FROM post_facets WHERE {where}; {stamp[0]}"
+            f"UPDATE post_facets SET fkey = (SELECT k.id FROM facet_keys k WHERE {same}){stamp[1]} WHERE {where};")
 
 
-def _refresh(pid: str) -> str:
+def _refresh(pid: str, stamped: bool) -> str:
     return (f"UPDATE post_facets SET (unit_code, topic, polarity) = ({_DERIVED.format(pid=pid)}) "
-            f"WHERE post_id = {pid}; {_rekey(f'post_id = {pid}')}")
+            f"WHERE post_id = {pid}; {_rekey(f'post_id = {pid}', stamped)}")
 
 
 post_facets = Table(  # filled and used on SQLite only (PostgreSQL searches the record by substring)
@@ -183,10 +185,22 @@ post_facets = Table(  # filled and used on SQLite only (PostgreSQL searches the 
     Column("at", Text),  # publish, else fetch time, as stored (naive UTC text)
     Column("day", Text),  # that time's Asia/Shanghai date
     Column("fkey", Integer),  # facet_keys.id of (unit_code, topic, polarity, source, day)
+    # facet_changes.n when fkey was last written (NULL: before revision 0019): a copy of the keys
+    # in memory (storage.search_counts) reads only the rows changed since it last looked.
+    Column("seq", Integer),
     # Newest first without sorting the matches: when most posts of the scope match, walking the
     # posts by time (and the index's rowid) and asking FTS5 about each stops after about a page.
     Index("ix_post_facets_at", "at"),
     Index("ix_post_facets_unit_at", "unit_code", "at"),
+    Index("ix_post_facets_seq", "seq"),
+)
+# One row: a counter every statement writing post_facets' keys takes up by one, never down (a
+# deleted post takes its seq with it; a counter derived from the rows, max(seq), could go back).
+facet_changes = Table(
+    "facet_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
 )
 facet_keys = Table(  # each combination of facet values some post has had ("" for none)
     "facet_keys",
@@ -200,28 +214,37 @@ facet_keys = Table(  # each combination of facet values some post has had ("" fo
     UniqueConstraint("unit_code", "topic", "polarity", "source", "day", name="uq_facet_keys_values"),
 )
 _MEMBERS = "SELECT post_id FROM incident_posts WHERE incident_id = new.id"
-FACET_TRIGGERS = {
-    "post_facets_post_insert": f"AFTER INSERT ON raw_posts BEGIN INSERT OR REPLACE INTO post_facets (post_id, "
-                               f"source, at, day) VALUES (new.id, new.source, {_AT}, date({_AT}, '+8 hours')); "
-                               f"{_refresh('new.id')} END",
-    "post_facets_post_update": f"AFTER UPDATE OF source, published_at, fetched_at ON raw_posts BEGIN "
-                               f"UPDATE post_facets SET source = new.source, at = {_AT}, "
-                               f"day = date({_AT}, '+8 hours') WHERE post_id = new.id; "
-                               f"{_rekey('post_id = new.id')} END",
-    "post_facets_post_delete": "AFTER DELETE ON raw_posts BEGIN DELETE FROM post_facets WHERE post_id = old.id; END",
-    "post_facets_analysis_insert": f"AFTER INSERT ON analyses BEGIN {_refresh('new.post_id')} END",
-    "post_facets_analysis_update": f"AFTER UPDATE ON analyses BEGIN {_refresh('old.post_id')} "
-                                   f"{_refresh('new.post_id')} END",
-    "post_facets_analysis_delete": f"AFTER DELETE ON analyses BEGIN {_refresh('old.post_id')} END",
-    "post_facets_member_insert": f"AFTER INSERT ON incident_posts BEGIN {_refresh('new.post_id')} END",
-    "post_facets_member_update": f"AFTER UPDATE ON incident_posts BEGIN {_refresh('old.post_id')} "
-                                 f"{_refresh('new.post_id')} END",
-    "post_facets_member_delete": f"AFTER DELETE ON incident_posts BEGIN {_refresh('old.post_id')} END",
-    "post_facets_incident_unit": f"AFTER UPDATE OF unit_code ON incidents WHEN old.unit_code IS NOT new.unit_code "
-                                 f"BEGIN UPDATE post_facets SET unit_code = "
-                                 f"new.unit_code WHERE post_id IN ({_MEMBERS}); "
-                                 f"{_rekey(f'post_id IN ({_MEMBERS})')} END",
-}
+
+
+def facet_triggers(stamped: bool = True) -> dict[str, str]:
+    """The triggers keeping post_facets (name: body); ``stamped=False``: as before revision 0019."""
+    return {
+        "post_facets_post_insert": f"AFTER INSERT ON raw_posts BEGIN INSERT OR REPLACE INTO post_facets (post_id, "
+                                   f"source, at, day) VALUES (new.id, new.source, {_AT}, date({_AT}, '+8 hours')); "
+                                   f"{_refresh('new.id', stamped)} END",
+        "post_facets_post_update": f"AFTER UPDATE OF source, published_at, fetched_at ON raw_posts BEGIN "
+                                   f"UPDATE post_facets SET source = new.source, at = {_AT}, "
+                                   f"day = date({_AT}, '+8 hours') WHERE post_id = new.id; "
+                                   f"{_rekey('post_id = new.id', stamped)} END",
+        "post_facets_post_delete": "AFTER DELETE ON raw_posts BEGIN DELETE FROM post_facets WHERE post_id = old.id; "
+                                   "END",
+        "post_facets_analysis_insert": f"AFTER INSERT ON analyses BEGIN {_refresh('new.post_id', stamped)} "
+                                       "END",
+        "post_facets_analysis_update": f"AFTER UPDATE ON analyses BEGIN {_refresh('old.post_id', stamped)} "
+                                       f"{_refresh('new.post_id', stamped)} END",
+        "post_facets_analysis_delete": f"AFTER DELETE ON analyses BEGIN {_refresh('old.post_id', stamped)} END",
+        "post_facets_member_insert": f"AFTER INSERT ON incident_posts BEGIN {_refresh('new.post_id', stamped)} END",
+        "post_facets_member_update": f"AFTER UPDATE ON incident_posts BEGIN {_refresh('old.post_id', stamped)} "
+                                     f"{_refresh('new.post_id', stamped)} END",
+        "post_facets_member_delete": f"AFTER DELETE ON incident_posts BEGIN {_refresh('old.post_id', stamped)} END",
+        "post_facets_incident_unit": f"AFTER UPDATE OF unit_code ON incidents WHEN old.unit_code IS NOT new.unit_code "
+                                     f"BEGIN UPDATE post_facets SET unit_code = "
+                                     f"new.unit_code WHERE post_id IN ({_MEMBERS}); "
+                                     f"{_rekey(f'post_id IN ({_MEMBERS})', stamped)} END",
+    }
+
+
+FACET_TRIGGERS = facet_triggers()
 # How many posts have each facet value, per current unit ("" for none), kept from ``fkey`` by the
 # triggers below in the same transaction: a query every post in its scope matches (江北 in a
 # district's posts; a unit user's broad word) is counted from these few thousand rows instead of
@@ -259,6 +282,13 @@ _FACET_ROWS = (f"SELECT r.id AS post_id, {_UNIT} AS unit_code, a.topic AS topic,
                f"AS day FROM raw_posts r {JOINS}")
 
 
+# facet_keys rows are fixed once written (a new combination of values gets a new id): a search's
+# copy of the table in memory (storage.search_counts) then only ever needs the ids added since.
+KEY_TRIGGERS = {f"facet_keys_fixed_{op.lower()}": f"BEFORE {op} ON facet_keys BEGIN SELECT RAISE(ABORT, "
+                f"'facet_keys rows are never changed or deleted: a new combination gets a new id'); END"
+                for op in ("UPDATE", "DELETE")}
+
+
 def install_search_tables(conn: Connection) -> None:
     """Create ``post_facets``' triggers where missing and fill the table from the record if it is
     empty while posts exist (SQLite only; idempotent). Migration 0012 and a new database's schema
@@ -268,7 +298,14 @@ def install_search_tables(conn: Connection) -> None:
     post_facets.create(conn, checkfirst=True)
     facet_keys.create(conn, checkfirst=True)
     facet_tallies.create(conn, checkfirst=True)
-    for name, body in (FACET_TRIGGERS | TALLY_TRIGGERS).items():
+    facet_changes.create(conn, checkfirst=True)
+    # The triggers stamp seq (revision 0019): an older revision's migration installing them
+    # (0015, 0017) gets the column first.
+    if "seq" not in {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(post_facets)")}:
+        conn.exec_driver_sql("ALTER TABLE post_facets ADD COLUMN seq INTEGER")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_post_facets_seq ON post_facets (seq)")
+    conn.exec_driver_sql("INSERT INTO facet_changes (id, n) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM facet_changes)")
+    for name, body in (FACET_TRIGGERS | TALLY_TRIGGERS | KEY_TRIGGERS).items():
         conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
     if conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM raw_posts) AND NOT EXISTS (SELECT 1 FROM post_facets)"
                             ).scalar_one():
@@ -340,8 +377,8 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
     ``params`` match (``q`` to rank, ``find`` the same posts cheaper: :func:`find_expression`)
     that pass ``where`` (over ``post_facets s``, whose values ``params`` binds too).
 
-    Counting is SQLite's GROUP BY over each match's facet key, then per facet over those groups:
-    no per-match (nor per-group) Python. When the search is scoped by nothing but a unit and
+    Facets are counted in numpy over the matches' facet keys (:mod:`storage.search_counts`): no
+    per-match Python, no sort. When the search is scoped by nothing but a unit and
     every post of that scope matches, the maintained ``facet_tallies`` are the counts (same
     numbers, no pass over the matches). The page is SQLite's top-k sort; only it asks FTS5 for
     bm25 (``rank``), which costs more per match than everything else together: past
@@ -364,35 +401,40 @@ def _sqlite_matches(conn: Connection, where: list[str], params: dict[str, Any], 
                and filters.until is None and unit != "")
     scope = 0
     counts: list[Any] = []
+    # The matches' post ids from the index alone, to be looked up in a copy of every post's facet
+    # key (storage.search_counts) instead of each match's row.
+    matched = "SELECT group_concat(rowid) FROM post_fts WHERE post_fts MATCH :find"
+    keys = None
     if tallied:  # the scope's size is a sum of tallies; all of it matching, its tallies are the facets
         in_unit = "" if unit is None else " AND unit_code = :unit_code"
         scope = int(run(f"SELECT coalesce(sum(n), 0) FROM facet_tallies WHERE facet = 'source'{in_unit}")[0][0])
         # Every indexed row is a stored post's (a deleted post's row goes with it): unscoped, the
-        # index alone counts.
-        total = int(run("SELECT count(*) FROM post_fts WHERE post_fts MATCH :find" if unit is None
-                        else f"SELECT count(*) {base}")[0][0])
+        # index alone counts; a unit's matches are the copy's keys of that unit.
+        keys = None if unit is None else keys_of_matches(conn, run, matched, unit)
+        total = int(keys.size) if keys is not None else int(run(
+            "SELECT count(*) FROM post_fts WHERE post_fts MATCH :find" if unit is None
+            else f"SELECT count(*) {base}")[0][0])
         if total == 0:
             return 0, {f: {} for f in FACETS}, [], 0
         if total == scope:
             counts = run(f"SELECT f.i, t.value, sum(t.n) FROM facet_tallies t JOIN ({_FACET_NAMES})"
                          f" f ON f.facet = t.facet WHERE t.n != 0{in_unit.replace(' unit_code', ' t.unit_code')} "
                          f"GROUP BY f.i, t.value")
-    if not counts:
-        # Matches grouped by key once, then each facet summed over those groups, all in SQLite: a
-        # broad query has tens of thousands of key groups (the day is in the key), too many for Python.
-        # The four facets but the day are summed over the few hundred groups without it (two sorts
-        # of the key groups instead of five: ~8% of a one-word search at 1,000,000 posts).
-        counts = run(f"WITH g AS MATERIALIZED (SELECT s.fkey AS f, count(*) AS n {base} GROUP BY s.fkey), "
-                     "c AS MATERIALIZED (SELECT k.unit_code, k.topic, k.source, k.polarity, k.day, g.n "
-                     "FROM g LEFT JOIN facet_keys k ON k.id = g.f), v AS MATERIALIZED (SELECT unit_code, topic, "
-                     "source, polarity, sum(n) AS n FROM c GROUP BY 1, 2, 3, 4) "
-                     + " UNION ALL ".join(f"SELECT {i}, {name}, sum(n) FROM {'c' if name == 'day' else 'v'} "
-                                          f"GROUP BY {name}" for i, name in enumerate(FACETS)))
-    if not counts:
+    if counts:
+        by_facet: list[list[tuple[str, int]]] = [[] for _ in FACETS]
+        for i, value, n in counts:
+            by_facet[i].append(("" if value is None else str(value), int(n)))
+    else:
+        # Unfiltered or one unit's: the copy's keys of the matches (a unit's above); else (other
+        # filters, a write transaction, a snapshot older than the copy) each match's key from its
+        # row, all in one text SQLite builds (~0.15 µs a match; a Python row ~1 µs).
+        if keys is None and tallied and unit is None:
+            keys = keys_of_matches(conn, run, matched)
+        if keys is None:
+            keys = numbers(run(f"SELECT group_concat(coalesce(s.fkey, 0)) {base}")[0][0])
+        by_facet = facet_counts(conn, run, keys)
+    if not by_facet[0]:
         return 0, {f: {} for f in FACETS}, [], 0
-    by_facet: list[list[tuple[str, int]]] = [[] for _ in FACETS]
-    for i, value, n in counts:
-        by_facet[i].append(("" if value is None else str(value), int(n)))
     # Most frequent first, then by value (as Elasticsearch's terms aggregation orders ties).
     facets = {name: dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0]))[:50])
               for name, pairs in zip(FACETS, by_facet, strict=True)}

@@ -14,12 +14,14 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from core.errors import StoreError
 from core.jurisdiction import load_jurisdiction
 from core.models import Analysis, Polarity, RawPost
 from dashboard_api import create_app
 from indexing.search_index import SearchIndexer
-from storage import search
+from storage import search, search_counts
 from storage.search import FACETS, SearchFilters, match_expression
+from storage.sql import Tx
 from tests.api_seed import UNIT_A, seed_users, token_headers
 from tests.conftest import TEST_SECRET, serving
 
@@ -210,3 +212,65 @@ def test_the_search_answer_says_how_it_was_ranked(filled, monkeypatch):
     assert small["ranking"] == "relevance" and 0 < small["ranked"] == small["total"] <= 30
     assert own["total"] and {h["unit_code"] for h in own["hits"]} == {UNIT_A}
     assert own["ranked"] == min(30, own["total"])
+
+
+def test_counts_stay_exact_as_posts_and_facet_values_change_between_searches(filled):
+    """An unfiltered or unit-scoped search counts over the store's in-memory copies of every post's
+    key and of ``facet_keys`` (storage.search_counts): searches before and after other connections
+    store posts with values no key had (a new source, unit, day), move a post to another unit,
+    delete one, and roll back a write; and a search whose snapshot is older than the copies: each
+    answer is the reference's in its own snapshot, and the copies took in only what changed."""
+    store, indexer = filled
+    terms = {q: indexer.query_terms(indexer.query_tokens(q)) for q in ("污水", "油烟 噪音")}
+
+    def same_as_reference(conn) -> None:
+        tx = Tx(conn, None)
+        for query, query_terms in terms.items():
+            for filters in (SearchFilters(), SearchFilters(unit_code="500105003000"),
+                            SearchFilters(unit_code="500105009000")):
+                total, order, facets = reference(tx, query_terms, filters, "relevance")
+                found = tx.search_posts(query_terms, filters)
+                assert (found.total, found.facets, [h.post_id for h in found.hits]) == (total, facets, order[:20]), (
+                    query, filters)
+
+    with store.engine.connect() as reader, reader.begin():
+        same_as_reference(reader)
+    copies = search_counts._COPIES[store.engine]
+    keys, seen = copies[0].upto, copies[1].seen
+    new = [RawPost(source="wechat", text=f"江北区污水问题，油烟也有噪音（新{i}）", url=f"http://new/{i}",
+                   published_at=T0 + dt.timedelta(days=5 + i)) for i in range(3)]
+    with store.engine.connect() as old, old.begin():
+        same_as_reference(old)  # its snapshot starts here, before the writes below
+        with store.begin() as tx:
+            tx.add_posts(new, T0)
+            tx.save_analysis(401, Analysis(True, None, "500105009000", 1.0, ["noise"], Polarity.POS, 0.9), T0)
+        with store.begin() as tx:
+            tx.conn.execute(text("UPDATE analyses SET unit_code = '500105009000' WHERE post_id = 1"))
+            tx.conn.execute(text("DELETE FROM raw_posts WHERE id = 2"))
+        with pytest.raises(RuntimeError), store.begin() as tx:  # rolled back: its stamps are taken again
+            tx.conn.execute(text("UPDATE analyses SET unit_code = '500105004000' WHERE post_id = 5"))
+            raise RuntimeError
+        assert indexer.catch_up(store) == 3
+        with store.engine.connect() as reader, reader.begin():
+            same_as_reference(reader)
+        assert copies[1].seen > seen and copies[0].upto > keys  # the copies moved on
+        same_as_reference(old)  # older than the copy: counted through the rows
+    with store.read() as tx:
+        facets = reference(tx, terms["污水"], SearchFilters(), "relevance")[2]
+    assert {"wechat", "500105009000", "2026-03-06", "noise"} <= {v for f in facets.values() for v in f}
+    with store.begin() as tx:
+        tx.conn.execute(text("UPDATE analyses SET unit_code = '500105004000' WHERE post_id = 5"))
+    with store.engine.connect() as reader, reader.begin():
+        same_as_reference(reader)
+    assert search_counts._COPIES[store.engine] is copies  # updated, never re-made
+
+
+def test_facet_keys_are_never_changed_or_deleted(filled):
+    """What keeps the in-memory copies exact: a key's row, once written, stays (a refused change
+    changes nothing)."""
+    store, _indexer = filled
+    for statement in ("UPDATE facet_keys SET day = '1999-01-01' WHERE id = 1", "DELETE FROM facet_keys WHERE id = 1"):
+        with pytest.raises(StoreError, match="never changed or deleted"), store.begin() as tx:
+            tx.conn.execute(text(statement))
+    with store.read() as tx:
+        assert tx.conn.execute(text("SELECT day != '1999-01-01' FROM facet_keys WHERE id = 1")).scalar_one() == 1
