@@ -503,3 +503,36 @@ def test_demolition_dust_beside_a_barbecue_street_is_another_matter(store, analy
     dust = post(store, analyzer, "建北社区这边拆房子的扬尘，出门一趟头发都是灰", local(2026, 11, 23, 14, 0))
     assert link(store, smoke) is not None and link(store, dust) is not None
     assert link(store, dust)[0] != link(store, smoke)[0]
+
+
+def test_eval_refuses_a_reply_to_that_names_no_earlier_line(tmp_path):
+    """A thread (``reply_to``) must name the url of a line before it in time: one naming a later
+    line or none is that line's clear error (a typo in the set would quietly be scored as "no
+    thread"); a good thread is scored."""
+    lines = [
+        {"id": "r1", "url": "https://eval.invalid/t/1", "text": "江北城桂花街社区楼下KTV天天唱到凌晨三点，吵得睡不着",
+         "relevant": True, "unit_code": "500105002000", "topic": "noise", "polarity": "neg", "event": "K",
+         "published_at": "2026-11-01T23:30:00+08:00"},
+        {"id": "r2", "url": "https://eval.invalid/t/2", "reply_to": "https://eval.invalid/t/1",
+         "text": "我们那栋也是，一晚上没睡着", "relevant": True, "topic": "noise", "polarity": "neg", "event": "K",
+         "published_at": "2026-11-01T23:50:00+08:00"},
+    ]
+    sample = tmp_path / "threads.jsonl"
+
+    def run(rows):
+        sample.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in rows) + "\n", encoding="utf-8")
+        return subprocess.run([sys.executable, "-m", "ecowatch.cli", "eval", str(sample), "--json"],
+                              capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
+                              env=dict(os.environ))
+
+    good = run(lines)
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["incidents"]["figures"]["bcubed_recall"] == 1.0
+    for parent in ("https://eval.invalid/t/9", "https://eval.invalid/t/2"):  # no line; itself, not earlier
+        lines[1]["reply_to"] = parent
+        bad = run(lines)
+        assert bad.returncode != 0 and "line 2" in bad.stderr and "reply_to" in bad.stderr
+        assert "Traceback" not in bad.stderr
+    lines[0]["reply_to"], lines[1]["reply_to"] = "https://eval.invalid/t/2", None  # the parent is later
+    bad = run(lines)
+    assert bad.returncode != 0 and "line 1" in bad.stderr and "Traceback" not in bad.stderr
