@@ -66,7 +66,7 @@ def _check_threads(posts: list[RawPost], order: list[int]) -> None:
         parent = posts[i].reply_to
         if parent is not None and parent not in seen:
             raise ValueError(f"line {i + 1}: reply_to {parent!r} is not the url of an earlier line")
-        seen.add(posts[i].url)
+        seen.add(str(posts[i].url))  # every replayed line has one (made up from its id when missing)
 
 
 def replay(rows: Iterable[Mapping[str, Any]], analyzer: Analyzer) -> Replay:
