@@ -313,7 +313,8 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
             candidates = pool.candidates(None, topic, since, closed_since, probes=() if accident else post_probes,
                                      place=analysis.place)
     thread = group.thread(post.reply_to) if post.reply_to else None
-    if thread is not None and not speaks_to_the_thread(post, analysis, role, config.jurisdiction.followups):
+    if thread is not None and not speaks_to_the_thread(post, analysis, role, _environmental(analyzer, post),
+                                                       config.jurisdiction.followups):
         # Chatter or an advert under a thread whose matter is an incident: it joins nothing, and
         # it opens nothing either (its words are the thread's when it reposts it).
         decision = Decision("ignore", reasons=[f"跟帖于 #{thread.id} 所在话题，但与事件无关（闲聊或广告）"])
@@ -331,6 +332,16 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     counted.processed += 1
     counted.relevant += int(analysis.relevant)
     return analysis
+
+
+def _environmental(analyzer: Analyzer, post: RawPost) -> float:
+    """The relevance model's probability that a post is about the environment (1.0 without
+    models: the rules alone then decide); asked only of a comment under an incident's thread."""
+    models = analyzer.classifiers
+    if models is None:
+        return 1.0
+    model = models.environmental
+    return model.probabilities(analyzer.features(post.full_text))[model.classes[-1]]
 
 
 def _unit_window(config: AlertsConfig) -> dt.timedelta:
