@@ -313,7 +313,7 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
             candidates = pool.candidates(None, topic, since, closed_since, probes=() if accident else post_probes,
                                      place=analysis.place)
     thread = group.thread(post.reply_to) if post.reply_to else None
-    if thread is not None and not speaks_to_the_thread(post, analysis, role, _environmental(analyzer, post),
+    if thread is not None and not speaks_to_the_thread(post, analysis, role, lambda: _environmental(analyzer, post),
                                                        config.jurisdiction.followups):
         # Chatter or an advert under a thread whose matter is an incident: it joins nothing, and
         # it opens nothing either (its words are the thread's when it reposts it).
