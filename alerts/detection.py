@@ -336,7 +336,8 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
 
 def _environmental(analyzer: Analyzer, post: RawPost) -> float:
     """The relevance model's probability that a post is about the environment (1.0 without
-    models: the rules alone then decide); asked only of a comment under an incident's thread."""
+    models: the rules alone then decide); asked only of a comment under an incident's
+    thread whose tone decides (alerts.followups.speaks_to_the_thread)."""
     models = analyzer.classifiers
     if models is None:
         return 1.0
