@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
-from alerts.followups import ACCIDENT_SIGNALS, post_role
+from alerts.followups import ACCIDENT_SIGNALS, post_role, speaks_to_the_thread
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
 from alerts.grouping import MAX_KEYWORDS, Accidents, candidate_topic, lookback, merge_keywords, probes, words_grams
 from alerts.notify import notify
@@ -25,6 +25,7 @@ from storage.sql import SqlStore, Tx
 log = logging.getLogger(__name__)
 # Steps a reopened incident must do again; report and press conference stay done.
 REDO_ON_REOPEN = ("sign_off", "response", "closure", "closed")
+THREAD_DEPTH = 12  # posts looked at up a thread for one in an incident (a comment on a comment on …)
 
 
 @dataclass(slots=True)
@@ -140,12 +141,25 @@ class _Group:
         return self._stored_recent[incident_id] + self._linked_recent.get(incident_id, 0)
 
     def thread(self, reply_to: str) -> Incident | None:
-        """The incident of the post at ``reply_to`` (``Tx.thread_incident``) as the group has it,
-        that post linked by this group included."""
-        linked = self._linked_by_fp.get("url:" + normalise_url(reply_to))
+        """The incident of the nearest post up the thread from ``reply_to`` that is in one
+        (``Tx.thread_incident``, then ``Tx.thread_parent``), as the group has it, posts linked by
+        this group included. Why up the thread: a comment answering a comment that joined nothing
+        ("楼主这盘二手房啥价格？" — "天天臭成这样，哪个敢买") is still under the complaint."""
+        seen: set[str] = set()
+        url: str | None = reply_to
+        while url is not None and len(seen) < THREAD_DEPTH and url not in seen:
+            seen.add(url)
+            found = self._thread_incident(url)
+            if found is not None:
+                return found
+            url = self.tx.thread_parent(url)
+        return None
+
+    def _thread_incident(self, url: str) -> Incident | None:
+        linked = self._linked_by_fp.get("url:" + normalise_url(url))
         if linked is not None and self.incident(linked).merged_into is None:
             return self.incident(linked)
-        found = self.tx.thread_incident(reply_to)
+        found = self.tx.thread_incident(url)
         if found is None or found.id is None:
             return found
         return self.incidents.get(found.id, found)
@@ -299,8 +313,14 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
             candidates = pool.candidates(None, topic, since, closed_since, probes=() if accident else post_probes,
                                      place=analysis.place)
     thread = group.thread(post.reply_to) if post.reply_to else None
-    decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
-                      analyzer.salience.weight, role, thread)
+    if thread is not None and not speaks_to_the_thread(post, analysis, role, lambda: _environmental(analyzer, post),
+                                                       config.jurisdiction.followups):
+        # Chatter or an advert under a thread whose matter is an incident: it joins nothing, and
+        # it opens nothing either (its words are the thread's when it reposts it).
+        decision = Decision("ignore", reasons=[f"跟帖于 #{thread.id} 所在话题，但与事件无关（闲聊或广告）"])
+    else:
+        decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
+                          analyzer.salience.weight, role, thread)
     analysis = placed_by_incident(analysis, decision)
     if decision.action == "open":
         _open(group, config, post, decision, analysis.model)
@@ -312,6 +332,17 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     counted.processed += 1
     counted.relevant += int(analysis.relevant)
     return analysis
+
+
+def _environmental(analyzer: Analyzer, post: RawPost) -> float:
+    """The relevance model's probability that a post is about the environment (1.0 without
+    models: the rules alone then decide); asked only of a comment under an incident's
+    thread whose tone decides (alerts.followups.speaks_to_the_thread)."""
+    models = analyzer.classifiers
+    if models is None:
+        return 1.0
+    model = models.environmental
+    return model.probabilities(analyzer.features(post.full_text))[model.classes[-1]]
 
 
 def _unit_window(config: AlertsConfig) -> dt.timedelta:

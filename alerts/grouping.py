@@ -378,7 +378,8 @@ def thread_match(incident: Incident, role: PostRole, now: dt.datetime, policy: M
     window, reopen = lookback(policy, PostRole.OFFICIAL)  # a thread stays open as long as follow-ups
     if not _within_reach(incident, now, window, reopen):
         return None
-    return Match(incident, _action(incident, is_followup(role)), "同一话题下的回复/评论", 1.0)
+    why = f"跟帖于 #{incident.id} 所在话题（同一话题下的回复/评论）"
+    return Match(incident, _action(incident, is_followup(role)), why, 1.0)
 
 
 def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime, policy: Mapping[str, Any],
@@ -449,3 +450,4 @@ def _with_bridges(match: Match, fits: Sequence[tuple[Incident, float]], bar: flo
     names = "、".join(f"#{i}" for i in also)
     why = f"{match.reason}；与事件 {names} 也高度相似，或为同一事件，请核对并单"
     return Match(match.incident, match.action, why, match.similarity, also)
+

@@ -56,6 +56,19 @@ def _post(row: Mapping[str, Any], number: int) -> RawPost:
                    reply_to=str(row["reply_to"]) if row.get("reply_to") else None)
 
 
+def _check_threads(posts: list[RawPost], order: list[int]) -> None:
+    """A line's ``reply_to`` must be the ``url`` of a line before it in time (the post it was
+    collected under): anything else is that line's error. Why not ignore it: a thread that names
+    no line is a typo in the set, and scoring it as "no thread" would quietly measure the
+    wrong thing."""
+    seen: set[str] = set()
+    for i in order:
+        parent = posts[i].reply_to
+        if parent is not None and parent not in seen:
+            raise ValueError(f"line {i + 1}: reply_to {parent!r} is not the url of an earlier line")
+        seen.add(str(posts[i].url))  # every replayed line has one (made up from its id when missing)
+
+
 def replay(rows: Iterable[Mapping[str, Any]], analyzer: Analyzer) -> Replay:
     """Store and process each line at its ``published_at`` (oldest first) in a fresh SQLite
     store; return where every line ended up. Lines keep their URLs apart (one is made up from
@@ -63,6 +76,7 @@ def replay(rows: Iterable[Mapping[str, Any]], analyzer: Analyzer) -> Replay:
     rows = list(rows)
     posts = [_post(r, i + 1) for i, r in enumerate(rows)]
     order = sorted(range(len(posts)), key=lambda i: (posts[i].published_at, i))
+    _check_threads(posts, order)
     config = alerts_config(analyzer.jurisdiction)
     with tempfile.TemporaryDirectory(prefix="ecowatch-eval-") as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'eval.db'}")

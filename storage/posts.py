@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.models import Analysis, RawPost, content_fingerprint
+from core.models import Analysis, RawPost, content_fingerprint, normalise_url
 from core.timeutil import utcnow
 from storage.rows import inserted_id, row_to_analysis, row_to_post
 from storage.schema import analyses, post_replies, raw_posts
@@ -236,6 +236,12 @@ class PostsTx:
             select(raw_posts).where(raw_posts.c.processed_at.is_(None)).order_by(raw_posts.c.id).limit(limit)
         )
         return [row_to_post(r) for r in rows]
+
+    def thread_parent(self, url: str) -> str | None:
+        """The ``reply_to`` of the stored post at ``url`` (the post it answers), or None: a thread
+        is walked up through comments that joined no incident (alerts.detection)."""
+        return self.conn.execute(select(raw_posts.c.reply_to).where(
+            raw_posts.c.fingerprint == "url:" + normalise_url(url))).scalar()
 
     def get_post(self, post_id: int) -> RawPost | None:
         """One stored post, or None."""

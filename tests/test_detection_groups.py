@@ -132,3 +132,33 @@ def test_a_group_that_fails_at_commit_loses_nothing_and_the_next_pass_doubles_no
         reference_store.dispose()
     assert resumed == reference
     assert len({post for _, post, _ in resumed["links"]}) == len(resumed["links"])
+
+
+def test_a_comment_on_a_chatter_comment_finds_the_thread_incident_within_one_group(tmp_path: Path, analyzer):
+    """A comment answering a comment that joined nothing ("楼主这个盘二手房啥价格？") is still under
+    the complaint: the thread is walked up to the post in an incident, the chatter linked by
+    nothing, the root linked earlier in the same group, and a group decides as one post at a
+    time does."""
+    thread = [
+        ("root", None, "观音桥街道建新北路工地凌晨两点还在打桩，咚咚咚的，整栋楼都在抖"),
+        ("price", "root", "楼主这个盘现在二手房啥价格？想在附近看套房"),
+        ("answer", "price", "回楼上，我家老汉一晚上醒了四回，你说呢"),
+    ]
+    posts = [RawPost(source="weibo", text=text, author=f"居民{i}", url=f"https://w/t/{key}",
+                     reply_to=f"https://w/t/{parent}" if parent else None,
+                     published_at=NOW - dt.timedelta(minutes=30 - 10 * i)) for i, (key, parent, text) in
+             enumerate(thread)]
+    outcomes = []
+    for per_tx in (10, 1):
+        st = open_store(f"sqlite:///{tmp_path}/t{per_tx}.db")
+        try:
+            with st.begin() as tx:
+                tx.add_posts(posts, now=NOW)
+            process_pending(st, analyzer, now=NOW, config=alerts_config(analyzer.jurisdiction), per_tx=per_tx)
+            outcomes.append(_outcome(st))
+        finally:
+            st.dispose()
+    grouped, one_by_one = outcomes
+    assert grouped == one_by_one
+    incident_of = {post_id: incident for incident, post_id, _ in grouped["links"]}
+    assert "2" not in incident_of and incident_of["3"] == incident_of["1"]

@@ -503,3 +503,100 @@ def test_demolition_dust_beside_a_barbecue_street_is_another_matter(store, analy
     dust = post(store, analyzer, "建北社区这边拆房子的扬尘，出门一趟头发都是灰", local(2026, 11, 23, 14, 0))
     assert link(store, smoke) is not None and link(store, dust) is not None
     assert link(store, dust)[0] != link(store, smoke)[0]
+
+
+def test_eval_refuses_a_reply_to_that_names_no_earlier_line(tmp_path):
+    """A thread (``reply_to``) must name the url of a line before it in time: one naming a later
+    line or none is that line's clear error (a typo in the set would quietly be scored as "no
+    thread"); a good thread is scored."""
+    lines = [
+        {"id": "r1", "url": "https://eval.invalid/t/1", "text": "江北城桂花街社区楼下KTV天天唱到凌晨三点，吵得睡不着",
+         "relevant": True, "unit_code": "500105002000", "topic": "noise", "polarity": "neg", "event": "K",
+         "published_at": "2026-11-01T23:30:00+08:00"},
+        {"id": "r2", "url": "https://eval.invalid/t/2", "reply_to": "https://eval.invalid/t/1",
+         "text": "我们那栋也是，一晚上没睡着", "relevant": True, "topic": "noise", "polarity": "neg", "event": "K",
+         "published_at": "2026-11-01T23:50:00+08:00"},
+    ]
+    sample = tmp_path / "threads.jsonl"
+
+    def run(rows):
+        sample.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in rows) + "\n", encoding="utf-8")
+        return subprocess.run([sys.executable, "-m", "ecowatch.cli", "eval", str(sample), "--json"],
+                              capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
+                              env=dict(os.environ))
+
+    good = run(lines)
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["incidents"]["figures"]["bcubed_recall"] == 1.0
+    for parent in ("https://eval.invalid/t/9", "https://eval.invalid/t/2"):  # no line; itself, not earlier
+        lines[1]["reply_to"] = parent
+        bad = run(lines)
+        assert bad.returncode != 0 and "line 2" in bad.stderr and "reply_to" in bad.stderr
+        assert "Traceback" not in bad.stderr
+    lines[0]["reply_to"], lines[1]["reply_to"] = "https://eval.invalid/t/2", None  # the parent is later
+    bad = run(lines)
+    assert bad.returncode != 0 and "line 1" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _in_thread(store, analyzer, key: str, text: str, at: dt.datetime, reply_to: str | None = None, *,
+               author: str = "居民") -> int:
+    """Store one post collected at ``https://weibo.example/t/<key>`` (under ``reply_to``'s key, if
+    any) and run the detection pass at its time; returns the post id."""
+    parent = f"https://weibo.example/t/{reply_to}" if reply_to else None
+    with store.begin() as tx:
+        new = tx.add_posts([RawPost(source="微博", text=text, author=author, published_at=at, fetched_at=at,
+                                    url=f"https://weibo.example/t/{key}", reply_to=parent)], now=at).new_ids
+    process_pending(store, analyzer, now=at, config=alerts_config(analyzer.jurisdiction))
+    return new[0]
+
+
+def test_a_thread_joins_its_incident_and_its_chatter_joins_nothing(store, analyzer, api_server):
+    """Comments under a complaint name no place and mostly no medium; the thread (``reply_to``)
+    says where they belong. A comment that speaks to the matter joins the incident with its role,
+    also one answering a chatter comment (the thread is walked up); chatter and an advert
+    reposting the complaint join nothing and open nothing; a "still not fixed" under the street's
+    reply flags the resolved incident. The joined comments, unit null, are on the incident's
+    page for its unit and nowhere for another unit."""
+    config = alerts_config(analyzer.jurisdiction)
+    complaint = "石马河街道南桥寺菜市场后面的化粪池漫出来了，污水顺着梯坎往下流"
+    root = _in_thread(store, analyzer, "root", complaint + "，臭得遭不住", local(2026, 11, 20, 8))
+    incident_id = link(store, root)[0]
+    comment = _in_thread(store, analyzer, "c1", "我们那栋也是，窗子都不敢开", local(2026, 11, 20, 8, 30), "root")
+    sofa = _in_thread(store, analyzer, "sofa", "沙发，坐等后续", local(2026, 11, 20, 8, 40), "root")
+    advert = _in_thread(store, analyzer, "ad", "管道疏通限时优惠，上门服务 //@居民:" + complaint,
+                        local(2026, 11, 20, 8, 50), "root", author="疏通小哥")
+    price = _in_thread(store, analyzer, "price", "楼主这个盘现在二手房啥价格？想在附近看套房",
+                       local(2026, 11, 20, 9), "root")
+    answer = _in_thread(store, analyzer, "c2", "回楼上，天天臭成这样，哪个敢买嘛", local(2026, 11, 20, 9, 10), "price")
+    # A grievance of another kind reads negative too: the relevance model finds nothing environmental in it.
+    lift = _in_thread(store, analyzer, "lift", "小区电梯又坏了，物业喊了三天都没来修",
+                      local(2026, 11, 20, 9, 20), "root")
+    assert link(store, comment) == (incident_id, PostRole.REPORT.value)
+    assert link(store, answer) == (incident_id, PostRole.REPORT.value)
+    assert link(store, sofa) is None and link(store, advert) is None and link(store, price) is None
+    assert link(store, lift) is None
+    with store.read() as tx:
+        assert [i.id for i in tx.list_incidents()] == [incident_id]  # the advert opened nothing
+        reasons = {a.detail.get("post_id"): a.detail.get("reason") for a in tx.audit_for(incident_id)}
+    assert f"跟帖于 #{incident_id}" in reasons[comment] and f"跟帖于 #{incident_id}" in reasons[answer]
+    reply = _in_thread(store, analyzer, "reply", "您好，您反映的问题已收悉，我街道已安排疏通清掏，感谢您的监督。",
+                       local(2026, 11, 21, 10), "root", author="石马河街道发布")
+    assert link(store, reply) == (incident_id, PostRole.OFFICIAL.value)
+    unit = "石马河街道"
+    actions.sign(store, config, incident_id, unit, now=local(2026, 11, 21, 11))
+    actions.respond(store, config, incident_id, unit, "已疏通", now=local(2026, 11, 21, 12))
+    actions.resolve(store, config, incident_id, unit, "化粪池已清掏", now=local(2026, 11, 21, 15))
+    again = _in_thread(store, analyzer, "again", "疏通了一天，第二天照样冒，敷衍嘛", local(2026, 11, 23, 8), "reply")
+    assert link(store, again) == (incident_id, PostRole.UNRESOLVED.value)
+    with store.read() as tx:
+        assert tx.get_incident(incident_id).state is State.RESOLVED  # flagged, not silently reopened
+        flagged = tx.conn.execute(select(outbox.c.lines).where(outbox.c.incident_id == incident_id)).scalars().all()
+    assert any("仍未解决" in json.dumps(lines, ensure_ascii=False) for lines in flagged)
+    seed_users(store)
+    own = login(api_server, "unit_a")
+    assert incident_id in [i["id"] for i in httpx.get(f"{api_server}/api/incidents", headers=own).json()]
+    shown = {p["id"] for p in httpx.get(f"{api_server}/api/incidents/{incident_id}", headers=own).json()["posts"]}
+    assert {comment, answer, again} <= shown and not {sofa, advert, price, lift} & shown
+    other = login(api_server, "unit_b")
+    assert incident_id not in [i["id"] for i in httpx.get(f"{api_server}/api/incidents", headers=other).json()]
+    assert httpx.get(f"{api_server}/api/incidents/{incident_id}", headers=other).status_code in (403, 404)
