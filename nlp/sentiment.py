@@ -159,16 +159,18 @@ class SentimentScorer:
             return Polarity.NEG
         if c["sarcasm"] and (complaint or complaint_frame):
             return Polarity.NEG
+        # An explosion, a leak or people hurt is bad news however calm the words: "远远看到一朵蘑菇云"
+        # is no sightseer's praise (the Bayes model below only counts words), and a news item telling
+        # it with one reporting word ("消防出动6台车扑救") is the first report of an accident, not a
+        # notice about one (a notice says two: "情况通报……经核查", above).
+        if bad_news and not c["improvement"]:
+            return Polarity.NEG
         if official and complaint <= 1 and not c["personal"]:
             return report()
         if good >= 2 and good > complaint:
             return Polarity.POS
         if c["question"] and complaint <= 1:
             return Polarity.NEU
-        # An explosion, a leak or people hurt is bad news however calm the words ("远远看到一朵蘑菇云"
-        # is no sightseer's praise): the Bayes model below only counts words.
-        if bad_news and not c["improvement"]:
-            return Polarity.NEG
         if complaint >= 2 or (complaint and (complaint_frame or prob < 0.5)):
             return Polarity.NEG
         if c["improvement"] and not complaint:
