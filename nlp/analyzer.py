@@ -124,15 +124,16 @@ class Analyzer:
         # the district's residents talk (a comment under a thread, a reply that says only "您反映的
         # 问题", "楼底下又在烤了"); the labelled sets say so for 86 of the 87 such lines, and they
         # were 87 of the 96 relevance misses on the incident development sets (round 7). One telling
-        # of people hurt may name a place too weakly to pin it ("十几个娃娃送到医院了"): a severe
-        # event is never dropped for want of a place name. Not a long text (a letter names its
+        # of an accident may name a place too weakly to pin it ("十几个娃娃送到医院了", "流进长江
+        # 就完了": the river runs through many districts): a severe event is never dropped for want of
+        # a place name. Not a long text (a letter names its
         # place; an unknown one is elsewhere: of the 36 real complaints from other provinces, two
         # worried about 毒气 near estates we do not know), not one naming another district and not
         # one giving a street address we do not know (和畅六路, a real complaint from 惠州).
         # (The scan for other places' names comes last: it is the costly test, ~20 % of analyze.)
         relevant = environmental and (points_inside(place) or (
             len(text) <= UNPLACED_MAX_CHARS and place.foreign_score == 0 and not place.unit_code
-            and (place.own_score == 0 or "casualty" in sentiment.signals)
+            and (place.own_score == 0 or self.sentiment.tells_accident(sentiment.signals))
             and not any(name in text for name in self._elsewhere) and not STREET_ADDRESS.search(text)))
         ours = points_inside(place)
         unit_code = place.unit_code if relevant else None

@@ -75,6 +75,12 @@ class SentimentScorer:
         )
         self.signal_unless: dict[str, tuple[str, ...]] = {
             word: tuple(context) for word, context in lex.get("signal_unless", {}).items()}
+        self.bad_news = frozenset(lex.get("bad_news_signals", ()))
+
+    def tells_accident(self, signals: list[str]) -> bool:
+        """True when the signals tell of an accident (``bad_news_signals``: an explosion, a leak,
+        people hurt, a spill heading for the river)."""
+        return not self.bad_news.isdisjoint(signals)
 
     def _hedged(self, text: str, start: int, end: int) -> bool:
         """True when a signal word is a risk or a drill, not an event: "极易起火", "担心泄漏",
@@ -129,11 +135,13 @@ class SentimentScorer:
             counts[f"signal_{signal}"] = 1
         counts["complaint"] = len(complaint_words)  # a word in both lists counts once
         counts["vivid"] = len(complaint_words - self.reporting)
-        polarity = self._decide(counts, prob, complaint_frame)
+        # Not a count the classifiers see: the signals are (and accident news reads neutral there).
+        bad_news = self.tells_accident(signals)
+        polarity = self._decide(counts, prob, complaint_frame, bad_news)
         return SentimentResult(polarity, clamp_score(polarity, prob), evidence, signals, counts, prob)
 
     @staticmethod
-    def _decide(c: dict[str, int], prob: float, complaint_frame: bool) -> Polarity:
+    def _decide(c: dict[str, int], prob: float, complaint_frame: bool, bad_news: bool) -> Polarity:
         complaint = c["complaint"]
         official = c["official"]
         good = c["improvement"] + c["pos"]
@@ -150,6 +158,12 @@ class SentimentScorer:
         if c["esc"]:
             return Polarity.NEG
         if c["sarcasm"] and (complaint or complaint_frame):
+            return Polarity.NEG
+        # An explosion, a leak or people hurt is bad news however calm the words: "远远看到一朵蘑菇云"
+        # is no sightseer's praise (the Bayes model below only counts words), and a news item telling
+        # it with one reporting word ("消防出动6台车扑救") is the first report of an accident, not a
+        # notice about one (a notice says two: "情况通报……经核查", above).
+        if bad_news and not c["improvement"]:
             return Polarity.NEG
         if official and complaint <= 1 and not c["personal"]:
             return report()

@@ -1,0 +1,129 @@
+"""Severe posts never missed (issue 12, round 9): a neighbour telling what they felt of a blast, a
+worker missing, police and a crowd at a plant gate, a spill heading for the river, news of an
+enterprise's accident with workers hurt — and, kept apart by what was learnt rather than by a word,
+the same words in a lift, a kitchen, a building site, a road, a wage protest, fireworks, a quarry or
+a thunderclap. The texts are written for these tests (none is in an evaluation set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from alerts.config import alerts_config
+from alerts.detection import process_pending
+from alerts.grading import Reach, grade_incident
+from core.jurisdiction import load_jurisdiction
+from core.models import Grade, Polarity, RawPost
+from core.timeutil import SHANGHAI
+from storage.schema import incident_posts, incidents
+
+PACK = load_jurisdiction("jiangbei")
+
+
+@pytest.mark.parametrize("text", [
+    "凌晨四点多被咣的一下震醒了，还以为是做梦，起来一看楼下好多人在张望",
+    "那一下把我们阳台的玻璃震裂了两块，到底是哪里出事了",
+    "从江边看过去那边腾起一团蘑菇云，过了好几秒才听到响",
+])
+def test_what_a_neighbour_felt_of_a_blast_is_a_severe_explosion(analyzer, text):
+    a = analyzer.analyze(text)
+    assert "explosion" in a.signals
+    assert a.relevant and a.polarity is Polarity.NEG
+
+
+@pytest.mark.parametrize(("text", "signal"), [
+    ("车间里还有个师傅下落不明，消防还在里头找", "casualty"),
+    ("说是有两个工友埋在里头了，大家都在帮忙刨", "casualty"),
+    ("那辆罐车漏出来的东西要是流进长江就完了", "reaches_water"),
+])
+def test_a_worker_missing_or_a_spill_for_the_river_is_a_severe_signal(analyzer, text, signal):
+    a = analyzer.analyze(text)
+    assert signal in a.signals
+    assert a.relevant and a.polarity is Polarity.NEG
+
+
+def test_police_and_a_crowd_at_a_plant_gate_are_a_gathering(analyzer):
+    """A signal (the grade and the incident it joins weigh it); whether a comment saying only this
+    is about the environment is the thread's to say: a wage protest at a gate reads the same."""
+    assert "gathering" in analyzer.analyze("厂门口现在围满了人，派出所都来了，家属哭得好伤心").signals
+
+
+@pytest.mark.parametrize(("text", "unit"), [
+    ("江北区五宝镇一化工企业发生闪爆事故，3名工人受伤被送往医院救治，事故原因正在调查。", "五宝镇"),
+    ("郭家沱街道一船舶修造企业油舱作业时发生爆燃，2名工人烧伤送医。", "郭家沱街道"),
+])
+def test_news_of_an_enterprise_accident_with_workers_hurt_is_relevant_and_negative(analyzer, text, unit):
+    a = analyzer.analyze(text)
+    assert a.relevant and a.unit == unit and a.polarity is Polarity.NEG
+    assert {"explosion", "casualty"} <= set(a.signals)
+
+
+def test_a_tap_water_complaint_of_a_community_is_relevant(analyzer):
+    a = analyzer.analyze("观音桥北城天街后面那几栋楼的自来水一股漂白水味道，烧开了都还有")
+    assert a.relevant and "drinking_water" in a.signals and a.topics[0] == "water"
+
+
+@pytest.mark.parametrize("text", [
+    "石马河一在建工地发生高处坠落事故，1名工人受伤被送往医院救治。",
+    "大石坝一小区电梯突然停运，4名居民被困半小时后获救。",
+    "红石路上一辆面包车和货车相撞，司机受伤送医，警察来了把路封了。",
+    "华新街一居民家中天然气泄漏引发爆燃，1人烧伤送医。",
+    "五里店一家面馆后厨油锅起火，厨师手臂烧伤，火很快扑灭了。",
+    "鱼嘴一个工地几十个工人堵在门口讨薪，派出所都来了。",
+])
+def test_the_same_words_in_a_non_environmental_setting_stay_irrelevant(analyzer, text):
+    assert not analyzer.analyze(text).relevant
+
+
+@pytest.mark.parametrize("text", [
+    "江北嘴放烟花，砰的一声把娃儿震醒了",  # fireworks
+    "采石场放炮，屋头的墙又震裂了一条缝",  # a quarry's blasting
+    "昨晚打雷好凶，一个炸雷把我震醒了",  # a thunderclap
+    "老厂房定向爆破，一声巨响烟囱就倒了",  # demolition
+    "楼上装修电钻一响，整栋楼都震醒了",  # a drill
+])
+def test_a_blast_felt_beside_fireworks_a_quarry_or_thunder_is_no_explosion(analyzer, text):
+    assert "explosion" not in analyzer.analyze(text).signals
+
+
+@pytest.mark.parametrize("text", [
+    "观音桥一小区电梯故障，3名乘客被困，消防到场救出",  # a lift's passengers, not a missing worker
+    "复盛一仓库起火，消防及时扑灭，无人员伤亡",  # nobody hurt
+])
+def test_a_lift_or_nobody_hurt_is_no_casualty(analyzer, text):
+    assert "casualty" not in analyzer.analyze(text).signals
+
+
+def test_a_calmly_told_explosion_is_bad_news_not_a_sightseers_post(analyzer):
+    """snownlp's word counts read "远远看到一朵" as a pleasant sight; the cue rules said pos and the
+    models followed, so the post was neither negative nor (with the rules' pos) environmental.
+    (Whether this one is environmental is the model's: see docs/analysis.md, round 9's misses.)"""
+    a = analyzer.analyze("寸滩港那边爆炸了，远远看到一朵好大的蘑菇云")
+    assert a.polarity is Polarity.NEG
+    calm = "果园港那边炸了，远远看到一朵蘑菇云"
+    assert analyzer.sentiment.score(calm, analyzer.segmenter.cut(calm)).polarity is Polarity.NEG
+
+
+def test_a_leak_heading_for_the_river_is_major_and_reaching_water_alone_lifts_nothing():
+    leak = grade_incident(Reach(author_count=1, posts=1, signals=["leak", "reaches_water"]), 1.0, PACK.grading)[0]
+    assert leak.rank >= Grade.ORANGE.rank
+    alone = grade_incident(Reach(author_count=1, posts=1, signals=["reaches_water"]), 1.0, PACK.grading)[0]
+    assert alone is Grade.BLUE  # a sewage complaint says "流到河里" too
+
+
+def test_a_tanker_spill_running_for_the_river_opens_an_incident_graded_at_least_major(store, analyzer):
+    """One resident's post: an overturned tanker, diesel running down the drain towards the river.
+    It was 较大 (the leak alone); the spill heading for the river is the pack's 重大."""
+    at = dt.datetime(2026, 12, 1, 7, 30, tzinfo=SHANGHAI)
+    text = "郭家沱滨江路那个坡坡上一辆油罐车翻了，柴油顺着排水沟往江里流，味道冲得很"
+    with store.begin() as tx:
+        new = tx.add_posts([RawPost(source="微博", text=text, author="郭家沱居民", published_at=at, fetched_at=at,
+                                    url="https://weibo.example/sev9-tanker")], now=at).new_ids
+    process_pending(store, analyzer, now=at, config=alerts_config(analyzer.jurisdiction))
+    with store.read() as tx:
+        joined = incidents.join(incident_posts, incident_posts.c.incident_id == incidents.c.id)
+        row = tx.conn.execute(select(incidents.c.grade).select_from(joined)
+                              .where(incident_posts.c.post_id == new[0])).first()
+    assert row is not None and Grade(row.grade).rank >= Grade.ORANGE.rank
