@@ -43,7 +43,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# The code whose store is seeded: this checkout's, or (``--seed-into``, run by the bench itself
+# for ``--baseline``) the baseline's, so each data folder is made at its own code's schema.
+sys.path.insert(0, os.environ.get("BENCH_CODE", str(ROOT)))
 
 from alerts.config import alerts_config  # noqa: E402
 from alerts.deadlines import compute_deadlines  # noqa: E402
@@ -163,8 +165,12 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process cProfile pass")
     parser.add_argument("--baseline", type=Path, default=None, help="also run this checkout's code, interleaved")
     parser.add_argument("--workers", type=int, default=0, help="also run this code's process with --workers N")
+    parser.add_argument("--seed-into", default=None, help=argparse.SUPPRESS)  # URL: seed only (see BENCH_CODE)
     args = parser.parse_args()
     pack = load_jurisdiction("jiangbei")
+    if args.seed_into:
+        seed_incidents(args.seed_into, pack, args.incidents, 7)
+        return
     posts = make_posts(pack, args.posts, 4)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -185,7 +191,12 @@ def main() -> None:
             for label, code, process_args in codes if r % 2 == 0 else codes[::-1]:
                 data = tmp / f"data-{label.replace(' ', '')}-{r}"
                 data.mkdir()
-                seed_incidents(f"sqlite:///{data}/ecowatch.db", pack, args.incidents, 7)
+                url = f"sqlite:///{data}/ecowatch.db"
+                if code == ROOT:
+                    seed_incidents(url, pack, args.incidents, 7)
+                else:  # seeded by that checkout's code, at its schema
+                    subprocess.run([sys.executable, __file__, "--seed-into", url, "--incidents", str(args.incidents)],
+                                   env={**os.environ, "BENCH_CODE": str(code)}, check=True)
                 env = {**os.environ, "ECOWATCH_DATA_DIR": str(data)}
                 analyze, analyze_cpu = run(["analyze"], env, texts, code)
                 imported, imported_cpu = run(["import", str(export)], env, code=code)
