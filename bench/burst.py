@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import sys
 import tempfile
@@ -175,7 +176,7 @@ def main() -> None:
         feeder.start()
         watcher.start()
         sampler.start()
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         while True:
             finished = fed.is_set()
             processed += process_pending(store, analyzer, config=config).processed
@@ -196,7 +197,9 @@ def main() -> None:
         first = marks.get("first_stored", t0)
         total = sum(held.values())
         print(f"processed {processed:,} posts in {passes} passes, {took:.0f} s ({processed / took:,.0f} posts/s); "
-              f"feeding took {marks.get('fed', t0) - t0:.0f} s")
+              f"feeding took {marks.get('fed', t0) - t0:.0f} s; CPU seconds of this process (feeder, watcher and "
+              f"sampler included) {time.process_time() - cpu0:.0f} s; load average at the end "
+              f"{os.getloadavg()[0]:.1f}")
         print(f"first event post stored → incident exists: {marks.get('incident', float('nan')) - first:.1f} s "
               f"(target ≤ 30 s); → first notification queued: {marks.get('notified', float('nan')) - first:.1f} s")
         fed_at = marks.get("fed", t0)

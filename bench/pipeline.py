@@ -1,7 +1,7 @@
 """The whole way in against analysis alone, on the same texts, in one run.
 
     .venv/bin/python bench/pipeline.py [--posts 5000] [--incidents 2000] [--rounds 2] [--no-profile]
-                                       [--baseline DIR]
+                                       [--baseline DIR] [--workers N]
 
 Generates ``--posts`` complaint-like posts (bench/alerts.py's generator: 70 % complaints naming a
 community and a nuisance, many alike, 30 % unrelated chatter) as one JSON Lines export, and a
@@ -15,6 +15,8 @@ processes (start-up included, as a user runs them):
 ``--baseline DIR`` (a checkout of other code, e.g. ``git worktree add --detach /tmp/base main``)
 runs the same commands of that code in each round too, into its own fresh data folder, in turn
 with this code's (which goes first alternates by round), so both are measured under the same load.
+``--workers N`` also runs this code with ``ecowatch process --workers N`` (analysis in N spawned
+processes while the pass writes), in the same rounds.
 
 Prints posts/s of each, the ratio analyze / (import + process) per round (target >= 0.5), the
 same ratio on the commands' CPU seconds (steadier on a shared machine; a process's worker counted
@@ -41,7 +43,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# The code whose store is seeded: this checkout's, or (``--seed-into``, run by the bench itself
+# for ``--baseline``) the baseline's, so each data folder is made at its own code's schema.
+sys.path.insert(0, os.environ.get("BENCH_CODE", str(ROOT)))
 
 from alerts.config import alerts_config  # noqa: E402
 from alerts.deadlines import compute_deadlines  # noqa: E402
@@ -160,8 +164,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="analyze / import+process pairs, interleaved")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process cProfile pass")
     parser.add_argument("--baseline", type=Path, default=None, help="also run this checkout's code, interleaved")
+    parser.add_argument("--workers", type=int, default=0, help="also run this code's process with --workers N")
+    parser.add_argument("--seed-into", default=None, help=argparse.SUPPRESS)  # URL: seed only (see BENCH_CODE)
     args = parser.parse_args()
     pack = load_jurisdiction("jiangbei")
+    if args.seed_into:
+        seed_incidents(args.seed_into, pack, args.incidents, 7)
+        return
     posts = make_posts(pack, args.posts, 4)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -171,18 +180,27 @@ def main() -> None:
                 out.write(json.dumps(post, ensure_ascii=False) + "\n")
                 text_out.write(json.dumps({"id": i, "text": post["text"]}, ensure_ascii=False) + "\n")
         print(f"{args.posts:,} posts, {args.incidents:,} open incidents in the store; {args.rounds} rounds")
-        codes = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
-        ratios: dict[str, list[float]] = {label: [] for label, _ in codes}
-        cpu_ratios: dict[str, list[float]] = {label: [] for label, _ in codes}
+        codes: list[tuple[str, Path, list[str]]] = [("this", ROOT, [])]
+        if args.workers:
+            codes.append((f"this --workers {args.workers}", ROOT, ["--workers", str(args.workers)]))
+        if args.baseline:
+            codes.append(("baseline", args.baseline.resolve(), []))
+        ratios: dict[str, list[float]] = {label: [] for label, _, _ in codes}
+        cpu_ratios: dict[str, list[float]] = {label: [] for label, _, _ in codes}
         for r in range(args.rounds):
-            for label, code in codes if r % 2 == 0 else codes[::-1]:
-                data = tmp / f"data-{label}-{r}"
+            for label, code, process_args in codes if r % 2 == 0 else codes[::-1]:
+                data = tmp / f"data-{label.replace(' ', '')}-{r}"
                 data.mkdir()
-                seed_incidents(f"sqlite:///{data}/ecowatch.db", pack, args.incidents, 7)
+                url = f"sqlite:///{data}/ecowatch.db"
+                if code == ROOT:
+                    seed_incidents(url, pack, args.incidents, 7)
+                else:  # seeded by that checkout's code, at its schema
+                    subprocess.run([sys.executable, __file__, "--seed-into", url, "--incidents", str(args.incidents)],
+                                   env={**os.environ, "BENCH_CODE": str(code)}, check=True)
                 env = {**os.environ, "ECOWATCH_DATA_DIR": str(data)}
                 analyze, analyze_cpu = run(["analyze"], env, texts, code)
                 imported, imported_cpu = run(["import", str(export)], env, code=code)
-                processed, processed_cpu = run(["process"], env, code=code)
+                processed, processed_cpu = run(["process", *process_args], env, code=code)
                 ratio = analyze / (imported + processed)
                 ratios[label].append(ratio)
                 cpu_ratios[label].append(analyze_cpu / (imported_cpu + processed_cpu))

@@ -2,4 +2,6 @@
 
 from ecowatch.main import main
 
-main()
+# Guarded: a spawned worker (ecowatch.analysis_workers) imports this module again as its own main.
+if __name__ == "__main__":
+    main()
