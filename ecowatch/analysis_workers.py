@@ -8,10 +8,8 @@ analyser and never opens the database, so no connection, lock or open file of th
 copied into them (a forked worker copies the parent's SQLite connections; SQLite forbids using
 them across fork, and freeing them in the child can roll back a transaction the parent holds).
 Everything the store sees (claims, links, analyses, commits) is still done by the one parent
-process, in the same transactions as without workers. A worker that dies takes its task with it
-(a process pool does not hand it to another): the wait for it gives up after ``_TASK_TIMEOUT``,
-the pass stops with that error before the group's transaction begins, and the group's posts stay
-pending for the next pass.
+process, in the same transactions as without workers; a worker that dies loses only analyses,
+which the parent then does not write, so its posts stay pending for the next pass.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
 
 _CHUNK = 50  # posts per task: small enough that every worker takes part in the first group
-_TASK_TIMEOUT = 600.0  # seconds to wait for one task (50 posts take well under a second of CPU)
 _analyzer: Analyzer | None = None  # each worker's own, built once by _start
 
 
@@ -83,4 +80,4 @@ def analysis_workers(jurisdiction: str, models_dir: Path, workers: int) -> Itera
 
 def _submit(pool: Pool, posts: list[RawPost]) -> Callable[[], list[Analysed]]:
     tasks = [pool.apply_async(_analyse_chunk, (posts[i:i + _CHUNK],)) for i in range(0, len(posts), _CHUNK)]
-    return lambda: [result for task in tasks for result in task.get(_TASK_TIMEOUT)]
+    return lambda: [result for task in tasks for result in task.get()]
