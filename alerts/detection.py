@@ -270,19 +270,7 @@ def _absorb(group: _Group, post: RawPost, decision: Decision) -> int:
     return 1
 
 
-Analysed = tuple[Analysis, list[str]] | Exception
-# Starts analysing a group's posts and returns what waits for the results: by default they are
-# analysed in this process when waited for; ecowatch.analysis_workers analyses them in worker
-# processes meanwhile, so the next group is analysed while this one's transaction runs.
-AnalyseAhead = Callable[[list[RawPost]], Callable[[], list[Analysed]]]
-
-
-def analyse_posts(analyzer: Analyzer, posts: Sequence[RawPost]) -> list[Analysed]:
-    """Each post's analysis and event words, or the exception its analysis raised."""
-    return [_analyse(analyzer, post) for post in posts]
-
-
-def _analyse(analyzer: Analyzer, post: RawPost) -> Analysed:
+def _analyse(analyzer: Analyzer, post: RawPost) -> tuple[Analysis, list[str]] | Exception:
     """A post's analysis and event words, or the exception its analysis raised (one bad post
     must not stop the batch)."""
     try:
@@ -366,8 +354,7 @@ def _role(config: AlertsConfig, post: RawPost, analysis: Analysis) -> PostRole:
 
 
 def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None = None,
-                    batch: int = 1000, config: AlertsConfig | None = None, per_tx: int = 500,
-                    ahead: AnalyseAhead | None = None) -> ProcessReport:
+                    batch: int = 1000, config: AlertsConfig | None = None, per_tx: int = 500) -> ProcessReport:
     """Analyse every stored, unprocessed post and open, feed or reopen incidents.
 
     Posts go ``per_tx`` to a transaction: each is analysed first (outside it, so no write lock is
@@ -378,7 +365,6 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
     doubled, and a post another worker claimed meanwhile is left to it. One commit and a handful
     of statements per group instead of per post is most of what the whole way in costs beyond
     analysis (bench/pipeline.py). A post whose analysis fails is marked with the error and skipped.
-    ``ahead``: where the analysis runs (:data:`AnalyseAhead`); a batch's groups are all started first.
     """
     config = config or alerts_config(analyzer.jurisdiction)
     report = ProcessReport()
@@ -388,10 +374,9 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
             pending = tx.unprocessed_posts(limit=batch)
         if not pending:
             return report
-        groups = [pending[start:start + per_tx] for start in range(0, len(pending), per_tx)]
-        started = [(ahead or (lambda posts: lambda: analyse_posts(analyzer, posts)))(g) for g in groups]
-        for group, waiting in zip(groups, started, strict=True):
-            analysed = waiting()
+        for start in range(0, len(pending), per_tx):
+            group = pending[start:start + per_tx]
+            analysed = [_analyse(analyzer, post) for post in group]
             roles = [None if isinstance(r, Exception) else _role(config, p, r[0])
                      for p, r in zip(group, analysed, strict=True)]
             # The widest window any of the group's posts looks back (a follow-up's is weeks).

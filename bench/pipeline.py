@@ -1,7 +1,7 @@
 """The whole way in against analysis alone, on the same texts, in one run.
 
     .venv/bin/python bench/pipeline.py [--posts 5000] [--incidents 2000] [--rounds 2] [--no-profile]
-                                       [--baseline DIR] [--workers N]
+                                       [--baseline DIR]
 
 Generates ``--posts`` complaint-like posts (bench/alerts.py's generator: 70 % complaints naming a
 community and a nuisance, many alike, 30 % unrelated chatter) as one JSON Lines export, and a
@@ -15,12 +15,10 @@ processes (start-up included, as a user runs them):
 ``--baseline DIR`` (a checkout of other code, e.g. ``git worktree add --detach /tmp/base main``)
 runs the same commands of that code in each round too, into its own fresh data folder, in turn
 with this code's (which goes first alternates by round), so both are measured under the same load.
-``--workers N`` also runs this code with ``ecowatch process --workers N`` (analysis in N spawned
-processes while the pass writes), in the same rounds.
 
 Prints posts/s of each, the ratio analyze / (import + process) per round (target >= 0.5), the
-same ratio on the commands' CPU seconds (steadier on a shared machine; a process's worker counted
-in), the peak RSS of any child process, and where the time of a processing pass goes: an in-process run of
+same ratio on the commands' CPU seconds (steadier on a shared machine), the peak RSS of any child
+process, and where the time of a processing pass goes: an in-process run of
 ``process_pending`` under cProfile, split into analysis, grouping, notifications and the store
 (claims, analysis rows, incident writes, commits: the rest of the pass).
 """
@@ -164,7 +162,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="analyze / import+process pairs, interleaved")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process cProfile pass")
     parser.add_argument("--baseline", type=Path, default=None, help="also run this checkout's code, interleaved")
-    parser.add_argument("--workers", type=int, default=0, help="also run this code's process with --workers N")
     parser.add_argument("--seed-into", default=None, help=argparse.SUPPRESS)  # URL: seed only (see BENCH_CODE)
     args = parser.parse_args()
     pack = load_jurisdiction("jiangbei")
@@ -180,16 +177,12 @@ def main() -> None:
                 out.write(json.dumps(post, ensure_ascii=False) + "\n")
                 text_out.write(json.dumps({"id": i, "text": post["text"]}, ensure_ascii=False) + "\n")
         print(f"{args.posts:,} posts, {args.incidents:,} open incidents in the store; {args.rounds} rounds")
-        codes: list[tuple[str, Path, list[str]]] = [("this", ROOT, [])]
-        if args.workers:
-            codes.append((f"this --workers {args.workers}", ROOT, ["--workers", str(args.workers)]))
-        if args.baseline:
-            codes.append(("baseline", args.baseline.resolve(), []))
-        ratios: dict[str, list[float]] = {label: [] for label, _, _ in codes}
-        cpu_ratios: dict[str, list[float]] = {label: [] for label, _, _ in codes}
+        codes = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+        ratios: dict[str, list[float]] = {label: [] for label, _ in codes}
+        cpu_ratios: dict[str, list[float]] = {label: [] for label, _ in codes}
         for r in range(args.rounds):
-            for label, code, process_args in codes if r % 2 == 0 else codes[::-1]:
-                data = tmp / f"data-{label.replace(' ', '')}-{r}"
+            for label, code in codes if r % 2 == 0 else codes[::-1]:
+                data = tmp / f"data-{label}-{r}"
                 data.mkdir()
                 url = f"sqlite:///{data}/ecowatch.db"
                 if code == ROOT:
@@ -200,7 +193,7 @@ def main() -> None:
                 env = {**os.environ, "ECOWATCH_DATA_DIR": str(data)}
                 analyze, analyze_cpu = run(["analyze"], env, texts, code)
                 imported, imported_cpu = run(["import", str(export)], env, code=code)
-                processed, processed_cpu = run(["process", *process_args], env, code=code)
+                processed, processed_cpu = run(["process"], env, code=code)
                 ratio = analyze / (imported + processed)
                 ratios[label].append(ratio)
                 cpu_ratios[label].append(analyze_cpu / (imported_cpu + processed_cpu))

@@ -2,6 +2,4 @@
 
 from ecowatch.main import main
 
-# Guarded: a spawned worker (ecowatch.analysis_workers) imports this module again as its own main.
-if __name__ == "__main__":
-    main()
+main()

@@ -186,16 +186,12 @@ def collect(source: Annotated[str | None, typer.Option(help="only this source")]
 
 
 @app.command()
-def process(workers: Annotated[int, typer.Option(
-        min=0, help="processes analysing the posts beside this one, which writes meanwhile (0: analyse "
-                    "here); each costs about a second to start: for a large backlog on idle cores")] = 0) -> None:
+def process() -> None:
     """Analyse what is stored but not yet processed, and open or feed incidents."""
-    import contextlib
     import threading
     from dataclasses import asdict
 
     from alerts.detection import ProcessReport, process_pending
-    from ecowatch.analysis_workers import analysis_workers
     from ecowatch.progress import progress
 
     settings = context.settings()
@@ -207,10 +203,7 @@ def process(workers: Annotated[int, typer.Option(
 
     def work() -> None:
         try:
-            with (analysis_workers(settings.jurisdiction, settings.models_dir, workers) if workers
-                  else contextlib.nullcontext()) as ahead:
-                # With workers, a read of several groups: they analyse the later ones meanwhile.
-                done.append(process_pending(store, analyzer, ahead=ahead, batch=5000 if ahead else 1000))
+            done.append(process_pending(store, analyzer))
         except BaseException as exc:  # handed to the main thread, which raises it
             done.append(exc)
 

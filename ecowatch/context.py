@@ -76,9 +76,10 @@ def store(settings: Settings) -> SqlStore:
 def analyzer(settings: Settings) -> Analyzer:
     """The analyser with the deployment's live models (``Settings.models_dir``; the bundled ones
     until ``ecowatch retrain --promote`` made others live)."""
-    from ecowatch.analysis_workers import build_analyzer
+    from nlp.analyzer import Analyzer
+    from nlp.classifiers import ModelStore
 
-    return build_analyzer(settings.jurisdiction, settings.models_dir)
+    return Analyzer(load_jurisdiction(settings.jurisdiction), ModelStore(settings.models_dir).live())
 
 
 def sources(settings: Settings, variables: Mapping[str, str] | None = None, path: Path | None = None) -> list[Source]:
