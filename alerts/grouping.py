@@ -450,4 +450,3 @@ def _with_bridges(match: Match, fits: Sequence[tuple[Incident, float]], bar: flo
     names = "、".join(f"#{i}" for i in also)
     why = f"{match.reason}；与事件 {names} 也高度相似，或为同一事件，请核对并单"
     return Match(match.incident, match.action, why, match.similarity, also)
-
