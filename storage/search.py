@@ -325,7 +325,13 @@ def _install_on_create(_target: object, connection: Connection, **_kw: Any) -> N
 def ensure_fts(conn: Connection) -> None:
     """Create the full-text index where missing, with the trigger that removes a deleted post's
     row from it, so every indexed row is a stored post's and a count over the index alone is a
-    count of posts (SQLite only; idempotent)."""
+    count of posts (SQLite only; idempotent). Searches call it too, so it looks first and writes
+    only what is missing: even ``CREATE … IF NOT EXISTS`` waits for the write lock, and a search
+    held behind a long write (the demo building its month) failed with "database is locked"."""
+    present = {row[0] for row in conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE name IN ('post_fts', 'post_fts_post_delete')")}
+    if present == {"post_fts", "post_fts_post_delete"}:
+        return
     conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(tokens, grams)")
     conn.exec_driver_sql("CREATE TRIGGER IF NOT EXISTS post_fts_post_delete AFTER DELETE ON raw_posts BEGIN "
                          "DELETE FROM post_fts WHERE rowid = old.id; END")
