@@ -16,7 +16,7 @@ from alerts.notify import notify
 from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
 from core.actors import SYSTEM
 from core.errors import StoreError
-from core.models import Analysis, AuditEntry, Incident, PostRole, RawPost, State, normalise_url
+from core.models import Analysis, AuditEntry, Incident, PostRole, RawPost, State, url_fingerprint
 from core.timeutil import utcnow
 from nlp.analyzer import Analyzer
 from storage.candidates import CandidatePool
@@ -156,7 +156,7 @@ class _Group:
         return None
 
     def _thread_incident(self, url: str) -> Incident | None:
-        linked = self._linked_by_fp.get("url:" + normalise_url(url))
+        linked = self._linked_by_fp.get(url_fingerprint(url))
         if linked is not None and self.incident(linked).merged_into is None:
             return self.incident(linked)
         found = self.tx.thread_incident(url)

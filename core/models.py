@@ -180,6 +180,12 @@ def normalise_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, fragment))
 
 
+def url_fingerprint(url: str) -> str:
+    """A post's identity when it has a URL (``RawPost.fingerprint``): what a thread's ``reply_to``
+    is looked up by."""
+    return "url:" + normalise_url(url)
+
+
 def content_fingerprint(title: str, text: str) -> str:
     """SHA-1 of the whitespace-folded title and text: the same post from two URLs is one post."""
     folded = _WS.sub(" ", f"{title}\n{text}").strip()
@@ -208,7 +214,7 @@ class RawPost:
     def fingerprint(self) -> str:
         """Identity for de-duplication: the normalised URL when there is one, else the content."""
         if self.url:
-            return "url:" + normalise_url(self.url)
+            return url_fingerprint(self.url)
         return "sha1:" + content_fingerprint(self.title, self.text)
 
     @property

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import NullType
 
 from core.errors import StoreError
-from core.models import AuditEntry, Grade, Incident, PostRole, State, normalise_url
+from core.models import AuditEntry, Grade, Incident, PostRole, State, url_fingerprint
 from storage.candidates import CandidatePool
 from storage.events import EventsTx
 from storage.rows import inserted_id, row_to_audit, row_to_incident, row_to_summary
@@ -158,7 +158,7 @@ class IncidentsTx(EventsTx):
     def thread_incident(self, reply_to: str) -> Incident | None:
         """The incident the post at ``reply_to`` (a URL) ended in, after merges (并单), or None
         when that post is not stored or in no incident: where a reply to it belongs."""
-        found = self.conn.execute(_THREAD_INCIDENT, {"b_fp": "url:" + normalise_url(reply_to)}).scalar()
+        found = self.conn.execute(_THREAD_INCIDENT, {"b_fp": url_fingerprint(reply_to)}).scalar()
         seen: set[int] = set()
         while found is not None and found not in seen:
             seen.add(found)

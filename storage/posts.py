@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.models import Analysis, RawPost, content_fingerprint, normalise_url
+from core.models import Analysis, RawPost, content_fingerprint, url_fingerprint
 from core.timeutil import utcnow
 from storage.rows import inserted_id, row_to_analysis, row_to_post
 from storage.schema import analyses, post_replies, raw_posts
@@ -241,7 +241,7 @@ class PostsTx:
         """The ``reply_to`` of the stored post at ``url`` (the post it answers), or None: a thread
         is walked up through comments that joined no incident (alerts.detection)."""
         return self.conn.execute(select(raw_posts.c.reply_to).where(
-            raw_posts.c.fingerprint == "url:" + normalise_url(url))).scalar()
+            raw_posts.c.fingerprint == url_fingerprint(url))).scalar()
 
     def get_post(self, post_id: int) -> RawPost | None:
         """One stored post, or None."""
