@@ -72,13 +72,21 @@ class SearchIndexer:
         done = 0
         with self._index_lock:
             while done < max_posts:
-                # Read and write in one write transaction: two processes cannot index the same post.
-                with store.begin() as tx:
+                with store.read() as tx:
                     pending = tx.posts_to_index(limit=min(batch, max_posts - done))
-                    if not pending:
-                        break
-                    tx.index_tokens([(pid, *self.document_tokens(text)) for pid, text in pending])
-                done += len(pending)
+                if not pending:
+                    break
+                # Tokenised outside the write transaction: jieba over a batch is seconds of CPU (tens
+                # under load), and every other writer (the processing pass, an officer's action)
+                # would wait on the lock and fail after the busy timeout. What another process
+                # indexed meanwhile is behind the index's mark when the write starts: left out.
+                rows = [(pid, *self.document_tokens(text)) for pid, text in pending]
+                with store.begin() as tx:
+                    mark = tx.indexed_up_to()
+                    added = tx.index_tokens([row for row in rows if row[0] > mark])
+                if not added:
+                    break  # another process is indexing the same posts: it carries on from here
+                done += added
         return done
 
 

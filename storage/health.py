@@ -10,6 +10,8 @@ integrity_check reads every page) is not.
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,18 +20,25 @@ from core.errors import StoreError
 from storage.sql import SqlStore
 
 _MAGIC = b"SQLite format 3\x00"
+_HANDLES: weakref.WeakKeyDictionary[SqlStore, int] = weakref.WeakKeyDictionary()  # see _header_handle
+_HANDLES_LOCK = threading.Lock()
 
 
-def sqlite_file_problem(path: Path) -> str | None:
+def sqlite_file_problem(path: Path, handle: int | None = None) -> str | None:
     """Why the SQLite file at ``path`` is not a whole database, or None (a missing or empty file
     is a new database). From the header (sqlite.org/fileformat.html): the magic string, and the
-    page size times the page count of the last commit, which the file cannot be shorter than."""
+    page size times the page count of the last commit, which the file cannot be shorter than.
+    While this process has the database open the header is read through ``handle``
+    (:func:`_header_handle`), never through a file opened and closed here."""
     try:
         size = path.stat().st_size
         if size == 0:
             return None
-        with path.open("rb") as f:
-            header = f.read(100)
+        if handle is not None:
+            header = os.pread(handle, 100, 0)
+        else:
+            with path.open("rb") as f:
+                header = f.read(100)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -45,6 +54,26 @@ def sqlite_file_problem(path: Path) -> str | None:
     return None
 
 
+def _header_handle(store: SqlStore, path: Path) -> int:
+    """A read-only handle on ``store``'s database file, open as long as the store is.
+
+    Closing any handle on a file cancels every POSIX lock this process holds on it, SQLite's own
+    included (sqlite.org/howtocorrupt.html, 2.2). Each ``/healthz`` opened and closed one, so
+    the next process to close its connection (a command, a monitoring read) took itself for the
+    last. It deleted the ``-wal`` and ``-shm`` the server still wrote to, and the server's
+    commits then went into a deleted file (tests/reliability/test_wal_kept.py). The handle is
+    closed when the store is collected, with its connections."""
+    with _HANDLES_LOCK:
+        fd = _HANDLES.get(store)
+        if fd is not None and os.fstat(fd).st_ino == path.stat().st_ino:
+            return fd
+        # A new file (a restore replaced it): the old handle stays open, SQLite may hold locks there.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        weakref.finalize(store, os.close, fd)
+        _HANDLES[store] = fd
+        return fd
+
+
 def disk_problem(store: SqlStore, min_free_bytes: int) -> str | None:
     """Why the store's files cannot take writes, or None: a broken SQLite file, a read-only folder
     (SQLite writes its journal beside the database), a disk with less than ``min_free_bytes`` free.
@@ -52,7 +81,12 @@ def disk_problem(store: SqlStore, min_free_bytes: int) -> str | None:
     folders: list[tuple[str, Path]] = []
     if store.engine.dialect.name == "sqlite" and store.engine.url.database not in (None, "", ":memory:"):
         database = Path(str(store.engine.url.database))
-        problem = sqlite_file_problem(database)
+        try:
+            problem = sqlite_file_problem(database, _header_handle(store, database))
+        except FileNotFoundError:
+            problem = None  # not made yet: a new database
+        except OSError as exc:
+            problem = f"the database file cannot be read: {exc.strerror}"
         if problem is not None:
             return problem
         if database.exists() and not os.access(database, os.W_OK):
