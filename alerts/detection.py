@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -9,11 +10,20 @@ from dataclasses import dataclass, fields
 
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
-from alerts.followups import ACCIDENT_SIGNALS, post_role, speaks_to_the_thread
+from alerts.followups import ACCIDENT_SIGNALS, author_unit, post_role, speaks_to_the_thread
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
-from alerts.grouping import MAX_KEYWORDS, Accidents, candidate_topic, lookback, merge_keywords, probes, words_grams
+from alerts.grouping import (
+    MAX_KEYWORDS,
+    Accidents,
+    candidate_topic,
+    is_followup,
+    lookback,
+    merge_keywords,
+    probes,
+    words_grams,
+)
 from alerts.notify import notify
-from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
+from alerts.rules import Decision, decide, matched_against_incidents, placed_by_incident
 from core.actors import SYSTEM
 from core.errors import StoreError
 from core.models import Analysis, AuditEntry, Incident, PostRole, RawPost, State, url_fingerprint
@@ -272,11 +282,12 @@ def _absorb(group: _Group, post: RawPost, decision: Decision) -> int:
 
 def _analyse(analyzer: Analyzer, post: RawPost) -> tuple[Analysis, list[str]] | Exception:
     """A post's analysis and event words, or the exception its analysis raised (one bad post
-    must not stop the batch)."""
+    must not stop the batch). Every post's words: one the analysis finds not relevant may still
+    have a follow-up's form (``alerts.rules.matched_against_incidents``), known only once its
+    role is."""
     try:
         analysis, tokens = analyzer.analyze_with_tokens(post.full_text)
-        words = (analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
-                 if concerns_incidents(analysis) else [])
+        words = analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
     except Exception as exc:
         log.exception("analysis failed for post %s", post.id)
         return exc
@@ -290,7 +301,10 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     assert post.id is not None
     at, pool = group.at, group.pool
     candidates = []
-    if concerns_incidents(analysis):
+    stored, analysis = analysis, _speaker_placed(config, post, analysis, role)  # placed for grouping only
+    if not matched_against_incidents(post, analysis, role, config.jurisdiction.followups):
+        words = []  # a post joining only by its thread adds no words to the incident's centroid
+    else:
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
         window, reopen = lookback(config.grouping, role)
         topic, since, closed_since = candidate_topic(
@@ -305,6 +319,11 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
             candidates = pool.candidates(unit, topic, since, closed_since, probes=post_probes, place=analysis.place)
             if not any(c.unit_code == unit for c in candidates):
                 recent = at - min(window, _unit_window(config))
+                if is_followup(role):
+                    # A reply naming only its unit looks as far back as follow-ups do, at its own
+                    # medium's incidents: the complaint it answers is days old
+                    # (alerts.grouping.unit_reply_match).
+                    recent, topic = since, analysis.topic
                 candidates = [*candidates, *pool.candidates(unit, topic, recent, closed_since)]
         else:
             # An unplaced one: those of every unit sharing one of its words; a comment naming no
@@ -321,7 +340,7 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     else:
         decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                           analyzer.salience.weight, role, thread)
-    analysis = placed_by_incident(analysis, decision)
+    analysis = placed_by_incident(stored, decision)
     if decision.action == "open":
         _open(group, config, post, decision, analysis.model)
         counted.opened += 1
@@ -332,6 +351,18 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     counted.processed += 1
     counted.relevant += int(analysis.relevant)
     return analysis
+
+
+def _speaker_placed(config: AlertsConfig, post: RawPost, analysis: Analysis, role: PostRole) -> Analysis:
+    """An official reply that names no unit of its own, placed at the unit its account speaks
+    for (``alerts.followups.author_unit``: "鱼嘴镇人民政府" — "我镇已与港口运营方沟通……"), so it
+    meets its unit's incidents; any other post as analysed."""
+    if role is not PostRole.OFFICIAL or (analysis.unit_code and analysis.confidence >= config.min_unit_confidence):
+        return analysis
+    unit = author_unit(post.author, config.jurisdiction.units.values())
+    if unit is None:
+        return analysis
+    return dataclasses.replace(analysis, unit=unit.name, unit_code=unit.code, confidence=1.0)
 
 
 def _environmental(analyzer: Analyzer, post: RawPost) -> float:

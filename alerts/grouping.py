@@ -321,7 +321,11 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     shared, ratio = overlap(own, words_grams(incident.keywords, weight))
     place_shared = overlap({k: v for k, v in post_grams.items() if k in at_place}, words_grams(incident.keywords,
                                                                                                weight))[0]
-    if cross and shared <= 0:
+    # Two media of one accident, or a follow-up of another topic family (a reply filing a quarry's
+    # blasting as a licence matter), must share an event word: a reply of its unit that shares
+    # none ("关于网民反映林地被毁问题的回复", placed by its account) took the unit's odour incident
+    # by their kind of source alone (incidents_dev_h).
+    if (cross or not compatible) and shared <= 0:
         return None
     unit_only = shared <= 0 and own_unit and compatible and not other_kind and hours <= unit_hours
     # A comment naming no place that tells of people hurt or a leak ("我老公在那个厂上班，说有几个
@@ -431,6 +435,37 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
         if best is None or key > best[0]:
             best = (key, match)
     return _with_bridges(best[1], fits, float(policy.get("bridge_probability", 1.1))) if best else None
+
+
+def speaks_for_its_unit(post: PostFacts) -> bool:
+    """Whether a post answers for its unit: an official reply, or an official account's or an
+    outlet's progress, placed in a unit (by its words or by the account, ``alerts.followups.author_unit``)."""
+    return post.unit_code is not None and (post.role is PostRole.OFFICIAL
+                                           or (post.role is PostRole.PROGRESS and post.tier != "individual"))
+
+
+def unit_reply_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime,
+                     policy: Mapping[str, Any]) -> Match | None:
+    """The incident a reply naming only its unit answers: the one open (or recently closed)
+    incident of that unit and topic, within the follow-up window, that nobody has answered
+    yet; None when there is none or more than one (then it is not this rule's to guess).
+
+    Why: a street's reply often restates none of the complaint's words ("寸滩街道回复：已协调环卫所
+    对该站点积存垃圾进行全部清运", "铁山坪街道回复：已协调区水利局对沿线排口开展排查"), days after the
+    complaint, so neither the words nor the unit window (``unit_window_hours``) find it; an officer
+    reads it as the answer to the unit's one open matter of that medium. Not more than one: two
+    matters of one medium in one street stay for the words to tell apart."""
+    if not speaks_for_its_unit(post) or post.topic == GENERIC_TOPIC:
+        return None
+    window, reopen = lookback(policy, post.role)
+    open_matters = [i for i in candidates if i.merged_into is None and i.unit_code == post.unit_code
+                    and i.topic == post.topic and not answered(i) and not dismissed(i)
+                    and _within_reach(i, now, window, reopen)]
+    if len({i.id for i in open_matters}) != 1:
+        return None
+    incident = open_matters[0]
+    why = f"{_REASONS['followup']}：本属地官方回应，属地内同类别仅此一件未回应事件"
+    return Match(incident, _action(incident, True), why, 0.0)
 
 
 def _with_bridges(match: Match, fits: Sequence[tuple[Incident, float]], bar: float) -> Match:
