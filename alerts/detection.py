@@ -16,6 +16,8 @@ from alerts.grouping import (
     MAX_KEYWORDS,
     Accidents,
     candidate_topic,
+    consolidable,
+    fold_into,
     is_followup,
     lookback,
     merge_keywords,
@@ -101,6 +103,7 @@ class _Group:
         self.incidents: dict[int, Incident] = {}
         self.changed: dict[int, Incident] = {}
         self.links: list[tuple[int, int, dt.datetime, PostRole]] = []
+        self.folds: list[tuple[int, int]] = []  # (merged, into): posts moved once the links are written
         self.audits: list[AuditEntry] = []
         self._linked_by_fp: dict[str, int] = {}  # a linked post's fingerprint -> its incident
         self._stored_recent: dict[int, int] = {}  # incident -> its stored posts of the last hour
@@ -172,7 +175,10 @@ class _Group:
         found = self.tx.thread_incident(url)
         if found is None or found.id is None:
             return found
-        return self.incidents.get(found.id, found)
+        found = self.incidents.get(found.id, found)
+        if found.merged_into is not None and found.merged_into in self.incidents:
+            return self.incidents[found.merged_into]  # merged by this group (consolidate): its posts move at the end
+        return found
 
     def write(self) -> None:
         """Write what the group did: audit entries in order, the changed incidents (in id
@@ -180,6 +186,8 @@ class _Group:
         self.tx.add_audits(self.audits)
         self.tx.update_incidents([self.changed[i] for i in sorted(self.changed)])
         self.tx.attach_posts(self.links)
+        for source, target in self.folds:
+            self.tx.move_posts(source, target)
 
 
 def _open(group: _Group, config: AlertsConfig, post: RawPost, decision: Decision, model: str | None) -> None:
@@ -241,11 +249,42 @@ def _join(group: _Group, config: AlertsConfig, post: RawPost, analysis: Analysis
             # The unit says it is done; the public says it is not. The duty desk decides (审核退回).
             notify(tx, config, incident, "reopened", "已办结事件有群众反映仍未解决，请审核", at)
         report.merged += 1
+    incident = _consolidate(group, incident, decision, post)
+    assert incident.id is not None
     if regrade(tx, config, incident, at, velocity=group.velocity(incident.id), audit=group.audits.append):
         report.raised += 1
         # Written now, not with the group: each raise is its own feed line (Tx.update_incident).
         tx.update_incident(incident)
     group.changed_incident(incident)
+
+
+def _consolidate(group: _Group, incident: Incident, decision: Decision, post: RawPost) -> Incident:
+    """并单 by the detection pass: the open incidents of its unit the post fits as well as the one
+    it joined (``Decision.also``) that are one event by ``alerts.grouping.consolidable`` are merged
+    into the oldest of them, audited as a person's merge is ("merge"/"merge_in", actor system,
+    the post that bridged them and why); the others stay proposed in the reason (请核对并单).
+    The incident the post now belongs to."""
+    at = group.at
+    for other_id in decision.also:
+        other = group.incident(other_id)
+        if not consolidable(incident, other):
+            continue
+        source, target = (incident, other) if (other.opened_at, other_id) < (incident.opened_at, incident.id) \
+            else (other, incident)
+        assert source.id is not None and target.id is not None
+        before = source.state
+        fold_into(source, target, at)
+        group.folds.append((source.id, target.id))
+        why = f"帖子 #{post.id} 同时高度符合两事件，系同一事件，自动并单"
+        group.audits.append(AuditEntry(source.id, at, SYSTEM, "merge", before.value, source.state.value,
+                                       {"into": target.id, "post_id": post.id, "reason": why}))
+        group.audits.append(AuditEntry(target.id, at, SYSTEM, "merge_in", target.state.value, target.state.value,
+                                       {"from": source.id, "post_id": post.id, "reason": why}))
+        group.tx.end_escalations(source.id, at)
+        group.changed_incident(source)
+        group.changed_incident(target)
+        incident = target
+    return incident
 
 
 def _follow_up(group: _Group, incident: Incident, post: RawPost, decision: Decision) -> None:

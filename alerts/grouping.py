@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Any
 
 from alerts.followups import ACCIDENT_SIGNALS
+from alerts.grading import Reach, combine
 from core.models import Incident, PostRole, State, Topic
 from nlp.salience import CONCEPT, SOURCE
 
@@ -485,3 +486,46 @@ def _with_bridges(match: Match, fits: Sequence[tuple[Incident, float]], bar: flo
     names = "、".join(f"#{i}" for i in also)
     why = f"{match.reason}；与事件 {names} 也高度相似，或为同一事件，请核对并单"
     return Match(match.incident, match.action, why, match.similarity, also)
+
+
+# States in which nobody but the machine has acted on an incident: the only ones the detection
+# pass merges by itself (alerts.grouping.consolidable).
+UNTOUCHED = frozenset({State.NEW, State.ASSIGNED})
+
+
+def consolidable(joined: Incident, other: Incident) -> bool:
+    """Whether two open incidents a post fits both (``Match.also``) are merged by the detection
+    pass itself (并单, audited) rather than proposed to the desk: of one unit and one topic, telling
+    no different kinds of source, and untouched by people (新 or 已交办 by the machine: not
+    signed, answered, returned, re-graded or merged by hand, no public reply).
+
+    Why: the news item or the 通报 that names an event as a whole fits both halves residents
+    opened from their own estates (琏珠 / 山涧水岸, 和韵家园 / 棠富园); an officer expects one
+    incident. Round 8 proposed it on the desk (6 of 6 proposals one event); merging them here
+    keeps one deadline clock. Never when either has been acted on (the desk's call), and never
+    across topics or kinds of source: a fire's firefighting water in a creek fits the fire and
+    the pig farm's creek of the same town (incidents_dev_h)."""
+    if joined.id is None or other.id is None or joined.id == other.id:
+        return False
+    for incident in (joined, other):
+        if (incident.state not in UNTOUCHED or incident.merged_into is not None or incident.public_reply_at
+                or incident.grade_override is not None or incident.returns or "sign_off" in incident.milestones):
+            return False
+    kinds = source_kinds(joined.keywords), source_kinds(other.keywords)
+    return (joined.unit_code is not None and joined.unit_code == other.unit_code and joined.topic == other.topic
+            and not (kinds[0] and kinds[1] and kinds[0].isdisjoint(kinds[1])))
+
+
+def fold_into(source: Incident, target: Incident, now: dt.datetime) -> None:
+    """并单 in memory: the source closed as merged into the target, whose reach adds the source's,
+    whose keywords take the source's after its own, and whose last post is the later of both
+    (``alerts.actions.merge`` by a person, the detection pass by itself; the caller moves the
+    posts, audits and regrades)."""
+    assert target.id is not None
+    source.state, source.merged_into, source.updated_at = State.CLOSED, target.id, now
+    source.post_count = 0  # the store recounts both when it moves the posts
+    source.milestones["closed"] = now
+    target.reach = combine(Reach.from_dict(target.reach), Reach.from_dict(source.reach)).to_dict()
+    target.keywords = merge_keywords(target.keywords, source.keywords)
+    target.last_post_at = max(t for t in (target.last_post_at, source.last_post_at, target.opened_at) if t)
+    target.updated_at = now

@@ -35,6 +35,7 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     tier: str = "individual"  # media tier of the post's source
     role: PostRole = PostRole.REPORT
+    also: tuple[int, ...] = ()  # other open incidents of the unit the post fits as well (alerts.grouping.Match)
 
 
 def concerns_incidents(analysis: Analysis) -> bool:
@@ -113,7 +114,7 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
     if match is not None:
         if role is PostRole.UNRESOLVED and not answered(match.incident):
             role = PostRole.REPORT  # "又开始了" before anyone answered is one more complaint
-        return Decision(match.action, match.incident, [match.reason], tier, role)
+        return Decision(match.action, match.incident, [match.reason], tier, role, match.also)
     if not opener:
         return Decision("ignore", reasons=["未提及地点，且未找到对应事件"], tier=tier, role=role)
     if not opens(role):
