@@ -356,7 +356,9 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
             # unit_only, the matter of this medium the unit has on its desk now). Looked at only
             # then: comparing with them for every post cost a third of the detection speed.
             candidates = pool.candidates(unit, topic, since, closed_since, probes=post_probes, place=analysis.place)
-            if not any(c.unit_code == unit for c in candidates):
+            # (A follow-up's own medium counts: it looks at every topic by its words first.)
+            if not any(c.unit_code == unit and (c.topic == analysis.topic or not is_followup(role))
+                       for c in candidates):
                 recent = at - min(window, _unit_window(config))
                 if is_followup(role):
                     # A reply naming only its unit looks as far back as follow-ups do, at its own
