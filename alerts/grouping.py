@@ -497,7 +497,8 @@ def consolidable(joined: Incident, other: Incident) -> bool:
     """Whether two open incidents a post fits both (``Match.also``) are merged by the detection
     pass itself (并单, audited) rather than proposed to the desk: of one unit and one topic, telling
     no different kinds of source, and untouched by people (新 or 已交办 by the machine: not
-    signed, answered, returned, re-graded or merged by hand, no public reply).
+    signed, answered, returned, re-graded, reopened after a closing or merged by hand, no public
+    reply).
 
     Why: the news item or the 通报 that names an event as a whole fits both halves residents
     opened from their own estates (琏珠 / 山涧水岸, 和韵家园 / 棠富园); an officer expects one
@@ -509,7 +510,8 @@ def consolidable(joined: Incident, other: Incident) -> bool:
         return False
     for incident in (joined, other):
         if (incident.state not in UNTOUCHED or incident.merged_into is not None or incident.public_reply_at
-                or incident.grade_override is not None or incident.returns or "sign_off" in incident.milestones):
+                or incident.grade_override is not None or incident.returns or incident.reopened
+                or "sign_off" in incident.milestones):
             return False
     kinds = source_kinds(joined.keywords), source_kinds(other.keywords)
     return (joined.unit_code is not None and joined.unit_code == other.unit_code and joined.topic == other.topic

@@ -698,3 +698,24 @@ def test_a_post_fitting_two_untouched_halves_of_one_event_merges_them(store, ana
         merge = [a for a in audits if a.action == "merge"]
         assert merge and merge[0].actor == "system" and merge[0].detail["post_id"] == item
         assert any(a.action == "merge_in" and a.detail["from"] == younger for a in audits)
+
+
+def test_only_untouched_halves_of_one_topic_and_kind_of_source_are_merged_by_the_machine():
+    """The machine merges two halves only while nobody has acted on either and they tell one
+    topic and no different kinds of source (a fire's water in the creek fits the pig farm's creek too)."""
+    from alerts.grouping import consolidable
+    from core.models import Incident
+
+    def half(i: int, **kw) -> Incident:
+        base = dict(id=i, title="t", unit="复盛镇", unit_code="500105101000", topic="water", grade=Grade.BLUE,
+                    state=State.ASSIGNED, opened_at=local(2026, 12, 1, 8), updated_at=local(2026, 12, 1, 8),
+                    keywords=["溪沟", "§source:livestock"])
+        return Incident(**{**base, **kw})
+
+    assert consolidable(half(1), half(2))
+    assert not consolidable(half(1), half(2, keywords=["溪沟", "§source:factory"]))
+    assert not consolidable(half(1), half(2, topic="air"))
+    assert not consolidable(half(1), half(2, reopened=1))
+    assert not consolidable(half(1), half(2, state=State.SIGNED))
+    assert not consolidable(half(1), half(2, public_reply_at=local(2026, 12, 1, 9)))
+    assert not consolidable(half(1), half(2, unit_code="500105100000"))
