@@ -21,8 +21,7 @@ from alerts.deadlines import compute_deadlines, lower_deadlines, raise_deadlines
 from alerts.detection import regrade
 from alerts.escalation import EscalationState
 from alerts.escalation import acknowledge as ack_state
-from alerts.grading import Reach, combine
-from alerts.grouping import merge_keywords
+from alerts.grouping import fold_into
 from alerts.labelling import label_incident, label_unit
 from alerts.notify import notify
 from alerts.workflow import (
@@ -248,18 +247,12 @@ def merge(store: SqlStore, config: AlertsConfig, source_id: int, target_id: int,
         assert source.id is not None and target.id is not None
         moved = tx.move_posts(source.id, target.id)
         before = source.state
-        source.state, source.merged_into, source.updated_at = State.CLOSED, target.id, now
-        source.post_count = 0  # move_posts counted it in the store; the stale copy must not write 1 back
-        source.milestones["closed"] = now
         tx.end_escalations(source.id, now)
         refreshed = tx.get_incident(target.id)
         assert refreshed is not None
         target = refreshed
         assert target.id is not None
-        target.reach = combine(Reach.from_dict(target.reach), Reach.from_dict(source.reach)).to_dict()
-        target.keywords = merge_keywords(target.keywords, source.keywords)
-        target.last_post_at = max(t for t in (target.last_post_at, source.last_post_at, target.opened_at) if t)
-        target.updated_at = now
+        fold_into(source, target, now)
         tx.update_incident(source)
         detail = {"into": target.id, "posts": moved, "reason": (reason or "").strip() or None}
         _audit(tx, source, actor, "merge", before, now, detail)

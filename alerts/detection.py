@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -9,11 +10,22 @@ from dataclasses import dataclass, fields
 
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
-from alerts.followups import ACCIDENT_SIGNALS, post_role, speaks_to_the_thread
+from alerts.followups import ACCIDENT_SIGNALS, author_unit, post_role, speaks_to_the_thread
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
-from alerts.grouping import MAX_KEYWORDS, Accidents, candidate_topic, lookback, merge_keywords, probes, words_grams
+from alerts.grouping import (
+    MAX_KEYWORDS,
+    Accidents,
+    candidate_topic,
+    consolidable,
+    fold_into,
+    is_followup,
+    lookback,
+    merge_keywords,
+    probes,
+    words_grams,
+)
 from alerts.notify import notify
-from alerts.rules import Decision, concerns_incidents, decide, placed_by_incident
+from alerts.rules import Decision, decide, matched_against_incidents, placed_by_incident
 from core.actors import SYSTEM
 from core.errors import StoreError
 from core.models import Analysis, AuditEntry, Incident, PostRole, RawPost, State, url_fingerprint
@@ -91,6 +103,7 @@ class _Group:
         self.incidents: dict[int, Incident] = {}
         self.changed: dict[int, Incident] = {}
         self.links: list[tuple[int, int, dt.datetime, PostRole]] = []
+        self.folds: list[tuple[int, int]] = []  # (merged, into): posts moved once the links are written
         self.audits: list[AuditEntry] = []
         self._linked_by_fp: dict[str, int] = {}  # a linked post's fingerprint -> its incident
         self._stored_recent: dict[int, int] = {}  # incident -> its stored posts of the last hour
@@ -162,7 +175,10 @@ class _Group:
         found = self.tx.thread_incident(url)
         if found is None or found.id is None:
             return found
-        return self.incidents.get(found.id, found)
+        found = self.incidents.get(found.id, found)
+        if found.merged_into is not None and found.merged_into in self.incidents:
+            return self.incidents[found.merged_into]  # merged by this group (consolidate): its posts move at the end
+        return found
 
     def write(self) -> None:
         """Write what the group did: audit entries in order, the changed incidents (in id
@@ -170,6 +186,8 @@ class _Group:
         self.tx.add_audits(self.audits)
         self.tx.update_incidents([self.changed[i] for i in sorted(self.changed)])
         self.tx.attach_posts(self.links)
+        for source, target in self.folds:
+            self.tx.move_posts(source, target)
 
 
 def _open(group: _Group, config: AlertsConfig, post: RawPost, decision: Decision, model: str | None) -> None:
@@ -231,11 +249,42 @@ def _join(group: _Group, config: AlertsConfig, post: RawPost, analysis: Analysis
             # The unit says it is done; the public says it is not. The duty desk decides (审核退回).
             notify(tx, config, incident, "reopened", "已办结事件有群众反映仍未解决，请审核", at)
         report.merged += 1
+    incident = _consolidate(group, incident, decision, post)
+    assert incident.id is not None
     if regrade(tx, config, incident, at, velocity=group.velocity(incident.id), audit=group.audits.append):
         report.raised += 1
         # Written now, not with the group: each raise is its own feed line (Tx.update_incident).
         tx.update_incident(incident)
     group.changed_incident(incident)
+
+
+def _consolidate(group: _Group, incident: Incident, decision: Decision, post: RawPost) -> Incident:
+    """并单 by the detection pass: the open incidents of its unit the post fits as well as the one
+    it joined (``Decision.also``) that are one event by ``alerts.grouping.consolidable`` are merged
+    into the oldest of them, audited as a person's merge is ("merge"/"merge_in", actor system,
+    the post that bridged them and why); the others stay proposed in the reason (请核对并单).
+    The incident the post now belongs to."""
+    at = group.at
+    for other_id in decision.also:
+        other = group.incident(other_id)
+        if not consolidable(incident, other):
+            continue
+        source, target = (incident, other) if (other.opened_at, other_id) < (incident.opened_at, incident.id) \
+            else (other, incident)
+        assert source.id is not None and target.id is not None
+        before = source.state
+        fold_into(source, target, at)
+        group.folds.append((source.id, target.id))
+        why = f"帖子 #{post.id} 同时高度符合两事件，系同一事件，自动并单"
+        group.audits.append(AuditEntry(source.id, at, SYSTEM, "merge", before.value, source.state.value,
+                                       {"into": target.id, "post_id": post.id, "reason": why}))
+        group.audits.append(AuditEntry(target.id, at, SYSTEM, "merge_in", target.state.value, target.state.value,
+                                       {"from": source.id, "post_id": post.id, "reason": why}))
+        group.tx.end_escalations(source.id, at)
+        group.changed_incident(source)
+        group.changed_incident(target)
+        incident = target
+    return incident
 
 
 def _follow_up(group: _Group, incident: Incident, post: RawPost, decision: Decision) -> None:
@@ -272,11 +321,12 @@ def _absorb(group: _Group, post: RawPost, decision: Decision) -> int:
 
 def _analyse(analyzer: Analyzer, post: RawPost) -> tuple[Analysis, list[str]] | Exception:
     """A post's analysis and event words, or the exception its analysis raised (one bad post
-    must not stop the batch)."""
+    must not stop the batch). Every post's words: one the analysis finds not relevant may still
+    have a follow-up's form (``alerts.rules.matched_against_incidents``), known only once its
+    role is."""
     try:
         analysis, tokens = analyzer.analyze_with_tokens(post.full_text)
-        words = (analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
-                 if concerns_incidents(analysis) else [])
+        words = analyzer.salience.event_words(tokens, MAX_KEYWORDS, analysis.signals)
     except Exception as exc:
         log.exception("analysis failed for post %s", post.id)
         return exc
@@ -290,7 +340,10 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     assert post.id is not None
     at, pool = group.at, group.pool
     candidates = []
-    if concerns_incidents(analysis):
+    stored, analysis = analysis, _speaker_placed(config, post, analysis, role)  # placed for grouping only
+    if not matched_against_incidents(post, analysis, role, config.jurisdiction.followups):
+        words = []  # a post joining only by its thread adds no words to the incident's centroid
+    else:
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
         window, reopen = lookback(config.grouping, role)
         topic, since, closed_since = candidate_topic(
@@ -303,8 +356,15 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
             # unit_only, the matter of this medium the unit has on its desk now). Looked at only
             # then: comparing with them for every post cost a third of the detection speed.
             candidates = pool.candidates(unit, topic, since, closed_since, probes=post_probes, place=analysis.place)
-            if not any(c.unit_code == unit for c in candidates):
+            # (A follow-up's own medium counts: it looks at every topic by its words first.)
+            if not any(c.unit_code == unit and (c.topic == analysis.topic or not is_followup(role))
+                       for c in candidates):
                 recent = at - min(window, _unit_window(config))
+                if is_followup(role):
+                    # A reply naming only its unit looks as far back as follow-ups do, at its own
+                    # medium's incidents: the complaint it answers is days old
+                    # (alerts.grouping.unit_reply_match).
+                    recent, topic = since, analysis.topic
                 candidates = [*candidates, *pool.candidates(unit, topic, recent, closed_since)]
         else:
             # An unplaced one: those of every unit sharing one of its words; a comment naming no
@@ -321,7 +381,7 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     else:
         decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                           analyzer.salience.weight, role, thread)
-    analysis = placed_by_incident(analysis, decision)
+    analysis = placed_by_incident(stored, decision)
     if decision.action == "open":
         _open(group, config, post, decision, analysis.model)
         counted.opened += 1
@@ -332,6 +392,18 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     counted.processed += 1
     counted.relevant += int(analysis.relevant)
     return analysis
+
+
+def _speaker_placed(config: AlertsConfig, post: RawPost, analysis: Analysis, role: PostRole) -> Analysis:
+    """An official reply that names no unit of its own, placed at the unit its account speaks
+    for (``alerts.followups.author_unit``: "鱼嘴镇人民政府" — "我镇已与港口运营方沟通……"), so it
+    meets its unit's incidents; any other post as analysed."""
+    if role is not PostRole.OFFICIAL or (analysis.unit_code and analysis.confidence >= config.min_unit_confidence):
+        return analysis
+    unit = author_unit(post.author, config.jurisdiction.units.values())
+    if unit is None:
+        return analysis
+    return dataclasses.replace(analysis, unit=unit.name, unit_code=unit.code, confidence=1.0)
 
 
 def _environmental(analyzer: Analyzer, post: RawPost) -> float:

@@ -10,9 +10,10 @@ positive ones were dropped and some opened incidents of their own. The cue words
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from core.jurisdiction import Unit
 from core.models import Analysis, Polarity, PostRole, RawPost
 
 
@@ -117,3 +118,38 @@ def speaks_to_the_thread(post: RawPost, analysis: Analysis, role: PostRole, envi
 def opens(role: PostRole) -> bool:
     """Whether a post in this role may open an incident (only complaints and reports may)."""
     return role in (PostRole.REPORT, PostRole.UNRESOLVED)
+
+
+def author_unit(author: str | None, units: Iterable[Unit]) -> Unit | None:
+    """The unit an official account speaks for, by the unit's name in the account's
+    ("鱼嘴镇人民政府", "石马河街道发布", "观音桥街道办事处"); None when it names none or several.
+
+    Why: a reply often names no place of its own ("关于群众反映港区夜间作业噪声的回复：我镇已与港口
+    运营方沟通……"); the account that posts it is its place, as it is to an officer."""
+    if not author:
+        return None
+    named = [u for u in units if u.name in author]
+    return named[0] if len(named) == 1 else None
+
+
+def answers_back(post: RawPost, analysis: Analysis, role: PostRole, policy: Mapping[str, Any]) -> bool:
+    """Whether a post has the form of a follow-up, so it may join (never open) a matching incident
+    even when the environmental model doubts it: an official answer, a "still not fixed", or a
+    resident telling of the fix (``improvement_cues``: "灰确实少了", "不冒了", "闻不到了").
+
+    Why: the model judges a post by its own words, and a reply or a thank-you names the harm
+    briefly or not at all ("网民朋友：您所反映的问题已收悉。经核查，该采石场已于本周停产整顿" came out
+    not environmental on incidents_dev_h); the incident it answers is the context that makes it
+    ours. Not a post pointing at another district, nor an advert; a plain positive post ("九街新开的
+    烧烤店味道巴适") has no such form and stays out: it would join the smoke complaint about 九街."""
+    if analysis.elsewhere or _has(post.full_text, policy.get("advert_cues")):
+        return False
+    return role in (PostRole.OFFICIAL, PostRole.UNRESOLVED) or _has(post.full_text, policy.get("improvement_cues"))
+
+
+def household_accident(post: RawPost, analysis: Analysis, policy: Mapping[str, Any]) -> bool:
+    """Whether a post telling of an accident tells of one in a home (``household_cues``: 燃气, 煤气,
+    天然气, 厨房): a gas leak behind a neighbour's door is 燃气安全, not an environmental accident, and
+    it must not join (nor be taken for a comment on) a leak or a tap-water incident nearby (it joined
+    寸滩's tap-water incident on incidents_dev_h by the leak signal alone)."""
+    return not ACCIDENT_SIGNALS.isdisjoint(analysis.signals) and _has(post.full_text, policy.get("household_cues"))

@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Any
 
 from alerts.followups import ACCIDENT_SIGNALS
+from alerts.grading import Reach, combine
 from core.models import Incident, PostRole, State, Topic
 from nlp.salience import CONCEPT, SOURCE
 
@@ -321,7 +322,11 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     shared, ratio = overlap(own, words_grams(incident.keywords, weight))
     place_shared = overlap({k: v for k, v in post_grams.items() if k in at_place}, words_grams(incident.keywords,
                                                                                                weight))[0]
-    if cross and shared <= 0:
+    # Two media of one accident, or a follow-up of another topic family (a reply filing a quarry's
+    # blasting as a licence matter), must share an event word: a reply of its unit that shares
+    # none ("关于网民反映林地被毁问题的回复", placed by its account) took the unit's odour incident
+    # by their kind of source alone (incidents_dev_h).
+    if (cross or not compatible) and shared <= 0:
         return None
     unit_only = shared <= 0 and own_unit and compatible and not other_kind and hours <= unit_hours
     # A comment naming no place that tells of people hurt or a leak ("我老公在那个厂上班，说有几个
@@ -433,6 +438,37 @@ def find_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime
     return _with_bridges(best[1], fits, float(policy.get("bridge_probability", 1.1))) if best else None
 
 
+def speaks_for_its_unit(post: PostFacts) -> bool:
+    """Whether a post answers for its unit: an official reply, or an official account's or an
+    outlet's progress, placed in a unit (by its words or by the account, ``alerts.followups.author_unit``)."""
+    return post.unit_code is not None and (post.role is PostRole.OFFICIAL
+                                           or (post.role is PostRole.PROGRESS and post.tier != "individual"))
+
+
+def unit_reply_match(post: PostFacts, candidates: Sequence[Incident], now: dt.datetime,
+                     policy: Mapping[str, Any]) -> Match | None:
+    """The incident a reply naming only its unit answers: the one open (or recently closed)
+    incident of that unit and topic, within the follow-up window, that nobody has answered
+    yet; None when there is none or more than one (then it is not this rule's to guess).
+
+    Why: a street's reply often restates none of the complaint's words ("寸滩街道回复：已协调环卫所
+    对该站点积存垃圾进行全部清运", "铁山坪街道回复：已协调区水利局对沿线排口开展排查"), days after the
+    complaint, so neither the words nor the unit window (``unit_window_hours``) find it; an officer
+    reads it as the answer to the unit's one open matter of that medium. Not more than one: two
+    matters of one medium in one street stay for the words to tell apart."""
+    if not speaks_for_its_unit(post) or post.topic == GENERIC_TOPIC:
+        return None
+    window, reopen = lookback(policy, post.role)
+    open_matters = [i for i in candidates if i.merged_into is None and i.unit_code == post.unit_code
+                    and i.topic == post.topic and not answered(i) and not dismissed(i)
+                    and _within_reach(i, now, window, reopen)]
+    if len({i.id for i in open_matters}) != 1:
+        return None
+    incident = open_matters[0]
+    why = f"{_REASONS['followup']}：本属地官方回应，属地内同类别仅此一件未回应事件"
+    return Match(incident, _action(incident, True), why, 0.0)
+
+
 def _with_bridges(match: Match, fits: Sequence[tuple[Incident, float]], bar: float) -> Match:
     """The match, naming the other open incidents of its unit the post fits at ``bar`` or above.
 
@@ -450,3 +486,48 @@ def _with_bridges(match: Match, fits: Sequence[tuple[Incident, float]], bar: flo
     names = "、".join(f"#{i}" for i in also)
     why = f"{match.reason}；与事件 {names} 也高度相似，或为同一事件，请核对并单"
     return Match(match.incident, match.action, why, match.similarity, also)
+
+
+# States in which nobody but the machine has acted on an incident: the only ones the detection
+# pass merges by itself (alerts.grouping.consolidable).
+UNTOUCHED = frozenset({State.NEW, State.ASSIGNED})
+
+
+def consolidable(joined: Incident, other: Incident) -> bool:
+    """Whether two open incidents a post fits both (``Match.also``) are merged by the detection
+    pass itself (并单, audited) rather than proposed to the desk: of one unit and one topic, telling
+    no different kinds of source, and untouched by people (新 or 已交办 by the machine: not
+    signed, answered, returned, re-graded, reopened after a closing or merged by hand, no public
+    reply).
+
+    Why: the news item or the 通报 that names an event as a whole fits both halves residents
+    opened from their own estates (琏珠 / 山涧水岸, 和韵家园 / 棠富园); an officer expects one
+    incident. Round 8 proposed it on the desk (6 of 6 proposals one event); merging them here
+    keeps one deadline clock. Never when either has been acted on (the desk's call), and never
+    across topics or kinds of source: a fire's firefighting water in a creek fits the fire and
+    the pig farm's creek of the same town (incidents_dev_h)."""
+    if joined.id is None or other.id is None or joined.id == other.id:
+        return False
+    for incident in (joined, other):
+        if (incident.state not in UNTOUCHED or incident.merged_into is not None or incident.public_reply_at
+                or incident.grade_override is not None or incident.returns or incident.reopened
+                or "sign_off" in incident.milestones):
+            return False
+    kinds = source_kinds(joined.keywords), source_kinds(other.keywords)
+    return (joined.unit_code is not None and joined.unit_code == other.unit_code and joined.topic == other.topic
+            and not (kinds[0] and kinds[1] and kinds[0].isdisjoint(kinds[1])))
+
+
+def fold_into(source: Incident, target: Incident, now: dt.datetime) -> None:
+    """并单 in memory: the source closed as merged into the target, whose reach adds the source's,
+    whose keywords take the source's after its own, and whose last post is the later of both
+    (``alerts.actions.merge`` by a person, the detection pass by itself; the caller moves the
+    posts, audits and regrades)."""
+    assert target.id is not None
+    source.state, source.merged_into, source.updated_at = State.CLOSED, target.id, now
+    source.post_count = 0  # the store recounts both when it moves the posts
+    source.milestones["closed"] = now
+    target.reach = combine(Reach.from_dict(target.reach), Reach.from_dict(source.reach)).to_dict()
+    target.keywords = merge_keywords(target.keywords, source.keywords)
+    target.last_post_at = max(t for t in (target.last_post_at, source.last_post_at, target.opened_at) if t)
+    target.updated_at = now

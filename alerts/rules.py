@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from alerts.deadlines import compute_deadlines
-from alerts.followups import ACCIDENT_SIGNALS, opens
+from alerts.followups import ACCIDENT_SIGNALS, answers_back, household_accident, opens
 from alerts.grading import Reach, add_post, grade_incident, source_tier
-from alerts.grouping import PostFacts, Weight, answered, find_match, thread_match
+from alerts.grouping import PostFacts, Weight, answered, find_match, thread_match, unit_reply_match
 from core.jurisdiction import Jurisdiction
 from core.models import Analysis, Incident, PostRole, RawPost, State
 from nlp.analyzer import relevant_unplaced
@@ -34,6 +35,7 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     tier: str = "individual"  # media tier of the post's source
     role: PostRole = PostRole.REPORT
+    also: tuple[int, ...] = ()  # other open incidents of the unit the post fits as well (alerts.grouping.Match)
 
 
 def concerns_incidents(analysis: Analysis) -> bool:
@@ -49,6 +51,18 @@ def concerns_incidents(analysis: Analysis) -> bool:
     # one that names a place of ours and is not ours (a kitchen fire in 观音桥) stays out.
     return not ACCIDENT_SIGNALS.isdisjoint(analysis.signals) and not any(
         e.kind in ("place", "foreign") for e in analysis.evidence)
+
+
+def matched_against_incidents(post: RawPost, analysis: Analysis, role: PostRole, policy: Mapping[str, Any]) -> bool:
+    """Whether the grouping rule looks for an incident for this post: one that concerns incidents
+    (:func:`concerns_incidents`), or one with a follow-up's form (``alerts.followups.answers_back``:
+    an official answer, a "still not fixed", a resident telling of the fix) even when the
+    environmental model doubts it; never an accident in a home (a neighbour's gas leak), which
+    concerns incidents only by its leak signal. A post matched this way joins; it never opens
+    (:func:`decide` opens only for a relevant post)."""
+    if not analysis.relevant and household_accident(post, analysis, policy):
+        return False
+    return concerns_incidents(analysis) or answers_back(post, analysis, role, policy)
 
 
 def placed_by_incident(analysis: Analysis, decision: Decision) -> Analysis:
@@ -90,16 +104,17 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
         if role is PostRole.UNRESOLVED and not answered(in_thread.incident):
             role = PostRole.REPORT
         return Decision(in_thread.action, in_thread.incident, [in_thread.reason], tier, role)
-    if not concerns_incidents(analysis):
+    if not matched_against_incidents(post, analysis, role, jurisdiction.followups):
         return Decision("ignore", reasons=["不相关"], tier=tier)
     unit_code = assigned_unit(analysis, jurisdiction)
     opener = analysis.relevant and not relevant_unplaced(analysis)  # may open an incident
     facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, opener, tier)
-    match = find_match(facts, candidates, now, jurisdiction.grouping, weight)
+    match = (find_match(facts, candidates, now, jurisdiction.grouping, weight)
+             or unit_reply_match(facts, candidates, now, jurisdiction.grouping))
     if match is not None:
         if role is PostRole.UNRESOLVED and not answered(match.incident):
             role = PostRole.REPORT  # "又开始了" before anyone answered is one more complaint
-        return Decision(match.action, match.incident, [match.reason], tier, role)
+        return Decision(match.action, match.incident, [match.reason], tier, role, match.also)
     if not opener:
         return Decision("ignore", reasons=["未提及地点，且未找到对应事件"], tier=tier, role=role)
     if not opens(role):

@@ -600,3 +600,122 @@ def test_a_thread_joins_its_incident_and_its_chatter_joins_nothing(store, analyz
     other = login(api_server, "unit_b")
     assert incident_id not in [i["id"] for i in httpx.get(f"{api_server}/api/incidents", headers=other).json()]
     assert httpx.get(f"{api_server}/api/incidents/{incident_id}", headers=other).status_code in (403, 404)
+
+
+# Round 10 (join10): joining the right incident.
+
+def test_a_reply_naming_only_its_unit_answers_the_units_one_unanswered_matter(store, analyzer):
+    """A street's reply restates none of the complaint's words and comes days later
+    ("寸滩街道回复：已协调……"): it attaches to its unit's one unanswered incident of its medium as the
+    official answer. With two unanswered matters of that medium in the unit it guesses neither."""
+    pile = post(store, analyzer, "黑石子轻轨站下面那堆生活垃圾堆了一个礼拜没人收，烂菜叶子发酸发臭",
+                local(2026, 12, 1, 8))
+    incident_id = link(store, pile)[0]
+    reply = post(store, analyzer, "寸滩街道回复：已协调环卫所对该点位进行了清运，并落实每日巡查。",
+                 local(2026, 12, 4, 16), author="寸滩街道发布", source="寸滩街道发布")
+    assert link(store, reply) == (incident_id, PostRole.OFFICIAL.value)
+    with store.read() as tx:
+        assert tx.get_incident(incident_id).public_reply_at is not None
+        reasons = [a.detail.get("reason") for a in tx.audit_for(incident_id) if a.detail.get("post_id") == reply]
+    assert reasons and "本属地官方回应" in reasons[0]
+    # Two unanswered waste matters in 郭家沱, six days apart: the reply names neither, so it joins neither.
+    bins = post(store, analyzer, "郭家沱老街菜市场门口的垃圾桶满出来了，好几天没人清运，臭得很", local(2026, 12, 1, 9))
+    dump = post(store, analyzer, "郭家沱滨江长廊旁边半夜有渣土车偷倒建筑垃圾，堆了一大坨", local(2026, 12, 7, 15))
+    assert link(store, bins)[0] != link(store, dump)[0]
+    other = post(store, analyzer, "郭家沱街道回复：已协调环卫所处理完毕，并落实每日巡查。",
+                 local(2026, 12, 9, 10), author="郭家沱街道发布", source="郭家沱街道发布")
+    assert link(store, other) is None
+
+
+def test_a_reply_whose_account_names_its_unit_joins_though_its_text_names_no_place(store, analyzer):
+    """"我镇已与港口运营方沟通……" names no place; the account posting it (鱼嘴镇人民政府) is its
+    place, as it is to an officer, so it meets its town's incidents and answers the port's night
+    noise. The stored analysis stays the analyser's (no unit of its own)."""
+    noise = post(store, analyzer, "鱼嘴果园港半夜吊集装箱，哐当哐当一直响到天亮，棠富园这边根本睡不着",
+                 local(2026, 12, 1, 1))
+    incident_id = link(store, noise)[0]
+    text = "关于群众反映港区夜间作业声响的回复：我镇已与港口运营方沟通，要求其夜间减少吊装作业、禁止鸣笛。"
+    reply = post(store, analyzer, text, local(2026, 12, 3, 17), author="鱼嘴镇人民政府", source="鱼嘴镇人民政府")
+    assert link(store, reply) == (incident_id, PostRole.OFFICIAL.value)
+
+
+def test_a_neighbours_gas_leak_joins_no_incident_nearby(store, analyzer):
+    """A gas leak behind a neighbour's door is 燃气安全, not ours: it joined the tap-water incident
+    open nearby by its leak signal alone (incidents_dev_h). It joins nothing and opens nothing."""
+    water = post(store, analyzer, "寸滩海语江山今天早上的自来水一股漂白粉味道，还有点浑，不敢喝",
+                 local(2026, 12, 1, 7))
+    leak = post(store, analyzer, "隔壁屋头天然气泄漏了，整层楼都是那个味道，消防来了把阀门关了，还好没得人受伤",
+                local(2026, 12, 1, 9))
+    assert link(store, water) is not None and link(store, leak) is None
+    with store.read() as tx:
+        assert len(tx.list_incidents()) == 1
+
+
+def test_an_official_reply_the_model_finds_not_environmental_joins_its_matter(store, analyzer):
+    """A reply naming the quarry and its blasting but no harm in environmental words is judged not
+    relevant by the model; its form (an official answer) lets it join the matter its words match,
+    never open one."""
+    quarry = post(store, analyzer, "复盛镇马字岩那个采石场天天放炮，屋头墙壁都震出裂缝了，灰也大",
+                  local(2026, 12, 1, 10))
+    incident_id = link(store, quarry)[0]
+    text = "网民朋友：您所反映的问题已收悉。经核查，马字岩采石场已于本周停产整顿，我镇已组织专业机构对房屋进行鉴定。"
+    assert not analyzer.analyze(text).relevant
+    reply = post(store, analyzer, text, local(2026, 12, 4, 10), author="复盛镇人民政府", source="复盛镇人民政府")
+    assert link(store, reply) == (incident_id, PostRole.OFFICIAL.value)
+
+
+def _stored_incident(store, place: str, words: list[str], opened: dt.datetime, state: State = State.ASSIGNED) -> int:
+    from core.models import Incident
+
+    with store.begin() as tx:
+        return tx.insert_incident(Incident(
+            title=f"{place}的河水发白", unit="石马河街道", unit_code="500105003000", topic="water", grade=Grade.BLUE,
+            state=state, opened_at=opened, updated_at=opened, place=place, keywords=[place, *words],
+            last_post_at=opened, milestones={"sign_off": opened} if state is State.SIGNED else {}))
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_post_fitting_two_untouched_halves_of_one_event_merges_them(store, analyzer, signed):
+    """One milky river opened twice from two estates (南桥寺, 十年城); the news item naming the river
+    fits both. While nobody has acted on either, the detection pass merges the younger into the
+    older itself (并单, audited as system, posts moved); once one is signed, merging is the desk's
+    call and the reason only proposes it."""
+    news = "江北石马河部分河段河水呈乳白色 有刺鼻药水味 疑似有企业偷排，环保部门已到场取样"
+    analysis, tokens = analyzer.analyze_with_tokens(news)
+    words = analyzer.salience.event_words(tokens, 160, analysis.signals)
+    older = _stored_incident(store, "南桥寺", words, local(2026, 12, 2, 8), State.SIGNED if signed else State.ASSIGNED)
+    younger = _stored_incident(store, "十年城", words, local(2026, 12, 2, 9))
+    item = post(store, analyzer, news, local(2026, 12, 2, 11), author="上游新闻", source="上游新闻")
+    joined = link(store, item)[0]
+    with store.read() as tx:
+        first, second = tx.get_incident(older), tx.get_incident(younger)
+        audits = [a for i in (older, younger) for a in tx.audit_for(i)]
+    if signed:
+        assert first.merged_into is None and second.merged_into is None
+        assert any("并单" in str(a.detail.get("reason")) and a.detail.get("post_id") == item for a in audits)
+    else:
+        assert second.merged_into == older and second.state is State.CLOSED and joined == older
+        merge = [a for a in audits if a.action == "merge"]
+        assert merge and merge[0].actor == "system" and merge[0].detail["post_id"] == item
+        assert any(a.action == "merge_in" and a.detail["from"] == younger for a in audits)
+
+
+def test_only_untouched_halves_of_one_topic_and_kind_of_source_are_merged_by_the_machine():
+    """The machine merges two halves only while nobody has acted on either and they tell one
+    topic and no different kinds of source (a fire's water in the creek fits the pig farm's creek too)."""
+    from alerts.grouping import consolidable
+    from core.models import Incident
+
+    def half(i: int, **kw) -> Incident:
+        base = dict(id=i, title="t", unit="复盛镇", unit_code="500105101000", topic="water", grade=Grade.BLUE,
+                    state=State.ASSIGNED, opened_at=local(2026, 12, 1, 8), updated_at=local(2026, 12, 1, 8),
+                    keywords=["溪沟", "§source:livestock"])
+        return Incident(**{**base, **kw})
+
+    assert consolidable(half(1), half(2))
+    assert not consolidable(half(1), half(2, keywords=["溪沟", "§source:factory"]))
+    assert not consolidable(half(1), half(2, topic="air"))
+    assert not consolidable(half(1), half(2, reopened=1))
+    assert not consolidable(half(1), half(2, state=State.SIGNED))
+    assert not consolidable(half(1), half(2, public_reply_at=local(2026, 12, 1, 9)))
+    assert not consolidable(half(1), half(2, unit_code="500105100000"))
