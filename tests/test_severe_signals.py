@@ -160,6 +160,7 @@ def test_people_moved_out_of_harms_way_is_an_evacuation_but_a_drill_is_not(analy
 
 
 def test_children_taken_to_hospital_told_by_a_parent_are_a_casualty_at_a_school(analyzer):
-    """"送到儿童医院" was no casualty and "好几个娃儿" no school, "吐了" no illness: the 重大 of ill children never fired."""
-    signals = set(analyzer.analyze("班上好几个娃儿都送到儿童医院了，说是闻了味道就吐了").signals)
+    """"送到儿童医院" was no casualty, "好几个娃儿" no school and "吐了" no illness: the 重大 of ill
+    children (school + illness) never fired."""
+    signals = set(analyzer.analyze("三年级好几个娃儿都送到儿童医院了，说是上课时闻到怪味就吐了").signals)
     assert {"casualty", "school", "illness"} <= signals
