@@ -105,6 +105,16 @@ def source_tier(post: RawPost, policy: Mapping[str, Any]) -> str:
     return "individual"
 
 
+def _count_author(names: list[str], count: int, author: str) -> int:
+    """``count`` plus one when ``author`` is not among ``names`` yet (whose list stops growing at
+    ``Reach.MAX_AUTHORS`` while the count goes on)."""
+    if author in names:
+        return count
+    if len(names) < Reach.MAX_AUTHORS:
+        names.append(author)
+    return count + 1
+
+
 def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reach:
     """Fold one post into the reach (mutates and returns it).
 
@@ -125,20 +135,14 @@ def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reac
             continue
         setattr(reach, key, getattr(reach, key) + max(value, 0))
     author = (post.author or "").strip() or f"anon:{post.source}:{post.id}"
-    if author not in reach.authors:
-        reach.author_count += 1
-        if len(reach.authors) < Reach.MAX_AUTHORS:
-            reach.authors.append(author)
+    reach.author_count = _count_author(reach.authors, reach.author_count, author)
     reach.posts += 1
     reach.neg_sum += 1.0 - float(analysis.sentiment)
     if post.reply_to:
         if tier not in reach.tiers and tier not in reach.reply_tiers:
             reach.reply_tiers.append(tier)
     else:
-        if author not in reach.reporters:
-            reach.reporter_count += 1
-            if len(reach.reporters) < Reach.MAX_AUTHORS:
-                reach.reporters.append(author)
+        reach.reporter_count = _count_author(reach.reporters, reach.reporter_count, author)
         reach.reports += 1
         reach.report_neg_sum += 1.0 - float(analysis.sentiment)
         if tier not in reach.tiers:
