@@ -36,6 +36,20 @@ class Reach:
     # Distinct places the reports name (the community or landmark, else the unit), capped: a tap
     # water complaint from two estates is several estates' water, whoever wrote it.
     places: list[str] = field(default_factory=list)
+    # The reports alone, without the comments and reposts collected under a thread (``reply_to``):
+    # a comment under a post is not a new report of the event (pack ``[grading]``, "who counts"), so
+    # the authors rule, the combos' authors, the one-complaint cap and the negativity read these.
+    # ``-1``: a row stored before they were kept, read as if every post were a report.
+    reporters: list[str] = field(default_factory=list)  # distinct, capped like ``authors``
+    reporter_count: int = -1
+    reports: int = -1
+    report_neg_sum: float = 0.0
+    reply_tiers: list[str] = field(default_factory=list)  # tiers seen only under a thread
+
+    def __post_init__(self) -> None:
+        if self.reporter_count < 0:  # an older row: everyone counted was a reporter
+            self.reporters, self.reporter_count = list(self.authors), self.author_count
+            self.reports, self.report_neg_sum = self.posts, self.neg_sum
 
     MAX_AUTHORS = 2000  # beyond this the count goes on but names are not kept
     MAX_PLACES = 50  # enough to tell "several"; rows stay small
@@ -50,19 +64,28 @@ class Reach:
         """Mean negativity (1 - probability of positive) of the posts, 0 when empty."""
         return self.neg_sum / self.posts if self.posts else 0.0
 
+    @property
+    def report_negativity(self) -> float:
+        """Mean negativity of the reports alone (comments under a thread left out), 0 when none."""
+        return self.report_neg_sum / self.reports if self.reports > 0 else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"reposts": self.reposts, "comments": self.comments, "likes": self.likes,
                 "followers": self.followers, "authors": self.authors, "author_count": self.author_count,
                 "posts": self.posts, "neg_sum": round(self.neg_sum, 6), "tiers": self.tiers,
-                "signals": self.signals, "places": self.places}
+                "signals": self.signals, "places": self.places, "reporters": self.reporters,
+                "reporter_count": self.reporter_count, "reports": self.reports,
+                "report_neg_sum": round(self.report_neg_sum, 6), "reply_tiers": self.reply_tiers}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Reach:
         """Inverse of :meth:`to_dict`; tolerant of missing keys (older rows)."""
         data = data or {}
         return cls(**{k: data[k] for k in ("reposts", "comments", "likes", "followers", "authors",
-                                           "author_count", "posts", "neg_sum", "tiers", "signals", "places")
+                                           "author_count", "posts", "neg_sum", "tiers", "signals", "places",
+                                           "reporters", "reporter_count", "reports", "report_neg_sum",
+                                           "reply_tiers")
                                            if k in data})
 
 
@@ -82,6 +105,16 @@ def source_tier(post: RawPost, policy: Mapping[str, Any]) -> str:
     return "individual"
 
 
+def _count_author(names: list[str], count: int, author: str) -> int:
+    """``count`` plus one when ``author`` is not among ``names`` yet (whose list stops growing at
+    ``Reach.MAX_AUTHORS`` while the count goes on)."""
+    if author in names:
+        return count
+    if len(names) < Reach.MAX_AUTHORS:
+        names.append(author)
+    return count + 1
+
+
 def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reach:
     """Fold one post into the reach (mutates and returns it).
 
@@ -90,6 +123,11 @@ def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reac
     account's audience is what its tier already grades, and adding its millions of followers made
     every report by a provincial outlet 重大. The same post stored twice never gets here (the
     store de-duplicates it).
+
+    A post collected under another (``reply_to``: a comment, a reply, a repost in a thread) adds its
+    interactions, signals and place, and its author to ``authors`` (who took part), but it is no
+    report: not a reporter, not a report's negativity, and its tier is a reply's (``reply_tiers``,
+    which the pack's ``thread_tiers`` decide on).
     """
     for key in _METRICS:
         value = int(post.engagement.get(key, 0) or 0)
@@ -97,14 +135,20 @@ def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reac
             continue
         setattr(reach, key, getattr(reach, key) + max(value, 0))
     author = (post.author or "").strip() or f"anon:{post.source}:{post.id}"
-    if author not in reach.authors:
-        reach.author_count += 1
-        if len(reach.authors) < Reach.MAX_AUTHORS:
-            reach.authors.append(author)
+    reach.author_count = _count_author(reach.authors, reach.author_count, author)
     reach.posts += 1
     reach.neg_sum += 1.0 - float(analysis.sentiment)
-    if tier not in reach.tiers:
-        reach.tiers.append(tier)
+    if post.reply_to:
+        if tier not in reach.tiers and tier not in reach.reply_tiers:
+            reach.reply_tiers.append(tier)
+    else:
+        reach.reporter_count = _count_author(reach.reporters, reach.reporter_count, author)
+        reach.reports += 1
+        reach.report_neg_sum += 1.0 - float(analysis.sentiment)
+        if tier not in reach.tiers:
+            reach.tiers.append(tier)
+        if tier in reach.reply_tiers:
+            reach.reply_tiers.remove(tier)
     for signal in analysis.signals:
         if signal not in reach.signals:
             reach.signals.append(signal)
@@ -134,8 +178,13 @@ def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> 
     """The grade the aggregated facts justify, with one reason per rule that fired.
 
     ``velocity`` is posts per hour over the last hour. The highest grade any rule gives wins.
+    Authors, negativity and velocity count the reports, not the comments under a thread (the pack's
+    "who counts"): the velocity given counts every post, so it is scaled by the reports' share.
     """
     grade, reasons = Grade.BLUE, ["相关负面舆情"]
+    if reach.posts > reach.reports >= 0:
+        velocity = round(velocity * reach.reports / reach.posts, 2)
+    tiers = reach.tiers + [t for t in reach.reply_tiers if t in policy.get("thread_tiers", ()) and t not in reach.tiers]
 
     def lift(to: Grade | None, reason: str) -> None:
         nonlocal grade
@@ -147,13 +196,13 @@ def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> 
 
     lift(_threshold_grade(reach.total, policy.get("reach", {})), f"传播量 {reach.total}")
     lift(_threshold_grade(reach.followers, policy.get("followers", {})), f"作者粉丝合计 {reach.followers}")
-    lift(_threshold_grade(reach.author_count, policy.get("authors", {})), f"{reach.author_count} 个不同作者")
+    lift(_threshold_grade(reach.reporter_count, policy.get("authors", {})), f"{reach.reporter_count} 个不同作者")
     lift(_threshold_grade(velocity, policy.get("velocity", {})), f"传播速度 {velocity:g} 帖/小时")
     negativity = policy.get("negativity", {})
-    if reach.posts >= int(negativity.get("min_posts", 1)):
-        lift(_threshold_grade(reach.negativity, {k: v for k, v in negativity.items() if k != "min_posts"}),
-             f"负面程度 {reach.negativity:.2f}")
-    for tier in reach.tiers:
+    if reach.reports >= int(negativity.get("min_posts", 1)):
+        lift(_threshold_grade(reach.report_negativity, {k: v for k, v in negativity.items() if k != "min_posts"}),
+             f"负面程度 {reach.report_negativity:.2f}")
+    for tier in tiers:
         to = _grade(policy.get("tiers", {}).get(tier))
         if to is not None and to is not Grade.BLUE:
             lift(to, f"来源: {TIER_LABELS.get(tier, tier)}")
@@ -164,10 +213,14 @@ def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> 
     harm = False  # a combination meaning harm to many or to children counts as severe
     for combo in policy.get("combos", []):
         needs = list(combo.get("all", []))
-        if (all(s in reach.signals for s in needs) and reach.author_count >= int(combo.get("min_authors", 0))
+        # Harm counts everyone who tells it ("我家也是！放了十分钟还是黄的" under a neighbour's post is
+        # another household's tap water); a step taken (12345, "再不管就…") counts its reporters.
+        is_harm = bool(combo.get("harm", True))
+        who = reach.author_count if is_harm else reach.reporter_count
+        if (all(s in reach.signals for s in needs) and who >= int(combo.get("min_authors", 0))
                 and len(reach.places) >= int(combo.get("min_places", 0))):
-            harm = harm or bool(combo.get("harm", True))
-            extra = f"，{reach.author_count} 个作者" if combo.get("min_authors") else ""
+            harm = harm or is_harm
+            extra = f"，{who} 个作者" if combo.get("min_authors") else ""
             extra += f"，{len(reach.places)} 处地点" if combo.get("min_places") else ""
             lift(_grade(combo.get("grade")), f"信号组合: {'+'.join(needs)}{extra}")
     severe = [s for s in fired if s in policy.get("severe_signals", [])]
@@ -183,9 +236,9 @@ def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> 
     reach_limit = float(policy.get("reach", {}).get("orange", float("inf")))
     followers_limit = float(policy.get("followers", {}).get("orange", float("inf")))
     velocity_limit = float(policy.get("velocity", {}).get("orange", float("inf")))
-    if (single is not None and not severe and not harm and reach.author_count <= 1 and grade.rank > single.rank
+    if (single is not None and not severe and not harm and reach.reporter_count <= 1 and grade.rank > single.rank
             and reach.total < reach_limit and reach.followers < followers_limit and velocity < velocity_limit
-            and "central" not in reach.tiers):
+            and "central" not in tiers):
         grade = single
         reasons.append(f"单条低传播投诉，无严重信号 → 不高于{single.label}")
     return grade, reasons
@@ -214,7 +267,12 @@ def combine(a: Reach, b: Reach) -> Reach:
     # Names beyond the cap are unknown: count b's unnamed ones as new (an upper bound, never a loss).
     out.author_count = a.author_count + len(new_authors) + max(b.author_count - len(b.authors), 0)
     out.posts, out.neg_sum = a.posts + b.posts, a.neg_sum + b.neg_sum
+    new_reporters = [x for x in b.reporters if x not in a.reporters]
+    out.reporters = (a.reporters + new_reporters)[:Reach.MAX_AUTHORS]
+    out.reporter_count = a.reporter_count + len(new_reporters) + max(b.reporter_count - len(b.reporters), 0)
+    out.reports, out.report_neg_sum = a.reports + b.reports, a.report_neg_sum + b.report_neg_sum
     out.tiers = a.tiers + [t for t in b.tiers if t not in a.tiers]
+    out.reply_tiers = list(dict.fromkeys(t for t in a.reply_tiers + b.reply_tiers if t not in out.tiers))
     out.signals = a.signals + [s for s in b.signals if s not in a.signals]
     out.places = (a.places + [p for p in b.places if p not in a.places])[:Reach.MAX_PLACES]
     return out

@@ -76,6 +76,8 @@ class SentimentScorer:
         self.signal_unless: dict[str, tuple[str, ...]] = {
             word: tuple(context) for word, context in lex.get("signal_unless", {}).items()}
         self.bad_news = frozenset(lex.get("bad_news_signals", ()))
+        self.implies: dict[str, tuple[str, ...]] = {
+            signal: tuple(others) for signal, others in lex.get("signal_implies", {}).items()}
 
     def tells_accident(self, signals: list[str]) -> bool:
         """True when the signals tell of an accident (``bad_news_signals``: an explosion, a leak,
@@ -93,10 +95,13 @@ class SentimentScorer:
     def _signals(self, text: str) -> list[str]:
         """The sensitive signals a text tells, sorted: neither a look-alike (``signal_lookalikes``),
         nor hedged (``_hedged``), nor a word the rest of the text gives another sense
-        (``signal_unless``: 浓烟 where someone is burning rubbish is open burning, not a fire)."""
-        return sorted({m.value for m in self.signals.finditer(text)
-                       if m.value and not self._hedged(text, m.start, m.end)
-                       and not any(w in text for w in self.signal_unless.get(m.text, ()))})
+        (``signal_unless``: 浓烟 where someone is burning rubbish is open burning, not a fire); with
+        the signals each implies (``signal_implies``: a death is a casualty, so whatever reads
+        "casualty" sees it)."""
+        found = {m.value for m in self.signals.finditer(text)
+                 if m.value and not self._hedged(text, m.start, m.end)
+                 and not any(w in text for w in self.signal_unless.get(m.text, ()))}
+        return sorted(found.union(*(self.implies.get(s, ()) for s in found)))
 
     def probability(self, tokens: list[str]) -> float:
         """snownlp Bayes probability that the tokens are positive."""

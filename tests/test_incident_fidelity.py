@@ -719,3 +719,36 @@ def test_only_untouched_halves_of_one_topic_and_kind_of_source_are_merged_by_the
     assert not consolidable(half(1), half(2, state=State.SIGNED))
     assert not consolidable(half(1), half(2, public_reply_at=local(2026, 12, 1, 9)))
     assert not consolidable(half(1), half(2, unit_code="500105100000"))
+
+
+def test_neighbours_commenting_under_one_complaint_leave_it_one_complaint(store, analyzer):
+    """One resident's post on a site's night pouring and six neighbours' comments under it in the
+    hour: the comments join its incident, but they are its audience, not six new reports (pack
+    [grading], "who counts"): 一般, as the officer grades a one-off nuisance. It was 较大 (seven
+    authors, seven posts an hour)."""
+    root = _in_thread(store, analyzer, "n0", "观音桥建新北路那个工地又在半夜打混凝土，轰了两个小时，吵得睡不着",
+                      local(2026, 11, 24, 23, 10), author="建新北路住户")
+    comments = ["同楼，工地太吵了，被吵醒了", "我们那栋也听得到，半夜施工噪音好大", "工地天天半夜打混凝土，烦得很",
+                "吵死了，娃儿都被工地吵哭了", "一样的，刚睡着又被施工吵醒", "半夜施工噪音，真的是服了"]
+    ids = [_in_thread(store, analyzer, f"n{i}", text, local(2026, 11, 24, 23, 12 + 5 * i), "n0", author=f"邻居{i}")
+           for i, text in enumerate(comments, 1)]
+    incident = link(store, root)
+    assert incident is not None
+    assert sum(link(store, i) == (incident[0], PostRole.REPORT.value) for i in ids) >= 5
+    assert grade_of(store, root)[0] is Grade.BLUE
+
+
+def test_a_tanker_of_acid_leaking_with_people_evacuated_is_major(store, analyzer):
+    """News of a 危化品 tanker overturned with its acid leaking and 200 people moved out: a chemical
+    leak over homes, 重大 (a leak alone is 较大; "侧翻" alone no leak since round 9)."""
+    post = _in_thread(store, analyzer, "acid", "今日上午，一辆装载盐酸的危化品运输车在鱼嘴镇境内道路发生侧翻，部分盐酸"
+                      "泄漏，消防、应急等部门已赶赴现场处置，周边200余名群众已紧急疏散。", local(2026, 11, 25, 9),
+                      author="华龙网")
+    assert grade_of(store, post)[0] is Grade.ORANGE
+
+
+def test_an_enterprise_explosion_with_a_worker_dead_is_red(store, analyzer):
+    """A death is 特别重大 (the pack had no rule for it: 重大 by the casualty)."""
+    post = _in_thread(store, analyzer, "dead", "江北区复盛镇一化工企业反应釜发生爆炸，造成1名工人死亡、2人受伤，"
+                      "事故原因正在调查。", local(2026, 11, 26, 10), author="上游新闻")
+    assert grade_of(store, post)[0] is Grade.RED

@@ -127,3 +127,40 @@ def test_a_tanker_spill_running_for_the_river_opens_an_incident_graded_at_least_
         row = tx.conn.execute(select(incidents.c.grade).select_from(joined)
                               .where(incident_posts.c.post_id == new[0])).first()
     assert row is not None and Grade(row.grade).rank >= Grade.ORANGE.rank
+
+
+@pytest.mark.parametrize("text", [
+    "化工厂那个工人抢救无效，人没了，才四十出头",
+    "江北区一企业发生闪爆事故，造成2人遇难",
+    "污水井里头中毒的工人已经身亡",
+])
+def test_a_death_is_a_death_and_still_a_casualty(analyzer, text):
+    """Round 10: 特别重大 needs its own signal; what reads "casualty" (the unplaced-accident rule,
+    the follow-ups' accident signals) must still see a death."""
+    assert {"death", "casualty"} <= set(analyzer.analyze(text).signals)
+
+
+@pytest.mark.parametrize("text", [
+    "河里头大量鱼类死亡，白花花的一片",  # fish, not people
+    "一仓库起火，所幸无人员死亡",  # nobody dead
+])
+def test_dead_fish_or_nobody_dead_is_no_death(analyzer, text):
+    assert "death" not in analyzer.analyze(text).signals
+
+
+@pytest.mark.parametrize(("text", "evacuated"), [
+    ("罐车漏了，网格员挨家挨户喊我们撤离", True),
+    ("周边300余名居民已紧急疏散", True),
+    ("商场开展消防疏散演练，上千人有序撤离", False),  # a drill
+    ("楼下那个施工队终于撤离了", False),  # a crew leaving is good news
+    ("楼道里的疏散通道被杂物堵死了", False),  # a fire escape
+])
+def test_people_moved_out_of_harms_way_is_an_evacuation_but_a_drill_is_not(analyzer, text, evacuated):
+    assert ("evacuation" in analyzer.analyze(text).signals) is evacuated
+
+
+def test_children_taken_to_hospital_told_by_a_parent_are_a_casualty_at_a_school(analyzer):
+    """"送到儿童医院" was no casualty, "好几个娃儿" no school and "吐了" no illness: the 重大 of ill
+    children (school + illness) never fired."""
+    signals = set(analyzer.analyze("三年级好几个娃儿都送到儿童医院了，说是上课时闻到怪味就吐了").signals)
+    assert {"casualty", "school", "illness"} <= signals
