@@ -18,6 +18,7 @@ from core.models import Analysis, RawPost, content_fingerprint, url_fingerprint
 from core.timeutil import utcnow
 from storage.rows import inserted_id, row_to_analysis, row_to_post
 from storage.schema import analyses, post_replies, raw_posts
+from storage.search import facets_kept_at_once
 
 
 def _keep_original(item: tuple[Path, str]) -> None:
@@ -167,9 +168,15 @@ class PostsTx:
         RETURNING gives no order, so SQLAlchemy sent an ordered RETURNING insert row by row."""
         if not rows:
             return []
+        keys = [row["fingerprint"] for row in rows]
         try:
-            with self.conn.begin_nested():
+            with self.conn.begin_nested(), facets_kept_at_once(self.conn) as touched:
                 self.conn.execute(_INSERT_POST, rows)
+                by_key: dict[str, int] = {}
+                for start in range(0, len(keys), _LOOKUP_CHUNK):
+                    found = self.conn.execute(_IDS_BY_FINGERPRINT, {"b_keys": keys[start:start + _LOOKUP_CHUNK]})
+                    by_key.update((r.fingerprint, int(r.id)) for r in found)
+                touched.extend(by_key.values())
         except IntegrityError:
             ids: list[int | None] = []
             for row in rows:
@@ -179,11 +186,6 @@ class PostsTx:
                 except IntegrityError:
                     ids.append(None)
             return ids
-        keys = [row["fingerprint"] for row in rows]
-        by_key: dict[str, int] = {}
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
-            found = self.conn.execute(_IDS_BY_FINGERPRINT, {"b_keys": keys[start:start + _LOOKUP_CHUNK]})
-            by_key.update((r.fingerprint, int(r.id)) for r in found)
         return [by_key[key] for key in keys]
 
     def sweep_snapshots(self, now: dt.datetime, min_age: dt.timedelta = dt.timedelta(hours=1)) -> int:
@@ -274,14 +276,17 @@ class PostsTx:
         (the detection pass writes a group of posts' analyses at once)."""
         if not items:
             return
-        self.conn.execute(_DELETE_ANALYSES, {"b_ids": [post_id for post_id, _ in items]})
-        self.conn.execute(_INSERT_ANALYSIS, [dict(
-            post_id=post_id, relevant=analysis.relevant, unit=analysis.unit, unit_code=analysis.unit_code,
-            confidence=analysis.confidence, topics=analysis.topics, topic=analysis.topic,
-            polarity=analysis.polarity.value, sentiment=analysis.sentiment,
-            evidence=[e.to_dict() for e in analysis.evidence], signals=analysis.signals,
-            place=analysis.place, analysed_at=now,
-        ) for post_id, analysis in items])
+        ids = [post_id for post_id, _ in items]
+        with facets_kept_at_once(self.conn) as touched:  # their facet rows kept in a few statements
+            touched.extend(ids)
+            self.conn.execute(_DELETE_ANALYSES, {"b_ids": ids})
+            self.conn.execute(_INSERT_ANALYSIS, [dict(
+                post_id=post_id, relevant=analysis.relevant, unit=analysis.unit, unit_code=analysis.unit_code,
+                confidence=analysis.confidence, topics=analysis.topics, topic=analysis.topic,
+                polarity=analysis.polarity.value, sentiment=analysis.sentiment,
+                evidence=[e.to_dict() for e in analysis.evidence], signals=analysis.signals,
+                place=analysis.place, analysed_at=now,
+            ) for post_id, analysis in items])
 
     def get_analysis(self, post_id: int) -> Analysis | None:
         """A post's stored analysis, or None."""
