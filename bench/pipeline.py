@@ -19,8 +19,10 @@ with this code's (which goes first alternates by round), so both are measured un
 Prints posts/s of each, the ratio analyze / (import + process) per round (target >= 0.5), the
 same ratio on the commands' CPU seconds (steadier on a shared machine), the peak RSS of any child
 process, and where the time of a processing pass goes: an in-process run of
-``process_pending`` under cProfile, split into analysis, grouping, notifications and the store
-(claims, analysis rows, incident writes, commits: the rest of the pass).
+``process_pending`` under cProfile, split into analysis, post roles, grouping, grading (each fed
+incident's reach and grade; an opened incident's first grade, inside the decision, is counted in
+grouping too), notifications and the store (claims, analysis rows, incident writes, commits: the
+rest of the pass).
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ ECOWATCH = [sys.executable, "-m", "ecowatch"]
 # Where a processing pass's time goes: functions whose cumulative time is one bucket.
 BUCKETS = {
     "analysis": ("analyze_with_tokens", "event_words"),
+    "post roles": ("_role",),
     "grouping": ("candidate_pool", "candidates", "decide", "thread_incident"),
+    "grading": ("grade_incident", "add_post"),  # each fed incident's reach and grade, again for each post
     "notifications": ("notify",),
 }
 
@@ -148,8 +152,8 @@ def profile(pack: Jurisdiction, posts: list[dict[str, object]], incidents: int, 
         spent = sum(cum.get(name, 0.0) for name in names)
         rest -= spent
         print(f"  {bucket:<14} {spent:6.2f} s  {100 * spent / traced:4.0f} %  ({', '.join(names)})")
-    print(f"  {'store':<14} {rest:6.2f} s  {100 * rest / traced:4.0f} %  (claims, analysis rows, incident "
-          f"writes, commits, reading pending posts)")
+    print(f"  {'store':<14} {rest:6.2f} s  {100 * rest / traced:4.0f} %  (the rest: claims, analysis rows, "
+          f"incident writes, commits, reading pending posts, and the pass's own glue)")
     print("  top functions by own time:")
     stats.sort_stats("tottime").print_stats(12)
 
@@ -159,7 +163,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=5000)
     parser.add_argument("--incidents", type=int, default=2000, help="open incidents already in the store")
-    parser.add_argument("--rounds", type=int, default=2, help="analyze / import+process pairs, interleaved")
+    parser.add_argument("--rounds", type=int, default=2, help="analyze / import+process pairs, interleaved "
+                                                              "(0: the profile only)")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process cProfile pass")
     parser.add_argument("--baseline", type=Path, default=None, help="also run this checkout's code, interleaved")
     parser.add_argument("--seed-into", default=None, help=argparse.SUPPRESS)  # URL: seed only (see BENCH_CODE)
@@ -203,10 +208,14 @@ def main() -> None:
                       f"{analyze_cpu:.2f}, import {imported_cpu:.2f}, process {processed_cpu:.2f}, ratio "
                       f"{cpu_ratios[label][-1]:.2f}", flush=True)
         for label, found in ratios.items():
+            if not found:  # --rounds 0: the profile only
+                continue
             print(f"{label}: ratio analyze / (import + process): {', '.join(f'{x:.2f}' for x in found)} "
                   f"(best {max(found):.2f}; target >= 0.5); on CPU time: "
                   f"{', '.join(f'{x:.2f}' for x in cpu_ratios[label])}")
-        print(f"peak RSS of a child process: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+        if args.rounds:
+            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            print(f"peak RSS of a child process: {rss:.0f} MB")
         if not args.no_profile:
             profile(pack, posts, args.incidents, tmp)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -18,6 +18,7 @@ from storage.candidates import CandidatePool
 from storage.events import EventsTx
 from storage.rows import inserted_id, row_to_audit, row_to_incident, row_to_summary
 from storage.schema import UtcDateTime, assignments, audit_log, incident_posts, incidents, raw_posts
+from storage.search import facets_kept_at_once
 
 _INSERT_AUDIT = audit_log.insert()
 # The per-post detection path (alerts.detection.process_pending) runs these once or more per post:
@@ -283,8 +284,10 @@ class IncidentsTx(EventsTx):
         leaves out what :meth:`posts_in_incidents` found."""
         if not links:
             return
-        self.conn.execute(_INSERT_INCIDENT_POST, [{"incident_id": i, "post_id": p, "b_post": p, "added_at": at,
-                                                   "role": r.value} for i, p, at, r in links])
+        with facets_kept_at_once(self.conn) as touched:  # the links' facet rows kept in a few statements
+            touched.extend(p for _, p, _, _ in links)
+            self.conn.execute(_INSERT_INCIDENT_POST, [{"incident_id": i, "post_id": p, "b_post": p, "added_at": at,
+                                                       "role": r.value} for i, p, at, r in links])
         self.conn.execute(_RECOUNT_POSTS, [{"b_id": i} for i in sorted({i for i, _, _, _ in links})])
 
     def update_incidents(self, changed: Sequence[Incident]) -> None:

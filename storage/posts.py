@@ -18,17 +18,19 @@ from core.models import Analysis, RawPost, content_fingerprint, url_fingerprint
 from core.timeutil import utcnow
 from storage.rows import inserted_id, row_to_analysis, row_to_post
 from storage.schema import analyses, post_replies, raw_posts
+from storage.search import facets_kept_at_once
+
+_ORIGINAL_WRITERS = 4  # threads writing a batch's originals, each a share of them
 
 
-def _keep_original(item: tuple[Path, str]) -> None:
-    """Write a post's original (its snapshot) once: at first sight, through a temporary file so a
-    crash never leaves half of one."""
-    path, content = item
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(content, encoding="utf-8")
-        tmp.replace(path)
+def _keep_originals(items: Sequence[tuple[Path, str]]) -> None:
+    """Write posts' originals (their snapshots) once: at first sight, through a temporary file so
+    a crash never leaves half of one. Their folders exist already (made once per batch)."""
+    for path, content in items:
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(content, encoding="utf-8")
+            tmp.replace(path)
 
 
 @dataclass(slots=True)
@@ -84,14 +86,6 @@ class PostsTx:
     conn: Connection
     snapshot_dir: Path | None
 
-    def _snapshot_path(self, fingerprint: str, now: dt.datetime) -> Path | None:
-        """Where the original of the post with this fingerprint is kept (None: originals are not
-        kept). The fingerprint as the caller has it: working it out again (a URL parsed and
-        rebuilt) was a tenth of an import."""
-        if self.snapshot_dir is None:
-            return None
-        return self.snapshot_dir / now.strftime("%Y-%m") / f"{hashlib.sha1(fingerprint.encode()).hexdigest()}.txt"
-
     def add_posts(self, posts: Iterable[RawPost], now: dt.datetime | None = None,
                   backfill: bool = False) -> AddResult:
         """Store posts; one seen before (same URL, or same author and text) is not stored again,
@@ -116,6 +110,8 @@ class PostsTx:
                     known.setdefault((kind, getattr(row, column.name)), [row.id, row.engagement, None])
         fresh: list[dict[str, Any]] = []
         originals: list[tuple[Path, str]] = []
+        # Originals are kept one folder a month (None: not kept), worked out once a batch.
+        folder = self.snapshot_dir / now.strftime("%Y-%m") if self.snapshot_dir is not None else None
         for post, fp, chash in batch:
             found = known.get(("fp", fp)) or known.get(("ch", chash))
             if found is not None:
@@ -133,7 +129,9 @@ class PostsTx:
                 else:
                     result.duplicate += 1
                 continue
-            snapshot = self._snapshot_path(fp, now)
+            # By the fingerprint as the caller has it: working it out again (a URL parsed and
+            # rebuilt) was a tenth of an import.
+            snapshot = folder / f"{hashlib.sha1(fp.encode()).hexdigest()}.txt" if folder is not None else None
             if snapshot is not None:
                 body = post.raw if post.raw is not None else f"{post.title}\n\n{post.text}"
                 originals.append((snapshot, f"{post.url or ''}\n{now.isoformat()}\n\n{body}"))
@@ -149,9 +147,12 @@ class PostsTx:
             known.setdefault(("fp", fp), record)
             known.setdefault(("ch", chash), record)
         # The originals are written by a few threads while the rows are inserted (creating
-        # thousands of small files was half an import: bench/pipeline.py), all before the commit.
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            written = pool.map(_keep_original, originals)
+        # thousands of small files was half an import: bench/pipeline.py), all before the commit;
+        # each thread writes a share in a loop (a task per file cost more CPU than the files).
+        for parent in {path.parent for path, _ in originals}:
+            parent.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max_workers=_ORIGINAL_WRITERS) as pool:
+            written = pool.map(_keep_originals, [originals[i::_ORIGINAL_WRITERS] for i in range(_ORIGINAL_WRITERS)])
             ids = self._insert_posts(fresh)
             list(written)  # raises what a write raised
         stored = [i for i in ids if i is not None]
@@ -167,9 +168,15 @@ class PostsTx:
         RETURNING gives no order, so SQLAlchemy sent an ordered RETURNING insert row by row."""
         if not rows:
             return []
+        keys = [row["fingerprint"] for row in rows]
         try:
-            with self.conn.begin_nested():
+            with self.conn.begin_nested(), facets_kept_at_once(self.conn) as touched:
                 self.conn.execute(_INSERT_POST, rows)
+                by_key: dict[str, int] = {}
+                for start in range(0, len(keys), _LOOKUP_CHUNK):
+                    found = self.conn.execute(_IDS_BY_FINGERPRINT, {"b_keys": keys[start:start + _LOOKUP_CHUNK]})
+                    by_key.update((r.fingerprint, int(r.id)) for r in found)
+                touched.extend(by_key.values())
         except IntegrityError:
             ids: list[int | None] = []
             for row in rows:
@@ -179,11 +186,6 @@ class PostsTx:
                 except IntegrityError:
                     ids.append(None)
             return ids
-        keys = [row["fingerprint"] for row in rows]
-        by_key: dict[str, int] = {}
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
-            found = self.conn.execute(_IDS_BY_FINGERPRINT, {"b_keys": keys[start:start + _LOOKUP_CHUNK]})
-            by_key.update((r.fingerprint, int(r.id)) for r in found)
         return [by_key[key] for key in keys]
 
     def sweep_snapshots(self, now: dt.datetime, min_age: dt.timedelta = dt.timedelta(hours=1)) -> int:
@@ -274,14 +276,17 @@ class PostsTx:
         (the detection pass writes a group of posts' analyses at once)."""
         if not items:
             return
-        self.conn.execute(_DELETE_ANALYSES, {"b_ids": [post_id for post_id, _ in items]})
-        self.conn.execute(_INSERT_ANALYSIS, [dict(
-            post_id=post_id, relevant=analysis.relevant, unit=analysis.unit, unit_code=analysis.unit_code,
-            confidence=analysis.confidence, topics=analysis.topics, topic=analysis.topic,
-            polarity=analysis.polarity.value, sentiment=analysis.sentiment,
-            evidence=[e.to_dict() for e in analysis.evidence], signals=analysis.signals,
-            place=analysis.place, analysed_at=now,
-        ) for post_id, analysis in items])
+        ids = [post_id for post_id, _ in items]
+        with facets_kept_at_once(self.conn) as touched:  # their facet rows kept in a few statements
+            touched.extend(ids)
+            self.conn.execute(_DELETE_ANALYSES, {"b_ids": ids})
+            self.conn.execute(_INSERT_ANALYSIS, [dict(
+                post_id=post_id, relevant=analysis.relevant, unit=analysis.unit, unit_code=analysis.unit_code,
+                confidence=analysis.confidence, topics=analysis.topics, topic=analysis.topic,
+                polarity=analysis.polarity.value, sentiment=analysis.sentiment,
+                evidence=[e.to_dict() for e in analysis.evidence], signals=analysis.signals,
+                place=analysis.place, analysed_at=now,
+            ) for post_id, analysis in items])
 
     def get_analysis(self, post_id: int) -> Analysis | None:
         """A post's stored analysis, or None."""
