@@ -16,6 +16,7 @@ from alerts.config import AlertsConfig
 from core.jurisdiction import Jurisdiction
 from core.timeutil import utcnow
 from dashboard_api.security import read_token
+from storage.incident_queries import IncidentSnapshot, incident_snapshot
 from storage.rows import User
 from storage.sql import SqlStore, Tx
 
@@ -118,7 +119,12 @@ def claimed_principal(request: Request, token: str | None) -> Principal:
 
 def confirm(user: Principal, tx: Tx) -> None:
     """401 unless the token still stands for its user as ``tx`` reads it (``Principal.lapsed``)."""
-    reason = user.lapsed(tx.get_user(user.name), utcnow())
+    confirm_stored(user, tx.get_user(user.name))
+
+
+def confirm_stored(user: Principal, stored: User | None) -> None:
+    """401 unless the token still stands for ``stored``, its user as read in the request's view."""
+    reason = user.lapsed(stored, utcnow())
     if reason is not None:
         raise _unauthorized(LAPSED[reason])
 
@@ -151,6 +157,14 @@ def of_roles(user: Principal, roles: tuple[str, ...]) -> Principal:
         raise HTTPException(status_code=403, detail=f"role {user.role!r} may not do this "
                                                     f"(allowed: {', '.join(roles)})")
     return user
+
+
+@contextmanager
+def confirmed_snapshot(store: SqlStore, user: Principal) -> Iterator[IncidentSnapshot]:
+    """:func:`confirmed_read` for the incident page, over its lean view (``incident_snapshot``)."""
+    with incident_snapshot(store.engine) as view:
+        confirm_stored(user, view.user(user.name))
+        yield view
 
 
 class ClaimedRoles(SecurityBase):
