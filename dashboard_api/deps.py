@@ -161,7 +161,8 @@ def of_roles(user: Principal, roles: tuple[str, ...]) -> Principal:
 
 @contextmanager
 def confirmed_snapshot(store: SqlStore, user: Principal) -> Iterator[IncidentSnapshot]:
-    """:func:`confirmed_read` for the incident page, over its lean view (``incident_snapshot``)."""
+    """:func:`confirmed_read` for the incident list and page, over their lean read view
+    (``storage.incident_queries.incident_snapshot``: their statements on the driver's cursor)."""
     with incident_snapshot(store.engine) as view:
         confirm_stored(user, view.user(user.name))
         yield view
@@ -199,8 +200,8 @@ def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 ReaderDep = Annotated[Principal, Depends(require_roles("duty", "unit", "leader", "admin"))]
 SHARED_READERS = ("duty", "unit", "department", "leader", "admin")
 SharedReaderDep = Annotated[Principal, Depends(require_roles(*SHARED_READERS))]
-# The same readers as claimed by their token: only for routes that read through confirmed_read
-# (the incident list, its export and the incident page). tests/test_api_authz.py sends a disabled
+# The same readers as claimed by their token: only for routes that read through confirmed_read or
+# confirmed_snapshot (the incident list, its export and the incident page). tests/test_api_authz.py sends a disabled
 # user's token to every endpoint and wants 401: a route that forgot to confirm fails it.
 ClaimedSharedReaderDep = Annotated[Principal, Depends(ClaimedRoles(SHARED_READERS))]
 DutyDep = Annotated[Principal, Depends(require_roles("duty"))]

@@ -10,9 +10,10 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from types import SimpleNamespace
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Dialect, Engine, Integer, Select, Text, bindparam, func, select
+from sqlalchemy import JSON, ColumnElement, Connection, Dialect, Engine, Integer, Select, Text, bindparam, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -20,7 +21,7 @@ from core.errors import StoreError
 from core.models import Analysis, AuditEntry, Evidence, Grade, Incident, Polarity, PostRole, RawPost, State
 from storage.copies import Copy, incident_copies, shared_with
 from storage.rows import User, row_to_incident, stored_times
-from storage.schema import analyses, audit_log, incident_posts, incidents, raw_posts, users
+from storage.schema import UtcDateTime, analyses, audit_log, incident_posts, incidents, raw_posts, users
 
 
 class _RowJson(FunctionElement[str]):
@@ -74,6 +75,9 @@ _LISTED = (_RowJson(
     incidents.c.post_count, _JsonValue(incidents.c.milestones), incidents.c.merged_into,
     incidents.c.public_reply_at).label("listed"),)
 _LISTED_BY_ID = select(*_LISTED).where(incidents.c.id == bindparam("b_id"))
+# A whole incident row as one JSON text (IncidentSnapshot.find_incidents), and its time columns.
+_FULL = _RowJson(*(_JsonValue(c) if isinstance(c.type, JSON) else c for c in incidents.c)).label("full")
+_FULL_TIMES = [c.name for c in incidents.c if isinstance(c.type, UtcDateTime)]
 _GRADES = {g.value: g for g in Grade}
 _STATES = {s.value: s for s in State}
 _ROLES = {r.value: r for r in PostRole}
@@ -133,6 +137,17 @@ class IncidentFilters:
     copied_to: str | None = None  # only those copied to this department and not withdrawn (会办)
 
 
+class IncidentReads(Protocol):
+    """What an incident list is read through (``alerts.incident_list``): a transaction
+    (:class:`IncidentQueriesTx`) or the API's lean view (:class:`IncidentSnapshot`)."""
+
+    def count_incidents(self, f: IncidentFilters) -> int: ...
+
+    def listed_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]: ...
+
+    def find_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]: ...
+
+
 # Each filter's condition, on a bound parameter named after it: a statement is built once per
 # combination of the filters present (_statement) and reused, since building and keying a new
 # statement per request cost the list about as much as running it.
@@ -161,24 +176,24 @@ def _statement(kind: str, present: frozenset[str], paged: bool = False) -> Selec
     """The query of ``kind`` (full rows, listed columns, a count, the ids) under the filters
     ``present``, newest first for rows; ``paged`` takes ``limit`` and ``offset`` parameters."""
     query = {"full": select(incidents), "listed": select(*_LISTED), "ids": select(incidents.c.id),
-             "count": select(func.count()).select_from(incidents)}[kind]
+             "full_json": select(_FULL), "count": select(func.count()).select_from(incidents)}[kind]
     for name, condition in _CONDITIONS.items():
         if name in present:
             query = query.where(condition)
-    if kind in ("full", "listed"):
+    if kind in ("full", "listed", "full_json"):
         query = query.order_by(*_NEWEST_FIRST)
     if paged:
         query = query.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
     return query
 
 
-def _rows(kind: str, conn: Connection, f: IncidentFilters, limit: int | None, offset: int) -> Sequence[Any]:
-    """The rows of ``kind`` matching ``f``, newest first, the page ``offset … offset+limit`` (all
-    when ``limit`` is None)."""
+def _query(kind: str, f: IncidentFilters, limit: int | None, offset: int) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of ``kind`` matching ``f``, newest first, the page ``offset … offset+limit``
+    (all when ``limit`` is None), and its parameters."""
     present, params = _bound(f)
     if limit is not None:
         params.update(limit=limit, offset=offset)
-    return conn.execute(_statement(kind, present, limit is not None), params).all()
+    return _statement(kind, present, limit is not None), params
 
 
 # Listed incidents decoded, by the stored row they came from (its :data:`_LISTED` text): the
@@ -251,17 +266,31 @@ def _posts(rows: Sequence[tuple[Any, ...]]) -> list[PostRow]:
     return out
 
 
-class _PageReads:
-    """What the incident page reads of an incident, over :meth:`_fetch`: the same statements and
-    decoding whether run through SQLAlchemy (:class:`IncidentQueriesTx`) or straight on the
-    driver (:class:`IncidentSnapshot`)."""
+class _IncidentReads:
+    """The console's incident reads over :meth:`_fetch`: the same statements and decoding whether
+    run through SQLAlchemy (:class:`IncidentQueriesTx`) or straight on the driver
+    (:class:`IncidentSnapshot`)."""
 
     def _fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
         raise NotImplementedError
 
+    def listed_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
+        """Like :meth:`IncidentQueriesTx.find_incidents`, with only what a list shows and what its
+        overdue steps are computed from (:data:`_LISTED`); the rest of each Incident is left empty
+        (no reach, keywords, override, returns, parent or last post). For the API's list, read far
+        more often than anything else: reading the full rows cost it more than all the rest. An
+        incident read before in the same listed columns is the same object (:data:`_MEMO`): read
+        it, never change it."""
+        return _listed(self._fetch(*_query("listed", f, limit, offset)))
+
+    def count_incidents(self, f: IncidentFilters) -> int:
+        """How many incidents match ``f``."""
+        present, params = _bound(f)
+        return int(self._fetch(_statement("count", present), params)[0][0])
+
     def listed_incident(self, incident_id: int) -> Incident | None:
-        """One incident as :meth:`IncidentQueriesTx.listed_incidents` reads it (what the incident
-        page shows of it), or None."""
+        """One incident as :meth:`listed_incidents` reads it (what the incident page shows of it),
+        or None."""
         found = _listed(self._fetch(_LISTED_BY_ID, {"b_id": incident_id}))
         return found[0] if found else None
 
@@ -278,7 +307,7 @@ class _PageReads:
         return _remembered(_POST_MEMO, rows, _posts)
 
 
-class IncidentQueriesTx(_PageReads):
+class IncidentQueriesTx(_IncidentReads):
     """The console's incident queries on :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection."""
 
     conn: Connection
@@ -288,21 +317,7 @@ class IncidentQueriesTx(_PageReads):
 
     def find_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
         """Incidents matching ``f``, newest first (all of them when ``limit`` is None)."""
-        return [row_to_incident(r) for r in _rows("full", self.conn, f, limit, offset)]
-
-    def listed_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
-        """Like :meth:`find_incidents`, with only what a list shows and what its overdue steps are
-        computed from (:data:`_LISTED`); the rest of each Incident is left empty (no reach,
-        keywords, override, returns, parent or last post). For the API's list, read far more
-        often than anything else: reading the full rows cost it more than all the rest. An
-        incident read before in the same listed columns is the same object (:data:`_MEMO`): read
-        it, never change it."""
-        return _listed(_rows("listed", self.conn, f, limit, offset))
-
-    def count_incidents(self, f: IncidentFilters) -> int:
-        """How many incidents match ``f``."""
-        present, params = _bound(f)
-        return int(self.conn.execute(_statement("count", present), params).scalar_one())
+        return [row_to_incident(r) for r in self.conn.execute(*_query("full", f, limit, offset))]
 
     def first_reached(self, states: Sequence[str], f: IncidentFilters) -> dict[int, dt.datetime]:
         """Per incident matching ``f``, when it first entered one of ``states`` (from the audit log)."""
@@ -320,22 +335,31 @@ class IncidentQueriesTx(_PageReads):
         return out
 
 
-# Each statement as the driver runs it, per dialect: its SQL and, for a driver taking positional
-# parameters (SQLite's ``?``), the names in their order.
-_DRIVER_SQL: dict[tuple[int, str], tuple[str, tuple[str, ...] | None]] = {}
+# Each statement as the driver runs it, per dialect and per length of each list parameter (a
+# filter's ``IN``): its SQL and the names of its parameters, in their order for a driver taking
+# positional ones (SQLite's ``?``), with a list's items named ``<name>_1``, ``<name>_2`` …
+_DRIVER_SQL: dict[tuple[int, str, tuple[int, ...]], tuple[str, tuple[str, ...] | None]] = {}
 
 
-def _driver_sql(statement: Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
-    key = (id(statement), dialect.name)  # the statements are module constants, never freed
+def _driver_sql(statement: Select[Any], dialect: Dialect,
+                params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | tuple[Any, ...]]:
+    """``statement`` and ``params`` as the driver of ``dialect`` takes them."""
+    lists = tuple(len(v) for v in params.values() if isinstance(v, list))
+    key = (id(statement), dialect.name, lists)  # the statements are module constants, never freed
     found = _DRIVER_SQL.get(key)
     if found is None:
-        compiled = statement.compile(dialect=dialect)
-        found = _DRIVER_SQL[key] = (compiled.string, tuple(compiled.positiontup or ()) if compiled.positional
-                                    else None)
-    return found
+        expanded = statement.compile(dialect=dialect).construct_expanded_state(dict(params))
+        found = _DRIVER_SQL[key] = (expanded.statement, tuple(expanded.positiontup or ())
+                                    if expanded.positiontup is not None else None)
+    sql, names = found
+    if lists:
+        params = {**{k: v for k, v in params.items() if not isinstance(v, list)},
+                  **{f"{k}_{i}": item for k, v in params.items() if isinstance(v, list)
+                     for i, item in enumerate(v, 1)}}
+    return sql, params if names is None else tuple(params[n] for n in names)
 
 
-class IncidentSnapshot(_PageReads):
+class IncidentSnapshot(_IncidentReads):
     """The incident page's read view (:func:`incident_snapshot`): its statements run on the
     driver's cursor, compiled by SQLAlchemy once per dialect. Through a SQLAlchemy read view the
     page's six statements cost more than everything else it does (bench/api.py: ~120 µs for the
@@ -348,9 +372,18 @@ class IncidentSnapshot(_PageReads):
         self._dialect = dialect
 
     def _fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
-        sql, names = _driver_sql(statement, self._dialect)
-        self._cursor.execute(sql, params if names is None else tuple(params[n] for n in names))
+        self._cursor.execute(*_driver_sql(statement, self._dialect, params))
         return self._cursor.fetchall()  # type: ignore[no-any-return]
+
+    def find_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
+        """Incidents matching ``f``, newest first, whole (as :meth:`IncidentQueriesTx.find_incidents`
+        reads them: each row's values by column name, its times parsed, to ``row_to_incident``)."""
+        out = []
+        for values in _texts(self._fetch(*_query("full_json", f, limit, offset))):
+            row = dict(zip(incidents.c.keys(), values, strict=True))
+            row.update({k: _time(row[k]) for k in _FULL_TIMES if row[k] is not None})
+            out.append(row_to_incident(SimpleNamespace(**row)))
+        return out
 
     def user(self, name: str) -> User | None:
         """The stored user of this name (to confirm a token by), or None."""

@@ -19,7 +19,6 @@ from dashboard_api.deps import (
     Principal,
     StoreDep,
     aware_time,
-    confirmed_read,
     confirmed_snapshot,
     require_roles,
     scoped_unit,
@@ -87,8 +86,8 @@ def list_incidents(
     A unit user sees only its own unit's incidents (asking for another unit is 403); a department
     user only those copied to its department and not withdrawn."""
     now = utcnow()
-    with confirmed_read(store, query.user) as tx:
-        total, items = select_incidents(tx, query.filters, query.overdue, now, limit, offset, listed=True)
+    with confirmed_snapshot(store, query.user) as view:
+        total, items = select_incidents(view, query.filters, query.overdue, now, limit, offset, listed=True)
     return incidents_response(items, now, headers={"X-Total-Count": str(total)})
 
 
