@@ -336,9 +336,11 @@ class IncidentQueriesTx(_IncidentReads):
 
 
 # Each statement as the driver runs it, per dialect and per length of each list parameter (a
-# filter's ``IN``): its SQL and the names of its parameters, in their order for a driver taking
-# positional ones (SQLite's ``?``), with a list's items named ``<name>_1``, ``<name>_2`` …
-_DRIVER_SQL: dict[tuple[int, str, tuple[int, ...]], tuple[str, tuple[str, ...] | None]] = {}
+# filter's ``IN``): its SQL, the names of its parameters in their order for a driver taking
+# positional ones (SQLite's ``?``; a list's items named ``<name>_1``, ``<name>_2`` …), and the
+# parameters' bind processors (a time as the store writes it, UtcDateTime).
+_DRIVER_SQL: dict[tuple[int, str, tuple[int, ...]],
+                  tuple[str, tuple[str, ...] | None, dict[str, Callable[[Any], Any]]]] = {}
 
 
 def _driver_sql(statement: Select[Any], dialect: Dialect,
@@ -348,10 +350,18 @@ def _driver_sql(statement: Select[Any], dialect: Dialect,
     key = (id(statement), dialect.name, lists)  # the statements are module constants, never freed
     found = _DRIVER_SQL.get(key)
     if found is None:
-        expanded = statement.compile(dialect=dialect).construct_expanded_state(dict(params))
-        found = _DRIVER_SQL[key] = (expanded.statement, tuple(expanded.positiontup or ())
-                                    if expanded.positiontup is not None else None)
-    sql, names = found
+        compiled = statement.compile(dialect=dialect)
+        expanded = compiled.construct_expanded_state(dict(params))
+        processors: dict[str, Callable[[Any], Any]] = {
+            name: process for name, bind in compiled.binds.items()
+            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+        found = (expanded.statement, None if expanded.positiontup is None else tuple(expanded.positiontup),
+                 processors)
+        _DRIVER_SQL[key] = found
+    sql, names, processors = found
+    if processors:
+        params = {k: (([processors[k](i) for i in v] if isinstance(v, list) else processors[k](v))
+                      if k in processors else v) for k, v in params.items()}
     if lists:
         params = {**{k: v for k, v in params.items() if not isinstance(v, list)},
                   **{f"{k}_{i}": item for k, v in params.items() if isinstance(v, list)

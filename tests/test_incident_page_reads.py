@@ -68,6 +68,17 @@ def test_the_snapshot_lists_what_the_transaction_lists(sql_store: SqlStore) -> N
                 seen.update(i.id for i in listed)
             assert view.count_incidents(f) == tx.count_incidents(f) == len(tx.find_incidents(f, None)), f
         whole = view.find_incidents(IncidentFilters(), None)
+        # A time parameter is bound as the store writes times (UtcDateTime): opened exactly at
+        # ``since`` is in, exactly at ``until`` out, to the microsecond, from any zone.
+        opened = tx.get_incident(ids[1])
+        assert opened is not None and opened.opened_at.microsecond
+        for at in (opened.opened_at, opened.opened_at.astimezone(dt.timezone(dt.timedelta(hours=8)))):
+            exact = [IncidentFilters(since=at), IncidentFilters(until=at), IncidentFilters(since=at, until=at)]
+            for f in exact:
+                assert view.listed_incidents(f, None) == tx.listed_incidents(f, None), f
+                assert view.count_incidents(f) == tx.count_incidents(f), f
+            assert ids[1] in [i.id for i in view.listed_incidents(exact[0], None)]
+            assert ids[1] not in [i.id for i in view.listed_incidents(exact[1], None)]
     assert seen == set(ids) and whole[-1].deadlines["sign_off"] == PAST  # every incident was compared
     assert any(i.milestones and i.public_reply_at and i.merged_into is None for i in whole)
     assert any(i.merged_into == ids[0] for i in whole)
