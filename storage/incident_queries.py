@@ -370,8 +370,8 @@ def _driver_sql(statement: Select[Any], dialect: Dialect,
 
 
 class IncidentSnapshot(_IncidentReads):
-    """The incident page's read view (:func:`incident_snapshot`): its statements run on the
-    driver's cursor, compiled by SQLAlchemy once per dialect. Through a SQLAlchemy read view the
+    """The incident list's and page's read view (:func:`incident_snapshot`): its statements run on
+    the driver's cursor, compiled by SQLAlchemy once per dialect. Through a SQLAlchemy read view the
     page's six statements cost more than everything else it does (bench/api.py: ~120 µs for the
     view, its BEGIN and rollback, and ~35 µs per statement, against ~20 µs and ~3 µs on the
     driver). Every statement selects JSON texts and floats (see :class:`_RowJson`), which both
@@ -429,7 +429,7 @@ def _maybe_time(value: str | None) -> dt.datetime | None:
 
 @contextmanager
 def incident_snapshot(engine: Engine) -> Iterator[IncidentSnapshot]:
-    """A read-only view for the incident page (:class:`IncidentSnapshot`): one transaction on a
+    """A read-only view for the incident list and page (:class:`IncidentSnapshot`): one transaction on a
     pooled connection, never committed (the pool rolls it back when the connection returns).
     A driver error is a :class:`StoreError` and the connection is not reused."""
     raw = engine.raw_connection()
