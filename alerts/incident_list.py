@@ -9,16 +9,15 @@ import datetime as dt
 
 from alerts.escalation import overdue_step_names
 from core.models import Incident, State
-from storage.incident_queries import IncidentFilters
-from storage.sql import Tx
+from storage.incident_queries import IncidentFilters, IncidentReads
 
 
-def select_incidents(tx: Tx, filters: IncidentFilters, overdue: bool | None, now: dt.datetime,
+def select_incidents(tx: IncidentReads, filters: IncidentFilters, overdue: bool | None, now: dt.datetime,
                      limit: int | None, offset: int = 0, *, listed: bool = False) -> tuple[int, list[Incident]]:
     """How many incidents match and the page ``offset … offset+limit`` of them (all when ``limit``
     is None), newest first. ``overdue`` True/False keeps only those with/without a step past its
     deadline at ``now``; None ignores it. ``listed``: only what a list shows is read
-    (:meth:`Tx.listed_incidents`), for the console's list; an export reads whole incidents."""
+    (``listed_incidents``), for the console's list; an export reads whole incidents."""
     read = tx.listed_incidents if listed else tx.find_incidents
     if overdue is None:
         items = read(filters, limit, offset)

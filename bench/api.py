@@ -7,7 +7,9 @@ shared machine absolute req/s move with the load, the ratio to healthz and the s
 time per request (read from /proc, the server's processes only, not the clients') much less. Each
 endpoint's CPU per request is also printed in requests of the same server's /healthz (median CPU
 per request of the endpoint ÷ median CPU per request of /healthz, same run): the cost measure
-issue 17 item 5's "relative to healthz" is read by.
+issue 17 item 5's "relative to healthz" is read by; and so for each round (that round's endpoint
+÷ that round's healthz). The CPU time comes in clock ticks (10 ms): at ~1 ms a request, 100
+requests per endpoint measure to ±0.1 ms, 600 to ±0.02 ms.
 
 ``--compare DIR`` starts a second server from another checkout's code (e.g. ``/work/main``) over
 the same database and runs every endpoint on both, alternating, ``--rounds`` times: before and
@@ -292,6 +294,15 @@ def main() -> None:
                     print(f"{'':<{len(label) + 2}}{name:<36} {statistics.median(lat):>8.1f} {pct(lat, 0.99):>8.1f} "
                           f"{rate:>8.1f} {rate / base_rate:>10.2f} {cpu[(label, name)]:>18.2f} "
                           f"{cpu[(label, name)] / own:>16.2f}")
+            print("\nper round, CPU per request in requests of the same server's /healthz of that round"
+                  + ("; before -> after" if args.compare else "") + ":")
+            for name in workloads:
+                rounds = []
+                for r in range(args.rounds):
+                    own_round = {label: results[(label, name)][r][2] / results[(label, "healthz (baseline)")][r][2]
+                                 for label in servers}
+                    rounds.append(" -> ".join(f"{v:.2f}" for v in own_round.values()))
+                print(f"  {name:<36} " + "; ".join(rounds))
             if args.compare:
                 # Relative to each side's own healthz, a cost both sides pay (HTTP parsing) made
                 # cheaper on one side counts against it; in units of the before side's healthz (the

@@ -16,6 +16,7 @@ from alerts.config import AlertsConfig
 from core.jurisdiction import Jurisdiction
 from core.timeutil import utcnow
 from dashboard_api.security import read_token
+from storage.incident_queries import IncidentSnapshot, incident_snapshot
 from storage.rows import User
 from storage.sql import SqlStore, Tx
 
@@ -118,7 +119,12 @@ def claimed_principal(request: Request, token: str | None) -> Principal:
 
 def confirm(user: Principal, tx: Tx) -> None:
     """401 unless the token still stands for its user as ``tx`` reads it (``Principal.lapsed``)."""
-    reason = user.lapsed(tx.get_user(user.name), utcnow())
+    confirm_stored(user, tx.get_user(user.name))
+
+
+def confirm_stored(user: Principal, stored: User | None) -> None:
+    """401 unless the token still stands for ``stored``, its user as read in the request's view."""
+    reason = user.lapsed(stored, utcnow())
     if reason is not None:
         raise _unauthorized(LAPSED[reason])
 
@@ -153,6 +159,15 @@ def of_roles(user: Principal, roles: tuple[str, ...]) -> Principal:
     return user
 
 
+@contextmanager
+def confirmed_snapshot(store: SqlStore, user: Principal) -> Iterator[IncidentSnapshot]:
+    """:func:`confirmed_read` for the incident list and page, over their lean read view
+    (``storage.incident_queries.incident_snapshot``: their statements on the driver's cursor)."""
+    with incident_snapshot(store.engine) as view:
+        confirm_stored(user, view.user(user.name))
+        yield view
+
+
 class ClaimedRoles(SecurityBase):
     """A dependency for the hot reads that confirm the user in their own read view
     (:func:`confirmed_read`): the user its bearer token claims (:func:`claimed_principal`), let
@@ -185,8 +200,8 @@ def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 ReaderDep = Annotated[Principal, Depends(require_roles("duty", "unit", "leader", "admin"))]
 SHARED_READERS = ("duty", "unit", "department", "leader", "admin")
 SharedReaderDep = Annotated[Principal, Depends(require_roles(*SHARED_READERS))]
-# The same readers as claimed by their token: only for routes that read through confirmed_read
-# (the incident list, its export and the incident page). tests/test_api_authz.py sends a disabled
+# The same readers as claimed by their token: only for routes that read through confirmed_read or
+# confirmed_snapshot (the incident list, its export and the incident page). tests/test_api_authz.py sends a disabled
 # user's token to every endpoint and wants 401: a route that forgot to confirm fails it.
 ClaimedSharedReaderDep = Annotated[Principal, Depends(ClaimedRoles(SHARED_READERS))]
 DutyDep = Annotated[Principal, Depends(require_roles("duty"))]

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from types import SimpleNamespace
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Integer, Select, Text, bindparam, func, select
+from sqlalchemy import JSON, ColumnElement, Connection, Dialect, Engine, Integer, Select, Text, bindparam, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from core.models import Analysis, Evidence, Grade, Incident, Polarity, PostRole, RawPost, State
-from storage.copies import shared_with
-from storage.rows import row_to_incident, stored_times
-from storage.schema import analyses, audit_log, incident_posts, incidents, raw_posts
+from core.errors import StoreError
+from core.models import Analysis, AuditEntry, Evidence, Grade, Incident, Polarity, PostRole, RawPost, State
+from storage.copies import Copy, incident_copies, shared_with
+from storage.rows import User, row_to_incident, stored_times
+from storage.schema import UtcDateTime, analyses, audit_log, incident_posts, incidents, raw_posts, users
 
 
 class _RowJson(FunctionElement[str]):
@@ -72,6 +75,9 @@ _LISTED = (_RowJson(
     incidents.c.post_count, _JsonValue(incidents.c.milestones), incidents.c.merged_into,
     incidents.c.public_reply_at).label("listed"),)
 _LISTED_BY_ID = select(*_LISTED).where(incidents.c.id == bindparam("b_id"))
+# A whole incident row as one JSON text (IncidentSnapshot.find_incidents), and its time columns.
+_FULL = _RowJson(*(_JsonValue(c) if isinstance(c.type, JSON) else c for c in incidents.c)).label("full")
+_FULL_TIMES = [c.name for c in incidents.c if isinstance(c.type, UtcDateTime)]
 _GRADES = {g.value: g for g in Grade}
 _STATES = {s.value: s for s in State}
 _ROLES = {r.value: r for r in PostRole}
@@ -92,6 +98,16 @@ _POSTS = (select(_RowJson(
           .outerjoin(analyses, analyses.c.post_id == raw_posts.c.id)
           .where(incident_posts.c.incident_id == bindparam("b_id")).order_by(raw_posts.c.id))
 PostRow = tuple[RawPost, Analysis | None, PostRole]
+# The incident page's other reads (IncidentSnapshot), one JSON text per row as well: the user its
+# token names, the incident's audit log and its copies to departments, oldest first.
+_USER = select(_RowJson(users.c.name, users.c.role, users.c.unit_code, users.c.password_hash, users.c.active,
+                        users.c.created_at, users.c.id, users.c.token_version, users.c.department_code)
+               ).where(users.c.name == bindparam("b_name"))
+_AUDIT = (select(_RowJson(audit_log.c.incident_id, audit_log.c.at, audit_log.c.actor, audit_log.c.action,
+                          audit_log.c.from_state, audit_log.c.to_state, _JsonValue(audit_log.c.detail), audit_log.c.id))
+          .where(audit_log.c.incident_id == bindparam("b_id")).order_by(audit_log.c.id))
+_COPIES = (select(_RowJson(*incident_copies.c)).where(incident_copies.c.incident_id == bindparam("b_id"))
+           .order_by(incident_copies.c.id))
 
 
 def _time(value: str) -> dt.datetime:
@@ -119,6 +135,17 @@ class IncidentFilters:
     since: dt.datetime | None = None  # opened at or after
     until: dt.datetime | None = None  # opened before
     copied_to: str | None = None  # only those copied to this department and not withdrawn (会办)
+
+
+class IncidentReads(Protocol):
+    """What an incident list is read through (``alerts.incident_list``): a transaction
+    (:class:`IncidentQueriesTx`) or the API's lean view (:class:`IncidentSnapshot`)."""
+
+    def count_incidents(self, f: IncidentFilters) -> int: ...
+
+    def listed_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]: ...
+
+    def find_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]: ...
 
 
 # Each filter's condition, on a bound parameter named after it: a statement is built once per
@@ -149,24 +176,24 @@ def _statement(kind: str, present: frozenset[str], paged: bool = False) -> Selec
     """The query of ``kind`` (full rows, listed columns, a count, the ids) under the filters
     ``present``, newest first for rows; ``paged`` takes ``limit`` and ``offset`` parameters."""
     query = {"full": select(incidents), "listed": select(*_LISTED), "ids": select(incidents.c.id),
-             "count": select(func.count()).select_from(incidents)}[kind]
+             "full_json": select(_FULL), "count": select(func.count()).select_from(incidents)}[kind]
     for name, condition in _CONDITIONS.items():
         if name in present:
             query = query.where(condition)
-    if kind in ("full", "listed"):
+    if kind in ("full", "listed", "full_json"):
         query = query.order_by(*_NEWEST_FIRST)
     if paged:
         query = query.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
     return query
 
 
-def _rows(kind: str, conn: Connection, f: IncidentFilters, limit: int | None, offset: int) -> Sequence[Any]:
-    """The rows of ``kind`` matching ``f``, newest first, the page ``offset … offset+limit`` (all
-    when ``limit`` is None)."""
+def _query(kind: str, f: IncidentFilters, limit: int | None, offset: int) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of ``kind`` matching ``f``, newest first, the page ``offset … offset+limit``
+    (all when ``limit`` is None), and its parameters."""
     present, params = _bound(f)
     if limit is not None:
         params.update(limit=limit, offset=offset)
-    return conn.execute(_statement(kind, present, limit is not None), params).all()
+    return _statement(kind, present, limit is not None), params
 
 
 # Listed incidents decoded, by the stored row they came from (its :data:`_LISTED` text): the
@@ -223,7 +250,7 @@ _POST_MEMO: dict[tuple[Any, ...], PostRow] = {}
 def _posts(rows: Sequence[tuple[Any, ...]]) -> list[PostRow]:
     """Posts with their analyses and roles from :data:`_POSTS` rows, the texts in one ``json.loads``."""
     out: list[PostRow] = []
-    texts = json.loads("[" + ",".join(r[0] for r in rows) + "]")
+    texts = _texts(rows)
     for (id_, source, url, title, text, author, published_at, fetched_at, engagement, role, analysed, relevant,
          unit, unit_code, topics, polarity, evidence, signals, place, reply_to), (_, confidence, sentiment) \
             in zip(texts, rows, strict=True):
@@ -239,28 +266,32 @@ def _posts(rows: Sequence[tuple[Any, ...]]) -> list[PostRow]:
     return out
 
 
-class IncidentQueriesTx:
-    """The console's incident queries on :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection."""
+class _IncidentReads:
+    """The console's incident reads over :meth:`_fetch`: the same statements and decoding whether
+    run through SQLAlchemy (:class:`IncidentQueriesTx`) or straight on the driver
+    (:class:`IncidentSnapshot`)."""
 
-    conn: Connection
-
-    def find_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
-        """Incidents matching ``f``, newest first (all of them when ``limit`` is None)."""
-        return [row_to_incident(r) for r in _rows("full", self.conn, f, limit, offset)]
+    def _fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
+        raise NotImplementedError
 
     def listed_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
-        """Like :meth:`find_incidents`, with only what a list shows and what its overdue steps are
-        computed from (:data:`_LISTED`); the rest of each Incident is left empty (no reach,
-        keywords, override, returns, parent or last post). For the API's list, read far more
-        often than anything else: reading the full rows cost it more than all the rest. An
+        """Like :meth:`IncidentQueriesTx.find_incidents`, with only what a list shows and what its
+        overdue steps are computed from (:data:`_LISTED`); the rest of each Incident is left empty
+        (no reach, keywords, override, returns, parent or last post). For the API's list, read far
+        more often than anything else: reading the full rows cost it more than all the rest. An
         incident read before in the same listed columns is the same object (:data:`_MEMO`): read
         it, never change it."""
-        return _listed(_rows("listed", self.conn, f, limit, offset))
+        return _listed(self._fetch(*_query("listed", f, limit, offset)))
+
+    def count_incidents(self, f: IncidentFilters) -> int:
+        """How many incidents match ``f``."""
+        present, params = _bound(f)
+        return int(self._fetch(_statement("count", present), params)[0][0])
 
     def listed_incident(self, incident_id: int) -> Incident | None:
         """One incident as :meth:`listed_incidents` reads it (what the incident page shows of it),
         or None."""
-        found = _listed(self.conn.execute(_LISTED_BY_ID, {"b_id": incident_id}).all())
+        found = _listed(self._fetch(_LISTED_BY_ID, {"b_id": incident_id}))
         return found[0] if found else None
 
     def incident_post_rows(self, incident_id: int, *, remembered: bool = False) -> list[PostRow]:
@@ -270,15 +301,23 @@ class IncidentQueriesTx:
         (:data:`_POSTS`), a page in one ``json.loads``. ``remembered`` (the page's cheap path): a
         post read before in the same row is the same objects, from :data:`_POST_MEMO`; read them,
         never change them."""
-        rows = [tuple(r) for r in self.conn.execute(_POSTS, {"b_id": incident_id})]
+        rows = [tuple(r) for r in self._fetch(_POSTS, {"b_id": incident_id})]
         if not remembered:
             return _posts(rows)
         return _remembered(_POST_MEMO, rows, _posts)
 
-    def count_incidents(self, f: IncidentFilters) -> int:
-        """How many incidents match ``f``."""
-        present, params = _bound(f)
-        return int(self.conn.execute(_statement("count", present), params).scalar_one())
+
+class IncidentQueriesTx(_IncidentReads):
+    """The console's incident queries on :class:`storage.sql.Tx`; ``self.conn`` is the transaction's connection."""
+
+    conn: Connection
+
+    def _fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
+        return self.conn.execute(statement, params).all()
+
+    def find_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
+        """Incidents matching ``f``, newest first (all of them when ``limit`` is None)."""
+        return [row_to_incident(r) for r in self.conn.execute(*_query("full", f, limit, offset))]
 
     def first_reached(self, states: Sequence[str], f: IncidentFilters) -> dict[int, dt.datetime]:
         """Per incident matching ``f``, when it first entered one of ``states`` (from the audit log)."""
@@ -294,3 +333,113 @@ class IncidentQueriesTx:
                 at = dt.datetime.fromisoformat(at)
             out[row.incident_id] = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
         return out
+
+
+# Each statement as the driver runs it, per dialect and per length of each list parameter (a
+# filter's ``IN``): its SQL, the names of its parameters in their order for a driver taking
+# positional ones (SQLite's ``?``; a list's items named ``<name>_1``, ``<name>_2`` …), and the
+# parameters' bind processors (a time as the store writes it, UtcDateTime).
+_DRIVER_SQL: dict[tuple[int, str, tuple[int, ...]],
+                  tuple[str, tuple[str, ...] | None, dict[str, Callable[[Any], Any]]]] = {}
+
+
+def _driver_sql(statement: Select[Any], dialect: Dialect,
+                params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | tuple[Any, ...]]:
+    """``statement`` and ``params`` as the driver of ``dialect`` takes them."""
+    lists = tuple(len(v) for v in params.values() if isinstance(v, list))
+    key = (id(statement), dialect.name, lists)  # the statements are module constants, never freed
+    found = _DRIVER_SQL.get(key)
+    if found is None:
+        compiled = statement.compile(dialect=dialect)
+        expanded = compiled.construct_expanded_state(dict(params))
+        processors: dict[str, Callable[[Any], Any]] = {
+            name: process for name, bind in compiled.binds.items()
+            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+        found = (expanded.statement, None if expanded.positiontup is None else tuple(expanded.positiontup),
+                 processors)
+        _DRIVER_SQL[key] = found
+    sql, names, processors = found
+    if processors:
+        params = {k: (([processors[k](i) for i in v] if isinstance(v, list) else processors[k](v))
+                      if k in processors else v) for k, v in params.items()}
+    if lists:
+        params = {**{k: v for k, v in params.items() if not isinstance(v, list)},
+                  **{f"{k}_{i}": item for k, v in params.items() if isinstance(v, list)
+                     for i, item in enumerate(v, 1)}}
+    return sql, params if names is None else tuple(params[n] for n in names)
+
+
+class IncidentSnapshot(_IncidentReads):
+    """The incident list's and page's read view (:func:`incident_snapshot`): its statements run on
+    the driver's cursor, compiled by SQLAlchemy once per dialect. Through a SQLAlchemy read view the
+    page's six statements cost more than everything else it does (bench/api.py: ~120 µs for the
+    view, its BEGIN and rollback, and ~35 µs per statement, against ~20 µs and ~3 µs on the
+    driver). Every statement selects JSON texts and floats (see :class:`_RowJson`), which both
+    drivers give as they are, so no result processing is skipped."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self._cursor = cursor
+        self._dialect = dialect
+
+    def _fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
+        self._cursor.execute(*_driver_sql(statement, self._dialect, params))
+        return self._cursor.fetchall()  # type: ignore[no-any-return]
+
+    def find_incidents(self, f: IncidentFilters, limit: int | None = 100, offset: int = 0) -> list[Incident]:
+        """Incidents matching ``f``, newest first, whole (as :meth:`IncidentQueriesTx.find_incidents`
+        reads them: each row's values by column name, its times parsed, to ``row_to_incident``)."""
+        out = []
+        for values in _texts(self._fetch(*_query("full_json", f, limit, offset))):
+            row = dict(zip(incidents.c.keys(), values, strict=True))
+            row.update({k: _time(row[k]) for k in _FULL_TIMES if row[k] is not None})
+            out.append(row_to_incident(SimpleNamespace(**row)))
+        return out
+
+    def user(self, name: str) -> User | None:
+        """The stored user of this name (to confirm a token by), or None."""
+        for row in self._fetch(_USER, {"b_name": name}):
+            name, role, unit_code, password_hash, active, created_at, id_, version, department = json.loads(row[0])
+            return User(name=name, role=role, unit_code=unit_code, password_hash=password_hash, active=bool(active),
+                        created_at=_time(created_at), id=id_, token_version=version, department_code=department)
+        return None
+
+    def audit_for(self, incident_id: int) -> list[AuditEntry]:
+        """The incident's audit log, oldest first."""
+        return [AuditEntry(incident_id=incident, at=_time(at), actor=actor, action=action, from_state=from_state,
+                           to_state=to_state, detail=dict(detail), id=id_)
+                for incident, at, actor, action, from_state, to_state, detail, id_
+                in _texts(self._fetch(_AUDIT, {"b_id": incident_id}))]
+
+    def copies_of(self, incident_id: int) -> list[Copy]:
+        """Every copy of the incident to a department, withdrawn ones too, oldest first."""
+        return [Copy(id_, incident, department, _time(copied_at), copied_by, note, int(replies or 0),
+                     _maybe_time(replied_at), _maybe_time(withdrawn_at), withdrawn_by)
+                for id_, incident, department, copied_at, copied_by, note, replies, replied_at, withdrawn_at,
+                withdrawn_by in _texts(self._fetch(_COPIES, {"b_id": incident_id}))]
+
+
+def _texts(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """The JSON texts of rows (their first column) decoded, in one ``json.loads``."""
+    return json.loads("[" + ",".join(r[0] for r in rows) + "]")  # type: ignore[no-any-return]
+
+
+def _maybe_time(value: str | None) -> dt.datetime | None:
+    return None if value is None else _time(value)
+
+
+@contextmanager
+def incident_snapshot(engine: Engine) -> Iterator[IncidentSnapshot]:
+    """A read-only view for the incident list and page (:class:`IncidentSnapshot`): one transaction on a
+    pooled connection, never committed (the pool rolls it back when the connection returns).
+    A driver error is a :class:`StoreError` and the connection is not reused."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":  # the store's connections leave transactions to us
+            cursor.execute("BEGIN")
+        yield IncidentSnapshot(cursor, engine.dialect)
+    except engine.dialect.loaded_dbapi.Error as exc:
+        raw.invalidate()
+        raise StoreError(str(exc)) from exc
+    finally:
+        raw.close()

@@ -122,6 +122,9 @@ incidents = Table(
     # A unit's incident list, newest first, reads in this order and stops at the page (revision
     # 0018_api4): with the unit index alone it read and sorted every incident the unit ever had.
     Index("ix_incidents_unit_opened", "unit_code", "opened_at"),
+    # The unit + state list's count reads this index alone (revision 0022_api6): with the two above
+    # it looked up every incident of the unit for its state.
+    Index("ix_incidents_unit_state", "unit_code", "state"),
 )
 
 incident_posts = Table(

@@ -19,7 +19,7 @@ from dashboard_api.deps import (
     Principal,
     StoreDep,
     aware_time,
-    confirmed_read,
+    confirmed_snapshot,
     require_roles,
     scoped_unit,
 )
@@ -86,8 +86,8 @@ def list_incidents(
     A unit user sees only its own unit's incidents (asking for another unit is 403); a department
     user only those copied to its department and not withdrawn."""
     now = utcnow()
-    with confirmed_read(store, query.user) as tx:
-        total, items = select_incidents(tx, query.filters, query.overdue, now, limit, offset, listed=True)
+    with confirmed_snapshot(store, query.user) as view:
+        total, items = select_incidents(view, query.filters, query.overdue, now, limit, offset, listed=True)
     return incidents_response(items, now, headers={"X-Total-Count": str(total)})
 
 
@@ -105,16 +105,19 @@ def get_incident(incident_id: IncidentId, user: ClaimedSharedReaderDep, store: S
     Another unit's incident is 404 for a unit user, and one not copied to it (or withdrawn) for a
     department user: its existence does not leak. A department user sees its own copy, not the
     copies to other departments nor their answers."""
-    with confirmed_read(store, user) as tx:
-        incident = tx.listed_incident(incident_id)
-        if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope) \
-                or (user.department_scope is not None and tx.active_copy(incident_id, user.department_scope) is None):
+    with confirmed_snapshot(store, user) as view:
+        incident = view.listed_incident(incident_id)
+        if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
-        post_rows = tx.incident_post_rows(incident_id, remembered=True)
-        audit = [e for e in tx.audit_for(incident_id) if e.action not in COPY_ACTION_LABELS or _own(user, e.detail)]
-        copies = [CopyPublic.of(c, jurisdiction).model_dump() for c in tx.copies_of(incident_id)
-                  if _own(user, {"department_code": c.department_code})]
-    return json_response({**incident_detail_fields(incident, post_rows, audit, utcnow()), "copies": copies})
+        copies = view.copies_of(incident_id)
+        if user.department_scope is not None and not any(  # its own copy, not withdrawn (Copy.state)
+                c.department_code == user.department_scope and c.state != "withdrawn" for c in copies):
+            raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
+        post_rows = view.incident_post_rows(incident_id, remembered=True)
+        audit = [e for e in view.audit_for(incident_id) if e.action not in COPY_ACTION_LABELS or _own(user, e.detail)]
+    shown = [CopyPublic.of(c, jurisdiction).model_dump() for c in copies
+             if _own(user, {"department_code": c.department_code})]
+    return json_response({**incident_detail_fields(incident, post_rows, audit, utcnow()), "copies": shown})
 
 
 @copies_router.get("", response_model=list[CopyPublic], responses=ERRORS)
