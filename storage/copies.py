@@ -65,9 +65,14 @@ class Copy:
     withdrawn_by: str | None
 
     @property
+    def active(self) -> bool:
+        """The department still sees the incident through this copy (not withdrawn)."""
+        return self.withdrawn_at is None
+
+    @property
     def state(self) -> str:
         """waiting | replied | withdrawn (core.sharing.COPY_STATE_LABELS)."""
-        if self.withdrawn_at is not None:
+        if not self.active:
             return "withdrawn"
         return "replied" if self.replies else "waiting"
 

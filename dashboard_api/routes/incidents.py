@@ -110,8 +110,8 @@ def get_incident(incident_id: IncidentId, user: ClaimedSharedReaderDep, store: S
         if incident is None or (user.unit_scope is not None and incident.unit_code != user.unit_scope):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
         copies = view.copies_of(incident_id)
-        if user.department_scope is not None and not any(  # its own copy, not withdrawn (Copy.state)
-                c.department_code == user.department_scope and c.state != "withdrawn" for c in copies):
+        if user.department_scope is not None and not any(  # its own copy, not withdrawn
+                c.department_code == user.department_scope and c.active for c in copies):
             raise HTTPException(status_code=404, detail=f"incident {incident_id} not found")
         post_rows = view.incident_post_rows(incident_id, remembered=True)
         audit = [e for e in view.audit_for(incident_id) if e.action not in COPY_ACTION_LABELS or _own(user, e.detail)]
