@@ -133,6 +133,9 @@ def test_a_tanker_spill_running_for_the_river_opens_an_incident_graded_at_least_
     "化工厂那个工人抢救无效，人没了，才四十出头",
     "江北区一企业发生闪爆事故，造成2人遇难",
     "污水井里头中毒的工人已经身亡",
+    # A town named after a fish, a pig farm's pit: the look-alike guard is for animals' deaths only.
+    "两江新区鱼嘴镇一企业车间凌晨发生爆燃，致2人死亡5人受伤",
+    "养猪场化粪池清掏作业，2名工人中毒死亡",
 ])
 def test_a_death_is_a_death_and_still_a_casualty(analyzer, text):
     """Round 10: 特别重大 needs its own signal; what reads "casualty" (the unplaced-accident rule,
@@ -142,6 +145,11 @@ def test_a_death_is_a_death_and_still_a_casualty(analyzer, text):
 
 @pytest.mark.parametrize("text", [
     "河里头大量鱼类死亡，白花花的一片",  # fish, not people
+    "河里的鱼大量死亡，水面发白",
+    "鱼嘴这边河沟头的鱼成片死亡",  # fish, in a town named after one
+    "鱼塘里的鱼全部死亡",
+    "干坝村村民饲养的鸡鸭陆续死亡",
+    "行道树大面积死亡，怀疑有人投毒",
     "一仓库起火，所幸无人员死亡",  # nobody dead
 ])
 def test_dead_fish_or_nobody_dead_is_no_death(analyzer, text):
