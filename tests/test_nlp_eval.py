@@ -185,7 +185,8 @@ def test_held_out_texts_appear_in_no_development_set():
             for r in rows:
                 index.add(f"{name}:{r['id']}", grams(r["text"]))
     held_out = [name for name in sets if "holdout" in name]
-    assert {"holdout", "holdout2", "holdout3", "incidents_holdout4", "incidents_holdout5"} <= set(held_out)
+    assert {"holdout", "holdout2", "holdout3", "holdout4", "holdout5", "incidents_holdout4", "incidents_holdout5",
+            "incidents_holdout6", "incidents_holdout7"} <= set(held_out)
     for name in held_out:
         copies = [(r["id"], index.query(grams(r["text"]))) for r in sets[name]]
         assert not [c for c in copies if c[1]], name
