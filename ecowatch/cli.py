@@ -192,11 +192,17 @@ def process() -> None:
     from dataclasses import asdict
 
     from alerts.detection import ProcessReport, process_pending
-    from ecowatch.progress import progress
+    from ecowatch.progress import progress, shown
 
     settings = context.settings()
     store = context.store(settings)
     analyzer = context.analyzer(settings)
+    if not shown():
+        # No bar to draw (stderr piped, as under a scheduler, a script or bench/pipeline.py):
+        # nothing to poll. Counting the backlog costs ~6 ms of CPU at 100,000 pending posts, and
+        # it was counted twice a second for the whole pass, for a bar nobody saw.
+        typer.echo(json.dumps(asdict(process_pending(store, analyzer))))
+        return
     with store.read() as tx:
         backlog = tx.count_pending()
     done: list[ProcessReport | BaseException] = []

@@ -8,10 +8,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
+def shown() -> bool:
+    """Whether a progress bar is drawn: only on a terminal (stderr)."""
+    return sys.stderr.isatty()
+
+
 @contextmanager
 def progress(total: int, label: str, unit: str = "posts") -> Iterator[Callable[[int], None]]:
     """Yield ``advance(n)``; draws on stderr only when stderr is a terminal."""
-    if not sys.stderr.isatty():
+    if not shown():
         yield lambda _n: None
         return
     from rich.console import Console

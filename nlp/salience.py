@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
-from pathlib import Path
 
-import jieba
+from nlp.segment import JIEBA_DIR
 
-_IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+_IDF_FILE = JIEBA_DIR / "analyse" / "idf.txt"
 _NOISE = re.compile(r"^[\W\d_a-zA-Z]{0,1}$|^[\W\d_]+$")
 # A word's weight is its IDF above this base: words at or below it (我们 2.9, 问题 4.6, 旁边 6.2) are
 # in most texts and tell no event apart; 死鱼 (11.5), 油污 (10.7), a landmark (not in the table:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,16 +22,28 @@ from storage.schema import analyses, post_replies, raw_posts
 from storage.search import facets_kept_at_once
 
 _ORIGINAL_WRITERS = 4  # threads writing a batch's originals, each a share of them
+_ORIGINAL_SUFFIX = ".txt"
 
 
-def _keep_originals(items: Sequence[tuple[Path, str]]) -> None:
+def _keep_originals(items: Sequence[tuple[str, str]]) -> None:
     """Write posts' originals (their snapshots) once: at first sight, through a temporary file so
-    a crash never leaves half of one. Their folders exist already (made once per batch)."""
+    a crash never leaves half of one. Their folders exist already (made once per batch).
+
+    On ``os`` calls and path strings: the same steps through ``pathlib`` (``exists``,
+    ``with_suffix``, ``write_text``, ``replace``) cost twice the CPU of the files' own system
+    calls, 0.4 against 0.2 CPU s for 5,000 files (a fifth of an import's ``add_posts``)."""
     for path, content in items:
-        if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(content, encoding="utf-8")
-            tmp.replace(path)
+        if os.path.exists(path):
+            continue
+        tmp = path[:-len(_ORIGINAL_SUFFIX)] + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask applies, as for open()
+        try:
+            data = memoryview(content.encode("utf-8"))
+            while data:  # a regular file takes it all in one write but for a full disk or a signal
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
 
 
 @dataclass(slots=True)
@@ -109,9 +122,9 @@ class PostsTx:
                 for row in rows:
                     known.setdefault((kind, getattr(row, column.name)), [row.id, row.engagement, None])
         fresh: list[dict[str, Any]] = []
-        originals: list[tuple[Path, str]] = []
+        originals: list[tuple[str, str]] = []
         # Originals are kept one folder a month (None: not kept), worked out once a batch.
-        folder = self.snapshot_dir / now.strftime("%Y-%m") if self.snapshot_dir is not None else None
+        folder = os.path.join(self.snapshot_dir, now.strftime("%Y-%m")) if self.snapshot_dir is not None else None
         for post, fp, chash in batch:
             found = known.get(("fp", fp)) or known.get(("ch", chash))
             if found is not None:
@@ -131,7 +144,8 @@ class PostsTx:
                 continue
             # By the fingerprint as the caller has it: working it out again (a URL parsed and
             # rebuilt) was a tenth of an import.
-            snapshot = folder / f"{hashlib.sha1(fp.encode()).hexdigest()}.txt" if folder is not None else None
+            snapshot = (os.path.join(folder, hashlib.sha1(fp.encode()).hexdigest() + _ORIGINAL_SUFFIX)
+                        if folder is not None else None)
             if snapshot is not None:
                 body = post.raw if post.raw is not None else f"{post.title}\n\n{post.text}"
                 originals.append((snapshot, f"{post.url or ''}\n{now.isoformat()}\n\n{body}"))
@@ -140,7 +154,7 @@ class PostsTx:
                 "title": post.title or "", "text": post.text, "author": post.author,
                 "published_at": post.published_at, "fetched_at": post.fetched_at or now,
                 "counted_at": counted_at(post.published_at, post.fetched_at or now, backfill),
-                "engagement": dict(post.engagement), "snapshot": str(snapshot) if snapshot else None,
+                "engagement": dict(post.engagement), "snapshot": snapshot,
                 "processed_at": None, "process_error": None, "reply_to": post.reply_to}
             fresh.append(new_row)
             record = [None, new_row["engagement"], new_row]
@@ -149,8 +163,8 @@ class PostsTx:
         # The originals are written by a few threads while the rows are inserted (creating
         # thousands of small files was half an import: bench/pipeline.py), all before the commit;
         # each thread writes a share in a loop (a task per file cost more CPU than the files).
-        for parent in {path.parent for path, _ in originals}:
-            parent.mkdir(parents=True, exist_ok=True)
+        if folder is not None and originals:
+            os.makedirs(folder, exist_ok=True)
         with ThreadPoolExecutor(max_workers=_ORIGINAL_WRITERS) as pool:
             written = pool.map(_keep_originals, [originals[i::_ORIGINAL_WRITERS] for i in range(_ORIGINAL_WRITERS)])
             ids = self._insert_posts(fresh)
