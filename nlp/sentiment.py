@@ -76,6 +76,7 @@ class SentimentScorer:
         self.signal_unless: dict[str, tuple[str, ...]] = {
             word: tuple(context) for word, context in lex.get("signal_unless", {}).items()}
         self.bad_news = frozenset(lex.get("bad_news_signals", ()))
+        self.harm_news = frozenset(lex.get("harm_news_signals", ()))
         self.implies: dict[str, tuple[str, ...]] = {
             signal: tuple(others) for signal, others in lex.get("signal_implies", {}).items()}
 
@@ -83,6 +84,12 @@ class SentimentScorer:
         """True when the signals tell of an accident (``bad_news_signals``: an explosion, a leak,
         people hurt, a spill heading for the river)."""
         return not self.bad_news.isdisjoint(signals)
+
+    def tells_harm(self, signals: list[str]) -> bool:
+        """True when the signals tell of people hurt, dead or evacuated (``harm_news_signals``): an
+        accident's report however official its words, once the post is about the environment
+        (``nlp.analyzer``; the rules alone cannot tell a plant's blast from a kitchen's)."""
+        return not self.harm_news.isdisjoint(signals)
 
     def _hedged(self, text: str, start: int, end: int) -> bool:
         """True when a signal word is a risk or a drill, not an event: "极易起火", "担心泄漏",
