@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.models import Analysis, Grade, RawPost
-from core.timeutil import to_local
 
 TIERS = ("central", "provincial", "official", "local", "individual")
 TIER_LABELS = {"central": "中央媒体", "provincial": "省级媒体", "official": "官方账号", "local": "本地媒体",
@@ -46,9 +45,6 @@ class Reach:
     reports: int = -1
     report_neg_sum: float = 0.0
     reply_tiers: list[str] = field(default_factory=list)  # tiers seen only under a thread
-    # The calendar days (Asia/Shanghai) on which reports came in, capped: complaints by several
-    # residents over three or more days are the guide's "repeated complaints", 较大 (``persistence``).
-    report_days: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.reporter_count < 0:  # an older row: everyone counted was a reporter
@@ -57,7 +53,6 @@ class Reach:
 
     MAX_AUTHORS = 2000  # beyond this the count goes on but names are not kept
     MAX_PLACES = 50  # enough to tell "several"; rows stay small
-    MAX_DAYS = 10  # enough to tell "over days"
 
     @property
     def total(self) -> int:
@@ -81,8 +76,7 @@ class Reach:
                 "posts": self.posts, "neg_sum": round(self.neg_sum, 6), "tiers": self.tiers,
                 "signals": self.signals, "places": self.places, "reporters": self.reporters,
                 "reporter_count": self.reporter_count, "reports": self.reports,
-                "report_neg_sum": round(self.report_neg_sum, 6), "reply_tiers": self.reply_tiers,
-                "report_days": self.report_days}
+                "report_neg_sum": round(self.report_neg_sum, 6), "reply_tiers": self.reply_tiers}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Reach:
@@ -91,7 +85,7 @@ class Reach:
         return cls(**{k: data[k] for k in ("reposts", "comments", "likes", "followers", "authors",
                                            "author_count", "posts", "neg_sum", "tiers", "signals", "places",
                                            "reporters", "reporter_count", "reports", "report_neg_sum",
-                                           "reply_tiers", "report_days")
+                                           "reply_tiers")
                                            if k in data})
 
 
@@ -155,9 +149,6 @@ def add_post(reach: Reach, post: RawPost, analysis: Analysis, tier: str) -> Reac
             reach.tiers.append(tier)
         if tier in reach.reply_tiers:
             reach.reply_tiers.remove(tier)
-        day = to_local(post.published_at).date().isoformat() if post.published_at else None
-        if day and day not in reach.report_days and len(reach.report_days) < Reach.MAX_DAYS:
-            reach.report_days.append(day)
     for signal in analysis.signals:
         if signal not in reach.signals:
             reach.signals.append(signal)
@@ -211,10 +202,6 @@ def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> 
     if reach.reports >= int(negativity.get("min_posts", 1)):
         lift(_threshold_grade(reach.report_negativity, {k: v for k, v in negativity.items() if k != "min_posts"}),
              f"负面程度 {reach.report_negativity:.2f}")
-    persistence = policy.get("persistence", {})
-    if (persistence and len(reach.report_days) >= int(persistence.get("min_days", 0))
-            and reach.reporter_count >= int(persistence.get("min_reporters", 0))):
-        lift(_grade(persistence.get("grade")), f"{reach.reporter_count} 个作者 {len(reach.report_days)} 天内反复投诉")
     for tier in tiers:
         to = _grade(policy.get("tiers", {}).get(tier))
         if to is not None and to is not Grade.BLUE:
@@ -235,7 +222,7 @@ def grade_incident(reach: Reach, velocity: float, policy: Mapping[str, Any]) -> 
             harm = harm or is_harm
             extra = f"，{who} 个作者" if combo.get("min_authors") else ""
             extra += f"，{len(reach.places)} 处地点" if combo.get("min_places") else ""
-            lift(_grade(combo.get("grade")), f"信号组合: {'+'.join(needs) or '多处'}{extra}")
+            lift(_grade(combo.get("grade")), f"信号组合: {'+'.join(needs)}{extra}")
     severe = [s for s in fired if s in policy.get("severe_signals", [])]
     cap = _grade(policy.get("combined_signals_cap"))
     if severe and len(fired) >= 2 and cap is not None:
@@ -288,5 +275,4 @@ def combine(a: Reach, b: Reach) -> Reach:
     out.reply_tiers = list(dict.fromkeys(t for t in a.reply_tiers + b.reply_tiers if t not in out.tiers))
     out.signals = a.signals + [s for s in b.signals if s not in a.signals]
     out.places = (a.places + [p for p in b.places if p not in a.places])[:Reach.MAX_PLACES]
-    out.report_days = sorted(set(a.report_days) | set(b.report_days))[:Reach.MAX_DAYS]
     return out

@@ -66,6 +66,7 @@ class SentimentScorer:
         self.frames: PhraseMatcher[str] = PhraseMatcher(frames)
         self.reporting = frozenset(lex["reporting"])
         self.reply_openers = tuple(lex["reply_openers"])
+        self.answer_words = tuple(lex.get("answer_words", ()))
         self.hedges = tuple(lex.get("signal_hedges", ()))
         self.hedges_after = tuple(lex.get("signal_hedges_after", ()))
         # A look-alike (污水厂 around 水厂) is matched as no signal: the longer phrase wins its place.
@@ -90,6 +91,11 @@ class SentimentScorer:
         accident's report however official its words, once the post is about the environment
         (``nlp.analyzer``; the rules alone cannot tell a plant's blast from a kitchen's)."""
         return not self.harm_news.isdisjoint(signals)
+
+    def answers(self, text: str) -> bool:
+        """True when a text holds an official answer's words anywhere (``answer_words``: "经核查",
+        "已出院"): a unit answering after the facts, not a first report, whatever its heading."""
+        return any(w in text for w in self.answer_words)
 
     def _hedged(self, text: str, start: int, end: int) -> bool:
         """True when a signal word is a risk or a drill, not an event: "极易起火", "担心泄漏",
