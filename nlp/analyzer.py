@@ -117,6 +117,23 @@ class Analyzer:
             if (len(text) >= LONG_TEXT and sentiment.polarity is Polarity.NEG
                     and polarity is not Polarity.NEG and not sentiment.counts["reply"]):
                 polarity = Polarity.NEG
+            # An environmental accident is bad news however calmly it is told. People hurt, dead or
+            # evacuated (``harm_news_signals``) make a post about the environment a report of an
+            # accident, whatever its notice frame ("江北区应急管理局通报：……造成1人死亡" read neutral,
+            # "愿逝者安息" positive); a post the rules read negative for an explosion, a leak or fire
+            # engines ("消防车一路往鱼嘴开" read positive) stays negative. So a severe event's first
+            # report reaches the desk as bad news (sev11, docs/analysis.md). Not an official reply
+            # (``reply_openers`` anywhere: "……情况通报。经核查，……送医幼儿均已出院") nor a report of the
+            # fix, and not a post the model judged not environmental: the sets label a kitchen's or a
+            # road's accident news neutral. The rules' "bad news" alone overrules the model's neutral
+            # only outside a notice (a case of dumped drums "部分桶体已渗漏" is enforcement news).
+            counts = sentiment.counts
+            if (environmental and polarity is not Polarity.NEG and not counts["improvement"] and not counts["reply"]
+                    and not self.sentiment.answers(text)
+                    and (self.sentiment.tells_harm(sentiment.signals)
+                         or (sentiment.polarity is Polarity.NEG and self.sentiment.tells_accident(sentiment.signals)
+                             and (polarity is Polarity.POS or not counts["official"])))):
+                polarity = Polarity.NEG
             sentiment.polarity = polarity
             sentiment.score = clamp_score(polarity, sentiment.bayes)
         # Ours when the text points into the district more strongly than out of it. A short

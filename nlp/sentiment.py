@@ -66,6 +66,7 @@ class SentimentScorer:
         self.frames: PhraseMatcher[str] = PhraseMatcher(frames)
         self.reporting = frozenset(lex["reporting"])
         self.reply_openers = tuple(lex["reply_openers"])
+        self.answer_words = tuple(lex.get("answer_words", ()))
         self.hedges = tuple(lex.get("signal_hedges", ()))
         self.hedges_after = tuple(lex.get("signal_hedges_after", ()))
         # A look-alike (污水厂 around 水厂) is matched as no signal: the longer phrase wins its place.
@@ -76,6 +77,7 @@ class SentimentScorer:
         self.signal_unless: dict[str, tuple[str, ...]] = {
             word: tuple(context) for word, context in lex.get("signal_unless", {}).items()}
         self.bad_news = frozenset(lex.get("bad_news_signals", ()))
+        self.harm_news = frozenset(lex.get("harm_news_signals", ()))
         self.implies: dict[str, tuple[str, ...]] = {
             signal: tuple(others) for signal, others in lex.get("signal_implies", {}).items()}
 
@@ -83,6 +85,17 @@ class SentimentScorer:
         """True when the signals tell of an accident (``bad_news_signals``: an explosion, a leak,
         people hurt, a spill heading for the river)."""
         return not self.bad_news.isdisjoint(signals)
+
+    def tells_harm(self, signals: list[str]) -> bool:
+        """True when the signals tell of people hurt, dead or evacuated (``harm_news_signals``): an
+        accident's report however official its words, once the post is about the environment
+        (``nlp.analyzer``; the rules alone cannot tell a plant's blast from a kitchen's)."""
+        return not self.harm_news.isdisjoint(signals)
+
+    def answers(self, text: str) -> bool:
+        """True when a text holds an official answer's words anywhere (``answer_words``: "经核查",
+        "已出院"): a unit answering after the facts, not a first report, whatever its heading."""
+        return any(w in text for w in self.answer_words)
 
     def _hedged(self, text: str, start: int, end: int) -> bool:
         """True when a signal word is a risk or a drill, not an event: "极易起火", "担心泄漏",

@@ -69,6 +69,7 @@ def test_shipped_model_loads_and_was_trained_without_the_holdout():
     assert '"dev8"' not in sets  # round 7's check on real register: never trained on
     assert '"dev9"' not in sets and '"dev11"' not in sets  # rounds 8 and 9: scored only
     assert '"dev13"' not in source  # round 10: scored only
+    assert '"dev15"' not in source and '"incidents_dev_l"' not in source  # round 11: scored only
 
 
 @pytest.mark.parametrize("text", [

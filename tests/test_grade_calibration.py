@@ -102,3 +102,23 @@ def test_a_row_stored_before_reads_every_post_as_a_report_and_merging_keeps_the_
     assert both.reporter_count == 2 and both.reports == 2 and both.author_count == 2
     again = Reach.from_dict(both.to_dict())
     assert (again.reporters, again.reporter_count, again.reports) == (["甲", "乙"], 2, 2)
+
+
+# Round 11 (sev11): the guide's 较大 — a repeated 12345, a municipal outlet.
+def test_a_repeated_12345_is_significant_even_from_one_resident():
+    one = Reach(author_count=1, posts=1, reporter_count=1, reports=1, signals=["petition", "repeated"])
+    assert _grade(one) is Grade.YELLOW
+    assert _grade(Reach(author_count=1, posts=1, reporter_count=1, reports=1, signals=["petition"])) is Grade.BLUE
+    assert _grade(Reach(author_count=1, posts=1, reporter_count=1, reports=1, signals=["repeated"])) is Grade.BLUE
+
+
+def test_a_municipal_outlet_reports_it_at_least_significant():
+    from alerts.grading import source_tier
+
+    for source in ("重庆晚报", "慢新闻", "天天630"):
+        post = RawPost(source=source, text="某垃圾站异味扰民", published_at=AT, url=f"https://news.example/{source}")
+        assert source_tier(post, PACK.grading) == "provincial"
+    reach = add_post(Reach(), RawPost(source="重庆晚报", text="x", published_at=AT, url="https://news.example/a"),
+                     _neg(), "provincial")
+    assert _grade(reach) is Grade.YELLOW
+

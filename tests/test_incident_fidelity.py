@@ -658,7 +658,7 @@ def test_an_official_reply_the_model_finds_not_environmental_joins_its_matter(st
     quarry = post(store, analyzer, "复盛镇马字岩那个采石场天天放炮，屋头墙壁都震出裂缝了，灰也大",
                   local(2026, 12, 1, 10))
     incident_id = link(store, quarry)[0]
-    text = "网民朋友：您所反映的问题已收悉。经核查，马字岩采石场已于本周停产整顿，我镇已组织专业机构对房屋进行鉴定。"
+    text = "网民朋友：您所反映的问题已收悉。马字岩采石场已于本周停产整顿，我镇已组织专业机构对房屋进行鉴定。"
     assert not analyzer.analyze(text).relevant
     reply = post(store, analyzer, text, local(2026, 12, 4, 10), author="复盛镇人民政府", source="复盛镇人民政府")
     assert link(store, reply) == (incident_id, PostRole.OFFICIAL.value)

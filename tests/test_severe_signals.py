@@ -172,3 +172,74 @@ def test_children_taken_to_hospital_told_by_a_parent_are_a_casualty_at_a_school(
     children (school + illness) never fired."""
     signals = set(analyzer.analyze("三年级好几个娃儿都送到儿童医院了，说是上课时闻到怪味就吐了").signals)
     assert {"casualty", "school", "illness"} <= signals
+
+
+# Round 11 (sev11). Texts written for these tests (none is in an evaluation set).
+@pytest.mark.parametrize("text", [
+    "江北区应急管理局通报：11月5日9时许，五宝镇某企业储罐区发生爆燃，造成1人死亡、2人受伤，伤者已送医救治，事故原因正在调查。",
+    "记者从郭家沱街道获悉，辖区一船厂油舱清洗作业时发生闪爆，造成2名工人烧伤，现场已处置完毕。",
+])
+def test_accident_news_in_an_official_tone_with_people_hurt_is_negative(analyzer, text):
+    """The notice frame (通报, 记者从…获悉, 事故原因正在调查) read these neutral: no severe telling."""
+    a = analyzer.analyze(text)
+    assert a.relevant and a.polarity is Polarity.NEG and "casualty" in a.signals
+
+
+@pytest.mark.parametrize("text", [
+    "铁山坪街道开展危化品企业安全生产检查，检查企业9家，督促整改隐患12处。",
+    "复盛镇召开秋冬季大气污染防治工作推进会，部署餐饮油烟和露天焚烧整治。",
+    "经现场核查，涉事企业已停产，送医的两名工人已出院，周边空气监测未见异常。",
+])
+def test_a_routine_notice_or_an_official_reply_stays_neutral(analyzer, text):
+    assert analyzer.analyze(text).polarity is Polarity.NEU
+
+
+@pytest.mark.parametrize(("text", "signal"), [
+    ("愿逝者安息，家里人保重", "death"),
+    ("听工友说抬出来就不行了，才四十出头", "death"),
+    ("看仓库的老师傅脚背都烫起泡了，还在帮忙搬东西", "casualty"),
+    ("消防车一台接一台往港城那边开", "responders"),
+])
+def test_condolences_hearsay_a_burned_foot_and_fire_engines_are_severe_signals_and_bad_news(analyzer, text, signal):
+    a = analyzer.analyze(text)
+    assert signal in a.signals and a.polarity is Polarity.NEG
+
+
+@pytest.mark.parametrize("text", [
+    "清明节倡导文明祭扫，用鲜花寄托对逝者的哀思，不烧纸钱",
+    "区消防救援支队开放日，小朋友们登上消防车参观体验",
+])
+def test_a_grave_or_a_fire_brigade_open_day_is_no_accident(analyzer, text):
+    assert not {"death", "responders"} & set(analyzer.analyze(text).signals)
+
+
+@pytest.mark.parametrize("text", [
+    "楼下麻将馆天天搓到半夜，吵得我脑壳都要炸了",
+    "我们小区的化粪池又爆了，臭得出门要捂鼻子",
+    "垃圾桶满到爆了三天没人收",
+    "隔壁工地半夜卸钢管，哐的一声巨响把我吵醒",
+    "楼上那家的音响开得跟炸了一样",
+])
+def test_a_nuisance_told_with_a_bang_is_no_explosion_and_stays_general(analyzer, text):
+    """An `explosion` signal on these made a 一般 matter 重大 (over by two)."""
+    a = analyzer.analyze(text)
+    assert "explosion" not in a.signals
+    reach = Reach(author_count=1, posts=1, reporter_count=1, reports=1, signals=list(a.signals))
+    assert grade_incident(reach, 1.0, PACK.grading)[0] is Grade.BLUE
+
+
+@pytest.mark.parametrize("text", [
+    "观音桥这家串串店门口的人行道上全是油污，滑得很",
+    "菜市场门口的垃圾桶里全是死鱼，臭得很",
+])
+def test_oil_on_a_pavement_or_dead_fish_in_a_bin_is_no_river_pollution(analyzer, text):
+    assert "visible_pollution" not in analyzer.analyze(text).signals
+
+
+@pytest.mark.parametrize("text", [
+    "五里店转盘一辆面包车撞上护栏，司机受伤送医，消防车也来了",
+    "鱼嘴某楼盘业主在售楼部门口拉横幅，要求开发商按期交房",
+    "家里燃气灶漏气，我妈闻了头晕，120拉去医院了",
+])
+def test_severe_words_in_a_traffic_accident_a_property_protest_or_a_home_stay_irrelevant(analyzer, text):
+    assert not analyzer.analyze(text).relevant
