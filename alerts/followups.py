@@ -58,8 +58,9 @@ def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any], tier
       ``alerts.grading.source_tier``) telling of work under way (``progress_cues``: 正在打捞,
       挖机正在, 整改中…) is ``progress`` even when it reads negative (it restates the harm), unless
       it tells of an accident (``ACCIDENT_SIGNALS``): news of work on a complaint opened incidents.
-    - A negative post saying the promise or the fix did not hold (``unresolved_cues``) is
-      ``unresolved``; it still counts as a complaint (it may reopen a closed incident).
+    - A negative post saying the promise or the fix did not hold (``unresolved_cues``), or a
+      neutral one saying so with a relapse (``relapse_cues``: "下了整改通知又怎样，今天路过还是在
+      路边喷"), is ``unresolved``; it still counts as a complaint (it may reopen a closed incident).
     - A negative post telling of the fix (``improvement_cues``: 现在好多了, 灰小多了, 清走了) is
       ``progress`` unless it tells of an accident or a relapse (``relapse_cues``): the harm it
       names is the past one (a resident's "寸滩那个垃圾站拆了，以前臭得要死，现在好多了" opened an
@@ -76,9 +77,13 @@ def post_role(post: RawPost, analysis: Analysis, policy: Mapping[str, Any], tier
     if (tier != "individual" and _has(text, policy.get("progress_cues"))
             and ACCIDENT_SIGNALS.isdisjoint(analysis.signals)):
         return PostRole.PROGRESS
+    # "约谈完安静了两天，今晚又开始了" reads neutral by its words: a promise and a relapse
+    # (``relapse_cues``) make it a "still not fixed" whatever its tone.
+    if _has(text, policy.get("unresolved_cues")) and (
+            analysis.polarity is Polarity.NEG
+            or (analysis.polarity is Polarity.NEU and _has(text, policy.get("relapse_cues")))):
+        return PostRole.UNRESOLVED
     if analysis.polarity is Polarity.NEG:
-        if _has(text, policy.get("unresolved_cues")):
-            return PostRole.UNRESOLVED
         # "以前臭得要死，现在好多了" reads negative by its words and tells of the fix; an accident
         # ("几个人头晕恶心，已经被120拉走了") is a report whatever it says.
         # A relapse ("整治完清亮了一阵，现在又回去了") is a complaint.

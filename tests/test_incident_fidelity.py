@@ -752,3 +752,36 @@ def test_an_enterprise_explosion_with_a_worker_dead_is_red(store, analyzer):
     post = _in_thread(store, analyzer, "dead", "江北区复盛镇一化工企业反应釜发生爆炸，造成1名工人死亡、2人受伤，"
                       "事故原因正在调查。", local(2026, 11, 26, 10), author="上游新闻")
     assert grade_of(store, post)[0] is Grade.RED
+
+
+def test_a_resident_telling_of_the_replanting_is_progress_not_a_new_complaint(store, analyzer):
+    """A hillside dug in 五宝: the complaint, the bureau's answer, and a resident's "开始种树苗了，
+    看样子是在复绿" weeks later. The analyser reads it negative (挖了); telling of the fix, it is
+    progress on the matter (``improvement_cues``: 复绿), never a new complaint (incidents_dev_m:
+    it opened an incident of its own)."""
+    first = post(store, analyzer, "太洪岗那边有人开挖机把半匹山都挖了，树砍了一大片，说是搞什么农业项目",
+                 local(2026, 11, 3, 9, 0), author="五宝山民")
+    incident = link(store, first)
+    assert incident is not None
+    later = post(store, analyzer, "太洪岗那块挖了的地开始种树苗了，看样子是在复绿", local(2026, 11, 12, 17, 0),
+                 author="五宝山民")
+    assert link(store, later) == (incident[0], PostRole.PROGRESS.value)
+    with store.read() as tx:
+        assert tx.conn.execute(select(incident_posts.c.incident_id).distinct()).all() == [(incident[0],)]
+
+
+def test_a_neutral_relapse_after_an_answer_is_still_not_fixed(store, analyzer):
+    """Under a bar complaint and the street's answer, "约谈完安静了两天，今晚又开始了" reads neutral
+    by its words; a promise (约谈完) and a relapse (又开始) make it a "still not fixed" whatever
+    its tone, so the incident shows the answer did not hold (it was filed as progress)."""
+    root = _in_thread(store, analyzer, "b0", "江湾城楼下那家酒吧每天凌晨一两点还在放歌，鼓点震得窗户都在响",
+                      local(2026, 11, 5, 1, 30), author="江湾城夜猫子")
+    incident = link(store, root)
+    assert incident is not None
+    answer = ("您好！您反映的酒吧夜间音乐扰民问题已收悉，经核查，我街道已联合派出所对该酒吧进行了约谈，"
+              "要求其23时后降低音量。")
+    reply = _in_thread(store, analyzer, "b1", answer, local(2026, 11, 9, 10, 0), "b0", author="华新街街道办事处")
+    assert link(store, reply) == (incident[0], PostRole.OFFICIAL.value)
+    again = _in_thread(store, analyzer, "b2", "约谈完安静了两天，今晚又开始了", local(2026, 11, 12, 0, 40), "b0",
+                       author="江湾城夜猫子")
+    assert link(store, again) == (incident[0], PostRole.UNRESOLVED.value)
