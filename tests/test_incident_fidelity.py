@@ -785,3 +785,37 @@ def test_a_neutral_relapse_after_an_answer_is_still_not_fixed(store, analyzer):
     again = _in_thread(store, analyzer, "b2", "约谈完安静了两天，今晚又开始了", local(2026, 11, 12, 0, 40), "b0",
                        author="江湾城夜猫子")
     assert link(store, again) == (incident[0], PostRole.UNRESOLVED.value)
+
+
+def test_a_residents_short_praise_joins_the_matter_they_complained_about(store, analyzer):
+    """Two air matters in 五里店 the same week: a road's asphalt smell and a restaurant's smoke. The
+    resident who complained of the asphalt writes a week later "路铺完了，终于没有那个味道了": no
+    place, no thread, no word of the matter. Who writes it says which matter it means: it
+    attaches to the asphalt incident as praise (incidents_dev_m: it went to another matter or
+    nowhere). The same words by a placeholder author ("网友") are not known to be theirs."""
+    asphalt = post(store, analyzer, "红土地地铁站那边在铺路，那个沥青味太冲了，臭得人头晕，学校就在旁边",
+                   local(2026, 11, 3, 8, 30), author="红土地上班族")
+    smoke = post(store, analyzer, "五里店刘家台那家烤鱼店的油烟直接往楼上灌，窗子都不敢开",
+                 local(2026, 11, 4, 19, 0), author="刘家台住户")
+    first, other = link(store, asphalt), link(store, smoke)
+    assert first is not None and other is not None and first[0] != other[0]
+    thanks = post(store, analyzer, "路铺完了，终于没有那个味道了", local(2026, 11, 10, 18, 0), author="红土地上班族")
+    assert link(store, thanks) == (first[0], PostRole.PRAISE.value)
+    anonymous = post(store, analyzer, "终于没有那个味道了，舒服", local(2026, 11, 10, 19, 0), author="网友")
+    assert link(store, anonymous) != (first[0], PostRole.PRAISE.value)
+
+
+def test_a_residents_still_not_fixed_after_the_answer_goes_back_to_their_matter(store, analyzer):
+    """The resident of a spray shop complaint writes, after the street's answer, "回复说停了，今天
+    下午又在门口喷，味道跟以前一模一样" (no place, no thread): it is their matter, not fixed, and it
+    joins it as a "still not fixed" (it joined nothing)."""
+    first = post(store, analyzer, "塔坪那边有家汽修店天天在路边喷漆，天拿水味道冲得脑壳痛，小区门口过都要捂鼻子",
+                 local(2026, 11, 3, 10, 0), author="塔坪住户阿伟")
+    incident = link(store, first)
+    assert incident is not None
+    reply = "关于网友反映塔坪片区某汽修店异味问题的回复：经现场核查，该店存在露天喷涂作业，执法队员已责令其立即停止。"
+    answer = post(store, analyzer, reply, local(2026, 11, 6, 9, 0), author="观音桥街道发布")
+    assert link(store, answer) == (incident[0], PostRole.OFFICIAL.value)
+    again = post(store, analyzer, "回复说停了，今天下午又在门口喷，味道跟以前一模一样", local(2026, 11, 8, 16, 0),
+                 author="塔坪住户阿伟")
+    assert link(store, again) == (incident[0], PostRole.UNRESOLVED.value)
