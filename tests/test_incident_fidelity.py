@@ -819,3 +819,20 @@ def test_a_residents_still_not_fixed_after_the_answer_goes_back_to_their_matter(
     again = post(store, analyzer, "回复说停了，今天下午又在门口喷，味道跟以前一模一样", local(2026, 11, 8, 16, 0),
                  author="塔坪住户阿伟")
     assert link(store, again) == (incident[0], PostRole.UNRESOLVED.value)
+
+
+
+def test_a_residents_word_that_the_harm_stopped_joins_their_matter(store, analyzer):
+    """"通了，这几天没冒了，谢谢网格员" names no place and no medium and is judged not environmental;
+    it tells that the harm stopped (``improvement_cues``: 没冒了), so it has a follow-up's form, and
+    by the resident who complained of the overflowing septic tank it is their matter's praise. The
+    same resident's chatter ("周末带娃儿去公园耍，天气巴适") has no such form and joins nothing: the
+    writer alone does not make a post a follow-up."""
+    first = post(store, analyzer, "东风社区那个化粪池又冒出来了，污水顺到人行道上流，臭得不得了",
+                 local(2026, 11, 3, 7, 40), author="东风社区住户")
+    incident = link(store, first)
+    assert incident is not None
+    thanks = post(store, analyzer, "通了，这几天没冒了，谢谢网格员", local(2026, 11, 8, 20, 0), author="东风社区住户")
+    assert link(store, thanks) == (incident[0], PostRole.PRAISE.value)
+    chatter = post(store, analyzer, "周末带娃儿去公园耍，天气巴适", local(2026, 11, 9, 11, 0), author="东风社区住户")
+    assert link(store, chatter) is None
