@@ -836,3 +836,20 @@ def test_a_residents_word_that_the_harm_stopped_joins_their_matter(store, analyz
     assert link(store, thanks) == (incident[0], PostRole.PRAISE.value)
     chatter = post(store, analyzer, "周末带娃儿去公园耍，天气巴适", local(2026, 11, 9, 11, 0), author="东风社区住户")
     assert link(store, chatter) is None
+
+
+def test_an_office_is_not_a_resident_writing_back(store, analyzer):
+    """A town's account answers many matters: its second reply, read as progress for want of an
+    answering cue ("您好！您反映的排口泡沫问题，我镇已配合……完成溯源"), is not taken to be about the
+    matter of its first reply (the mixing plant's noise), as a resident's later word would be."""
+    noise = post(store, analyzer, "和韵家园对面的混凝土搅拌站，半夜还在轰轰轰地转，罐车一辆接一辆",
+                 local(2026, 11, 3, 23, 0), author="和韵家园业主")
+    incident = link(store, noise)
+    assert incident is not None
+    board = {"author": "鱼嘴镇人民政府", "source": "江北区人民政府网-问政"}
+    first = post(store, analyzer, "您好！您反映的问题，经我镇会同相关部门现场核实，该搅拌站夜间生产未办理相关手续，"
+                 "已责令其夜间停产。", local(2026, 11, 6, 10, 0), **board)
+    assert link(store, first) == (incident[0], PostRole.OFFICIAL.value)
+    second = post(store, analyzer, "您好！您反映的排口泡沫问题，我镇已配合区生态环境局完成溯源，涉事洗车场已完成污水管"
+                  "改接。", local(2026, 11, 12, 10, 0), **board)
+    assert link(store, second) is None or link(store, second)[0] != incident[0]
