@@ -395,7 +395,7 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
         decision = Decision("ignore", reasons=[f"跟帖于 #{thread.id} 所在话题，但与事件无关（闲聊或广告）"])
     else:
         own = (group.author_incident(post, at - lookback(config.grouping, role)[0])
-               if thread is None and writes_back(post, role, source_tier(post, config.jurisdiction.grading),
+               if thread is None and writes_back(post, role, lambda: source_tier(post, config.jurisdiction.grading),
                                                  config.jurisdiction.followups) else None)
         decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                           analyzer.salience.weight, role, thread, own)
