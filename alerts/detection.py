@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -356,7 +357,8 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     at, pool = group.at, group.pool
     candidates = []
     stored, analysis = analysis, _speaker_placed(config, post, analysis, role)  # placed for grouping only
-    if not matched_against_incidents(post, analysis, role, config.jurisdiction.followups):
+    matched = matched_against_incidents(post, analysis, role, config.jurisdiction.followups)
+    if not matched:
         words = []  # a post joining only by its thread adds no words to the incident's centroid
     else:
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
@@ -394,9 +396,12 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
         # it opens nothing either (its words are the thread's when it reposts it).
         decision = Decision("ignore", reasons=[f"跟帖于 #{thread.id} 所在话题，但与事件无关（闲聊或广告）"])
     else:
+        # A resident's follow-up: the matter its writer posted about (asked only of a post that
+        # concerns incidents: a query per post otherwise).
+        tier = functools.partial(source_tier, post, config.jurisdiction.grading)
         own = (group.author_incident(post, at - lookback(config.grouping, role)[0])
-               if thread is None and writes_back(post, role, lambda: source_tier(post, config.jurisdiction.grading),
-                                                 config.jurisdiction.followups) else None)
+               if thread is None and matched and writes_back(post, role, tier, config.jurisdiction.followups)
+               else None)
         decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
                           analyzer.salience.weight, role, thread, own)
     analysis = placed_by_incident(stored, decision)
