@@ -168,9 +168,10 @@ def household_accident(post: RawPost, analysis: Analysis, policy: Mapping[str, A
 
 def writes_back(post: RawPost, role: PostRole, tier: Callable[[], str], policy: Mapping[str, Any]) -> bool:
     """Whether a post is a resident's word on a matter they posted about before, so it joins the
-    incident of its writer's latest post (``Tx.author_incident``): a named individual's (``tier()``
-    "individual", asked last: the detection pass asks this of every post; an author that is not
-    a placeholder of ``anonymous_authors``: 网友, 匿名, 居民…) praise, progress or "still not fixed".
+    incident of its writer's latest post (``Tx.author_incident``): a named individual's praise,
+    progress or "still not fixed" (``tier()`` "individual", asked only of such a post: the
+    detection pass asks this of every post; an author that is not a placeholder of
+    ``anonymous_authors``: 网友, 匿名, 居民…).
 
     Why: "路铺完了，终于没有那个味道了", "回复说停了，今天下午又在门口喷" name little and come days
     later; their words meet no incident, or the wrong matter of the street, and they have no
@@ -184,4 +185,4 @@ def writes_back(post: RawPost, role: PostRole, tier: Callable[[], str], policy: 
     author = (post.author or "").strip()
     return (role in (PostRole.PROGRESS, PostRole.PRAISE, PostRole.UNRESOLVED)
             and bool(author) and author not in (policy.get("anonymous_authors") or ())
-            and not official_voice(post, policy) and tier() == "individual")
+            and tier() == "individual" and not official_voice(post, policy))
