@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 from alerts.config import AlertsConfig, alerts_config
 from alerts.deadlines import compute_deadlines, raise_deadlines
-from alerts.followups import ACCIDENT_SIGNALS, author_unit, post_role, speaks_to_the_thread
+from alerts.followups import ACCIDENT_SIGNALS, author_unit, post_role, speaks_to_the_thread, writes_back
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
 from alerts.grouping import (
     MAX_KEYWORDS,
@@ -106,6 +107,7 @@ class _Group:
         self.folds: list[tuple[int, int]] = []  # (merged, into): posts moved once the links are written
         self.audits: list[AuditEntry] = []
         self._linked_by_fp: dict[str, int] = {}  # a linked post's fingerprint -> its incident
+        self._linked_by_author: dict[tuple[str, str], tuple[dt.datetime, int]] = {}  # writer -> latest link
         self._stored_recent: dict[int, int] = {}  # incident -> its stored posts of the last hour
         self._linked_recent: dict[int, int] = {}  # incident -> the group's links of the last hour
         self._since = at - dt.timedelta(hours=1)
@@ -119,6 +121,10 @@ class _Group:
         self.links.append((incident_id, post.id, self.at, role))
         self._linked_by_fp[post.fingerprint] = incident_id
         when = post.published_at or post.fetched_at
+        if post.author and when is not None:
+            mine = self._linked_by_author.get((post.source, post.author))
+            if mine is None or when >= mine[0]:
+                self._linked_by_author[(post.source, post.author)] = (when, incident_id)
         if when is not None and self._since <= when <= self.at:
             self._linked_recent[incident_id] = self._linked_recent.get(incident_id, 0) + 1
         return True
@@ -167,6 +173,16 @@ class _Group:
                 return found
             url = self.tx.thread_parent(url)
         return None
+
+    def author_incident(self, post: RawPost, since: dt.datetime) -> Incident | None:
+        """The incident of the latest post by ``post``'s writer since ``since``, posts linked by
+        this group included (``Tx.author_incident``)."""
+        assert post.author is not None
+        mine = self._linked_by_author.get((post.source, post.author))
+        if mine is not None and mine[0] >= since and self.incident(mine[1]).merged_into is None:
+            return self.incident(mine[1])
+        found = self.tx.author_incident(post.source, post.author, since)
+        return None if found is None or found.id is None else self.incidents.get(found.id, found)
 
     def _thread_incident(self, url: str) -> Incident | None:
         linked = self._linked_by_fp.get(url_fingerprint(url))
@@ -341,7 +357,8 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     at, pool = group.at, group.pool
     candidates = []
     stored, analysis = analysis, _speaker_placed(config, post, analysis, role)  # placed for grouping only
-    if not matched_against_incidents(post, analysis, role, config.jurisdiction.followups):
+    matched = matched_against_incidents(post, analysis, role, config.jurisdiction.followups)
+    if not matched:
         words = []  # a post joining only by its thread adds no words to the incident's centroid
     else:
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
@@ -379,8 +396,14 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
         # it opens nothing either (its words are the thread's when it reposts it).
         decision = Decision("ignore", reasons=[f"跟帖于 #{thread.id} 所在话题，但与事件无关（闲聊或广告）"])
     else:
+        # A resident's follow-up: the matter its writer posted about (asked only of a post that
+        # concerns incidents: a query per post otherwise).
+        tier = functools.partial(source_tier, post, config.jurisdiction.grading)
+        own = (group.author_incident(post, at - lookback(config.grouping, role)[0])
+               if thread is None and matched and writes_back(post, role, tier, config.jurisdiction.followups)
+               else None)
         decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
-                          analyzer.salience.weight, role, thread)
+                          analyzer.salience.weight, role, thread, own)
     analysis = placed_by_incident(stored, decision)
     if decision.action == "open":
         _open(group, config, post, decision, analysis.model)

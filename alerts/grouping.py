@@ -378,12 +378,26 @@ def thread_match(incident: Incident, role: PostRole, now: dt.datetime, policy: M
     that incident is within reach: open with a post in the follow-up window, or closed within
     ``reopen_days``. A complaint reopens a closed one; anything else attaches; an incident
     dismissed as 误报 absorbs either (see the module's docstring)."""
+    return _reachable(incident, role, now, policy, f"跟帖于 #{incident.id} 所在话题（同一话题下的回复/评论）")
+
+
+def own_match(incident: Incident, role: PostRole, now: dt.datetime, policy: Mapping[str, Any]) -> Match | None:
+    """A resident's follow-up joins the incident of its writer's latest post
+    (``alerts.followups.writes_back``), as a reply joins its thread's, while that incident is
+    within reach: a "still not fixed" reopens a closed one; praise and progress attach."""
+    return _reachable(incident, role, now, policy, f"{_REASONS['followup']}：发帖人此前反映的事件 #{incident.id}")
+
+
+def _reachable(incident: Incident, role: PostRole, now: dt.datetime, policy: Mapping[str, Any],
+               why: str) -> Match | None:
+    """The match of a post with the one incident its context names (its thread, its writer's
+    matter), or None when that incident is merged away or out of reach (a thread stays open as
+    long as follow-ups do)."""
     if incident.merged_into is not None:
         return None
-    window, reopen = lookback(policy, PostRole.OFFICIAL)  # a thread stays open as long as follow-ups
+    window, reopen = lookback(policy, PostRole.OFFICIAL)
     if not _within_reach(incident, now, window, reopen):
         return None
-    why = f"跟帖于 #{incident.id} 所在话题（同一话题下的回复/评论）"
     return Match(incident, _action(incident, is_followup(role)), why, 1.0)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from alerts.deadlines import compute_deadlines
 from alerts.followups import ACCIDENT_SIGNALS, answers_back, household_accident, opens
 from alerts.grading import Reach, add_post, grade_incident, source_tier
-from alerts.grouping import PostFacts, Weight, answered, find_match, thread_match, unit_reply_match
+from alerts.grouping import Match, PostFacts, Weight, answered, find_match, own_match, thread_match, unit_reply_match
 from core.jurisdiction import Jurisdiction
 from core.models import Analysis, Incident, PostRole, RawPost, State
 from nlp.analyzer import relevant_unplaced
@@ -87,34 +87,43 @@ def _title(post: RawPost) -> str:
     return text.splitlines()[0][:80] if text else "(无标题)"
 
 
+def _joining(match: Match, tier: str, role: PostRole) -> Decision:
+    """The decision to join a matched incident; a "still not fixed" before anyone answered it
+    ("又开始了") is one more complaint."""
+    if role is PostRole.UNRESOLVED and not answered(match.incident):
+        role = PostRole.REPORT
+    return Decision(match.action, match.incident, [match.reason], tier, role, match.also)
+
+
 def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], jurisdiction: Jurisdiction,
            now: dt.datetime, words: Sequence[str], weight: Weight, role: PostRole,
-           thread: Incident | None = None) -> Decision:
+           thread: Incident | None = None, own: Incident | None = None) -> Decision:
     """Decide whether a post opens an incident, joins, reopens or follows up one of
     ``candidates``, or is ignored.
 
     ``candidates`` are incidents the post's unit may share (see ``Tx.grouping_candidates``);
     ``words`` the post's salient words and ``weight`` their weights (``nlp.salience``); ``role``
     what the post is to an event (``alerts.followups.post_role``); ``thread`` the incident of the
-    post this one answers (``Tx.thread_incident``), which it joins whatever its words say.
+    post this one answers (``Tx.thread_incident``), which it joins whatever its words say; ``own``
+    the incident of its writer's latest post (``Tx.author_incident``), which a resident's
+    follow-up (``alerts.followups.writes_back``) joins before its words are weighed.
     """
     tier = source_tier(post, jurisdiction.grading)
     in_thread = thread_match(thread, role, now, jurisdiction.grouping) if thread is not None else None
     if in_thread is not None:
-        if role is PostRole.UNRESOLVED and not answered(in_thread.incident):
-            role = PostRole.REPORT
-        return Decision(in_thread.action, in_thread.incident, [in_thread.reason], tier, role)
+        return _joining(in_thread, tier, role)
     if not matched_against_incidents(post, analysis, role, jurisdiction.followups):
         return Decision("ignore", reasons=["不相关"], tier=tier)
+    mine = own_match(own, role, now, jurisdiction.grouping) if own is not None else None
+    if mine is not None:
+        return _joining(mine, tier, role)
     unit_code = assigned_unit(analysis, jurisdiction)
     opener = analysis.relevant and not relevant_unplaced(analysis)  # may open an incident
     facts = PostFacts(unit_code, analysis.topic, analysis.place, words, role, opener, tier)
     match = (find_match(facts, candidates, now, jurisdiction.grouping, weight)
              or unit_reply_match(facts, candidates, now, jurisdiction.grouping))
     if match is not None:
-        if role is PostRole.UNRESOLVED and not answered(match.incident):
-            role = PostRole.REPORT  # "又开始了" before anyone answered is one more complaint
-        return Decision(match.action, match.incident, [match.reason], tier, role, match.also)
+        return _joining(match, tier, role)
     if not opener:
         return Decision("ignore", reasons=["未提及地点，且未找到对应事件"], tier=tier, role=role)
     if not opens(role):

@@ -102,6 +102,14 @@ _THREAD_INCIDENT = (select(incident_posts.c.incident_id)
                     .join(raw_posts, raw_posts.c.id == incident_posts.c.post_id)
                     .where(raw_posts.c.fingerprint == bindparam("b_fp")))
 
+# The incident of a writer's latest linked post since a time (Tx.author_incident).
+_AUTHOR_INCIDENT = (select(incident_posts.c.incident_id)
+                    .join(raw_posts, raw_posts.c.id == incident_posts.c.post_id)
+                    .where(raw_posts.c.source == bindparam("b_source"), raw_posts.c.author == bindparam("b_author"),
+                           incident_posts.c.posted_at >= bindparam("b_since", type_=UtcDateTime()))
+                    .order_by(incident_posts.c.posted_at.desc(), incident_posts.c.post_id.desc())
+                    .limit(1))
+
 
 class IncidentsTx(EventsTx):
     """Incident operations of :class:`storage.sql.Tx`; ``self.conn`` is the transaction's
@@ -159,7 +167,10 @@ class IncidentsTx(EventsTx):
     def thread_incident(self, reply_to: str) -> Incident | None:
         """The incident the post at ``reply_to`` (a URL) ended in, after merges (并单), or None
         when that post is not stored or in no incident: where a reply to it belongs."""
-        found = self.conn.execute(_THREAD_INCIDENT, {"b_fp": url_fingerprint(reply_to)}).scalar()
+        return self._after_merges(self.conn.execute(_THREAD_INCIDENT, {"b_fp": url_fingerprint(reply_to)}).scalar())
+
+    def _after_merges(self, found: int | None) -> Incident | None:
+        """The incident ``found`` ended in, following 并单 (``merged_into``); None for None."""
         seen: set[int] = set()
         while found is not None and found not in seen:
             seen.add(found)
@@ -168,6 +179,13 @@ class IncidentsTx(EventsTx):
                 return incident
             found = incident.merged_into
         return None
+
+    def author_incident(self, source: str, author: str, since: dt.datetime) -> Incident | None:
+        """The incident (after merges) of the latest post by ``author`` on ``source`` published
+        since ``since`` that is in one, or None: the matter a resident's follow-up speaks of
+        (``alerts.followups.writes_back``)."""
+        return self._after_merges(self.conn.execute(
+            _AUTHOR_INCIDENT, {"b_source": source, "b_author": author, "b_since": since}).scalar())
 
     def get_incident(self, incident_id: int) -> Incident | None:
         """One incident, or None."""

@@ -65,6 +65,8 @@ raw_posts = Table(
     Column("counted_at", UtcDateTime(), index=True),
     Column("processed_at", UtcDateTime(), index=True),
     Column("process_error", Text),
+    # A resident's follow-up finds the matter its writer posted about (Tx.author_incident), revision 0023.
+    Index("ix_raw_posts_source_author", "source", "author"),
 )
 
 analyses = Table(

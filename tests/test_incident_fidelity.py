@@ -752,3 +752,104 @@ def test_an_enterprise_explosion_with_a_worker_dead_is_red(store, analyzer):
     post = _in_thread(store, analyzer, "dead", "江北区复盛镇一化工企业反应釜发生爆炸，造成1名工人死亡、2人受伤，"
                       "事故原因正在调查。", local(2026, 11, 26, 10), author="上游新闻")
     assert grade_of(store, post)[0] is Grade.RED
+
+
+def test_a_resident_telling_of_the_replanting_is_progress_not_a_new_complaint(store, analyzer):
+    """A hillside dug in 五宝: the complaint, the bureau's answer, and a resident's "开始种树苗了，
+    看样子是在复绿" weeks later. The analyser reads it negative (挖了); telling of the fix, it is
+    progress on the matter (``improvement_cues``: 复绿), never a new complaint (incidents_dev_m:
+    it opened an incident of its own)."""
+    first = post(store, analyzer, "太洪岗那边有人开挖机把半匹山都挖了，树砍了一大片，说是搞什么农业项目",
+                 local(2026, 11, 3, 9, 0), author="五宝山民")
+    incident = link(store, first)
+    assert incident is not None
+    later = post(store, analyzer, "太洪岗那块挖了的地开始种树苗了，看样子是在复绿", local(2026, 11, 12, 17, 0),
+                 author="五宝山民")
+    assert link(store, later) == (incident[0], PostRole.PROGRESS.value)
+    with store.read() as tx:
+        assert tx.conn.execute(select(incident_posts.c.incident_id).distinct()).all() == [(incident[0],)]
+
+
+def test_a_neutral_relapse_after_an_answer_is_still_not_fixed(store, analyzer):
+    """Under a bar complaint and the street's answer, "约谈完安静了两天，今晚又开始了" reads neutral
+    by its words; a promise (约谈完) and a relapse (又开始) make it a "still not fixed" whatever
+    its tone, so the incident shows the answer did not hold (it was filed as progress)."""
+    root = _in_thread(store, analyzer, "b0", "江湾城楼下那家酒吧每天凌晨一两点还在放歌，鼓点震得窗户都在响",
+                      local(2026, 11, 5, 1, 30), author="江湾城夜猫子")
+    incident = link(store, root)
+    assert incident is not None
+    answer = ("您好！您反映的酒吧夜间音乐扰民问题已收悉，经核查，我街道已联合派出所对该酒吧进行了约谈，"
+              "要求其23时后降低音量。")
+    reply = _in_thread(store, analyzer, "b1", answer, local(2026, 11, 9, 10, 0), "b0", author="华新街街道办事处")
+    assert link(store, reply) == (incident[0], PostRole.OFFICIAL.value)
+    again = _in_thread(store, analyzer, "b2", "约谈完安静了两天，今晚又开始了", local(2026, 11, 12, 0, 40), "b0",
+                       author="江湾城夜猫子")
+    assert link(store, again) == (incident[0], PostRole.UNRESOLVED.value)
+
+
+def test_a_residents_short_praise_joins_the_matter_they_complained_about(store, analyzer):
+    """Two air matters in 五里店 the same week: a road's asphalt smell and a restaurant's smoke. The
+    resident who complained of the asphalt writes a week later "路铺完了，终于没有那个味道了": no
+    place, no thread, no word of the matter. Who writes it says which matter it means: it
+    attaches to the asphalt incident as praise (incidents_dev_m: it went to another matter or
+    nowhere). The same words by a placeholder author ("网友") are not known to be theirs."""
+    asphalt = post(store, analyzer, "红土地地铁站那边在铺路，那个沥青味太冲了，臭得人头晕，学校就在旁边",
+                   local(2026, 11, 3, 8, 30), author="红土地上班族")
+    smoke = post(store, analyzer, "五里店刘家台那家烤鱼店的油烟直接往楼上灌，窗子都不敢开",
+                 local(2026, 11, 4, 19, 0), author="刘家台住户")
+    first, other = link(store, asphalt), link(store, smoke)
+    assert first is not None and other is not None and first[0] != other[0]
+    thanks = post(store, analyzer, "路铺完了，终于没有那个味道了", local(2026, 11, 10, 18, 0), author="红土地上班族")
+    assert link(store, thanks) == (first[0], PostRole.PRAISE.value)
+    anonymous = post(store, analyzer, "终于没有那个味道了，舒服", local(2026, 11, 10, 19, 0), author="网友")
+    assert link(store, anonymous) != (first[0], PostRole.PRAISE.value)
+
+
+def test_a_residents_still_not_fixed_after_the_answer_goes_back_to_their_matter(store, analyzer):
+    """The resident of a spray shop complaint writes, after the street's answer, "回复说停了，今天
+    下午又在门口喷，味道跟以前一模一样" (no place, no thread): it is their matter, not fixed, and it
+    joins it as a "still not fixed" (it joined nothing)."""
+    first = post(store, analyzer, "塔坪那边有家汽修店天天在路边喷漆，天拿水味道冲得脑壳痛，小区门口过都要捂鼻子",
+                 local(2026, 11, 3, 10, 0), author="塔坪住户阿伟")
+    incident = link(store, first)
+    assert incident is not None
+    reply = "关于网友反映塔坪片区某汽修店异味问题的回复：经现场核查，该店存在露天喷涂作业，执法队员已责令其立即停止。"
+    answer = post(store, analyzer, reply, local(2026, 11, 6, 9, 0), author="观音桥街道发布")
+    assert link(store, answer) == (incident[0], PostRole.OFFICIAL.value)
+    again = post(store, analyzer, "回复说停了，今天下午又在门口喷，味道跟以前一模一样", local(2026, 11, 8, 16, 0),
+                 author="塔坪住户阿伟")
+    assert link(store, again) == (incident[0], PostRole.UNRESOLVED.value)
+
+
+
+def test_a_residents_word_that_the_harm_stopped_joins_their_matter(store, analyzer):
+    """"通了，这几天没冒了，谢谢网格员" names no place and no medium and is judged not environmental;
+    it tells that the harm stopped (``improvement_cues``: 没冒了), so it has a follow-up's form, and
+    by the resident who complained of the overflowing septic tank it is their matter's praise. The
+    same resident's chatter ("周末带娃儿去公园耍，天气巴适") has no such form and joins nothing: the
+    writer alone does not make a post a follow-up."""
+    first = post(store, analyzer, "东风社区那个化粪池又冒出来了，污水顺到人行道上流，臭得不得了",
+                 local(2026, 11, 3, 7, 40), author="东风社区住户")
+    incident = link(store, first)
+    assert incident is not None
+    thanks = post(store, analyzer, "通了，这几天没冒了，谢谢网格员", local(2026, 11, 8, 20, 0), author="东风社区住户")
+    assert link(store, thanks) == (incident[0], PostRole.PRAISE.value)
+    chatter = post(store, analyzer, "周末带娃儿去公园耍，天气巴适", local(2026, 11, 9, 11, 0), author="东风社区住户")
+    assert link(store, chatter) is None
+
+
+def test_an_office_is_not_a_resident_writing_back(store, analyzer):
+    """A town's account answers many matters: its second reply, read as progress for want of an
+    answering cue ("您好！您反映的排口泡沫问题，我镇已配合……完成溯源"), is not taken to be about the
+    matter of its first reply (the mixing plant's noise), as a resident's later word would be."""
+    noise = post(store, analyzer, "和韵家园对面的混凝土搅拌站，半夜还在轰轰轰地转，罐车一辆接一辆",
+                 local(2026, 11, 3, 23, 0), author="和韵家园业主")
+    incident = link(store, noise)
+    assert incident is not None
+    board = {"author": "鱼嘴镇人民政府", "source": "江北区人民政府网-问政"}
+    first = post(store, analyzer, "您好！您反映的问题，经我镇会同相关部门现场核实，该搅拌站夜间生产未办理相关手续，"
+                 "已责令其夜间停产。", local(2026, 11, 6, 10, 0), **board)
+    assert link(store, first) == (incident[0], PostRole.OFFICIAL.value)
+    second = post(store, analyzer, "您好！您反映的排口泡沫问题，我镇已配合区生态环境局完成溯源，涉事洗车场已完成污水管"
+                  "改接。", local(2026, 11, 12, 10, 0), **board)
+    assert link(store, second) is None or link(store, second)[0] != incident[0]
