@@ -15,6 +15,7 @@ from alerts.grading import Reach, add_post, effective_grade, grade_incident, sou
 from alerts.grouping import (
     MAX_KEYWORDS,
     Accidents,
+    acted_by_people,
     candidate_topic,
     consolidable,
     fold_into,
@@ -109,6 +110,7 @@ class _Group:
         self._stored_recent: dict[int, int] = {}  # incident -> its stored posts of the last hour
         self._linked_recent: dict[int, int] = {}  # incident -> the group's links of the last hour
         self._since = at - dt.timedelta(hours=1)
+        self._acted: dict[int, bool] = {}  # incident -> acted on by a person (its audit log)
 
     def attach(self, incident_id: int, post: RawPost, role: PostRole) -> bool:
         """Link a post to an incident (``Tx.attach_post``); False if it already belongs to one."""
@@ -145,6 +147,13 @@ class _Group:
         assert incident.id is not None
         self.changed[incident.id] = incident
         self.pool.put(incident)
+
+    def acted(self, incident_id: int) -> bool:
+        """Whether a person has acted on the incident (``alerts.grouping.acted_by_people``), read
+        once: asked only of an incident the pass would merge by itself."""
+        if incident_id not in self._acted:
+            self._acted[incident_id] = acted_by_people(self.tx.audit_for(incident_id))
+        return self._acted[incident_id]
 
     def velocity(self, incident_id: int) -> int:
         """The incident's posts published in the last hour (``Tx.incident_post_count_between``):
@@ -267,7 +276,7 @@ def _consolidate(group: _Group, incident: Incident, decision: Decision, post: Ra
     at = group.at
     for other_id in decision.also:
         other = group.incident(other_id)
-        if not consolidable(incident, other):
+        if not consolidable(incident, other, {i for i in (incident.id, other_id) if i and group.acted(i)}):
             continue
         source, target = (incident, other) if (other.opened_at, other_id) < (incident.opened_at, incident.id) \
             else (other, incident)

@@ -28,14 +28,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from alerts.followups import ACCIDENT_SIGNALS
 from alerts.grading import Reach, combine
-from core.models import Incident, PostRole, State, Topic
+from core.actors import SYSTEM
+from core.models import AuditEntry, Incident, PostRole, State, Topic
 from nlp.salience import CONCEPT, SOURCE
 
 ACCIDENT_CONCEPTS = frozenset(CONCEPT + s for s in ACCIDENT_SIGNALS)  # as they stand in event words
@@ -493,12 +494,13 @@ def _with_bridges(match: Match, fits: Sequence[tuple[Incident, float]], bar: flo
 UNTOUCHED = frozenset({State.NEW, State.ASSIGNED})
 
 
-def consolidable(joined: Incident, other: Incident) -> bool:
+def consolidable(joined: Incident, other: Incident, acted: Container[int] = frozenset()) -> bool:
     """Whether two open incidents a post fits both (``Match.also``) are merged by the detection
     pass itself (并单, audited) rather than proposed to the desk: of one unit and one topic, telling
     no different kinds of source, and untouched by people (新 or 已交办 by the machine: not
     signed, answered, returned, re-graded, reopened after a closing or merged by hand, no public
-    reply).
+    reply, and not in ``acted``: the incidents a person has acted on at all, by the audit log
+    (:func:`acted_by_people`): a 交办 by an officer leaves the state 已交办, as the machine's does).
 
     Why: the news item or the 通报 that names an event as a whole fits both halves residents
     opened from their own estates (琏珠 / 山涧水岸, 和韵家园 / 棠富园); an officer expects one
@@ -509,13 +511,22 @@ def consolidable(joined: Incident, other: Incident) -> bool:
     if joined.id is None or other.id is None or joined.id == other.id:
         return False
     for incident in (joined, other):
-        if (incident.state not in UNTOUCHED or incident.merged_into is not None or incident.public_reply_at
+        if (incident.state not in UNTOUCHED or incident.id in acted or incident.merged_into is not None
+                or incident.public_reply_at
                 or incident.grade_override is not None or incident.returns or incident.reopened
                 or "sign_off" in incident.milestones):
             return False
     kinds = source_kinds(joined.keywords), source_kinds(other.keywords)
     return (joined.unit_code is not None and joined.unit_code == other.unit_code and joined.topic == other.topic
             and not (kinds[0] and kinds[1] and kinds[0].isdisjoint(kinds[1])))
+
+
+def acted_by_people(audit: Iterable[AuditEntry]) -> bool:
+    """Whether anyone but the machine has acted on an incident, by its audit log: a 交办, an
+    extension, a note, a copy to a department. Its state alone cannot tell: an officer's 交办 from
+    the triage queue leaves it 已交办 exactly as the machine's assignment at opening does, and the
+    officer who assigned one half has made it the desk's matter (:func:`consolidable`)."""
+    return any(entry.actor != SYSTEM for entry in audit)
 
 
 def fold_into(source: Incident, target: Incident, now: dt.datetime) -> None:

@@ -752,3 +752,26 @@ def test_an_enterprise_explosion_with_a_worker_dead_is_red(store, analyzer):
     post = _in_thread(store, analyzer, "dead", "江北区复盛镇一化工企业反应釜发生爆炸，造成1名工人死亡、2人受伤，"
                       "事故原因正在调查。", local(2026, 11, 26, 10), author="上游新闻")
     assert grade_of(store, post)[0] is Grade.RED
+
+
+def test_an_officers_assignment_makes_a_half_the_desks_to_merge(store, analyzer):
+    """One milky river opened twice (南桥寺, 十年城); an officer assigned the older half by hand from
+    the triage queue (交办, state 已交办 as the machine's own assignment leaves it). The news item
+    that fits both no longer merges them by itself: the officer has made that half the desk's
+    matter, so the reason only proposes 并单. (On main an officer's 交办 counted as untouched.)"""
+    news = "江北石马河部分河段河水呈乳白色 有刺鼻药水味 疑似有企业偷排，环保部门已到场取样"
+    analysis, tokens = analyzer.analyze_with_tokens(news)
+    words = analyzer.salience.event_words(tokens, 160, analysis.signals)
+    older = _stored_incident(store, "南桥寺", words, local(2026, 12, 2, 8), State.NEW)
+    younger = _stored_incident(store, "十年城", words, local(2026, 12, 2, 9))
+    actions.assign(store, alerts_config(analyzer.jurisdiction), older, "500105003000", "张值班",
+                   now=local(2026, 12, 2, 10))
+    item = post(store, analyzer, news, local(2026, 12, 2, 11), author="上游新闻", source="上游新闻")
+    link(store, item)
+    with store.read() as tx:
+        first, second = tx.get_incident(older), tx.get_incident(younger)
+        audits = [a for i in (older, younger) for a in tx.audit_for(i)]
+    assert first.state is State.ASSIGNED
+    assert first.merged_into is None and second.merged_into is None
+    assert not any(a.action == "merge" for a in audits)
+    assert any("并单" in str(a.detail.get("reason")) and a.detail.get("post_id") == item for a in audits)
