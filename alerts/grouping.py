@@ -521,6 +521,40 @@ def consolidable(joined: Incident, other: Incident, acted: Container[int] = froz
             and not (kinds[0] and kinds[1] and kinds[0].isdisjoint(kinds[1])))
 
 
+def opened_twice(first: Incident, second: Incident, weight: Weight, policy: Mapping[str, Any]) -> str | None:
+    """Why two open incidents of one unit and topic are one event opened twice, or None.
+
+    Why: residents of two estates report one event within the hour, each naming their own estate
+    (山涧水岸 / 琏珠, 鲜花港 / 石子山); the second report meets the first as "another place" and
+    opens its own incident, and often no later post names both (no bridge for :func:`find_match`).
+    An officer reading the two first reports side by side sees one event when they were opened
+    close in time (``twice_hours`` between the openings) and tell it in the same words once the
+    estates' names are set aside (the shared weight of their event words' character pairs, places
+    and kinds of source apart, at least ``twice_min_shared``), or tell one of the kinds of source
+    whose one instance reaches several estates at once (``twice_sources``: a factory's fumes, a
+    pig farm's creek, a tap-water fault), telling no different kinds of source. Chosen on pairs
+    of incidents of the development sets (docs/analysis.md, round 11): two matters of one street
+    and topic in one evening (two restaurants, two worksites) share their kind of source and
+    words such as 楼下 or 夜间, so neither a common kind nor a light overlap is enough."""
+    hours = abs((second.opened_at - first.opened_at).total_seconds()) / 3600
+    if (first.unit_code is None or first.unit_code != second.unit_code or first.topic != second.topic
+            or hours > float(policy.get("twice_hours", 0.0))):
+        return None
+    kinds = source_kinds(first.keywords), source_kinds(second.keywords)
+    if kinds[0] and kinds[1] and kinds[0].isdisjoint(kinds[1]):
+        return None
+    at_place = place_pairs(first.place) | place_pairs(second.place)
+    sides = [{k: v for k, v in words_grams(i.keywords, weight).items() if k not in at_place and not k.startswith(SOURCE)}
+             for i in (first, second)]
+    shared = overlap(sides[0], sides[1])[0]
+    wide = kinds[0] & kinds[1] & {SOURCE + k for k in policy.get("twice_sources", ())}
+    if shared < float(policy.get("twice_min_shared", math.inf)) and not wide:
+        return None
+    common = sorted(set(sides[0]) & set(sides[1]), key=lambda k: (-min(sides[0][k], sides[1][k]), k))[:4]
+    told = f"所述相同（{'、'.join(common)}）" if common else "同一污染源"
+    return f"事件 #{first.id} 与 #{second.id} 同属地、同类别，首报相隔 {hours:.1f} 小时，{told}，系同一事件，自动并单"
+
+
 def acted_by_people(audit: Iterable[AuditEntry]) -> bool:
     """Whether anyone but the machine has acted on an incident, by its audit log: a 交办, an
     extension, a note, a copy to a department. Its state alone cannot tell: an officer's 交办 from

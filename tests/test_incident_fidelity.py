@@ -775,3 +775,31 @@ def test_an_officers_assignment_makes_a_half_the_desks_to_merge(store, analyzer)
     assert first.merged_into is None and second.merged_into is None
     assert not any(a.action == "merge" for a in audits)
     assert any("并单" in str(a.detail.get("reason")) and a.detail.get("post_id") == item for a in audits)
+
+
+def test_one_farms_creek_reported_from_two_villages_within_hours_is_one_incident(store, analyzer):
+    """Two villages of 五宝 report one pig farm's slurry in their creek hours apart, each naming its
+    own village, and nothing names both: the second report meets the first as "another place" and
+    opened its own incident on main. Opened close in time, of one unit and topic, telling one
+    source whose one instance reaches several villages (a farm), nobody having acted on either,
+    they are one event: the detection pass merges them (audited as system)."""
+    first = post(store, analyzer, "院子村沟里的水黑黢黢的，坡上那个养猪场又在往沟头放粪水，臭得过路都要捂到鼻子",
+                 local(2026, 12, 3, 9))
+    second = post(store, analyzer, "下湾村的小河这两天变黑了，河里的鱼翻白了好几条，都说是上头养殖场排的",
+                  local(2026, 12, 3, 12))
+    a, b = link(store, first)[0], link(store, second)[0]
+    assert a == b
+    with store.read() as tx:
+        audits = [e for i in (a, *(i for i in range(1, 4) if i != a)) for e in tx.audit_for(i)]
+    merge = [e for e in audits if e.action == "merge"]
+    assert merge and merge[0].actor == "system" and "首报相隔" in merge[0].detail["reason"]
+
+
+def test_two_restaurants_of_one_street_reported_in_one_evening_stay_two(store, analyzer):
+    """The guard of the rule above: a hotpot's fumes and a barbecue's smoke in 观音桥 in one evening
+    share their kind of source and "楼下", not the event; they stay two incidents."""
+    first = post(store, analyzer, "塔坪那家火锅店的排烟管子对到我们楼下窗子，一到饭点满屋子牛油味",
+                 local(2026, 12, 3, 18))
+    second = post(store, analyzer, "洋河路口那个烧烤摊楼下炭火烟子往上冲，晚上窗子都开不得",
+                  local(2026, 12, 3, 19))
+    assert link(store, first)[0] != link(store, second)[0]
