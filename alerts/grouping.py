@@ -544,8 +544,8 @@ def opened_twice(first: Incident, second: Incident, weight: Weight, policy: Mapp
     if kinds[0] and kinds[1] and kinds[0].isdisjoint(kinds[1]):
         return None
     at_place = place_pairs(first.place) | place_pairs(second.place)
-    sides = [{k: v for k, v in words_grams(i.keywords, weight).items() if k not in at_place and not k.startswith(SOURCE)}
-             for i in (first, second)]
+    sides = [{k: v for k, v in words_grams(i.keywords, weight).items()
+              if k not in at_place and not k.startswith(SOURCE)} for i in (first, second)]
     shared = overlap(sides[0], sides[1])[0]
     wide = kinds[0] & kinds[1] & {SOURCE + k for k in policy.get("twice_sources", ())}
     if shared < float(policy.get("twice_min_shared", math.inf)) and not wide:
