@@ -40,6 +40,7 @@ from core.models import AuditEntry, Incident, PostRole, State, Topic
 from nlp.salience import CONCEPT, SOURCE
 
 ACCIDENT_CONCEPTS = frozenset(CONCEPT + s for s in ACCIDENT_SIGNALS)  # as they stand in event words
+NEW_ACCIDENT = frozenset((CONCEPT + "explosion", CONCEPT + "leak"))  # an accident that is an event of its own
 ACCIDENT_HOURS = 12.0  # an unplaced comment on an accident comes within hours of the first reports
 MAX_KEYWORDS = 160  # an incident's salient words (its first posts' first): the grouping centroid
 GENERIC_TOPIC = Topic.OTHER.value  # a fire or a leak told without a medium: of every topic family
@@ -315,6 +316,13 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     other_kind = bool(post_kinds and incident_kinds and not same_kind)
     own_unit = post.unit_code is not None and post.unit_code == incident.unit_code
     if not (compatible or followup):
+        return None
+    # A report naming where a fire, an explosion or a leak is is a new event: it does not join a
+    # matter there that told of none and has been quiet for longer than an accident's first hours
+    # (incidents_dev_j: a works' fire at 港城工业园 joined 港城's four-day-old sewage-plant odour).
+    # Not a comment naming no place: "今晚又是一样的，烟子大得像起火了" is the barbecue's again.
+    if (not followup and post.place is not None and hours > ACCIDENT_HOURS
+            and not NEW_ACCIDENT.isdisjoint(post.words) and NEW_ACCIDENT.isdisjoint(incident.keywords)):
         return None
     at_place = place_pairs(post.place) | place_pairs(incident.place)
     # The kind of source is weighed apart (same_source), as the place's name is: two restaurants

@@ -803,3 +803,14 @@ def test_two_restaurants_of_one_street_reported_in_one_evening_stay_two(store, a
     second = post(store, analyzer, "洋河路口那个烧烤摊楼下炭火烟子往上冲，晚上窗子都开不得",
                   local(2026, 12, 3, 19))
     assert link(store, first)[0] != link(store, second)[0]
+
+
+def test_a_fire_at_a_place_with_an_old_odour_matter_is_an_event_of_its_own(store, analyzer):
+    """港城's sewage-plant odour was reported four days ago; now a works at 港城工业园 is on fire.
+    The fire shares the place and a landmark with the odour matter, and on main joined it (one
+    incident holding an odour complaint and a fire). An accident at a place whose matter told of
+    none and has been quiet for days is a new event: it opens its own incident."""
+    odour = post(store, analyzer, "港城这几天早上一股臭鸡蛋味，唐家沱污水处理厂那边飘过来的，开窗就熏",
+                 local(2026, 12, 1, 7))
+    fire = post(store, analyzer, "港城工业园一个厂房着火了，黑烟好大，唐家沱这边都看得到", local(2026, 12, 5, 14))
+    assert link(store, odour)[0] != link(store, fire)[0]
