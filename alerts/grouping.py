@@ -28,17 +28,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from alerts.followups import ACCIDENT_SIGNALS
 from alerts.grading import Reach, combine
-from core.models import Incident, PostRole, State, Topic
+from core.actors import SYSTEM
+from core.models import AuditEntry, Incident, PostRole, State, Topic
 from nlp.salience import CONCEPT, SOURCE
 
 ACCIDENT_CONCEPTS = frozenset(CONCEPT + s for s in ACCIDENT_SIGNALS)  # as they stand in event words
+NEW_ACCIDENT = frozenset((CONCEPT + "explosion", CONCEPT + "leak"))  # an accident that is an event of its own
 ACCIDENT_HOURS = 12.0  # an unplaced comment on an accident comes within hours of the first reports
 MAX_KEYWORDS = 160  # an incident's salient words (its first posts' first): the grouping centroid
 GENERIC_TOPIC = Topic.OTHER.value  # a fire or a leak told without a medium: of every topic family
@@ -315,6 +317,13 @@ def pair_features(post: PostFacts, post_grams: Mapping[str, float], incident: In
     own_unit = post.unit_code is not None and post.unit_code == incident.unit_code
     if not (compatible or followup):
         return None
+    # A report naming where a fire, an explosion or a leak is is a new event: it does not join a
+    # matter there that told of none and has been quiet for longer than an accident's first hours
+    # (incidents_dev_j: a works' fire at 港城工业园 joined 港城's four-day-old sewage-plant odour).
+    # Not a comment naming no place: "今晚又是一样的，烟子大得像起火了" is the barbecue's again.
+    if (not followup and post.place is not None and hours > ACCIDENT_HOURS
+            and not NEW_ACCIDENT.isdisjoint(post.words) and NEW_ACCIDENT.isdisjoint(incident.keywords)):
+        return None
     at_place = place_pairs(post.place) | place_pairs(incident.place)
     # The kind of source is weighed apart (same_source), as the place's name is: two restaurants
     # in one street share it and are two matters.
@@ -507,12 +516,13 @@ def _with_bridges(match: Match, fits: Sequence[tuple[Incident, float]], bar: flo
 UNTOUCHED = frozenset({State.NEW, State.ASSIGNED})
 
 
-def consolidable(joined: Incident, other: Incident) -> bool:
+def consolidable(joined: Incident, other: Incident, acted: Container[int] = frozenset()) -> bool:
     """Whether two open incidents a post fits both (``Match.also``) are merged by the detection
     pass itself (并单, audited) rather than proposed to the desk: of one unit and one topic, telling
     no different kinds of source, and untouched by people (新 or 已交办 by the machine: not
     signed, answered, returned, re-graded, reopened after a closing or merged by hand, no public
-    reply).
+    reply, and not in ``acted``: the incidents a person has acted on at all, by the audit log
+    (:func:`acted_by_people`): a 交办 by an officer leaves the state 已交办, as the machine's does).
 
     Why: the news item or the 通报 that names an event as a whole fits both halves residents
     opened from their own estates (琏珠 / 山涧水岸, 和韵家园 / 棠富园); an officer expects one
@@ -523,13 +533,56 @@ def consolidable(joined: Incident, other: Incident) -> bool:
     if joined.id is None or other.id is None or joined.id == other.id:
         return False
     for incident in (joined, other):
-        if (incident.state not in UNTOUCHED or incident.merged_into is not None or incident.public_reply_at
+        if (incident.state not in UNTOUCHED or incident.id in acted or incident.merged_into is not None
+                or incident.public_reply_at
                 or incident.grade_override is not None or incident.returns or incident.reopened
                 or "sign_off" in incident.milestones):
             return False
     kinds = source_kinds(joined.keywords), source_kinds(other.keywords)
     return (joined.unit_code is not None and joined.unit_code == other.unit_code and joined.topic == other.topic
             and not (kinds[0] and kinds[1] and kinds[0].isdisjoint(kinds[1])))
+
+
+def opened_twice(first: Incident, second: Incident, weight: Weight, policy: Mapping[str, Any]) -> str | None:
+    """Why two open incidents of one unit and topic are one event opened twice, or None.
+
+    Why: residents of two estates report one event within the hour, each naming their own estate
+    (山涧水岸 / 琏珠, 鲜花港 / 石子山); the second report meets the first as "another place" and
+    opens its own incident, and often no later post names both (no bridge for :func:`find_match`).
+    An officer reading the two first reports side by side sees one event when they were opened
+    close in time (``twice_hours`` between the openings) and tell it in the same words once the
+    estates' names are set aside (the shared weight of their event words' character pairs, places
+    and kinds of source apart, at least ``twice_min_shared``), or tell one of the kinds of source
+    whose one instance reaches several estates at once (``twice_sources``: a factory's fumes, a
+    pig farm's creek, a tap-water fault), telling no different kinds of source. Chosen on pairs
+    of incidents of the development sets (docs/analysis.md, round 11): two matters of one street
+    and topic in one evening (two restaurants, two worksites) share their kind of source and
+    words such as 楼下 or 夜间, so neither a common kind nor a light overlap is enough."""
+    hours = abs((second.opened_at - first.opened_at).total_seconds()) / 3600
+    if (first.unit_code is None or first.unit_code != second.unit_code or first.topic != second.topic
+            or hours > float(policy.get("twice_hours", 0.0))):
+        return None
+    kinds = source_kinds(first.keywords), source_kinds(second.keywords)
+    if kinds[0] and kinds[1] and kinds[0].isdisjoint(kinds[1]):
+        return None
+    at_place = place_pairs(first.place) | place_pairs(second.place)
+    sides = [{k: v for k, v in words_grams(i.keywords, weight).items()
+              if k not in at_place and not k.startswith(SOURCE)} for i in (first, second)]
+    shared = overlap(sides[0], sides[1])[0]
+    wide = kinds[0] & kinds[1] & {SOURCE + k for k in policy.get("twice_sources", ())}
+    if shared < float(policy.get("twice_min_shared", math.inf)) and not wide:
+        return None
+    common = sorted(set(sides[0]) & set(sides[1]), key=lambda k: (-min(sides[0][k], sides[1][k]), k))[:4]
+    told = f"所述相同（{'、'.join(common)}）" if common else "同一污染源"
+    return f"事件 #{first.id} 与 #{second.id} 同属地、同类别，首报相隔 {hours:.1f} 小时，{told}，系同一事件，自动并单"
+
+
+def acted_by_people(audit: Iterable[AuditEntry]) -> bool:
+    """Whether anyone but the machine has acted on an incident, by its audit log: a 交办, an
+    extension, a note, a copy to a department. Its state alone cannot tell: an officer's 交办 from
+    the triage queue leaves it 已交办 exactly as the machine's assignment at opening does, and the
+    officer who assigned one half has made it the desk's matter (:func:`consolidable`)."""
+    return any(entry.actor != SYSTEM for entry in audit)
 
 
 def fold_into(source: Incident, target: Incident, now: dt.datetime) -> None:

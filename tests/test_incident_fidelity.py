@@ -853,3 +853,66 @@ def test_an_office_is_not_a_resident_writing_back(store, analyzer):
     second = post(store, analyzer, "您好！您反映的排口泡沫问题，我镇已配合区生态环境局完成溯源，涉事洗车场已完成污水管"
                   "改接。", local(2026, 11, 12, 10, 0), **board)
     assert link(store, second) is None or link(store, second)[0] != incident[0]
+
+
+def test_an_officers_assignment_makes_a_half_the_desks_to_merge(store, analyzer):
+    """One milky river opened twice (南桥寺, 十年城); an officer assigned the older half by hand from
+    the triage queue (交办, state 已交办 as the machine's own assignment leaves it). The news item
+    that fits both no longer merges them by itself: the officer has made that half the desk's
+    matter, so the reason only proposes 并单. (On main an officer's 交办 counted as untouched.)"""
+    news = "江北石马河部分河段河水呈乳白色 有刺鼻药水味 疑似有企业偷排，环保部门已到场取样"
+    analysis, tokens = analyzer.analyze_with_tokens(news)
+    words = analyzer.salience.event_words(tokens, 160, analysis.signals)
+    older = _stored_incident(store, "南桥寺", words, local(2026, 12, 2, 8), State.NEW)
+    younger = _stored_incident(store, "十年城", words, local(2026, 12, 2, 9))
+    actions.assign(store, alerts_config(analyzer.jurisdiction), older, "500105003000", "张值班",
+                   now=local(2026, 12, 2, 10))
+    item = post(store, analyzer, news, local(2026, 12, 2, 11), author="上游新闻", source="上游新闻")
+    link(store, item)
+    with store.read() as tx:
+        first, second = tx.get_incident(older), tx.get_incident(younger)
+        audits = [a for i in (older, younger) for a in tx.audit_for(i)]
+    assert first.state is State.ASSIGNED
+    assert first.merged_into is None and second.merged_into is None
+    assert not any(a.action == "merge" for a in audits)
+    assert any("并单" in str(a.detail.get("reason")) and a.detail.get("post_id") == item for a in audits)
+
+
+def test_one_farms_creek_reported_from_two_villages_within_hours_is_one_incident(store, analyzer):
+    """Two villages of 五宝 report one pig farm's slurry in their creek hours apart, each naming its
+    own village, and nothing names both: the second report meets the first as "another place" and
+    opened its own incident on main. Opened close in time, of one unit and topic, telling one
+    source whose one instance reaches several villages (a farm), nobody having acted on either,
+    they are one event: the detection pass merges them (audited as system)."""
+    first = post(store, analyzer, "院子村沟里的水黑黢黢的，坡上那个养猪场又在往沟头放粪水，臭得过路都要捂到鼻子",
+                 local(2026, 12, 3, 9))
+    second = post(store, analyzer, "下湾村的小河这两天变黑了，河里的鱼翻白了好几条，都说是上头养殖场排的",
+                  local(2026, 12, 3, 12))
+    a, b = link(store, first)[0], link(store, second)[0]
+    assert a == b
+    with store.read() as tx:
+        audits = [e for i in (a, *(i for i in range(1, 4) if i != a)) for e in tx.audit_for(i)]
+    merge = [e for e in audits if e.action == "merge"]
+    assert merge and merge[0].actor == "system" and "首报相隔" in merge[0].detail["reason"]
+
+
+def test_two_restaurants_of_one_street_reported_in_one_evening_stay_two(store, analyzer):
+    """The guard of the rule above: a hotpot's fumes and a barbecue's smoke in 观音桥 five hours apart
+    share their kind of source, not the event; they stay two incidents (a restaurant is not one of
+    the pack's ``twice_sources``: one kitchen does not reach two estates)."""
+    first = post(store, analyzer, "塔坪那家火锅店的排烟管子直排，一到饭点满屋子牛油味",
+                 local(2026, 12, 3, 18))
+    second = post(store, analyzer, "洋河路口那个烧烤摊炭火烟子往上冲，衣服都晒不得",
+                  local(2026, 12, 3, 23))
+    assert link(store, first)[0] != link(store, second)[0]
+
+
+def test_a_fire_at_a_place_with_an_old_odour_matter_is_an_event_of_its_own(store, analyzer):
+    """港城's sewage-plant odour was reported four days ago; now a works at 港城工业园 is on fire.
+    The fire shares the place and a landmark with the odour matter, and on main joined it (one
+    incident holding an odour complaint and a fire). An accident at a place whose matter told of
+    none and has been quiet for days is a new event: it opens its own incident."""
+    odour = post(store, analyzer, "港城这几天早上一股臭鸡蛋味，唐家沱污水处理厂那边飘过来的，开窗就熏",
+                 local(2026, 12, 1, 7))
+    fire = post(store, analyzer, "港城工业园一个厂房着火了，黑烟好大，唐家沱这边都看得到", local(2026, 12, 5, 14))
+    assert link(store, odour)[0] != link(store, fire)[0]
