@@ -334,14 +334,16 @@ def _analyse(analyzer: Analyzer, post: RawPost) -> tuple[Analysis, list[str]] | 
 
 
 def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPost, analysis: Analysis,
-           words: list[str], role: PostRole, counted: ProcessReport) -> Analysis:
+           words: list[str], role: PostRole, tier: str, counted: ProcessReport) -> Analysis:
     """Turn one claimed, analysed post into incident changes, inside its group's transaction;
-    the analysis to store (placed by the incident it joined)."""
+    the analysis to store (placed by the incident it joined). ``tier``: its source's
+    (``alerts.grading.source_tier``), worked out once for its role and its decision."""
     assert post.id is not None
     at, pool = group.at, group.pool
     candidates = []
     stored, analysis = analysis, _speaker_placed(config, post, analysis, role)  # placed for grouping only
-    if not matched_against_incidents(post, analysis, role, config.jurisdiction.followups):
+    matched = matched_against_incidents(post, analysis, role, config.jurisdiction.followups)
+    if not matched:
         words = []  # a post joining only by its thread adds no words to the incident's centroid
     else:
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
@@ -380,7 +382,7 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
         decision = Decision("ignore", reasons=[f"跟帖于 #{thread.id} 所在话题，但与事件无关（闲聊或广告）"])
     else:
         decision = decide(post, analysis, candidates, analyzer.jurisdiction, at, words,
-                          analyzer.salience.weight, role, thread)
+                          analyzer.salience.weight, role, thread, tier=tier, matched=matched)
     analysis = placed_by_incident(stored, decision)
     if decision.action == "open":
         _open(group, config, post, decision, analysis.model)
@@ -421,8 +423,10 @@ def _unit_window(config: AlertsConfig) -> dt.timedelta:
     return dt.timedelta(hours=float(config.grouping.get("unit_window_hours", 24)))
 
 
-def _role(config: AlertsConfig, post: RawPost, analysis: Analysis) -> PostRole:
-    return post_role(post, analysis, config.jurisdiction.followups, source_tier(post, config.jurisdiction.grading))
+def _role(config: AlertsConfig, post: RawPost, analysis: Analysis) -> tuple[PostRole, str]:
+    """A post's role and its source's tier (worked out once: the decision reads it too)."""
+    tier = source_tier(post, config.jurisdiction.grading)
+    return post_role(post, analysis, config.jurisdiction.followups, tier), tier
 
 
 def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None = None,
@@ -452,7 +456,7 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
             roles = [None if isinstance(r, Exception) else _role(config, p, r[0])
                      for p, r in zip(group, analysed, strict=True)]
             # The widest window any of the group's posts looks back (a follow-up's is weeks).
-            window = max((lookback(config.grouping, r)[0] for r in roles if r is not None),
+            window = max((lookback(config.grouping, r[0])[0] for r in roles if r is not None),
                          default=dt.timedelta(0))
             reopen = lookback(config.grouping, PostRole.REPORT)[1]
             # The group's counts join the pass's only once its transaction has committed: a rolled
@@ -474,7 +478,7 @@ def process_pending(store: SqlStore, analyzer: Analyzer, now: dt.datetime | None
                             counted.failed += 1
                         elif post.id in claimed:
                             assert role is not None
-                            stored.append((post.id, _apply(work, config, analyzer, post, *result, role, counted)))
+                            stored.append((post.id, _apply(work, config, analyzer, post, *result, *role, counted)))
                     work.write()
                     # Nothing in the incident rules reads a stored analysis: the group's are written
                     # together, two statements instead of two per post.

@@ -89,7 +89,7 @@ def _title(post: RawPost) -> str:
 
 def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], jurisdiction: Jurisdiction,
            now: dt.datetime, words: Sequence[str], weight: Weight, role: PostRole,
-           thread: Incident | None = None) -> Decision:
+           thread: Incident | None = None, *, tier: str | None = None, matched: bool | None = None) -> Decision:
     """Decide whether a post opens an incident, joins, reopens or follows up one of
     ``candidates``, or is ignored.
 
@@ -97,14 +97,19 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
     ``words`` the post's salient words and ``weight`` their weights (``nlp.salience``); ``role``
     what the post is to an event (``alerts.followups.post_role``); ``thread`` the incident of the
     post this one answers (``Tx.thread_incident``), which it joins whatever its words say.
+    ``tier`` (``alerts.grading.source_tier``) and ``matched`` (:func:`matched_against_incidents`)
+    when the caller worked them out already for this post and role: the detection pass does, and
+    working them out twice a post was a few per cent of a pass (bench/pipeline.py).
     """
-    tier = source_tier(post, jurisdiction.grading)
+    tier = tier if tier is not None else source_tier(post, jurisdiction.grading)
     in_thread = thread_match(thread, role, now, jurisdiction.grouping) if thread is not None else None
     if in_thread is not None:
         if role is PostRole.UNRESOLVED and not answered(in_thread.incident):
             role = PostRole.REPORT
         return Decision(in_thread.action, in_thread.incident, [in_thread.reason], tier, role)
-    if not matched_against_incidents(post, analysis, role, jurisdiction.followups):
+    if matched is None:
+        matched = matched_against_incidents(post, analysis, role, jurisdiction.followups)
+    if not matched:
         return Decision("ignore", reasons=["不相关"], tier=tier)
     unit_code = assigned_unit(analysis, jurisdiction)
     opener = analysis.relevant and not relevant_unplaced(analysis)  # may open an incident
