@@ -169,7 +169,7 @@ def _grade(name: str | None) -> Grade | None:
 def _threshold_grade(value: float, thresholds: Mapping[str, Any]) -> Grade | None:
     best = None
     for grade in _GRADES:
-        limit = thresholds.get(grade.value)
+        limit = thresholds.get(grade)  # a StrEnum member is its value as a key, without Enum's slow .value
         if limit is not None and value >= float(limit):
             best = grade
     return best
