@@ -13,6 +13,7 @@ from alerts.deadlines import compute_deadlines, raise_deadlines
 from alerts.followups import ACCIDENT_SIGNALS, author_unit, post_role, speaks_to_the_thread
 from alerts.grading import Reach, add_post, effective_grade, grade_incident, source_tier
 from alerts.grouping import (
+    GENERIC_TOPIC,
     MAX_KEYWORDS,
     Accidents,
     candidate_topic,
@@ -348,8 +349,9 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
     else:
         unit = analysis.unit_code if analysis.confidence >= config.min_unit_confidence else None
         window, reopen = lookback(config.grouping, role)
+        accidents = Accidents.from_policy(config.grouping)
         topic, since, closed_since = candidate_topic(
-            analysis.topic, role, analysis.signals, Accidents.from_policy(config.grouping)), at - window, at - reopen
+            analysis.topic, role, analysis.signals, accidents), at - window, at - reopen
         post_probes = probes(words_grams(words, analyzer.salience.weight))
         if unit is not None:
             # A placed post: the incidents of its unit and topic family sharing a word, a kind of
@@ -368,6 +370,15 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
                     # (alerts.grouping.unit_reply_match).
                     recent, topic = since, analysis.topic
                 candidates = [*candidates, *pool.candidates(unit, topic, recent, closed_since)]
+            if topic == analysis.topic and topic in accidents.topics:
+                # The other medium's incident of its unit may be the one telling the accident
+                # (alerts.grouping.Accidents.links: either side): the fire's smoke is open as air,
+                # and its firefighting water running black into the ditch tells no accident of its
+                # own (bench/burst.py's event ended as two incidents, air and water).
+                candidates = [*candidates, *(c for c in pool.candidates(unit, GENERIC_TOPIC, since, closed_since,
+                                                                        probes=post_probes, place=analysis.place)
+                                             if c.unit_code == unit and c.topic != topic
+                                             and accidents.told(c.topic, c.keywords))]
         else:
             # An unplaced one: those of every unit sharing one of its words; a comment naming no
             # place that tells of an accident: every incident of the topic family (accident_comment).
