@@ -107,6 +107,9 @@ class _Group:
         self.folds: list[tuple[int, int]] = []  # (merged, into): posts moved once the links are written
         self.audits: list[AuditEntry] = []
         self._linked_by_fp: dict[str, int] = {}  # a linked post's fingerprint -> its incident
+        # Linked posts not yet keyed in _linked_by_fp: keyed only when a reply asks (a URL's
+        # normalisation for every post linked was a per cent of a pass, bench/pipeline.py).
+        self._unkeyed: list[tuple[RawPost, int]] = []
         self._stored_recent: dict[int, int] = {}  # incident -> its stored posts of the last hour
         self._linked_recent: dict[int, int] = {}  # incident -> the group's links of the last hour
         self._since = at - dt.timedelta(hours=1)
@@ -118,7 +121,7 @@ class _Group:
             return False
         self.taken.add(post.id)
         self.links.append((incident_id, post.id, self.at, role))
-        self._linked_by_fp[post.fingerprint] = incident_id
+        self._unkeyed.append((post, incident_id))
         when = post.published_at or post.fetched_at
         if when is not None and self._since <= when <= self.at:
             self._linked_recent[incident_id] = self._linked_recent.get(incident_id, 0) + 1
@@ -170,6 +173,9 @@ class _Group:
         return None
 
     def _thread_incident(self, url: str) -> Incident | None:
+        for post, incident_id in self._unkeyed:  # in link order: a later link of one fingerprint wins
+            self._linked_by_fp[post.fingerprint] = incident_id
+        self._unkeyed.clear()
         linked = self._linked_by_fp.get(url_fingerprint(url))
         if linked is not None and self.incident(linked).merged_into is None:
             return self.incident(linked)
