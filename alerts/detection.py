@@ -376,11 +376,12 @@ def _apply(group: _Group, config: AlertsConfig, analyzer: Analyzer, post: RawPos
                     # (alerts.grouping.unit_reply_match).
                     recent, topic = since, analysis.topic
                 candidates = [*candidates, *pool.candidates(unit, topic, recent, closed_since)]
-            if topic == analysis.topic and topic in accidents.topics:
-                # The other medium's incident of its unit may be the one telling the accident
-                # (alerts.grouping.Accidents.links: either side): the fire's smoke is open as air,
-                # and its firefighting water running black into the ditch tells no accident of its
-                # own (bench/burst.py's event ended as two incidents, air and water).
+            if not is_followup(role) and topic == analysis.topic and topic in accidents.topics:
+                # A report not looking at every topic already: the other medium's incident of its
+                # unit may be the one telling the accident (alerts.grouping.Accidents.links: either
+                # side): the fire's smoke is open as air, and its firefighting water running black
+                # into the ditch tells no accident of its own (bench/burst.py's event ended as two
+                # incidents, air and water).
                 candidates = [*candidates, *(c for c in pool.candidates(unit, GENERIC_TOPIC, since, closed_since,
                                                                         probes=post_probes, place=analysis.place)
                                              if c.unit_code == unit and c.topic != topic
