@@ -166,12 +166,11 @@ def household_accident(post: RawPost, analysis: Analysis, policy: Mapping[str, A
     return not ACCIDENT_SIGNALS.isdisjoint(analysis.signals) and _has(post.full_text, policy.get("household_cues"))
 
 
-def writes_back(post: RawPost, role: PostRole, tier: Callable[[], str], policy: Mapping[str, Any]) -> bool:
+def writes_back(post: RawPost, role: PostRole, tier: str, policy: Mapping[str, Any]) -> bool:
     """Whether a post is a resident's word on a matter they posted about before, so it joins the
     incident of its writer's latest post (``Tx.author_incident``): a named individual's praise,
-    progress or "still not fixed" (``tier()`` "individual", asked only of such a post: the
-    detection pass asks this of every post; an author that is not a placeholder of
-    ``anonymous_authors``: 网友, 匿名, 居民…).
+    progress or "still not fixed" (``tier`` "individual", ``alerts.grading.source_tier``; an
+    author that is not a placeholder of ``anonymous_authors``: 网友, 匿名, 居民…).
 
     Why: "路铺完了，终于没有那个味道了", "回复说停了，今天下午又在门口喷" name little and come days
     later; their words meet no incident, or the wrong matter of the street, and they have no
@@ -185,4 +184,4 @@ def writes_back(post: RawPost, role: PostRole, tier: Callable[[], str], policy: 
     author = (post.author or "").strip()
     return (role in (PostRole.PROGRESS, PostRole.PRAISE, PostRole.UNRESOLVED)
             and bool(author) and author not in (policy.get("anonymous_authors") or ())
-            and tier() == "individual" and not official_voice(post, policy))
+            and tier == "individual" and not official_voice(post, policy))

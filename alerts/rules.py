@@ -97,7 +97,8 @@ def _joining(match: Match, tier: str, role: PostRole) -> Decision:
 
 def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], jurisdiction: Jurisdiction,
            now: dt.datetime, words: Sequence[str], weight: Weight, role: PostRole,
-           thread: Incident | None = None, own: Incident | None = None) -> Decision:
+           thread: Incident | None = None, own: Incident | None = None, *, tier: str | None = None,
+           matched: bool | None = None) -> Decision:
     """Decide whether a post opens an incident, joins, reopens or follows up one of
     ``candidates``, or is ignored.
 
@@ -107,12 +108,17 @@ def decide(post: RawPost, analysis: Analysis, candidates: Sequence[Incident], ju
     post this one answers (``Tx.thread_incident``), which it joins whatever its words say; ``own``
     the incident of its writer's latest post (``Tx.author_incident``), which a resident's
     follow-up (``alerts.followups.writes_back``) joins before its words are weighed.
+    ``tier`` (``alerts.grading.source_tier``) and ``matched`` (:func:`matched_against_incidents`)
+    when the caller worked them out already for this post and role: the detection pass does, and
+    working them out twice a post was a few per cent of a pass (bench/pipeline.py).
     """
-    tier = source_tier(post, jurisdiction.grading)
+    tier = tier if tier is not None else source_tier(post, jurisdiction.grading)
     in_thread = thread_match(thread, role, now, jurisdiction.grouping) if thread is not None else None
     if in_thread is not None:
         return _joining(in_thread, tier, role)
-    if not matched_against_incidents(post, analysis, role, jurisdiction.followups):
+    if matched is None:
+        matched = matched_against_incidents(post, analysis, role, jurisdiction.followups)
+    if not matched:
         return Decision("ignore", reasons=["不相关"], tier=tier)
     mine = own_match(own, role, now, jurisdiction.grouping) if own is not None else None
     if mine is not None:
