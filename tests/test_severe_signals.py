@@ -91,9 +91,17 @@ def test_a_blast_felt_beside_fireworks_a_quarry_or_thunder_is_no_explosion(analy
 @pytest.mark.parametrize("text", [
     "观音桥一小区电梯故障，3名乘客被困，消防到场救出",  # a lift's passengers, not a missing worker
     "复盛一仓库起火，消防及时扑灭，无人员伤亡",  # nobody hurt
+    # A hope that nobody is hurt tells no one hurt (bench/burst.py: an unplaced comment read as a
+    # casualty opened an incident of its own, and its reposts followed it).
+    "希望没人受伤，消防水会不会流到江里头哦？",
+    "但愿没得人受伤哦，烟子好大",
 ])
 def test_a_lift_or_nobody_hurt_is_no_casualty(analyzer, text):
     assert "casualty" not in analyzer.analyze(text).signals
+
+
+def test_someone_hurt_is_still_a_casualty_beside_the_hope_words(analyzer):
+    assert "casualty" in analyzer.analyze("厂里爆炸了，听说有人受伤，已经送医院了").signals
 
 
 def test_a_calmly_told_explosion_is_bad_news_not_a_sightseers_post(analyzer):
