@@ -159,12 +159,17 @@ class _Group:
         self.changed[incident.id] = incident
         self.pool.put(incident)
 
-    def acted(self, incident_id: int) -> bool:
+    def _acted_on(self, incident_id: int) -> bool:
         """Whether a person has acted on the incident (``alerts.grouping.acted_by_people``), read
         once: asked only of an incident the pass would merge by itself."""
         if incident_id not in self._acted:
             self._acted[incident_id] = acted_by_people(self.tx.audit_for(incident_id))
         return self._acted[incident_id]
+
+    def consolidable(self, joined: Incident, other: Incident) -> bool:
+        """``alerts.grouping.consolidable`` with the audit logs of both read (once) for whether a
+        person has acted on either."""
+        return consolidable(joined, other, {i for i in (joined.id, other.id) if i is not None and self._acted_on(i)})
 
     def velocity(self, incident_id: int) -> int:
         """The incident's posts published in the last hour (``Tx.incident_post_count_between``):
@@ -307,7 +312,7 @@ def _consolidate(group: _Group, incident: Incident, decision: Decision, post: Ra
     The incident the post now belongs to."""
     for other_id in decision.also:
         other = group.incident(other_id)
-        if consolidable(incident, other, {i for i in (incident.id, other_id) if i and group.acted(i)}):
+        if group.consolidable(incident, other):
             incident = _fold(group, incident, other, post, f"帖子 #{post.id} 同时高度符合两事件，系同一事件，自动并单")
     return incident
 
@@ -331,7 +336,7 @@ def _twins(group: _Group, config: AlertsConfig, incident: Incident, post: RawPos
         if why is None:
             continue
         whole = group.incident(other.id)
-        if consolidable(incident, whole, {i for i in (incident.id, other.id) if i and group.acted(i)}):
+        if group.consolidable(incident, whole):
             incident = _fold(group, incident, whole, post, why)
     return incident
 

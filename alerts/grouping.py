@@ -565,12 +565,14 @@ def opened_twice(first: Incident, second: Incident, weight: Weight, policy: Mapp
     kinds = source_kinds(first.keywords), source_kinds(second.keywords)
     if kinds[0] and kinds[1] and kinds[0].isdisjoint(kinds[1]):
         return None
+    wide = kinds[0] & kinds[1] & {SOURCE + k for k in policy.get("twice_sources", ())}
+    min_shared = float(policy.get("twice_min_shared", math.inf))
+    if not wide and math.isinf(min_shared):  # words alone cannot make them one (the pack's default)
+        return None
     at_place = place_pairs(first.place) | place_pairs(second.place)
     sides = [{k: v for k, v in words_grams(i.keywords, weight).items()
               if k not in at_place and not k.startswith(SOURCE)} for i in (first, second)]
-    shared = overlap(sides[0], sides[1])[0]
-    wide = kinds[0] & kinds[1] & {SOURCE + k for k in policy.get("twice_sources", ())}
-    if shared < float(policy.get("twice_min_shared", math.inf)) and not wide:
+    if not wide and overlap(sides[0], sides[1])[0] < min_shared:
         return None
     common = sorted(set(sides[0]) & set(sides[1]), key=lambda k: (-min(sides[0][k], sides[1][k]), k))[:4]
     told = f"所述相同（{'、'.join(common)}）" if common else "同一污染源"
